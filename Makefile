@@ -1,0 +1,47 @@
+# govit — make help lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.DEFAULT_GOAL := help
+.PHONY: help install up test test-fast lint format typecheck asyncapi clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("govit needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing govit and its dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP) ## Create .venv and install govit with its development tools
+
+up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
+	$(BIN)/govit up
+
+test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## Run the tests that need no server
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check shared services tests
+	$(BIN)/ruff format --check shared services tests
+
+format: $(STAMP) ## ruff format and autofix
+	$(BIN)/ruff format shared services tests
+	$(BIN)/ruff check --fix shared services tests
+
+typecheck: $(STAMP) ## mypy (strict, pydantic plugin)
+	$(BIN)/mypy shared services
+
+asyncapi: $(STAMP) ## Regenerate docs/asyncapi.yaml and docs/schemas from the event catalog
+	$(BIN)/govit asyncapi --write
+
+clean: ## Remove .venv and var/
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""The five govit services; each owns its stage and its own database."""

@@ -1,0 +1,9 @@
+"""Events acceptance consumes, and its durable consumer's name."""
+
+from __future__ import annotations
+
+from shared.consume import EventHandler
+from shared.contracts import Event
+
+DURABLE = "acceptance"
+SUBSCRIPTIONS: dict[type[Event], EventHandler] = {}

@@ -1,0 +1,28 @@
+"""Funding's composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.funding import api, consumers
+from services.funding.db import FundingUnitOfWork
+from services.funding.settings import FundingSettings
+from shared.app import ServiceSpec, create_service_app
+from shared.bus import Bus
+
+SPEC = ServiceSpec(
+    name=consumers.DURABLE,
+    title="govit funding — 资金拨付",
+    description="按前置条件（闸门）拨付资金与运维经费，说明每个未开启闸门的条款依据",
+    routers=[api.projects_router, api.disbursements_router],
+    migrations=Path(__file__).parent / "migrations",
+    uow=FundingUnitOfWork,
+    subscriptions=consumers.SUBSCRIPTIONS,
+    errors=api.ERRORS,
+)
+
+
+def create_app(settings: FundingSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings or FundingSettings(), bus=bus)

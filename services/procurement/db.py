@@ -1,0 +1,15 @@
+"""Procurement's tables and unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from shared.db import UnitOfWork
+
+metadata = MetaData()
+
+
+class ProcurementUnitOfWork(UnitOfWork):
+    async def __aenter__(self) -> ProcurementUnitOfWork:
+        await super().__aenter__()
+        return self

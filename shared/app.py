@@ -1,0 +1,199 @@
+"""The FastAPI app factory every service uses: lifespan, health, metrics, errors, messaging."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from shared import problems, telemetry
+from shared.auth import TokenIssuer
+from shared.bus import Bus, JetStreamBus
+from shared.consume import EventDispatcher, EventHandler, HandlerContext
+from shared.contracts import Event
+from shared.db import UnitOfWork, create_engine, migrate, ping
+from shared.metrics import Metrics
+from shared.policy import load_registry
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.workdays import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What makes one service: its name, routers, migrations, unit of work and subscriptions."""
+
+    name: str
+    title: str
+    description: str
+    routers: Sequence[APIRouter]
+    migrations: Path
+    uow: Callable[..., UnitOfWork]
+    subscriptions: Mapping[type[Event], EventHandler] = field(default_factory=dict)
+    errors: Mapping[type[Exception], int] = field(default_factory=dict)
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds, on app.state.runtime."""
+
+    spec: ServiceSpec
+    settings: ServiceSettings
+    bus: Bus
+    metrics: Metrics
+    new_uow: Callable[[], UnitOfWork] = field(default=lambda: _not_started())
+    consumer_running: bool = False
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+
+
+def _not_started() -> UnitOfWork:
+    raise RuntimeError("the service has not started (lifespan not entered)")
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus | None = None) -> FastAPI:
+    """Build a service's app. Nothing connects until the lifespan starts."""
+    metrics = Metrics(spec.name)
+    runtime = Runtime(
+        spec=spec,
+        settings=settings,
+        bus=bus or JetStreamBus(settings.nats_url or "nats://127.0.0.1:4222", stream=settings.stream,
+                                prefix=settings.subject_prefix,
+                                duplicate_window=settings.duplicate_window_seconds, name=f"govit-{spec.name}"),
+        metrics=metrics,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        telemetry.configure(spec.name, settings.otel_exporter)
+        engine = create_engine(settings.db_url)
+        telemetry.instrument(app, engine)
+        await migrate(engine, spec.migrations)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        relay = OutboxRelay(sessions, runtime.bus, metrics, batch=settings.relay_batch)
+
+        def new_uow() -> UnitOfWork:
+            return spec.uow(sessions, source=f"/govit/{spec.name}", subject_prefix=settings.subject_prefix,
+                            on_commit=relay.wakeup)
+
+        runtime.new_uow = new_uow
+        runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
+        if spec.subscriptions:
+            runtime.ready_checks["consumer"] = _running(runtime)
+        context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar)
+        dispatcher = EventDispatcher(durable=spec.name, subscriptions=spec.subscriptions, uow_factory=new_uow,
+                                     context=context, max_deliver=settings.max_deliver, metrics=metrics)
+        runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
+        try:
+            yield
+        finally:
+            # Graceful: stop taking work, let the relay batch and the current event finish, drain NATS.
+            runtime.stop.set()
+            _, pending = await asyncio.wait(runtime.tasks, timeout=10) if runtime.tasks else (set(), set())
+            for task in pending:
+                task.cancel()
+            await runtime.bus.close()
+            await engine.dispose()
+
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.tokens = TokenIssuer(settings)
+    app.state.policy = load_registry(settings.policy_dir)
+    app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
+    problems.install(app, dict(spec.errors))
+    _install_metrics(app, metrics)
+    app.include_router(_health_router(runtime))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDispatcher) -> None:
+    """Connect (retrying while NATS is away), ensure the stream, then run relay and consumer."""
+    settings, bus, stop = runtime.settings, runtime.bus, runtime.stop
+    pause = 0.5
+    while not stop.is_set():
+        try:
+            if not bus.connected:
+                await bus.connect(timeout=5)
+            await bus.ensure_stream()
+            break
+        except Exception as exc:
+            log.warning("%s: NATS not available (%s); retrying", runtime.spec.name, exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            pause = min(pause * 2, 5)
+    if stop.is_set():
+        return
+
+    def running(flag: bool) -> None:
+        runtime.consumer_running = flag
+
+    jobs = [relay.run(stop)]
+    if dispatcher.handlers:
+        jobs.append(bus.consume(runtime.spec.name, dispatcher.filters(settings.subject_prefix), dispatcher, stop,
+                                max_deliver=settings.max_deliver, running=running))
+    await asyncio.gather(*jobs)
+
+
+def _connected(bus: Bus) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return bus.connected
+
+    return check
+
+
+def _running(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return runtime.consumer_running
+
+    return check
+
+
+def _health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness")
+    async def get_health() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.spec.name}
+
+    @router.get("/readyz", summary="Readiness: database reachable, NATS connected, consumer running")
+    async def get_readiness() -> JSONResponse:
+        checks = {name: await check() for name, check in runtime.ready_checks.items()}
+        ready = bool(checks) and all(checks.values())
+        return JSONResponse({"ready": ready, "service": runtime.spec.name, "checks": checks},
+                            status_code=200 if ready else 503)
+
+    return router
+
+
+def _install_metrics(app: FastAPI, metrics: Metrics) -> None:
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, path, str(response.status_code)).observe(
+            time.perf_counter() - start
+        )
+        return response
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
+    async def get_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,367 @@
+"""The event bus: a JetStream adapter and an in-memory twin with the same interface."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_REASON = "Govit-Dead-Letter-Reason"
+ORIGINAL_SUBJECT = "Govit-Original-Subject"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery of one message to one consumer; attempt counts from 1."""
+
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    attempt: int
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Done (handled, duplicate, or of no interest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Failed for now; deliver again after `delay` seconds."""
+
+    delay: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """Can never be processed: park it on the dead-letter subject and go on."""
+
+    reason: str
+
+
+Outcome = Ack | Retry | DeadLetter
+Handler = Callable[[Delivery], Awaitable[Outcome]]
+
+
+class Bus(Protocol):
+    """What services need of a broker: durable publish with dedup and durable pull consumers."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def connect(self, timeout: float = 30) -> None: ...
+
+    async def ensure_stream(self) -> None: ...
+
+    async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None: ...
+
+    async def consume(
+        self,
+        durable: str,
+        filters: Sequence[str],
+        handler: Handler,
+        stop: asyncio.Event,
+        *,
+        max_deliver: int,
+        running: Callable[[bool], None] = lambda _: None,
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def dead_letter_subject(prefix: str, durable: str) -> str:
+    return f"{prefix}.dlq.{durable}"
+
+
+def _ascii(text: str, limit: int = 400) -> str:
+    return text[:limit].encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard matching: `*` is one token, a trailing `>` is one or more."""
+    pat, sub = pattern.split("."), subject.split(".")
+    for i, token in enumerate(pat):
+        if token == ">":
+            return len(sub) > i
+        if i >= len(sub) or (token != "*" and token != sub[i]):
+            return False
+    return len(pat) == len(sub)
+
+
+class JetStreamBus:
+    """NATS JetStream: one file-backed stream for the suite, durable pull consumers."""
+
+    def __init__(self, url: str, *, stream: str, prefix: str, duplicate_window: float = 600,
+                 name: str = "govit") -> None:
+        self.url = url
+        self.stream = stream
+        self.prefix = prefix
+        self.duplicate_window = duplicate_window
+        self.name = name
+        self._nc: NATS | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    async def connect(self, timeout: float = 30) -> None:
+        """Connect, retrying until `timeout`; afterwards the client reconnects by itself forever."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(timeout),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            retry=retry_if_exception_type((OSError, nats.errors.NoServersError, asyncio.TimeoutError)),
+            reraise=True,
+        ):
+            with attempt:
+                self._nc = await nats.connect(
+                    self.url,
+                    name=self.name,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    allow_reconnect=True,
+                    connect_timeout=2,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnect,
+                    reconnected_cb=self._on_reconnect,
+                )
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.warning("NATS error: %s", exc)
+
+    async def _on_disconnect(self) -> None:
+        log.warning("NATS disconnected")
+
+    async def _on_reconnect(self) -> None:
+        log.info("NATS reconnected")
+
+    @property
+    def nc(self) -> NATS:
+        if self._nc is None:
+            raise RuntimeError("bus is not connected")
+        return self._nc
+
+    def stream_config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.stream,
+            subjects=[f"{self.prefix}.events.>", f"{self.prefix}.dlq.>"],
+            storage=StorageType.FILE,
+            duplicate_window=self.duplicate_window,
+        )
+
+    async def ensure_stream(self) -> None:
+        """Create the suite's stream, or bring an existing one to this configuration."""
+        js = self.nc.jetstream()
+        config = self.stream_config()
+        try:
+            await js.stream_info(self.stream)
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+                return
+            except BadRequestError:
+                pass  # created meanwhile by another service
+        await js.update_stream(config)
+
+    async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        if not self.connected:
+            raise ConnectionError("NATS is not connected")
+        await self.nc.jetstream().publish(subject, data, headers=headers, timeout=5)
+
+    async def _bind(self, durable: str, filters: Sequence[str], max_deliver: int) -> object:
+        js = self.nc.jetstream()
+        config = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=30,
+            max_deliver=max_deliver,
+            filter_subjects=list(filters),
+            max_ack_pending=256,
+        )
+        await js.add_consumer(self.stream, config)
+        return await js.pull_subscribe_bind(durable=durable, stream=self.stream)
+
+    async def consume(
+        self,
+        durable: str,
+        filters: Sequence[str],
+        handler: Handler,
+        stop: asyncio.Event,
+        *,
+        max_deliver: int,
+        running: Callable[[bool], None] = lambda _: None,
+    ) -> None:
+        pause = 0.5
+        while not stop.is_set():
+            try:
+                sub = await self._bind(durable, filters, max_deliver)
+                running(True)
+                pause = 0.5
+                while not stop.is_set():
+                    try:
+                        msgs = await sub.fetch(batch=16, timeout=1)  # type: ignore[attr-defined]
+                    except nats.errors.TimeoutError:
+                        continue
+                    for msg in msgs:
+                        await self._settle(durable, msg, handler)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                running(False)
+                log.warning("consumer %s interrupted: %s; retrying in %.1fs", durable, exc, pause)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
+                pause = min(pause * 2, 10)
+        running(False)
+
+    async def _settle(self, durable: str, msg: nats.aio.msg.Msg, handler: Handler) -> None:
+        meta = msg.metadata
+        delivery = Delivery(
+            subject=msg.subject,
+            data=msg.data,
+            headers=dict(msg.headers or {}),
+            attempt=meta.num_delivered,
+            sequence=meta.sequence.stream,
+        )
+        outcome = await handler(delivery)
+        if isinstance(outcome, Ack):
+            await msg.ack_sync(timeout=5)
+        elif isinstance(outcome, Retry):
+            await msg.nak(delay=outcome.delay)
+        else:
+            await self.dead_letter(durable, delivery, outcome.reason)
+            await msg.term()
+
+    async def dead_letter(self, durable: str, delivery: Delivery, reason: str) -> None:
+        headers = {
+            k: v for k, v in delivery.headers.items() if not k.startswith("Nats-")
+        } | {
+            "Nats-Msg-Id": f"dlq-{durable}-{delivery.sequence}",
+            DEAD_LETTER_REASON: _ascii(reason),
+            ORIGINAL_SUBJECT: delivery.subject,
+        }
+        log.error("dead-lettered %s (seq %s) for %s: %s", delivery.subject, delivery.sequence, durable, reason)
+        await self.publish(dead_letter_subject(self.prefix, durable), delivery.data, headers)
+
+    async def close(self) -> None:
+        if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+        self._nc = None
+
+
+@dataclass
+class _Stored:
+    sequence: int
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class _ConsumerState:
+    filters: tuple[str, ...]
+    next_index: int = 0
+    redeliveries: list[tuple[float, int, int]] = field(default_factory=list)  # (due, index, attempt)
+
+
+class InMemoryBus:
+    """The same interface in one process, for fast tests of consumers; no persistence."""
+
+    def __init__(self, *, prefix: str = "govit") -> None:
+        self.prefix = prefix
+        self.messages: list[_Stored] = []
+        self._ids: set[str] = set()
+        self._consumers: dict[str, _ConsumerState] = {}
+        self._new = asyncio.Condition()
+        self.up = True
+
+    @property
+    def connected(self) -> bool:
+        return self.up
+
+    async def connect(self, timeout: float = 30) -> None:
+        if not self.up:
+            raise ConnectionError("bus is down")
+
+    async def ensure_stream(self) -> None:
+        return None
+
+    async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        if not self.up:
+            raise ConnectionError("bus is down")
+        msg_id = headers.get("Nats-Msg-Id")
+        if msg_id is not None:
+            if msg_id in self._ids:
+                return  # duplicate within the window: dropped, like JetStream
+            self._ids.add(msg_id)
+        self.messages.append(_Stored(len(self.messages) + 1, subject, data, dict(headers)))
+        async with self._new:
+            self._new.notify_all()
+
+    def on(self, subject_filter: str) -> list[_Stored]:
+        return [m for m in self.messages if subject_matches(subject_filter, m.subject)]
+
+    async def consume(
+        self,
+        durable: str,
+        filters: Sequence[str],
+        handler: Handler,
+        stop: asyncio.Event,
+        *,
+        max_deliver: int,
+        running: Callable[[bool], None] = lambda _: None,
+    ) -> None:
+        state = self._consumers.setdefault(durable, _ConsumerState(tuple(filters)))
+        loop = asyncio.get_running_loop()
+        running(True)
+        while not stop.is_set():
+            now = loop.time()
+            due = [r for r in state.redeliveries if r[0] <= now]
+            if due:
+                state.redeliveries = [r for r in state.redeliveries if r[0] > now]
+                for _, index, attempt in due:
+                    await self._deliver(durable, state, index, attempt, handler, max_deliver)
+                continue
+            if state.next_index < len(self.messages):
+                index = state.next_index
+                state.next_index += 1
+                if any(subject_matches(f, self.messages[index].subject) for f in state.filters):
+                    await self._deliver(durable, state, index, 1, handler, max_deliver)
+                continue
+            async with self._new:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new.wait(), 0.05)
+        running(False)
+
+    async def _deliver(self, durable: str, state: _ConsumerState, index: int, attempt: int,
+                       handler: Handler, max_deliver: int) -> None:
+        stored = self.messages[index]
+        delivery = Delivery(stored.subject, stored.data, dict(stored.headers), attempt, stored.sequence)
+        outcome = await handler(delivery)
+        if isinstance(outcome, Retry):
+            if attempt < max_deliver:
+                due = asyncio.get_running_loop().time() + outcome.delay
+                state.redeliveries.append((due, index, attempt + 1))
+        elif isinstance(outcome, DeadLetter):
+            await self.publish(
+                dead_letter_subject(self.prefix, durable),
+                stored.data,
+                {"Nats-Msg-Id": f"dlq-{durable}-{stored.sequence}", DEAD_LETTER_REASON: _ascii(outcome.reason),
+                 ORIGINAL_SUBJECT: stored.subject},
+            )
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,112 @@
+"""Turning a delivery into an effect: decode, inbox, handler, and the ack/retry/dead-letter verdict."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
+from shared.contracts import Event, UndeliverableEvent, decode, type_filter
+from shared.db import UnitOfWork
+from shared.metrics import Metrics
+from shared.policy import PolicyRegistry
+from shared.workdays import WorkingCalendar
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("govit.consume")
+
+# Delay before the n-th redelivery of a failing event (seconds).
+BACKOFF: tuple[float, ...] = (1, 5, 15, 60, 300)
+
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What an event handler may consult besides its unit of work."""
+
+    policy: PolicyRegistry
+    calendar: WorkingCalendar
+
+
+EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, event, context) -> None
+
+
+class Unprocessable(Exception):
+    """Raised by an event handler for an event that will never succeed: dead-letter it."""
+
+
+def backoff(attempt: int) -> float:
+    return BACKOFF[min(attempt, len(BACKOFF)) - 1]
+
+
+class EventDispatcher:
+    """Routes decoded events to a service's handlers, each in one UnitOfWork with its inbox row."""
+
+    def __init__(
+        self,
+        *,
+        durable: str,
+        subscriptions: Mapping[type[Event], EventHandler],
+        uow_factory: Callable[[], UnitOfWork],
+        context: HandlerContext,
+        max_deliver: int,
+        metrics: Metrics,
+    ) -> None:
+        self.durable = durable
+        self.handlers = {model.model_fields["type"].default: h for model, h in subscriptions.items()}
+        self.uow_factory = uow_factory
+        self.context = context
+        self.max_deliver = max_deliver
+        self.metrics = metrics
+
+    def filters(self, prefix: str) -> list[str]:
+        return [type_filter(prefix, t) for t in self.handlers]
+
+    async def __call__(self, delivery: Delivery) -> Outcome:
+        outcome = await self._handle(delivery)
+        self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
+        return outcome
+
+    async def _handle(self, delivery: Delivery) -> Outcome:
+        try:
+            envelope = decode(delivery.data)
+        except UndeliverableEvent as exc:
+            return DeadLetter(f"{type(exc).__name__}: {exc}")
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            return Ack()
+        context = propagate.extract(delivery.headers)
+        attributes = {
+            "messaging.system": "nats",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": delivery.subject,
+            "messaging.message.id": envelope.id,
+            "messaging.consumer.group.name": self.durable,
+            "govit.project_id": envelope.subject,
+        }
+        with tracer.start_as_current_span(
+            f"process {envelope.type}", context=context, kind=SpanKind.CONSUMER, attributes=attributes
+        ) as span:
+            try:
+                async with self.uow_factory() as uow:
+                    if not await uow.claim(envelope.id, envelope.type, self.durable):
+                        span.set_attribute("govit.duplicate", True)
+                        return Ack()
+                    await handler(uow, envelope.data, self.context)
+                    await uow.commit()
+                return Ack()
+            except Unprocessable as exc:
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                return DeadLetter(f"Unprocessable: {exc}")
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                if delivery.attempt >= self.max_deliver:
+                    return DeadLetter(f"gave up after {delivery.attempt} deliveries: {exc!r}")
+                log.warning("%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc)
+                return Retry(backoff(delivery.attempt))

@@ -1,0 +1,48 @@
+"""Every event type of the suite, decoded through one TypeAdapter over a discriminated union."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from shared.contracts.envelope import (
+    Envelope,
+    Event,
+    InvalidEventData,
+    UnknownEventType,
+    read_envelope,
+)
+from shared.contracts.funding import DisbursementReleased
+from shared.contracts.intake import ProjectApproved, ProjectDeclared
+
+EVENTS: tuple[type[Event], ...] = (ProjectDeclared, ProjectApproved, DisbursementReleased)
+
+CATALOG: dict[str, type[Event]] = {
+    model.model_fields["type"].default: model for model in EVENTS
+}
+
+AnyEvent = Annotated[Union[EVENTS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
+
+
+def decode(raw: bytes) -> Envelope:
+    """Decode a structured CloudEvent into a typed Envelope, or raise UndeliverableEvent."""
+    attributes, data = read_envelope(raw)
+    event_type = str(attributes.get("type", ""))
+    if event_type not in CATALOG:
+        raise UnknownEventType(f"unknown event type {event_type!r}")
+    try:
+        event: Event = _ADAPTER.validate_python({**data, "type": event_type})
+    except ValidationError as exc:
+        raise InvalidEventData(f"{event_type}: {exc.error_count()} schema errors: {exc}") from exc
+    if attributes.get("subject") != event.project_id:
+        raise InvalidEventData("subject must equal data.project_id")
+    return Envelope(
+        id=str(attributes["id"]),
+        source=str(attributes["source"]),
+        type=event_type,
+        time=attributes["time"],
+        subject=str(attributes["subject"]),
+        data=event,
+    )

@@ -1,0 +1,118 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) around govit's event payloads."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+CONTENT_TYPE = "application/cloudevents+json"
+DATA_CONTENT_TYPE = "application/json"
+_FORMAT = JSONFormat()
+
+# Subject tokens: ids and codes must be safe to place between NATS subject dots.
+ProjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,32}$")]
+
+
+class Event(BaseModel):
+    """Base of every event payload: frozen, about one project, unknown fields ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    #: The versioned CloudEvents type, e.g. "govit.intake.project_approved.v1".
+    type: str
+    project_id: ProjectId
+    jurisdiction: Jurisdiction
+
+    summary: ClassVar[str] = ""
+
+
+class UndeliverableEvent(Exception):
+    """A message that can never be processed: it goes to the dead-letter subject."""
+
+
+class MalformedEnvelope(UndeliverableEvent):
+    """Not a CloudEvents 1.0 JSON document."""
+
+
+class UnknownEventType(UndeliverableEvent):
+    """A well-formed envelope whose type no catalog entry has."""
+
+
+class InvalidEventData(UndeliverableEvent):
+    """The envelope's data does not satisfy its type's schema."""
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A decoded event with its CloudEvents attributes."""
+
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str
+    data: Event
+
+    @property
+    def jurisdiction(self) -> str:
+        return self.data.jurisdiction
+
+
+def subject_for(prefix: str, event: Event) -> str:
+    """NATS subject `<prefix>.events.<jurisdiction>.<project>.<service>.<name>.<version>`.
+
+    A subscriber filters one region with `govit.events.shexian.>` and one project with
+    `govit.events.*.<project>.>`.
+    """
+    _, service, name, version = event.type.split(".")
+    return f"{prefix}.events.{event.jurisdiction}.{event.project_id}.{service}.{name}.{version}"
+
+
+def type_filter(prefix: str, event_type: str) -> str:
+    """The subject filter matching every event of one type, in every region and project."""
+    _, service, name, version = event_type.split(".")
+    return f"{prefix}.events.*.*.{service}.{name}.{version}"
+
+
+def encode(event: Event, *, source: str, event_id: str | None = None, time: datetime | None = None) -> bytes:
+    attributes: dict[str, Any] = {
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "type": event.type,
+        "specversion": "1.0",
+        "time": time or datetime.now(UTC),
+        "subject": event.project_id,
+        "datacontenttype": DATA_CONTENT_TYPE,
+        "jurisdiction": event.jurisdiction,
+    }
+    data = event.model_dump(mode="json", exclude={"type"})
+    return _FORMAT.write(CloudEvent(attributes, data))
+
+
+def read_envelope(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The attributes and JSON data of a structured CloudEvent, or MalformedEnvelope."""
+    try:
+        event = _FORMAT.read(CloudEvent, raw)
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, BaseCloudEventException) as exc:
+        raise MalformedEnvelope(f"not a CloudEvents 1.0 JSON envelope: {exc}") from exc
+    attributes = event.get_attributes()
+    if attributes.get("specversion") != "1.0":
+        raise MalformedEnvelope(f"unsupported specversion {attributes.get('specversion')!r}")
+    data = event.get_data()
+    if isinstance(data, (str, bytes)):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise MalformedEnvelope("data is not JSON") from exc
+    if not isinstance(data, dict):
+        raise MalformedEnvelope("data must be a JSON object")
+    return attributes, data

@@ -1,0 +1,219 @@
+"""Database glue: async engines, per-service Alembic migrations, outbox/inbox tables, UnitOfWork."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from alembic import command
+from alembic.config import Config
+from opentelemetry import propagate
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from shared.contracts import Event, encode, subject_for
+
+# Outbox and inbox live in every service's own database (one migration each creates them).
+infrastructure = MetaData()
+
+outbox = Table(
+    "outbox",
+    infrastructure,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("event_type", String(128), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+)
+
+inbox = Table(
+    "inbox",
+    infrastructure,
+    Column("consumer", String(64), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("event_type", String(128), nullable=False),
+    Column("handled_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout, its folder created."""
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _alembic_config(migrations: Path, connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine, migrations: Path) -> None:
+    """Apply the service's Alembic migrations (its own database only) up to head."""
+
+    def upgrade(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together: one migrates, the others wait (transaction-scoped lock).
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": str(migrations)})
+        command.upgrade(_alembic_config(migrations, connection), "head")
+
+    async with engine.begin() as conn:
+        await conn.run_sync(upgrade)
+
+
+def run_migrations_online(context: Any, target_metadata: MetaData | None = None) -> None:
+    """Body of every service's migrations/env.py: migrate on the connection handed over."""
+    connection = context.config.attributes["connection"]
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+class HasEvents(Protocol):
+    events: list[Event]
+
+
+class UnitOfWork:
+    """One transaction: the aggregates' state and the events they raised commit together.
+
+    Services subclass it in their db.py to add repositories. Events raised by tracked
+    aggregates (or passed to `emit`) are written to the outbox in the same transaction;
+    the relay publishes them after commit.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str, subject_prefix: str,
+                 on_commit: asyncio.Event | None = None) -> None:
+        self._sessions = sessions
+        self.source = source
+        self.subject_prefix = subject_prefix
+        self._on_commit = on_commit
+        self._tracked: list[HasEvents] = []
+        self._emitted: list[Event] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self._tracked = []
+        self._emitted = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def track(self, aggregate: HasEvents) -> None:
+        if all(aggregate is not seen for seen in self._tracked):
+            self._tracked.append(aggregate)
+
+    def emit(self, *events: Event) -> None:
+        self._emitted.extend(events)
+
+    def _drain(self) -> list[Event]:
+        drained = list(self._emitted)
+        self._emitted.clear()
+        for aggregate in self._tracked:
+            drained.extend(aggregate.events)
+            aggregate.events.clear()
+        return drained
+
+    async def claim(self, event_id: str, event_type: str, consumer: str) -> bool:
+        """Record an incoming event in the inbox; False when this consumer already handled it."""
+        seen = await self.session.scalar(
+            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+        )
+        if seen is not None:
+            return False
+        try:
+            await self.session.execute(
+                inbox.insert().values(
+                    consumer=consumer, event_id=event_id, event_type=event_type, handled_at=utcnow()
+                )
+            )
+        except IntegrityError:
+            # A concurrent delivery of the same event won; this transaction is void.
+            await self.session.rollback()
+            return False
+        return True
+
+    async def commit(self) -> None:
+        await self.write_outbox(self._drain())
+        await self.session.commit()
+        if self._on_commit is not None:
+            self._on_commit.set()
+
+    async def write_outbox(self, events: Iterable[Event]) -> None:
+        rows = []
+        now = utcnow()
+        for evt in events:
+            headers: dict[str, str] = {}
+            propagate.inject(headers)  # the trace of the request that caused the event
+            event_id = headers.setdefault("Nats-Msg-Id", str(uuid.uuid4()))
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "event_type": evt.type,
+                    "subject": subject_for(self.subject_prefix, evt),
+                    "body": encode(evt, source=self.source, event_id=event_id, time=now),
+                    "headers": headers,
+                    "created_at": now,
+                }
+            )
+        if rows:
+            await self.session.execute(outbox.insert(), rows)
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+

@@ -1,0 +1,180 @@
+"""The policy pack model: rules with their articles, validated at load, and rule decisions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+JURISDICTIONS: tuple[str, ...] = ("zhonglou", "shexian", "bayingolin", "xunyang", "lhasa")
+_ARTICLE = re.compile(r"^(?P<code>[a-z]+) §\d+(\([一二三四五六七八九十]+\))?$")
+
+
+class PolicyError(Exception):
+    """A policy pack is missing, malformed or inconsistent with the others."""
+
+
+class Rule(BaseModel):
+    """One rule of one jurisdiction: where it is written and its parameters."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    articles: tuple[str, ...] = Field(default=(), description="e.g. ('shexian §39', 'shexian §44(一)')")
+    summary: str = Field(min_length=2, description="中文摘要, shown to people with the article")
+    applies: bool = True
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("articles", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @field_validator("articles")
+    @classmethod
+    def _well_formed(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for article in value:
+            if not _ARTICLE.match(article):
+                raise ValueError(f"article {article!r} is not of the form 'shexian §39' or 'shexian §44(一)'")
+        return value
+
+    @model_validator(mode="after")
+    def _applied_rules_cite(self) -> Rule:
+        if self.applies and not self.articles:
+            raise ValueError("a rule that applies must cite at least one article")
+        return self
+
+    @property
+    def article(self) -> str:
+        return self.articles[0] if self.articles else ""
+
+    def param(self, name: str) -> Any:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise PolicyError(f"rule cited as {self.article} has no parameter {name!r}") from None
+
+
+class PolicyPack(BaseModel):
+    """一个辖区的政务信息化项目管理办法, as data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    name: str
+    regulation: str
+    authority: str
+    seed: str
+    rules: dict[str, Rule]
+
+    @model_validator(mode="after")
+    def _articles_are_own(self) -> PolicyPack:
+        for rule_id, rule in self.rules.items():
+            for article in rule.articles:
+                if not article.startswith(f"{self.code} §"):
+                    raise ValueError(f"rule {rule_id} of {self.code} cites another jurisdiction: {article}")
+        return self
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self.rules[rule_id]
+        except KeyError:
+            raise PolicyError(f"policy pack {self.code} has no rule {rule_id!r}") from None
+
+
+class Reason(BaseModel):
+    """Why a rule refused: a stable code, the cited articles and a message in Chinese."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    rule: str
+    articles: tuple[str, ...]
+    message: str
+
+
+class Decision(BaseModel):
+    """The outcome of asking the policy: allowed, or refused with reasons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allowed: bool
+    reasons: tuple[Reason, ...] = ()
+
+    @classmethod
+    def allow(cls) -> Decision:
+        return cls(allowed=True)
+
+    @classmethod
+    def refuse(cls, *reasons: Reason) -> Decision:
+        return cls(allowed=False, reasons=reasons)
+
+    @classmethod
+    def combine(cls, decisions: Iterable[Decision]) -> Decision:
+        reasons = tuple(r for d in decisions for r in d.reasons)
+        return cls(allowed=not reasons, reasons=reasons)
+
+
+class PolicyRegistry:
+    """All jurisdictions' packs, checked to define the same rule ids."""
+
+    def __init__(self, packs: dict[str, PolicyPack]) -> None:
+        missing = set(JURISDICTIONS) - packs.keys()
+        if missing:
+            raise PolicyError(f"policy packs missing for: {', '.join(sorted(missing))}")
+        ids = {code: set(p.rules) for code, p in packs.items()}
+        union = set().union(*ids.values())
+        for code, own in ids.items():
+            if own != union:
+                raise PolicyError(f"policy pack {code} lacks rules: {', '.join(sorted(union - own))}")
+        self._packs = packs
+
+    def __getitem__(self, code: str) -> PolicyPack:
+        try:
+            return self._packs[code]
+        except KeyError:
+            raise PolicyError(f"unknown jurisdiction {code!r}") from None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._packs
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(self._packs)
+
+    def rule(self, jurisdiction: str, rule_id: str) -> Rule:
+        return self[jurisdiction].rule(rule_id)
+
+    def refusal(self, jurisdiction: str, rule_id: str, code: str, detail: str | None = None) -> Reason:
+        """A refusal reason for rule_id in jurisdiction, message citing its articles."""
+        rule = self.rule(jurisdiction, rule_id)
+        cited = "、".join(rule.articles)
+        message = f"{detail or rule.summary}（{cited}）"
+        return Reason(code=code, rule=rule.article, articles=rule.articles, message=message)
+
+
+def _read(path: Path | Any) -> PolicyPack:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return PolicyPack.model_validate(data)
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise PolicyError(f"policy pack {path.name} is invalid: {exc}") from exc
+
+
+def load_registry(directory: Path | None = None) -> PolicyRegistry:
+    """Load and validate every pack from directory (default: the packs shipped with govit)."""
+    root: Any = directory if directory is not None else resources.files("shared.policy") / "packs"
+    packs: dict[str, PolicyPack] = {}
+    for code in JURISDICTIONS:
+        candidate = root / f"{code}.yaml"
+        if not candidate.is_file():
+            continue
+        pack = _read(candidate)
+        if pack.code != code:
+            raise PolicyError(f"{code}.yaml declares code {pack.code!r}")
+        packs[code] = pack
+    return PolicyRegistry(packs)

@@ -1,0 +1,67 @@
+"""Typed settings shared by every service, read from GOVIT_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "govit-development-secret-change-me-0000"
+
+
+class GovitSettings(BaseSettings):
+    """Settings every govit process reads; services subclass this with their own."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVIT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    nats_url: str | None = Field(
+        default=None, description="NATS server; unset means `govit up` starts an embedded one"
+    )
+    stream: str = Field(default="GOVIT", description="the suite's JetStream stream")
+    subject_prefix: str = Field(default="govit", pattern=r"^[A-Za-z0-9_-]+$")
+    duplicate_window_seconds: int = Field(default=600, ge=60)
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    jwt_issuer: str = "govit"
+    jwt_audience: str = "govit"
+    jwks_url: str | None = Field(default=None, description="OIDC JWKS endpoint; when set, tokens are RS/ES")
+    calendar_dir: Path | None = Field(default=None, description="loaded holiday notices; default var/calendar")
+    policy_dir: Path | None = Field(default=None, description="policy packs; default the shipped ones")
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> GovitSettings:
+        if self.environment == "production" and self.jwks_url is None:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEFAULT_JWT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "GOVIT_JWT_SECRET must be set to a secret of at least 32 characters in production"
+                )
+        return self
+
+    @property
+    def calendar_path(self) -> Path:
+        return self.calendar_dir or self.var_dir / "calendar"
+
+
+class ServiceSettings(GovitSettings):
+    """Settings of one service. Subclasses set `service`, the default port and the database alias."""
+
+    service: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None
+    max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
+    relay_batch: int = Field(default=200, ge=1)
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{self.service}.db').as_posix()}"
