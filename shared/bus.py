@@ -132,6 +132,7 @@ class JetStreamBus:
                     reconnect_time_wait=0.5,
                     allow_reconnect=True,
                     connect_timeout=2,
+                    drain_timeout=5,
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnect,
                     reconnected_cb=self._on_reconnect,
@@ -209,13 +210,17 @@ class JetStreamBus:
                 sub = await self._bind(durable, filters, max_deliver)
                 running(True)
                 pause = 0.5
-                while not stop.is_set():
-                    try:
-                        msgs = await sub.fetch(batch=16, timeout=1)  # type: ignore[attr-defined]
-                    except nats.errors.TimeoutError:
-                        continue
-                    for msg in msgs:
-                        await self._settle(durable, msg, handler)
+                try:
+                    while not stop.is_set():
+                        try:
+                            msgs = await sub.fetch(batch=16, timeout=1)  # type: ignore[attr-defined]
+                        except nats.errors.TimeoutError:
+                            continue
+                        for msg in msgs:
+                            await self._settle(durable, msg, handler)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()  # type: ignore[attr-defined]
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

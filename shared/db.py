@@ -151,6 +151,8 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        # Objects handed out stay readable after the unit ends; nothing uncommitted is kept.
+        self.session.expunge_all()
         await self.session.rollback()
         await self.session.close()
 

@@ -20,8 +20,8 @@ def configure(service: str, exporter: str) -> None:
     With `otlp` the standard OTEL_EXPORTER_OTLP_* variables choose the collector.
     """
     global _configured
-    if _configured:
-        return
+    if _configured or isinstance(trace.get_tracer_provider(), TracerProvider):
+        return  # one provider per process (several services may share a process in tests)
     _configured = True
     provider = TracerProvider(resource=Resource.create({"service.name": f"govit-{service}",
                                                         "service.namespace": "govit"}))

@@ -1,0 +1,244 @@
+"""The `govit` command: run the suite or one service, issue dev tokens, load holiday notices."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+
+from shared.settings import GovitSettings, ServiceSettings
+
+SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+
+app = typer.Typer(help="govit — 政务信息化项目全生命周期管理", no_args_is_help=True, add_completion=False)
+calendar_app = typer.Typer(help="工作日历: 加载国务院节假日安排通知", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+def _service_module(name: str) -> Any:
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.main")
+
+
+def _service_settings(name: str) -> ServiceSettings:
+    module = importlib.import_module(f"services.{name}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    settings: ServiceSettings = cls()
+    return settings
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="intake | review | procurement | acceptance | funding")],
+    host: Annotated[str | None, typer.Option(help="listen address (default GOVIT_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (default the service's)")] = None,
+) -> None:
+    """Run one service (what a container runs)."""
+    import uvicorn
+
+    module = _service_module(service)
+    settings = _service_settings(service)
+    if settings.nats_url is None:
+        settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
+    application = module.create_app(settings)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=15, proxy_headers=True)
+
+
+@app.command()
+def up(
+    services: Annotated[list[str] | None, typer.Argument(help="services to start (default: all five)")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each service to be ready")] = 90,
+) -> None:
+    """Start NATS (embedded unless GOVIT_NATS_URL is set) and the services; Ctrl-C stops all."""
+    from shared.devnats import EmbeddedNats, free_port, port_is_free
+
+    names = services or list(SERVICES)
+    for name in names:
+        _service_module(name)
+    base = GovitSettings()
+    env = dict(os.environ)
+    nats: EmbeddedNats | None = None
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    logs = base.var_dir / "log"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def shutdown(code: int) -> None:
+        typer.echo("正在停止 / stopping ...")
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in children.items():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                typer.echo(f"  {name} did not stop in time; killing")
+                proc.kill()
+        if nats is not None:
+            nats.stop()
+        typer.echo("已停止 / stopped")
+        raise typer.Exit(code)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if base.nats_url is None:
+            wanted = int(env.get("GOVIT_EMBEDDED_NATS_PORT", "4222"))
+            port = wanted if port_is_free(wanted) else free_port()
+            if port != wanted:
+                typer.echo(f"port {wanted} is taken; embedded NATS uses {port}")
+            nats = EmbeddedNats(base.var_dir / "nats", port=port).start()
+            env["GOVIT_NATS_URL"] = nats.url
+            typer.echo(f"NATS JetStream (embedded, fsync always)  {nats.url}  data: {base.var_dir / 'nats'}")
+        else:
+            typer.echo(f"NATS  {base.nats_url}")
+        urls: dict[str, str] = {}
+        for name in names:
+            settings = _service_settings(name)
+            if not port_is_free(settings.port, settings.host):
+                typer.echo(f"{name}: port {settings.port} is in use (set GOVIT_{name.upper()}_PORT)", err=True)
+                shutdown(1)
+            log_path = logs / f"{name}.log"
+            with log_path.open("ab") as log_file:
+                children[name] = subprocess.Popen(
+                    [sys.executable, "-m", "shared.cli", "serve", name],
+                    env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )
+            urls[name] = f"http://{settings.host}:{settings.port}"
+            typer.echo(f"starting {name:<12} {urls[name]}  (log: {log_path})")
+        for name in names:
+            _wait_ready(name, urls[name], children[name], timeout)
+            typer.echo(f"  ready  {name:<12} {urls[name]}   API docs: {urls[name]}/docs")
+        typer.echo("govit is up. 按 Ctrl-C 停止 / press Ctrl-C to stop.")
+        while True:
+            for name, proc in children.items():
+                if proc.poll() is not None:
+                    typer.echo(f"{name} exited with {proc.returncode}; see {logs / (name + '.log')}", err=True)
+                    shutdown(1)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        shutdown(0)
+    except (TimeoutError, RuntimeError, FileNotFoundError) as exc:
+        typer.echo(str(exc), err=True)
+        shutdown(1)
+
+
+def _wait_ready(name: str, url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} while starting")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{name} was not ready within {timeout:.0f}s ({url}/readyz)")
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="applicant | authority | expert | finance | auditor | admin")],
+    sub: Annotated[str, typer.Option(help="user id")] = "dev-user",
+    agency: Annotated[str | None, typer.Option(help="建设单位 (required for applicant)")] = None,
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    hours: Annotated[float, typer.Option(help="validity in hours")] = 8,
+) -> None:
+    """Issue a development token signed with GOVIT_JWT_SECRET."""
+    from shared.auth import Role, TokenIssuer
+
+    settings = GovitSettings()
+    if settings.environment == "production":
+        typer.echo("refusing to issue development tokens in production", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(TokenIssuer(settings).issue(sub=sub, role=Role(role), agency=agency, name=name,
+                                               ttl=timedelta(hours=hours)))
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+@calendar_app.command("load")
+def calendar_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Load a year's official holiday notice (YAML) so deadlines in it are no longer provisional."""
+    from pydantic import ValidationError
+
+    from shared.workdays import load_notice
+
+    settings = GovitSettings()
+    try:
+        notice = load_notice(file, settings.calendar_path)
+    except (ValidationError, ValueError) as exc:
+        typer.echo(f"通知文件无效: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"已加载 {notice.year} 年节假日安排（{notice.source}）: "
+               f"{len(notice.holiday_dates())} 天假日, {len(notice.workdays)} 天调休上班 → {settings.calendar_path}")
+    typer.echo("服务重启后生效 / restart the services to apply")
+
+
+@calendar_app.command("show")
+def calendar_show(year: int) -> None:
+    """Show whether a year's arrangement is known, and its holidays."""
+    from shared.workdays import WorkingCalendar
+
+    cal = WorkingCalendar.from_dir(GovitSettings().calendar_path)
+    if year in cal.notices:
+        notice = cal.notices[year]
+        typer.echo(f"{year}: 已加载通知 — {notice.source}")
+        for p in notice.holidays:
+            typer.echo(f"  {p.name}: {p.start} ~ {p.end}")
+        for d in notice.workdays:
+            typer.echo(f"  调休上班: {d}")
+    elif cal.known(year):
+        typer.echo(f"{year}: 由 chinesecalendar 提供")
+    else:
+        typer.echo(f"{year}: 尚未加载节假日通知，该年期限仅按周末计算，标注为暂定")
+
+
+@app.command()
+def asyncapi(
+    write: Annotated[bool, typer.Option(help="write docs/asyncapi.yaml and docs/schemas/")] = False,
+    check: Annotated[bool, typer.Option(help="fail when the committed documents differ")] = False,
+) -> None:
+    """Generate the AsyncAPI 3.0 document and JSON Schemas from the event catalog."""
+    from shared.contracts.asyncapi import render_documents
+
+    root = Path("docs")
+    documents = render_documents()
+    stale = [p for p, text in documents.items() if not (root / p).is_file()
+             or (root / p).read_text(encoding="utf-8") != text]
+    if check:
+        if stale:
+            typer.echo("out of date: " + ", ".join(stale) + " (run make asyncapi)", err=True)
+            raise typer.Exit(1)
+        typer.echo("docs are up to date")
+        return
+    if write:
+        for path, text in documents.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {len(documents)} files under {root}/")
+        return
+    typer.echo(documents["asyncapi.yaml"])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Fixtures: real NATS JetStream and real databases (SQLite and PostgreSQL), isolated per test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.auth import Role, TokenIssuer
+from shared.bus import JetStreamBus
+from shared.settings import GovitSettings
+from tests.servers import missing, nats_server, postgres_server
+
+SPANS = InMemorySpanExporter()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(SPANS))
+    trace.set_tracer_provider(provider)
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    return SPANS
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str | None]:
+    with postgres_server() as url:
+        yield url
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def isolation() -> dict[str, str]:
+    """A stream name and subject prefix of this test's own, so tests can share one NATS server."""
+    tag = unique()
+    return {"stream": tag.upper(), "subject_prefix": tag}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def make_database(
+    backend: str, tmp_path: Path, postgres_admin_url: str | None
+) -> AsyncIterator[Callable[[str], Any]]:
+    """make_database(name) -> URL of a fresh, empty database on this test's backend."""
+    created: list[str] = []
+
+    async def make(name: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        if postgres_admin_url is None:
+            missing("PostgreSQL (GOVIT_TEST_POSTGRES_URL)")
+        db = unique(f"govit_{name}_")
+        conn = await asyncpg.connect(_plain(postgres_admin_url))
+        try:
+            await conn.execute(f'CREATE DATABASE "{db}"')
+        finally:
+            await conn.close()
+        created.append(db)
+        return postgres_admin_url.rsplit("/", 1)[0] + f"/{db}"
+
+    yield make
+    if created and postgres_admin_url is not None:
+        conn = await asyncpg.connect(_plain(postgres_admin_url))
+        try:
+            for db in created:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture
+async def drop_stream(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[None]:
+    yield
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    with contextlib.suppress(Exception):
+        await bus.connect(timeout=5)
+        await bus.nc.jetstream().delete_stream(isolation["stream"])
+    await bus.close()
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI, *, ready: bool = True, timeout: float = 20) -> AsyncIterator[AsyncClient]:
+    """Run an app's lifespan and give an HTTP client to it; wait for /readyz unless told not to."""
+    async with app.router.lifespan_context(app):
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+            if ready:
+                await eventually(lambda: _ready(client), timeout=timeout, what="/readyz")
+            yield client
+
+
+async def _ready(client: AsyncClient) -> bool:
+    return (await client.get("/readyz")).status_code == 200
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.05,
+                     what: str = "condition") -> Any:
+    """Poll `check` (sync or async) until it returns something truthy; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+def bearer(role: Role, agency: str | None = None, sub: str = "tester") -> dict[str, str]:
+    token = TokenIssuer(GovitSettings()).issue(sub=sub, role=role, agency=agency)
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,67 @@
+"""Where the tests find real servers: env URL, else testcontainers, else a local nats-server."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.devnats import EmbeddedNats
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def missing(what: str) -> None:
+    """Under CI a missing server fails the run; on a developer machine the test is skipped."""
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true", pytrace=False)
+    pytest.skip(f"{what} not available")
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def nats_server(store: Path) -> Iterator[str]:
+    url = os.environ.get("GOVIT_TEST_NATS_URL")
+    if url:
+        yield url
+        return
+    if docker_answers():
+        from testcontainers.community.nats import NatsContainer
+
+        with NatsContainer(image="nats:2.11", jetstream=True) as container:
+            yield container.nats_uri()
+        return
+    try:
+        with EmbeddedNats(store) as server:
+            yield server.url
+    except FileNotFoundError:
+        missing("NATS JetStream")
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str | None]:
+    """An asyncpg admin URL of a PostgreSQL server where tests may create databases."""
+    url = os.environ.get("GOVIT_TEST_POSTGRES_URL")
+    if url:
+        yield url.replace("postgresql://", "postgresql+asyncpg://", 1) if "+asyncpg" not in url else url
+        return
+    if docker_answers():
+        from testcontainers.community.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver="asyncpg") as container:
+            yield container.get_connection_url()
+        return
+    yield None

@@ -1,0 +1,200 @@
+"""The thin slice: intake declares and approves; funding holds a request until approval opens its gate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.funding.main import create_app as create_funding
+from services.funding.settings import FundingSettings
+from services.intake.main import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from shared.auth import Role
+from tests.conftest import bearer, eventually, running, unique
+
+pytestmark = pytest.mark.usefixtures("drop_stream")
+
+
+@pytest.fixture
+async def suite(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
+    common = {"nats_url": nats_url, "var_dir": tmp_path, "environment": "test", **isolation}
+    intake = create_intake(IntakeSettings(database_url=await make_database("intake"), **common))
+    funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
+    async with running(intake) as intake_client, running(funding) as funding_client:
+        yield intake_client, funding_client
+
+
+async def declare(intake: AsyncClient, agency: str, jurisdiction: str = "zhonglou", **extra: Any) -> dict[str, Any]:
+    body = {"jurisdiction": jurisdiction, "title": "智慧教育平台", "kind": "construction",
+            "amount_fen": 120_000_000, **extra}
+    response = await intake.post("/projects", json=body, headers=bearer(Role.APPLICANT, agency))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_funding_holds_a_request_until_intake_approves_the_project(
+    suite: tuple[AsyncClient, AsyncClient], spans: InMemorySpanExporter
+) -> None:
+    intake, funding = suite
+    agency = unique("区教育局")
+    applicant = bearer(Role.APPLICANT, agency)
+
+    # The agency declares; funding learns of the project from intake's event.
+    project = await declare(intake, agency)
+    project_id = project["id"]
+    assert project["status"] == "declared"
+    await eventually(lambda: _status(funding, f"/projects/{project_id}", applicant, 200), what="funding record")
+
+    # Before approval the request is held, and the reason cites zhonglou §13.
+    held = await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
+                              json={"amount_fen": 30_000_000, "purpose": "首期建设资金"})
+    assert held.status_code == 202, held.text
+    assert held.json()["status"] == "held"
+    [gate] = held.json()["closed_gates"]
+    assert gate["rule"] == "zhonglou §13"
+    assert gate["code"] == "gate_closed:approval"
+    assert "zhonglou §13" in gate["message"]
+
+    # The authority approves; funding releases the held request by itself.
+    approved = await intake.post(f"/projects/{project_id}/approval", headers=bearer(Role.AUTHORITY),
+                                 json={"approved_amount_fen": 100_000_000, "plan_year": 2027})
+    assert approved.status_code == 200, approved.text
+    disbursement_id = held.json()["id"]
+
+    async def released() -> bool:
+        response = await funding.get(f"/disbursements/{disbursement_id}", headers=applicant)
+        return bool(response.json()["status"] == "released")
+
+    await eventually(released, what="release of the held disbursement")
+    item = (await funding.get(f"/disbursements/{disbursement_id}", headers=applicant)).json()
+    assert item["closed_gates"] == []
+    assert item["released_at"] is not None
+
+    # A request after approval is released at once.
+    now = await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
+                             json={"amount_fen": 10_000_000, "purpose": "二期"})
+    assert now.status_code == 201 and now.json()["status"] == "released"
+
+    # One trace follows the approval from intake's request into funding's consumer.
+    def approval_traced() -> bool:
+        finished = spans.get_finished_spans()
+        request_traces = {s.context.trace_id for s in finished
+                          if s.name.startswith("POST /projects/{project_id}/approval")}
+        consumed = {s.context.trace_id for s in finished
+                    if s.name == "process govit.intake.project_approved.v1"
+                    and s.attributes and s.attributes.get("govit.project_id") == project_id}
+        return bool(request_traces & consumed)
+
+    await eventually(approval_traced, what="one trace from intake to funding")
+
+
+async def test_preparatory_costs_are_paid_before_approval_where_the_rule_exempts_them(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
+    # zhonglou §13 excepts 项目论证等前期工作费用; shexian §15 has no such exception.
+    intake, funding = suite
+    agency = unique("区数据局")
+    applicant = bearer(Role.APPLICANT, agency)
+    results = {}
+    for jurisdiction in ("zhonglou", "shexian"):
+        project = await declare(intake, agency, jurisdiction=jurisdiction)
+        await eventually(lambda p=project: _status(funding, f"/projects/{p['id']}", applicant, 200))
+        response = await funding.post(f"/projects/{project['id']}/disbursements", headers=applicant,
+                                      json={"amount_fen": 500_000, "purpose": "方案论证", "kind": "preparatory"})
+        results[jurisdiction] = response.json()
+    assert results["zhonglou"]["status"] == "released"
+    assert results["shexian"]["status"] == "held"
+    assert results["shexian"]["closed_gates"][0]["rule"] == "shexian §15"
+
+
+async def test_an_agency_sees_only_its_own_projects(suite: tuple[AsyncClient, AsyncClient]) -> None:
+    intake, funding = suite
+    mine, theirs = unique("甲局"), unique("乙局")
+    project = await declare(intake, mine)
+    other = bearer(Role.APPLICANT, theirs)
+
+    assert (await intake.get(f"/projects/{project['id']}", headers=other)).status_code == 404
+    listed = (await intake.get("/projects", headers=other)).json()
+    assert all(p["agency"] == theirs for p in listed["items"])
+    own = (await intake.get("/projects", headers=bearer(Role.APPLICANT, mine))).json()
+    assert [p["id"] for p in own["items"]] == [project["id"]]
+    assert own["total"] == 1
+
+    await eventually(lambda: _status(funding, f"/projects/{project['id']}", bearer(Role.FINANCE), 200))
+    refused = await funding.post(f"/projects/{project['id']}/disbursements", headers=other,
+                                 json={"amount_fen": 100, "purpose": "越权申请"})
+    assert refused.status_code == 404
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "project_not_found"
+
+
+async def test_endpoints_refuse_without_a_token_or_with_the_wrong_role(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
+    intake, _ = suite
+    anonymous = await intake.get("/projects")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "unauthenticated"
+
+    project = await declare(intake, unique("丙局"))
+    as_applicant = await intake.post(f"/projects/{project['id']}/approval",
+                                     headers=bearer(Role.APPLICANT, project["agency"]),
+                                     json={"approved_amount_fen": 1, "plan_year": 2027})
+    assert as_applicant.status_code == 403
+    assert as_applicant.json()["code"] == "forbidden_role"
+
+    forged = await intake.get("/projects", headers={"Authorization": "Bearer not-a-jwt"})
+    assert forged.status_code == 401 and forged.json()["code"] == "invalid_token"
+
+
+async def test_declaring_with_the_same_idempotency_key_creates_one_project(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
+    intake, _ = suite
+    agency = unique("丁局")
+    headers = {**bearer(Role.APPLICANT, agency), "Idempotency-Key": "decl-1"}
+    body = {"jurisdiction": "lhasa", "title": "政务云迁移", "kind": "service", "amount_fen": 9_900}
+    first = await intake.post("/projects", json=body, headers=headers)
+    again = await intake.post("/projects", json=body, headers=headers)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    listed = (await intake.get("/projects", headers=bearer(Role.APPLICANT, agency))).json()
+    assert listed["total"] == 1
+
+
+async def test_unknown_jurisdiction_is_refused_as_problem_json(suite: tuple[AsyncClient, AsyncClient]) -> None:
+    intake, _ = suite
+    response = await intake.post("/projects", headers=bearer(Role.APPLICANT, "某局"),
+                                 json={"jurisdiction": "atlantis", "title": "x项目", "kind": "service",
+                                       "amount_fen": 1})
+    assert response.status_code == 422
+    assert response.json()["code"] == "unknown_jurisdiction"
+    assert "zhonglou" in response.json()["known"]
+
+
+async def test_health_readiness_and_metrics_are_served(suite: tuple[AsyncClient, AsyncClient]) -> None:
+    intake, funding = suite
+    assert (await intake.get("/healthz")).json()["status"] == "ok"
+    ready = (await funding.get("/readyz")).json()
+    assert ready == {"ready": True, "service": "funding",
+                     "checks": {"database": True, "nats": True, "consumer": True}}
+    await declare(intake, unique("戊局"))
+    metrics = (await intake.get("/metrics")).text
+    assert "govit_http_request_duration_seconds" in metrics
+    await eventually(lambda: _metric_published(intake), what="published counter")
+
+
+async def _metric_published(client: AsyncClient) -> bool:
+    text = (await client.get("/metrics")).text
+    return 'govit_events_published_total{type="govit.intake.project_declared.v1"}' in text
+
+
+async def _status(client: AsyncClient, path: str, headers: dict[str, str], expected: int) -> bool:
+    return (await client.get(path, headers=headers)).status_code == expected
