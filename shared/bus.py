@@ -188,9 +188,16 @@ class JetStreamBus:
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=30,
             max_deliver=max_deliver,
-            filter_subjects=list(filters),
             max_ack_pending=256,
         )
+        version = self.nc.connected_server_version
+        if len(filters) == 1:
+            config.filter_subject = filters[0]
+        elif (version.major, version.minor) >= (2, 10):
+            config.filter_subjects = list(filters)
+        else:
+            # Servers before 2.10 take one filter: all events, the dispatcher skips other types.
+            config.filter_subject = f"{self.prefix}.events.>"
         await js.add_consumer(self.stream, config)
         return await js.pull_subscribe_bind(durable=durable, stream=self.stream)
 

@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, type_filter
+from shared.contracts.envelope import type_of_subject
 from shared.db import UnitOfWork
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry
@@ -73,6 +74,8 @@ class EventDispatcher:
         return outcome
 
     async def _handle(self, delivery: Delivery) -> Outcome:
+        if type_of_subject(delivery.subject) not in self.handlers:
+            return Ack()  # not subscribed (a broad filter on older servers delivers every event)
         try:
             envelope = decode(delivery.data)
         except UndeliverableEvent as exc:

@@ -83,6 +83,11 @@ def type_filter(prefix: str, event_type: str) -> str:
     return f"{prefix}.events.*.*.{service}.{name}.{version}"
 
 
+def type_of_subject(subject: str) -> str:
+    """The event type a subject carries (its last three tokens), e.g. govit.intake.project_approved.v1."""
+    return "govit." + ".".join(subject.split(".")[-3:])
+
+
 def encode(event: Event, *, source: str, event_id: str | None = None, time: datetime | None = None) -> bytes:
     attributes: dict[str, Any] = {
         "id": event_id or str(uuid.uuid4()),
@@ -101,8 +106,18 @@ def encode(event: Event, *, source: str, event_id: str | None = None, time: date
 def read_envelope(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """The attributes and JSON data of a structured CloudEvent, or MalformedEnvelope."""
     try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedEnvelope(f"not JSON: {exc}") from exc
+    # Checked before the library sees it: it would invent an id or time for a message lacking one.
+    if not isinstance(document, dict):
+        raise MalformedEnvelope("a structured CloudEvent is a JSON object")
+    missing = [a for a in ("id", "source", "type", "specversion", "time") if not document.get(a)]
+    if missing:
+        raise MalformedEnvelope(f"missing attributes: {', '.join(missing)}")
+    try:
         event = _FORMAT.read(CloudEvent, raw)
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError, BaseCloudEventException) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, BaseCloudEventException) as exc:
         raise MalformedEnvelope(f"not a CloudEvents 1.0 JSON envelope: {exc}") from exc
     attributes = event.get_attributes()
     if attributes.get("specversion") != "1.0":

@@ -1,0 +1,112 @@
+"""The bus interface, run against the in-memory twin for speed and real JetStream for truth."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from shared.bus import (
+    DEAD_LETTER_REASON,
+    Ack,
+    Bus,
+    DeadLetter,
+    Delivery,
+    InMemoryBus,
+    JetStreamBus,
+    Outcome,
+    Retry,
+    dead_letter_subject,
+)
+from tests.conftest import eventually
+
+
+@pytest.fixture(params=["memory", "jetstream"])
+async def bus(request: pytest.FixtureRequest, isolation: dict[str, str]) -> AsyncIterator[Bus]:
+    prefix = isolation["subject_prefix"]
+    if request.param == "memory":
+        yield InMemoryBus(prefix=prefix)
+        return
+    nats_url = request.getfixturevalue("nats_url")
+    real = JetStreamBus(nats_url, stream=isolation["stream"], prefix=prefix)
+    await real.connect(timeout=10)
+    await real.ensure_stream()
+    yield real
+    with contextlib.suppress(Exception):
+        await real.nc.jetstream().delete_stream(isolation["stream"])
+    await real.close()
+
+
+@contextlib.asynccontextmanager
+async def consuming(bus: Bus, handler: Any, filters: list[str], *, max_deliver: int = 4) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(bus.consume("c1", filters, handler, stop, max_deliver=max_deliver))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+def subject(bus: Any, name: str) -> str:
+    return f"{bus.prefix}.events.zhonglou.p1.test.{name}.v1"
+
+
+async def test_a_message_published_twice_with_one_id_is_delivered_once(bus: Any) -> None:
+    seen: list[bytes] = []
+
+    async def handler(delivery: Delivery) -> Outcome:
+        seen.append(delivery.data)
+        return Ack()
+
+    for data in (b"one", b"one-again", b"two"):
+        msg_id = "m-1" if data.startswith(b"one") else "m-2"
+        await bus.publish(subject(bus, "thing"), data, {"Nats-Msg-Id": msg_id})
+    async with consuming(bus, handler, [f"{bus.prefix}.events.>"]):
+        await eventually(lambda: len(seen) >= 2, what="two deliveries")
+        await asyncio.sleep(0.3)
+    assert seen == [b"one", b"two"]
+
+
+async def test_a_failing_message_is_retried_then_processed(bus: Any) -> None:
+    attempts: list[int] = []
+
+    async def handler(delivery: Delivery) -> Outcome:
+        attempts.append(delivery.attempt)
+        return Retry(0.1) if delivery.attempt < 3 else Ack()
+
+    await bus.publish(subject(bus, "flaky"), b"x", {"Nats-Msg-Id": "f-1"})
+    async with consuming(bus, handler, [f"{bus.prefix}.events.>"]):
+        await eventually(lambda: attempts == [1, 2, 3], what="three attempts")
+
+
+async def test_a_dead_letter_is_parked_and_the_next_message_is_processed(bus: Any) -> None:
+    handled: list[bytes] = []
+
+    async def handler(delivery: Delivery) -> Outcome:
+        if delivery.data == b"poison":
+            return DeadLetter("cannot ever be processed")
+        handled.append(delivery.data)
+        return Ack()
+
+    await bus.publish(subject(bus, "a"), b"poison", {"Nats-Msg-Id": "d-1"})
+    await bus.publish(subject(bus, "a"), b"good", {"Nats-Msg-Id": "d-2"})
+    async with consuming(bus, handler, [f"{bus.prefix}.events.>"]):
+        await eventually(lambda: handled == [b"good"], what="the good message")
+    parked = await dead_letters(bus, "c1")
+    assert [(d, h[DEAD_LETTER_REASON]) for d, h in parked] == [(b"poison", "cannot ever be processed")]
+
+
+async def dead_letters(bus: Any, durable: str) -> list[tuple[bytes, dict[str, str]]]:
+    dlq = dead_letter_subject(bus.prefix, durable)
+    if isinstance(bus, InMemoryBus):
+        return [(m.data, m.headers) for m in bus.on(dlq)]
+    sub = await bus.nc.jetstream().pull_subscribe(dlq, durable=None, stream=bus.stream)
+    try:
+        msgs = await sub.fetch(batch=10, timeout=2)
+    except Exception:
+        return []
+    return [(m.data, dict(m.headers or {})) for m in msgs]

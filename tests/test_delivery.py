@@ -1,0 +1,169 @@
+"""Nothing lost, nothing applied twice: outbox, inbox and dead letters against real NATS and databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from services.funding.main import create_app as create_funding
+from services.funding.settings import FundingSettings
+from services.intake.main import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from shared.auth import Role
+from shared.bus import DEAD_LETTER_REASON, JetStreamBus, dead_letter_subject
+from shared.contracts import encode, subject_for
+from shared.contracts.intake import ProjectApproved, ProjectDeclared
+from shared.db import inbox
+from shared.devnats import EmbeddedNats
+from tests.conftest import bearer, eventually, running, unique
+
+
+@contextlib.asynccontextmanager
+async def publisher(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    await bus.ensure_stream()
+    try:
+        yield bus
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
+
+
+async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | None = None) -> None:
+    raw = encode(event, source="/test/intake", event_id=event_id)
+    await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": msg_id or event_id})
+
+
+async def fetch_all(bus: JetStreamBus, subject: str) -> list[Any]:
+    sub = await bus.nc.jetstream().pull_subscribe(subject, durable=None, stream=bus.stream)
+    try:
+        return list(await sub.fetch(batch=50, timeout=1))
+    except Exception:
+        return []
+    finally:
+        await sub.unsubscribe()
+
+
+def declared(project_id: str, agency: str) -> ProjectDeclared:
+    return ProjectDeclared(project_id=project_id, jurisdiction="zhonglou", agency=agency, title="网格化治理平台",
+                           kind="construction", amount_fen=80_000_000)
+
+
+async def test_an_event_delivered_twice_is_applied_once(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    settings = FundingSettings(database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path,
+                               **isolation)
+    app = create_funding(settings)
+    project_id, agency = unique("p"), unique("局")
+    applicant = bearer(Role.APPLICANT, agency)
+    async with publisher(nats_url, isolation) as bus, running(app) as funding:
+        await send(bus, declared(project_id, agency), event_id="declared-1")
+        await eventually(lambda: _ok(funding, f"/projects/{project_id}", applicant))
+        held = (await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
+                                   json={"amount_fen": 1_000_000, "purpose": "首付"})).json()
+        assert held["status"] == "held"
+
+        # The same approval arrives twice (e.g. republished after the duplicate window).
+        approval = ProjectApproved(project_id=project_id, jurisdiction="zhonglou",
+                                   approved_amount_fen=80_000_000, plan_year=2027)
+        await send(bus, approval, event_id="approved-1", msg_id="first-copy")
+        await send(bus, approval, event_id="approved-1", msg_id="second-copy")
+        consumed = app.state.runtime.metrics.consumed
+        await eventually(lambda: consumed.labels("funding", "ack")._value.get() >= 3, what="three deliveries")
+
+        async with app.state.runtime.new_uow() as uow:
+            rows = await uow.session.scalar(
+                select(func.count()).select_from(inbox).where(inbox.c.event_id == "approved-1"))
+        assert rows == 1
+        released_subject = f"{bus.prefix}.events.*.{project_id}.funding.disbursement_released.v1"
+        await eventually(lambda: _count(bus, released_subject, 1), what="one release event")
+        await asyncio.sleep(0.5)
+        assert len(await fetch_all(bus, released_subject)) == 1
+
+
+async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_after_nats_returns(
+    make_database: Any, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    nats = EmbeddedNats(tmp_path / "nats").start()
+    try:
+        common = {"nats_url": nats.url, "var_dir": tmp_path, **isolation}
+        intake = create_intake(IntakeSettings(database_url=await make_database("intake"), **common))
+        funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
+        agency = unique("局")
+        applicant = bearer(Role.APPLICANT, agency)
+        async with running(intake) as intake_client, running(funding) as funding_client:
+            nats.stop()
+            await eventually(lambda: _status(intake_client, "/readyz", 503), what="intake to notice NATS is gone")
+
+            # The declaration commits although no event can be published now.
+            response = await intake_client.post("/projects", headers=applicant, json={
+                "jurisdiction": "xunyang", "title": "停机期间申报的项目", "kind": "service", "amount_fen": 100})
+            assert response.status_code == 201
+            project_id = response.json()["id"]
+            assert (await intake_client.get(f"/projects/{project_id}", headers=applicant)).status_code == 200
+            await asyncio.sleep(1.5)
+            assert not await _ok(funding_client, f"/projects/{project_id}", applicant)
+
+            # NATS returns (same port, same store): the relay catches up and funding hears of it.
+            nats.start()
+            await eventually(lambda: _ok(funding_client, f"/projects/{project_id}", applicant), timeout=40,
+                             what="the event held in the outbox to arrive")
+            await eventually(lambda: _status(intake_client, "/readyz", 200), timeout=20)
+    finally:
+        nats.stop()
+
+
+async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_good_one_is_processed(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    settings = FundingSettings(database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path,
+                               **isolation)
+    app = create_funding(settings)
+    project_id, agency = unique("p"), unique("局")
+    good = declared(project_id, agency)
+    topic = subject_for(isolation["subject_prefix"], good)
+    schema_invalid = json.loads(encode(good, source="/test"))
+    schema_invalid["data"]["amount_fen"] = "一百万"
+    unknown_type = json.loads(encode(good, source="/test"))
+    unknown_type["type"] = "govit.intake.project_teleported.v1"
+    bad = [b"\xff not even json", json.dumps(schema_invalid).encode(), json.dumps(unknown_type).encode()]
+
+    async with publisher(nats_url, isolation) as bus, running(app) as funding:
+        for raw in bad:
+            await bus.publish(topic, raw, {"Nats-Msg-Id": uuid.uuid4().hex})
+        await send(bus, good, event_id="good-1")
+        await eventually(lambda: _ok(funding, f"/projects/{project_id}", bearer(Role.FINANCE)),
+                         what="the good event after the bad ones")
+        dlq = dead_letter_subject(bus.prefix, "funding")
+        await eventually(lambda: _count(bus, dlq, 3), what="three dead letters")
+        parked = await fetch_all(bus, dlq)
+        assert sorted(m.data for m in parked) == sorted(bad)
+        reasons = sorted(m.headers[DEAD_LETTER_REASON].split(":")[0] for m in parked)
+        assert reasons == ["InvalidEventData", "MalformedEnvelope", "UnknownEventType"]
+
+
+async def _count(bus: JetStreamBus, subject: str, n: int) -> bool:
+    return len(await fetch_all(bus, subject)) >= n
+
+
+async def _ok(client: AsyncClient, path: str, headers: dict[str, str]) -> bool:
+    return (await client.get(path, headers=headers)).status_code == 200
+
+
+async def _status(client: AsyncClient, path: str, expected: int) -> bool:
+    return (await client.get(path)).status_code == expected
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

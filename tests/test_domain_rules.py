@@ -1,0 +1,143 @@
+"""Pure rules: policy packs, working days, passwords, tokens, settings — no servers needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from shared.auth import Role, TokenIssuer
+from shared.passwords import check_password, hash_password, verify_password
+from shared.policy import PolicyError, load_registry
+from shared.policy.pack import JURISDICTIONS
+from shared.problems import Problem
+from shared.settings import GovitSettings
+from shared.workdays import HolidayNotice, WorkingCalendar, load_notice
+
+PACKS = Path(__file__).parents[1] / "shared" / "policy" / "packs"
+
+
+def test_every_jurisdiction_has_a_pack_with_the_same_rules_each_citing_its_own_articles() -> None:
+    registry = load_registry()
+    assert set(registry.codes) == set(JURISDICTIONS)
+    ids = {code: set(registry[code].rules) for code in registry.codes}
+    assert len({frozenset(v) for v in ids.values()}) == 1
+    for code in registry.codes:
+        for rule in registry[code].rules.values():
+            if rule.applies:
+                assert rule.articles and all(a.startswith(f"{code} §") for a in rule.articles)
+
+
+def test_a_pack_missing_a_rule_that_the_others_have_is_refused_at_load(tmp_path: Path) -> None:
+    for path in PACKS.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    data = yaml.safe_load((tmp_path / "lhasa.yaml").read_text(encoding="utf-8"))
+    del data["rules"]["funding.approval_required"]
+    (tmp_path / "lhasa.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match="lhasa lacks rules: funding.approval_required"):
+        load_registry(tmp_path)
+
+
+def test_a_pack_citing_another_jurisdictions_article_is_refused(tmp_path: Path) -> None:
+    for path in PACKS.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    data = yaml.safe_load((tmp_path / "shexian.yaml").read_text(encoding="utf-8"))
+    data["rules"]["funding.approval_required"]["articles"] = ["zhonglou §13"]
+    (tmp_path / "shexian.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match="cites another jurisdiction"):
+        load_registry(tmp_path)
+
+
+def test_a_refusal_message_names_the_article() -> None:
+    reason = load_registry().refusal("zhonglou", "funding.approval_required", "gate_closed:approval")
+    assert reason.rule == "zhonglou §13"
+    assert reason.message.endswith("（zhonglou §13）")
+
+
+# --- working days -------------------------------------------------------------------------
+
+def test_working_days_skip_national_day_and_count_the_adjusted_saturday() -> None:
+    # 2025: 国庆中秋 Oct 1–8 off; Sun Sep 28 and Sat Oct 11 are working days (国办发明电〔2024〕12号).
+    cal = WorkingCalendar()
+    assert cal.is_workday(dt.date(2025, 9, 28))
+    assert not cal.is_workday(dt.date(2025, 10, 3))
+    assert cal.is_workday(dt.date(2025, 10, 11))
+    deadline = cal.add_working_days(dt.date(2025, 9, 30), 2)
+    assert deadline.date == dt.date(2025, 10, 10)
+    assert not deadline.provisional
+
+
+def test_a_deadline_in_a_year_without_a_notice_is_provisional_and_counts_weekends_only() -> None:
+    cal = WorkingCalendar()
+    assert not cal.known(2031)
+    # Fri 2031-01-03 + 1 working day: weekends alone → Mon 2031-01-06, marked 暂定.
+    deadline = cal.add_working_days(dt.date(2031, 1, 3), 1)
+    assert deadline.date == dt.date(2031, 1, 6)
+    assert deadline.provisional
+    assert deadline.label() == "2031-01-06（暂定）"
+
+
+def test_a_loaded_notice_makes_that_years_deadlines_firm(tmp_path: Path) -> None:
+    # An illustrative notice for 2031 (test data, not the real arrangement).
+    source = tmp_path / "notice.yaml"
+    source.write_text(yaml.safe_dump({
+        "year": 2031, "source": "测试用节假日安排（示例）",
+        "holidays": [{"name": "元旦", "start": "2031-01-01", "end": "2031-01-06"}],
+        "workdays": ["2031-01-11"],
+    }, allow_unicode=True), encoding="utf-8")
+    load_notice(source, tmp_path / "calendar")
+    cal = WorkingCalendar.from_dir(tmp_path / "calendar")
+    assert cal.known(2031)
+    assert cal.is_workday(dt.date(2031, 1, 11))  # a Saturday made a working day
+    deadline = cal.add_working_days(dt.date(2031, 1, 3), 1)
+    assert deadline == type(deadline)(dt.date(2031, 1, 7), False)
+
+
+def test_a_notice_that_marks_a_weekday_as_adjusted_working_day_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="weekday"):
+        HolidayNotice(year=2031, source="测试通知", holidays=(), workdays=(dt.date(2031, 1, 8),))
+
+
+# --- passwords, tokens, settings ----------------------------------------------------------
+
+@pytest.mark.parametrize(("password", "ok"), [
+    ("Abcdef12", True), ("abc!ef12", True), ("abcdefgh", False), ("Ab1!", False), ("ABCDEFG1", False),
+])
+def test_passwords_follow_zhonglou_24(password: str, ok: bool) -> None:
+    decision = check_password(password, load_registry())
+    assert decision.allowed is ok
+    if not ok:
+        assert decision.reasons[0].rule == "zhonglou §24"
+
+
+def test_password_hashes_are_argon2_and_verify() -> None:
+    hashed = hash_password("Abcdef12!")
+    assert hashed.startswith("$argon2id$")
+    assert verify_password("Abcdef12!", hashed)
+    assert not verify_password("abcdef12!", hashed)
+
+
+def test_a_token_carries_role_and_agency_and_expires() -> None:
+    issuer = TokenIssuer(GovitSettings())
+    principal = issuer.verify(issuer.issue(sub="u1", role=Role.APPLICANT, agency="县教育局"))
+    assert (principal.role, principal.agency) == (Role.APPLICANT, "县教育局")
+    expired = issuer.issue(sub="u1", role=Role.FINANCE, ttl=timedelta(seconds=-1))
+    with pytest.raises(Problem) as caught:
+        issuer.verify(expired)
+    assert caught.value.status == 401
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    other = TokenIssuer(GovitSettings(jwt_secret="x" * 40)).issue(sub="u", role=Role.ADMIN)
+    with pytest.raises(Problem):
+        TokenIssuer(GovitSettings()).verify(other)
+
+
+def test_production_refuses_to_start_with_the_default_secret() -> None:
+    with pytest.raises(ValidationError, match="GOVIT_JWT_SECRET"):
+        GovitSettings(environment="production")
+    assert GovitSettings(environment="production", jwt_secret="s" * 40).environment == "production"
