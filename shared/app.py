@@ -71,9 +71,14 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
     runtime = Runtime(
         spec=spec,
         settings=settings,
-        bus=bus or JetStreamBus(settings.nats_url or "nats://127.0.0.1:4222", stream=settings.stream,
-                                prefix=settings.subject_prefix,
-                                duplicate_window=settings.duplicate_window_seconds, name=f"govit-{spec.name}"),
+        bus=bus
+        or JetStreamBus(
+            settings.nats_url or "nats://127.0.0.1:4222",
+            stream=settings.stream,
+            prefix=settings.subject_prefix,
+            duplicate_window=settings.duplicate_window_seconds,
+            name=f"govit-{spec.name}",
+        ),
         metrics=metrics,
     )
 
@@ -87,16 +92,26 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
         relay = OutboxRelay(sessions, runtime.bus, metrics, batch=settings.relay_batch)
 
         def new_uow() -> UnitOfWork:
-            return spec.uow(sessions, source=f"/govit/{spec.name}", subject_prefix=settings.subject_prefix,
-                            on_commit=relay.wakeup)
+            return spec.uow(
+                sessions,
+                source=f"/govit/{spec.name}",
+                subject_prefix=settings.subject_prefix,
+                on_commit=relay.wakeup,
+            )
 
         runtime.new_uow = new_uow
         runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
         context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar)
-        dispatcher = EventDispatcher(durable=spec.name, subscriptions=spec.subscriptions, uow_factory=new_uow,
-                                     context=context, max_deliver=settings.max_deliver, metrics=metrics)
+        dispatcher = EventDispatcher(
+            durable=spec.name,
+            subscriptions=spec.subscriptions,
+            uow_factory=new_uow,
+            context=context,
+            max_deliver=settings.max_deliver,
+            metrics=metrics,
+        )
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
         try:
             yield
@@ -146,8 +161,16 @@ async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDisp
 
     jobs = [relay.run(stop)]
     if dispatcher.handlers:
-        jobs.append(bus.consume(runtime.spec.name, dispatcher.filters(settings.subject_prefix), dispatcher, stop,
-                                max_deliver=settings.max_deliver, running=running))
+        jobs.append(
+            bus.consume(
+                runtime.spec.name,
+                dispatcher.filters(settings.subject_prefix),
+                dispatcher,
+                stop,
+                max_deliver=settings.max_deliver,
+                running=running,
+            )
+        )
     await asyncio.gather(*jobs)
 
 
@@ -176,8 +199,10 @@ def _health_router(runtime: Runtime) -> APIRouter:
     async def get_readiness() -> JSONResponse:
         checks = {name: await check() for name, check in runtime.ready_checks.items()}
         ready = bool(checks) and all(checks.values())
-        return JSONResponse({"ready": ready, "service": runtime.spec.name, "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"ready": ready, "service": runtime.spec.name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
 
     return router
 

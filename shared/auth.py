@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
+import jwt.types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -47,14 +48,26 @@ class TokenIssuer:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
 
-    def issue(self, *, sub: str, role: Role, agency: str | None = None, name: str | None = None,
-              ttl: timedelta = timedelta(hours=8)) -> str:
+    def issue(
+        self,
+        *,
+        sub: str,
+        role: Role,
+        agency: str | None = None,
+        name: str | None = None,
+        ttl: timedelta = timedelta(hours=8),
+    ) -> str:
         if role is Role.APPLICANT and not agency:
             raise ValueError("an applicant token needs an agency")
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
-            "sub": sub, "role": role.value, "iss": self.settings.jwt_issuer, "aud": self.settings.jwt_audience,
-            "iat": now, "nbf": now, "exp": now + ttl,
+            "sub": sub,
+            "role": role.value,
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
         }
         if agency:
             claims["agency"] = agency
@@ -63,16 +76,27 @@ class TokenIssuer:
         return jwt.encode(claims, self.settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
-        options = {"require": ["exp", "sub", "role"]}
+        options: jwt.types.Options = {"require": ["exp", "sub", "role"]}
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
-                claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=self.settings.jwt_audience,
-                                    issuer=self.settings.jwt_issuer, options=options)
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256", "ES256"],
+                    audience=self.settings.jwt_audience,
+                    issuer=self.settings.jwt_issuer,
+                    options=options,
+                )
             else:
-                claims = jwt.decode(token, self.settings.jwt_secret.get_secret_value(), algorithms=["HS256"],
-                                    audience=self.settings.jwt_audience, issuer=self.settings.jwt_issuer,
-                                    options=options)
+                claims = jwt.decode(
+                    token,
+                    self.settings.jwt_secret.get_secret_value(),
+                    algorithms=["HS256"],
+                    audience=self.settings.jwt_audience,
+                    issuer=self.settings.jwt_issuer,
+                    options=options,
+                )
             principal = Principal.model_validate(claims)
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(401, "invalid_token", "身份令牌无效或已过期", str(exc)) from exc

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -86,7 +87,9 @@ def dead_letter_subject(prefix: str, durable: str) -> str:
 
 
 def _ascii(text: str, limit: int = 400) -> str:
-    return text[:limit].encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
+    return (
+        text[:limit].encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
+    )
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -103,8 +106,9 @@ def subject_matches(pattern: str, subject: str) -> bool:
 class JetStreamBus:
     """NATS JetStream: one file-backed stream for the suite, durable pull consumers."""
 
-    def __init__(self, url: str, *, stream: str, prefix: str, duplicate_window: float = 600,
-                 name: str = "govit") -> None:
+    def __init__(
+        self, url: str, *, stream: str, prefix: str, duplicate_window: float = 600, name: str = "govit"
+    ) -> None:
         self.url = url
         self.stream = stream
         self.prefix = prefix
@@ -238,7 +242,7 @@ class JetStreamBus:
                 pause = min(pause * 2, 10)
         running(False)
 
-    async def _settle(self, durable: str, msg: nats.aio.msg.Msg, handler: Handler) -> None:
+    async def _settle(self, durable: str, msg: Msg, handler: Handler) -> None:
         meta = msg.metadata
         delivery = Delivery(
             subject=msg.subject,
@@ -257,14 +261,14 @@ class JetStreamBus:
             await msg.term()
 
     async def dead_letter(self, durable: str, delivery: Delivery, reason: str) -> None:
-        headers = {
-            k: v for k, v in delivery.headers.items() if not k.startswith("Nats-")
-        } | {
+        headers = {k: v for k, v in delivery.headers.items() if not k.startswith("Nats-")} | {
             "Nats-Msg-Id": f"dlq-{durable}-{delivery.sequence}",
             DEAD_LETTER_REASON: _ascii(reason),
             ORIGINAL_SUBJECT: delivery.subject,
         }
-        log.error("dead-lettered %s (seq %s) for %s: %s", delivery.subject, delivery.sequence, durable, reason)
+        log.error(
+            "dead-lettered %s (seq %s) for %s: %s", delivery.subject, delivery.sequence, durable, reason
+        )
         await self.publish(dead_letter_subject(self.prefix, durable), delivery.data, headers)
 
     async def close(self) -> None:
@@ -358,8 +362,15 @@ class InMemoryBus:
                     await asyncio.wait_for(self._new.wait(), 0.05)
         running(False)
 
-    async def _deliver(self, durable: str, state: _ConsumerState, index: int, attempt: int,
-                       handler: Handler, max_deliver: int) -> None:
+    async def _deliver(
+        self,
+        durable: str,
+        state: _ConsumerState,
+        index: int,
+        attempt: int,
+        handler: Handler,
+        max_deliver: int,
+    ) -> None:
         stored = self.messages[index]
         delivery = Delivery(stored.subject, stored.data, dict(stored.headers), attempt, stored.sequence)
         outcome = await handler(delivery)
@@ -371,8 +382,11 @@ class InMemoryBus:
             await self.publish(
                 dead_letter_subject(self.prefix, durable),
                 stored.data,
-                {"Nats-Msg-Id": f"dlq-{durable}-{stored.sequence}", DEAD_LETTER_REASON: _ascii(outcome.reason),
-                 ORIGINAL_SUBJECT: stored.subject},
+                {
+                    "Nats-Msg-Id": f"dlq-{durable}-{stored.sequence}",
+                    DEAD_LETTER_REASON: _ascii(outcome.reason),
+                    ORIGINAL_SUBJECT: stored.subject,
+                },
             )
 
     async def close(self) -> None:

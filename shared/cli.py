@@ -51,13 +51,21 @@ def serve(
     if settings.nats_url is None:
         settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
     application = module.create_app(settings)
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level.lower(), timeout_graceful_shutdown=15, proxy_headers=True)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=15,
+        proxy_headers=True,
+    )
 
 
 @app.command()
 def up(
-    services: Annotated[list[str] | None, typer.Argument(help="services to start (default: all five)")] = None,
+    services: Annotated[
+        list[str] | None, typer.Argument(help="services to start (default: all five)")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each service to be ready")] = 90,
 ) -> None:
     """Start NATS (embedded unless GOVIT_NATS_URL is set) and the services; Ctrl-C stops all."""
@@ -108,13 +116,18 @@ def up(
         for name in names:
             settings = _service_settings(name)
             if not port_is_free(settings.port, settings.host):
-                typer.echo(f"{name}: port {settings.port} is in use (set GOVIT_{name.upper()}_PORT)", err=True)
+                typer.echo(
+                    f"{name}: port {settings.port} is in use (set GOVIT_{name.upper()}_PORT)", err=True
+                )
                 shutdown(1)
             log_path = logs / f"{name}.log"
             with log_path.open("ab") as log_file:
                 children[name] = subprocess.Popen(
                     [sys.executable, "-m", "shared.cli", "serve", name],
-                    env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
                 )
             urls[name] = f"http://{settings.host}:{settings.port}"
             typer.echo(f"starting {name:<12} {urls[name]}  (log: {log_path})")
@@ -125,7 +138,9 @@ def up(
         while True:
             for name, proc in children.items():
                 if proc.poll() is not None:
-                    typer.echo(f"{name} exited with {proc.returncode}; see {logs / (name + '.log')}", err=True)
+                    typer.echo(
+                        f"{name} exited with {proc.returncode}; see {logs / (name + '.log')}", err=True
+                    )
                     shutdown(1)
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -165,8 +180,11 @@ def token(
         typer.echo("refusing to issue development tokens in production", err=True)
         raise typer.Exit(2)
     try:
-        typer.echo(TokenIssuer(settings).issue(sub=sub, role=Role(role), agency=agency, name=name,
-                                               ttl=timedelta(hours=hours)))
+        typer.echo(
+            TokenIssuer(settings).issue(
+                sub=sub, role=Role(role), agency=agency, name=name, ttl=timedelta(hours=hours)
+            )
+        )
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
@@ -185,8 +203,10 @@ def calendar_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     except (ValidationError, ValueError) as exc:
         typer.echo(f"通知文件无效: {exc}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"已加载 {notice.year} 年节假日安排（{notice.source}）: "
-               f"{len(notice.holiday_dates())} 天假日, {len(notice.workdays)} 天调休上班 → {settings.calendar_path}")
+    typer.echo(
+        f"已加载 {notice.year} 年节假日安排（{notice.source}）: "
+        f"{len(notice.holiday_dates())} 天假日, {len(notice.workdays)} 天调休上班 → {settings.calendar_path}"
+    )
     typer.echo("服务重启后生效 / restart the services to apply")
 
 
@@ -219,8 +239,11 @@ def asyncapi(
 
     root = Path("docs")
     documents = render_documents()
-    stale = [p for p, text in documents.items() if not (root / p).is_file()
-             or (root / p).read_text(encoding="utf-8") != text]
+    stale = [
+        p
+        for p, text in documents.items()
+        if not (root / p).is_file() or (root / p).read_text(encoding="utf-8") != text
+    ]
     if check:
         if stale:
             typer.echo("out of date: " + ", ".join(stale) + " (run make asyncapi)", err=True)

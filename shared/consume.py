@@ -25,7 +25,6 @@ tracer = trace.get_tracer("govit.consume")
 BACKOFF: tuple[float, ...] = (1, 5, 15, 60, 300)
 
 
-
 @dataclass(frozen=True)
 class HandlerContext:
     """What an event handler may consult besides its unit of work."""
@@ -111,5 +110,7 @@ class EventDispatcher:
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 if delivery.attempt >= self.max_deliver:
                     return DeadLetter(f"gave up after {delivery.attempt} deliveries: {exc!r}")
-                log.warning("%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc)
+                log.warning(
+                    "%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc
+                )
                 return Retry(backoff(delivery.attempt))

@@ -132,8 +132,14 @@ class UnitOfWork:
     the relay publishes them after commit.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, source: str, subject_prefix: str,
-                 on_commit: asyncio.Event | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        source: str,
+        subject_prefix: str,
+        on_commit: asyncio.Event | None = None,
+    ) -> None:
         self._sessions = sessions
         self.source = source
         self.subject_prefix = subject_prefix
@@ -218,4 +224,3 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
-

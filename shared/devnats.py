@@ -68,7 +68,9 @@ class EmbeddedNats:
         log = self.store_dir / "nats-server.log"
         self.process = subprocess.Popen(
             [nats_server_binary(), "-c", str(conf), "-l", str(log)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -10,14 +10,21 @@ class Metrics:
         self.registry = CollectorRegistry()
         labels = {"service": service}
         self.requests = Histogram(
-            "govit_http_request_duration_seconds", "HTTP request duration",
-            ["method", "route", "status"], registry=self.registry,
+            "govit_http_request_duration_seconds",
+            "HTTP request duration",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.published = Counter(
-            "govit_events_published_total", "events published from the outbox", ["type"], registry=self.registry
+            "govit_events_published_total",
+            "events published from the outbox",
+            ["type"],
+            registry=self.registry,
         )
         self.consumed = Counter(
-            "govit_events_consumed_total", "events consumed by outcome", ["consumer", "outcome"],
+            "govit_events_consumed_total",
+            "events consumed by outcome",
+            ["consumer", "outcome"],
             registry=self.registry,
         )
         self.outbox_pending = Gauge(

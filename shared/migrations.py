@@ -9,8 +9,9 @@ from alembic import op
 def create_outbox_and_inbox() -> None:
     op.create_table(
         "outbox",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
         sa.Column("event_id", sa.String(64), nullable=False, unique=True),
         sa.Column("event_type", sa.String(128), nullable=False),
         sa.Column("subject", sa.String(255), nullable=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -10,7 +12,7 @@ from shared.policy import Decision, PolicyRegistry, Reason
 # The suite's own accounts follow zhonglou §24 (强口令), the one regulation that sets it.
 PASSWORD_RULE = ("zhonglou", "security.password")
 
-_CLASSES = {
+_CLASSES: dict[str, Callable[[str], bool]] = {
     "digit": str.isdigit,
     "upper": lambda c: c.isascii() and c.isupper(),
     "lower": lambda c: c.isascii() and c.islower(),

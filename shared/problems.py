@@ -18,8 +18,15 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """An HTTP refusal; `reasons` carry rule citations when a regulation is the cause."""
 
-    def __init__(self, status: int, code: str, title: str, detail: str | None = None,
-                 reasons: Sequence[Reason] = (), **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        reasons: Sequence[Reason] = (),
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.code = code
@@ -69,7 +76,9 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        problem = Problem(422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors)
+        problem = Problem(
+            422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors
+        )
         return problem_response(problem, request)
 
     app.add_exception_handler(Problem, on_problem)

@@ -22,8 +22,15 @@ tracer = trace.get_tracer("govit.relay")
 class OutboxRelay:
     """Publishes unpublished outbox rows in commit order; while NATS is down it waits and retries."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: Bus, metrics: Metrics,
-                 *, batch: int = 200, poll: float = 1.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bus: Bus,
+        metrics: Metrics,
+        *,
+        batch: int = 200,
+        poll: float = 1.0,
+    ) -> None:
         self.sessions = sessions
         self.bus = bus
         self.metrics = metrics
@@ -51,7 +58,9 @@ class OutboxRelay:
         async with self.sessions() as session, session.begin():
             rows = (
                 await session.execute(
-                    select(outbox.c.seq, outbox.c.event_type, outbox.c.subject, outbox.c.body, outbox.c.headers)
+                    select(
+                        outbox.c.seq, outbox.c.event_type, outbox.c.subject, outbox.c.body, outbox.c.headers
+                    )
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.seq)
                     .limit(self.batch)
@@ -77,10 +86,15 @@ class OutboxRelay:
     async def _publish(self, subject: str, body: bytes, headers: dict[str, str], event_type: str) -> None:
         parent = propagate.extract(headers)
         with tracer.start_as_current_span(
-            f"send {event_type}", context=parent, kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "nats", "messaging.operation.type": "send",
-                        "messaging.destination.name": subject,
-                        "messaging.message.id": headers.get("Nats-Msg-Id", "")},
+            f"send {event_type}",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": subject,
+                "messaging.message.id": headers.get("Nats-Msg-Id", ""),
+            },
         ):
             propagate.inject(headers)
             await self.bus.publish(subject, body, headers)

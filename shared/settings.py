@@ -30,7 +30,9 @@ class GovitSettings(BaseSettings):
     jwt_issuer: str = "govit"
     jwt_audience: str = "govit"
     jwks_url: str | None = Field(default=None, description="OIDC JWKS endpoint; when set, tokens are RS/ES")
-    calendar_dir: Path | None = Field(default=None, description="loaded holiday notices; default var/calendar")
+    calendar_dir: Path | None = Field(
+        default=None, description="loaded holiday notices; default var/calendar"
+    )
     policy_dir: Path | None = Field(default=None, description="policy packs; default the shipped ones")
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"

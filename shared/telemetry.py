@@ -23,8 +23,9 @@ def configure(service: str, exporter: str) -> None:
     if _configured or isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # one provider per process (several services may share a process in tests)
     _configured = True
-    provider = TracerProvider(resource=Resource.create({"service.name": f"govit-{service}",
-                                                        "service.namespace": "govit"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"govit-{service}", "service.namespace": "govit"})
+    )
     span_exporter: SpanExporter | None = None
     if exporter == "console":
         span_exporter = ConsoleSpanExporter()

@@ -39,7 +39,9 @@ class HolidayNotice(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     year: int = Field(ge=2000, le=2100)
-    source: str = Field(min_length=4, description="the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知")
+    source: str = Field(
+        min_length=4, description="the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知"
+    )
     holidays: tuple[HolidayPeriod, ...]
     workdays: tuple[dt.date, ...] = Field(default=(), description="调休上班的周末")
 
@@ -150,7 +152,8 @@ def load_notice(source: Path, directory: Path) -> HolidayNotice:
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{notice.year}.yaml"
     tmp = target.with_suffix(".yaml.tmp")
-    tmp.write_text(yaml.safe_dump(notice.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
-                   encoding="utf-8")
+    tmp.write_text(
+        yaml.safe_dump(notice.model_dump(mode="json"), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     tmp.replace(target)
     return notice

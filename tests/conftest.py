@@ -113,19 +113,22 @@ async def drop_stream(nats_url: str, isolation: dict[str, str]) -> AsyncIterator
 @contextlib.asynccontextmanager
 async def running(app: FastAPI, *, ready: bool = True, timeout: float = 20) -> AsyncIterator[AsyncClient]:
     """Run an app's lifespan and give an HTTP client to it; wait for /readyz unless told not to."""
-    async with app.router.lifespan_context(app):
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
-            if ready:
-                await eventually(lambda: _ready(client), timeout=timeout, what="/readyz")
-            yield client
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        if ready:
+            await eventually(lambda: _ready(client), timeout=timeout, what="/readyz")
+        yield client
 
 
 async def _ready(client: AsyncClient) -> bool:
     return (await client.get("/readyz")).status_code == 200
 
 
-async def eventually(check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.05,
-                     what: str = "condition") -> Any:
+async def eventually(
+    check: Callable[[], Any], *, timeout: float = 20, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Poll `check` (sync or async) until it returns something truthy; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -41,7 +41,9 @@ async def bus(request: pytest.FixtureRequest, isolation: dict[str, str]) -> Asyn
 
 
 @contextlib.asynccontextmanager
-async def consuming(bus: Bus, handler: Any, filters: list[str], *, max_deliver: int = 4) -> AsyncIterator[None]:
+async def consuming(
+    bus: Bus, handler: Any, filters: list[str], *, max_deliver: int = 4
+) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(bus.consume("c1", filters, handler, stop, max_deliver=max_deliver))
     try:

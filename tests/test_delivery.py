@@ -56,28 +56,41 @@ async def fetch_all(bus: JetStreamBus, subject: str) -> list[Any]:
 
 
 def declared(project_id: str, agency: str) -> ProjectDeclared:
-    return ProjectDeclared(project_id=project_id, jurisdiction="zhonglou", agency=agency, title="网格化治理平台",
-                           kind="construction", amount_fen=80_000_000)
+    return ProjectDeclared(
+        project_id=project_id,
+        jurisdiction="zhonglou",
+        agency=agency,
+        title="网格化治理平台",
+        kind="construction",
+        amount_fen=80_000_000,
+    )
 
 
 async def test_an_event_delivered_twice_is_applied_once(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = FundingSettings(database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path,
-                               **isolation)
+    settings = FundingSettings(
+        database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path, **isolation
+    )
     app = create_funding(settings)
     project_id, agency = unique("p"), unique("局")
     applicant = bearer(Role.APPLICANT, agency)
     async with publisher(nats_url, isolation) as bus, running(app) as funding:
         await send(bus, declared(project_id, agency), event_id="declared-1")
         await eventually(lambda: _ok(funding, f"/projects/{project_id}", applicant))
-        held = (await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
-                                   json={"amount_fen": 1_000_000, "purpose": "首付"})).json()
+        held = (
+            await funding.post(
+                f"/projects/{project_id}/disbursements",
+                headers=applicant,
+                json={"amount_fen": 1_000_000, "purpose": "首付"},
+            )
+        ).json()
         assert held["status"] == "held"
 
         # The same approval arrives twice (e.g. republished after the duplicate window).
-        approval = ProjectApproved(project_id=project_id, jurisdiction="zhonglou",
-                                   approved_amount_fen=80_000_000, plan_year=2027)
+        approval = ProjectApproved(
+            project_id=project_id, jurisdiction="zhonglou", approved_amount_fen=80_000_000, plan_year=2027
+        )
         await send(bus, approval, event_id="approved-1", msg_id="first-copy")
         await send(bus, approval, event_id="approved-1", msg_id="second-copy")
         consumed = app.state.runtime.metrics.consumed
@@ -85,7 +98,8 @@ async def test_an_event_delivered_twice_is_applied_once(
 
         async with app.state.runtime.new_uow() as uow:
             rows = await uow.session.scalar(
-                select(func.count()).select_from(inbox).where(inbox.c.event_id == "approved-1"))
+                select(func.count()).select_from(inbox).where(inbox.c.event_id == "approved-1")
+            )
         assert rows == 1
         released_subject = f"{bus.prefix}.events.*.{project_id}.funding.disbursement_released.v1"
         await eventually(lambda: _count(bus, released_subject, 1), what="one release event")
@@ -105,11 +119,21 @@ async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_af
         applicant = bearer(Role.APPLICANT, agency)
         async with running(intake) as intake_client, running(funding) as funding_client:
             nats.stop()
-            await eventually(lambda: _status(intake_client, "/readyz", 503), what="intake to notice NATS is gone")
+            await eventually(
+                lambda: _status(intake_client, "/readyz", 503), what="intake to notice NATS is gone"
+            )
 
             # The declaration commits although no event can be published now.
-            response = await intake_client.post("/projects", headers=applicant, json={
-                "jurisdiction": "xunyang", "title": "停机期间申报的项目", "kind": "service", "amount_fen": 100})
+            response = await intake_client.post(
+                "/projects",
+                headers=applicant,
+                json={
+                    "jurisdiction": "xunyang",
+                    "title": "停机期间申报的项目",
+                    "kind": "service",
+                    "amount_fen": 100,
+                },
+            )
             assert response.status_code == 201
             project_id = response.json()["id"]
             assert (await intake_client.get(f"/projects/{project_id}", headers=applicant)).status_code == 200
@@ -118,8 +142,11 @@ async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_af
 
             # NATS returns (same port, same store): the relay catches up and funding hears of it.
             nats.start()
-            await eventually(lambda: _ok(funding_client, f"/projects/{project_id}", applicant), timeout=40,
-                             what="the event held in the outbox to arrive")
+            await eventually(
+                lambda: _ok(funding_client, f"/projects/{project_id}", applicant),
+                timeout=40,
+                what="the event held in the outbox to arrive",
+            )
             await eventually(lambda: _status(intake_client, "/readyz", 200), timeout=20)
     finally:
         nats.stop()
@@ -128,8 +155,9 @@ async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_af
 async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_good_one_is_processed(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = FundingSettings(database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path,
-                               **isolation)
+    settings = FundingSettings(
+        database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path, **isolation
+    )
     app = create_funding(settings)
     project_id, agency = unique("p"), unique("局")
     good = declared(project_id, agency)
@@ -144,8 +172,10 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
         for raw in bad:
             await bus.publish(topic, raw, {"Nats-Msg-Id": uuid.uuid4().hex})
         await send(bus, good, event_id="good-1")
-        await eventually(lambda: _ok(funding, f"/projects/{project_id}", bearer(Role.FINANCE)),
-                         what="the good event after the bad ones")
+        await eventually(
+            lambda: _ok(funding, f"/projects/{project_id}", bearer(Role.FINANCE)),
+            what="the good event after the bad ones",
+        )
         dlq = dead_letter_subject(bus.prefix, "funding")
         await eventually(lambda: _count(bus, dlq, 3), what="three dead letters")
         parked = await fetch_all(bus, dlq)

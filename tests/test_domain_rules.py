@@ -38,7 +38,7 @@ def test_a_pack_missing_a_rule_that_the_others_have_is_refused_at_load(tmp_path:
     data = yaml.safe_load((tmp_path / "lhasa.yaml").read_text(encoding="utf-8"))
     del data["rules"]["funding.approval_required"]
     (tmp_path / "lhasa.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(PolicyError, match="lhasa lacks rules: funding.approval_required"):
+    with pytest.raises(PolicyError, match=r"lhasa lacks rules: funding\.approval_required"):
         load_registry(tmp_path)
 
 
@@ -59,6 +59,7 @@ def test_a_refusal_message_names_the_article() -> None:
 
 
 # --- working days -------------------------------------------------------------------------
+
 
 def test_working_days_skip_national_day_and_count_the_adjusted_saturday() -> None:
     # 2025: 国庆中秋 Oct 1–8 off; Sun Sep 28 and Sat Oct 11 are working days (国办发明电〔2024〕12号).
@@ -84,11 +85,18 @@ def test_a_deadline_in_a_year_without_a_notice_is_provisional_and_counts_weekend
 def test_a_loaded_notice_makes_that_years_deadlines_firm(tmp_path: Path) -> None:
     # An illustrative notice for 2031 (test data, not the real arrangement).
     source = tmp_path / "notice.yaml"
-    source.write_text(yaml.safe_dump({
-        "year": 2031, "source": "测试用节假日安排（示例）",
-        "holidays": [{"name": "元旦", "start": "2031-01-01", "end": "2031-01-06"}],
-        "workdays": ["2031-01-11"],
-    }, allow_unicode=True), encoding="utf-8")
+    source.write_text(
+        yaml.safe_dump(
+            {
+                "year": 2031,
+                "source": "测试用节假日安排（示例）",
+                "holidays": [{"name": "元旦", "start": "2031-01-01", "end": "2031-01-06"}],
+                "workdays": ["2031-01-11"],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
     load_notice(source, tmp_path / "calendar")
     cal = WorkingCalendar.from_dir(tmp_path / "calendar")
     assert cal.known(2031)
@@ -104,9 +112,17 @@ def test_a_notice_that_marks_a_weekday_as_adjusted_working_day_is_rejected() -> 
 
 # --- passwords, tokens, settings ----------------------------------------------------------
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("Abcdef12", True), ("abc!ef12", True), ("abcdefgh", False), ("Ab1!", False), ("ABCDEFG1", False),
-])
+
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("Abcdef12", True),
+        ("abc!ef12", True),
+        ("abcdefgh", False),
+        ("Ab1!", False),
+        ("ABCDEFG1", False),
+    ],
+)
 def test_passwords_follow_zhonglou_24(password: str, ok: bool) -> None:
     decision = check_password(password, load_registry())
     assert decision.allowed is ok

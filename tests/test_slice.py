@@ -31,9 +31,16 @@ async def suite(
         yield intake_client, funding_client
 
 
-async def declare(intake: AsyncClient, agency: str, jurisdiction: str = "zhonglou", **extra: Any) -> dict[str, Any]:
-    body = {"jurisdiction": jurisdiction, "title": "智慧教育平台", "kind": "construction",
-            "amount_fen": 120_000_000, **extra}
+async def declare(
+    intake: AsyncClient, agency: str, jurisdiction: str = "zhonglou", **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "jurisdiction": jurisdiction,
+        "title": "智慧教育平台",
+        "kind": "construction",
+        "amount_fen": 120_000_000,
+        **extra,
+    }
     response = await intake.post("/projects", json=body, headers=bearer(Role.APPLICANT, agency))
     assert response.status_code == 201, response.text
     return dict(response.json())
@@ -50,11 +57,16 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     project = await declare(intake, agency)
     project_id = project["id"]
     assert project["status"] == "declared"
-    await eventually(lambda: _status(funding, f"/projects/{project_id}", applicant, 200), what="funding record")
+    await eventually(
+        lambda: _status(funding, f"/projects/{project_id}", applicant, 200), what="funding record"
+    )
 
     # Before approval the request is held, and the reason cites zhonglou §13.
-    held = await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
-                              json={"amount_fen": 30_000_000, "purpose": "首期建设资金"})
+    held = await funding.post(
+        f"/projects/{project_id}/disbursements",
+        headers=applicant,
+        json={"amount_fen": 30_000_000, "purpose": "首期建设资金"},
+    )
     assert held.status_code == 202, held.text
     assert held.json()["status"] == "held"
     [gate] = held.json()["closed_gates"]
@@ -63,8 +75,11 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     assert "zhonglou §13" in gate["message"]
 
     # The authority approves; funding releases the held request by itself.
-    approved = await intake.post(f"/projects/{project_id}/approval", headers=bearer(Role.AUTHORITY),
-                                 json={"approved_amount_fen": 100_000_000, "plan_year": 2027})
+    approved = await intake.post(
+        f"/projects/{project_id}/approval",
+        headers=bearer(Role.AUTHORITY),
+        json={"approved_amount_fen": 100_000_000, "plan_year": 2027},
+    )
     assert approved.status_code == 200, approved.text
     disbursement_id = held.json()["id"]
 
@@ -78,18 +93,26 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     assert item["released_at"] is not None
 
     # A request after approval is released at once.
-    now = await funding.post(f"/projects/{project_id}/disbursements", headers=applicant,
-                             json={"amount_fen": 10_000_000, "purpose": "二期"})
+    now = await funding.post(
+        f"/projects/{project_id}/disbursements",
+        headers=applicant,
+        json={"amount_fen": 10_000_000, "purpose": "二期"},
+    )
     assert now.status_code == 201 and now.json()["status"] == "released"
 
     # One trace follows the approval from intake's request into funding's consumer.
     def approval_traced() -> bool:
         finished = spans.get_finished_spans()
-        request_traces = {s.context.trace_id for s in finished
-                          if s.name.startswith("POST /projects/{project_id}/approval")}
-        consumed = {s.context.trace_id for s in finished
-                    if s.name == "process govit.intake.project_approved.v1"
-                    and s.attributes and s.attributes.get("govit.project_id") == project_id}
+        request_traces = {
+            s.context.trace_id for s in finished if s.name.startswith("POST /projects/{project_id}/approval")
+        }
+        consumed = {
+            s.context.trace_id
+            for s in finished
+            if s.name == "process govit.intake.project_approved.v1"
+            and s.attributes
+            and s.attributes.get("govit.project_id") == project_id
+        }
         return bool(request_traces & consumed)
 
     await eventually(approval_traced, what="one trace from intake to funding")
@@ -106,8 +129,11 @@ async def test_preparatory_costs_are_paid_before_approval_where_the_rule_exempts
     for jurisdiction in ("zhonglou", "shexian"):
         project = await declare(intake, agency, jurisdiction=jurisdiction)
         await eventually(lambda p=project: _status(funding, f"/projects/{p['id']}", applicant, 200))
-        response = await funding.post(f"/projects/{project['id']}/disbursements", headers=applicant,
-                                      json={"amount_fen": 500_000, "purpose": "方案论证", "kind": "preparatory"})
+        response = await funding.post(
+            f"/projects/{project['id']}/disbursements",
+            headers=applicant,
+            json={"amount_fen": 500_000, "purpose": "方案论证", "kind": "preparatory"},
+        )
         results[jurisdiction] = response.json()
     assert results["zhonglou"]["status"] == "released"
     assert results["shexian"]["status"] == "held"
@@ -128,8 +154,11 @@ async def test_an_agency_sees_only_its_own_projects(suite: tuple[AsyncClient, As
     assert own["total"] == 1
 
     await eventually(lambda: _status(funding, f"/projects/{project['id']}", bearer(Role.FINANCE), 200))
-    refused = await funding.post(f"/projects/{project['id']}/disbursements", headers=other,
-                                 json={"amount_fen": 100, "purpose": "越权申请"})
+    refused = await funding.post(
+        f"/projects/{project['id']}/disbursements",
+        headers=other,
+        json={"amount_fen": 100, "purpose": "越权申请"},
+    )
     assert refused.status_code == 404
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["code"] == "project_not_found"
@@ -144,9 +173,11 @@ async def test_endpoints_refuse_without_a_token_or_with_the_wrong_role(
     assert anonymous.json()["code"] == "unauthenticated"
 
     project = await declare(intake, unique("丙局"))
-    as_applicant = await intake.post(f"/projects/{project['id']}/approval",
-                                     headers=bearer(Role.APPLICANT, project["agency"]),
-                                     json={"approved_amount_fen": 1, "plan_year": 2027})
+    as_applicant = await intake.post(
+        f"/projects/{project['id']}/approval",
+        headers=bearer(Role.APPLICANT, project["agency"]),
+        json={"approved_amount_fen": 1, "plan_year": 2027},
+    )
     assert as_applicant.status_code == 403
     assert as_applicant.json()["code"] == "forbidden_role"
 
@@ -169,11 +200,15 @@ async def test_declaring_with_the_same_idempotency_key_creates_one_project(
     assert listed["total"] == 1
 
 
-async def test_unknown_jurisdiction_is_refused_as_problem_json(suite: tuple[AsyncClient, AsyncClient]) -> None:
+async def test_unknown_jurisdiction_is_refused_as_problem_json(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
     intake, _ = suite
-    response = await intake.post("/projects", headers=bearer(Role.APPLICANT, "某局"),
-                                 json={"jurisdiction": "atlantis", "title": "x项目", "kind": "service",
-                                       "amount_fen": 1})
+    response = await intake.post(
+        "/projects",
+        headers=bearer(Role.APPLICANT, "某局"),
+        json={"jurisdiction": "atlantis", "title": "x项目", "kind": "service", "amount_fen": 1},
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "unknown_jurisdiction"
     assert "zhonglou" in response.json()["known"]
@@ -183,8 +218,11 @@ async def test_health_readiness_and_metrics_are_served(suite: tuple[AsyncClient,
     intake, funding = suite
     assert (await intake.get("/healthz")).json()["status"] == "ok"
     ready = (await funding.get("/readyz")).json()
-    assert ready == {"ready": True, "service": "funding",
-                     "checks": {"database": True, "nats": True, "consumer": True}}
+    assert ready == {
+        "ready": True,
+        "service": "funding",
+        "checks": {"database": True, "nats": True, "consumer": True},
+    }
     await declare(intake, unique("戊局"))
     metrics = (await intake.get("/metrics")).text
     assert "govit_http_request_duration_seconds" in metrics

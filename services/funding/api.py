@@ -58,17 +58,33 @@ async def get_project(project_id: str, uow: UowDep, principal: PrincipalDep) -> 
 
 
 @projects_router.post(
-    "/{project_id}/disbursements", status_code=status.HTTP_201_CREATED, response_model=views.DisbursementOut,
+    "/{project_id}/disbursements",
+    status_code=status.HTTP_201_CREATED,
+    response_model=views.DisbursementOut,
     summary="申请拨付：前置条件齐备即拨付（201），否则挂起并说明依据（202）",
 )
 async def request_disbursement(
-    project_id: str, body: RequestDisbursementIn, uow: UowDep, policy: PolicyDep, response: Response,
-    who: Annotated[Principal, require(Role.APPLICANT, Role.FINANCE)], idempotency_key: IdempotencyKey = None,
+    project_id: str,
+    body: RequestDisbursementIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    response: Response,
+    who: Annotated[Principal, require(Role.APPLICANT, Role.FINANCE)],
+    idempotency_key: IdempotencyKey = None,
 ) -> views.DisbursementOut:
-    item, created = await handlers.request_disbursement(uow, handlers.RequestDisbursement(
-        project_id=project_id, kind=body.kind, amount_fen=body.amount_fen, purpose=body.purpose, by=who.sub,
-        agency=who.agency if who.role is Role.APPLICANT else None, idempotency_key=idempotency_key,
-    ), policy)
+    item, created = await handlers.request_disbursement(
+        uow,
+        handlers.RequestDisbursement(
+            project_id=project_id,
+            kind=body.kind,
+            amount_fen=body.amount_fen,
+            purpose=body.purpose,
+            by=who.sub,
+            agency=who.agency if who.role is Role.APPLICANT else None,
+            idempotency_key=idempotency_key,
+        ),
+        policy,
+    )
     if item.status is DisbursementStatus.HELD:
         response.status_code = status.HTTP_202_ACCEPTED
     elif not created:
@@ -77,16 +93,24 @@ async def request_disbursement(
 
 
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")
-async def list_disbursements(uow: UowDep, principal: PrincipalDep, page: PageDep, project_id: str | None = None,
-                             status: DisbursementStatus | None = None,
-                             jurisdiction: str | None = None) -> Page[views.DisbursementOut]:
+async def list_disbursements(
+    uow: UowDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    project_id: str | None = None,
+    status: DisbursementStatus | None = None,
+    jurisdiction: str | None = None,
+) -> Page[views.DisbursementOut]:
     async with uow:
-        return await views.list_disbursements(uow.session, principal, page, project_id=project_id,
-                                              status=status, jurisdiction=jurisdiction)
+        return await views.list_disbursements(
+            uow.session, principal, page, project_id=project_id, status=status, jurisdiction=jurisdiction
+        )
 
 
 @disbursements_router.get("/{disbursement_id}", response_model=views.DisbursementOut, summary="拨付申请详情")
-async def get_disbursement(disbursement_id: str, uow: UowDep, principal: PrincipalDep) -> views.DisbursementOut:
+async def get_disbursement(
+    disbursement_id: str, uow: UowDep, principal: PrincipalDep
+) -> views.DisbursementOut:
     async with uow:
         item = await views.get_disbursement(uow.session, principal, disbursement_id)
     if item is None:

@@ -96,19 +96,28 @@ class DisbursementRepository:
         self.uow.track(item)
 
     async def held_for(self, project_id: str) -> list[Disbursement]:
-        items = list(await self.session.scalars(
-            select(Disbursement).where(disbursements.c.project_id == project_id,
-                                       disbursements.c.status == DisbursementStatus.HELD)
-            .order_by(disbursements.c.requested_at).with_for_update()
-        ))
+        items = list(
+            await self.session.scalars(
+                select(Disbursement)
+                .where(
+                    disbursements.c.project_id == project_id,
+                    disbursements.c.status == DisbursementStatus.HELD,
+                )
+                .order_by(disbursements.c.requested_at)
+                .with_for_update()
+            )
+        )
         for item in items:
             self.uow.track(item)
         return items
 
     async def by_idempotency_key(self, agency: str, key: str) -> Disbursement | None:
-        return await self.session.scalar(
-            select(Disbursement).where(disbursements.c.agency == agency, disbursements.c.idempotency_key == key)
+        found: Disbursement | None = await self.session.scalar(
+            select(Disbursement).where(
+                disbursements.c.agency == agency, disbursements.c.idempotency_key == key
+            )
         )
+        return found
 
 
 class FundingUnitOfWork(UnitOfWork):

@@ -112,14 +112,34 @@ class Disbursement:
     events: list[Event] = field(default_factory=list)
 
     @classmethod
-    def request(cls, *, project: FundedProject, kind: PaymentKind, amount_fen: int, purpose: str, by: str,
-                at: datetime, policy: PolicyRegistry, idempotency_key: str | None = None) -> Disbursement:
+    def request(
+        cls,
+        *,
+        project: FundedProject,
+        kind: PaymentKind,
+        amount_fen: int,
+        purpose: str,
+        by: str,
+        at: datetime,
+        policy: PolicyRegistry,
+        idempotency_key: str | None = None,
+    ) -> Disbursement:
         if amount_fen <= 0:
             raise ValueError("amount_fen must be positive")
-        item = cls(id=uuid.uuid4().hex, project_id=project.id, jurisdiction=project.jurisdiction,
-                   agency=project.agency, kind=kind, amount_fen=amount_fen, purpose=purpose, requested_by=by,
-                   requested_at=at, status=DisbursementStatus.HELD, closed_gates=[],
-                   idempotency_key=idempotency_key)
+        item = cls(
+            id=uuid.uuid4().hex,
+            project_id=project.id,
+            jurisdiction=project.jurisdiction,
+            agency=project.agency,
+            kind=kind,
+            amount_fen=amount_fen,
+            purpose=purpose,
+            requested_by=by,
+            requested_at=at,
+            status=DisbursementStatus.HELD,
+            closed_gates=[],
+            idempotency_key=idempotency_key,
+        )
         item.reconsider(project, policy, at)
         return item
 
@@ -133,8 +153,12 @@ class Disbursement:
             return False
         self.status = DisbursementStatus.RELEASED
         self.released_at = at
-        self.events.append(DisbursementReleased(
-            project_id=self.project_id, jurisdiction=self.jurisdiction, disbursement_id=self.id,
-            amount_fen=self.amount_fen,
-        ))
+        self.events.append(
+            DisbursementReleased(
+                project_id=self.project_id,
+                jurisdiction=self.jurisdiction,
+                disbursement_id=self.id,
+                amount_fen=self.amount_fen,
+            )
+        )
         return True

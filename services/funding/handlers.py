@@ -23,8 +23,9 @@ class RequestDisbursement:
     idempotency_key: str | None = None
 
 
-async def request_disbursement(uow: FundingUnitOfWork, cmd: RequestDisbursement,
-                               policy: PolicyRegistry) -> tuple[Disbursement, bool]:
+async def request_disbursement(
+    uow: FundingUnitOfWork, cmd: RequestDisbursement, policy: PolicyRegistry
+) -> tuple[Disbursement, bool]:
     """Record a request; released at once when its gates are open, else held until they open."""
     async with uow:
         project = await uow.projects.get(cmd.project_id, for_update=True)
@@ -34,18 +35,34 @@ async def request_disbursement(uow: FundingUnitOfWork, cmd: RequestDisbursement,
             earlier = await uow.disbursements.by_idempotency_key(project.agency, cmd.idempotency_key)
             if earlier is not None:
                 return earlier, False
-        item = Disbursement.request(project=project, kind=cmd.kind, amount_fen=cmd.amount_fen,
-                                    purpose=cmd.purpose, by=cmd.by, at=utcnow(), policy=policy,
-                                    idempotency_key=cmd.idempotency_key)
+        item = Disbursement.request(
+            project=project,
+            kind=cmd.kind,
+            amount_fen=cmd.amount_fen,
+            purpose=cmd.purpose,
+            by=cmd.by,
+            at=utcnow(),
+            policy=policy,
+            idempotency_key=cmd.idempotency_key,
+        )
         uow.disbursements.add(item)
         await uow.commit()
         return item, True
 
 
-async def record_declared_project(uow: FundingUnitOfWork, event: ProjectDeclared, ctx: HandlerContext) -> None:
+async def record_declared_project(
+    uow: FundingUnitOfWork, event: ProjectDeclared, ctx: HandlerContext
+) -> None:
     if await uow.projects.get(event.project_id) is None:
-        uow.projects.add(FundedProject(id=event.project_id, jurisdiction=event.jurisdiction, agency=event.agency,
-                                       title=event.title, declared_amount_fen=event.amount_fen))
+        uow.projects.add(
+            FundedProject(
+                id=event.project_id,
+                jurisdiction=event.jurisdiction,
+                agency=event.agency,
+                title=event.title,
+                declared_amount_fen=event.amount_fen,
+            )
+        )
 
 
 async def open_approval_gate(uow: FundingUnitOfWork, event: ProjectApproved, ctx: HandlerContext) -> None:

@@ -48,32 +48,56 @@ def _scope(principal: Principal, table: Any) -> list[Any]:
     return [table.c.agency == principal.agency] if principal.role is Role.APPLICANT else []
 
 
-async def get_project(session: AsyncSession, principal: Principal, project_id: str) -> FundedProjectOut | None:
-    row = (await session.execute(
-        select(projects).where(projects.c.id == project_id, *_scope(principal, projects))
-    )).first()
+async def get_project(
+    session: AsyncSession, principal: Principal, project_id: str
+) -> FundedProjectOut | None:
+    row = (
+        await session.execute(
+            select(projects).where(projects.c.id == project_id, *_scope(principal, projects))
+        )
+    ).first()
     return FundedProjectOut.model_validate(row._mapping) if row else None
 
 
-async def get_disbursement(session: AsyncSession, principal: Principal, item_id: str) -> DisbursementOut | None:
-    row = (await session.execute(
-        select(disbursements).where(disbursements.c.id == item_id, *_scope(principal, disbursements))
-    )).first()
+async def get_disbursement(
+    session: AsyncSession, principal: Principal, item_id: str
+) -> DisbursementOut | None:
+    row = (
+        await session.execute(
+            select(disbursements).where(disbursements.c.id == item_id, *_scope(principal, disbursements))
+        )
+    ).first()
     return DisbursementOut.model_validate(row._mapping) if row else None
 
 
-async def list_disbursements(session: AsyncSession, principal: Principal, page: PageParams, *,
-                             project_id: str | None, status: DisbursementStatus | None,
-                             jurisdiction: str | None) -> Page[DisbursementOut]:
+async def list_disbursements(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    project_id: str | None,
+    status: DisbursementStatus | None,
+    jurisdiction: str | None,
+) -> Page[DisbursementOut]:
     clauses = _scope(principal, disbursements)
-    for column, value in ((disbursements.c.project_id, project_id), (disbursements.c.status, status),
-                          (disbursements.c.jurisdiction, jurisdiction)):
+    for column, value in (
+        (disbursements.c.project_id, project_id),
+        (disbursements.c.status, status),
+        (disbursements.c.jurisdiction, jurisdiction),
+    ):
         if value is not None:
             clauses.append(column == value)
     total = await session.scalar(select(func.count()).select_from(disbursements).where(*clauses)) or 0
     rows = await session.execute(
-        select(disbursements).where(*clauses)
-        .order_by(disbursements.c.requested_at.desc(), disbursements.c.id).limit(page.limit).offset(page.offset)
+        select(disbursements)
+        .where(*clauses)
+        .order_by(disbursements.c.requested_at.desc(), disbursements.c.id)
+        .limit(page.limit)
+        .offset(page.offset)
     )
-    return Page[DisbursementOut](items=[DisbursementOut.model_validate(r._mapping) for r in rows], total=total,
-                                 limit=page.limit, offset=page.offset)
+    return Page[DisbursementOut](
+        items=[DisbursementOut.model_validate(r._mapping) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

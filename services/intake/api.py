@@ -49,32 +49,59 @@ class ApproveProjectIn(BaseModel):
     plan_year: int = Field(ge=2000, le=2100, description="计划年度")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=views.ProjectOut,
-             summary="申报项目 (applicant)")
-async def declare_project(body: DeclareProjectIn, uow: UowDep, policy: PolicyDep, response: Response,
-                          who: Annotated[Principal, require(Role.APPLICANT)],
-                          idempotency_key: IdempotencyKey = None) -> views.ProjectOut:
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=views.ProjectOut, summary="申报项目 (applicant)"
+)
+async def declare_project(
+    body: DeclareProjectIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    response: Response,
+    who: Annotated[Principal, require(Role.APPLICANT)],
+    idempotency_key: IdempotencyKey = None,
+) -> views.ProjectOut:
     if body.jurisdiction not in policy:
-        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {body.jurisdiction}",
-                      known=list(policy.codes))
+        raise Problem(
+            422,
+            "unknown_jurisdiction",
+            "辖区代码无效",
+            f"未知辖区 {body.jurisdiction}",
+            known=list(policy.codes),
+        )
     if who.agency is None:
         raise Problem(403, "agency_required", "申报须以建设单位身份进行", "令牌缺少 agency 声明")
-    project, created = await handlers.declare_project(uow, handlers.DeclareProject(
-        jurisdiction=body.jurisdiction, agency=who.agency, title=body.title, kind=body.kind,
-        amount_fen=body.amount_fen, classified=body.classified, by=who.sub, idempotency_key=idempotency_key,
-    ))
+    project, created = await handlers.declare_project(
+        uow,
+        handlers.DeclareProject(
+            jurisdiction=body.jurisdiction,
+            agency=who.agency,
+            title=body.title,
+            kind=body.kind,
+            amount_fen=body.amount_fen,
+            classified=body.classified,
+            by=who.sub,
+            idempotency_key=idempotency_key,
+        ),
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return views.ProjectOut.model_validate(project)
 
 
 @router.get("", response_model=Page[views.ProjectOut], summary="项目列表（申报单位只见本单位项目）")
-async def list_projects(uow: UowDep, principal: PrincipalDep, page: PageDep,
-                        status: ProjectStatus | None = None, jurisdiction: str | None = None,
-                        agency: str | None = None, kind: ProjectKind | None = None) -> Page[views.ProjectOut]:
+async def list_projects(
+    uow: UowDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    status: ProjectStatus | None = None,
+    jurisdiction: str | None = None,
+    agency: str | None = None,
+    kind: ProjectKind | None = None,
+) -> Page[views.ProjectOut]:
     async with uow:
-        return await views.list_projects(uow.session, principal, page, status=status,
-                                         jurisdiction=jurisdiction, agency=agency, kind=kind)
+        return await views.list_projects(
+            uow.session, principal, page, status=status, jurisdiction=jurisdiction, agency=agency, kind=kind
+        )
 
 
 @router.get("/{project_id}", response_model=views.ProjectOut, summary="项目详情")
@@ -87,8 +114,10 @@ async def get_project(project_id: str, uow: UowDep, principal: PrincipalDep) -> 
 
 
 @router.post("/{project_id}/approval", response_model=views.ProjectOut, summary="批复项目 (authority)")
-async def approve_project(project_id: str, body: ApproveProjectIn, uow: UowDep,
-                          _: Annotated[Principal, require(Role.AUTHORITY)]) -> views.ProjectOut:
-    project = await handlers.approve_project(uow, project_id, approved_amount_fen=body.approved_amount_fen,
-                                             plan_year=body.plan_year)
+async def approve_project(
+    project_id: str, body: ApproveProjectIn, uow: UowDep, _: Annotated[Principal, require(Role.AUTHORITY)]
+) -> views.ProjectOut:
+    project = await handlers.approve_project(
+        uow, project_id, approved_amount_fen=body.approved_amount_fen, plan_year=body.plan_year
+    )
     return views.ProjectOut.model_validate(project)

@@ -71,9 +71,10 @@ class ProjectRepository:
         return project
 
     async def by_idempotency_key(self, agency: str, key: str) -> Project | None:
-        return await self.session.scalar(
+        found: Project | None = await self.session.scalar(
             select(Project).where(projects.c.agency == agency, projects.c.idempotency_key == key)
         )
+        return found
 
 
 class IntakeUnitOfWork(UnitOfWork):

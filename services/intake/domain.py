@@ -60,17 +60,45 @@ class Project:
     events: list[Event] = field(default_factory=list)
 
     @classmethod
-    def declare(cls, *, jurisdiction: str, agency: str, title: str, kind: ProjectKind, amount_fen: int,
-                classified: bool, by: str, at: datetime, idempotency_key: str | None = None) -> Project:
+    def declare(
+        cls,
+        *,
+        jurisdiction: str,
+        agency: str,
+        title: str,
+        kind: ProjectKind,
+        amount_fen: int,
+        classified: bool,
+        by: str,
+        at: datetime,
+        idempotency_key: str | None = None,
+    ) -> Project:
         if amount_fen < 0:
             raise ValueError("amount_fen must not be negative")
-        project = cls(id=uuid.uuid4().hex, jurisdiction=jurisdiction, agency=agency, title=title, kind=kind,
-                      amount_fen=amount_fen, classified=classified, status=ProjectStatus.DECLARED,
-                      declared_at=at, declared_by=by, idempotency_key=idempotency_key)
-        project.events.append(ProjectDeclared(
-            project_id=project.id, jurisdiction=jurisdiction, agency=agency, title=title, kind=kind.value,
-            amount_fen=amount_fen, classified=classified,
-        ))
+        project = cls(
+            id=uuid.uuid4().hex,
+            jurisdiction=jurisdiction,
+            agency=agency,
+            title=title,
+            kind=kind,
+            amount_fen=amount_fen,
+            classified=classified,
+            status=ProjectStatus.DECLARED,
+            declared_at=at,
+            declared_by=by,
+            idempotency_key=idempotency_key,
+        )
+        project.events.append(
+            ProjectDeclared(
+                project_id=project.id,
+                jurisdiction=jurisdiction,
+                agency=agency,
+                title=title,
+                kind=kind.value,
+                amount_fen=amount_fen,
+                classified=classified,
+            )
+        )
         return project
 
     def approve(self, *, approved_amount_fen: int, plan_year: int, at: datetime) -> None:
@@ -85,7 +113,11 @@ class Project:
         self.approved_amount_fen = approved_amount_fen
         self.plan_year = plan_year
         self.approved_at = at
-        self.events.append(ProjectApproved(
-            project_id=self.id, jurisdiction=self.jurisdiction, approved_amount_fen=approved_amount_fen,
-            plan_year=plan_year,
-        ))
+        self.events.append(
+            ProjectApproved(
+                project_id=self.id,
+                jurisdiction=self.jurisdiction,
+                approved_amount_fen=approved_amount_fen,
+                plan_year=plan_year,
+            )
+        )

@@ -29,8 +29,14 @@ async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[P
             if earlier is not None:
                 return earlier, False
         project = Project.declare(
-            jurisdiction=cmd.jurisdiction, agency=cmd.agency, title=cmd.title, kind=cmd.kind,
-            amount_fen=cmd.amount_fen, classified=cmd.classified, by=cmd.by, at=utcnow(),
+            jurisdiction=cmd.jurisdiction,
+            agency=cmd.agency,
+            title=cmd.title,
+            kind=cmd.kind,
+            amount_fen=cmd.amount_fen,
+            classified=cmd.classified,
+            by=cmd.by,
+            at=utcnow(),
             idempotency_key=cmd.idempotency_key,
         )
         uow.projects.add(project)
@@ -38,8 +44,9 @@ async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[P
         return project, True
 
 
-async def approve_project(uow: IntakeUnitOfWork, project_id: str, *, approved_amount_fen: int,
-                          plan_year: int) -> Project:
+async def approve_project(
+    uow: IntakeUnitOfWork, project_id: str, *, approved_amount_fen: int, plan_year: int
+) -> Project:
     async with uow:
         project = await uow.projects.get(project_id)
         if project is None:

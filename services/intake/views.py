@@ -45,18 +45,36 @@ async def get_project(session: AsyncSession, principal: Principal, project_id: s
     return ProjectOut.model_validate(row._mapping) if row else None
 
 
-async def list_projects(session: AsyncSession, principal: Principal, page: PageParams, *,
-                        status: ProjectStatus | None, jurisdiction: str | None, agency: str | None,
-                        kind: ProjectKind | None) -> Page[ProjectOut]:
+async def list_projects(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    status: ProjectStatus | None,
+    jurisdiction: str | None,
+    agency: str | None,
+    kind: ProjectKind | None,
+) -> Page[ProjectOut]:
     clauses = _visible(principal)
-    for column, value in ((projects.c.status, status), (projects.c.jurisdiction, jurisdiction),
-                          (projects.c.agency, agency), (projects.c.kind, kind)):
+    for column, value in (
+        (projects.c.status, status),
+        (projects.c.jurisdiction, jurisdiction),
+        (projects.c.agency, agency),
+        (projects.c.kind, kind),
+    ):
         if value is not None:
             clauses.append(column == value)
     total = await session.scalar(select(func.count()).select_from(projects).where(*clauses)) or 0
     rows = await session.execute(
-        select(projects).where(*clauses).order_by(projects.c.declared_at.desc(), projects.c.id)
-        .limit(page.limit).offset(page.offset)
+        select(projects)
+        .where(*clauses)
+        .order_by(projects.c.declared_at.desc(), projects.c.id)
+        .limit(page.limit)
+        .offset(page.offset)
     )
-    return Page[ProjectOut](items=[ProjectOut.model_validate(r._mapping) for r in rows], total=total,
-                            limit=page.limit, offset=page.offset)
+    return Page[ProjectOut](
+        items=[ProjectOut.model_validate(r._mapping) for r in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )

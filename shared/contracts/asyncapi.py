@@ -113,8 +113,11 @@ def render_documents() -> dict[str, str]:
         "asyncapi.yaml": yaml.safe_dump(document(), allow_unicode=True, sort_keys=False, width=100),
     }
     for model in EVENTS:
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": _type_of(model),
-                  **envelope_schema(model)}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": _type_of(model),
+            **envelope_schema(model),
+        }
         data = event_schema(model)
         defs = data.pop("$defs", {})
         schema["properties"]["data"] = data

@@ -18,9 +18,7 @@ from shared.contracts.intake import ProjectApproved, ProjectDeclared
 
 EVENTS: tuple[type[Event], ...] = (ProjectDeclared, ProjectApproved, DisbursementReleased)
 
-CATALOG: dict[str, type[Event]] = {
-    model.model_fields["type"].default: model for model in EVENTS
-}
+CATALOG: dict[str, type[Event]] = {model.model_fields["type"].default: model for model in EVENTS}
 
 AnyEvent = Annotated[Union[EVENTS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
