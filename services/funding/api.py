@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from services.funding import handlers, views
@@ -17,26 +17,13 @@ from services.funding.domain import (
     ProjectNotFound,
 )
 from shared.auth import Principal, PrincipalDep, Role, require
+from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
-from shared.policy import PolicyRegistry
 
 ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, DisbursementNotFound: 404, FundingError: 422}
 
 
-def _uow(request: Request) -> FundingUnitOfWork:
-    uow = request.app.state.runtime.new_uow()
-    assert isinstance(uow, FundingUnitOfWork)
-    return uow
-
-
-def _policy(request: Request) -> PolicyRegistry:
-    registry: PolicyRegistry = request.app.state.policy
-    return registry
-
-
-UowDep = Annotated[FundingUnitOfWork, Depends(_uow)]
-PolicyDep = Annotated[PolicyRegistry, Depends(_policy)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+UowDep = Annotated[FundingUnitOfWork, Depends(unit_of_work(FundingUnitOfWork))]
 
 projects_router = APIRouter(prefix="/projects", tags=["projects"])
 disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.db import disbursements, projects
 from services.funding.domain import DisbursementStatus, PaymentKind
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.pagination import Page, PageParams
 from shared.policy import Reason
+from shared.views import filters, one, page_of, visible_to
 
 
 class DisbursementOut(BaseModel):
@@ -44,30 +43,24 @@ class FundedProjectOut(BaseModel):
     approved_amount_fen: int | None
 
 
-def _scope(principal: Principal, table: Any) -> list[Any]:
-    return [table.c.agency == principal.agency] if principal.role is Role.APPLICANT else []
-
-
 async def get_project(
     session: AsyncSession, principal: Principal, project_id: str
 ) -> FundedProjectOut | None:
-    row = (
-        await session.execute(
-            select(projects).where(projects.c.id == project_id, *_scope(principal, projects))
-        )
-    ).first()
-    return FundedProjectOut.model_validate(row._mapping) if row else None
+    return await one(
+        session, projects, FundedProjectOut, projects.c.id == project_id, *visible_to(principal, projects)
+    )
 
 
 async def get_disbursement(
     session: AsyncSession, principal: Principal, item_id: str
 ) -> DisbursementOut | None:
-    row = (
-        await session.execute(
-            select(disbursements).where(disbursements.c.id == item_id, *_scope(principal, disbursements))
-        )
-    ).first()
-    return DisbursementOut.model_validate(row._mapping) if row else None
+    return await one(
+        session,
+        disbursements,
+        DisbursementOut,
+        disbursements.c.id == item_id,
+        *visible_to(principal, disbursements),
+    )
 
 
 async def list_disbursements(
@@ -79,25 +72,12 @@ async def list_disbursements(
     status: DisbursementStatus | None,
     jurisdiction: str | None,
 ) -> Page[DisbursementOut]:
-    clauses = _scope(principal, disbursements)
-    for column, value in (
-        (disbursements.c.project_id, project_id),
-        (disbursements.c.status, status),
-        (disbursements.c.jurisdiction, jurisdiction),
-    ):
-        if value is not None:
-            clauses.append(column == value)
-    total = await session.scalar(select(func.count()).select_from(disbursements).where(*clauses)) or 0
-    rows = await session.execute(
-        select(disbursements)
-        .where(*clauses)
-        .order_by(disbursements.c.requested_at.desc(), disbursements.c.id)
-        .limit(page.limit)
-        .offset(page.offset)
+    where = visible_to(principal, disbursements) + filters(
+        [
+            (disbursements.c.project_id, project_id),
+            (disbursements.c.status, status),
+            (disbursements.c.jurisdiction, jurisdiction),
+        ]
     )
-    return Page[DisbursementOut](
-        items=[DisbursementOut.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    order = [disbursements.c.requested_at.desc(), disbursements.c.id]
+    return await page_of(session, disbursements, DisbursementOut, page, where, order)

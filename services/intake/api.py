@@ -4,34 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from services.intake import handlers, views
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import IntakeError, InvalidTransition, ProjectKind, ProjectNotFound, ProjectStatus
 from shared.auth import Principal, PrincipalDep, Role, require
+from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
-from shared.policy import PolicyRegistry
 from shared.problems import Problem
 
 ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, InvalidTransition: 409, IntakeError: 422}
 
 
-def _uow(request: Request) -> IntakeUnitOfWork:
-    uow = request.app.state.runtime.new_uow()
-    assert isinstance(uow, IntakeUnitOfWork)
-    return uow
-
-
-def _policy(request: Request) -> PolicyRegistry:
-    registry: PolicyRegistry = request.app.state.policy
-    return registry
-
-
-UowDep = Annotated[IntakeUnitOfWork, Depends(_uow)]
-PolicyDep = Annotated[PolicyRegistry, Depends(_policy)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

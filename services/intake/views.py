@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.db import projects
 from services.intake.domain import ProjectKind, ProjectStatus
-from shared.auth import Principal, Role
+from shared.auth import Principal
 from shared.pagination import Page, PageParams
+from shared.views import filters, one, page_of, visible_to
 
 
 class ProjectOut(BaseModel):
@@ -31,18 +31,10 @@ class ProjectOut(BaseModel):
     approved_at: datetime | None
 
 
-def _visible(principal: Principal):  # type: ignore[no-untyped-def]
-    clauses = []
-    if principal.role is Role.APPLICANT:
-        clauses.append(projects.c.agency == principal.agency)
-    return clauses
-
-
 async def get_project(session: AsyncSession, principal: Principal, project_id: str) -> ProjectOut | None:
-    row = (
-        await session.execute(select(projects).where(projects.c.id == project_id, *_visible(principal)))
-    ).first()
-    return ProjectOut.model_validate(row._mapping) if row else None
+    return await one(
+        session, projects, ProjectOut, projects.c.id == project_id, *visible_to(principal, projects)
+    )
 
 
 async def list_projects(
@@ -55,26 +47,14 @@ async def list_projects(
     agency: str | None,
     kind: ProjectKind | None,
 ) -> Page[ProjectOut]:
-    clauses = _visible(principal)
-    for column, value in (
-        (projects.c.status, status),
-        (projects.c.jurisdiction, jurisdiction),
-        (projects.c.agency, agency),
-        (projects.c.kind, kind),
-    ):
-        if value is not None:
-            clauses.append(column == value)
-    total = await session.scalar(select(func.count()).select_from(projects).where(*clauses)) or 0
-    rows = await session.execute(
-        select(projects)
-        .where(*clauses)
-        .order_by(projects.c.declared_at.desc(), projects.c.id)
-        .limit(page.limit)
-        .offset(page.offset)
+    where = visible_to(principal, projects) + filters(
+        [
+            (projects.c.status, status),
+            (projects.c.jurisdiction, jurisdiction),
+            (projects.c.agency, agency),
+            (projects.c.kind, kind),
+        ]
     )
-    return Page[ProjectOut](
-        items=[ProjectOut.model_validate(r._mapping) for r in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+    return await page_of(
+        session, projects, ProjectOut, page, where, [projects.c.declared_at.desc(), projects.c.id]
     )

@@ -1,0 +1,44 @@
+"""FastAPI dependencies shared by every service's api.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request
+
+from shared.db import UnitOfWork
+from shared.policy import PolicyRegistry
+from shared.workdays import WorkingCalendar
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+def unit_of_work(cls: type[U]) -> Callable[[Request], U]:
+    """A dependency giving a fresh unit of work of the service's own class."""
+
+    def provide(request: Request) -> U:
+        uow = request.app.state.runtime.new_uow()
+        if not isinstance(uow, cls):
+            raise TypeError(f"expected {cls.__name__}, got {type(uow).__name__}")
+        return uow
+
+    return provide
+
+
+def _policy(request: Request) -> PolicyRegistry:
+    registry: PolicyRegistry = request.app.state.policy
+    return registry
+
+
+def _calendar(request: Request) -> WorkingCalendar:
+    calendar: WorkingCalendar = request.app.state.calendar
+    return calendar
+
+
+PolicyDep = Annotated[PolicyRegistry, Depends(_policy)]
+CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128, description="重试同一请求时使用相同的键"),
+]
