@@ -101,6 +101,7 @@ def up(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background with SIGINT ignored
     try:
         if base.nats_url is None:
             wanted = int(env.get("GOVIT_EMBEDDED_NATS_PORT", "4222"))

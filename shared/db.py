@@ -27,11 +27,36 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeDecorator
 
 from shared.contracts import Event, encode, subject_for
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant: stored in UTC, always read back timezone-aware (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: instants must carry a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 # Outbox and inbox live in every service's own database (one migration each creates them).
 infrastructure = MetaData()
@@ -45,8 +70,8 @@ outbox = Table(
     Column("subject", String(255), nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime, nullable=True, index=True),
 )
 
 inbox = Table(
@@ -55,12 +80,8 @@ inbox = Table(
     Column("consumer", String(64), primary_key=True),
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(128), nullable=False),
-    Column("handled_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", UTCDateTime, nullable=False),
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_engine(url: str) -> AsyncEngine:

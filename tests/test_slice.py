@@ -57,6 +57,8 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     project = await declare(intake, agency)
     project_id = project["id"]
     assert project["status"] == "declared"
+    stored = (await intake.get(f"/projects/{project_id}", headers=applicant)).json()
+    assert stored["declared_at"].endswith("Z"), "instants are read back in UTC on every database"
     await eventually(
         lambda: _status(funding, f"/projects/{project_id}", applicant, 200), what="funding record"
     )

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Enum,
     ForeignKey,
     MetaData,
@@ -23,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.funding.domain import Disbursement, DisbursementStatus, FundedProject, PaymentKind
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -51,11 +50,11 @@ disbursements = Table(
     Column("amount_fen", BigInteger, nullable=False),
     Column("purpose", String(200), nullable=False),
     Column("requested_by", String(128), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
     Column("status", Enum(DisbursementStatus, native_enum=False, length=16), nullable=False, index=True),
     Column("closed_gates", JSON, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
-    Column("released_at", DateTime(timezone=True), nullable=True),
+    Column("released_at", UTCDateTime, nullable=True),
     UniqueConstraint("agency", "idempotency_key", name="uq_disbursements_agency_idempotency_key"),
 )
 

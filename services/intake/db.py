@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Enum,
     Integer,
     MetaData,
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.intake.domain import Project, ProjectKind, ProjectStatus
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -38,12 +37,12 @@ projects = Table(
     Column("amount_fen", BigInteger, nullable=False),
     Column("classified", Boolean, nullable=False),
     Column("status", Enum(ProjectStatus, native_enum=False, length=16), nullable=False, index=True),
-    Column("declared_at", DateTime(timezone=True), nullable=False),
+    Column("declared_at", UTCDateTime, nullable=False),
     Column("declared_by", String(128), nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("plan_year", Integer, nullable=True),
     Column("approved_amount_fen", BigInteger, nullable=True),
-    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
 )
 
