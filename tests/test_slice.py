@@ -183,6 +183,9 @@ async def test_endpoints_refuse_without_a_token_or_with_the_wrong_role(
     assert as_applicant.status_code == 403
     assert as_applicant.json()["code"] == "forbidden_role"
 
+    as_expert = await intake.get("/projects", headers=bearer(Role.EXPERT))
+    assert as_expert.status_code == 403, "experts see only the cases assigned to them"
+
     forged = await intake.get("/projects", headers={"Authorization": "Bearer not-a-jwt"})
     assert forged.status_code == 401 and forged.json()["code"] == "invalid_token"
 

@@ -16,7 +16,7 @@ from services.funding.domain import (
     PaymentKind,
     ProjectNotFound,
 )
-from shared.auth import Principal, PrincipalDep, Role, require
+from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
 
@@ -24,6 +24,10 @@ ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, DisbursementNotFound
 
 
 UowDep = Annotated[FundingUnitOfWork, Depends(unit_of_work(FundingUnitOfWork))]
+
+# Who may read: the agency (its own), the authority, finance and audit; experts see only
+# the cases assigned to them, in the review service.
+ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.FINANCE, Role.AUTHORITY, Role.AUDITOR)]
 
 projects_router = APIRouter(prefix="/projects", tags=["projects"])
 disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"])
@@ -36,7 +40,7 @@ class RequestDisbursementIn(BaseModel):
 
 
 @projects_router.get("/{project_id}", response_model=views.FundedProjectOut, summary="资金系统中的项目")
-async def get_project(project_id: str, uow: UowDep, principal: PrincipalDep) -> views.FundedProjectOut:
+async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> views.FundedProjectOut:
     async with uow:
         project = await views.get_project(uow.session, principal, project_id)
     if project is None:
@@ -82,7 +86,7 @@ async def request_disbursement(
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")
 async def list_disbursements(
     uow: UowDep,
-    principal: PrincipalDep,
+    principal: ReaderDep,
     page: PageDep,
     project_id: str | None = None,
     status: DisbursementStatus | None = None,
@@ -95,9 +99,7 @@ async def list_disbursements(
 
 
 @disbursements_router.get("/{disbursement_id}", response_model=views.DisbursementOut, summary="拨付申请详情")
-async def get_disbursement(
-    disbursement_id: str, uow: UowDep, principal: PrincipalDep
-) -> views.DisbursementOut:
+async def get_disbursement(disbursement_id: str, uow: UowDep, principal: ReaderDep) -> views.DisbursementOut:
     async with uow:
         item = await views.get_disbursement(uow.session, principal, disbursement_id)
     if item is None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from services.intake import handlers, views
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import IntakeError, InvalidTransition, ProjectKind, ProjectNotFound, ProjectStatus
-from shared.auth import Principal, PrincipalDep, Role, require
+from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.problems import Problem
@@ -19,6 +19,10 @@ ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, InvalidTransition: 4
 
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
+
+# Who may read: the agency (its own), the authority, finance and audit; experts see only
+# the cases assigned to them, in the review service.
+ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY, Role.FINANCE, Role.AUDITOR)]
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
@@ -78,7 +82,7 @@ async def declare_project(
 @router.get("", response_model=Page[views.ProjectOut], summary="项目列表（申报单位只见本单位项目）")
 async def list_projects(
     uow: UowDep,
-    principal: PrincipalDep,
+    principal: ReaderDep,
     page: PageDep,
     status: ProjectStatus | None = None,
     jurisdiction: str | None = None,
@@ -92,7 +96,7 @@ async def list_projects(
 
 
 @router.get("/{project_id}", response_model=views.ProjectOut, summary="项目详情")
-async def get_project(project_id: str, uow: UowDep, principal: PrincipalDep) -> views.ProjectOut:
+async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> views.ProjectOut:
     async with uow:
         project = await views.get_project(uow.session, principal, project_id)
     if project is None:
