@@ -111,6 +111,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
             context=context,
             max_deliver=settings.max_deliver,
             metrics=metrics,
+            prefix=settings.subject_prefix,
         )
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
         try:
@@ -140,7 +141,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
 
 async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDispatcher) -> None:
     """Connect (retrying while NATS is away), ensure the stream, then run relay and consumer."""
-    settings, bus, stop = runtime.settings, runtime.bus, runtime.stop
+    bus, stop = runtime.bus, runtime.stop
     pause = 0.5
     while not stop.is_set():
         try:
@@ -164,10 +165,12 @@ async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDisp
         jobs.append(
             bus.consume(
                 runtime.spec.name,
-                dispatcher.filters(settings.subject_prefix),
+                dispatcher.filters(),
                 dispatcher,
                 stop,
-                max_deliver=settings.max_deliver,
+                # The server redelivers without limit; the dispatcher dead-letters an event whose
+                # handler keeps failing, and retries for ever while only infrastructure is away.
+                max_deliver=-1,
                 running=running,
             )
         )

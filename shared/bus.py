@@ -77,7 +77,12 @@ class Bus(Protocol):
         *,
         max_deliver: int,
         running: Callable[[bool], None] = lambda _: None,
-    ) -> None: ...
+    ) -> None:
+        """Deliver matching messages to `handler` until `stop` is set.
+
+        `max_deliver` bounds deliveries of one message on the broker (-1: no bound);
+        `running` is told whether the consumer is currently attached.
+        """
 
     async def close(self) -> None: ...
 
@@ -375,7 +380,7 @@ class InMemoryBus:
         delivery = Delivery(stored.subject, stored.data, dict(stored.headers), attempt, stored.sequence)
         outcome = await handler(delivery)
         if isinstance(outcome, Retry):
-            if attempt < max_deliver:
+            if max_deliver < 0 or attempt < max_deliver:
                 due = asyncio.get_running_loop().time() + outcome.delay
                 state.redeliveries.append((due, index, attempt + 1))
         elif isinstance(outcome, DeadLetter):

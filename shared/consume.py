@@ -9,9 +9,11 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
-from shared.contracts import Event, UndeliverableEvent, decode, type_filter
+from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
 from shared.contracts.envelope import type_of_subject
 from shared.db import UnitOfWork
 from shared.metrics import Metrics
@@ -40,6 +42,22 @@ class Unprocessable(Exception):
     """Raised by an event handler for an event that will never succeed: dead-letter it."""
 
 
+TRANSIENT: tuple[type[BaseException], ...] = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    OSError,
+    TimeoutError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Infrastructure trouble (database down or locked, network), not a fault of the event."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT)
+
+
 def backoff(attempt: int) -> float:
     return BACKOFF[min(attempt, len(BACKOFF)) - 1]
 
@@ -56,7 +74,9 @@ class EventDispatcher:
         context: HandlerContext,
         max_deliver: int,
         metrics: Metrics,
+        prefix: str,
     ) -> None:
+        self.prefix = prefix
         self.durable = durable
         self.handlers = {model.model_fields["type"].default: h for model, h in subscriptions.items()}
         self.uow_factory = uow_factory
@@ -64,8 +84,8 @@ class EventDispatcher:
         self.max_deliver = max_deliver
         self.metrics = metrics
 
-    def filters(self, prefix: str) -> list[str]:
-        return [type_filter(prefix, t) for t in self.handlers]
+    def filters(self) -> list[str]:
+        return [type_filter(self.prefix, t) for t in self.handlers]
 
     async def __call__(self, delivery: Delivery) -> Outcome:
         outcome = await self._handle(delivery)
@@ -82,6 +102,10 @@ class EventDispatcher:
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return Ack()
+        if subject_for(self.prefix, envelope.data) != delivery.subject:
+            return DeadLetter(f"SubjectMismatch: {delivery.subject} does not carry this {envelope.type}")
+        if envelope.jurisdiction not in self.context.policy:
+            return DeadLetter(f"UnknownJurisdiction: no policy pack for {envelope.jurisdiction!r}")
         context = propagate.extract(delivery.headers)
         attributes = {
             "messaging.system": "nats",
@@ -108,6 +132,10 @@ class EventDispatcher:
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
+                if is_transient(exc):
+                    # The database or network is away: the event is fine, wait and retry for ever.
+                    log.warning("%s: infrastructure away, retrying %s: %r", self.durable, envelope.id, exc)
+                    return Retry(backoff(delivery.attempt))
                 if delivery.attempt >= self.max_deliver:
                     return DeadLetter(f"gave up after {delivery.attempt} deliveries: {exc!r}")
                 log.warning(

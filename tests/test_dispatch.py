@@ -1,0 +1,113 @@
+"""The consumer's verdicts: what is retried, for how long, and what is dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.intake.db import IntakeUnitOfWork
+from services.intake.main import SPEC
+from shared.bus import Ack, DeadLetter, Delivery, Retry
+from shared.consume import EventDispatcher, HandlerContext, Unprocessable
+from shared.contracts import encode, subject_for
+from shared.contracts.intake import ProjectDeclared
+from shared.db import create_engine, migrate
+from shared.metrics import Metrics
+from shared.policy import load_registry
+from shared.workdays import WorkingCalendar
+
+EVENT = ProjectDeclared(
+    project_id="p1", jurisdiction="xunyang", agency="区教育局", title="智慧校园", kind="service", amount_fen=1
+)
+
+
+@pytest.fixture
+async def dispatcher_for(make_database: Any) -> Any:
+    engine = create_engine(await make_database("intake"))
+    await migrate(engine, Path(SPEC.migrations))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def build(handler: Any, *, max_deliver: int = 3) -> EventDispatcher:
+        return EventDispatcher(
+            durable="test",
+            subscriptions={ProjectDeclared: handler},
+            uow_factory=lambda: IntakeUnitOfWork(sessions, source="/t", subject_prefix="govit"),
+            context=HandlerContext(policy=load_registry(), calendar=WorkingCalendar()),
+            max_deliver=max_deliver,
+            metrics=Metrics("test"),
+            prefix="govit",
+        )
+
+    yield build
+    await engine.dispose()
+
+
+def delivery(raw: bytes, attempt: int = 1, subject: str | None = None) -> Delivery:
+    return Delivery(subject or subject_for("govit", EVENT), raw, {}, attempt, 1)
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(dispatcher_for: Any) -> None:
+    async def broken(uow: Any, event: Any, ctx: Any) -> None:
+        raise ValueError("a bug")
+
+    dispatch = dispatcher_for(broken, max_deliver=3)
+    raw = encode(EVENT, source="/t")
+    assert isinstance(await dispatch(delivery(raw, attempt=1)), Retry)
+    assert isinstance(await dispatch(delivery(raw, attempt=2)), Retry)
+    verdict = await dispatch(delivery(raw, attempt=3))
+    assert isinstance(verdict, DeadLetter) and "a bug" in verdict.reason
+
+
+async def test_while_the_database_is_away_an_event_is_retried_beyond_max_deliver(dispatcher_for: Any) -> None:
+    async def storage_down(uow: Any, event: Any, ctx: Any) -> None:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database is down"))
+
+    dispatch = dispatcher_for(storage_down, max_deliver=3)
+    verdict = await dispatch(delivery(encode(EVENT, source="/t"), attempt=50))
+    assert isinstance(verdict, Retry) and verdict.delay > 0
+
+
+async def test_an_unprocessable_event_is_dead_lettered_at_once(dispatcher_for: Any) -> None:
+    async def refuse(uow: Any, event: Any, ctx: Any) -> None:
+        raise Unprocessable("never")
+
+    verdict = await dispatcher_for(refuse)(delivery(encode(EVENT, source="/t")))
+    assert isinstance(verdict, DeadLetter)
+
+
+async def test_an_event_on_the_wrong_subject_or_of_an_unknown_jurisdiction_is_dead_lettered(
+    dispatcher_for: Any,
+) -> None:
+    calls: list[Any] = []
+
+    async def record(uow: Any, event: Any, ctx: Any) -> None:
+        calls.append(event)
+
+    dispatch = dispatcher_for(record)
+    raw = encode(EVENT, source="/t")
+    elsewhere = subject_for("govit", EVENT.model_copy(update={"project_id": "p2"}))
+    assert isinstance(await dispatch(delivery(raw, subject=elsewhere)), DeadLetter)
+    atlantis = json.loads(raw)
+    atlantis["jurisdiction"] = atlantis["data"]["jurisdiction"] = "atlantis"
+    forged = EVENT.model_copy(update={"jurisdiction": "atlantis"})
+    verdict = await dispatch(delivery(json.dumps(atlantis).encode(), subject=subject_for("govit", forged)))
+    assert isinstance(verdict, DeadLetter) and "atlantis" in verdict.reason
+    assert calls == []
+
+
+async def test_the_second_delivery_of_a_handled_event_changes_nothing(dispatcher_for: Any) -> None:
+    calls: list[Any] = []
+
+    async def record(uow: Any, event: Any, ctx: Any) -> None:
+        calls.append(event)
+
+    dispatch = dispatcher_for(record)
+    raw = encode(EVENT, source="/t", event_id="once")
+    assert isinstance(await dispatch(delivery(raw)), Ack)
+    assert isinstance(await dispatch(delivery(raw, attempt=2)), Ack)
+    assert calls == [EVENT]
