@@ -89,7 +89,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
         telemetry.instrument(app, engine)
         await migrate(engine, spec.migrations)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
-        relay = OutboxRelay(sessions, runtime.bus, metrics, batch=settings.relay_batch)
+        relay = OutboxRelay(engine, runtime.bus, metrics, name=spec.name, batch=settings.relay_batch)
 
         def new_uow() -> UnitOfWork:
             return spec.uow(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from shared.bus import Bus
 from shared.db import outbox, utcnow
@@ -20,25 +21,42 @@ tracer = trace.get_tracer("govit.relay")
 
 
 class OutboxRelay:
-    """Publishes unpublished outbox rows in commit order; while NATS is down it waits and retries."""
+    """Publishes unpublished outbox rows in commit order; while NATS is down it waits and retries.
+
+    On PostgreSQL one replica of a service relays at a time (an advisory lock held for as long
+    as it runs), so events leave in the order they were written; the others stand by.
+    """
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         bus: Bus,
         metrics: Metrics,
         *,
+        name: str,
         batch: int = 200,
         poll: float = 1.0,
     ) -> None:
-        self.sessions = sessions
+        self.engine = engine
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.bus = bus
         self.metrics = metrics
+        self.name = name
         self.batch = batch
         self.poll = poll
         self.wakeup = asyncio.Event()
+        self.leading = False
 
     async def run(self, stop: asyncio.Event) -> None:
+        async with self._leadership(stop) as leading:
+            self.leading = leading
+            try:
+                if leading:
+                    await self._loop(stop)
+            finally:
+                self.leading = False
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         pause = self.poll
         while not stop.is_set():
             try:
@@ -47,39 +65,67 @@ class OutboxRelay:
                 if published >= self.batch:
                     continue
             except Exception as exc:
-                log.warning("outbox relay: %s; retrying in %.1fs", exc, pause)
+                log.warning("outbox relay of %s: %s; retrying in %.1fs", self.name, exc, pause)
                 pause = min(pause * 2, 10)
             self.wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_first(stop, self.wakeup), pause)
 
+    @contextlib.asynccontextmanager
+    async def _leadership(self, stop: asyncio.Event) -> AsyncIterator[bool]:
+        if self.engine.dialect.name != "postgresql":
+            yield True  # SQLite: one process owns the file
+            return
+        key = f"govit-relay-{self.name}"
+        while not stop.is_set():
+            conn: AsyncConnection | None = None
+            try:
+                conn = await self.engine.connect()
+                if await conn.scalar(text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": key}):
+                    await conn.commit()
+                    try:
+                        yield True
+                    finally:
+                        with contextlib.suppress(Exception):
+                            await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                        await conn.close()
+                    return
+            except Exception as exc:
+                log.warning("outbox relay of %s: cannot take the relay lock: %s", self.name, exc)
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll * 5)
+        yield False
+
     async def publish_pending(self) -> int:
-        """Publish one batch; returns how many rows were published."""
-        async with self.sessions() as session, session.begin():
+        """Publish one batch; returns how many rows were published and marked."""
+        async with self.sessions() as session:
             rows = (
                 await session.execute(
-                    select(
-                        outbox.c.seq, outbox.c.event_type, outbox.c.subject, outbox.c.body, outbox.c.headers
-                    )
+                    select(outbox.c.seq, outbox.c.event_type, outbox.c.subject)
+                    .add_columns(outbox.c.body, outbox.c.headers)
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.seq)
                     .limit(self.batch)
-                    .with_for_update(skip_locked=True)
                 )
             ).all()
-            done: list[int] = []
-            try:
-                for row in rows:
-                    await self._publish(row.subject, row.body, dict(row.headers), row.event_type)
-                    done.append(row.seq)
-            finally:
+        done: list[int] = []
+        try:
+            for row in rows:
+                await self._publish(row.subject, row.body, dict(row.headers), row.event_type)
+                done.append(row.seq)
+        finally:
+            # Marked in a transaction of its own: a failure later in the batch does not undo it.
+            async with self.sessions() as session, session.begin():
                 if done:
                     await session.execute(
                         update(outbox).where(outbox.c.seq.in_(done)).values(published_at=utcnow())
                     )
-            pending = await session.scalar(
-                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-            )
+                pending = await session.scalar(
+                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                )
             self.metrics.outbox_pending.set(pending or 0)
         return len(done)
 
