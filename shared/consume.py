@@ -9,13 +9,11 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
 from shared.contracts.envelope import type_of_subject
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, is_transient
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar
@@ -40,22 +38,6 @@ EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, ev
 
 class Unprocessable(Exception):
     """Raised by an event handler for an event that will never succeed: dead-letter it."""
-
-
-TRANSIENT: tuple[type[BaseException], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    OSError,
-    TimeoutError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Infrastructure trouble (database down or locked, network), not a fault of the event."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT)
 
 
 def backoff(attempt: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import is_transient
+from shared.idempotency import IdempotencyKeyReused
 from shared.policy import Reason
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -81,11 +86,26 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
         )
         return problem_response(problem, request)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            log.warning("%s %s: infrastructure unavailable: %r", request.method, request.url.path, exc)
+            problem = Problem(
+                503, "service_unavailable", "服务暂时不可用，请稍后重试", "数据库或消息服务暂不可达"
+            )
+            response = problem_response(problem, request)
+            response.headers["Retry-After"] = "5"
+            return response
+        log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem_response(
+            Problem(500, "internal_error", "服务内部错误", "请求未能完成，未保存任何更改"), request
+        )
+
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
 
-    for error_type, status in errors.items():
+    for error_type, status in {IdempotencyKeyReused: 422, **errors}.items():
 
         async def on_domain(request: Request, exc: Exception, status: int = status) -> JSONResponse:
             problem = Problem(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,36 @@ async def test_declaring_with_the_same_idempotency_key_creates_one_project(
     assert first.json()["id"] == again.json()["id"]
     listed = (await intake.get("/projects", headers=bearer(Role.APPLICANT, agency))).json()
     assert listed["total"] == 1
+
+
+async def test_concurrent_retries_with_one_key_create_one_project_and_a_changed_body_is_refused(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
+    intake, _ = suite
+    agency = unique("己局")
+    headers = {**bearer(Role.APPLICANT, agency), "Idempotency-Key": "same-key"}
+    body = {"jurisdiction": "bayingolin", "title": "数字乡村平台", "kind": "construction", "amount_fen": 700}
+    responses = await asyncio.gather(
+        *(intake.post("/projects", json=body, headers=headers) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.json()["id"] for r in responses}) == 1
+
+    changed = await intake.post("/projects", json={**body, "amount_fen": 701}, headers=headers)
+    assert changed.status_code == 422
+    assert changed.json()["code"] == "idempotency_key_reused"
+
+
+async def test_money_is_whole_fen_not_a_float(suite: tuple[AsyncClient, AsyncClient]) -> None:
+    intake, _ = suite
+    for amount in (100.0, "100", 100.5):
+        response = await intake.post(
+            "/projects",
+            headers=bearer(Role.APPLICANT, "某局"),
+            json={"jurisdiction": "zhonglou", "title": "x项目", "kind": "service", "amount_fen": amount},
+        )
+        assert response.status_code == 422, amount
+        assert response.json()["code"] == "invalid_request"
 
 
 async def test_unknown_jurisdiction_is_refused_as_problem_json(

@@ -18,6 +18,7 @@ from services.funding.domain import (
 )
 from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
+from shared.money import PositiveFen
 from shared.pagination import Page, PageDep
 
 ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, DisbursementNotFound: 404, FundingError: 422}
@@ -34,7 +35,7 @@ disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"]
 
 
 class RequestDisbursementIn(BaseModel):
-    amount_fen: int = Field(gt=0, description="拨付金额（分）")
+    amount_fen: PositiveFen = Field(description="拨付金额（分）")
     purpose: str = Field(min_length=2, max_length=200, description="用途")
     kind: PaymentKind = PaymentKind.CONSTRUCTION
 

@@ -9,6 +9,7 @@ from services.funding.domain import Disbursement, FundedProject, PaymentKind, Pr
 from shared.consume import HandlerContext
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import utcnow
+from shared.idempotency import create_once
 from shared.policy import PolicyRegistry
 
 
@@ -31,23 +32,38 @@ async def request_disbursement(
         project = await uow.projects.get(cmd.project_id, for_update=True)
         if project is None or (cmd.agency is not None and project.agency != cmd.agency):
             raise ProjectNotFound(f"资金系统中没有项目 {cmd.project_id}（尚未申报或无权查看）")
-        if cmd.idempotency_key:
-            earlier = await uow.disbursements.by_idempotency_key(project.agency, cmd.idempotency_key)
-            if earlier is not None:
-                return earlier, False
-        item = Disbursement.request(
-            project=project,
-            kind=cmd.kind,
-            amount_fen=cmd.amount_fen,
-            purpose=cmd.purpose,
-            by=cmd.by,
-            at=utcnow(),
-            policy=policy,
-            idempotency_key=cmd.idempotency_key,
+
+        async def create() -> Disbursement:
+            item = Disbursement.request(
+                project=project,
+                kind=cmd.kind,
+                amount_fen=cmd.amount_fen,
+                purpose=cmd.purpose,
+                by=cmd.by,
+                at=utcnow(),
+                policy=policy,
+                idempotency_key=cmd.idempotency_key,
+            )
+            uow.disbursements.add(item)
+            await uow.commit()
+            return item
+
+        def same(d: Disbursement) -> bool:
+            return (d.project_id, d.kind, d.amount_fen, d.purpose) == (
+                cmd.project_id,
+                cmd.kind,
+                cmd.amount_fen,
+                cmd.purpose,
+            )
+
+        agency, key = project.agency, cmd.idempotency_key
+        return await create_once(
+            uow,
+            key,
+            earlier=lambda: uow.disbursements.by_idempotency_key(agency, key or ""),
+            same=same,
+            create=create,
         )
-        uow.disbursements.add(item)
-        await uow.commit()
-        return item, True
 
 
 async def record_declared_project(

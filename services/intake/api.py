@@ -12,6 +12,7 @@ from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import IntakeError, InvalidTransition, ProjectKind, ProjectNotFound, ProjectStatus
 from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
+from shared.money import Fen
 from shared.pagination import Page, PageDep
 from shared.problems import Problem
 
@@ -31,12 +32,12 @@ class DeclareProjectIn(BaseModel):
     jurisdiction: str = Field(description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa")
     title: str = Field(min_length=2, max_length=200)
     kind: ProjectKind
-    amount_fen: int = Field(ge=0, description="投资估算（分）")
+    amount_fen: Fen = Field(description="投资估算（分）")
     classified: bool = Field(default=False, description="涉密项目")
 
 
 class ApproveProjectIn(BaseModel):
-    approved_amount_fen: int = Field(ge=0, description="批复金额（分）")
+    approved_amount_fen: Fen = Field(description="批复金额（分）")
     plan_year: int = Field(ge=2000, le=2100, description="计划年度")
 
 

@@ -63,8 +63,8 @@ class ProjectRepository:
         self.session.add(project)
         self.uow.track(project)
 
-    async def get(self, project_id: str) -> Project | None:
-        project = await self.session.get(Project, project_id)
+    async def get(self, project_id: str, *, for_update: bool = False) -> Project | None:
+        project = await self.session.get(Project, project_id, with_for_update=for_update)
         if project is not None:
             self.uow.track(project)
         return project

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import Project, ProjectKind, ProjectNotFound
 from shared.db import utcnow
+from shared.idempotency import create_once
 
 
 @dataclass(frozen=True)
@@ -24,31 +25,42 @@ class DeclareProject:
 async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[Project, bool]:
     """Declare a project; a retry with the same Idempotency-Key returns the first one (created=False)."""
     async with uow:
-        if cmd.idempotency_key:
-            earlier = await uow.projects.by_idempotency_key(cmd.agency, cmd.idempotency_key)
-            if earlier is not None:
-                return earlier, False
-        project = Project.declare(
-            jurisdiction=cmd.jurisdiction,
-            agency=cmd.agency,
-            title=cmd.title,
-            kind=cmd.kind,
-            amount_fen=cmd.amount_fen,
-            classified=cmd.classified,
-            by=cmd.by,
-            at=utcnow(),
-            idempotency_key=cmd.idempotency_key,
+
+        async def create() -> Project:
+            project = Project.declare(
+                jurisdiction=cmd.jurisdiction,
+                agency=cmd.agency,
+                title=cmd.title,
+                kind=cmd.kind,
+                amount_fen=cmd.amount_fen,
+                classified=cmd.classified,
+                by=cmd.by,
+                at=utcnow(),
+                idempotency_key=cmd.idempotency_key,
+            )
+            uow.projects.add(project)
+            await uow.commit()
+            return project
+
+        def same(p: Project) -> bool:
+            declared = (p.jurisdiction, p.title, p.kind, p.amount_fen, p.classified)
+            return declared == (cmd.jurisdiction, cmd.title, cmd.kind, cmd.amount_fen, cmd.classified)
+
+        key = cmd.idempotency_key
+        return await create_once(
+            uow,
+            key,
+            earlier=lambda: uow.projects.by_idempotency_key(cmd.agency, key or ""),
+            same=same,
+            create=create,
         )
-        uow.projects.add(project)
-        await uow.commit()
-        return project, True
 
 
 async def approve_project(
     uow: IntakeUnitOfWork, project_id: str, *, approved_amount_fen: int, plan_year: int
 ) -> Project:
     async with uow:
-        project = await uow.projects.get(project_id)
+        project = await uow.projects.get(project_id, for_update=True)
         if project is None:
             raise ProjectNotFound(f"项目 {project_id} 不存在")
         project.approve(approved_amount_fen=approved_amount_fen, plan_year=plan_year, at=utcnow())

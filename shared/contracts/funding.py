@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+from shared.money import PositiveFen
 
 
 class DisbursementReleased(Event):
@@ -14,6 +15,6 @@ class DisbursementReleased(Event):
 
     type: Literal["govit.funding.disbursement_released.v1"] = "govit.funding.disbursement_released.v1"
     disbursement_id: str
-    amount_fen: int = Field(ge=1, description="integer fen")
+    amount_fen: PositiveFen = Field(description="integer fen")
 
     summary: ClassVar[str] = "资金已拨付"

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.envelope import Event
+from shared.money import Fen
 
 
 class ProjectDeclared(Event):
@@ -16,7 +17,7 @@ class ProjectDeclared(Event):
     agency: str
     title: str
     kind: Literal["construction", "operation", "service"]
-    amount_fen: int = Field(ge=0, description="投资估算, integer fen")
+    amount_fen: Fen = Field(description="投资估算, integer fen")
     classified: bool = Field(default=False, description="涉密项目")
 
     summary: ClassVar[str] = "项目已申报"
@@ -26,7 +27,7 @@ class ProjectApproved(Event):
     """项目批复 — the authority approved the project; funds may now be arranged (zhonglou §13)."""
 
     type: Literal["govit.intake.project_approved.v1"] = "govit.intake.project_approved.v1"
-    approved_amount_fen: int = Field(ge=0, description="批复金额, integer fen")
+    approved_amount_fen: Fen = Field(description="批复金额, integer fen")
     plan_year: int
 
     summary: ClassVar[str] = "项目已批复"
