@@ -134,10 +134,12 @@ class JetStreamBus:
             reraise=True,
         ):
             with attempt:
-                self._nc = await nats.connect(
+                # A bounded first connect (an unbounded one would never return while NATS is away);
+                # once connected, the client reconnects by itself for as long as the service runs.
+                nc = await nats.connect(
                     self.url,
                     name=self.name,
-                    max_reconnect_attempts=-1,
+                    max_reconnect_attempts=2,
                     reconnect_time_wait=0.5,
                     allow_reconnect=True,
                     connect_timeout=2,
@@ -146,6 +148,8 @@ class JetStreamBus:
                     disconnected_cb=self._on_disconnect,
                     reconnected_cb=self._on_reconnect,
                 )
+                nc.options["max_reconnect_attempts"] = -1
+                self._nc = nc
 
     async def _on_error(self, exc: Exception) -> None:
         log.warning("NATS error: %s", exc)
@@ -171,18 +175,27 @@ class JetStreamBus:
         )
 
     async def ensure_stream(self) -> None:
-        """Create the suite's stream, or bring an existing one to this configuration."""
+        """Create the suite's stream if missing; on an existing one add only what is missing.
+
+        Settings an operator tuned (replicas, limits, placement) are left as they are.
+        """
         js = self.nc.jetstream()
-        config = self.stream_config()
+        wanted = self.stream_config()
         try:
-            await js.stream_info(self.stream)
+            info = await js.stream_info(self.stream)
         except NotFoundError:
             try:
-                await js.add_stream(config)
+                await js.add_stream(wanted)
                 return
             except BadRequestError:
-                pass  # created meanwhile by another service
-        await js.update_stream(config)
+                info = await js.stream_info(self.stream)  # created meanwhile by another service
+        current = info.config
+        subjects = set(current.subjects or [])
+        if subjects >= set(wanted.subjects or []) and current.duplicate_window == wanted.duplicate_window:
+            return
+        current.subjects = sorted(subjects | set(wanted.subjects or []))
+        current.duplicate_window = wanted.duplicate_window
+        await js.update_stream(current)
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
         if not self.connected:
@@ -277,10 +290,14 @@ class JetStreamBus:
         await self.publish(dead_letter_subject(self.prefix, durable), delivery.data, headers)
 
     async def close(self) -> None:
-        if self._nc is not None and not self._nc.is_closed:
+        nc, self._nc = self._nc, None
+        if nc is None or nc.is_closed:
+            return
+        try:
+            await nc.drain()
+        except Exception:
             with contextlib.suppress(Exception):
-                await self._nc.drain()
-        self._nc = None
+                await nc.close()  # NATS away: stop reconnecting instead of trying for ever
 
 
 @dataclass

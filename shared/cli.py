@@ -129,6 +129,9 @@ def up(
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
+                    # Own session: the terminal's Ctrl-C reaches only `govit up`, which stops
+                    # the services first and NATS last.
+                    start_new_session=True,
                 )
             urls[name] = f"http://{settings.host}:{settings.port}"
             typer.echo(f"starting {name:<12} {urls[name]}  (log: {log_path})")

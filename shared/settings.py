@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_JWT_SECRET = "govit-development-secret-change-me-0000"
 
 
@@ -61,6 +62,18 @@ class ServiceSettings(GovitSettings):
     database_url: str | None = None
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
     relay_batch: int = Field(default=200, ge=1)
+
+    @model_validator(mode="after")
+    def _default_secret_only_on_loopback(self) -> ServiceSettings:
+        # A service reachable from other hosts must not accept tokens signed with the secret
+        # that ships in the source, whatever GOVIT_ENVIRONMENT says.
+        if (
+            self.jwks_url is None
+            and self.jwt_secret.get_secret_value() == DEFAULT_JWT_SECRET
+            and self.host not in LOOPBACK
+        ):
+            raise ValueError(f"GOVIT_JWT_SECRET must be set when listening on {self.host} (not loopback)")
+        return self
 
     @property
     def db_url(self) -> str:

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import nats
 import pytest
 
 from shared.bus import (
@@ -112,3 +113,38 @@ async def dead_letters(bus: Any, durable: str) -> list[tuple[bytes, dict[str, st
     except Exception:
         return []
     return [(m.data, dict(m.headers or {})) for m in msgs]
+
+
+async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(
+    nats_url: str, isolation: dict[str, str]
+) -> None:
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    try:
+        await bus.ensure_stream()
+        js = bus.nc.jetstream()
+        tuned = (await js.stream_info(bus.stream)).config
+        tuned.max_msgs = 1_000_000
+        await js.update_stream(tuned)
+
+        await bus.ensure_stream()  # a service restarts
+        config = (await js.stream_info(bus.stream)).config
+        assert config.max_msgs == 1_000_000
+        assert set(config.subjects or []) == {f"{bus.prefix}.events.>", f"{bus.prefix}.dlq.>"}
+        assert config.duplicate_window == bus.duplicate_window
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
+
+
+async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> None:
+    from shared.devnats import free_port
+
+    bus = JetStreamBus(f"nats://127.0.0.1:{free_port()}", stream="X", prefix="x")
+    attempt = asyncio.create_task(bus.connect(timeout=2))
+    done, _ = await asyncio.wait({attempt}, timeout=60)
+    assert attempt in done, "connect must give up by itself, not retry for ever"
+    with pytest.raises((OSError, TimeoutError, nats.errors.NoServersError)):
+        attempt.result()
+    assert not bus.connected

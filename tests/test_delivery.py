@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
@@ -194,6 +193,3 @@ async def _ok(client: AsyncClient, path: str, headers: dict[str, str]) -> bool:
 
 async def _status(client: AsyncClient, path: str, expected: int) -> bool:
     return (await client.get(path)).status_code == expected
-
-
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")

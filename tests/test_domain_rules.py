@@ -157,3 +157,12 @@ def test_production_refuses_to_start_with_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="GOVIT_JWT_SECRET"):
         GovitSettings(environment="production")
     assert GovitSettings(environment="production", jwt_secret="s" * 40).environment == "production"
+
+
+def test_a_service_listening_beyond_loopback_refuses_the_default_secret() -> None:
+    from services.funding.settings import FundingSettings
+
+    with pytest.raises(ValidationError, match="not loopback"):
+        FundingSettings(host="0.0.0.0")
+    assert FundingSettings(host="0.0.0.0", jwt_secret="k" * 40).host == "0.0.0.0"
+    assert FundingSettings().host == "127.0.0.1"
