@@ -34,6 +34,17 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class ParkedMessage:
+    """A dead letter: where it was going, why it was parked, and what it said."""
+
+    sequence: int
+    original_subject: str
+    reason: str
+    data: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     """Done (handled, duplicate, or of no interest)."""
 
@@ -288,6 +299,50 @@ class JetStreamBus:
             "dead-lettered %s (seq %s) for %s: %s", delivery.subject, delivery.sequence, durable, reason
         )
         await self.publish(dead_letter_subject(self.prefix, durable), delivery.data, headers)
+
+    async def dead_letters(self, durable: str, limit: int = 100) -> list[ParkedMessage]:
+        """The messages parked for one consumer, oldest first."""
+        js = self.nc.jetstream()
+        subject = dead_letter_subject(self.prefix, durable)
+        parked: list[ParkedMessage] = []
+        seq = 1
+        while len(parked) < limit:
+            try:
+                raw = await js.get_msg(self.stream, seq=seq, subject=subject, next=True)
+            except NotFoundError:
+                break
+            headers = dict(raw.headers or {})
+            parked.append(
+                ParkedMessage(
+                    sequence=int(raw.seq or 0),
+                    original_subject=headers.get(ORIGINAL_SUBJECT, ""),
+                    reason=headers.get(DEAD_LETTER_REASON, ""),
+                    data=raw.data or b"",
+                    headers=headers,
+                )
+            )
+            seq = int(raw.seq or 0) + 1
+        return parked
+
+    async def replay(self, durable: str, sequence: int) -> ParkedMessage:
+        """Publish a parked message again on its original subject and remove it from the dead letters.
+
+        Safe to repeat: consumers' inboxes ignore an event they have already handled.
+        """
+        js = self.nc.jetstream()
+        found = [m for m in await self.dead_letters(durable, limit=10_000) if m.sequence == sequence]
+        if not found:
+            raise LookupError(f"no dead letter {sequence} for {durable}")
+        message = found[0]
+        headers = {
+            k: v
+            for k, v in message.headers.items()
+            if not k.startswith("Nats-") and k not in (DEAD_LETTER_REASON, ORIGINAL_SUBJECT)
+        }
+        headers["Nats-Msg-Id"] = f"replay-{durable}-{sequence}"
+        await self.publish(message.original_subject, message.data, headers)
+        await js.delete_msg(self.stream, sequence)
+        return message
 
     async def close(self) -> None:
         nc, self._nc = self._nc, None

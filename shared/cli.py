@@ -22,6 +22,8 @@ SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "f
 app = typer.Typer(help="govit — 政务信息化项目全生命周期管理", no_args_is_help=True, add_completion=False)
 calendar_app = typer.Typer(help="工作日历: 加载国务院节假日安排通知", no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+dlq_app = typer.Typer(help="死信: 无法处理的事件 (list, replay)", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 
 def _service_module(name: str) -> Any:
@@ -231,6 +233,66 @@ def calendar_show(year: int) -> None:
         typer.echo(f"{year}: 由 chinesecalendar 提供")
     else:
         typer.echo(f"{year}: 尚未加载节假日通知，该年期限仅按周末计算，标注为暂定")
+
+
+def _bus() -> Any:
+    from shared.bus import JetStreamBus
+
+    settings = GovitSettings()
+    return JetStreamBus(
+        settings.nats_url or "nats://127.0.0.1:4222",
+        stream=settings.stream,
+        prefix=settings.subject_prefix,
+        name="govit-cli",
+    )
+
+
+@dlq_app.command("list")
+def dlq_list(consumer: Annotated[str, typer.Argument(help="the consumer, i.e. the service name")]) -> None:
+    """List the events parked for a consumer, with the reason for each."""
+    import asyncio
+
+    async def run() -> None:
+        bus = _bus()
+        await bus.connect(timeout=10)
+        try:
+            parked = await bus.dead_letters(consumer)
+        finally:
+            await bus.close()
+        if not parked:
+            typer.echo(f"{consumer}: 没有死信 / no dead letters")
+        for m in parked:
+            typer.echo(f"{m.sequence:>8}  {m.original_subject}  {m.reason}")
+
+    asyncio.run(run())
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    consumer: Annotated[str, typer.Argument(help="the consumer, i.e. the service name")],
+    sequences: Annotated[list[int] | None, typer.Argument(help="sequences to replay (default: all)")] = None,
+) -> None:
+    """Publish parked events again (after the cause was fixed); handled ones are ignored by the inbox."""
+    import asyncio
+
+    async def run() -> int:
+        bus = _bus()
+        await bus.connect(timeout=10)
+        try:
+            chosen = sequences or [m.sequence for m in await bus.dead_letters(consumer, limit=10_000)]
+            for seq in chosen:
+                message = await bus.replay(consumer, seq)
+                typer.echo(f"replayed {seq} → {message.original_subject}")
+            return len(chosen)
+        finally:
+            await bus.close()
+
+    try:
+        count = asyncio.run(run())
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"{count} 条死信已重放 / replayed")
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,3 +150,62 @@ async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> N
     with pytest.raises((OSError, TimeoutError, nats.errors.NoServersError)):
         attempt.result()
     assert not bus.connected
+
+
+async def test_a_dead_letter_can_be_listed_and_replayed_onto_its_original_subject(
+    nats_url: str, isolation: dict[str, str]
+) -> None:
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    try:
+        await bus.ensure_stream()
+        original = subject(bus, "parked")
+        await bus.dead_letter("funding", Delivery(original, b"payload", {"traceparent": "x"}, 6, 41), "boom")
+        [parked] = await bus.dead_letters("funding")
+        assert (parked.original_subject, parked.reason, parked.data) == (original, "boom", b"payload")
+
+        env = {
+            "GOVIT_NATS_URL": nats_url,
+            "GOVIT_STREAM": bus.stream,
+            "GOVIT_SUBJECT_PREFIX": bus.prefix,
+            "PATH": "/usr/bin:/bin",
+        }
+        listed = subprocess.run(
+            [sys.executable, "-m", "shared.cli", "dlq", "list", "funding"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert original in listed.stdout and "boom" in listed.stdout, listed.stderr
+        replayed = subprocess.run(
+            [sys.executable, "-m", "shared.cli", "dlq", "replay", "funding"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        assert await bus.dead_letters("funding") == []
+
+        seen: list[Delivery] = []
+
+        async def handler(delivery: Delivery) -> Outcome:
+            seen.append(delivery)
+            return Ack()
+
+        async with consuming(bus, handler, [original]):
+            await eventually(lambda: len(seen) == 1, what="the replayed message")
+        assert seen[0].data == b"payload" and seen[0].headers.get("traceparent") == "x"
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
+
+
+async def govit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the govit command in a worker thread (it runs its own event loop)."""
+    command = [sys.executable, "-m", "shared.cli", *args]
+    return await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
