@@ -170,21 +170,9 @@ async def test_a_dead_letter_can_be_listed_and_replayed_onto_its_original_subjec
             "GOVIT_SUBJECT_PREFIX": bus.prefix,
             "PATH": "/usr/bin:/bin",
         }
-        listed = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "dlq", "list", "funding"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        listed = await govit(env, "dlq", "list", "funding")
         assert original in listed.stdout and "boom" in listed.stdout, listed.stderr
-        replayed = subprocess.run(
-            [sys.executable, "-m", "shared.cli", "dlq", "replay", "funding"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        replayed = await govit(env, "dlq", "replay", "funding")
         assert replayed.returncode == 0, replayed.stderr
         assert await bus.dead_letters("funding") == []
 
