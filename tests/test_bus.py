@@ -27,20 +27,32 @@ from shared.bus import (
 from tests.conftest import eventually
 
 
-@pytest.fixture(params=["memory", "jetstream"])
-async def bus(request: pytest.FixtureRequest, isolation: dict[str, str]) -> AsyncIterator[Bus]:
-    prefix = isolation["subject_prefix"]
-    if request.param == "memory":
-        yield InMemoryBus(prefix=prefix)
-        return
-    nats_url = request.getfixturevalue("nats_url")
-    real = JetStreamBus(nats_url, stream=isolation["stream"], prefix=prefix)
+@contextlib.asynccontextmanager
+async def real_bus(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
+    real = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
     await real.connect(timeout=10)
     await real.ensure_stream()
-    yield real
-    with contextlib.suppress(Exception):
-        await real.nc.jetstream().delete_stream(isolation["stream"])
-    await real.close()
+    try:
+        yield real
+    finally:
+        with contextlib.suppress(Exception):
+            await real.nc.jetstream().delete_stream(isolation["stream"])
+        await real.close()
+
+
+@pytest.fixture
+async def jetstream(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
+    async with real_bus(nats_url, isolation) as real:
+        yield real
+
+
+@pytest.fixture(params=["memory", "jetstream"])
+async def bus(request: pytest.FixtureRequest, isolation: dict[str, str]) -> AsyncIterator[Bus]:
+    if request.param == "memory":
+        yield InMemoryBus(prefix=isolation["subject_prefix"])
+        return
+    async with real_bus(request.getfixturevalue("nats_url"), isolation) as real:
+        yield real
 
 
 @contextlib.asynccontextmanager
@@ -117,27 +129,18 @@ async def dead_letters(bus: Any, durable: str) -> list[tuple[bytes, dict[str, st
     return [(m.data, dict(m.headers or {})) for m in msgs]
 
 
-async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(
-    nats_url: str, isolation: dict[str, str]
-) -> None:
-    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
-    await bus.connect(timeout=10)
-    try:
-        await bus.ensure_stream()
-        js = bus.nc.jetstream()
-        tuned = (await js.stream_info(bus.stream)).config
-        tuned.max_msgs = 1_000_000
-        await js.update_stream(tuned)
+async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(jetstream: JetStreamBus) -> None:
+    bus = jetstream
+    js = bus.nc.jetstream()
+    tuned = (await js.stream_info(bus.stream)).config
+    tuned.max_msgs = 1_000_000
+    await js.update_stream(tuned)
 
-        await bus.ensure_stream()  # a service restarts
-        config = (await js.stream_info(bus.stream)).config
-        assert config.max_msgs == 1_000_000
-        assert set(config.subjects or []) == {f"{bus.prefix}.events.>", f"{bus.prefix}.dlq.>"}
-        assert config.duplicate_window == bus.duplicate_window
-    finally:
-        with contextlib.suppress(Exception):
-            await bus.nc.jetstream().delete_stream(isolation["stream"])
-        await bus.close()
+    await bus.ensure_stream()  # a service restarts
+    config = (await js.stream_info(bus.stream)).config
+    assert config.max_msgs == 1_000_000
+    assert set(config.subjects or []) == {f"{bus.prefix}.events.>", f"{bus.prefix}.dlq.>"}
+    assert config.duplicate_window == bus.duplicate_window
 
 
 async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> None:
@@ -153,42 +156,35 @@ async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> N
 
 
 async def test_a_dead_letter_can_be_listed_and_replayed_onto_its_original_subject(
-    nats_url: str, isolation: dict[str, str]
+    jetstream: JetStreamBus, nats_url: str
 ) -> None:
-    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
-    await bus.connect(timeout=10)
-    try:
-        await bus.ensure_stream()
-        original = subject(bus, "parked")
-        await bus.dead_letter("funding", Delivery(original, b"payload", {"traceparent": "x"}, 6, 41), "boom")
-        [parked] = await bus.dead_letters("funding")
-        assert (parked.original_subject, parked.reason, parked.data) == (original, "boom", b"payload")
+    bus = jetstream
+    original = subject(bus, "parked")
+    await bus.dead_letter("funding", Delivery(original, b"payload", {"traceparent": "x"}, 6, 41), "boom")
+    [parked] = await bus.dead_letters("funding")
+    assert (parked.original_subject, parked.reason, parked.data) == (original, "boom", b"payload")
 
-        env = {
-            "GOVIT_NATS_URL": nats_url,
-            "GOVIT_STREAM": bus.stream,
-            "GOVIT_SUBJECT_PREFIX": bus.prefix,
-            "PATH": "/usr/bin:/bin",
-        }
-        listed = await govit(env, "dlq", "list", "funding")
-        assert original in listed.stdout and "boom" in listed.stdout, listed.stderr
-        replayed = await govit(env, "dlq", "replay", "funding")
-        assert replayed.returncode == 0, replayed.stderr
-        assert await bus.dead_letters("funding") == []
+    env = {
+        "GOVIT_NATS_URL": nats_url,
+        "GOVIT_STREAM": bus.stream,
+        "GOVIT_SUBJECT_PREFIX": bus.prefix,
+        "PATH": "/usr/bin:/bin",
+    }
+    listed = await govit(env, "dlq", "list", "funding")
+    assert original in listed.stdout and "boom" in listed.stdout, listed.stderr
+    replayed = await govit(env, "dlq", "replay", "funding")
+    assert replayed.returncode == 0, replayed.stderr
+    assert await bus.dead_letters("funding") == []
 
-        seen: list[Delivery] = []
+    seen: list[Delivery] = []
 
-        async def handler(delivery: Delivery) -> Outcome:
-            seen.append(delivery)
-            return Ack()
+    async def handler(delivery: Delivery) -> Outcome:
+        seen.append(delivery)
+        return Ack()
 
-        async with consuming(bus, handler, [original]):
-            await eventually(lambda: len(seen) == 1, what="the replayed message")
-        assert seen[0].data == b"payload" and seen[0].headers.get("traceparent") == "x"
-    finally:
-        with contextlib.suppress(Exception):
-            await bus.nc.jetstream().delete_stream(isolation["stream"])
-        await bus.close()
+    async with consuming(bus, handler, [original]):
+        await eventually(lambda: len(seen) == 1, what="the replayed message")
+    assert seen[0].data == b"payload" and seen[0].headers.get("traceparent") == "x"
 
 
 async def govit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -54,6 +54,13 @@ async def fetch_all(bus: JetStreamBus, subject: str) -> list[Any]:
         await sub.unsubscribe()
 
 
+async def funding_settings(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> FundingSettings:
+    database_url = await make_database("funding")
+    return FundingSettings(database_url=database_url, nats_url=nats_url, var_dir=tmp_path, **isolation)
+
+
 def declared(project_id: str, agency: str) -> ProjectDeclared:
     return ProjectDeclared(
         project_id=project_id,
@@ -68,10 +75,7 @@ def declared(project_id: str, agency: str) -> ProjectDeclared:
 async def test_an_event_delivered_twice_is_applied_once(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = FundingSettings(
-        database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path, **isolation
-    )
-    app = create_funding(settings)
+    app = create_funding(await funding_settings(make_database, nats_url, isolation, tmp_path))
     project_id, agency = unique("p"), unique("局")
     applicant = bearer(Role.APPLICANT, agency)
     async with publisher(nats_url, isolation) as bus, running(app) as funding:
@@ -154,10 +158,7 @@ async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_af
 async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_good_one_is_processed(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = FundingSettings(
-        database_url=await make_database("funding"), nats_url=nats_url, var_dir=tmp_path, **isolation
-    )
-    app = create_funding(settings)
+    app = create_funding(await funding_settings(make_database, nats_url, isolation, tmp_path))
     project_id, agency = unique("p"), unique("局")
     good = declared(project_id, agency)
     topic = subject_for(isolation["subject_prefix"], good)
