@@ -272,3 +272,43 @@ async def _metric_published(client: AsyncClient) -> bool:
 
 async def _status(client: AsyncClient, path: str, headers: dict[str, str], expected: int) -> bool:
     return (await client.get(path, headers=headers)).status_code == expected
+
+
+async def test_a_project_shows_the_documents_its_jurisdiction_requires_with_articles(
+    suite: tuple[AsyncClient, AsyncClient],
+) -> None:
+    intake, _ = suite
+    applicant = bearer(Role.APPLICANT, unique("州公安局"))
+    response = await intake.post(
+        "/projects",
+        headers=applicant,
+        json={
+            "jurisdiction": "bayingolin",
+            "title": "雪亮工程",
+            "kind": "construction",
+            "nature": "upgrade",
+            "amount_fen": 900_000_000,
+            "software_fen": 600_000_000,
+        },
+    )
+    assert response.status_code == 201, response.text
+    project = (await intake.get(f"/projects/{response.json()['id']}", headers=applicant)).json()
+    assert project["nature"] == "upgrade"
+    checklist = {m["material"]: m for m in project["required_materials"]}
+    assert checklist["software_study"]["article"] == "bayingolin §12"
+    assert checklist["software_study"]["label"] == "软课题研究报告"
+    assert checklist["info_resource_catalog"]["stage"] == "declaration"
+
+    too_much_software = await intake.post(
+        "/projects",
+        headers=applicant,
+        json={
+            "jurisdiction": "bayingolin",
+            "title": "雪亮工程二期",
+            "kind": "construction",
+            "amount_fen": 100,
+            "software_fen": 101,
+        },
+    )
+    assert too_much_software.status_code == 422
+    assert too_much_software.json()["code"] == "invalid_declaration"

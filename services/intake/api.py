@@ -9,14 +9,27 @@ from pydantic import BaseModel, Field
 
 from services.intake import handlers, views
 from services.intake.db import IntakeUnitOfWork
-from services.intake.domain import IntakeError, InvalidTransition, ProjectKind, ProjectNotFound, ProjectStatus
+from services.intake.domain import (
+    IntakeError,
+    InvalidDeclaration,
+    InvalidTransition,
+    ProjectKind,
+    ProjectNature,
+    ProjectNotFound,
+    ProjectStatus,
+)
 from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
 from shared.money import Fen
 from shared.pagination import Page, PageDep
 from shared.problems import Problem
 
-ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, InvalidTransition: 409, IntakeError: 422}
+ERRORS: dict[type[Exception], int] = {
+    ProjectNotFound: 404,
+    InvalidTransition: 409,
+    InvalidDeclaration: 422,
+    IntakeError: 422,
+}
 
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
@@ -34,6 +47,10 @@ class DeclareProjectIn(BaseModel):
     kind: ProjectKind
     amount_fen: Fen = Field(description="投资估算（分）")
     classified: bool = Field(default=False, description="涉密项目")
+    nature: ProjectNature = Field(default=ProjectNature.NEW, description="建设性质")
+    software_fen: Fen = Field(default=0, description="软件开发部分估算（分）")
+    packaged_software: bool = Field(default=False, description="采购成品软件")
+    simple: bool = Field(default=False, description="建设内容单一、技术方案简单")
 
 
 class ApproveProjectIn(BaseModel):
@@ -71,6 +88,10 @@ async def declare_project(
             kind=body.kind,
             amount_fen=body.amount_fen,
             classified=body.classified,
+            nature=body.nature,
+            software_fen=body.software_fen,
+            packaged_software=body.packaged_software,
+            simple=body.simple,
             by=who.sub,
             idempotency_key=idempotency_key,
         ),
@@ -96,10 +117,12 @@ async def list_projects(
         )
 
 
-@router.get("/{project_id}", response_model=views.ProjectOut, summary="项目详情")
-async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> views.ProjectOut:
+@router.get("/{project_id}", response_model=views.ProjectDetail, summary="项目详情，含应提交材料清单")
+async def get_project(
+    project_id: str, uow: UowDep, principal: ReaderDep, policy: PolicyDep
+) -> views.ProjectDetail:
     async with uow:
-        project = await views.get_project(uow.session, principal, project_id)
+        project = await views.get_project(uow.session, principal, project_id, policy)
     if project is None:
         raise ProjectNotFound(f"项目 {project_id} 不存在")
     return project

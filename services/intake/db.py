@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
-from services.intake.domain import Project, ProjectKind, ProjectStatus
+from services.intake.domain import Project, ProjectKind, ProjectNature, ProjectStatus
 from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
@@ -40,6 +40,10 @@ projects = Table(
     Column("declared_at", UTCDateTime, nullable=False),
     Column("declared_by", String(128), nullable=False),
     Column("idempotency_key", String(128), nullable=True),
+    Column("nature", Enum(ProjectNature, native_enum=False, length=16), nullable=False),
+    Column("software_fen", BigInteger, nullable=False),
+    Column("packaged_software", Boolean, nullable=False),
+    Column("simple", Boolean, nullable=False),
     Column("plan_year", Integer, nullable=True),
     Column("approved_amount_fen", BigInteger, nullable=True),
     Column("approved_at", UTCDateTime, nullable=True),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from services.intake.requirements import ProjectFacts
 from shared.contracts import Event
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 
@@ -15,6 +16,14 @@ class ProjectKind(StrEnum):
     CONSTRUCTION = "construction"  # 建设类
     OPERATION = "operation"  # 运维类
     SERVICE = "service"  # 服务类
+
+
+class ProjectNature(StrEnum):
+    NEW = "new"  # 新建
+    CONTINUED = "continued"  # 续建
+    RENOVATION = "renovation"  # 改建
+    EXPANSION = "expansion"  # 扩建
+    UPGRADE = "upgrade"  # 升级
 
 
 class ProjectStatus(StrEnum):
@@ -32,6 +41,11 @@ class IntakeError(Exception):
 class ProjectNotFound(IntakeError):
     code = "project_not_found"
     title = "项目不存在"
+
+
+class InvalidDeclaration(IntakeError):
+    code = "invalid_declaration"
+    title = "申报内容不合法"
 
 
 class InvalidTransition(IntakeError):
@@ -54,10 +68,18 @@ class Project:
     declared_at: datetime
     declared_by: str
     idempotency_key: str | None = None
+    nature: ProjectNature = ProjectNature.NEW
+    software_fen: int = 0  # 软件开发部分估算
+    packaged_software: bool = False  # 采购成品软件
+    simple: bool = False  # 建设内容单一、技术方案简单 (lhasa §10)
     plan_year: int | None = None
     approved_amount_fen: int | None = None
     approved_at: datetime | None = None
     events: list[Event] = field(default_factory=list)
+
+    def facts(self) -> ProjectFacts:
+        """What the jurisdiction's material requirements look at."""
+        return ProjectFacts.of(self)
 
     @classmethod
     def declare(
@@ -72,9 +94,13 @@ class Project:
         by: str,
         at: datetime,
         idempotency_key: str | None = None,
+        nature: ProjectNature = ProjectNature.NEW,
+        software_fen: int = 0,
+        packaged_software: bool = False,
+        simple: bool = False,
     ) -> Project:
-        if amount_fen < 0:
-            raise ValueError("amount_fen must not be negative")
+        if amount_fen < 0 or not 0 <= software_fen <= amount_fen:
+            raise InvalidDeclaration("软件开发部分估算不得为负，也不得超过投资估算")
         project = cls(
             id=uuid.uuid4().hex,
             jurisdiction=jurisdiction,
@@ -87,6 +113,10 @@ class Project:
             declared_at=at,
             declared_by=by,
             idempotency_key=idempotency_key,
+            nature=nature,
+            software_fen=software_fen,
+            packaged_software=packaged_software,
+            simple=simple,
         )
         project.events.append(
             ProjectDeclared(
@@ -97,6 +127,8 @@ class Project:
                 kind=kind.value,
                 amount_fen=amount_fen,
                 classified=classified,
+                nature=nature.value,
+                software_fen=software_fen,
             )
         )
         return project

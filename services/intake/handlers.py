@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.intake.db import IntakeUnitOfWork
-from services.intake.domain import Project, ProjectKind, ProjectNotFound
+from services.intake.domain import Project, ProjectKind, ProjectNature, ProjectNotFound
 from shared.db import utcnow
 from shared.idempotency import create_once
 
@@ -20,6 +20,10 @@ class DeclareProject:
     classified: bool
     by: str
     idempotency_key: str | None = None
+    nature: ProjectNature = ProjectNature.NEW
+    software_fen: int = 0
+    packaged_software: bool = False
+    simple: bool = False
 
 
 async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[Project, bool]:
@@ -37,14 +41,27 @@ async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[P
                 by=cmd.by,
                 at=utcnow(),
                 idempotency_key=cmd.idempotency_key,
+                nature=cmd.nature,
+                software_fen=cmd.software_fen,
+                packaged_software=cmd.packaged_software,
+                simple=cmd.simple,
             )
             uow.projects.add(project)
             await uow.commit()
             return project
 
         def same(p: Project) -> bool:
-            declared = (p.jurisdiction, p.title, p.kind, p.amount_fen, p.classified)
-            return declared == (cmd.jurisdiction, cmd.title, cmd.kind, cmd.amount_fen, cmd.classified)
+            declared = (p.jurisdiction, p.title, p.kind, p.amount_fen, p.classified, p.nature, p.software_fen)
+            wanted = (
+                cmd.jurisdiction,
+                cmd.title,
+                cmd.kind,
+                cmd.amount_fen,
+                cmd.classified,
+                cmd.nature,
+                cmd.software_fen,
+            )
+            return declared == wanted
 
         key = cmd.idempotency_key
         return await create_once(

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.intake import api, consumers
 from services.intake.db import IntakeUnitOfWork
+from services.intake.requirements import validate_packs
 from services.intake.settings import IntakeSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
@@ -25,4 +26,6 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: IntakeSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or IntakeSettings(), bus=bus)
+    app = create_service_app(SPEC, settings or IntakeSettings(), bus=bus)
+    validate_packs(app.state.policy)  # fail at start, not at the first declaration
+    return app

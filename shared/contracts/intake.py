@@ -19,6 +19,10 @@ class ProjectDeclared(Event):
     kind: Literal["construction", "operation", "service"]
     amount_fen: Fen = Field(description="投资估算, integer fen")
     classified: bool = Field(default=False, description="涉密项目")
+    nature: Literal["new", "continued", "renovation", "expansion", "upgrade"] = Field(
+        default="new", description="建设性质: 新建/续建/改建/扩建/升级"
+    )
+    software_fen: Fen = Field(default=0, description="软件开发部分估算, integer fen")
 
     summary: ClassVar[str] = "项目已申报"
 

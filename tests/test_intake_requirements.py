@@ -1,0 +1,100 @@
+"""Required documents per jurisdiction, from the policy packs (pure domain, no servers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.intake.requirements import ProjectFacts, Stage, required_materials, validate_packs
+from shared.policy import PolicyError, load_registry
+from shared.policy.pack import PolicyPack, PolicyRegistry
+
+POLICY = load_registry()
+WAN = 1_000_000  # 1 万元 in fen
+
+
+def checklist(jurisdiction: str, stage: Stage | None = None, **facts: object) -> dict[str, str]:
+    items = required_materials(POLICY, jurisdiction, ProjectFacts(**{"kind": "construction", **facts}))  # type: ignore[arg-type]
+    return {i.material: i.article for i in items if stage is None or i.stage is stage}
+
+
+def test_every_pack_has_valid_material_requirements() -> None:
+    validate_packs(POLICY)
+
+
+def test_shexian_asks_for_a_plan_below_the_procurement_limit_and_a_feasibility_study_above() -> None:
+    small = checklist("shexian", Stage.APPROVAL, amount_fen=50 * WAN)
+    assert "construction_plan" in small and "feasibility_study" not in small
+    assert small["construction_plan"] == "shexian §20(一)"
+    middle = checklist("shexian", Stage.APPROVAL, amount_fen=300 * WAN)
+    assert {"feasibility_study", "data_sharing_analysis_chapter"} <= middle.keys()
+    assert "construction_plan" not in middle and "preliminary_design" not in middle
+    large = checklist("shexian", Stage.APPROVAL, amount_fen=500 * WAN)  # 500万元及以上
+    assert large["preliminary_design"] == "shexian §20(一)"
+    assert large["data_resource_catalog"] == "shexian §24"
+
+
+def test_shexian_om_projects_need_no_approval_documents() -> None:
+    # shexian §20(三): O&M projects in an approved plan are carried out without further approval.
+    assert checklist("shexian", Stage.APPROVAL, kind="operation", amount_fen=900 * WAN) == {}
+
+
+def test_lhasa_lets_a_simple_project_under_ten_million_skip_the_feasibility_study() -> None:
+    simple = checklist("lhasa", Stage.APPROVAL, amount_fen=999 * WAN, simple=True)
+    assert "feasibility_study" not in simple and simple["preliminary_design"] == "lhasa §10"
+    assert "feasibility_study" in checklist("lhasa", Stage.APPROVAL, amount_fen=1000 * WAN, simple=True)
+    assert "feasibility_study" in checklist("lhasa", Stage.APPROVAL, amount_fen=10 * WAN, simple=False)
+    assert checklist("lhasa", Stage.APPROVAL, amount_fen=10 * WAN)["crypto_application_plan"] == "lhasa §10"
+
+
+def test_lhasa_wants_three_price_comparisons_for_packaged_software() -> None:
+    items = required_materials(
+        POLICY, "lhasa", ProjectFacts(kind="construction", amount_fen=1, packaged_software=True)
+    )
+    [quotes] = [i for i in items if i.material == "price_comparisons"]
+    assert (quotes.min_count, quotes.article) == (3, "lhasa §11")
+    assert "price_comparisons" not in checklist("lhasa", amount_fen=1, packaged_software=False)
+    assert (
+        checklist("lhasa", Stage.DECLARATION, amount_fen=1)["cybersecurity_prereview_opinion"] == "lhasa §4"
+    )
+
+
+def test_bayingolin_wants_a_software_study_from_five_million_of_software_development() -> None:
+    assert "software_study" not in checklist("bayingolin", amount_fen=900 * WAN, software_fen=499 * WAN)
+    assert (
+        checklist("bayingolin", amount_fen=900 * WAN, software_fen=500 * WAN)["software_study"]
+        == "bayingolin §12"
+    )
+    declared = checklist("bayingolin", Stage.DECLARATION, amount_fen=1)
+    assert {"info_resource_catalog", "sharing_list", "demand_list"} <= declared.keys()
+    assert declared["declaration_form"] == "bayingolin §9"
+
+
+def test_zhonglou_exempts_classified_projects_from_article_7_materials() -> None:
+    public = checklist("zhonglou", Stage.DECLARATION, amount_fen=1)
+    secret = checklist("zhonglou", Stage.DECLARATION, amount_fen=1, classified=True)
+    assert public["security_plan"] == "zhonglou §7(六)"
+    assert "security_plan" not in secret and "data_sharing_responsibility_list" not in secret
+    assert secret == {"project_proposal": "zhonglou §6", "construction_plan": "zhonglou §6"}
+
+
+def test_xunyang_wants_the_form_and_the_proposal() -> None:
+    assert checklist("xunyang", kind="service", amount_fen=1) == {
+        "declaration_form": "xunyang §7",
+        "project_proposal": "xunyang §7",
+    }
+
+
+def test_a_requirement_citing_another_jurisdiction_is_refused() -> None:
+    pack = POLICY["xunyang"]
+    rule = pack.rules["intake.required_materials"]
+    bad_params = {
+        **rule.params,
+        "requirements": [{"material": "project_proposal", "stage": "declaration", "article": "lhasa §4"}],
+    }
+    bad_rule = rule.model_copy(update={"params": bad_params})
+    bad_pack = PolicyPack.model_validate(
+        {**pack.model_dump(), "rules": {**pack.rules, "intake.required_materials": bad_rule}}
+    )
+    registry = PolicyRegistry({**{c: POLICY[c] for c in POLICY.codes}, "xunyang": bad_pack})
+    with pytest.raises(PolicyError, match="not a xunyang article"):
+        validate_packs(registry)
