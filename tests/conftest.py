@@ -146,3 +146,17 @@ async def eventually(
 def bearer(role: Role, agency: str | None = None, sub: str = "tester") -> dict[str, str]:
     token = TokenIssuer(GovitSettings()).issue(sub=sub, role=role, agency=agency)
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.asynccontextmanager
+async def real_bus(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
+    """A connected JetStream bus on this test's own stream, deleted afterwards."""
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    await bus.ensure_stream()
+    try:
+        yield bus
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()

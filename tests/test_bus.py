@@ -24,20 +24,7 @@ from shared.bus import (
     Retry,
     dead_letter_subject,
 )
-from tests.conftest import eventually
-
-
-@contextlib.asynccontextmanager
-async def real_bus(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
-    real = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
-    await real.connect(timeout=10)
-    await real.ensure_stream()
-    try:
-        yield real
-    finally:
-        with contextlib.suppress(Exception):
-            await real.nc.jetstream().delete_stream(isolation["stream"])
-        await real.close()
+from tests.conftest import eventually, real_bus
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +21,7 @@ from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import inbox
 from shared.devnats import EmbeddedNats
-from tests.conftest import bearer, eventually, running, unique
-
-
-@contextlib.asynccontextmanager
-async def publisher(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
-    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
-    await bus.connect(timeout=10)
-    await bus.ensure_stream()
-    try:
-        yield bus
-    finally:
-        with contextlib.suppress(Exception):
-            await bus.nc.jetstream().delete_stream(isolation["stream"])
-        await bus.close()
+from tests.conftest import bearer, eventually, real_bus, running, unique
 
 
 async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | None = None) -> None:
@@ -78,7 +63,7 @@ async def test_an_event_delivered_twice_is_applied_once(
     app = create_funding(await funding_settings(make_database, nats_url, isolation, tmp_path))
     project_id, agency = unique("p"), unique("局")
     applicant = bearer(Role.APPLICANT, agency)
-    async with publisher(nats_url, isolation) as bus, running(app) as funding:
+    async with real_bus(nats_url, isolation) as bus, running(app) as funding:
         await send(bus, declared(project_id, agency), event_id="declared-1")
         await eventually(lambda: _ok(funding, f"/projects/{project_id}", applicant))
         held = (
@@ -168,7 +153,7 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
     unknown_type["type"] = "govit.intake.project_teleported.v1"
     bad = [b"\xff not even json", json.dumps(schema_invalid).encode(), json.dumps(unknown_type).encode()]
 
-    async with publisher(nats_url, isolation) as bus, running(app) as funding:
+    async with real_bus(nats_url, isolation) as bus, running(app) as funding:
         for raw in bad:
             await bus.publish(topic, raw, {"Nats-Msg-Id": uuid.uuid4().hex})
         await send(bus, good, event_id="good-1")

@@ -82,18 +82,7 @@ async def declare_project(
     project, created = await handlers.declare_project(
         uow,
         handlers.DeclareProject(
-            jurisdiction=body.jurisdiction,
-            agency=who.agency,
-            title=body.title,
-            kind=body.kind,
-            amount_fen=body.amount_fen,
-            classified=body.classified,
-            nature=body.nature,
-            software_fen=body.software_fen,
-            packaged_software=body.packaged_software,
-            simple=body.simple,
-            by=who.sub,
-            idempotency_key=idempotency_key,
+            agency=who.agency, by=who.sub, idempotency_key=idempotency_key, **body.model_dump()
         ),
     )
     if not created:

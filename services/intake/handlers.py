@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import Project, ProjectKind, ProjectNature, ProjectNotFound
@@ -26,42 +26,32 @@ class DeclareProject:
     simple: bool = False
 
 
+# What a retry must repeat to count as the same declaration.
+DECLARED = (
+    "jurisdiction",
+    "title",
+    "kind",
+    "amount_fen",
+    "classified",
+    "nature",
+    "software_fen",
+    "packaged_software",
+    "simple",
+)
+
+
 async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[Project, bool]:
     """Declare a project; a retry with the same Idempotency-Key returns the first one (created=False)."""
     async with uow:
 
         async def create() -> Project:
-            project = Project.declare(
-                jurisdiction=cmd.jurisdiction,
-                agency=cmd.agency,
-                title=cmd.title,
-                kind=cmd.kind,
-                amount_fen=cmd.amount_fen,
-                classified=cmd.classified,
-                by=cmd.by,
-                at=utcnow(),
-                idempotency_key=cmd.idempotency_key,
-                nature=cmd.nature,
-                software_fen=cmd.software_fen,
-                packaged_software=cmd.packaged_software,
-                simple=cmd.simple,
-            )
+            project = Project.declare(at=utcnow(), **asdict(cmd))
             uow.projects.add(project)
             await uow.commit()
             return project
 
         def same(p: Project) -> bool:
-            declared = (p.jurisdiction, p.title, p.kind, p.amount_fen, p.classified, p.nature, p.software_fen)
-            wanted = (
-                cmd.jurisdiction,
-                cmd.title,
-                cmd.kind,
-                cmd.amount_fen,
-                cmd.classified,
-                cmd.nature,
-                cmd.software_fen,
-            )
-            return declared == wanted
+            return all(getattr(p, name) == value for name, value in asdict(cmd).items() if name in DECLARED)
 
         key = cmd.idempotency_key
         return await create_once(
