@@ -6,9 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, consumers
+from services.intake import api, consumers, requirements, screening
 from services.intake.db import IntakeUnitOfWork
-from services.intake.requirements import validate_packs
 from services.intake.settings import IntakeSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
@@ -27,5 +26,7 @@ SPEC = ServiceSpec(
 
 def create_app(settings: IntakeSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
     app = create_service_app(SPEC, settings or IntakeSettings(), bus=bus)
-    validate_packs(app.state.policy)  # fail at start, not at the first declaration
+    # Fail at start, not at the first declaration.
+    requirements.validate_packs(app.state.policy)
+    screening.validate_packs(app.state.policy)
     return app
