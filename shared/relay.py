@@ -117,16 +117,24 @@ class OutboxRelay:
                 await self._publish(row.subject, row.body, dict(row.headers), row.event_type)
                 done.append(row.seq)
         finally:
-            # Marked in a transaction of its own: a failure later in the batch does not undo it.
-            async with self.sessions() as session, session.begin():
-                if done:
+            pending = len(rows) - len(done)
+            if done:
+                # Marked in a transaction of its own: a failure later in the batch does not undo it.
+                async with self.sessions() as session, session.begin():
                     await session.execute(
                         update(outbox).where(outbox.c.seq.in_(done)).values(published_at=utcnow())
                     )
-                pending = await session.scalar(
-                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-                )
-            self.metrics.outbox_pending.set(pending or 0)
+                    if len(rows) >= self.batch:  # more may wait beyond this batch: count them
+                        pending = (
+                            await session.scalar(
+                                select(func.count())
+                                .select_from(outbox)
+                                .where(outbox.c.published_at.is_(None))
+                            )
+                            or 0
+                        )
+            # An idle poll reads once and writes nothing (on SQLite a write takes the file's lock).
+            self.metrics.outbox_pending.set(pending)
         return len(done)
 
     async def _publish(self, subject: str, body: bytes, headers: dict[str, str], event_type: str) -> None:
