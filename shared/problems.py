@@ -105,7 +105,8 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
 
-    for error_type, status in {IdempotencyKeyReused: 422, **errors}.items():
+    handled: dict[type[Exception], int] = {IdempotencyKeyReused: 422, **errors}
+    for error_type, status in handled.items():
 
         async def on_domain(request: Request, exc: Exception, status: int = status) -> JSONResponse:
             problem = Problem(

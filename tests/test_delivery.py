@@ -22,6 +22,7 @@ from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import inbox
 from shared.devnats import EmbeddedNats
 from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.intake_flow import Clock, draft, register, submit, upload_all
 
 
 async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | None = None) -> None:
@@ -101,29 +102,27 @@ async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_af
     nats = EmbeddedNats(tmp_path / "nats").start()
     try:
         common = {"nats_url": nats.url, "var_dir": tmp_path, **isolation}
-        intake = create_intake(IntakeSettings(database_url=await make_database("intake"), **common))
+        intake = create_intake(
+            IntakeSettings(database_url=await make_database("intake"), **common), clock=Clock()
+        )
         funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
         agency = unique("局")
         applicant = bearer(Role.APPLICANT, agency)
         async with running(intake) as intake_client, running(funding) as funding_client:
+            await register(intake_client, "xunyang", agency)
+            project = await draft(
+                intake_client, agency, "xunyang", title="停机期间申报的项目", kind="service"
+            )
+            await upload_all(intake_client, project, "declaration")
             nats.stop()
             await eventually(
                 lambda: _status(intake_client, "/readyz", 503), what="intake to notice NATS is gone"
             )
 
             # The declaration commits although no event can be published now.
-            response = await intake_client.post(
-                "/projects",
-                headers=applicant,
-                json={
-                    "jurisdiction": "xunyang",
-                    "title": "停机期间申报的项目",
-                    "kind": "service",
-                    "amount_fen": 100,
-                },
-            )
-            assert response.status_code == 201
-            project_id = response.json()["id"]
+            response = await submit(intake_client, project)
+            assert response.status_code == 200 and response.json()["status"] == "declared"
+            project_id = project["id"]
             assert (await intake_client.get(f"/projects/{project_id}", headers=applicant)).status_code == 200
             await asyncio.sleep(1.5)
             assert not await _ok(funding_client, f"/projects/{project_id}", applicant)

@@ -16,9 +16,14 @@ from services.funding.settings import FundingSettings
 from services.intake.main import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from shared.auth import Role
-from tests.conftest import bearer, eventually, running, unique
+from shared.bus import JetStreamBus
+from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.intake_flow import Clock, declare, register, take_to_approval
 
 pytestmark = pytest.mark.usefixtures("drop_stream")
+
+
+BUS: dict[str, JetStreamBus] = {}
 
 
 @pytest.fixture
@@ -26,25 +31,17 @@ async def suite(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
     common = {"nats_url": nats_url, "var_dir": tmp_path, "environment": "test", **isolation}
-    intake = create_intake(IntakeSettings(database_url=await make_database("intake"), **common))
+    intake = create_intake(
+        IntakeSettings(database_url=await make_database("intake"), **common), clock=Clock()
+    )
     funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
-    async with running(intake) as intake_client, running(funding) as funding_client:
+    async with (
+        real_bus(nats_url, isolation) as bus,
+        running(intake) as intake_client,
+        running(funding) as funding_client,
+    ):
+        BUS["bus"] = bus
         yield intake_client, funding_client
-
-
-async def declare(
-    intake: AsyncClient, agency: str, jurisdiction: str = "zhonglou", **extra: Any
-) -> dict[str, Any]:
-    body = {
-        "jurisdiction": jurisdiction,
-        "title": "智慧教育平台",
-        "kind": "construction",
-        "amount_fen": 120_000_000,
-        **extra,
-    }
-    response = await intake.post("/projects", json=body, headers=bearer(Role.APPLICANT, agency))
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 async def test_funding_holds_a_request_until_intake_approves_the_project(
@@ -77,12 +74,8 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     assert gate["code"] == "gate_closed:approval"
     assert "zhonglou §13" in gate["message"]
 
-    # The authority approves; funding releases the held request by itself.
-    approved = await intake.post(
-        f"/projects/{project_id}/approval",
-        headers=bearer(Role.AUTHORITY),
-        json={"approved_amount_fen": 100_000_000, "plan_year": 2027},
-    )
+    # Screened, planned, reviewed and approved; funding releases the held request by itself.
+    approved = await take_to_approval(intake, BUS["bus"], project, 100_000_000)
     assert approved.status_code == 200, approved.text
     disbursement_id = held.json()["id"]
 
@@ -196,6 +189,7 @@ async def test_declaring_with_the_same_idempotency_key_creates_one_project(
 ) -> None:
     intake, _ = suite
     agency = unique("丁局")
+    await register(intake, "lhasa", agency)
     headers = {**bearer(Role.APPLICANT, agency), "Idempotency-Key": "decl-1"}
     body = {"jurisdiction": "lhasa", "title": "政务云迁移", "kind": "service", "amount_fen": 9_900}
     first = await intake.post("/projects", json=body, headers=headers)
@@ -211,6 +205,7 @@ async def test_concurrent_retries_with_one_key_create_one_project_and_a_changed_
 ) -> None:
     intake, _ = suite
     agency = unique("己局")
+    await register(intake, "bayingolin", agency)
     headers = {**bearer(Role.APPLICANT, agency), "Idempotency-Key": "same-key"}
     body = {"jurisdiction": "bayingolin", "title": "数字乡村平台", "kind": "construction", "amount_fen": 700}
     responses = await asyncio.gather(
@@ -278,7 +273,9 @@ async def test_a_project_shows_the_documents_its_jurisdiction_requires_with_arti
     suite: tuple[AsyncClient, AsyncClient],
 ) -> None:
     intake, _ = suite
-    applicant = bearer(Role.APPLICANT, unique("州公安局"))
+    agency = unique("州公安局")
+    await register(intake, "bayingolin", agency)
+    applicant = bearer(Role.APPLICANT, agency)
     response = await intake.post(
         "/projects",
         headers=applicant,

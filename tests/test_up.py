@@ -14,6 +14,7 @@ import pytest
 
 from shared.auth import Role
 from shared.devnats import free_port
+from shared.workdays import today_in_shanghai
 from tests.conftest import bearer
 
 pytestmark = pytest.mark.slow
@@ -60,17 +61,34 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         ) == 1
 
         intake, funding = f"http://127.0.0.1:{ports['intake']}", f"http://127.0.0.1:{ports['funding']}"
-        applicant = bearer(Role.APPLICANT, "区卫健委")
+        # xunyang: no expert review before approval (xunyang §8), so intake alone takes it there.
+        agency, authority = "区卫健委", bearer(Role.AUTHORITY)
+        applicant = bearer(Role.APPLICANT, agency)
+        plan_year = today_in_shanghai().year + 2  # always before that year's Sep 30 deadline
+        httpx.post(
+            f"{intake}/agencies",
+            headers=authority,
+            json={"jurisdiction": "xunyang", "name": agency, "level": "district"},
+        ).raise_for_status()
         project = httpx.post(
             f"{intake}/projects",
             headers=applicant,
             json={
-                "jurisdiction": "zhonglou",
+                "jurisdiction": "xunyang",
                 "title": "互联网医院",
                 "kind": "construction",
                 "amount_fen": 2_000_000_00,
+                "requested_plan_year": plan_year,
             },
         ).json()
+        for material in ("declaration_form", "project_proposal"):
+            httpx.post(
+                f"{intake}/projects/{project['id']}/materials",
+                headers=applicant,
+                data={"material": material},
+                files={"file": (f"{material}.pdf", b"%PDF-1.7", "application/pdf")},
+            ).raise_for_status()
+        httpx.post(f"{intake}/projects/{project['id']}/submission", headers=applicant).raise_for_status()
         wait_for(
             lambda: httpx.get(f"{funding}/projects/{project['id']}", headers=applicant).status_code == 200,
             timeout=30,
@@ -81,12 +99,19 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
             headers=applicant,
             json={"amount_fen": 1_000_000, "purpose": "首期"},
         )
-        assert held.status_code == 202 and held.json()["closed_gates"][0]["rule"] == "zhonglou §13"
-        httpx.post(
-            f"{intake}/projects/{project['id']}/approval",
-            headers=bearer(Role.AUTHORITY),
-            json={"approved_amount_fen": 2_000_000_00, "plan_year": 2027},
-        ).raise_for_status()
+        assert held.status_code == 202 and held.json()["closed_gates"][0]["rule"] == "xunyang §8"
+        steps = [
+            ("post", f"/projects/{project['id']}/screening", None),
+            ("put", f"/plans/xunyang/{plan_year}", {"ranking": [project["id"]]}),
+            ("post", f"/plans/xunyang/{plan_year}/publication", {"document": "浔信〔2026〕1号"}),
+            (
+                "post",
+                f"/projects/{project['id']}/approval",
+                {"approval_number": "浔信批〔2026〕1号", "approved_amount_fen": 2_000_000_00},
+            ),
+        ]
+        for method, path, body in steps:
+            httpx.request(method, f"{intake}{path}", headers=authority, json=body).raise_for_status()
         wait_for(
             lambda: (
                 httpx.get(f"{funding}/disbursements/{held.json()['id']}", headers=applicant).json()["status"]

@@ -1,93 +1,339 @@
-"""Intake's HTTP API: projects, declaration and approval."""
+"""Intake's HTTP API: agencies, declarations and their materials, screening, plans and approval."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from services.intake import handlers, views
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import (
+    AgencyNotFound,
+    AgencyNotRegistered,
+    ApprovalRefused,
+    DeclarationRefused,
+    FundingSource,
     IntakeError,
     InvalidDeclaration,
     InvalidTransition,
+    MaterialNotAccepted,
+    PlanError,
     ProjectKind,
     ProjectNature,
     ProjectNotFound,
     ProjectStatus,
 )
+from services.intake.domain import Declaration as DeclarationData
+from services.intake.screening import AgencyLevel, Deployment
+from services.intake.storage import MaterialStore
 from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
-from shared.money import Fen
+from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
+from shared.policy import PolicyRegistry
 from shared.problems import Problem
 
 ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
+    AgencyNotFound: 404,
     InvalidTransition: 409,
+    DeclarationRefused: 422,
+    ApprovalRefused: 422,
+    AgencyNotRegistered: 422,
+    MaterialNotAccepted: 422,
+    PlanError: 422,
     InvalidDeclaration: 422,
     IntakeError: 422,
 }
-
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
 
 # Who may read: the agency (its own), the authority, finance and audit; experts see only
 # the cases assigned to them, in the review service.
 ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY, Role.FINANCE, Role.AUDITOR)]
+ApplicantDep = Annotated[Principal, require(Role.APPLICANT)]
+AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def _store(request: Request) -> MaterialStore:
+    store: MaterialStore = request.app.state.materials
+    return store
+
+
+NowDep = Annotated[datetime, Depends(_now)]
+StoreDep = Annotated[MaterialStore, Depends(_store)]
+
+
+def _known(policy: PolicyRegistry, jurisdiction: str) -> str:
+    if jurisdiction not in policy:
+        raise Problem(
+            422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}", known=list(policy.codes)
+        )
+    return jurisdiction
+
+
+def _acting_agency(who: Principal) -> str | None:
+    """The agency an applicant acts for; other roles (admin) act on any project."""
+    return who.agency if who.role is Role.APPLICANT else None
+
+
+# -- agencies -------------------------------------------------------------------------------------
+
+agencies = APIRouter(prefix="/agencies", tags=["agencies"])
+
+
+class RegisterAgencyIn(BaseModel):
+    jurisdiction: str = Field(description="辖区代码")
+    name: str = Field(min_length=2, max_length=128, description="单位名称，与申报令牌的 agency 一致")
+    level: AgencyLevel = Field(description="单位层级: prefecture/city/district/county/township")
+    parent: str | None = Field(default=None, max_length=128, description="上级主管部门")
+
+
+class AgencyDutiesIn(BaseModel):
+    duties_unmet: bool = Field(
+        description="未按时按要求完成迁移整合或违反政务信息资源共享管理办法 (zhonglou §8)"
+    )
+    duties_note: str = Field(default="", max_length=2000)
+
+
+@agencies.post("", status_code=201, response_model=views.AgencyOut, summary="登记建设单位 (authority)")
+async def register_agency(
+    body: RegisterAgencyIn, uow: UowDep, policy: PolicyDep, response: Response, _: AuthorityDep, now: NowDep
+) -> Any:
+    agency, created = await handlers.register_agency(
+        uow,
+        jurisdiction=_known(policy, body.jurisdiction),
+        name=body.name,
+        level=body.level,
+        parent=body.parent,
+        at=now,
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return agency
+
+
+@agencies.get("", response_model=Page[views.AgencyOut], summary="建设单位列表")
+async def list_agencies(
+    uow: UowDep,
+    _: ReaderDep,
+    page: PageDep,
+    jurisdiction: str | None = None,
+    level: AgencyLevel | None = None,
+) -> Page[views.AgencyOut]:
+    async with uow:
+        return await views.list_agencies(
+            uow.session, page, jurisdiction=jurisdiction, level=level.value if level else None
+        )
+
+
+@agencies.patch(
+    "/{agency_id}",
+    response_model=views.AgencyOut,
+    summary="记录单位履行迁移整合、数据共享义务情况 (authority)",
+)
+async def set_agency_duties(agency_id: str, body: AgencyDutiesIn, uow: UowDep, _: AuthorityDep) -> Any:
+    return await handlers.set_agency_duties(uow, agency_id, unmet=body.duties_unmet, note=body.duties_note)
+
+
+# -- declarations -------------------------------------------------------------------------------
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
 
-class DeclareProjectIn(BaseModel):
-    jurisdiction: str = Field(description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa")
+class DeclarationFields(BaseModel):
     title: str = Field(min_length=2, max_length=200)
-    kind: ProjectKind
+    kind: ProjectKind = Field(description="construction 建设类, operation 运维类, service 服务类")
     amount_fen: Fen = Field(description="投资估算（分）")
     classified: bool = Field(default=False, description="涉密项目")
-    nature: ProjectNature = Field(default=ProjectNature.NEW, description="建设性质")
+    nature: ProjectNature = Field(default=ProjectNature.NEW, description="建设性质: 新建/续建/改建/扩建/升级")
     software_fen: Fen = Field(default=0, description="软件开发部分估算（分）")
     packaged_software: bool = Field(default=False, description="采购成品软件")
-    simple: bool = Field(default=False, description="建设内容单一、技术方案简单")
+    simple: bool = Field(default=False, description="建设内容单一、技术方案简单 (lhasa §10)")
+    summary: str = Field(default="", max_length=20000, description="主要建设内容")
+    deployment: Deployment = Field(
+        default=Deployment.GOV_CLOUD, description="部署: 政务云/政务外网/其他/自建机房"
+    )
+    deployment_explanation: str = Field(
+        default="", max_length=5000, description="未部署在政务云或政务外网的情况说明"
+    )
+    xinchuang_compatible: bool = Field(default=True, description="支持信创适配")
+    shares_data_with_platform: bool = Field(default=True, description="向政务数据共享交换平台提供数据")
+    assigned_from_above: bool = Field(default=False, description="上级条线配发项目")
+    data_sharing_items: list[str] = Field(default_factory=list, max_length=500, description="共享数据清单")
+    security_plan: str = Field(default="", max_length=20000, description="网络安全解决方案概要")
+    off_plan: bool = Field(default=False, description="计划外紧急项目")
+    off_plan_reason: str = Field(default="", max_length=5000)
+    funding_source: FundingSource = Field(
+        default=FundingSource.LOCAL, description="local 本级, upper_level 上级统筹拨付"
+    )
+    upper_approval_ref: str = Field(default="", max_length=128, description="上级批复或资金下达文号")
+    predecessor_id: str | None = Field(
+        default=None, max_length=64, description="升级、扩建或运维所针对的原项目"
+    )
+    requested_plan_year: int | None = Field(
+        default=None, ge=2000, le=2100, description="申报的计划年度，默认下一年"
+    )
+
+
+class DeclareProjectIn(DeclarationFields):
+    jurisdiction: str = Field(description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa")
+
+
+# PATCH body: any subset of the declaration's fields (OpenAPI shows them all as optional).
+_OPTIONAL: dict[str, Any] = {
+    name: (cast(Any, f.annotation) | None, Field(default=None, description=f.description))
+    for name, f in DeclarationFields.model_fields.items()
+}
+UpdateProjectIn: type[BaseModel] = create_model(
+    "UpdateProjectIn", __doc__="修改草稿：只提交要改的字段", **_OPTIONAL
+)
+# What DeclarationFields needs to validate a partial update; these values themselves are never kept.
+_REQUIRED_PLACEHOLDERS = {"title": "--", "kind": ProjectKind.SERVICE, "amount_fen": 0}
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class SignoffIn(BaseModel):
+    signoff: str = Field(pattern=r"^[a-z_]+$", description="见项目的 required_signoffs")
+    document_ref: str = Field(min_length=2, max_length=128, description="审核意见或批文文号")
 
 
 class ApproveProjectIn(BaseModel):
-    approved_amount_fen: Fen = Field(description="批复金额（分）")
-    plan_year: int = Field(ge=2000, le=2100, description="计划年度")
+    approval_number: str = Field(min_length=2, max_length=128, description="批复文号")
+    approved_amount_fen: PositiveFen = Field(description="批复金额（分）")
+    approved_scope: str = Field(
+        default="", max_length=20000, description="批复建设内容，默认为申报的建设内容"
+    )
 
 
-@router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=views.ProjectOut, summary="申报项目 (applicant)"
-)
-async def declare_project(
+@router.post("", status_code=201, response_model=views.ProjectOut, summary="新建申报草稿 (applicant)")
+async def create_project(
     body: DeclareProjectIn,
     uow: UowDep,
     policy: PolicyDep,
     response: Response,
-    who: Annotated[Principal, require(Role.APPLICANT)],
+    who: ApplicantDep,
+    now: NowDep,
     idempotency_key: IdempotencyKey = None,
-) -> views.ProjectOut:
-    if body.jurisdiction not in policy:
-        raise Problem(
-            422,
-            "unknown_jurisdiction",
-            "辖区代码无效",
-            f"未知辖区 {body.jurisdiction}",
-            known=list(policy.codes),
-        )
+) -> Any:
     if who.agency is None:
         raise Problem(403, "agency_required", "申报须以建设单位身份进行", "令牌缺少 agency 声明")
-    project, created = await handlers.declare_project(
+    fields = body.model_dump(exclude={"jurisdiction"})
+    project, created = await handlers.create_draft(
         uow,
-        handlers.DeclareProject(
-            agency=who.agency, by=who.sub, idempotency_key=idempotency_key, **body.model_dump()
+        handlers.DraftProject(
+            jurisdiction=_known(policy, body.jurisdiction),
+            agency=who.agency,
+            by=who.sub,
+            declaration=DeclarationData(**fields),
+            idempotency_key=idempotency_key,
         ),
+        at=now,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
-    return views.ProjectOut.model_validate(project)
+    return project
+
+
+@router.patch("/{project_id}", response_model=views.ProjectOut, summary="修改申报草稿 (applicant)")
+async def update_project(
+    project_id: str,
+    body: UpdateProjectIn,
+    uow: UowDep,
+    who: ApplicantDep,
+    now: NowDep,
+) -> Any:
+    given = body.model_dump(exclude_unset=True)
+    nullable = {"predecessor_id", "requested_plan_year"}
+    errors = [
+        {"loc": ("body", k), "msg": "不能为空", "type": "missing"}
+        for k, v in given.items()
+        if v is None and k not in nullable
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+    try:
+        checked = DeclarationFields.model_validate({**_REQUIRED_PLACEHOLDERS, **given})
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+    changes = checked.model_dump(include=set(given))
+    return await handlers.update_draft(uow, project_id, _acting_agency(who), changes, by=who.sub, at=now)
+
+
+@router.post("/{project_id}/submission", response_model=views.ProjectOut, summary="提交申报 (applicant)")
+async def submit_project(
+    project_id: str, uow: UowDep, policy: PolicyDep, who: ApplicantDep, now: NowDep
+) -> Any:
+    return await handlers.submit(uow, project_id, _acting_agency(who), policy, by=who.sub, at=now)
+
+
+@router.post(
+    "/{project_id}/materials",
+    status_code=201,
+    response_model=views.MaterialOut,
+    summary="上传申报材料 (applicant)",
+)
+async def upload_material(
+    project_id: str,
+    material: Annotated[str, Form(pattern=r"^[a-z_]+$", description="材料类型，见项目的 required_materials")],
+    file: Annotated[UploadFile, File(description="材料文件：PDF、OFD、Word、WPS、Excel、图片或 ZIP")],
+    uow: UowDep,
+    policy: PolicyDep,
+    store: StoreDep,
+    who: ApplicantDep,
+    now: NowDep,
+) -> Any:
+    async def chunks() -> AsyncIterator[bytes]:
+        while chunk := await file.read(1024 * 1024):
+            yield chunk
+
+    return await handlers.upload_material(
+        uow,
+        store,
+        policy,
+        project_id=project_id,
+        agency=_acting_agency(who),
+        material=material,
+        filename=file.filename or "",
+        content_type=file.content_type or "",
+        chunks=chunks(),
+        by=who.sub,
+        at=now,
+    )
+
+
+@router.get("/{project_id}/materials/{material_id}", summary="下载申报材料", response_class=FileResponse)
+async def download_material(
+    project_id: str, material_id: str, uow: UowDep, principal: ReaderDep, store: StoreDep
+) -> FileResponse:
+    async with uow:
+        item = await views.material_of(uow.session, principal, project_id, material_id)
+    if item is None:
+        raise ProjectNotFound(f"项目 {project_id} 没有材料 {material_id}")
+    return FileResponse(store.path_of(item.sha256), media_type=item.content_type, filename=item.filename)
+
+
+@router.post("/{project_id}/withdrawal", response_model=views.ProjectOut, summary="撤回申报 (applicant)")
+async def withdraw_project(
+    project_id: str, body: ReasonIn, uow: UowDep, who: ApplicantDep, now: NowDep
+) -> Any:
+    return await handlers.withdraw(
+        uow, project_id, _acting_agency(who), reason=body.reason, by=who.sub, at=now
+    )
 
 
 @router.get("", response_model=Page[views.ProjectOut], summary="项目列表（申报单位只见本单位项目）")
@@ -99,14 +345,24 @@ async def list_projects(
     jurisdiction: str | None = None,
     agency: str | None = None,
     kind: ProjectKind | None = None,
+    plan_year: int | None = None,
 ) -> Page[views.ProjectOut]:
     async with uow:
         return await views.list_projects(
-            uow.session, principal, page, status=status, jurisdiction=jurisdiction, agency=agency, kind=kind
+            uow.session,
+            principal,
+            page,
+            status=status,
+            jurisdiction=jurisdiction,
+            agency=agency,
+            kind=kind,
+            plan_year=plan_year,
         )
 
 
-@router.get("/{project_id}", response_model=views.ProjectDetail, summary="项目详情，含应提交材料清单")
+@router.get(
+    "/{project_id}", response_model=views.ProjectDetail, summary="项目详情：材料清单、审核意见与全部决定"
+)
 async def get_project(
     project_id: str, uow: UowDep, principal: ReaderDep, policy: PolicyDep
 ) -> views.ProjectDetail:
@@ -117,11 +373,104 @@ async def get_project(
     return project
 
 
+# -- the authority ----------------------------------------------------------------------------------
+
+
+@router.post("/{project_id}/screening", response_model=views.ProjectOut, summary="形式审查 (authority)")
+async def screen_project(
+    project_id: str, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
+) -> Any:
+    return await handlers.screen(uow, project_id, policy, by=who.sub, at=now)
+
+
+@router.post(
+    "/{project_id}/signoffs",
+    status_code=201,
+    response_model=views.SignoffOut,
+    summary="记录上级审核或政府审定 (authority)",
+)
+async def record_signoff(
+    project_id: str, body: SignoffIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
+) -> Any:
+    return await handlers.record_signoff(
+        uow, project_id, policy, signoff=body.signoff, document_ref=body.document_ref, by=who.sub, at=now
+    )
+
+
 @router.post("/{project_id}/approval", response_model=views.ProjectOut, summary="批复项目 (authority)")
 async def approve_project(
-    project_id: str, body: ApproveProjectIn, uow: UowDep, _: Annotated[Principal, require(Role.AUTHORITY)]
-) -> views.ProjectOut:
-    project = await handlers.approve_project(
-        uow, project_id, approved_amount_fen=body.approved_amount_fen, plan_year=body.plan_year
+    project_id: str, body: ApproveProjectIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
+) -> Any:
+    return await handlers.approve(
+        uow,
+        project_id,
+        policy,
+        approval_number=body.approval_number,
+        approved_amount_fen=body.approved_amount_fen,
+        approved_scope=body.approved_scope,
+        by=who.sub,
+        at=now,
     )
-    return views.ProjectOut.model_validate(project)
+
+
+@router.post("/{project_id}/rejection", response_model=views.ProjectOut, summary="不予批复 (authority)")
+async def reject_project(project_id: str, body: ReasonIn, uow: UowDep, who: AuthorityDep, now: NowDep) -> Any:
+    return await handlers.reject(uow, project_id, reason=body.reason, by=who.sub, at=now)
+
+
+# -- annual plans ---------------------------------------------------------------------------------
+
+plans = APIRouter(prefix="/plans", tags=["plans"])
+
+
+class RankingIn(BaseModel):
+    ranking: list[str] = Field(max_length=2000, description="按优先顺序排列的项目 id")
+
+
+class PublishPlanIn(BaseModel):
+    document: str = Field(min_length=2, max_length=128, description="年度计划下达文号")
+
+
+@plans.put("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划排序 (authority)")
+async def rank_plan(
+    jurisdiction: str,
+    year: int,
+    body: RankingIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    _: AuthorityDep,
+    now: NowDep,
+) -> views.PlanOut:
+    await handlers.set_plan(uow, _known(policy, jurisdiction), year, body.ranking, at=now)
+    return await _plan(uow, jurisdiction, year)
+
+
+@plans.post(
+    "/{jurisdiction}/{year}/publication", response_model=views.PlanOut, summary="下达年度计划 (authority)"
+)
+async def publish_plan(
+    jurisdiction: str,
+    year: int,
+    body: PublishPlanIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    who: AuthorityDep,
+    now: NowDep,
+) -> views.PlanOut:
+    await handlers.publish_plan(
+        uow, _known(policy, jurisdiction), year, body.document, policy, by=who.sub, at=now
+    )
+    return await _plan(uow, jurisdiction, year)
+
+
+@plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划")
+async def get_plan(jurisdiction: str, year: int, uow: UowDep, _: ReaderDep) -> views.PlanOut:
+    return await _plan(uow, jurisdiction, year)
+
+
+async def _plan(uow: IntakeUnitOfWork, jurisdiction: str, year: int) -> views.PlanOut:
+    async with uow:
+        plan = await views.get_plan(uow.session, jurisdiction, year)
+    if plan is None:
+        raise Problem(404, "plan_not_found", "年度计划不存在", f"{jurisdiction} 尚无 {year} 年度计划")
+    return plan

@@ -1,57 +1,136 @@
-"""Intake's commands: one small function each — load, call the domain, commit."""
+"""Intake's commands and event handlers: load, ask the pack, call the domain, commit."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
-from services.intake.db import IntakeUnitOfWork
-from services.intake.domain import Project, ProjectKind, ProjectNature, ProjectNotFound
+from services.intake import standing
+from services.intake.approval import approval_articles, approval_refusals
+from services.intake.cycle import plan_cycle
+from services.intake.db import IntakeUnitOfWork, plan_entries, plans
+from services.intake.domain import (
+    DECLARATION_FIELDS,
+    OPEN_FOR_MATERIALS,
+    Agency,
+    AgencyNotFound,
+    AgencyNotRegistered,
+    Declaration,
+    FundingSource,
+    InvalidDeclaration,
+    InvalidTransition,
+    Material,
+    MaterialNotAccepted,
+    PlanError,
+    Project,
+    ProjectKind,
+    ProjectNotFound,
+    ProjectStatus,
+    Signoff,
+)
+from services.intake.requirements import required_materials, required_signoffs
+from services.intake.screening import AgencyLevel
+from services.intake.screening import Declaration as Screened
+from services.intake.screening import screen as screen_declaration
+from services.intake.storage import MaterialStore
+from shared.consume import HandlerContext
+from shared.contracts.acceptance import (
+    DataSharingDecided,
+    EvaluationRecorded,
+    FinalAcceptanceConcluded,
+    SecurityAttested,
+)
+from shared.contracts.procurement import TerminationRecommended
+from shared.contracts.review import ReviewConcluded
 from shared.db import utcnow
 from shared.idempotency import create_once
+from shared.policy import PolicyRegistry
+from shared.workdays import today_in_shanghai
+
+# -- agencies ---------------------------------------------------------------------------------------
+
+
+async def register_agency(
+    uow: IntakeUnitOfWork,
+    *,
+    jurisdiction: str,
+    name: str,
+    level: AgencyLevel,
+    parent: str | None,
+    at: datetime,
+) -> tuple[Agency, bool]:
+    """登记建设单位; registering the same name again returns the first (created=False)."""
+    async with uow:
+        found = await uow.agencies.named(jurisdiction, name)
+        if found is not None:
+            if (found.level, found.parent) != (level.value, parent):
+                raise InvalidTransition(
+                    f"{jurisdiction} 已登记建设单位 {name}（{found.level}），请修改而非重复登记"
+                )
+            return found, False
+        agency = Agency(
+            id=uuid.uuid4().hex,
+            jurisdiction=jurisdiction,
+            name=name,
+            level=level.value,
+            parent=parent,
+            created_at=at,
+        )
+        uow.agencies.add(agency)
+        await uow.commit()
+        return agency, True
+
+
+async def set_agency_duties(uow: IntakeUnitOfWork, agency_id: str, *, unmet: bool, note: str) -> Agency:
+    """Record whether the agency left its migration or data-sharing duties unmet (zhonglou §8)."""
+    async with uow:
+        agency = await uow.agencies.get(agency_id)
+        if agency is None:
+            raise AgencyNotFound(f"建设单位 {agency_id} 不存在")
+        agency.duties_unmet, agency.duties_note = unmet, note
+        await uow.commit()
+        return agency
+
+
+# -- declarations ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DeclareProject:
+class DraftProject:
     jurisdiction: str
     agency: str
-    title: str
-    kind: ProjectKind
-    amount_fen: int
-    classified: bool
     by: str
+    declaration: Declaration
     idempotency_key: str | None = None
-    nature: ProjectNature = ProjectNature.NEW
-    software_fen: int = 0
-    packaged_software: bool = False
-    simple: bool = False
 
 
-# What a retry must repeat to count as the same declaration.
-DECLARED = (
-    "jurisdiction",
-    "title",
-    "kind",
-    "amount_fen",
-    "classified",
-    "nature",
-    "software_fen",
-    "packaged_software",
-    "simple",
-)
-
-
-async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[Project, bool]:
-    """Declare a project; a retry with the same Idempotency-Key returns the first one (created=False)."""
+async def create_draft(uow: IntakeUnitOfWork, cmd: DraftProject, *, at: datetime) -> tuple[Project, bool]:
+    """A new declaration (draft); a retry with the same Idempotency-Key returns the first one."""
     async with uow:
+        if await uow.agencies.named(cmd.jurisdiction, cmd.agency) is None:
+            raise AgencyNotRegistered(
+                f"建设单位 {cmd.agency} 尚未在 {cmd.jurisdiction} 主管部门登记，"
+                "请先由主管部门登记单位及其层级"
+            )
 
         async def create() -> Project:
-            project = Project.declare(at=utcnow(), **asdict(cmd))
+            project = Project.draft(
+                jurisdiction=cmd.jurisdiction,
+                agency=cmd.agency,
+                declaration=cmd.declaration,
+                by=cmd.by,
+                at=at,
+                idempotency_key=cmd.idempotency_key,
+            )
             uow.projects.add(project)
             await uow.commit()
             return project
 
         def same(p: Project) -> bool:
-            return all(getattr(p, name) == value for name, value in asdict(cmd).items() if name in DECLARED)
+            return p.jurisdiction == cmd.jurisdiction and asdict(p.declaration()) == asdict(cmd.declaration)
 
         key = cmd.idempotency_key
         return await create_once(
@@ -63,13 +142,409 @@ async def declare_project(uow: IntakeUnitOfWork, cmd: DeclareProject) -> tuple[P
         )
 
 
-async def approve_project(
-    uow: IntakeUnitOfWork, project_id: str, *, approved_amount_fen: int, plan_year: int
+async def _own(uow: IntakeUnitOfWork, project_id: str, agency: str | None) -> Project:
+    """The project, if the caller may act on it (an applicant only on its own agency's)."""
+    project = await uow.projects.get(project_id, for_update=True)
+    if project is None or (agency is not None and project.agency != agency):
+        raise ProjectNotFound(f"项目 {project_id} 不存在")
+    return project
+
+
+async def update_draft(
+    uow: IntakeUnitOfWork,
+    project_id: str,
+    agency: str | None,
+    changes: dict[str, Any],
+    *,
+    by: str,
+    at: datetime,
 ) -> Project:
+    unknown = set(changes) - set(DECLARATION_FIELDS)
+    if unknown:
+        raise InvalidDeclaration(f"不能修改这些字段: {', '.join(sorted(unknown))}")
     async with uow:
-        project = await uow.projects.get(project_id, for_update=True)
-        if project is None:
-            raise ProjectNotFound(f"项目 {project_id} 不存在")
-        project.approve(approved_amount_fen=approved_amount_fen, plan_year=plan_year, at=utcnow())
+        project = await _own(uow, project_id, agency)
+        project.update(changes, by=by, at=at)
         await uow.commit()
         return project
+
+
+async def submit(
+    uow: IntakeUnitOfWork,
+    project_id: str,
+    agency: str | None,
+    policy: PolicyRegistry,
+    *,
+    by: str,
+    at: datetime,
+) -> Project:
+    """申报: the plan cycle, bars and the named predecessor decide whether it may be made."""
+    async with uow:
+        project = await _own(uow, project_id, agency)
+        if project.status is not ProjectStatus.DRAFT:
+            project.submit(by=by, at=at, plan_year=project.plan_year or 0, refusals=())
+            return project
+        j = project.jurisdiction
+        cycle = plan_cycle(
+            policy,
+            j,
+            kind=project.kind.value,
+            off_plan=project.off_plan,
+            requested=project.requested_plan_year,
+            today=today_in_shanghai(at),
+        )
+        refusals = list(cycle.refusals)
+        refusals += standing.barred(policy, j, project.nature.value, await uow.bars.active(j, project.agency))
+        if project.predecessor_id:
+            predecessor = await uow.projects.get(project.predecessor_id)
+            if predecessor is None or predecessor.jurisdiction != j:
+                raise InvalidDeclaration(f"predecessor_id: 原项目 {project.predecessor_id} 不存在")
+            if standing.needs_accepted_predecessor(policy, j, project.kind.value, project.nature.value):
+                refusals += standing.predecessor_refusal(policy, j, predecessor, predecessor.final_acceptance)
+        project.plan_year = cycle.plan_year
+        flags = standing.likely_splits(policy, j, project, await uow.projects.siblings(project))
+        from_above = policy.rule(j, "intake.report_funds_from_above")
+        record_only: Sequence[str] = ()
+        if (
+            project.funding_source is FundingSource.UPPER_LEVEL
+            and from_above.applies
+            and from_above.params.get("timing") == "before_implementation"
+        ):
+            record_only = from_above.articles
+        project.submit(
+            by=by,
+            at=at,
+            plan_year=cycle.plan_year,
+            refusals=refusals,
+            notes=cycle.notes,
+            flags=flags,
+            review_batch=cycle.review_batch,
+            record_only=record_only,
+        )
+        await uow.commit()
+        return project
+
+
+async def upload_material(
+    uow: IntakeUnitOfWork,
+    store: MaterialStore,
+    policy: PolicyRegistry,
+    *,
+    project_id: str,
+    agency: str | None,
+    material: str,
+    filename: str,
+    content_type: str,
+    chunks: AsyncIterator[bytes],
+    by: str,
+    at: datetime,
+) -> Material:
+    """Store an upload as one of the materials the project's checklist asks for."""
+    name = store.check_name(filename)
+    async with uow:
+        project = await _own(uow, project_id, agency)
+        if project.status not in OPEN_FOR_MATERIALS:
+            raise InvalidTransition(f"项目处于 {project.status.value} 状态，不再接收材料")
+        wanted = {m.material: m for m in required_materials(policy, project.jurisdiction, project.facts())}
+        if material not in wanted:
+            listed = "、".join(f"{k}（{m.label}）" for k, m in wanted.items()) or "无"
+            raise MaterialNotAccepted(f"本项目无须提交 {material} 类材料；应提交的材料类型: {listed}")
+        await uow.rollback()  # release the write lock while the file is streamed to disk
+    sha, size = await store.save(chunks)
+    async with uow:
+        project = await _own(uow, project_id, agency)
+        if project.status not in OPEN_FOR_MATERIALS:
+            raise InvalidTransition(f"项目处于 {project.status.value} 状态，不再接收材料")
+        item = Material(
+            id=uuid.uuid4().hex,
+            project_id=project.id,
+            material=material,
+            filename=name,
+            content_type=content_type or "application/octet-stream",
+            size=size,
+            sha256=sha,
+            uploaded_by=by,
+            uploaded_at=at,
+        )
+        await uow.projects.add_material(item)
+        await uow.commit()
+        return item
+
+
+# -- the authority --------------------------------------------------------------------------------
+
+
+async def screen(
+    uow: IntakeUnitOfWork, project_id: str, policy: PolicyRegistry, *, by: str, at: datetime
+) -> Project:
+    """形式审查 of a submitted declaration, every rule of the pack at once."""
+    async with uow:
+        project = await _own(uow, project_id, None)
+        if project.status is not ProjectStatus.DECLARED:
+            if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.REJECTED):
+                return project  # screened already: a retried request
+            raise InvalidTransition(f"项目处于 {project.status.value} 状态，不能进行形式审查")
+        agency = await uow.agencies.named(project.jurisdiction, project.agency)
+        assert agency is not None, "drafts are created for registered agencies only"
+        siblings = await uow.projects.siblings(project)
+        admitted = [
+            s
+            for s in siblings
+            if s.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN, ProjectStatus.APPROVED)
+        ]
+        bars = await uow.bars.active(project.jurisdiction, project.agency)
+        declaration = Screened(
+            jurisdiction=project.jurisdiction,
+            facts=project.facts(),
+            agency_level=AgencyLevel(agency.level),
+            deployment=project.deployment,
+            deployment_explained=bool(project.deployment_explanation.strip()),
+            shares_data_with_platform=project.shares_data_with_platform,
+            assigned_from_above=project.assigned_from_above,
+            xinchuang_compatible=project.xinchuang_compatible,
+            has_security_plan=bool(project.security_plan.strip()),
+            agency_duties_unmet=agency.duties_unmet or any(b.ground == "data_not_shared" for b in bars),
+            materials=await uow.projects.material_counts(project.id),
+            other_declarations_this_year=len(admitted),
+        )
+        decision = screen_declaration(declaration, policy)
+        flags = standing.likely_splits(policy, project.jurisdiction, project, siblings)
+        project.screen(reasons=decision.reasons, flags=flags, by=by, at=at)
+        await uow.commit()
+        return project
+
+
+async def set_plan(
+    uow: IntakeUnitOfWork, jurisdiction: str, year: int, ranking: Sequence[str], *, at: datetime
+) -> None:
+    """排序 — the authority's ranking of the year's admitted declarations, replaceable until published."""
+    if len(set(ranking)) != len(ranking):
+        raise PlanError("排序中有重复的项目")
+    async with uow:
+        plan = (
+            await uow.session.execute(
+                plans.select().where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+            )
+        ).first()
+        if plan is not None and plan.status == "published":
+            raise InvalidTransition(
+                f"{jurisdiction} {year} 年度计划已下达（{plan.document}），不能再调整；新增项目请走计划外程序"
+            )
+        found = await uow.projects.for_plan(jurisdiction, ranking)
+        for index, project_id in enumerate(ranking):
+            project = found.get(project_id)
+            if project is None:
+                raise PlanError(f"ranking[{index}]: 项目 {project_id} 不是 {jurisdiction} 的项目")
+            if project.status is not ProjectStatus.ACCEPTED or project.plan_year != year or project.off_plan:
+                raise PlanError(
+                    f"ranking[{index}]: 项目 {project.title} 须为已通过形式审查、申报 {year} 年度的计划内项目"
+                    f"（当前 {project.status.value}，申报年度 {project.plan_year}）"
+                )
+        where = (plan_entries.c.jurisdiction == jurisdiction) & (plan_entries.c.year == year)
+        await uow.session.execute(plan_entries.delete().where(where))
+        if plan is None:
+            await uow.session.execute(
+                plans.insert().values(jurisdiction=jurisdiction, year=year, status="draft", updated_at=at)
+            )
+        else:
+            await uow.session.execute(
+                plans.update()
+                .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+                .values(updated_at=at)
+            )
+        if ranking:
+            await uow.session.execute(
+                plan_entries.insert(),
+                [
+                    {"jurisdiction": jurisdiction, "year": year, "rank": i + 1, "project_id": p}
+                    for i, p in enumerate(ranking)
+                ],
+            )
+        await uow.commit()
+
+
+async def publish_plan(
+    uow: IntakeUnitOfWork,
+    jurisdiction: str,
+    year: int,
+    document: str,
+    policy: PolicyRegistry,
+    *,
+    by: str,
+    at: datetime,
+) -> None:
+    """下达年度计划: every ranked project is included.
+
+    O&M projects need no further approval where the pack says so (shexian §20(三)).
+    """
+    async with uow:
+        plan = (
+            await uow.session.execute(
+                plans.select().where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+            )
+        ).first()
+        if plan is None:
+            raise PlanError(f"{jurisdiction} {year} 年度计划尚未排序")
+        if plan.status == "published":
+            if plan.document == document:
+                return
+            raise InvalidTransition(f"{jurisdiction} {year} 年度计划已下达（{plan.document}）")
+        ranked = (
+            await uow.session.execute(
+                plan_entries.select()
+                .where(plan_entries.c.jurisdiction == jurisdiction, plan_entries.c.year == year)
+                .order_by(plan_entries.c.rank)
+            )
+        ).all()
+        if not ranked:
+            raise PlanError(f"{jurisdiction} {year} 年度计划没有项目")
+        found = await uow.projects.for_plan(jurisdiction, [r.project_id for r in ranked])
+        plan_rule = policy.rule(jurisdiction, "funding.plan_required")
+        path = policy.rule(jurisdiction, "intake.approval_path_by_amount")
+        om_direct = path.applies and bool(path.params.get("om_no_further_approval"))
+        for row in ranked:
+            project = found[row.project_id]
+            project.include_in_plan(
+                year=year, rank=row.rank, document=document, articles=plan_rule.articles, by=by, at=at
+            )
+            if om_direct and project.kind is ProjectKind.OPERATION:
+                project.approve_with_plan(document=document, articles=path.articles, by=by, at=at)
+        await uow.session.execute(
+            plans.update()
+            .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+            .values(status="published", document=document, published_at=at, published_by=by, updated_at=at)
+        )
+        await uow.commit()
+
+
+async def record_signoff(
+    uow: IntakeUnitOfWork,
+    project_id: str,
+    policy: PolicyRegistry,
+    *,
+    signoff: str,
+    document_ref: str,
+    by: str,
+    at: datetime,
+) -> Signoff:
+    """Record another body's approval (市/省审核、政府审定…) that the project needs before 批复."""
+    async with uow:
+        project = await _own(uow, project_id, None)
+        needed = {s.signoff: s for s in required_signoffs(policy, project.jurisdiction, project.facts())}
+        if signoff not in needed:
+            listed = "、".join(f"{k}（{s.label}）" for k, s in needed.items()) or "无"
+            raise InvalidDeclaration(f"signoff: 本项目无须 {signoff}；须记录的审核意见: {listed}")
+        existing = await uow.projects.signoff(project.id, signoff)
+        if existing is not None:
+            return existing
+        item = Signoff(
+            project_id=project.id, signoff=signoff, document_ref=document_ref, recorded_by=by, recorded_at=at
+        )
+        await uow.projects.add_signoff(item)
+        project.record_decision("signoff", signoff, by, at, note=f"{needed[signoff].label}（{document_ref}）")
+        await uow.commit()
+        return item
+
+
+async def approve(
+    uow: IntakeUnitOfWork,
+    project_id: str,
+    policy: PolicyRegistry,
+    *,
+    approval_number: str,
+    approved_amount_fen: int,
+    approved_scope: str,
+    by: str,
+    at: datetime,
+) -> Project:
+    async with uow:
+        project = await _own(uow, project_id, None)
+        refusals = []
+        if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
+            counts = await uow.projects.material_counts(project.id)
+            refusals = approval_refusals(policy, project, counts, await uow.projects.signoffs_of(project.id))
+        project.approve(
+            approval_number=approval_number,
+            approved_amount_fen=approved_amount_fen,
+            approved_scope=approved_scope or project.summary or project.title,
+            refusals=refusals,
+            articles=approval_articles(policy, project),
+            by=by,
+            at=at,
+        )
+        await uow.commit()
+        return project
+
+
+async def reject(uow: IntakeUnitOfWork, project_id: str, *, reason: str, by: str, at: datetime) -> Project:
+    async with uow:
+        project = await _own(uow, project_id, None)
+        project.reject(reason=reason, by=by, at=at)
+        await uow.commit()
+        return project
+
+
+async def withdraw(
+    uow: IntakeUnitOfWork, project_id: str, agency: str | None, *, reason: str, by: str, at: datetime
+) -> Project:
+    async with uow:
+        project = await _own(uow, project_id, agency)
+        project.withdraw(reason=reason, by=by, at=at)
+        await uow.commit()
+        return project
+
+
+# -- events from the other stages ----------------------------------------------------------------------
+
+
+async def record_review(uow: IntakeUnitOfWork, event: ReviewConcluded, ctx: HandlerContext) -> None:
+    project = await uow.projects.get(event.project_id, for_update=True)
+    if project is not None:
+        project.record_review(case_id=event.case_id, stage=event.stage, verdict=event.verdict, at=utcnow())
+
+
+async def terminate(uow: IntakeUnitOfWork, event: TerminationRecommended, ctx: HandlerContext) -> None:
+    project = await uow.projects.get(event.project_id, for_update=True)
+    if project is not None:
+        project.terminate(reason=event.reason, articles=event.articles, by="procurement", at=utcnow())
+
+
+async def record_final_acceptance(
+    uow: IntakeUnitOfWork, event: FinalAcceptanceConcluded, ctx: HandlerContext
+) -> None:
+    project = await uow.projects.get(event.project_id, for_update=True)
+    if project is not None:
+        project.final_acceptance = "passed" if event.passed else "failed"
+        project.record_decision(
+            "final_acceptance", project.final_acceptance, "acceptance", utcnow(), note=str(event.concluded_on)
+        )
+
+
+async def _bar(uow: IntakeUnitOfWork, event: Any, ground: str, on: bool, detail: str = "") -> None:
+    now = utcnow()
+    if on:
+        await uow.bars.impose(
+            jurisdiction=event.jurisdiction,
+            agency=event.agency,
+            ground=ground,
+            project_id=event.project_id,
+            detail=detail,
+            at=now,
+        )
+    else:
+        await uow.bars.lift(project_id=event.project_id, ground=ground, at=now)
+
+
+async def record_data_sharing(uow: IntakeUnitOfWork, event: DataSharingDecided, ctx: HandlerContext) -> None:
+    await _bar(uow, event, "data_not_shared", event.decision != "confirmed", event.reason)
+    await _bar(uow, event, "duplicate_collection", event.duplicate_collection, event.reason)
+
+
+async def record_evaluation(uow: IntakeUnitOfWork, event: EvaluationRecorded, ctx: HandlerContext) -> None:
+    unfixed = bool(event.serious_problems) and not event.rectified
+    await _bar(uow, event, "evaluation_problems_unfixed", unfixed, "、".join(event.serious_problems))
+
+
+async def record_security(uow: IntakeUnitOfWork, event: SecurityAttested, ctx: HandlerContext) -> None:
+    ground = "security_noncompliant" if event.attestation == "mlps" else "crypto_noncompliant"
+    await _bar(uow, event, ground, not event.compliant)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -9,14 +11,16 @@ from fastapi import FastAPI
 from services.intake import api, consumers, requirements, screening
 from services.intake.db import IntakeUnitOfWork
 from services.intake.settings import IntakeSettings
+from services.intake.storage import MaterialStore
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.db import utcnow
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit intake — 项目申报",
-    description="申报、形式审查、年度计划与批复",
-    routers=[api.router],
+    description="建设单位登记、申报、材料、形式审查、年度计划与批复",
+    routers=[api.agencies, api.router, api.plans],
     migrations=Path(__file__).parent / "migrations",
     uow=IntakeUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
@@ -24,9 +28,15 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: IntakeSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    app = create_service_app(SPEC, settings or IntakeSettings(), bus=bus)
+def create_app(
+    settings: IntakeSettings | None = None, *, bus: Bus | None = None, clock: Callable[[], datetime] = utcnow
+) -> FastAPI:
+    """`clock` gives the current instant (UTC); tests pass a fixed one to move deadlines."""
+    settings = settings or IntakeSettings()
+    app = create_service_app(SPEC, settings, bus=bus)
     # Fail at start, not at the first declaration.
     requirements.validate_packs(app.state.policy)
     screening.validate_packs(app.state.policy)
+    app.state.clock = clock
+    app.state.materials = MaterialStore(settings.materials_path, settings.max_upload_mib * 1024 * 1024)
     return app

@@ -35,6 +35,7 @@ class ProjectFacts:
     classified: bool = False
     packaged_software: bool = False
     simple: bool = False
+    off_plan: bool = False
 
     @classmethod
     def of(cls, project: Any) -> ProjectFacts:
@@ -46,6 +47,7 @@ class ProjectFacts:
             classified=project.classified,
             packaged_software=project.packaged_software,
             simple=project.simple,
+            off_plan=getattr(project, "off_plan", False),
         )
 
 
@@ -60,6 +62,7 @@ class Condition(BaseModel):
     min_software_fen: int | None = None
     packaged_software: bool | None = None
     simple: bool | None = None
+    off_plan: bool | None = None
 
     def holds(self, facts: ProjectFacts) -> bool:
         checks = (
@@ -69,6 +72,7 @@ class Condition(BaseModel):
             self.min_software_fen is None or facts.software_fen >= self.min_software_fen,
             self.packaged_software is None or facts.packaged_software == self.packaged_software,
             self.simple is None or facts.simple == self.simple,
+            self.off_plan is None or facts.off_plan == self.off_plan,
         )
         return all(checks)
 
@@ -155,9 +159,65 @@ def required_materials(
     ]
 
 
+# Rules whose `signoffs` name approvals by other bodies that must be recorded before 批复.
+SIGNOFF_RULES = ("intake.escalation_threshold", "intake.off_plan_emergency")
+
+
+class Signoff(BaseModel):
+    """An approval by another body (上级审核、政府审定…) that must precede 批复."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signoff: str = Field(pattern=r"^[a-z_]+$")
+    article: str
+    when: Condition = Condition()
+
+
+class RequiredSignoff(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    signoff: str
+    label: str
+    article: str
+
+
+def _signoffs(rule_id: str, rule: Rule) -> tuple[Signoff, ...]:
+    try:
+        items = tuple(Signoff.model_validate(raw) for raw in rule.params.get("signoffs", []))
+    except ValidationError as exc:
+        raise PolicyError(f"{rule_id} signoffs are invalid: {exc}") from exc
+    labels = rule.params.get("labels", {})
+    for item in items:
+        if item.signoff not in labels:
+            raise PolicyError(f"{rule_id}: sign-off {item.signoff} has no label")
+    return items
+
+
+def required_signoffs(
+    policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts
+) -> list[RequiredSignoff]:
+    """Sign-offs the project needs before approval: escalation by amount, and the off-plan path."""
+    needed: dict[str, RequiredSignoff] = {}
+    for rule_id in SIGNOFF_RULES:
+        rule = policy.rule(jurisdiction, rule_id)
+        if not rule.applies or (rule_id == "intake.off_plan_emergency" and not facts.off_plan):
+            continue
+        labels = rule.params.get("labels", {})
+        for item in _signoffs(rule_id, rule):
+            if item.when.holds(facts) and item.signoff not in needed:
+                needed[item.signoff] = RequiredSignoff(
+                    signoff=item.signoff, label=labels[item.signoff], article=item.article
+                )
+    return list(needed.values())
+
+
 def validate_packs(policy: PolicyRegistry) -> None:
-    """Fail at start when a pack's material requirements do not parse."""
+    """Fail at start when a pack's material or sign-off requirements do not parse."""
     for code in policy.codes:
         rule = policy.rule(code, RULE)
         if rule.applies:
             requirements(rule)
+        for rule_id in SIGNOFF_RULES:
+            other = policy.rule(code, rule_id)
+            if other.applies:
+                _signoffs(rule_id, other)

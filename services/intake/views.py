@@ -1,16 +1,27 @@
-"""Intake's read side: project lists and details as API schemas."""
+"""Intake's read side: projects, their checklists and decisions, agencies and plans as API schemas."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.db import projects
-from services.intake.domain import ProjectKind, ProjectNature, ProjectStatus
-from services.intake.requirements import ProjectFacts, RequiredMaterial, required_materials
+from services.intake.db import agencies, decisions, materials, plan_entries, plans, projects, signoffs
+from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
+from services.intake.requirements import (
+    ProjectFacts,
+    RequiredMaterial,
+    RequiredSignoff,
+    required_materials,
+    required_signoffs,
+)
+from services.intake.screening import Deployment
 from shared.auth import Principal
+from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
 from shared.views import filters, one, page_of, visible_to
@@ -24,35 +35,161 @@ class ProjectOut(BaseModel):
     agency: str
     title: str
     kind: ProjectKind
-    amount_fen: int
-    classified: bool
     nature: ProjectNature
+    amount_fen: int
     software_fen: int
+    classified: bool
     packaged_software: bool
     simple: bool
     status: ProjectStatus
-    declared_at: datetime
+    created_at: datetime
+    declared_at: datetime | None
+    requested_plan_year: int | None
     plan_year: int | None
+    off_plan: bool
+    funding_source: FundingSource
+    plan_rank: int | None
+    review_verdict: str | None
+    approval_number: str | None
     approved_amount_fen: int | None
     approved_at: datetime | None
+    flags: list[Citation] = Field(description="提请主管部门注意的情形（如疑似拆分申报），不构成拒绝")
+
+
+class MaterialOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    material: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class SignoffOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    signoff: str
+    document_ref: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class DecisionOut(BaseModel):
+    action: str
+    outcome: str
+    by: str
+    at: datetime
+    note: str
+    reasons: list[Citation]
+
+
+class ChecklistItem(RequiredMaterial):
+    provided: int = Field(description="已上传份数")
+    complete: bool
+
+
+class SignoffItem(RequiredSignoff):
+    recorded: bool
 
 
 class ProjectDetail(ProjectOut):
-    required_materials: list[RequiredMaterial] = Field(
-        description="该项目须提交的材料（按辖区办法与金额计算），每项注明依据条款与提交阶段"
+    summary: str
+    deployment: Deployment
+    deployment_explanation: str
+    xinchuang_compatible: bool
+    shares_data_with_platform: bool
+    assigned_from_above: bool
+    data_sharing_items: list[str]
+    security_plan: str
+    off_plan_reason: str
+    upper_approval_ref: str
+    predecessor_id: str | None
+    review_batch: str | None
+    review_stage: str | None
+    plan_document: str | None
+    approved_scope: str | None
+    closed_reason: str | None
+    final_acceptance: str | None
+    notes: list[Citation]
+    required_materials: list[ChecklistItem] = Field(
+        description="该项目须提交的材料（按辖区办法与金额计算），每项注明依据条款、提交阶段与已上传份数"
     )
+    required_signoffs: list[SignoffItem] = Field(description="批复前须记录的其他机关审核意见")
+    materials: list[MaterialOut]
+    signoffs: list[SignoffOut]
+    decisions: list[DecisionOut] = Field(description="每一项决定及其依据条款，按时间先后")
 
 
 async def get_project(
     session: AsyncSession, principal: Principal, project_id: str, policy: PolicyRegistry
 ) -> ProjectDetail | None:
-    found = await one(
-        session, projects, ProjectOut, projects.c.id == project_id, *visible_to(principal, projects)
-    )
-    if found is None:
+    row = (
+        await session.execute(
+            select(projects).where(projects.c.id == project_id, *visible_to(principal, projects))
+        )
+    ).first()
+    if row is None:
         return None
-    checklist = required_materials(policy, found.jurisdiction, ProjectFacts.of(found))
-    return ProjectDetail(**found.model_dump(), required_materials=checklist)
+    data: dict[str, Any] = dict(row._mapping)
+    facts = ProjectFacts.of(SimpleNamespace(**data))
+    uploaded = [
+        MaterialOut.model_validate(r._mapping)
+        for r in await session.execute(
+            select(materials).where(materials.c.project_id == project_id).order_by(materials.c.uploaded_at)
+        )
+    ]
+    counts: dict[str, int] = {}
+    for m in uploaded:
+        counts[m.material] = counts.get(m.material, 0) + 1
+    recorded = [
+        SignoffOut.model_validate(r._mapping)
+        for r in await session.execute(select(signoffs).where(signoffs.c.project_id == project_id))
+    ]
+    done = {s.signoff for s in recorded}
+    history = [
+        DecisionOut.model_validate(dict(r._mapping))
+        for r in await session.execute(
+            select(decisions).where(decisions.c.project_id == project_id).order_by(decisions.c.seq)
+        )
+    ]
+    j = data["jurisdiction"]
+    return ProjectDetail(
+        **data,
+        required_materials=[
+            ChecklistItem(
+                **m.model_dump(),
+                provided=counts.get(m.material, 0),
+                complete=counts.get(m.material, 0) >= m.min_count,
+            )
+            for m in required_materials(policy, j, facts)
+        ],
+        required_signoffs=[
+            SignoffItem(**s.model_dump(), recorded=s.signoff in done)
+            for s in required_signoffs(policy, j, facts)
+        ],
+        materials=uploaded,
+        signoffs=recorded,
+        decisions=history,
+    )
+
+
+async def material_of(
+    session: AsyncSession, principal: Principal, project_id: str, material_id: str
+) -> MaterialOut | None:
+    visible = await one(session, projects, _Id, projects.c.id == project_id, *visible_to(principal, projects))
+    if visible is None:
+        return None
+    return await one(
+        session, materials, MaterialOut, materials.c.id == material_id, materials.c.project_id == project_id
+    )
+
+
+class _Id(BaseModel):
+    id: str
 
 
 async def list_projects(
@@ -64,6 +201,7 @@ async def list_projects(
     jurisdiction: str | None,
     agency: str | None,
     kind: ProjectKind | None,
+    plan_year: int | None,
 ) -> Page[ProjectOut]:
     where = visible_to(principal, projects) + filters(
         [
@@ -71,8 +209,86 @@ async def list_projects(
             (projects.c.jurisdiction, jurisdiction),
             (projects.c.agency, agency),
             (projects.c.kind, kind),
+            (projects.c.plan_year, plan_year),
         ]
     )
     return await page_of(
-        session, projects, ProjectOut, page, where, [projects.c.declared_at.desc(), projects.c.id]
+        session, projects, ProjectOut, page, where, [projects.c.created_at.desc(), projects.c.id]
+    )
+
+
+class AgencyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    jurisdiction: str
+    name: str
+    level: str
+    parent: str | None
+    duties_unmet: bool
+    duties_note: str
+    created_at: datetime
+
+
+async def list_agencies(
+    session: AsyncSession, page: PageParams, *, jurisdiction: str | None, level: str | None
+) -> Page[AgencyOut]:
+    where = filters([(agencies.c.jurisdiction, jurisdiction), (agencies.c.level, level)])
+    return await page_of(
+        session, agencies, AgencyOut, page, where, [agencies.c.jurisdiction, agencies.c.name]
+    )
+
+
+class PlanEntryOut(BaseModel):
+    rank: int
+    project_id: str
+    title: str
+    agency: str
+    kind: ProjectKind
+    amount_fen: int
+    status: ProjectStatus
+
+
+class PlanOut(BaseModel):
+    jurisdiction: str
+    year: int
+    status: str = Field(description="draft 排序中, published 已下达")
+    document: str | None
+    published_at: datetime | None
+    entries: list[PlanEntryOut]
+    total_fen: int
+
+
+async def get_plan(session: AsyncSession, jurisdiction: str, year: int) -> PlanOut | None:
+    plan = (
+        await session.execute(select(plans).where(plans.c.jurisdiction == jurisdiction, plans.c.year == year))
+    ).first()
+    if plan is None:
+        return None
+    rows = await session.execute(
+        select(plan_entries.c.rank, projects)
+        .join(projects, projects.c.id == plan_entries.c.project_id)
+        .where(plan_entries.c.jurisdiction == jurisdiction, plan_entries.c.year == year)
+        .order_by(plan_entries.c.rank)
+    )
+    entries = [
+        PlanEntryOut(
+            rank=r.rank,
+            project_id=r.id,
+            title=r.title,
+            agency=r.agency,
+            kind=r.kind,
+            amount_fen=r.amount_fen,
+            status=r.status,
+        )
+        for r in rows
+    ]
+    return PlanOut(
+        jurisdiction=jurisdiction,
+        year=year,
+        status=plan.status,
+        document=plan.document,
+        published_at=plan.published_at,
+        entries=entries,
+        total_fen=sum(e.amount_fen for e in entries),
     )

@@ -6,6 +6,12 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from shared.contracts.acceptance import (
+    DataSharingDecided,
+    EvaluationRecorded,
+    FinalAcceptanceConcluded,
+    SecurityAttested,
+)
 from shared.contracts.envelope import (
     Envelope,
     Event,
@@ -14,9 +20,36 @@ from shared.contracts.envelope import (
     read_envelope,
 )
 from shared.contracts.funding import DisbursementReleased
-from shared.contracts.intake import ProjectApproved, ProjectDeclared
+from shared.contracts.intake import (
+    ProjectApproved,
+    ProjectDeclared,
+    ProjectIncludedInPlan,
+    ProjectRecorded,
+    ProjectRejected,
+    ProjectScreened,
+    ProjectTerminated,
+    ProjectWithdrawn,
+)
+from shared.contracts.procurement import TerminationRecommended
+from shared.contracts.review import ReviewConcluded
 
-EVENTS: tuple[type[Event], ...] = (ProjectDeclared, ProjectApproved, DisbursementReleased)
+EVENTS: tuple[type[Event], ...] = (
+    ProjectDeclared,
+    ProjectScreened,
+    ProjectIncludedInPlan,
+    ProjectApproved,
+    ProjectRejected,
+    ProjectWithdrawn,
+    ProjectTerminated,
+    ProjectRecorded,
+    ReviewConcluded,
+    TerminationRecommended,
+    FinalAcceptanceConcluded,
+    DataSharingDecided,
+    EvaluationRecorded,
+    SecurityAttested,
+    DisbursementReleased,
+)
 
 CATALOG: dict[str, type[Event]] = {model.model_fields["type"].default: model for model in EVENTS}
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 CONTENT_TYPE = "application/cloudevents+json"
 DATA_CONTENT_TYPE = "application/json"
@@ -33,6 +33,17 @@ class Event(BaseModel):
     jurisdiction: Jurisdiction
 
     summary: ClassVar[str] = ""
+
+
+class Citation(BaseModel):
+    """A rule's verdict carried in an event: a stable code, the articles, and the message people read."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: str
+    rule: str = Field(description="the first article cited, e.g. 'shexian §13'")
+    articles: tuple[str, ...] = ()
+    message: str = ""
 
 
 class UndeliverableEvent(Exception):

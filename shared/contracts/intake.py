@@ -6,25 +6,56 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.envelope import Event
+from shared.contracts.envelope import Citation, Event
 from shared.money import Fen
+
+Kind = Literal["construction", "operation", "service"]
+Nature = Literal["new", "continued", "renovation", "expansion", "upgrade"]
 
 
 class ProjectDeclared(Event):
-    """项目申报 — an agency declared a project."""
+    """项目申报 — an agency submitted its declaration for a plan year."""
 
     type: Literal["govit.intake.project_declared.v1"] = "govit.intake.project_declared.v1"
     agency: str
     title: str
-    kind: Literal["construction", "operation", "service"]
+    kind: Kind
     amount_fen: Fen = Field(description="投资估算, integer fen")
     classified: bool = Field(default=False, description="涉密项目")
-    nature: Literal["new", "continued", "renovation", "expansion", "upgrade"] = Field(
-        default="new", description="建设性质: 新建/续建/改建/扩建/升级"
-    )
+    nature: Nature = Field(default="new", description="建设性质: 新建/续建/改建/扩建/升级")
     software_fen: Fen = Field(default=0, description="软件开发部分估算, integer fen")
+    plan_year: int | None = Field(default=None, description="申报的计划年度")
+    off_plan: bool = Field(default=False, description="计划外紧急项目")
+    predecessor_id: str | None = Field(default=None, description="升级、扩建或运维所针对的原项目")
+    notes: tuple[Citation, ...] = Field(default=(), description="申报时依条款作出的说明（如顺延年度）")
 
     summary: ClassVar[str] = "项目已申报"
+
+
+class ProjectScreened(Event):
+    """形式审查 — the authority screened a declaration: accepted, or refused with every reason."""
+
+    type: Literal["govit.intake.project_screened.v1"] = "govit.intake.project_screened.v1"
+    agency: str
+    accepted: bool
+    reasons: tuple[Citation, ...] = Field(default=(), description="不予受理的理由，各注条款")
+    flags: tuple[Citation, ...] = Field(
+        default=(), description="提请主管部门注意的情形（如疑似拆分申报 shexian §12），不构成拒绝"
+    )
+
+    summary: ClassVar[str] = "项目已形式审查"
+
+
+class ProjectIncludedInPlan(Event):
+    """列入年度计划 — the authority published the year's plan with this project at a rank."""
+
+    type: Literal["govit.intake.project_included_in_plan.v1"] = "govit.intake.project_included_in_plan.v1"
+    plan_year: int
+    rank: int = Field(ge=1)
+    plan_document: str = Field(description="计划下达文号")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "项目已列入年度计划"
 
 
 class ProjectApproved(Event):
@@ -33,5 +64,50 @@ class ProjectApproved(Event):
     type: Literal["govit.intake.project_approved.v1"] = "govit.intake.project_approved.v1"
     approved_amount_fen: Fen = Field(description="批复金额, integer fen")
     plan_year: int
+    approval_number: str | None = Field(default=None, description="批复文号")
+    approved_scope: str | None = Field(default=None, description="批复建设内容")
+    off_plan: bool = Field(default=False, description="经计划外紧急程序批复")
+    articles: tuple[str, ...] = Field(default=(), description="批复所依据的条款")
 
     summary: ClassVar[str] = "项目已批复"
+
+
+class ProjectRejected(Event):
+    """不予批复 — the authority refused to approve the project."""
+
+    type: Literal["govit.intake.project_rejected.v1"] = "govit.intake.project_rejected.v1"
+    reason: str
+
+    summary: ClassVar[str] = "项目不予批复"
+
+
+class ProjectWithdrawn(Event):
+    """撤回申报 — the agency withdrew its declaration before approval."""
+
+    type: Literal["govit.intake.project_withdrawn.v1"] = "govit.intake.project_withdrawn.v1"
+    reason: str
+
+    summary: ClassVar[str] = "项目已撤回"
+
+
+class ProjectTerminated(Event):
+    """项目终止 — an approved project was terminated (e.g. no contract or no start in time)."""
+
+    type: Literal["govit.intake.project_terminated.v1"] = "govit.intake.project_terminated.v1"
+    reason: str
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "项目已终止"
+
+
+class ProjectRecorded(Event):
+    """上级资金项目报备 — a project funded from above was reported before it starts (zhonglou §10)."""
+
+    type: Literal["govit.intake.project_recorded.v1"] = "govit.intake.project_recorded.v1"
+    agency: str
+    title: str
+    amount_fen: Fen
+    upper_approval_ref: str = Field(description="上级批复或资金下达文号")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "上级资金项目已报备"

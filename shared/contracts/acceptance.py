@@ -1,0 +1,63 @@
+"""Events produced by the acceptance service (验收、数据共享确认、评价、安全测评)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import Event
+
+
+class FinalAcceptanceConcluded(Event):
+    """终验结论 — the final acceptance of a project passed or failed."""
+
+    type: Literal["govit.acceptance.final_acceptance_concluded.v1"] = (
+        "govit.acceptance.final_acceptance_concluded.v1"
+    )
+    agency: str
+    passed: bool
+    concluded_on: date
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "终验已出结论"
+
+
+class DataSharingDecided(Event):
+    """数据共享确认 — the authority confirmed, refused or revoked the project's data sharing."""
+
+    type: Literal["govit.acceptance.data_sharing_decided.v1"] = "govit.acceptance.data_sharing_decided.v1"
+    agency: str
+    decision: Literal["confirmed", "refused", "revoked"]
+    duplicate_collection: bool = Field(default=False, description="重复采集数据")
+    reason: str = ""
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "数据共享确认结果"
+
+
+class EvaluationRecorded(Event):
+    """绩效评价 — an evaluation's result: serious problems found, and whether they were fixed."""
+
+    type: Literal["govit.acceptance.evaluation_recorded.v1"] = "govit.acceptance.evaluation_recorded.v1"
+    agency: str
+    evaluation: Literal["self", "post", "first_year"]
+    serious_problems: tuple[str, ...] = Field(default=(), description="严重问题")
+    rectified: bool = Field(default=False, description="严重问题已整改到位")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "评价结果已记录"
+
+
+class SecurityAttested(Event):
+    """等保测评 / 密评 — a security attestation and whether the system complies."""
+
+    type: Literal["govit.acceptance.security_attested.v1"] = "govit.acceptance.security_attested.v1"
+    agency: str
+    attestation: Literal["mlps", "crypto"] = Field(description="mlps 等保测评, crypto 密码应用安全性评估")
+    compliant: bool
+    valid_until: date | None = None
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "安全测评结果"

@@ -1,0 +1,553 @@
+"""Intake over HTTP and events: draft → declared → screened → plan → review → approved, per jurisdiction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from services.intake.main import create_app as create_intake
+from services.intake.settings import IntakeSettings
+from shared.auth import Role
+from shared.bus import JetStreamBus
+from shared.contracts.acceptance import DataSharingDecided, EvaluationRecorded, FinalAcceptanceConcluded
+from shared.contracts.procurement import TerminationRecommended
+from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.intake_flow import (
+    AUTHORITY,
+    Clock,
+    approve,
+    checklist,
+    declare,
+    draft,
+    event_of,
+    publish,
+    publish_plan,
+    register,
+    review_passed,
+    screen,
+    submit,
+    upload,
+    upload_all,
+)
+
+
+@dataclass
+class Intake:
+    http: AsyncClient
+    bus: JetStreamBus
+    clock: Clock
+
+    async def project(self, project_id: str) -> dict[str, Any]:
+        response = await self.http.get(f"/projects/{project_id}", headers=AUTHORITY)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture
+async def intake(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Intake]:
+    clock = Clock()
+    settings = IntakeSettings(
+        database_url=await make_database("intake"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus, running(create_intake(settings, clock=clock)) as http:
+        yield Intake(http, bus, clock)
+
+
+def codes(problem: dict[str, Any]) -> dict[str, str]:
+    return {r["code"]: r["rule"] for r in problem.get("reasons", [])}
+
+
+async def test_a_zhonglou_project_goes_from_draft_to_approval_and_every_step_is_an_event(
+    intake: Intake,
+) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("区教育局")
+    applicant = bearer(Role.APPLICANT, agency)
+    await register(http, "zhonglou", agency)
+
+    # A draft is private to the agency and announced to nobody; it may be changed.
+    project = await draft(http, agency, "zhonglou", amount_fen=80_000_000)
+    assert project["status"] == "draft"
+    changed = await http.patch(
+        f"/projects/{project['id']}", headers=applicant, json={"amount_fen": 90_000_000}
+    )
+    assert changed.status_code == 200 and changed.json()["amount_fen"] == 90_000_000
+    bad = await http.patch(f"/projects/{project['id']}", headers=applicant, json={"amount_fen": -1})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["body", "amount_fen"]
+    assert await event_of(bus, project["id"], "project_declared") is None
+
+    # Declared (materials first); on 2026-06-15 it goes to the 2027 plan (zhonglou §6: by Sep 30).
+    await upload_all(http, project, "declaration")
+    declared = (await submit(http, project)).json()
+    assert declared["status"] == "declared" and declared["plan_year"] == 2027
+    assert (
+        await http.patch(f"/projects/{project['id']}", headers=applicant, json={"title": "改名"})
+    ).status_code == 409
+    event = await eventually(lambda: event_of(bus, project["id"], "project_declared"))
+    assert event["plan_year"] == 2027 and event["agency"] == agency
+
+    screened = (await screen(http, project)).json()
+    assert screened["status"] == "accepted"
+    assert (await eventually(lambda: event_of(bus, project["id"], "project_screened")))["accepted"] is True
+
+    published = await publish_plan(http, "zhonglou", 2027, project["id"])
+    assert published.status_code == 200, published.text
+    assert published.json()["status"] == "published" and published.json()["entries"][0]["rank"] == 1
+    included = await eventually(lambda: event_of(bus, project["id"], "project_included_in_plan"))
+    assert included["rank"] == 1 and "zhonglou §9" in included["articles"]
+
+    # In the plan but not yet reviewed, and the 网信办 opinion is missing: refused, each with its article.
+    refused = await approve(http, project)
+    assert refused.status_code == 422 and refused.json()["code"] == "approval_refused"
+    assert codes(refused.json()) == {
+        "review_not_passed": "zhonglou §11",
+        "material_missing:cybersecurity_review_opinion": "zhonglou §11",
+    }
+
+    # The review service's conclusion arrives as an event; the opinion is uploaded.
+    await publish(bus, review_passed(project))
+    await eventually(lambda: _field(intake, project["id"], "review_verdict", "pass"), what="review recorded")
+    assert (await upload(http, project, "cybersecurity_review_opinion")).status_code == 201
+    approved = await approve(http, project, 85_000_000)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved" and approved.json()["approved_amount_fen"] == 85_000_000
+    event = await eventually(lambda: event_of(bus, project["id"], "project_approved"))
+    assert event["approval_number"] == approved.json()["approval_number"] and event["plan_year"] == 2027
+    assert "zhonglou §9" in event["articles"] and "zhonglou §11" in event["articles"]
+
+    # The record shows every decision, in order, with its citations.
+    detail = await intake.project(project["id"])
+    assert [d["action"] for d in detail["decisions"]] == [
+        "draft", "update", "submit", "screening", "plan", "review", "approval"
+    ]  # fmt: skip
+    assert all(item["complete"] for item in detail["required_materials"])
+
+
+async def _field(intake: Intake, project_id: str, name: str, value: Any) -> bool:
+    return bool((await intake.project(project_id))[name] == value)
+
+
+async def test_screening_refuses_with_every_reason_and_its_article(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    # zhonglou §8: five grounds, all reported at once; the missing materials too.
+    agency = unique("区城管局")
+    await register(http, "zhonglou", agency)
+    project = await draft(
+        http,
+        agency,
+        "zhonglou",
+        deployment="other",
+        xinchuang_compatible=False,
+        security_plan="",
+        shares_data_with_platform=False,
+    )
+    await upload(http, project, "project_proposal")
+    assert (await submit(http, project)).status_code == 200
+    refused = (await screen(http, project)).json()
+    assert refused["status"] == "rejected"
+    event = await eventually(lambda: event_of(bus, project["id"], "project_screened"))
+    assert event["accepted"] is False
+    reasons = {r["code"]: r["rule"] for r in event["reasons"]}
+    assert {k: v for k, v in reasons.items() if k.startswith("not_reviewable")} == {
+        "not_reviewable:not_on_gov_network_cloud_unexplained": "zhonglou §8",
+        "not_reviewable:not_sharing_with_platform": "zhonglou §8",
+        "not_reviewable:not_xinchuang_compatible": "zhonglou §8",
+        "not_reviewable:no_security_plan": "zhonglou §8",
+    }
+    assert reasons["material_missing:construction_plan"] == "zhonglou §6"
+
+    # ...but a 涉密 project is not subject to §8 (涉密项目除外).
+    secret = await declare(
+        http, agency, "zhonglou", classified=True, xinchuang_compatible=False, security_plan=""
+    )
+    assert (await screen(http, secret)).json()["status"] == "accepted"
+
+    # shexian §13: a township may not declare on its own.
+    township = unique("某镇人民政府")
+    refused_township = await declare(http, township, "shexian", level="township")
+    assert (await screen(http, refused_township)).json()["status"] == "rejected"
+    detail = await intake.project(refused_township["id"])
+    assert detail["decisions"][-1]["reasons"][0]["rule"] == "shexian §13"
+
+    # lhasa §7: a department's third declaration for one plan year is refused.
+    department = unique("市公安局")
+    results = []
+    for n in range(3):
+        project = await declare(http, department, "lhasa", title=f"警务系统{n}号")
+        results.append((await screen(http, project)).json()["status"])
+    assert results == ["accepted", "accepted", "rejected"]
+    assert (await intake.project(project["id"]))["decisions"][-1]["reasons"][0]["rule"] == "lhasa §7"
+
+
+async def test_similar_declarations_that_together_cross_a_threshold_are_flagged_in_shexian(
+    intake: Intake,
+) -> None:
+    http = intake.http
+    agency = unique("县教育局")
+    # Two 60万 declarations of one system: each under the 100万 limit, together over it (shexian §12).
+    first = await declare(http, agency, "shexian", title="智慧校园一期", amount_fen=60_000_000)
+    second = await declare(http, agency, "shexian", title="智慧校园二期", amount_fen=60_000_000)
+    assert first["flags"] == []
+    [flag] = second["flags"]
+    assert flag["code"] == "possible_split" and flag["rule"] == "shexian §12"
+    assert first["id"] in flag["message"]
+    screened = (await screen(http, second)).json()
+    assert screened["status"] == "accepted", "a flag is for the authority to judge, not a refusal"
+    event = await eventually(lambda: event_of(intake.bus, second["id"], "project_screened"))
+    assert event["flags"][0]["code"] == "possible_split"
+    # A different system of the same agency is not flagged, nor is the same split in zhonglou.
+    other = await declare(http, agency, "shexian", title="财务报账系统", amount_fen=60_000_000)
+    assert other["flags"] == []
+
+
+async def test_plan_deadlines_of_each_jurisdiction(intake: Intake) -> None:
+    http = intake.http
+    # zhonglou §6: Sep 30 is the last day for next year's plan; on Oct 1 it is refused.
+    intake.clock.now = datetime(2026, 9, 30, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai, still Sep 30
+    on_time = await declare(http, unique("区民政局"), "xunyang")
+    assert on_time["plan_year"] == 2027
+    intake.clock.now = datetime(2026, 9, 30, 16, 30, tzinfo=UTC)  # 00:30 Oct 1 in Shanghai
+    agency = unique("区民政局")
+    await register(http, "zhonglou", agency)
+    late = await draft(http, agency, "zhonglou")
+    await upload_all(http, late, "declaration")
+    refused = await submit(http, late)
+    assert refused.status_code == 422 and codes(refused.json()) == {
+        "declaration_deadline_passed": "zhonglou §6"
+    }
+    assert (await intake.project(late["id"]))["status"] == "draft", "nothing of a refused submission is kept"
+    # Asking for the year after next is still in time.
+    await http.patch(
+        f"/projects/{late['id']}", headers=bearer(Role.APPLICANT, agency), json={"requested_plan_year": 2028}
+    )
+    assert (await submit(http, late)).json()["plan_year"] == 2028
+
+    # lhasa §7: after Aug 31 a declaration rolls into the year after next, with a note; pre-review
+    # on the 4th Thursday of the month.
+    intake.clock.now = datetime(2026, 9, 2, 2, 0, tzinfo=UTC)
+    rolled = await declare(http, unique("市交通局"), "lhasa")
+    assert rolled["plan_year"] == 2028
+    detail = await intake.project(rolled["id"])
+    assert detail["notes"][0]["rule"] == "lhasa §7" and detail["review_batch"] == "2026-09-24"
+
+    # bayingolin §10: O&M projects are declared in the third quarter only; §9 build projects any time.
+    intake.clock.now = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
+    agency = unique("州水利局")
+    await register(http, "bayingolin", agency)
+    om = await draft(http, agency, "bayingolin", kind="operation", amount_fen=3_000_000)
+    await upload_all(http, om, "declaration")
+    refused = await submit(http, om)
+    assert codes(refused.json()) == {"outside_om_window": "bayingolin §10"}
+    intake.clock.now = datetime(2026, 8, 3, 2, 0, tzinfo=UTC)
+    assert (await submit(http, om)).json()["plan_year"] == 2027
+    intake.clock.now = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    build = await declare(http, agency, "bayingolin", title="智慧水利")
+    assert build["status"] == "declared"
+
+
+async def test_nothing_outside_the_plan_is_approved_except_by_the_emergency_path(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("县应急局")
+    # Admitted and reviewed, but not in the plan: shexian §15.
+    project = await declare(http, agency, "shexian", amount_fen=80_000_000)
+    await screen(http, project)
+    await upload_all(http, project)
+    await publish(bus, review_passed(project))
+    await eventually(lambda: _field(intake, project["id"], "review_verdict", "pass"))
+    refused = await approve(http, project)
+    assert codes(refused.json()) == {"not_in_plan": "shexian §15"}
+
+    # An emergency addition of 600万 in shexian: §14 sign-offs and §25 escalation to 市 and 省.
+    emergency = await declare(
+        http,
+        agency,
+        "shexian",
+        title="防汛指挥调度系统",
+        amount_fen=600_000_000,
+        off_plan=True,
+        off_plan_reason="汛期紧急",
+    )
+    assert emergency["plan_year"] == 2026 and emergency["off_plan"] is True
+    await screen(http, emergency)
+    await upload_all(http, emergency)
+    await publish(bus, review_passed(emergency, stage="feasibility"))
+    await eventually(lambda: _field(intake, emergency["id"], "review_verdict", "pass"))
+    refused = (await approve(http, emergency)).json()
+    assert codes(refused) == {
+        "signoff_missing:city_review": "shexian §25",
+        "signoff_missing:province_review": "shexian §25",
+        "signoff_missing:joint_consultation": "shexian §14",
+        "signoff_missing:county_government_decision": "shexian §14",
+    }
+    wrong = await http.post(
+        f"/projects/{emergency['id']}/signoffs",
+        headers=AUTHORITY,
+        json={"signoff": "pope", "document_ref": "x号"},
+    )
+    assert wrong.status_code == 422
+    for signoff in ("city_review", "province_review", "joint_consultation", "county_government_decision"):
+        response = await http.post(
+            f"/projects/{emergency['id']}/signoffs",
+            headers=AUTHORITY,
+            json={"signoff": signoff, "document_ref": f"{signoff}〔2026〕1号"},
+        )
+        assert response.status_code == 201, response.text
+    approved = await approve(http, emergency)
+    assert approved.status_code == 200, approved.text
+    event = await eventually(lambda: event_of(bus, emergency["id"], "project_approved"))
+    assert event["off_plan"] is True and "shexian §14" in event["articles"]
+
+
+async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("县政务服务中心")
+    om = await declare(
+        http, agency, "shexian", kind="operation", title="政务服务平台运维", amount_fen=30_000_000
+    )
+    build = await declare(http, agency, "shexian", title="政务服务平台升级", amount_fen=90_000_000)
+    for project in (om, build):
+        assert (await screen(http, project)).json()["status"] == "accepted"
+    published = await publish_plan(http, "shexian", 2027, build["id"], om["id"])
+    assert [e["status"] for e in published.json()["entries"]] == ["in_plan", "approved"]
+    event = await eventually(lambda: event_of(bus, om["id"], "project_approved"))
+    assert event["approval_number"] == published.json()["document"] and "shexian §20" in event["articles"]
+    # A published plan is closed; late additions go through the emergency path.
+    late = await declare(http, agency, "shexian", title="档案数字化", amount_fen=10_000_000)
+    await screen(http, late)
+    again = await http.put("/plans/shexian/2027", headers=AUTHORITY, json={"ranking": [late["id"]]})
+    assert again.status_code == 409
+
+
+async def test_bars_from_later_stages_stop_new_declarations_while_they_last(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("县人社局")
+    earlier = await declare(http, agency, "shexian")
+    # Acceptance refuses the data-sharing confirmation of an earlier system (shexian §44(一)).
+    await publish(
+        bus,
+        DataSharingDecided(
+            project_id=earlier["id"],
+            jurisdiction="shexian",
+            agency=agency,
+            decision="refused",
+            reason="未挂接目录",
+        ),
+        source="/govit/acceptance",
+    )
+    project = await draft(http, agency, "shexian", title="就业服务平台")
+    await upload_all(http, project, "declaration")
+
+    async def refused() -> dict[str, Any] | None:
+        response = await submit(http, project)
+        return dict(response.json()) if response.status_code == 422 else None
+
+    problem = await eventually(refused, what="the bar to take effect")
+    assert codes(problem) == {"agency_barred:data_not_shared": "shexian §44(一)"}
+    # 续建 is not new, rebuilt or extended: still allowed.
+    continued = await declare(http, agency, "shexian", title="社保系统续建", nature="continued")
+    assert continued["status"] == "declared"
+    # Confirmed later: the bar is lifted.
+    await publish(
+        bus,
+        DataSharingDecided(
+            project_id=earlier["id"], jurisdiction="shexian", agency=agency, decision="confirmed"
+        ),
+        source="/govit/acceptance",
+    )
+    declared = await eventually(lambda: _submitted(http, project))
+    assert declared["status"] == "declared"
+
+    # zhonglou §21: serious evaluation problems left unfixed bar new projects of the department.
+    department = unique("区司法局")
+    system = await declare(http, department, "zhonglou")
+    await publish(
+        bus,
+        EvaluationRecorded(
+            project_id=system["id"],
+            jurisdiction="zhonglou",
+            agency=department,
+            evaluation="post",
+            serious_problems=("数据未共享",),
+        ),
+        source="/govit/acceptance",
+    )
+    blocked = await draft(http, department, "zhonglou", title="公共法律服务平台")
+    await upload_all(http, blocked, "declaration")
+
+    async def barred() -> bool:
+        response = await submit(http, blocked)
+        return response.status_code == 422 and "agency_barred:evaluation_problems_unfixed" in codes(
+            response.json()
+        )
+
+    await eventually(barred, what="the zhonglou §21 bar")
+
+
+async def _submitted(http: AsyncClient, project: dict[str, Any]) -> dict[str, Any] | None:
+    response = await submit(http, project)
+    return dict(response.json()) if response.status_code == 200 else None
+
+
+async def test_bayingolin_refuses_an_upgrade_of_a_project_not_yet_accepted(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("州卫健委")
+    original = await declare(http, agency, "bayingolin", title="全民健康信息平台")
+    upgrade = await draft(
+        http,
+        agency,
+        "bayingolin",
+        title="全民健康信息平台升级",
+        nature="upgrade",
+        predecessor_id=original["id"],
+    )
+    await upload_all(http, upgrade, "declaration")
+    refused = await submit(http, upgrade)
+    assert codes(refused.json()) == {"predecessor_not_accepted": "bayingolin §25"}
+    unknown = await draft(
+        http, agency, "bayingolin", title="某系统运维", kind="operation", predecessor_id="nope"
+    )
+    assert (await submit(http, unknown)).status_code == 422
+
+    await publish(
+        bus,
+        FinalAcceptanceConcluded(
+            project_id=original["id"],
+            jurisdiction="bayingolin",
+            agency=agency,
+            passed=True,
+            concluded_on=date(2026, 5, 1),
+        ),
+        source="/govit/acceptance",
+    )
+    declared = await eventually(lambda: _submitted(http, upgrade), what="the acceptance to be known")
+    assert declared["status"] == "declared"
+
+
+async def test_withdrawal_and_termination_end_a_project_with_an_event(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("区商务局")
+    applicant = bearer(Role.APPLICANT, agency)
+    project = await declare(http, agency, "xunyang")
+    withdrawn = await http.post(
+        f"/projects/{project['id']}/withdrawal", headers=applicant, json={"reason": "需求合并"}
+    )
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert (await eventually(lambda: event_of(bus, project["id"], "project_withdrawn")))[
+        "reason"
+    ] == "需求合并"
+
+    # xunyang needs no expert review before approval (xunyang §8 is a departmental first review).
+    approved_one = await declare(http, agency, "xunyang", title="招商服务平台")
+    await screen(http, approved_one)
+    await publish_plan(http, "xunyang", 2027, approved_one["id"])
+    assert (await approve(http, approved_one)).status_code == 200
+    other = bearer(Role.APPLICANT, unique("别的局"))
+    assert (
+        await http.post(f"/projects/{approved_one['id']}/withdrawal", headers=other, json={"reason": "越权"})
+    ).status_code == 404
+    late = await http.post(
+        f"/projects/{approved_one['id']}/withdrawal", headers=applicant, json={"reason": "不做了"}
+    )
+    assert late.status_code == 409 and late.json()["code"] == "invalid_transition"
+
+    await publish(
+        bus,
+        TerminationRecommended(
+            project_id=approved_one["id"], jurisdiction="xunyang", reason="批复后逾期未签订合同", articles=()
+        ),
+        source="/govit/procurement",
+    )
+    await eventually(lambda: _field(intake, approved_one["id"], "status", "terminated"))
+    event = await eventually(lambda: event_of(bus, approved_one["id"], "project_terminated"))
+    assert event["reason"] == "批复后逾期未签订合同"
+
+
+async def test_materials_are_stored_with_their_hash_and_checked_against_the_checklist(intake: Intake) -> None:
+    http = intake.http
+    agency = unique("州统计局")
+    await register(http, "bayingolin", agency)
+    project = await draft(http, agency, "bayingolin", amount_fen=900_000_000, software_fen=600_000_000)
+    materials = {m["material"] for m in await checklist(http, project)}
+    assert {"software_study", "info_resource_catalog", "sharing_list", "demand_list"} <= materials
+
+    content = b"%PDF-1.7 software study"
+    stored = await http.post(
+        f"/projects/{project['id']}/materials",
+        headers=bearer(Role.APPLICANT, agency),
+        data={"material": "software_study"},
+        files={"file": ("软课题.pdf", content, "application/pdf")},
+    )
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["sha256"] == hashlib.sha256(content).hexdigest() and stored.json()["size"] == len(
+        content
+    )
+    download = await http.get(f"/projects/{project['id']}/materials/{stored.json()['id']}", headers=AUTHORITY)
+    assert download.content == content
+
+    not_needed = await upload(http, project, "price_comparisons")
+    assert not_needed.status_code == 422 and not_needed.json()["code"] == "material_not_accepted"
+    executable = await upload(http, project, "demand_list", name="virus.exe")
+    assert executable.status_code == 422
+    stranger = await http.post(
+        f"/projects/{project['id']}/materials",
+        headers=bearer(Role.APPLICANT, unique("别的局")),
+        data={"material": "demand_list"},
+        files={"file": ("a.pdf", b"x", "application/pdf")},
+    )
+    assert stranger.status_code == 404
+    detail = await intake.project(project["id"])
+    assert [m["material"] for m in detail["materials"]] == ["software_study"]
+
+
+async def test_upper_level_funded_projects_are_recorded_where_the_pack_says_so(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    fields = {"funding_source": "upper_level", "upper_approval_ref": "苏财建〔2026〕88号"}
+    recorded = await declare(http, unique("区卫健局"), "zhonglou", **fields)
+    assert recorded["status"] == "recorded"
+    event = await eventually(lambda: event_of(bus, recorded["id"], "project_recorded"))
+    assert event["articles"] == ["zhonglou §10"] and event["upper_approval_ref"] == "苏财建〔2026〕88号"
+    # xunyang §7: such projects meet the same declaration requirements and go through screening.
+    assert (await declare(http, unique("区卫健局"), "xunyang", **fields))["status"] == "declared"
+
+
+async def test_declaring_needs_a_registered_agency_and_the_right_role(intake: Intake) -> None:
+    http = intake.http
+    body = {"jurisdiction": "lhasa", "title": "政务云迁移", "kind": "service", "amount_fen": 9_900}
+    unregistered = await http.post("/projects", json=body, headers=bearer(Role.APPLICANT, unique("无名局")))
+    assert unregistered.status_code == 422 and unregistered.json()["code"] == "agency_not_registered"
+    as_applicant = await http.post(
+        "/agencies",
+        headers=bearer(Role.APPLICANT, "x"),
+        json={"jurisdiction": "lhasa", "name": "某局", "level": "city"},
+    )
+    assert as_applicant.status_code == 403
+    agency = unique("市文旅局")
+    await register(http, "lhasa", agency, "city")
+    listed = (
+        await http.get("/agencies", params={"jurisdiction": "lhasa", "limit": 200}, headers=AUTHORITY)
+    ).json()
+    assert agency in {a["name"] for a in listed["items"]}
+    project = await draft(http, agency, "lhasa")
+    screen_by_applicant = await http.post(
+        f"/projects/{project['id']}/screening", headers=bearer(Role.APPLICANT, agency)
+    )
+    assert screen_by_applicant.status_code == 403
+    filtered = await http.get(
+        "/projects",
+        params={"status": "draft", "jurisdiction": "lhasa"},
+        headers=bearer(Role.APPLICANT, agency),
+    )
+    assert [p["id"] for p in filtered.json()["items"]] == [project["id"]]
