@@ -16,7 +16,12 @@ from services.intake.main import create_app as create_intake
 from services.intake.settings import IntakeSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
-from shared.contracts.acceptance import DataSharingDecided, EvaluationRecorded, FinalAcceptanceConcluded
+from shared.contracts.acceptance import (
+    DataSharingDecided,
+    EvaluationRecorded,
+    FinalAcceptanceConcluded,
+    SecurityAttested,
+)
 from shared.contracts.procurement import TerminationRecommended
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import (
@@ -27,6 +32,7 @@ from tests.intake_flow import (
     declare,
     draft,
     event_of,
+    events_of,
     publish,
     publish_plan,
     register,
@@ -191,6 +197,15 @@ async def test_screening_refuses_with_every_reason_and_its_article(intake: Intak
     assert results == ["accepted", "accepted", "rejected"]
     assert (await intake.project(project["id"]))["decisions"][-1]["reasons"][0]["rule"] == "lhasa §7"
 
+    # xunyang §11 and lhasa §8: no new machine rooms of one's own; shexian has no such article.
+    for jurisdiction, expected in (("xunyang", "xunyang §11"), ("lhasa", "lhasa §8"), ("shexian", None)):
+        room = await declare(http, unique("机房局"), jurisdiction, deployment="own_machine_room")
+        screened = (await screen(http, room)).json()
+        event = await eventually(lambda r=room: event_of(bus, r["id"], "project_screened"))
+        rules = {r["code"]: r["rule"] for r in event["reasons"]}
+        assert rules.get("new_machine_room") == expected, jurisdiction
+        assert screened["status"] == ("rejected" if expected else "accepted")
+
 
 async def test_similar_declarations_that_together_cross_a_threshold_are_flagged_in_shexian(
     intake: Intake,
@@ -323,7 +338,8 @@ async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(
     published = await publish_plan(http, "shexian", 2027, build["id"], om["id"])
     assert [e["status"] for e in published.json()["entries"]] == ["in_plan", "approved"]
     event = await eventually(lambda: event_of(bus, om["id"], "project_approved"))
-    assert event["approval_number"] == published.json()["document"] and "shexian §20" in event["articles"]
+    assert event["approval_number"] == f"{published.json()['document']}第2项"
+    assert "shexian §20" in event["articles"]
     # A published plan is closed; late additions go through the emergency path.
     late = await declare(http, agency, "shexian", title="档案数字化", amount_fen=10_000_000)
     await screen(http, late)
@@ -347,15 +363,11 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
         ),
         source="/govit/acceptance",
     )
+    await eventually(lambda: _bars(http, "shexian", agency), what="the bar to be recorded")
     project = await draft(http, agency, "shexian", title="就业服务平台")
     await upload_all(http, project, "declaration")
-
-    async def refused() -> dict[str, Any] | None:
-        response = await submit(http, project)
-        return dict(response.json()) if response.status_code == 422 else None
-
-    problem = await eventually(refused, what="the bar to take effect")
-    assert codes(problem) == {"agency_barred:data_not_shared": "shexian §44(一)"}
+    refused = await submit(http, project)
+    assert codes(refused.json()) == {"agency_barred:data_not_shared": "shexian §44(一)"}
     # 续建 is not new, rebuilt or extended: still allowed.
     continued = await declare(http, agency, "shexian", title="社保系统续建", nature="continued")
     assert continued["status"] == "declared"
@@ -394,6 +406,35 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
         )
 
     await eventually(barred, what="the zhonglou §21 bar")
+
+    # lhasa §24: an unremedied 等保 finding stops every declaration of the department, 续建 too.
+    bureau = unique("市教育局")
+    system = await declare(http, bureau, "lhasa")
+    await publish(
+        bus,
+        SecurityAttested(
+            project_id=system["id"], jurisdiction="lhasa", agency=bureau, attestation="mlps", compliant=False
+        ),
+        source="/govit/acceptance",
+    )
+    stopped = await draft(http, bureau, "lhasa", title="教育专网续建", nature="continued")
+    await upload_all(http, stopped, "declaration")
+
+    async def stopped_by_lhasa() -> bool:
+        response = await submit(http, stopped)
+        return (
+            response.status_code == 422
+            and codes(response.json()).get("agency_barred:security_noncompliant") == "lhasa §24"
+        )
+
+    await eventually(stopped_by_lhasa, what="the lhasa §24 bar")
+
+
+async def _bars(http: AsyncClient, jurisdiction: str, agency: str) -> list[str]:
+    """The grounds of the agency's bars, as the authority sees them."""
+    record = await register(http, jurisdiction, agency)
+    detail = await http.get(f"/agencies/{record['id']}", headers=AUTHORITY)
+    return [b["ground"] for b in detail.json()["bars"]]
 
 
 async def _submitted(http: AsyncClient, project: dict[str, Any]) -> dict[str, Any] | None:
@@ -515,10 +556,29 @@ async def test_materials_are_stored_with_their_hash_and_checked_against_the_chec
 async def test_upper_level_funded_projects_are_recorded_where_the_pack_says_so(intake: Intake) -> None:
     http, bus = intake.http, intake.bus
     fields = {"funding_source": "upper_level", "upper_approval_ref": "苏财建〔2026〕88号"}
-    recorded = await declare(http, unique("区卫健局"), "zhonglou", **fields)
-    assert recorded["status"] == "recorded"
-    event = await eventually(lambda: event_of(bus, recorded["id"], "project_recorded"))
-    assert event["articles"] == ["zhonglou §10"] and event["upper_approval_ref"] == "苏财建〔2026〕88号"
+    # Reported before they start, whatever the plan calendar says (zhonglou §10, bayingolin §14).
+    intake.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    for jurisdiction in ("zhonglou", "bayingolin"):
+        recorded = await declare(http, unique("区卫健局"), jurisdiction, **fields)
+        assert recorded["status"] == "recorded"
+        event = await eventually(lambda r=recorded: event_of(bus, r["id"], "project_recorded"))
+        assert event["articles"] == [f"{jurisdiction} §{10 if jurisdiction == 'zhonglou' else 14}"]
+        assert event["upper_approval_ref"] == "苏财建〔2026〕88号"
+    intake.clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+    agency = unique("区卫健局")
+    await register(http, "zhonglou", agency)
+    without_ref = await http.post(
+        "/projects",
+        headers=bearer(Role.APPLICANT, agency),
+        json={
+            "jurisdiction": "zhonglou",
+            "title": "上级项目",
+            "kind": "construction",
+            "amount_fen": 100,
+            "funding_source": "upper_level",
+        },
+    )
+    assert without_ref.status_code == 422 and "upper_approval_ref" in without_ref.json()["detail"]
     # xunyang §7: such projects meet the same declaration requirements and go through screening.
     assert (await declare(http, unique("区卫健局"), "xunyang", **fields))["status"] == "declared"
 
@@ -551,3 +611,127 @@ async def test_declaring_needs_a_registered_agency_and_the_right_role(intake: In
         headers=bearer(Role.APPLICANT, agency),
     )
     assert [p["id"] for p in filtered.json()["items"]] == [project["id"]]
+
+
+OFF_PLAN = {
+    # jurisdiction: (materials the emergency path adds, sign-offs it needs, with their articles)
+    "zhonglou": (
+        {"meeting_minutes": "zhonglou §9", "cybersecurity_review_opinion": "zhonglou §9"},
+        {"district_leader_consent": "zhonglou §9", "deliberation_passed": "zhonglou §9"},
+    ),
+    "bayingolin": ({}, {"prefecture_government_funding": "bayingolin §15"}),
+    "xunyang": (
+        {"off_plan_justification": "xunyang §9"},
+        {"authority_review": "xunyang §9", "district_government_approval": "xunyang §9"},
+    ),
+    "lhasa": ({"off_plan_assessment": "lhasa §6"}, {"city_government_approval": "lhasa §6"}),
+}
+
+
+async def test_the_emergency_path_asks_each_jurisdiction_for_its_documents_and_sign_offs(
+    intake: Intake,
+) -> None:
+    http, bus = intake.http, intake.bus
+    for jurisdiction, (materials, signoffs) in OFF_PLAN.items():
+        agency = unique("应急管理局")
+        await register(http, jurisdiction, agency)
+        project = await draft(
+            http,
+            agency,
+            jurisdiction,
+            amount_fen=50_000_000,
+            off_plan=True,
+            off_plan_reason="上级明确要求当年实施",
+        )
+        wanted = {m["material"]: m for m in await checklist(http, project) if m["stage"] == "declaration"}
+        for material, article in materials.items():
+            assert wanted[material]["article"] == article and not wanted[material]["complete"]
+        await upload_all(http, project, "declaration")
+        after = await checklist(http, project)
+        assert all(m["complete"] for m in after if m["stage"] == "declaration")
+        declared = (await submit(http, project)).json()
+        assert declared["plan_year"] == 2026, jurisdiction
+        assert (await screen(http, project)).json()["status"] == "accepted", jurisdiction
+        await upload_all(http, project)
+        await publish(bus, review_passed(project))
+        await eventually(lambda p=project: _field(intake, p["id"], "review_verdict", "pass"))
+        refused = await approve(http, project)
+        assert codes(refused.json()) == {f"signoff_missing:{k}": v for k, v in signoffs.items()}, jurisdiction
+        for signoff in signoffs:
+            recorded = await http.post(
+                f"/projects/{project['id']}/signoffs",
+                headers=AUTHORITY,
+                json={"signoff": signoff, "document_ref": f"{signoff}〔2026〕3号"},
+            )
+            assert recorded.status_code == 201, recorded.text
+        assert (await approve(http, project)).status_code == 200, jurisdiction
+
+
+async def test_approval_is_refused_after_a_revise_verdict_and_retries_are_harmless(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("区数据局")
+    first = await declare(http, agency, "zhonglou", title="城市大脑")
+    second = await declare(http, agency, "zhonglou", title="一网统管")
+    for project in (first, second):
+        await screen(http, project)
+    wrong_year = await declare(http, agency, "zhonglou", title="明年再说", requested_plan_year=2028)
+    await screen(http, wrong_year)
+    mixed = await http.put(
+        "/plans/zhonglou/2027", headers=AUTHORITY, json={"ranking": [first["id"], wrong_year["id"]]}
+    )
+    assert mixed.status_code == 422 and mixed.json()["detail"].startswith("ranking[1]")
+    document = "钟政办〔2027〕1号"
+    ranked = await http.put(
+        "/plans/zhonglou/2027", headers=AUTHORITY, json={"ranking": [second["id"], first["id"]]}
+    )
+    assert [e["project_id"] for e in ranked.json()["entries"]] == [second["id"], first["id"]]
+    for _ in range(2):  # a retried publication changes nothing
+        published = await http.post(
+            "/plans/zhonglou/2027/publication", headers=AUTHORITY, json={"document": document}
+        )
+        assert published.status_code == 200
+    other = await http.post(
+        "/plans/zhonglou/2027/publication", headers=AUTHORITY, json={"document": "另一个文号"}
+    )
+    assert other.status_code == 409
+
+    # The panel asks for revision: no approval yet (zhonglou §11–12).
+    await publish(bus, review_passed(first, verdict="revise"))
+    await eventually(lambda: _field(intake, first["id"], "review_verdict", "revise"))
+    await upload_all(http, first)
+    refused = (await approve(http, first)).json()
+    assert (
+        codes(refused) == {"review_not_passed": "zhonglou §11"}
+        and "修改后再审" in refused["reasons"][0]["message"]
+    )
+    rejected = await http.post(
+        f"/projects/{first['id']}/rejection", headers=AUTHORITY, json={"reason": "重复建设"}
+    )
+    assert rejected.json()["status"] == "rejected"
+    assert (await eventually(lambda: event_of(bus, first["id"], "project_rejected")))["reason"] == "重复建设"
+
+    # Approving twice with the same number is one approval; a number already used is refused.
+    await publish(bus, review_passed(second))
+    await eventually(lambda: _field(intake, second["id"], "review_verdict", "pass"))
+    await upload_all(http, second)
+    body = {"approval_number": unique("钟政复"), "approved_amount_fen": second["amount_fen"]}
+    responses = [
+        await http.post(f"/projects/{second['id']}/approval", headers=AUTHORITY, json=body) for _ in range(2)
+    ]
+    assert [r.status_code for r in responses] == [200, 200]
+    await eventually(lambda: event_of(bus, second["id"], "project_approved"))
+    approvals = [k for k, _ in await events_of(bus, second["id"]) if k.endswith("project_approved.v1")]
+    assert len(approvals) == 1
+    changed = await http.post(
+        f"/projects/{second['id']}/approval", headers=AUTHORITY, json={**body, "approved_amount_fen": 1}
+    )
+    assert changed.status_code == 409
+    third = await declare(http, agency, "zhonglou", title="第三个", requested_plan_year=2028)
+    await screen(http, third)
+    clash = await http.post(f"/projects/{third['id']}/approval", headers=AUTHORITY, json=body)
+    assert clash.status_code == 409 and body["approval_number"] in clash.json()["detail"]
+
+    unknown_field = await http.patch(
+        f"/projects/{third['id']}", headers=bearer(Role.APPLICANT, agency), json={"jurisdiction": "lhasa"}
+    )
+    assert unknown_field.status_code == 422 and unknown_field.json()["errors"][0]["loc"][-1] == "jurisdiction"

@@ -9,7 +9,7 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from services.intake import handlers, views
 from services.intake.db import IntakeUnitOfWork
@@ -138,6 +138,15 @@ async def list_agencies(
         )
 
 
+@agencies.get("/{agency_id}", response_model=views.AgencyDetail, summary="建设单位详情，含仍有效的申报限制")
+async def get_agency(agency_id: str, uow: UowDep, principal: ReaderDep) -> views.AgencyDetail:
+    async with uow:
+        agency = await views.get_agency(uow.session, principal, agency_id)
+    if agency is None:
+        raise AgencyNotFound(f"建设单位 {agency_id} 不存在")
+    return agency
+
+
 @agencies.patch(
     "/{agency_id}",
     response_model=views.AgencyOut,
@@ -197,7 +206,10 @@ _OPTIONAL: dict[str, Any] = {
     for name, f in DeclarationFields.model_fields.items()
 }
 UpdateProjectIn: type[BaseModel] = create_model(
-    "UpdateProjectIn", __doc__="修改草稿：只提交要改的字段", **_OPTIONAL
+    "UpdateProjectIn",
+    __doc__="修改草稿：只提交要改的字段",
+    __config__=ConfigDict(extra="forbid"),
+    **_OPTIONAL,
 )
 # What DeclarationFields needs to validate a partial update; these values themselves are never kept.
 _REQUIRED_PLACEHOLDERS = {"title": "--", "kind": ProjectKind.SERVICE, "amount_fen": 0}

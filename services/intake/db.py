@@ -220,6 +220,14 @@ class ProjectRepository:
         )
         return found
 
+    async def by_approval_number(self, jurisdiction: str, number: str) -> Project | None:
+        found: Project | None = await self.session.scalar(
+            select(Project).where(
+                projects.c.jurisdiction == jurisdiction, projects.c.approval_number == number
+            )
+        )
+        return found
+
     async def siblings(self, project: Project, statuses: frozenset[ProjectStatus] = LIVE) -> list[Project]:
         """The agency's other declarations for the same plan year (lhasa §7, shexian §12)."""
         rows = await self.session.scalars(
@@ -282,10 +290,9 @@ class AgencyRepository:
     async def get(self, agency_id: str) -> Agency | None:
         return await self.session.get(Agency, agency_id, with_for_update=True)
 
-    async def named(self, jurisdiction: str, name: str) -> Agency | None:
-        found: Agency | None = await self.session.scalar(
-            select(Agency).where(agencies.c.jurisdiction == jurisdiction, agencies.c.name == name)
-        )
+    async def named(self, jurisdiction: str, name: str, *, for_update: bool = False) -> Agency | None:
+        query = select(Agency).where(agencies.c.jurisdiction == jurisdiction, agencies.c.name == name)
+        found: Agency | None = await self.session.scalar(query.with_for_update() if for_update else query)
         return found
 
 

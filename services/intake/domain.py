@@ -443,8 +443,9 @@ class Project:
         self._approve(approval_number, approved_amount_fen, approved_scope, articles, by, at)
 
     def approve_with_plan(self, *, document: str, articles: Sequence[str], by: str, at: datetime) -> None:
-        """运维类项目计划批准后直接实施 (shexian §20(三)): the plan is its approval."""
-        self._approve(document, self.amount_fen, self.summary or self.title, articles, by, at)
+        """运维类项目计划批准后直接实施 (shexian §20(三)): the plan, at this rank, is its approval."""
+        number = f"{document}第{self.plan_rank}项"
+        self._approve(number, self.amount_fen, self.summary or self.title, articles, by, at)
 
     def _approve(
         self, number: str, amount: int, scope: str, articles: Sequence[str], by: str, at: datetime

@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from services.intake import standing
 from services.intake.approval import approval_articles, approval_refusals
-from services.intake.cycle import plan_cycle
+from services.intake.cycle import Cycle, plan_cycle
 from services.intake.db import IntakeUnitOfWork, plan_entries, plans
 from services.intake.domain import (
     DECLARATION_FIELDS,
@@ -185,14 +187,26 @@ async def submit(
             project.submit(by=by, at=at, plan_year=project.plan_year or 0, refusals=())
             return project
         j = project.jurisdiction
-        cycle = plan_cycle(
-            policy,
-            j,
-            kind=project.kind.value,
-            off_plan=project.off_plan,
-            requested=project.requested_plan_year,
-            today=today_in_shanghai(at),
-        )
+        today = today_in_shanghai(at)
+        from_above = policy.rule(j, "intake.report_funds_from_above")
+        record_only: Sequence[str] = ()
+        if (
+            project.funding_source is FundingSource.UPPER_LEVEL
+            and from_above.applies
+            and from_above.params.get("timing") == "before_implementation"
+        ):
+            # Funded and approved above (zhonglou §10, bayingolin §14): reported, not planned here.
+            record_only = from_above.articles
+            cycle = Cycle(plan_year=project.requested_plan_year or today.year)
+        else:
+            cycle = plan_cycle(
+                policy,
+                j,
+                kind=project.kind.value,
+                off_plan=project.off_plan,
+                requested=project.requested_plan_year,
+                today=today,
+            )
         refusals = list(cycle.refusals)
         refusals += standing.barred(policy, j, project.nature.value, await uow.bars.active(j, project.agency))
         if project.predecessor_id:
@@ -203,14 +217,6 @@ async def submit(
                 refusals += standing.predecessor_refusal(policy, j, predecessor, predecessor.final_acceptance)
         project.plan_year = cycle.plan_year
         flags = standing.likely_splits(policy, j, project, await uow.projects.siblings(project))
-        from_above = policy.rule(j, "intake.report_funds_from_above")
-        record_only: Sequence[str] = ()
-        if (
-            project.funding_source is FundingSource.UPPER_LEVEL
-            and from_above.applies
-            and from_above.params.get("timing") == "before_implementation"
-        ):
-            record_only = from_above.articles
         project.submit(
             by=by,
             at=at,
@@ -284,7 +290,8 @@ async def screen(
             if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.REJECTED):
                 return project  # screened already: a retried request
             raise InvalidTransition(f"项目处于 {project.status.value} 状态，不能进行形式审查")
-        agency = await uow.agencies.named(project.jurisdiction, project.agency)
+        # Locked: two screenings of one department must not both pass lhasa §7's count.
+        agency = await uow.agencies.named(project.jurisdiction, project.agency, for_update=True)
         assert agency is not None, "drafts are created for registered agencies only"
         siblings = await uow.projects.siblings(project)
         admitted = [
@@ -314,6 +321,12 @@ async def screen(
         return project
 
 
+async def _plan_row(uow: IntakeUnitOfWork, jurisdiction: str, year: int) -> Any:
+    """The plan's row, locked: ranking and publication of one plan do not interleave."""
+    query = plans.select().where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+    return (await uow.session.execute(query.with_for_update())).first()
+
+
 async def set_plan(
     uow: IntakeUnitOfWork, jurisdiction: str, year: int, ranking: Sequence[str], *, at: datetime
 ) -> None:
@@ -321,11 +334,7 @@ async def set_plan(
     if len(set(ranking)) != len(ranking):
         raise PlanError("排序中有重复的项目")
     async with uow:
-        plan = (
-            await uow.session.execute(
-                plans.select().where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
-            )
-        ).first()
+        plan = await _plan_row(uow, jurisdiction, year)
         if plan is not None and plan.status == "published":
             raise InvalidTransition(
                 f"{jurisdiction} {year} 年度计划已下达（{plan.document}），不能再调整；新增项目请走计划外程序"
@@ -340,27 +349,31 @@ async def set_plan(
                     f"ranking[{index}]: 项目 {project.title} 须为已通过形式审查、申报 {year} 年度的计划内项目"
                     f"（当前 {project.status.value}，申报年度 {project.plan_year}）"
                 )
-        where = (plan_entries.c.jurisdiction == jurisdiction) & (plan_entries.c.year == year)
-        await uow.session.execute(plan_entries.delete().where(where))
-        if plan is None:
-            await uow.session.execute(
-                plans.insert().values(jurisdiction=jurisdiction, year=year, status="draft", updated_at=at)
-            )
-        else:
-            await uow.session.execute(
-                plans.update()
-                .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
-                .values(updated_at=at)
-            )
-        if ranking:
-            await uow.session.execute(
-                plan_entries.insert(),
-                [
-                    {"jurisdiction": jurisdiction, "year": year, "rank": i + 1, "project_id": p}
-                    for i, p in enumerate(ranking)
-                ],
-            )
-        await uow.commit()
+        try:
+            where = (plan_entries.c.jurisdiction == jurisdiction) & (plan_entries.c.year == year)
+            await uow.session.execute(plan_entries.delete().where(where))
+            if plan is None:
+                await uow.session.execute(
+                    plans.insert().values(jurisdiction=jurisdiction, year=year, status="draft", updated_at=at)
+                )
+            else:
+                await uow.session.execute(
+                    plans.update()
+                    .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
+                    .values(updated_at=at)
+                )
+            if ranking:
+                await uow.session.execute(
+                    plan_entries.insert(),
+                    [
+                        {"jurisdiction": jurisdiction, "year": year, "rank": i + 1, "project_id": p}
+                        for i, p in enumerate(ranking)
+                    ],
+                )
+            await uow.commit()
+        except IntegrityError as exc:
+            # Two first rankings of one plan at once (PostgreSQL): the loser retries.
+            raise InvalidTransition(f"{jurisdiction} {year} 年度计划正被同时修改，请刷新后重试") from exc
 
 
 async def publish_plan(
@@ -378,11 +391,7 @@ async def publish_plan(
     O&M projects need no further approval where the pack says so (shexian §20(三)).
     """
     async with uow:
-        plan = (
-            await uow.session.execute(
-                plans.select().where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
-            )
-        ).first()
+        plan = await _plan_row(uow, jurisdiction, year)
         if plan is None:
             raise PlanError(f"{jurisdiction} {year} 年度计划尚未排序")
         if plan.status == "published":
@@ -459,6 +468,9 @@ async def approve(
 ) -> Project:
     async with uow:
         project = await _own(uow, project_id, None)
+        holder = await uow.projects.by_approval_number(project.jurisdiction, approval_number)
+        if holder is not None and holder.id != project.id:
+            raise InvalidTransition(f"批复文号 {approval_number} 已用于项目「{holder.title}」（{holder.id}）")
         refusals = []
         if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
             counts = await uow.projects.material_counts(project.id)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.db import agencies, decisions, materials, plan_entries, plans, projects, signoffs
+from services.intake.db import agencies, bars, decisions, materials, plan_entries, plans, projects, signoffs
 from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
 from services.intake.requirements import (
     ProjectFacts,
@@ -20,6 +20,7 @@ from services.intake.requirements import (
     required_signoffs,
 )
 from services.intake.screening import Deployment
+from services.intake.standing import GROUND_LABELS
 from shared.auth import Principal
 from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
@@ -228,6 +229,39 @@ class AgencyOut(BaseModel):
     duties_unmet: bool
     duties_note: str
     created_at: datetime
+
+
+class BarOut(BaseModel):
+    """A bar on the agency's new declarations, from a later stage's finding."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    ground: str = Field(description="evaluation_problems_unfixed, data_not_shared, duplicate_collection, …")
+    label: str
+    source_project_id: str
+    since: datetime
+    detail: str
+
+
+class AgencyDetail(AgencyOut):
+    bars: list[BarOut] = Field(description="仍然有效的限制（是否构成不予申报，按辖区办法判断）")
+
+
+async def get_agency(session: AsyncSession, principal: Principal, agency_id: str) -> AgencyDetail | None:
+    found = await one(session, agencies, AgencyOut, agencies.c.id == agency_id)
+    if found is None or not principal.may_see_agency(found.name):
+        return None
+    rows = await session.execute(
+        select(bars)
+        .where(
+            bars.c.jurisdiction == found.jurisdiction, bars.c.agency == found.name, bars.c.lifted_at.is_(None)
+        )
+        .order_by(bars.c.since)
+    )
+    return AgencyDetail(
+        **found.model_dump(),
+        bars=[BarOut(**r._mapping, label=GROUND_LABELS.get(r.ground, r.ground)) for r in rows],
+    )
 
 
 async def list_agencies(
