@@ -1,0 +1,65 @@
+"""年度计划申报周期 as pure rules: plan years, deadlines and pre-review dates per jurisdiction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from services.intake.cycle import plan_cycle, review_batch
+from shared.policy import load_registry
+
+POLICY = load_registry()
+
+
+def cycle(
+    jurisdiction: str, today: dt.date, kind: str = "construction", **kw: object
+) -> tuple[int, set[str]]:
+    result = plan_cycle(
+        POLICY,
+        jurisdiction,
+        kind=kind,
+        off_plan=bool(kw.get("off_plan", False)),
+        requested=kw.get("requested"),  # type: ignore[arg-type]
+        today=today,
+    )
+    return result.plan_year, {r.rule for r in result.refusals}
+
+
+def test_zhonglou_and_xunyang_close_next_years_plan_on_september_30() -> None:
+    for jurisdiction, article in (("zhonglou", "zhonglou §6"), ("xunyang", "xunyang §7")):
+        assert cycle(jurisdiction, dt.date(2026, 9, 30)) == (2027, set())
+        assert cycle(jurisdiction, dt.date(2026, 10, 1)) == (2027, {article})
+        assert cycle(jurisdiction, dt.date(2026, 10, 1), requested=2028) == (2028, set())
+        # This year's plan is closed except by the emergency path.
+        assert cycle(jurisdiction, dt.date(2026, 3, 1), requested=2026)[1] == {article}
+        assert cycle(jurisdiction, dt.date(2026, 10, 1), off_plan=True) == (2026, set())
+
+
+def test_lhasa_rolls_late_declarations_into_the_year_after_next() -> None:
+    on_time = plan_cycle(
+        POLICY, "lhasa", kind="service", off_plan=False, requested=None, today=dt.date(2026, 8, 31)
+    )
+    assert (on_time.plan_year, on_time.notes) == (2027, ())
+    late = plan_cycle(
+        POLICY, "lhasa", kind="service", off_plan=False, requested=None, today=dt.date(2026, 9, 1)
+    )
+    assert late.plan_year == 2028 and not late.refusals
+    assert late.notes[0].rule == "lhasa §7" and "2028" in late.notes[0].message
+
+
+def test_lhasa_pre_reviews_on_the_fourth_thursday_and_bayingolin_monthly() -> None:
+    assert review_batch(POLICY, "lhasa", dt.date(2026, 11, 2)) == "2026-11-26"
+    assert review_batch(POLICY, "lhasa", dt.date(2026, 11, 26)) == "2026-11-26"
+    assert review_batch(POLICY, "lhasa", dt.date(2026, 11, 27)) == "2026-12-24"
+    assert review_batch(POLICY, "lhasa", dt.date(2026, 12, 25)) == "2027-01-28"
+    assert review_batch(POLICY, "bayingolin", dt.date(2026, 12, 25)) == "2026-12"
+    assert review_batch(POLICY, "zhonglou", dt.date(2026, 12, 25)) is None
+
+
+def test_bayingolin_takes_om_declarations_in_the_third_quarter_only() -> None:
+    assert cycle("bayingolin", dt.date(2026, 7, 1), kind="operation") == (2027, set())
+    assert cycle("bayingolin", dt.date(2026, 9, 30), kind="operation") == (2027, set())
+    assert cycle("bayingolin", dt.date(2026, 10, 1), kind="operation")[1] == {"bayingolin §10"}
+    assert cycle("bayingolin", dt.date(2026, 6, 30), kind="operation")[1] == {"bayingolin §10"}
+    # Build and service projects any time (bayingolin §9); O&M elsewhere has no window.
+    assert cycle("bayingolin", dt.date(2026, 11, 20)) == (2027, set())
+    assert cycle("shexian", dt.date(2026, 11, 20), kind="operation") == (2027, set())
