@@ -127,14 +127,24 @@ async def publish(bus: JetStreamBus, event: Event, source: str = "/govit/review"
     return event_id
 
 
+# The review stage whose pass allows approval in each jurisdiction (funding.expert_review_required).
+APPROVAL_STAGE = {
+    "zhonglou": "demonstration",  # 论证 (zhonglou §11)
+    "shexian": "feasibility",  # 可研 (shexian §21)
+    "bayingolin": "declaration",  # 每月评审会 (bayingolin §9)
+    "xunyang": "feasibility",
+    "lhasa": "feasibility",  # 可研/初设 (lhasa §10–11)
+}
+
+
 def review_passed(
-    project: dict[str, Any], verdict: str = "pass", stage: str = "demonstration"
+    project: dict[str, Any], verdict: str = "pass", stage: str | None = None
 ) -> ReviewConcluded:
     return ReviewConcluded(
         project_id=project["id"],
         jurisdiction=project["jurisdiction"],
         case_id=uuid.uuid4().hex,
-        stage=stage,  # type: ignore[arg-type]
+        stage=stage or APPROVAL_STAGE[project["jurisdiction"]],  # type: ignore[arg-type]
         verdict=verdict,  # type: ignore[arg-type]
         scores=(85, 90, 88),
     )

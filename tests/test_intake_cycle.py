@@ -60,6 +60,7 @@ def test_bayingolin_takes_om_declarations_in_the_third_quarter_only() -> None:
     assert cycle("bayingolin", dt.date(2026, 9, 30), kind="operation") == (2027, set())
     assert cycle("bayingolin", dt.date(2026, 10, 1), kind="operation")[1] == {"bayingolin §10"}
     assert cycle("bayingolin", dt.date(2026, 6, 30), kind="operation")[1] == {"bayingolin §10"}
-    # Build and service projects any time (bayingolin §9); O&M elsewhere has no window.
-    assert cycle("bayingolin", dt.date(2026, 11, 20)) == (2027, set())
+    # Build and service projects any time, for the current year (bayingolin §9).
+    assert cycle("bayingolin", dt.date(2026, 11, 20)) == (2026, set())
+    assert cycle("bayingolin", dt.date(2026, 11, 20), requested=2027) == (2027, set())
     assert cycle("shexian", dt.date(2026, 11, 20), kind="operation") == (2027, set())

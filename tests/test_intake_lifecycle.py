@@ -262,7 +262,14 @@ async def test_plan_deadlines_of_each_jurisdiction(intake: Intake) -> None:
     intake.clock.now = datetime(2026, 10, 8, 2, 0, tzinfo=UTC)
     agency = unique("州水利局")
     await register(http, "bayingolin", agency)
-    om = await draft(http, agency, "bayingolin", kind="operation", amount_fen=3_000_000)
+    om = await draft(
+        http,
+        agency,
+        "bayingolin",
+        kind="operation",
+        amount_fen=3_000_000,
+        predecessor_acceptance_ref="巴数验〔2023〕5号",
+    )
     await upload_all(http, om, "declaration")
     refused = await submit(http, om)
     assert codes(refused.json()) == {"outside_om_window": "bayingolin §10"}
@@ -396,16 +403,36 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
         ),
         source="/govit/acceptance",
     )
+    await eventually(lambda: _bars(http, "zhonglou", department), what="the zhonglou §21 bar")
     blocked = await draft(http, department, "zhonglou", title="公共法律服务平台")
     await upload_all(http, blocked, "declaration")
+    refused = await submit(http, blocked)
+    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
 
-    async def barred() -> bool:
-        response = await submit(http, blocked)
-        return response.status_code == 422 and "agency_barred:evaluation_problems_unfixed" in codes(
-            response.json()
-        )
-
-    await eventually(barred, what="the zhonglou §21 bar")
+    # With a rectification deadline, the bar starts only after it has passed unfixed.
+    patient = unique("区审计局")
+    audited = await declare(http, patient, "zhonglou")
+    await publish(
+        bus,
+        EvaluationRecorded(
+            project_id=audited["id"],
+            jurisdiction="zhonglou",
+            agency=patient,
+            evaluation="self",
+            serious_problems=("未开展等保测评",),
+            rectification_due=date(2026, 7, 1),
+        ),
+        source="/govit/acceptance",
+    )
+    await eventually(lambda: _bars(http, "zhonglou", patient))
+    in_time = await declare(http, patient, "zhonglou", title="审计数据分析平台")
+    assert in_time["status"] == "declared"
+    intake.clock.now = datetime(2026, 7, 2, 2, 0, tzinfo=UTC)
+    overdue = await draft(http, patient, "zhonglou", title="审计数据分析平台二期")
+    await upload_all(http, overdue, "declaration")
+    refused = await submit(http, overdue)
+    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
+    intake.clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
     # lhasa §24: an unremedied 等保 finding stops every declaration of the department, 续建 too.
     bureau = unique("市教育局")
@@ -417,17 +444,11 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
         ),
         source="/govit/acceptance",
     )
+    await eventually(lambda: _bars(http, "lhasa", bureau), what="the lhasa §24 bar")
     stopped = await draft(http, bureau, "lhasa", title="教育专网续建", nature="continued")
     await upload_all(http, stopped, "declaration")
-
-    async def stopped_by_lhasa() -> bool:
-        response = await submit(http, stopped)
-        return (
-            response.status_code == 422
-            and codes(response.json()).get("agency_barred:security_noncompliant") == "lhasa §24"
-        )
-
-    await eventually(stopped_by_lhasa, what="the lhasa §24 bar")
+    refused = await submit(http, stopped)
+    assert codes(refused.json()) == {"agency_barred:security_noncompliant": "lhasa §24"}
 
 
 async def _bars(http: AsyncClient, jurisdiction: str, agency: str) -> list[str]:
@@ -457,6 +478,12 @@ async def test_bayingolin_refuses_an_upgrade_of_a_project_not_yet_accepted(intak
     await upload_all(http, upgrade, "declaration")
     refused = await submit(http, upgrade)
     assert codes(refused.json()) == {"predecessor_not_accepted": "bayingolin §25"}
+    unnamed = await draft(http, agency, "bayingolin", title="平台扩容", nature="expansion")
+    assert codes((await submit(http, unnamed)).json()) == {"predecessor_required": "bayingolin §25"}
+    stranger = unique("别的单位")
+    await register(http, "bayingolin", stranger)
+    others = await draft(http, stranger, "bayingolin", nature="upgrade", predecessor_id=original["id"])
+    assert (await submit(http, others)).status_code == 422, "only the agency's own projects can be named"
     unknown = await draft(
         http, agency, "bayingolin", title="某系统运维", kind="operation", predecessor_id="nope"
     )

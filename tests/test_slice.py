@@ -119,12 +119,12 @@ async def test_preparatory_costs_are_paid_before_approval_where_the_rule_exempts
 ) -> None:
     # zhonglou §13 excepts 项目论证等前期工作费用; shexian §15 has no such exception.
     intake, funding = suite
-    agency = unique("区数据局")
-    applicant = bearer(Role.APPLICANT, agency)
     results = {}
     for jurisdiction in ("zhonglou", "shexian"):
+        agency = unique(f"{jurisdiction}数据局")
+        applicant = bearer(Role.APPLICANT, agency)
         project = await declare(intake, agency, jurisdiction=jurisdiction)
-        await eventually(lambda p=project: _status(funding, f"/projects/{p['id']}", applicant, 200))
+        await eventually(lambda p=project, a=applicant: _status(funding, f"/projects/{p['id']}", a, 200))
         response = await funding.post(
             f"/projects/{project['id']}/disbursements",
             headers=applicant,

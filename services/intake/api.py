@@ -127,14 +127,14 @@ async def register_agency(
 @agencies.get("", response_model=Page[views.AgencyOut], summary="建设单位列表")
 async def list_agencies(
     uow: UowDep,
-    _: ReaderDep,
+    principal: ReaderDep,
     page: PageDep,
     jurisdiction: str | None = None,
     level: AgencyLevel | None = None,
 ) -> Page[views.AgencyOut]:
     async with uow:
         return await views.list_agencies(
-            uow.session, page, jurisdiction=jurisdiction, level=level.value if level else None
+            uow.session, principal, page, jurisdiction=jurisdiction, level=level.value if level else None
         )
 
 
@@ -190,6 +190,9 @@ class DeclarationFields(BaseModel):
     upper_approval_ref: str = Field(default="", max_length=128, description="上级批复或资金下达文号")
     predecessor_id: str | None = Field(
         default=None, max_length=64, description="升级、扩建或运维所针对的原项目"
+    )
+    predecessor_acceptance_ref: str = Field(
+        default="", max_length=128, description="原系统不在本系统中时，其竣工验收文号（由主管部门核实）"
     )
     requested_plan_year: int | None = Field(
         default=None, ge=2000, le=2100, description="申报的计划年度，默认下一年"
@@ -450,11 +453,11 @@ async def rank_plan(
     body: RankingIn,
     uow: UowDep,
     policy: PolicyDep,
-    _: AuthorityDep,
+    who: AuthorityDep,
     now: NowDep,
 ) -> views.PlanOut:
     await handlers.set_plan(uow, _known(policy, jurisdiction), year, body.ranking, at=now)
-    return await _plan(uow, jurisdiction, year)
+    return await _plan(uow, who, jurisdiction, year)
 
 
 @plans.post(
@@ -472,17 +475,17 @@ async def publish_plan(
     await handlers.publish_plan(
         uow, _known(policy, jurisdiction), year, body.document, policy, by=who.sub, at=now
     )
-    return await _plan(uow, jurisdiction, year)
+    return await _plan(uow, who, jurisdiction, year)
 
 
 @plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划")
-async def get_plan(jurisdiction: str, year: int, uow: UowDep, _: ReaderDep) -> views.PlanOut:
-    return await _plan(uow, jurisdiction, year)
+async def get_plan(jurisdiction: str, year: int, uow: UowDep, principal: ReaderDep) -> views.PlanOut:
+    return await _plan(uow, principal, jurisdiction, year)
 
 
-async def _plan(uow: IntakeUnitOfWork, jurisdiction: str, year: int) -> views.PlanOut:
+async def _plan(uow: IntakeUnitOfWork, principal: Principal, jurisdiction: str, year: int) -> views.PlanOut:
     async with uow:
-        plan = await views.get_plan(uow.session, jurisdiction, year)
+        plan = await views.get_plan(uow.session, principal, jurisdiction, year)
     if plan is None:
         raise Problem(404, "plan_not_found", "年度计划不存在", f"{jurisdiction} 尚无 {year} 年度计划")
     return plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 
-from services.intake.domain import Project, ProjectStatus
+from services.intake.domain import PRE_APPROVAL_STAGES, Project, ProjectStatus
 from services.intake.requirements import Stage, required_materials, required_signoffs
 from shared.policy import PolicyRegistry, Reason
 
@@ -31,10 +31,9 @@ def approval_refusals(
             )
         )
     review = policy.rule(j, "funding.expert_review_required")
-    if review.applies and not project.review_passed:
-        state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(
-            project.review_verdict or "", "尚未评审"
-        )
+    state = project.review_state(review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
+    if review.applies and state != "pass":
+        state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(state, "尚未通过专家评审")
         reasons.append(
             policy.refusal(
                 j, "funding.expert_review_required", "review_not_passed", f"{state}，{review.summary}"

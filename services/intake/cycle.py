@@ -62,6 +62,11 @@ def plan_cycle(
         # An emergency addition is implemented in the year it is approved.
         return Cycle(plan_year=today.year, review_batch=batch)
     window = policy.rule(jurisdiction, "intake.om_declaration_window")
+    prereview = policy.rule(jurisdiction, "intake.monthly_prereview")
+    # bayingolin §9: build and service projects are declared for the current year.
+    default = today.year + int(
+        prereview.params.get("default_plan_year_offset", 1) if prereview.applies else 1
+    )
     if kind == "operation" and window.applies:
         quarter = int(window.param("quarter"))
         if (today.month - 1) // 3 + 1 != quarter:
@@ -73,7 +78,7 @@ def plan_cycle(
         return _requested_or(policy, jurisdiction, requested, today.year + 1, today, batch)
     deadline_rule = policy.rule(jurisdiction, "intake.annual_deadline")
     if not deadline_rule.applies:
-        return _requested_or(policy, jurisdiction, requested, today.year + 1, today, batch)
+        return _requested_or(policy, jurisdiction, requested, default, today, batch)
     target = requested or today.year + 1
     month, day = int(deadline_rule.param("month")), int(deadline_rule.param("day"))
     day = min(day, calendar.monthrange(target - 1, month)[1])

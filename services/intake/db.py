@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Enum,
     ForeignKey,
     Integer,
@@ -84,6 +85,7 @@ projects = Table(
     Column("funding_source", _enum(FundingSource, 16), nullable=False),
     Column("upper_approval_ref", String(128), nullable=False),
     Column("predecessor_id", String(64), nullable=True),
+    Column("predecessor_acceptance_ref", String(128), nullable=False),
     Column("requested_plan_year", Integer, nullable=True),
     Column("plan_year", Integer, nullable=True, index=True),
     Column("review_batch", String(16), nullable=True),
@@ -94,6 +96,7 @@ projects = Table(
     Column("review_stage", String(32), nullable=True),
     Column("review_verdict", String(16), nullable=True),
     Column("review_case_id", String(64), nullable=True),
+    Column("reviews", JSON, nullable=False),
     Column("final_acceptance", String(16), nullable=True),
     Column("approval_number", String(128), nullable=True),
     Column("approved_scope", Text, nullable=True),
@@ -115,7 +118,8 @@ agencies = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("duties_unmet", Boolean, nullable=False),
     Column("duties_note", Text, nullable=False),
-    UniqueConstraint("jurisdiction", "name", name="uq_agencies_jurisdiction_name"),
+    # A token names its agency; the full official name (歙县教育局) must say which one.
+    UniqueConstraint("name", name="uq_agencies_name"),
 )
 
 materials = Table(
@@ -166,6 +170,7 @@ bars = Table(
     Column("since", UTCDateTime, nullable=False),
     Column("detail", Text, nullable=False),
     Column("lifted_at", UTCDateTime, nullable=True),
+    Column("effective_on", Date, nullable=True),
 )
 
 plans = Table(
@@ -290,6 +295,10 @@ class AgencyRepository:
     async def get(self, agency_id: str) -> Agency | None:
         return await self.session.get(Agency, agency_id, with_for_update=True)
 
+    async def anywhere(self, name: str) -> Agency | None:
+        found: Agency | None = await self.session.scalar(select(Agency).where(agencies.c.name == name))
+        return found
+
     async def named(self, jurisdiction: str, name: str, *, for_update: bool = False) -> Agency | None:
         query = select(Agency).where(agencies.c.jurisdiction == jurisdiction, agencies.c.name == name)
         found: Agency | None = await self.session.scalar(query.with_for_update() if for_update else query)
@@ -311,7 +320,15 @@ class BarRepository:
         return [Bar(**r._mapping) for r in rows]
 
     async def impose(
-        self, *, jurisdiction: str, agency: str, ground: str, project_id: str, detail: str, at: datetime
+        self,
+        *,
+        jurisdiction: str,
+        agency: str,
+        ground: str,
+        project_id: str,
+        detail: str,
+        at: datetime,
+        effective_on: date | None = None,
     ) -> None:
         open_bar = await self.session.scalar(
             select(bars.c.id).where(
@@ -328,7 +345,12 @@ class BarRepository:
                     source_project_id=project_id,
                     since=at,
                     detail=detail,
+                    effective_on=effective_on,
                 )
+            )
+        else:
+            await self.session.execute(
+                update(bars).where(bars.c.id == open_bar).values(detail=detail, effective_on=effective_on)
             )
 
     async def lift(self, *, project_id: str, ground: str, at: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -176,6 +176,7 @@ class Declaration:
     funding_source: FundingSource = FundingSource.LOCAL
     upper_approval_ref: str = ""
     predecessor_id: str | None = None
+    predecessor_acceptance_ref: str = ""  # 原系统验收文号, for a system older than this record
     requested_plan_year: int | None = None
 
     def check(self) -> None:
@@ -223,6 +224,7 @@ class Project:
     funding_source: FundingSource = FundingSource.LOCAL
     upper_approval_ref: str = ""
     predecessor_id: str | None = None
+    predecessor_acceptance_ref: str = ""
     requested_plan_year: int | None = None
     plan_year: int | None = None
     review_batch: str | None = None
@@ -233,6 +235,7 @@ class Project:
     review_stage: str | None = None
     review_verdict: str | None = None
     review_case_id: str | None = None
+    reviews: dict[str, str] = field(default_factory=dict)  # stage -> latest verdict
     final_acceptance: str | None = None  # passed | failed, for later declarations (bayingolin §25)
     approval_number: str | None = None
     approved_scope: str | None = None
@@ -411,12 +414,17 @@ class Project:
         if stage not in PRE_APPROVAL_STAGES or self.status not in LIVE - {ProjectStatus.APPROVED}:
             return False
         self.review_case_id, self.review_stage, self.review_verdict = case_id, stage, verdict
+        self.reviews = {**self.reviews, stage: verdict}
         self.record_decision("review", verdict, "review", at, note=f"{stage} 评审案件 {case_id}")
         return True
 
-    @property
-    def review_passed(self) -> bool:
-        return self.review_verdict == "pass"
+    def review_state(self, stages: Sequence[str]) -> str:
+        """pass, revise, fail or none over the stages whose pass allows approval."""
+        verdicts = [v for s, v in self.reviews.items() if s in stages]
+        for worst in ("fail", "revise"):
+            if worst in verdicts:
+                return worst
+        return "pass" if verdicts else "none"
 
     # -- approval -------------------------------------------------------------------------------
     def approve(
@@ -561,3 +569,4 @@ class Bar:
     since: datetime
     detail: str = ""
     lifted_at: datetime | None = None
+    effective_on: date | None = None  # bars after a missed rectification deadline start the day after

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -66,7 +66,12 @@ async def register_agency(
 ) -> tuple[Agency, bool]:
     """登记建设单位; registering the same name again returns the first (created=False)."""
     async with uow:
-        found = await uow.agencies.named(jurisdiction, name)
+        elsewhere = await uow.agencies.anywhere(name)
+        if elsewhere is not None and elsewhere.jurisdiction != jurisdiction:
+            raise InvalidTransition(
+                f"{name} 已登记在 {elsewhere.jurisdiction}；同名单位请使用含地名的全称（如 歙县教育局）"
+            )
+        found = elsewhere
         if found is not None:
             if (found.level, found.parent) != (level.value, parent):
                 raise InvalidTransition(
@@ -82,7 +87,7 @@ async def register_agency(
             created_at=at,
         )
         uow.agencies.add(agency)
-        await uow.commit()
+        await _commit(uow, f"{name} 正由另一请求同时登记，请刷新后查看")
         return agency, True
 
 
@@ -142,6 +147,14 @@ async def create_draft(uow: IntakeUnitOfWork, cmd: DraftProject, *, at: datetime
             same=same,
             create=create,
         )
+
+
+async def _commit(uow: IntakeUnitOfWork, conflict: str) -> None:
+    """Commit; a unique key taken by a concurrent request in the meantime is a 409, not a 500."""
+    try:
+        await uow.commit()
+    except IntegrityError as exc:
+        raise InvalidTransition(conflict) from exc
 
 
 async def _own(uow: IntakeUnitOfWork, project_id: str, agency: str | None) -> Project:
@@ -208,15 +221,23 @@ async def submit(
                 today=today,
             )
         refusals = list(cycle.refusals)
-        refusals += standing.barred(policy, j, project.nature.value, await uow.bars.active(j, project.agency))
+        bars = await uow.bars.active(j, project.agency)
+        refusals += standing.barred(policy, j, project.nature.value, bars, today)
+        kind, nature = project.kind.value, project.nature.value
+        needs_accepted = standing.needs_accepted_predecessor(policy, j, kind, nature)
+        extra_flags = []
+        if needs_accepted and not project.predecessor_id:
+            refusals += standing.predecessor_unnamed(policy, j, project.predecessor_acceptance_ref)
+            extra_flags += standing.predecessor_outside(policy, j, project.predecessor_acceptance_ref)
         if project.predecessor_id:
             predecessor = await uow.projects.get(project.predecessor_id)
-            if predecessor is None or predecessor.jurisdiction != j:
-                raise InvalidDeclaration(f"predecessor_id: 原项目 {project.predecessor_id} 不存在")
-            if standing.needs_accepted_predecessor(policy, j, project.kind.value, project.nature.value):
+            # Only the agency's own earlier projects can be named (nor is another's state revealed).
+            if predecessor is None or predecessor.jurisdiction != j or predecessor.agency != project.agency:
+                raise InvalidDeclaration(f"predecessor_id: 本单位没有项目 {project.predecessor_id}")
+            if needs_accepted:
                 refusals += standing.predecessor_refusal(policy, j, predecessor, predecessor.final_acceptance)
         project.plan_year = cycle.plan_year
-        flags = standing.likely_splits(policy, j, project, await uow.projects.siblings(project))
+        flags = standing.likely_splits(policy, j, project, await uow.projects.siblings(project)) + extra_flags
         project.submit(
             by=by,
             at=at,
@@ -292,7 +313,10 @@ async def screen(
             raise InvalidTransition(f"项目处于 {project.status.value} 状态，不能进行形式审查")
         # Locked: two screenings of one department must not both pass lhasa §7's count.
         agency = await uow.agencies.named(project.jurisdiction, project.agency, for_update=True)
-        assert agency is not None, "drafts are created for registered agencies only"
+        if agency is None:
+            raise AgencyNotRegistered(
+                f"建设单位 {project.agency} 未在 {project.jurisdiction} 登记，请先登记其层级再审查"
+            )
         siblings = await uow.projects.siblings(project)
         admitted = [
             s
@@ -423,7 +447,7 @@ async def publish_plan(
             .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
             .values(status="published", document=document, published_at=at, published_by=by, updated_at=at)
         )
-        await uow.commit()
+        await _commit(uow, f"{jurisdiction} {year} 年度计划下达时批复文号冲突，请检查后重试")
 
 
 async def record_signoff(
@@ -451,7 +475,7 @@ async def record_signoff(
         )
         await uow.projects.add_signoff(item)
         project.record_decision("signoff", signoff, by, at, note=f"{needed[signoff].label}（{document_ref}）")
-        await uow.commit()
+        await _commit(uow, f"{signoff} 已由同时提交的请求记录")
         return item
 
 
@@ -484,7 +508,7 @@ async def approve(
             by=by,
             at=at,
         )
-        await uow.commit()
+        await _commit(uow, f"批复文号 {approval_number} 已被同时提交的另一批复使用")
         return project
 
 
@@ -532,7 +556,14 @@ async def record_final_acceptance(
         )
 
 
-async def _bar(uow: IntakeUnitOfWork, event: Any, ground: str, on: bool, detail: str = "") -> None:
+async def _bar(
+    uow: IntakeUnitOfWork,
+    event: Any,
+    ground: str,
+    on: bool,
+    detail: str = "",
+    effective_on: date | None = None,
+) -> None:
     now = utcnow()
     if on:
         await uow.bars.impose(
@@ -542,6 +573,7 @@ async def _bar(uow: IntakeUnitOfWork, event: Any, ground: str, on: bool, detail:
             project_id=event.project_id,
             detail=detail,
             at=now,
+            effective_on=effective_on,
         )
     else:
         await uow.bars.lift(project_id=event.project_id, ground=ground, at=now)
@@ -553,8 +585,12 @@ async def record_data_sharing(uow: IntakeUnitOfWork, event: DataSharingDecided, 
 
 
 async def record_evaluation(uow: IntakeUnitOfWork, event: EvaluationRecorded, ctx: HandlerContext) -> None:
+    # zhonglou §21: the bar starts only once the rectification deadline has passed unfixed.
     unfixed = bool(event.serious_problems) and not event.rectified
-    await _bar(uow, event, "evaluation_problems_unfixed", unfixed, "、".join(event.serious_problems))
+    due = event.rectification_due
+    after_due = due + timedelta(days=1) if due is not None else None
+    problems = "、".join(event.serious_problems)
+    await _bar(uow, event, "evaluation_problems_unfixed", unfixed, problems, after_due)
 
 
 async def record_security(uow: IntakeUnitOfWork, event: SecurityAttested, ctx: HandlerContext) -> None:

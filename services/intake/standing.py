@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from difflib import SequenceMatcher
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ class BarLike(Protocol):
     ground: str
     source_project_id: str
     detail: str
+    effective_on: date | None
 
 
 class Sibling(Protocol):
@@ -42,15 +44,17 @@ class Sibling(Protocol):
     amount_fen: int
 
 
-def barred(policy: PolicyRegistry, jurisdiction: str, nature: str, bars: Sequence[BarLike]) -> list[Reason]:
-    """Refusals for the agency's active bars that the jurisdiction counts against this nature."""
+def barred(
+    policy: PolicyRegistry, jurisdiction: str, nature: str, bars: Sequence[BarLike], today: date
+) -> list[Reason]:
+    """Refusals for the agency's bars in force today that the jurisdiction counts against this nature."""
     rule = policy.rule(jurisdiction, BARS)
     grounds = set(rule.params.get("grounds", [])) if rule.applies else set()
     if nature not in rule.params.get("natures", []):
         return []
     reasons = []
     for bar in bars:
-        if bar.ground in grounds:
+        if bar.ground in grounds and (bar.effective_on is None or bar.effective_on <= today):
             detail = (
                 f"本单位项目 {bar.source_project_id} {GROUND_LABELS.get(bar.ground, bar.ground)}"
                 f"{'（' + bar.detail + '）' if bar.detail else ''}，{rule.summary}"
@@ -79,6 +83,24 @@ def predecessor_refusal(
         f"所针对的原项目「{predecessor.title}」（{predecessor.id}）{state}，不得申报相关升级、扩容和运维项目"
     )
     return [policy.refusal(jurisdiction, BARS, "predecessor_not_accepted", detail)]
+
+
+def predecessor_unnamed(policy: PolicyRegistry, jurisdiction: str, acceptance_ref: str) -> list[Reason]:
+    """bayingolin §25 cannot be checked unless the declaration says which system it builds on."""
+    if acceptance_ref.strip():
+        return []
+    detail = (
+        "升级、扩容和运维项目须注明所针对的原项目（predecessor_id），原系统不在本系统中的须填写其竣工验收文号"
+    )
+    return [policy.refusal(jurisdiction, BARS, "predecessor_required", detail)]
+
+
+def predecessor_outside(policy: PolicyRegistry, jurisdiction: str, acceptance_ref: str) -> list[Reason]:
+    """A system older than this record: its acceptance document is for the authority to verify."""
+    if not acceptance_ref.strip():
+        return []
+    detail = f"原系统不在本系统中，申报称其已通过竣工验收（{acceptance_ref}），请主管部门核实"
+    return [policy.refusal(jurisdiction, BARS, "predecessor_outside_system", detail)]
 
 
 def _similar(a: str, b: str) -> float:

@@ -21,7 +21,7 @@ from services.intake.requirements import (
 )
 from services.intake.screening import Deployment
 from services.intake.standing import GROUND_LABELS
-from shared.auth import Principal
+from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
@@ -109,6 +109,7 @@ class ProjectDetail(ProjectOut):
     off_plan_reason: str
     upper_approval_ref: str
     predecessor_id: str | None
+    predecessor_acceptance_ref: str
     review_batch: str | None
     review_stage: str | None
     plan_document: str | None
@@ -265,9 +266,16 @@ async def get_agency(session: AsyncSession, principal: Principal, agency_id: str
 
 
 async def list_agencies(
-    session: AsyncSession, page: PageParams, *, jurisdiction: str | None, level: str | None
+    session: AsyncSession,
+    principal: Principal,
+    page: PageParams,
+    *,
+    jurisdiction: str | None,
+    level: str | None,
 ) -> Page[AgencyOut]:
     where = filters([(agencies.c.jurisdiction, jurisdiction), (agencies.c.level, level)])
+    if principal.role is Role.APPLICANT:
+        where.append(agencies.c.name == principal.agency)  # its own record only
     return await page_of(
         session, agencies, AgencyOut, page, where, [agencies.c.jurisdiction, agencies.c.name]
     )
@@ -293,12 +301,14 @@ class PlanOut(BaseModel):
     total_fen: int
 
 
-async def get_plan(session: AsyncSession, jurisdiction: str, year: int) -> PlanOut | None:
+async def get_plan(
+    session: AsyncSession, principal: Principal, jurisdiction: str, year: int
+) -> PlanOut | None:
     plan = (
         await session.execute(select(plans).where(plans.c.jurisdiction == jurisdiction, plans.c.year == year))
     ).first()
-    if plan is None:
-        return None
+    if plan is None or (plan.status != "published" and principal.role is Role.APPLICANT):
+        return None  # agencies see a plan once it is published
     rows = await session.execute(
         select(plan_entries.c.rank, projects)
         .join(projects, projects.c.id == plan_entries.c.project_id)

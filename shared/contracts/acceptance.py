@@ -45,6 +45,9 @@ class EvaluationRecorded(Event):
     evaluation: Literal["self", "post", "first_year"]
     serious_problems: tuple[str, ...] = Field(default=(), description="严重问题")
     rectified: bool = Field(default=False, description="严重问题已整改到位")
+    rectification_due: date | None = Field(
+        default=None, description="整改期限；逾期仍未整改才构成限制 (zhonglou §21)，未给出即视为已逾期"
+    )
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "评价结果已记录"

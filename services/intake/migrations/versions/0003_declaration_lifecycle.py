@@ -30,6 +30,7 @@ NEW_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("funding_source", sa.String(16), nullable=False, server_default="LOCAL"),
     sa.Column("upper_approval_ref", sa.String(128), nullable=False, server_default=TEXT_DEFAULT),
     sa.Column("predecessor_id", sa.String(64), nullable=True),
+    sa.Column("predecessor_acceptance_ref", sa.String(128), nullable=False, server_default=TEXT_DEFAULT),
     sa.Column("requested_plan_year", sa.Integer, nullable=True),
     sa.Column("review_batch", sa.String(16), nullable=True),
     sa.Column("notes", sa.JSON, nullable=False, server_default=sa.text("'[]'")),
@@ -39,6 +40,7 @@ NEW_COLUMNS: list[sa.Column[Any]] = [
     sa.Column("review_stage", sa.String(32), nullable=True),
     sa.Column("review_verdict", sa.String(16), nullable=True),
     sa.Column("review_case_id", sa.String(64), nullable=True),
+    sa.Column("reviews", sa.JSON, nullable=False, server_default=sa.text("'{}'")),
     sa.Column("final_acceptance", sa.String(16), nullable=True),
     sa.Column("approval_number", sa.String(128), nullable=True),
     sa.Column("approved_scope", sa.Text, nullable=True),
@@ -54,6 +56,8 @@ def upgrade() -> None:
         batch.create_unique_constraint("uq_projects_approval_number", ["jurisdiction", "approval_number"])
         batch.create_index("ix_projects_plan_year", ["plan_year"])
     op.execute("UPDATE projects SET created_at = declared_at")
+    # 0002's default wrote the value ('new') where the column keeps enum names ('NEW').
+    op.execute("UPDATE projects SET nature = UPPER(nature)")
     with op.batch_alter_table("projects") as batch:
         batch.alter_column("created_at", existing_type=sa.DateTime(timezone=True), nullable=False)
 
@@ -67,7 +71,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("duties_unmet", sa.Boolean, nullable=False),
         sa.Column("duties_note", sa.Text, nullable=False),
-        sa.UniqueConstraint("jurisdiction", "name", name="uq_agencies_jurisdiction_name"),
+        sa.UniqueConstraint("name", name="uq_agencies_name"),
     )
     op.create_table(
         "materials",
@@ -112,6 +116,7 @@ def upgrade() -> None:
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("detail", sa.Text, nullable=False),
         sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("effective_on", sa.Date, nullable=True),
     )
     op.create_table(
         "plans",
