@@ -1,0 +1,97 @@
+"""Review rules asked of the pack: panel composition, the conclusion, time limits, repeated failure.
+
+- Panels (shexian §7, zhonglou §11, bayingolin §9, lhasa §11): size and required specialties
+  per review stage, from `review.panel` (the regulations name the panel, not its size; the
+  sizes in the packs are the authority's settings and are documented as such).
+- Conclusion (`review.conclusion`): the majority of the panel's verdicts; without a majority
+  for pass or fail the submission is to be revised.
+- Time limits in working days (lhasa §11): first review 5 days after the materials arrive;
+  report (pass) or written opinion (fail) 2 days after the conclusion; revision 3 days;
+  second review 3 days after the revised materials arrive.
+- Two failed reviews of one submission → the materials are redone from scratch (lhasa §11).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from enum import StrEnum
+
+from services.review.drawing import PanelSpec
+from shared.policy import PolicyError, PolicyRegistry, Reason
+from shared.workdays import Deadline, WorkingCalendar
+
+
+class Verdict(StrEnum):
+    PASS = "pass"  # 通过
+    REVISE = "revise"  # 修改后再审
+    FAIL = "fail"  # 不通过
+
+
+class Clock(StrEnum):
+    """Which time limit runs, named after the rule that sets it."""
+
+    FIRST_REVIEW = "review.first_review_deadline"
+    PASS_REPORT = "review.pass_report_deadline"
+    FAIL_OPINION = "review.fail_opinion_deadline"
+    REVISION = "review.revision_deadline"
+    SECOND_REVIEW = "review.second_review_deadline"
+
+
+def panel_spec(policy: PolicyRegistry, jurisdiction: str, stage: str) -> PanelSpec:
+    rule = policy.rule(jurisdiction, "review.panel")
+    if not rule.applies:
+        raise PolicyError(f"{jurisdiction}: {rule.summary}")
+    stages = rule.params.get("stages", {})
+    chosen = stages.get(stage, rule.param("default"))
+    return PanelSpec(size=int(chosen["size"]), specialties=dict(chosen.get("specialties", {})))
+
+
+def conclude(policy: PolicyRegistry, jurisdiction: str, verdicts: Sequence[Verdict]) -> Verdict:
+    """The panel's conclusion from every member's verdict."""
+    if not verdicts:
+        raise ValueError("no verdicts to conclude from")
+    rule = policy.rule(jurisdiction, "review.conclusion")
+    method = rule.params.get("method", "majority")
+    counts = Counter(verdicts)
+    if method == "unanimous":
+        return (
+            Verdict.PASS
+            if counts[Verdict.PASS] == len(verdicts)
+            else (Verdict.FAIL if counts[Verdict.FAIL] * 2 > len(verdicts) else Verdict.REVISE)
+        )
+    if counts[Verdict.PASS] * 2 > len(verdicts):
+        return Verdict.PASS
+    if counts[Verdict.FAIL] * 2 > len(verdicts):
+        return Verdict.FAIL
+    return Verdict.REVISE
+
+
+def due(
+    policy: PolicyRegistry, calendar: WorkingCalendar, jurisdiction: str, clock: Clock, start: dt.date
+) -> Deadline | None:
+    """When the time limit ends, counted in working days from `start`; None where the pack sets none."""
+    rule = policy.rule(jurisdiction, clock.value)
+    if not rule.applies:
+        return None
+    return calendar.add_working_days(start, int(rule.param("working_days")))
+
+
+def overdue_reason(
+    policy: PolicyRegistry, jurisdiction: str, clock: Clock, deadline: Deadline, today: dt.date
+) -> Reason | None:
+    """A reason citing the article when `today` is past the deadline."""
+    if today <= deadline.date:
+        return None
+    detail = f"已超过期限 {deadline.label()}"
+    return policy.refusal(jurisdiction, clock.value, f"overdue:{clock.name.lower()}", detail)
+
+
+def must_resubmit(policy: PolicyRegistry, jurisdiction: str, failures: int) -> Reason | None:
+    """After the pack's number of failed reviews, the materials must be redone (lhasa §11)."""
+    rule = policy.rule(jurisdiction, "review.max_failures")
+    if not rule.applies or failures < int(rule.param("max_count")):
+        return None
+    detail = f"本次送审材料已 {failures} 次评审未通过，须重新编制评审材料"
+    return policy.refusal(jurisdiction, "review.max_failures", "resubmission_required", detail)

@@ -1,0 +1,138 @@
+"""Review's rules as pure functions: reproducible draws with avoidance, conclusions, time limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.review.drawing import (
+    Avoidance,
+    Candidate,
+    ExpertStatus,
+    InsufficientPool,
+    PanelSpec,
+    draw,
+    ranking,
+    replace,
+)
+from services.review.rules import Clock, Verdict, conclude, due, must_resubmit, overdue_reason, panel_spec
+from shared.policy import PolicyError, load_registry
+from shared.workdays import WorkingCalendar
+
+POLICY = load_registry()
+CALENDAR = WorkingCalendar()
+
+
+def pool(n: int = 12) -> list[Candidate]:
+    specialties = ["software", "network", "security", "cost", "data", "archives"]
+    return [
+        Candidate(id=f"e{i:02d}", employer=f"单位{i % 5}", specialties=frozenset({specialties[i % 6]}))
+        for i in range(n)
+    ]
+
+
+SPEC = PanelSpec(size=5, specialties={"software": 1, "security": 1, "cost": 1})
+
+
+def test_the_same_seed_and_pool_give_the_same_panel_and_an_auditor_can_recompute_it() -> None:
+    first = draw("seed-1", pool(), SPEC, Avoidance())
+    again = draw("seed-1", list(reversed(pool())), SPEC, Avoidance())
+    assert first == again
+    assert first.candidates == tuple(sorted(c.id for c in pool()))
+    # The ranks are the SHA-256 order of the seed and the ids: recomputable without this code.
+    order = ranking("seed-1", first.candidates)
+    assert [s.rank for s in first.seats if s.specialty is None] == sorted(
+        order.index(s.expert_id) + 1 for s in first.seats if s.specialty is None
+    )
+    panels = {
+        tuple(s.expert_id for s in draw(f"seed-{n}", pool(), SPEC, Avoidance()).seats) for n in range(8)
+    }
+    assert len(panels) > 1, "different seeds draw different panels"
+
+
+def test_required_specialties_are_seated_first() -> None:
+    panel = draw("s", pool(), SPEC, Avoidance())
+    by_specialty = {s.specialty: s.expert_id for s in panel.seats if s.specialty}
+    experts = {c.id: c for c in pool()}
+    assert set(by_specialty) == {"software", "security", "cost"}
+    assert all(name in experts[e].specialties for name, e in by_specialty.items())
+    assert len({s.expert_id for s in panel.seats}) == 5
+
+
+def test_an_expert_with_two_specialties_does_not_leave_a_seat_empty() -> None:
+    # X has both; Y only a. A greedy fill giving X to "a" would leave "b" short.
+    both = Candidate("x", "甲", frozenset({"a", "b"}))
+    only_a = Candidate("y", "乙", frozenset({"a"}))
+    for seed in (f"s{n}" for n in range(20)):
+        panel = draw(seed, [both, only_a], PanelSpec(size=2, specialties={"a": 1, "b": 1}), Avoidance())
+        assert {(s.expert_id, s.specialty) for s in panel.seats} == {("x", "b"), ("y", "a")}
+
+
+def test_avoidance_keeps_out_the_parties_the_blacklisted_and_those_who_declined() -> None:
+    experts = [
+        *pool(),
+        Candidate("bad", "单位9", frozenset({"software"}), ExpertStatus.BLACKLISTED),
+        Candidate("away", "单位9", frozenset({"software"}), ExpertStatus.SUSPENDED),
+    ]
+    avoid = Avoidance(organisations=frozenset({"单位0", "单位1"}), declined=frozenset({"e02"}))
+    for n in range(10):
+        panel = draw(f"s{n}", experts, PanelSpec(size=5), avoid)
+        chosen = {s.expert_id for s in panel.seats}
+        employers = {c.employer for c in experts if c.id in chosen}
+        assert not employers & {"单位0", "单位1"}
+        assert not chosen & {"bad", "away", "e02"}
+
+
+def test_too_small_a_pool_is_an_error_naming_what_is_missing_never_a_short_panel() -> None:
+    with pytest.raises(InsufficientPool) as refused:
+        draw("s", pool(6), PanelSpec(size=5, specialties={"security": 2}), Avoidance())
+    assert any("security" in s and "2" in s for s in refused.value.shortfalls)
+    with pytest.raises(InsufficientPool) as small:
+        draw("s", pool(4), PanelSpec(size=5), Avoidance())
+    assert "5" in str(small.value)
+
+
+def test_a_declining_expert_is_replaced_like_for_like_by_the_same_ranking() -> None:
+    panel = draw("seed-r", pool(), SPEC, Avoidance())
+    leaving = next(s for s in panel.seats if s.specialty == "security")
+    others = frozenset(s.expert_id for s in panel.seats) - {leaving.expert_id}
+    avoid = Avoidance(declined=frozenset({leaving.expert_id}), seated=others)
+    seat = replace("seed-r", pool(), avoid, leaving)
+    assert seat.specialty == "security" and seat.expert_id not in others | {leaving.expert_id}
+    assert "security" in {c.id: c for c in pool()}[seat.expert_id].specialties
+    assert replace("seed-r", pool(), avoid, leaving) == seat, "a replacement can be redrawn too"
+
+
+def test_panels_come_from_the_pack_per_stage() -> None:
+    assert panel_spec(POLICY, "shexian", "feasibility").size == 5
+    assert panel_spec(POLICY, "zhonglou", "demonstration") == PanelSpec(size=3, specialties={"software": 1})
+    with pytest.raises(PolicyError):
+        panel_spec(POLICY, "xunyang", "feasibility")  # xunyang §8: a departmental first review
+
+
+def test_the_majority_concludes_and_without_one_the_submission_is_revised() -> None:
+    p, r, f = Verdict.PASS, Verdict.REVISE, Verdict.FAIL
+    assert conclude(POLICY, "lhasa", [p, p, f]) is Verdict.PASS
+    assert conclude(POLICY, "lhasa", [f, f, p, r, p]) is Verdict.REVISE
+    assert conclude(POLICY, "lhasa", [f, f, f, p, p]) is Verdict.FAIL
+
+
+def test_lhasa_time_limits_count_working_days_across_national_day_and_its_adjusted_saturday() -> None:
+    # Materials arrive Tue 2026-09-29: Sep 30, (Oct 1–7 holiday), Oct 8, 9, Sat Oct 10 (调休), Oct 12.
+    first = due(POLICY, CALENDAR, "lhasa", Clock.FIRST_REVIEW, dt.date(2026, 9, 29))
+    assert first is not None and first.date == dt.date(2026, 10, 12) and not first.provisional
+    report = due(POLICY, CALENDAR, "lhasa", Clock.PASS_REPORT, dt.date(2026, 10, 8))
+    assert report is not None and report.date == dt.date(2026, 10, 10)
+    assert overdue_reason(POLICY, "lhasa", Clock.FIRST_REVIEW, first, dt.date(2026, 10, 12)) is None
+    late = overdue_reason(POLICY, "lhasa", Clock.FIRST_REVIEW, first, dt.date(2026, 10, 13))
+    assert late is not None and late.rule == "lhasa §11" and "2026-10-12" in late.message
+    # Other jurisdictions set no such limits.
+    assert due(POLICY, CALENDAR, "shexian", Clock.FIRST_REVIEW, dt.date(2026, 9, 29)) is None
+
+
+def test_two_failed_reviews_force_a_fresh_submission_in_lhasa() -> None:
+    assert must_resubmit(POLICY, "lhasa", 1) is None
+    reason = must_resubmit(POLICY, "lhasa", 2)
+    assert reason is not None and reason.rule == "lhasa §11"
+    assert must_resubmit(POLICY, "zhonglou", 5) is None
