@@ -44,6 +44,8 @@ class ServiceSpec:
     uow: Callable[..., UnitOfWork]
     subscriptions: Mapping[type[Event], EventHandler] = field(default_factory=dict)
     errors: Mapping[type[Exception], int] = field(default_factory=dict)
+    #: (seconds, job) run every so often while the service runs, e.g. deadline scans.
+    periodic: Sequence[tuple[float, Callable[[FastAPI], Awaitable[None]]]] = ()
 
 
 @dataclass
@@ -114,6 +116,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
             prefix=settings.subject_prefix,
         )
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
+        for every, job in spec.periodic:
+            runtime.tasks.append(asyncio.create_task(_every(every, job, app, runtime.stop), name="periodic"))
         try:
             yield
         finally:
@@ -175,6 +179,19 @@ async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDisp
             )
         )
     await asyncio.gather(*jobs)
+
+
+async def _every(
+    seconds: float, job: Callable[[FastAPI], Awaitable[None]], app: FastAPI, stop: asyncio.Event
+) -> None:
+    """Run `job` now and then every `seconds` until the service stops; a failure waits for the next turn."""
+    while not stop.is_set():
+        try:
+            await job(app)
+        except Exception:
+            log.exception("periodic job %s failed", getattr(job, "__name__", job))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
 
 
 def _connected(bus: Bus) -> Callable[[], Awaitable[bool]]:

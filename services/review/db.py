@@ -1,15 +1,146 @@
-"""Review's tables and unit of work."""
+"""Review's tables, mapping, repositories and unit of work."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+import datetime as dt
+from typing import Any
 
-from shared.db import UnitOfWork
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import registry
+
+from services.review.domain import CaseStatus, Expert, ReviewCase
+from services.review.drawing import ExpertStatus
+from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
+mapper = registry(metadata=metadata)
+
+experts = Table(
+    "experts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("employer", String(128), nullable=False, index=True),
+    Column("title", String(64), nullable=False),
+    Column("specialties", JSON, nullable=False),
+    Column("status", Enum(ExpertStatus, native_enum=False, length=16), nullable=False, index=True),
+    Column("status_reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("subject", String(128), nullable=True, unique=True),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("jurisdiction", String(32), nullable=False, index=True),
+    Column("stage", String(32), nullable=False),
+    Column("agency", String(128), nullable=False),
+    Column("parties", JSON, nullable=False),
+    Column("status", Enum(CaseStatus, native_enum=False, length=16), nullable=False, index=True),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("opened_by", String(128), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("seed", String(64), nullable=True),
+    Column("candidates", JSON, nullable=False),
+    Column("seats", JSON, nullable=False),
+    Column("declined", JSON, nullable=False),
+    Column("clock", String(48), nullable=True),
+    Column("due_on", Date, nullable=True, index=True),
+    Column("overdue_notified", Boolean, nullable=False),
+    Column("verdict", String(16), nullable=True),
+    Column("concluded_at", UTCDateTime, nullable=True),
+    Column("third_party_assessment", Text, nullable=False),
+)
+
+mapper.map_imperatively(Expert, experts)
+mapper.map_imperatively(ReviewCase, cases)
+
+
+@event.listens_for(ReviewCase, "load")
+def _fresh_events(case: ReviewCase, _context: Any) -> None:
+    case.events = []
+
+
+class ExpertRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, expert: Expert) -> None:
+        self.session.add(expert)
+
+    async def get(self, expert_id: str) -> Expert | None:
+        return await self.session.get(Expert, expert_id, with_for_update=True)
+
+    async def by_subject(self, subject: str) -> Expert | None:
+        found: Expert | None = await self.session.scalar(select(Expert).where(experts.c.subject == subject))
+        return found
+
+    async def pool(self) -> list[Expert]:
+        """Every expert of the pool, in id order (the draw records it as its candidate list)."""
+        return list(await self.session.scalars(select(Expert).order_by(experts.c.id)))
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
+        self.session = session
+        self.uow = uow
+
+    def add(self, case: ReviewCase) -> None:
+        self.session.add(case)
+        self.uow.track(case)
+
+    async def get(self, case_id: str) -> ReviewCase | None:
+        case = await self.session.get(ReviewCase, case_id, with_for_update=True)
+        if case is not None:
+            self.uow.track(case)
+        return case
+
+    async def open_for(self, project_id: str, stage: str) -> ReviewCase | None:
+        found: ReviewCase | None = await self.session.scalar(
+            select(ReviewCase).where(
+                cases.c.project_id == project_id,
+                cases.c.stage == stage,
+                cases.c.status != CaseStatus.CONCLUDED,
+            )
+        )
+        return found
+
+    async def past_due(self, today: dt.date) -> list[ReviewCase]:
+        rows = await self.session.scalars(
+            select(ReviewCase)
+            .where(cases.c.due_on < today, cases.c.overdue_notified.is_(False))
+            .with_for_update(skip_locked=True)
+        )
+        found = list(rows)
+        for case in found:
+            self.uow.track(case)
+        return found
 
 
 class ReviewUnitOfWork(UnitOfWork):
+    experts: ExpertRepository
+    cases: CaseRepository
+
     async def __aenter__(self) -> ReviewUnitOfWork:
         await super().__aenter__()
+        self.experts = ExpertRepository(self.session)
+        self.cases = CaseRepository(self.session, self)
         return self

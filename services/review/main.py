@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.review import consumers
+from services.review import api, consumers, handlers
 from services.review.db import ReviewUnitOfWork
 from services.review.settings import ReviewSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.db import utcnow
+from shared.workdays import today_in_shanghai
+
+
+async def _scan_overdue(app: FastAPI) -> None:
+    uow = app.state.runtime.new_uow()
+    await handlers.scan_overdue(uow, app.state.policy, today=today_in_shanghai(app.state.clock()))
+
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit review — 评审",
     description="专家库、抽选专家组、评审意见与时限",
-    routers=[],
+    routers=[api.experts, api.cases],
     migrations=Path(__file__).parent / "migrations",
     uow=ReviewUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
+    errors=api.ERRORS,
+    periodic=((3600.0, _scan_overdue),),
 )
 
 
-def create_app(settings: ReviewSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or ReviewSettings(), bus=bus)
+def create_app(
+    settings: ReviewSettings | None = None, *, bus: Bus | None = None, clock: Callable[[], datetime] = utcnow
+) -> FastAPI:
+    """`clock` gives the current instant (UTC); tests pass their own to move time limits."""
+    app = create_service_app(SPEC, settings or ReviewSettings(), bus=bus)
+    app.state.clock = clock
+    return app

@@ -31,7 +31,13 @@ from shared.contracts.intake import (
     ProjectWithdrawn,
 )
 from shared.contracts.procurement import TerminationRecommended
-from shared.contracts.review import ReviewConcluded
+from shared.contracts.review import (
+    ExpertReplaced,
+    PanelDrawn,
+    ReviewCaseOpened,
+    ReviewConcluded,
+    ReviewOverdue,
+)
 
 EVENTS: tuple[type[Event], ...] = (
     ProjectDeclared,
@@ -42,7 +48,11 @@ EVENTS: tuple[type[Event], ...] = (
     ProjectWithdrawn,
     ProjectTerminated,
     ProjectRecorded,
+    ReviewCaseOpened,
+    PanelDrawn,
+    ExpertReplaced,
     ReviewConcluded,
+    ReviewOverdue,
     TerminationRecommended,
     FinalAcceptanceConcluded,
     DataSharingDecided,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -27,6 +28,55 @@ class ReviewConcluded(Event):
     stage: ReviewStage
     verdict: Literal["pass", "revise", "fail"]
     scores: tuple[int, ...] = Field(default=(), description="各专家评分")
+    round: int = Field(default=1, description="第几次评审（修改后再审为第2次…）")
+    resubmission_required: bool = Field(default=False, description="多次未通过，须重新编制材料 (lhasa §11)")
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "评审已出结论"
+
+
+class ReviewCaseOpened(Event):
+    """评审立案 — a review case was opened for a project at a stage."""
+
+    type: Literal["govit.review.case_opened.v1"] = "govit.review.case_opened.v1"
+    case_id: str
+    stage: ReviewStage
+    due_on: date | None = Field(default=None, description="初步评审期限（工作日计算）")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "评审已立案"
+
+
+class PanelDrawn(Event):
+    """抽选专家组 — the panel was drawn; the seed and candidates are kept for a redraw check."""
+
+    type: Literal["govit.review.panel_drawn.v1"] = "govit.review.panel_drawn.v1"
+    case_id: str
+    seed: str
+    panel_size: int
+    candidate_count: int
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "专家组已抽选"
+
+
+class ExpertReplaced(Event):
+    """补抽 — an expert declined and another was drawn by the same seeded ranking."""
+
+    type: Literal["govit.review.expert_replaced.v1"] = "govit.review.expert_replaced.v1"
+    case_id: str
+    specialty: str | None = None
+
+    summary: ClassVar[str] = "专家已补抽"
+
+
+class ReviewOverdue(Event):
+    """评审逾期 — a time limit of the case passed (lhasa §11)."""
+
+    type: Literal["govit.review.case_overdue.v1"] = "govit.review.case_overdue.v1"
+    case_id: str
+    clock: str = Field(description="first_review, pass_report, fail_opinion, revision, second_review")
+    due_on: date
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "评审已逾期"

@@ -1,0 +1,238 @@
+"""Review's HTTP API: the expert pool, cases and draws (authority), my cases and opinions (expert), audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import BaseModel, Field
+
+from services.review import handlers, views
+from services.review.db import ReviewUnitOfWork
+from services.review.domain import (
+    CaseNotFound,
+    CaseStatus,
+    ExpertNotFound,
+    InvalidCaseState,
+    NotOnPanel,
+    ReviewError,
+)
+from services.review.drawing import ExpertStatus, InsufficientPool
+from services.review.rules import Verdict
+from shared.auth import Principal, Role, require
+from shared.contracts.review import ReviewStage
+from shared.deps import CalendarDep, PolicyDep, unit_of_work
+from shared.pagination import Page, PageDep
+from shared.policy import PolicyError
+from shared.problems import Problem
+from shared.workdays import today_in_shanghai
+
+ERRORS: dict[type[Exception], int] = {
+    ExpertNotFound: 404,
+    CaseNotFound: 404,
+    NotOnPanel: 403,
+    InvalidCaseState: 409,
+    InsufficientPool: 409,
+    ReviewError: 422,
+}
+
+UowDep = Annotated[ReviewUnitOfWork, Depends(unit_of_work(ReviewUnitOfWork))]
+AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
+PoolReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR)]
+CaseReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.EXPERT)]
+ExpertDep = Annotated[Principal, require(Role.EXPERT)]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
+NowDep = Annotated[datetime, Depends(_now)]
+
+experts = APIRouter(prefix="/experts", tags=["experts"])
+cases = APIRouter(prefix="/cases", tags=["cases"])
+
+
+class ExpertIn(BaseModel):
+    name: str = Field(min_length=2, max_length=64)
+    employer: str = Field(min_length=2, max_length=128, description="工作单位（回避依据）")
+    title: str = Field(default="", max_length=64, description="职称")
+    specialties: list[str] = Field(
+        min_length=1, max_length=10, description="software, network, security, data, cost, archives…"
+    )
+    subject: str | None = Field(default=None, max_length=128, description="专家登录令牌的 sub")
+
+
+class ExpertStatusIn(BaseModel):
+    status: ExpertStatus
+    reason: str = Field(default="", max_length=2000, description="暂停或列入失信名单的原因")
+
+
+class OpenCaseIn(BaseModel):
+    project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    jurisdiction: str
+    stage: ReviewStage
+    agency: str = Field(min_length=2, max_length=128, description="申报单位（回避）")
+    parties: list[str] = Field(
+        default_factory=list, max_length=50, description="承建、监理、投标单位（回避）"
+    )
+
+
+class OpinionIn(BaseModel):
+    score: int = Field(ge=0, le=100)
+    verdict: Verdict = Field(description="pass 通过, revise 修改后再审, fail 不通过")
+    comments: str = Field(min_length=2, max_length=20000, description="评审意见")
+
+
+@experts.post("", status_code=201, response_model=views.ExpertOut, summary="专家入库 (authority)")
+async def add_expert(body: ExpertIn, uow: UowDep, _: AuthorityDep, now: NowDep) -> Any:
+    return await handlers.add_expert(uow, **body.model_dump(), at=now)
+
+
+@experts.get("", response_model=Page[views.ExpertOut], summary="专家库 (authority, auditor)")
+async def list_experts(
+    uow: UowDep,
+    _: PoolReaderDep,
+    page: PageDep,
+    status: ExpertStatus | None = None,
+    specialty: str | None = None,
+) -> Page[views.ExpertOut]:
+    async with uow:
+        return await views.list_experts(uow.session, page, status=status, specialty=specialty)
+
+
+@experts.put(
+    "/{expert_id}/status", response_model=views.ExpertOut, summary="暂停、恢复或列入失信名单 (authority)"
+)
+async def set_expert_status(expert_id: str, body: ExpertStatusIn, uow: UowDep, _: AuthorityDep) -> Any:
+    return await handlers.set_expert_status(uow, expert_id, body.status, body.reason)
+
+
+@cases.post("", status_code=201, response_model=views.CaseOut, summary="立案 (authority)")
+async def open_case(
+    body: OpenCaseIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    calendar: CalendarDep,
+    who: AuthorityDep,
+    now: NowDep,
+    response: Response,
+) -> Any:
+    if body.jurisdiction not in policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {body.jurisdiction}")
+    try:
+        case, created = await handlers.open_case(
+            uow, policy, calendar, **body.model_dump(), by=who.sub, at=now
+        )
+    except PolicyError as exc:
+        raise Problem(422, "no_expert_review", "本辖区办法未规定专家评审", str(exc)) from exc
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return views.case_out(case)
+
+
+async def _expert_id(uow: ReviewUnitOfWork, who: Principal) -> str:
+    async with uow:
+        expert_id = await views.expert_by_subject(uow.session, who.sub)
+    if expert_id is None:
+        raise Problem(403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记为专家")
+    return expert_id
+
+
+@cases.get("", response_model=Page[views.CaseOut], summary="评审案件（专家只见分配给自己的）")
+async def list_cases(
+    uow: UowDep,
+    who: CaseReaderDep,
+    page: PageDep,
+    status: CaseStatus | None = None,
+    jurisdiction: str | None = None,
+    project_id: str | None = None,
+) -> Page[views.CaseOut]:
+    mine = await _expert_id(uow, who) if who.role is Role.EXPERT else None
+    async with uow:
+        found = await views.list_cases(
+            uow.session, page, expert_id=mine, status=status, jurisdiction=jurisdiction, project_id=project_id
+        )
+    found.items = [views.case_out(c, for_expert=mine) for c in found.items]
+    return found
+
+
+@cases.get("/{case_id}", response_model=views.CaseOut, summary="评审案件详情")
+async def get_case(case_id: str, uow: UowDep, who: CaseReaderDep) -> Any:
+    mine = await _expert_id(uow, who) if who.role is Role.EXPERT else None
+    async with uow:
+        case = await uow.cases.get(case_id)
+    if case is None or (mine is not None and mine not in {s["expert_id"] for s in case.seats}):
+        raise CaseNotFound(f"评审案件 {case_id} 不存在")
+    return views.case_out(case, for_expert=mine)
+
+
+@cases.post("/{case_id}/draw", response_model=views.CaseOut, summary="抽选专家组 (authority)")
+async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, _: AuthorityDep) -> Any:
+    return views.case_out(await handlers.draw_panel(uow, policy, case_id))
+
+
+@cases.post(
+    "/{case_id}/resubmission", response_model=views.CaseOut, summary="修改材料已送达，再次评审 (authority)"
+)
+async def resubmit(
+    case_id: str, uow: UowDep, policy: PolicyDep, calendar: CalendarDep, _: AuthorityDep, now: NowDep
+) -> Any:
+    return views.case_out(await handlers.resubmit(uow, policy, calendar, case_id, at=now))
+
+
+@cases.post("/{case_id}/declination", response_model=views.CaseOut, summary="谢绝或回避，系统补抽 (expert)")
+async def decline(case_id: str, uow: UowDep, who: ExpertDep) -> Any:
+    mine = await _expert_id(uow, who)
+    return views.case_out(await handlers.decline(uow, case_id, mine), for_expert=mine)
+
+
+@cases.post("/{case_id}/opinions", response_model=views.CaseOut, summary="提交评审意见 (expert)")
+async def submit_opinion(
+    case_id: str,
+    body: OpinionIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    calendar: CalendarDep,
+    who: ExpertDep,
+    now: NowDep,
+) -> Any:
+    mine = await _expert_id(uow, who)
+    case = await handlers.submit_opinion(
+        uow,
+        policy,
+        calendar,
+        case_id,
+        mine,
+        score=body.score,
+        verdict=body.verdict,
+        comments=body.comments,
+        at=now,
+    )
+    return views.case_out(case, for_expert=mine)
+
+
+@cases.get(
+    "/{case_id}/audit",
+    response_model=views.AuditOut,
+    summary="复核抽选：以记录的种子与候选名单重抽 (auditor)",
+)
+async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, _: PoolReaderDep) -> Any:
+    async with uow:
+        case = await uow.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(f"评审案件 {case_id} 不存在")
+    out = views.case_out(case)
+    return views.AuditOut(
+        **out.model_dump(),
+        candidates=[views.CandidateOut(**c) for c in case.candidates],
+        declined=case.declined,
+        redraw_matches=handlers.redraw_check(case, policy),
+    )
+
+
+@cases.post("/overdue-scan", summary="立即检查评审时限，逾期的发出事件（服务也每小时自行检查）(authority)")
+async def scan_overdue(uow: UowDep, policy: PolicyDep, _: AuthorityDep, now: NowDep) -> dict[str, int]:
+    return {"overdue": await handlers.scan_overdue(uow, policy, today=today_in_shanghai(now))}

@@ -1,0 +1,282 @@
+"""Review's commands and event handlers: load, ask the pack, call the domain, commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from services.review import drawing, rules
+from services.review.db import ReviewUnitOfWork
+from services.review.domain import (
+    CaseNotFound,
+    Expert,
+    ExpertNotFound,
+    InvalidCaseState,
+    ReviewCase,
+)
+from services.review.drawing import Candidate, ExpertStatus, InsufficientPool
+from services.review.rules import Clock, Verdict
+from shared.consume import HandlerContext
+from shared.contracts.intake import ProjectScreened
+from shared.contracts.review import ReviewOverdue
+from shared.db import utcnow
+from shared.policy import PolicyRegistry
+from shared.workdays import WorkingCalendar, today_in_shanghai
+
+# -- the pool -------------------------------------------------------------------------------------
+
+
+async def add_expert(
+    uow: ReviewUnitOfWork,
+    *,
+    name: str,
+    employer: str,
+    title: str,
+    specialties: Sequence[str],
+    subject: str | None,
+    at: dt.datetime,
+) -> Expert:
+    async with uow:
+        expert = Expert(
+            id=uuid.uuid4().hex,
+            name=name,
+            employer=employer,
+            title=title,
+            specialties=sorted(set(specialties)),
+            status=ExpertStatus.ACTIVE,
+            status_reason="",
+            created_at=at,
+            subject=subject,
+        )
+        uow.experts.add(expert)
+        await uow.commit()
+        return expert
+
+
+async def set_expert_status(
+    uow: ReviewUnitOfWork, expert_id: str, status: ExpertStatus, reason: str
+) -> Expert:
+    async with uow:
+        expert = await uow.experts.get(expert_id)
+        if expert is None:
+            raise ExpertNotFound(f"专家 {expert_id} 不存在")
+        expert.set_status(status, reason)
+        await uow.commit()
+        return expert
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+async def open_case(
+    uow: ReviewUnitOfWork,
+    policy: PolicyRegistry,
+    calendar: WorkingCalendar,
+    *,
+    project_id: str,
+    jurisdiction: str,
+    stage: str,
+    agency: str,
+    parties: Sequence[str],
+    by: str,
+    at: dt.datetime,
+) -> tuple[ReviewCase, bool]:
+    """立案; a case already open for the project and stage is returned (created=False)."""
+    async with uow:
+        existing = await uow.cases.open_for(project_id, stage)
+        if existing is not None:
+            return existing, False
+        rules.panel_spec(policy, jurisdiction, stage)  # refuses where the pack has no expert review
+        received = today_in_shanghai(at)
+        deadline = rules.due(policy, calendar, jurisdiction, Clock.FIRST_REVIEW, received)
+        case = ReviewCase.open(
+            project_id=project_id,
+            jurisdiction=jurisdiction,
+            stage=stage,
+            agency=agency,
+            parties=parties,
+            by=by,
+            at=at,
+            received_on=received,
+            clock=Clock.FIRST_REVIEW.value if deadline else None,
+            due_on=deadline.date if deadline else None,
+            articles=policy.rule(jurisdiction, "review.panel").articles,
+        )
+        uow.cases.add(case)
+        await uow.commit()
+        return case, True
+
+
+async def _case(uow: ReviewUnitOfWork, case_id: str) -> ReviewCase:
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise CaseNotFound(f"评审案件 {case_id} 不存在")
+    return case
+
+
+async def draw_panel(
+    uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, *, seed: str | None = None
+) -> ReviewCase:
+    """抽选专家组 from the whole pool with a fresh seed, recorded with the candidate list."""
+    async with uow:
+        case = await _case(uow, case_id)
+        pool = await uow.experts.pool()
+        spec = rules.panel_spec(policy, case.jurisdiction, case.stage)
+        drawn = drawing.draw(
+            seed or drawing.new_seed(), [e.candidate() for e in pool], spec, case.avoidance()
+        )
+        case.seat_panel(drawn, pool, policy.rule(case.jurisdiction, "review.panel").articles)
+        await uow.commit()
+        return case
+
+
+async def decline(uow: ReviewUnitOfWork, case_id: str, expert_id: str) -> ReviewCase:
+    """An expert declines (回避或无法参加): a replacement is drawn by the case's own seed."""
+    async with uow:
+        case = await _case(uow, case_id)
+        leaving = case.leaving(expert_id)
+        pool = [e.candidate() for e in await uow.experts.pool()]
+        avoid = case.avoidance()
+        avoid = drawing.Avoidance(
+            organisations=avoid.organisations,
+            declined=avoid.declined | {expert_id},
+            seated=avoid.seated - {expert_id},
+        )
+        assert case.seed is not None
+        replacement = drawing.replace(case.seed, pool, avoid, leaving)
+        case.replace(leaving, replacement)
+        await uow.commit()
+        return case
+
+
+async def submit_opinion(
+    uow: ReviewUnitOfWork,
+    policy: PolicyRegistry,
+    calendar: WorkingCalendar,
+    case_id: str,
+    expert_id: str,
+    *,
+    score: int,
+    verdict: Verdict,
+    comments: str,
+    at: dt.datetime,
+) -> ReviewCase:
+    """An expert's score, verdict and comments; the last one concludes the case by the pack's rule."""
+    async with uow:
+        case = await _case(uow, case_id)
+        case.record_opinion(expert_id, score=score, verdict=verdict, comments=comments)
+        verdicts = case.verdicts()
+        if verdicts is not None:
+            j = case.jurisdiction
+            conclusion = rules.conclude(policy, j, verdicts)
+            failures = case.failures + (conclusion is not Verdict.PASS)
+            resubmission = (
+                rules.must_resubmit(policy, j, failures) if conclusion is not Verdict.PASS else None
+            )
+            revising = conclusion is not Verdict.PASS and resubmission is None
+            deadline = (
+                rules.due(policy, calendar, j, Clock.REVISION, today_in_shanghai(at)) if revising else None
+            )
+            case.conclude(
+                conclusion,
+                at=at,
+                resubmission=resubmission,
+                next_clock=Clock.REVISION.value if deadline else None,
+                next_due=deadline.date if deadline else None,
+                articles=policy.rule(j, "review.conclusion").articles,
+            )
+        await uow.commit()
+        return case
+
+
+async def resubmit(
+    uow: ReviewUnitOfWork, policy: PolicyRegistry, calendar: WorkingCalendar, case_id: str, *, at: dt.datetime
+) -> ReviewCase:
+    """修改材料已送达: the second review's time limit starts (lhasa §11)."""
+    async with uow:
+        case = await _case(uow, case_id)
+        received = today_in_shanghai(at)
+        deadline = rules.due(policy, calendar, case.jurisdiction, Clock.SECOND_REVIEW, received)
+        case.resubmit(
+            received_on=received,
+            clock=Clock.SECOND_REVIEW.value if deadline else None,
+            due_on=deadline.date if deadline else None,
+        )
+        await uow.commit()
+        return case
+
+
+async def scan_overdue(uow: ReviewUnitOfWork, policy: PolicyRegistry, *, today: dt.date) -> int:
+    """Emit one overdue event per passed time limit; returns how many."""
+    async with uow:
+        count = 0
+        for case in await uow.cases.past_due(today):
+            if case.clock is None or case.due_on is None:
+                continue
+            clock = Clock(case.clock)
+            case.overdue_notified = True
+            uow.emit(
+                ReviewOverdue(
+                    project_id=case.project_id,
+                    jurisdiction=case.jurisdiction,
+                    case_id=case.id,
+                    clock=clock.name.lower(),
+                    due_on=case.due_on,
+                    articles=policy.rule(case.jurisdiction, clock.value).articles,
+                )
+            )
+            count += 1
+        await uow.commit()
+        return count
+
+
+def redraw_check(case: ReviewCase, policy: PolicyRegistry) -> bool:
+    """An auditor's check: the recorded seed and candidates give the recorded first panel."""
+    if case.seed is None:
+        raise InvalidCaseState("本案尚未抽选专家组")
+    pool = [
+        Candidate(c["id"], c["employer"], frozenset(c["specialties"]), ExpertStatus(c["status"]))
+        for c in case.candidates
+    ]
+    first_avoid = drawing.Avoidance(organisations=frozenset([case.agency, *case.parties]))
+    spec = rules.panel_spec(policy, case.jurisdiction, case.stage)
+    try:
+        drawn = drawing.draw(case.seed, pool, spec, first_avoid)
+    except InsufficientPool:
+        return False
+    original = case.seats[: spec.size]  # replacements are appended after the first draw
+    recorded = {(s["expert_id"], s["specialty"], s["rank"]) for s in original}
+    return {(s.expert_id, s.specialty, s.rank) for s in drawn.seats} == recorded
+
+
+# -- events ----------------------------------------------------------------------------------------
+
+
+async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: HandlerContext) -> None:
+    """A declaration admitted by screening goes to the review stage its pack names first."""
+    if not event.accepted:
+        return
+    rule = ctx.policy.rule(event.jurisdiction, "funding.expert_review_required")
+    stages = rule.params.get("stages") if rule.applies else None
+    if not stages or not ctx.policy.rule(event.jurisdiction, "review.panel").applies:
+        return
+    if await uow.cases.open_for(event.project_id, stages[0]) is not None:
+        return
+    received = today_in_shanghai()
+    deadline = rules.due(ctx.policy, ctx.calendar, event.jurisdiction, Clock.FIRST_REVIEW, received)
+    uow.cases.add(
+        ReviewCase.open(
+            project_id=event.project_id,
+            jurisdiction=event.jurisdiction,
+            stage=stages[0],
+            agency=event.agency,
+            parties=(),
+            by="intake",
+            at=utcnow(),
+            received_on=received,
+            clock=Clock.FIRST_REVIEW.value if deadline else None,
+            due_on=deadline.date if deadline else None,
+            articles=rule.articles,
+        )
+    )

@@ -1,0 +1,326 @@
+"""The review service over HTTP and events: pool, cases, draws, opinions, conclusions and time limits."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from services.review.main import create_app as create_review
+from services.review.settings import ReviewSettings
+from shared.auth import Role
+from shared.bus import JetStreamBus
+from shared.contracts.intake import ProjectScreened
+from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.intake_flow import Clock, events_of, publish
+
+AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局")
+AUDITOR = bearer(Role.AUDITOR, sub="审计局")
+
+
+@dataclass
+class Review:
+    http: AsyncClient
+    bus: JetStreamBus
+    clock: Clock
+
+
+@pytest.fixture
+async def review(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Review]:
+    clock = Clock(datetime(2026, 9, 29, 2, 0, tzinfo=UTC))
+    settings = ReviewSettings(
+        database_url=await make_database("review"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus, running(create_review(settings, clock=clock)) as http:
+        yield Review(http, bus, clock)
+
+
+async def add_pool(http: AsyncClient, employers: int = 6) -> list[dict[str, Any]]:
+    """Three experts of each specialty, spread over a few employers; each with a login subject."""
+    added = []
+    n = 0
+    for specialty in ("software", "network", "security", "cost", "data", "archives"):
+        for _ in range(3):
+            n += 1
+            response = await http.post(
+                "/experts",
+                headers=AUTHORITY,
+                json={
+                    "name": f"专家{n}",
+                    "employer": f"单位{n % employers}",
+                    "specialties": [specialty],
+                    "subject": unique("expert-"),
+                },
+            )
+            assert response.status_code == 201, response.text
+            added.append(response.json())
+    return added
+
+
+def as_expert(expert: dict[str, Any]) -> dict[str, str]:
+    return bearer(Role.EXPERT, sub=expert["subject"])
+
+
+async def types_of(bus: JetStreamBus, project_id: str) -> list[str]:
+    return [kind for kind, _ in await events_of(bus, project_id)]
+
+
+async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes_by_majority(
+    review: Review,
+) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    opened = await http.post(
+        "/cases",
+        headers=AUTHORITY,
+        json={
+            "project_id": project,
+            "jurisdiction": "lhasa",
+            "stage": "feasibility",
+            "agency": "单位0",
+            "parties": ["单位1"],
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    # lhasa §11: first review within 5 working days — across National Day and its 调休 Saturday.
+    assert case["clock"] == "review.first_review_deadline" and case["due_on"] == "2026-10-12"
+
+    drawn = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()
+    seated = [s for s in drawn["seats"] if s["state"] == "seated"]
+    assert len(seated) == 5
+    assert {s["specialty"] for s in seated} >= {"software", "network", "security", "cost"}
+    assert not {by_id[s["expert_id"]]["employer"] for s in seated} & {"单位0", "单位1"}, "回避"
+    again = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    assert again.status_code == 409
+
+    # An expert declines; a replacement of the same specialty is drawn by the same seed.
+    leaving = next(s for s in seated if s["specialty"] == "security")
+    declined = await http.post(
+        f"/cases/{case['id']}/declination", headers=as_expert(by_id[leaving["expert_id"]])
+    )
+    assert declined.status_code == 200, declined.text
+    now_seated = [s for s in declined.json()["seats"] if s["state"] == "seated"]
+    newcomer = next(s for s in now_seated if s["expert_id"] not in {x["expert_id"] for x in seated})
+    assert newcomer["specialty"] == "security" and "security" in by_id[newcomer["expert_id"]]["specialties"]
+
+    # Experts see only their own cases; outsiders are refused.
+    outsider = next(e for e in pool if e["id"] not in {s["expert_id"] for s in declined.json()["seats"]})
+    assert (await http.get(f"/cases/{case['id']}", headers=as_expert(outsider))).status_code == 404
+    mine = (await http.get("/cases", headers=as_expert(by_id[now_seated[0]["expert_id"]]))).json()
+    assert [c["id"] for c in mine["items"]] == [case["id"]]
+    assert (await http.get("/cases", headers=as_expert(outsider))).json()["total"] == 0
+
+    # Opinions: 3 pass, 2 fail → pass by majority; each expert sees only their own opinion.
+    for n, seat in enumerate(now_seated):
+        verdict = "pass" if n < 3 else "fail"
+        response = await http.post(
+            f"/cases/{case['id']}/opinions",
+            headers=as_expert(by_id[seat["expert_id"]]),
+            json={"score": 80 + n, "verdict": verdict, "comments": "方案可行"},
+        )
+        assert response.status_code == 200, response.text
+        visible = [s for s in response.json()["seats"] if s.get("opinion")]
+        assert [s["expert_id"] for s in visible] == [seat["expert_id"]]
+    concluded = (await http.get(f"/cases/{case['id']}", headers=AUTHORITY)).json()
+    assert concluded["status"] == "concluded" and concluded["verdict"] == "pass"
+    late = await http.post(
+        f"/cases/{case['id']}/opinions",
+        headers=as_expert(by_id[now_seated[0]["expert_id"]]),
+        json={"score": 1, "verdict": "fail", "comments": "改主意"},
+    )
+    assert late.status_code == 409
+
+    async def all_events() -> bool:
+        kinds = await types_of(bus, project)
+        return "govit.review.case_concluded.v1" in kinds
+
+    await eventually(all_events, what="the conclusion on the stream")
+    kinds = await types_of(bus, project)
+    assert kinds[:3] == [
+        "govit.review.case_opened.v1",
+        "govit.review.panel_drawn.v1",
+        "govit.review.expert_replaced.v1",
+    ]
+    conclusion = dict(await events_of(bus, project))["govit.review.case_concluded.v1"]
+    assert conclusion["verdict"] == "pass" and sorted(conclusion["scores"]) == [80, 81, 82, 83, 84]
+
+    # The auditor redraws from the recorded seed and candidates and gets the same first panel.
+    audit = (await http.get(f"/cases/{case['id']}/audit", headers=AUDITOR)).json()
+    assert audit["redraw_matches"] is True and len(audit["candidates"]) == len(pool)
+    assert (await http.get(f"/cases/{case['id']}/audit", headers=as_expert(outsider))).status_code == 403
+
+
+async def test_too_small_a_pool_refuses_to_draw_and_says_what_is_missing(review: Review) -> None:
+    http = review.http
+    for n in range(3):
+        await http.post(
+            "/experts",
+            headers=AUTHORITY,
+            json={"name": f"专家{n}", "employer": "某院", "specialties": ["software"]},
+        )
+    case = (
+        await http.post(
+            "/cases",
+            headers=AUTHORITY,
+            json={
+                "project_id": unique("p"),
+                "jurisdiction": "shexian",
+                "stage": "feasibility",
+                "agency": "县局",
+            },
+        )
+    ).json()
+    refused = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    assert refused.status_code == 409 and refused.json()["code"] == "insufficient_pool"
+    assert "security" in refused.json()["detail"]
+    assert (await http.get(f"/cases/{case['id']}", headers=AUTHORITY)).json()["status"] == "open"
+    # xunyang's regulation has no expert review: no case can be opened there.
+    none = await http.post(
+        "/cases",
+        headers=AUTHORITY,
+        json={"project_id": unique("p"), "jurisdiction": "xunyang", "stage": "feasibility", "agency": "区局"},
+    )
+    assert none.status_code == 422 and none.json()["code"] == "no_expert_review"
+
+
+async def test_a_screened_declaration_opens_a_case_at_the_stage_its_pack_names(review: Review) -> None:
+    http, bus = review.http, review.bus
+    project = unique("p")
+    await publish(
+        bus,
+        ProjectScreened(project_id=project, jurisdiction="zhonglou", agency="区教育局", accepted=True),
+        source="/govit/intake",
+    )
+
+    async def opened() -> list[Any]:
+        found = await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)
+        return list(found.json()["items"])
+
+    [case] = await eventually(opened, what="the case to open")
+    assert case["stage"] == "demonstration" and case["agency"] == "区教育局"  # zhonglou §11 论证
+    refused = unique("p")
+    await publish(
+        bus,
+        ProjectScreened(project_id=refused, jurisdiction="zhonglou", agency="区教育局", accepted=False),
+        source="/govit/intake",
+    )
+    xunyang = unique("p")
+    await publish(
+        bus,
+        ProjectScreened(project_id=xunyang, jurisdiction="xunyang", agency="区教育局", accepted=True),
+        source="/govit/intake",
+    )
+    await eventually(lambda: _handled(http), what="the later events to be consumed")
+    for nothing in (refused, xunyang):
+        listed = await http.get("/cases", params={"project_id": nothing}, headers=AUTHORITY)
+        assert listed.json()["total"] == 0
+
+
+async def _handled(http: AsyncClient) -> bool:
+    metrics = (await http.get("/metrics")).text
+    return 'govit_events_consumed_total{consumer="review",outcome="ack"} 3.0' in metrics
+
+
+async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fresh_submission(
+    review: Review,
+) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    case = (
+        await http.post(
+            "/cases",
+            headers=AUTHORITY,
+            json={"project_id": project, "jurisdiction": "lhasa", "stage": "feasibility", "agency": "市局"},
+        )
+    ).json()
+    # Not yet late on the due date itself; late the next day, reported once.
+    review.clock.now = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
+    review.clock.now = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 1}
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
+    overdue = await eventually(lambda: _event(bus, project, "case_overdue"))
+    assert overdue["clock"] == "first_review" and overdue["due_on"] == "2026-10-12"
+    assert overdue["articles"] == ["lhasa §11"]
+
+    seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
+
+    async def everyone_says(verdict: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for seat in seats:
+            response = await http.post(
+                f"/cases/{case['id']}/opinions",
+                headers=as_expert(by_id[seat["expert_id"]]),
+                json={"score": 50, "verdict": verdict, "comments": "需要完善"},
+            )
+            assert response.status_code == 200, response.text
+            result = response.json()
+        return result
+
+    first = await everyone_says("fail")
+    assert first["status"] == "revising" and first["clock"] == "review.revision_deadline"
+    assert first["due_on"] == "2026-10-16", "3 working days to revise (lhasa §11)"
+    resubmitted = (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).json()
+    assert resubmitted["round"] == 2 and resubmitted["clock"] == "review.second_review_deadline"
+    second = await everyone_says("fail")
+    assert second["status"] == "concluded" and second["failures"] == 2
+
+    async def second_conclusion() -> dict[str, Any] | None:
+        found = [d for k, d in await events_of(bus, project) if k == "govit.review.case_concluded.v1"]
+        return found[-1] if len(found) == 2 else None
+
+    last = await eventually(second_conclusion)
+    assert last["resubmission_required"] is True and last["round"] == 2 and "lhasa §11" in last["articles"]
+
+
+async def _event(bus: JetStreamBus, project: str, name: str) -> dict[str, Any] | None:
+    found = [d for k, d in await events_of(bus, project) if k == f"govit.review.{name}.v1"]
+    return found[-1] if found else None
+
+
+async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason(review: Review) -> None:
+    http = review.http
+    expert = (
+        await http.post(
+            "/experts",
+            headers=AUTHORITY,
+            json={"name": "张工", "employer": "某设计院", "specialties": ["network"]},
+        )
+    ).json()
+    applicant = bearer(Role.APPLICANT, "某局")
+    assert (
+        await http.post(
+            "/experts", headers=applicant, json={"name": "x", "employer": "y", "specialties": ["a"]}
+        )
+    ).status_code == 403
+    assert (await http.get("/experts", headers=applicant)).status_code == 403
+    no_reason = await http.put(
+        f"/experts/{expert['id']}/status", headers=AUTHORITY, json={"status": "blacklisted"}
+    )
+    assert no_reason.status_code == 422
+    listed = await http.put(
+        f"/experts/{expert['id']}/status",
+        headers=AUTHORITY,
+        json={"status": "blacklisted", "reason": "评审中收受好处"},
+    )
+    assert listed.json()["status"] == "blacklisted"
+    filtered = (
+        await http.get("/experts", params={"status": "blacklisted", "specialty": "network"}, headers=AUDITOR)
+    ).json()
+    assert expert["id"] in {e["id"] for e in filtered["items"]}
