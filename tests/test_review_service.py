@@ -15,6 +15,7 @@ from services.review.main import create_app as create_review
 from services.review.settings import ReviewSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
+from shared.contracts.acceptance import FinalAcceptanceApplied
 from shared.contracts.intake import ProjectScreened
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
@@ -224,15 +225,38 @@ async def test_a_screened_declaration_opens_a_case_at_the_stage_its_pack_names(r
         ProjectScreened(project_id=xunyang, jurisdiction="xunyang", agency="区教育局", accepted=True),
         source="/govit/intake",
     )
-    await eventually(lambda: _handled(http), what="the later events to be consumed")
+    # An admitted final-acceptance application opens an acceptance case avoiding its parties;
+    # events are handled in order, so once it is there the two before it were handled too.
+    await publish(
+        bus,
+        FinalAcceptanceApplied(
+            project_id=project,
+            jurisdiction="zhonglou",
+            agency="区教育局",
+            application_id="a1",
+            parties=("某承建公司", "某监理公司"),
+            articles=("zhonglou §18",),
+        ),
+        source="/govit/acceptance",
+    )
+
+    async def acceptance_case() -> dict[str, Any] | None:
+        found = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
+        return next((c for c in found if c["stage"] == "acceptance"), None)
+
+    acceptance = await eventually(acceptance_case, what="the acceptance case")
+    assert acceptance["parties"] == ["某承建公司", "某监理公司"]
     for nothing in (refused, xunyang):
         listed = await http.get("/cases", params={"project_id": nothing}, headers=AUTHORITY)
         assert listed.json()["total"] == 0
-
-
-async def _handled(http: AsyncClient) -> bool:
-    metrics = (await http.get("/metrics")).text
-    return 'govit_events_consumed_total{consumer="review",outcome="ack"} 3.0' in metrics
+    assessed = await http.put(
+        f"/cases/{acceptance['id']}/assessment",
+        headers=AUTHORITY,
+        json={"text": "某造价咨询公司 评估报告〔2026〕7号"},
+    )
+    assert assessed.json()["third_party_assessment"].startswith("某造价咨询公司")
+    more = await http.put(f"/cases/{case['id']}/parties", headers=AUTHORITY, json={"parties": ["投标人甲"]})
+    assert more.json()["parties"] == ["投标人甲"]
 
 
 async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fresh_submission(

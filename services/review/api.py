@@ -174,6 +174,24 @@ async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, _: AuthorityD
     return views.case_out(await handlers.draw_panel(uow, policy, case_id))
 
 
+class PartiesIn(BaseModel):
+    parties: list[str] = Field(max_length=50, description="承建、监理、投标单位（评审回避）")
+
+
+class AssessmentIn(BaseModel):
+    text: str = Field(min_length=2, max_length=20000, description="第三方评估机构、报告文号与结论")
+
+
+@cases.put("/{case_id}/parties", response_model=views.CaseOut, summary="设定回避单位（抽选前）(authority)")
+async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDep) -> Any:
+    return views.case_out(await handlers.set_parties(uow, case_id, body.parties))
+
+
+@cases.put("/{case_id}/assessment", response_model=views.CaseOut, summary="附第三方专业评估 (authority)")
+async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, _: AuthorityDep) -> Any:
+    return views.case_out(await handlers.attach_assessment(uow, case_id, body.text))
+
+
 @cases.post(
     "/{case_id}/resubmission", response_model=views.CaseOut, summary="修改材料已送达，再次评审 (authority)"
 )

@@ -151,6 +151,18 @@ class ReviewCase:
         )
         return case
 
+    def set_parties(self, parties: Sequence[str]) -> None:
+        """The contractor, 监理 and bidders to avoid; fixed once the panel is drawn."""
+        if self.status is not CaseStatus.OPEN:
+            raise InvalidCaseState("专家组已抽选，回避单位不能再修改")
+        self.parties = sorted(set(parties))
+
+    def attach_assessment(self, text: str) -> None:
+        """第三方造价等专业评估 (bayingolin §9, shexian §21), for the panel to read."""
+        if self.status is CaseStatus.CONCLUDED:
+            raise InvalidCaseState("评审已出结论")
+        self.third_party_assessment = text
+
     # -- the panel --------------------------------------------------------------------------------
     def avoidance(self) -> Avoidance:
         seated = {s["expert_id"] for s in self.seats if s["state"] == "seated"}

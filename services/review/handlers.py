@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from services.review import drawing, rules
 from services.review.db import ReviewUnitOfWork
@@ -18,7 +19,9 @@ from services.review.domain import (
 from services.review.drawing import Candidate, ExpertStatus, InsufficientPool
 from services.review.rules import Clock, Verdict
 from shared.consume import HandlerContext
+from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
 from shared.contracts.intake import ProjectScreened
+from shared.contracts.procurement import ChangeReviewRequested
 from shared.contracts.review import ReviewOverdue
 from shared.db import utcnow
 from shared.policy import PolicyRegistry
@@ -127,6 +130,22 @@ async def draw_panel(
             seed or drawing.new_seed(), [e.candidate() for e in pool], spec, case.avoidance()
         )
         case.seat_panel(drawn, pool, policy.rule(case.jurisdiction, "review.panel").articles)
+        await uow.commit()
+        return case
+
+
+async def set_parties(uow: ReviewUnitOfWork, case_id: str, parties: Sequence[str]) -> ReviewCase:
+    async with uow:
+        case = await _case(uow, case_id)
+        case.set_parties(parties)
+        await uow.commit()
+        return case
+
+
+async def attach_assessment(uow: ReviewUnitOfWork, case_id: str, text: str) -> ReviewCase:
+    async with uow:
+        case = await _case(uow, case_id)
+        case.attach_assessment(text)
         await uow.commit()
         return case
 
@@ -253,15 +272,18 @@ def redraw_check(case: ReviewCase, policy: PolicyRegistry) -> bool:
 # -- events ----------------------------------------------------------------------------------------
 
 
-async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: HandlerContext) -> None:
-    """A declaration admitted by screening goes to the review stage its pack names first."""
-    if not event.accepted:
+async def _open_from_event(
+    uow: ReviewUnitOfWork,
+    ctx: HandlerContext,
+    event: Any,
+    stage: str,
+    parties: Sequence[str],
+    articles: Sequence[str],
+) -> None:
+    """Open a case for an event's project at `stage`, once, where the pack has expert panels."""
+    if not ctx.policy.rule(event.jurisdiction, "review.panel").applies:
         return
-    rule = ctx.policy.rule(event.jurisdiction, "funding.expert_review_required")
-    stages = rule.params.get("stages") if rule.applies else None
-    if not stages or not ctx.policy.rule(event.jurisdiction, "review.panel").applies:
-        return
-    if await uow.cases.open_for(event.project_id, stages[0]) is not None:
+    if await uow.cases.open_for(event.project_id, stage) is not None:
         return
     received = today_in_shanghai()
     deadline = rules.due(ctx.policy, ctx.calendar, event.jurisdiction, Clock.FIRST_REVIEW, received)
@@ -269,14 +291,38 @@ async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: 
         ReviewCase.open(
             project_id=event.project_id,
             jurisdiction=event.jurisdiction,
-            stage=stages[0],
+            stage=stage,
             agency=event.agency,
-            parties=(),
-            by="intake",
+            parties=parties,
+            by=event.type.split(".")[1],
             at=utcnow(),
             received_on=received,
             clock=Clock.FIRST_REVIEW.value if deadline else None,
             due_on=deadline.date if deadline else None,
-            articles=rule.articles,
+            articles=articles,
         )
     )
+
+
+async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: HandlerContext) -> None:
+    """A declaration admitted by screening goes to the review stage its pack names first."""
+    rule = ctx.policy.rule(event.jurisdiction, "funding.expert_review_required")
+    stages = rule.params.get("stages") if rule.applies else None
+    if event.accepted and stages:
+        await _open_from_event(uow, ctx, event, stages[0], (), rule.articles)
+
+
+async def open_for_change(uow: ReviewUnitOfWork, event: ChangeReviewRequested, ctx: HandlerContext) -> None:
+    await _open_from_event(uow, ctx, event, "change", event.parties, event.articles)
+
+
+async def open_for_acceptance(
+    uow: ReviewUnitOfWork, event: FinalAcceptanceApplied, ctx: HandlerContext
+) -> None:
+    await _open_from_event(uow, ctx, event, "acceptance", event.parties, event.articles)
+
+
+async def open_for_post_evaluation(
+    uow: ReviewUnitOfWork, event: PostEvaluationDue, ctx: HandlerContext
+) -> None:
+    await _open_from_event(uow, ctx, event, "post_evaluation", event.parties, event.articles)

@@ -64,3 +64,29 @@ class SecurityAttested(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "安全测评结果"
+
+
+class FinalAcceptanceApplied(Event):
+    """终验申请已受理 — the authority admitted the application; an expert panel is to be drawn."""
+
+    type: Literal["govit.acceptance.final_acceptance_applied.v1"] = (
+        "govit.acceptance.final_acceptance_applied.v1"
+    )
+    agency: str
+    application_id: str
+    parties: tuple[str, ...] = Field(default=(), description="承建、监理单位（评审回避）")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "终验申请已受理"
+
+
+class PostEvaluationDue(Event):
+    """后评价到期 — the project's post-evaluation by experts is due (shexian §43, lhasa §22, zhonglou §20)."""
+
+    type: Literal["govit.acceptance.post_evaluation_due.v1"] = "govit.acceptance.post_evaluation_due.v1"
+    agency: str
+    due_on: date
+    parties: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "后评价到期"

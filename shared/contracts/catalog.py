@@ -9,7 +9,9 @@ from pydantic import Field, TypeAdapter, ValidationError
 from shared.contracts.acceptance import (
     DataSharingDecided,
     EvaluationRecorded,
+    FinalAcceptanceApplied,
     FinalAcceptanceConcluded,
+    PostEvaluationDue,
     SecurityAttested,
 )
 from shared.contracts.envelope import (
@@ -30,7 +32,7 @@ from shared.contracts.intake import (
     ProjectTerminated,
     ProjectWithdrawn,
 )
-from shared.contracts.procurement import TerminationRecommended
+from shared.contracts.procurement import ChangeReviewRequested, TerminationRecommended
 from shared.contracts.review import (
     ExpertReplaced,
     PanelDrawn,
@@ -54,7 +56,10 @@ EVENTS: tuple[type[Event], ...] = (
     ReviewConcluded,
     ReviewOverdue,
     TerminationRecommended,
+    ChangeReviewRequested,
+    FinalAcceptanceApplied,
     FinalAcceptanceConcluded,
+    PostEvaluationDue,
     DataSharingDecided,
     EvaluationRecorded,
     SecurityAttested,

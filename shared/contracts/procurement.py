@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from shared.contracts.envelope import Event
 
 
@@ -17,3 +19,17 @@ class TerminationRecommended(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目建议终止"
+
+
+class ChangeReviewRequested(Event):
+    """变更评审 — a change over the pack's tolerance needs an expert review (zhonglou §14, shexian §38)."""
+
+    type: Literal["govit.procurement.change_review_requested.v1"] = (
+        "govit.procurement.change_review_requested.v1"
+    )
+    agency: str
+    change_id: str
+    parties: tuple[str, ...] = Field(default=(), description="承建、监理单位（评审回避）")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "变更需专家评审"
