@@ -108,7 +108,7 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     again = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
     assert again.status_code == 409
 
-    # An expert declines; a replacement of the same specialty is drawn by the same seed.
+    # An expert declines; a replacement is drawn by the same seed, keeping the specialty covered.
     leaving = next(s for s in seated if s["specialty"] == "security")
     declined = await http.post(
         f"/cases/{case['id']}/declination", headers=as_expert(by_id[leaving["expert_id"]])
@@ -116,7 +116,9 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     assert declined.status_code == 200, declined.text
     now_seated = [s for s in declined.json()["seats"] if s["state"] == "seated"]
     newcomer = next(s for s in now_seated if s["expert_id"] not in {x["expert_id"] for x in seated})
-    assert newcomer["specialty"] == "security" and "security" in by_id[newcomer["expert_id"]]["specialties"]
+    assert any("security" in by_id[s["expert_id"]]["specialties"] for s in now_seated)
+    assert by_id[newcomer["expert_id"]]["employer"] not in {"单位0", "单位1"}
+    assert leaving["expert_id"] not in {s["expert_id"] for s in now_seated}
 
     # Experts see only their own cases; outsiders are refused.
     outsider = next(e for e in pool if e["id"] not in {s["expert_id"] for s in declined.json()["seats"]})

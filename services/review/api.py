@@ -202,9 +202,9 @@ async def resubmit(
 
 
 @cases.post("/{case_id}/declination", response_model=views.CaseOut, summary="谢绝或回避，系统补抽 (expert)")
-async def decline(case_id: str, uow: UowDep, who: ExpertDep) -> Any:
+async def decline(case_id: str, uow: UowDep, policy: PolicyDep, who: ExpertDep) -> Any:
     mine = await _expert_id(uow, who)
-    return views.case_out(await handlers.decline(uow, case_id, mine), for_expert=mine)
+    return views.case_out(await handlers.decline(uow, policy, case_id, mine), for_expert=mine)
 
 
 @cases.post("/{case_id}/opinions", response_model=views.CaseOut, summary="提交评审意见 (expert)")

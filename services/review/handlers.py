@@ -150,12 +150,26 @@ async def attach_assessment(uow: ReviewUnitOfWork, case_id: str, text: str) -> R
         return case
 
 
-async def decline(uow: ReviewUnitOfWork, case_id: str, expert_id: str) -> ReviewCase:
-    """An expert declines (回避或无法参加): a replacement is drawn by the case's own seed."""
+async def decline(uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, expert_id: str) -> ReviewCase:
+    """An expert declines (回避或无法参加): a replacement is drawn by the case's own seed.
+
+    Like for like when the leaving expert's specialty would otherwise fall short; when the
+    experts who stay still cover it, any eligible expert may take the seat.
+    """
     async with uow:
         case = await _case(uow, case_id)
         leaving = case.leaving(expert_id)
-        pool = [e.candidate() for e in await uow.experts.pool()]
+        experts = await uow.experts.pool()
+        pool = [e.candidate() for e in experts]
+        if leaving.specialty is not None:
+            spec = rules.panel_spec(policy, case.jurisdiction, case.stage)
+            specialties = {e.id: set(e.specialties) for e in experts}
+            staying = [
+                s["expert_id"] for s in case.seats if s["state"] == "seated" and s["expert_id"] != expert_id
+            ]
+            covered = sum(leaving.specialty in specialties.get(i, set()) for i in staying)
+            if covered >= spec.specialties.get(leaving.specialty, 0):
+                leaving = drawing.Seat(leaving.expert_id, None, leaving.rank)
         avoid = case.avoidance()
         avoid = drawing.Avoidance(
             organisations=avoid.organisations,
