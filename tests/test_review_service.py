@@ -336,6 +336,18 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
         )
     ).status_code == 403
     assert (await http.get("/experts", headers=applicant)).status_code == 403
+    twin = await http.post(
+        "/experts",
+        headers=AUTHORITY,
+        json={"name": "李工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+    )
+    assert twin.status_code == 201
+    again = await http.post(
+        "/experts",
+        headers=AUTHORITY,
+        json={"name": "王工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+    )
+    assert again.status_code == 409
     no_reason = await http.put(
         f"/experts/{expert['id']}/status", headers=AUTHORITY, json={"status": "blacklisted"}
     )

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from services.review import drawing, rules
 from services.review.db import ReviewUnitOfWork
 from services.review.domain import (
@@ -52,8 +54,13 @@ async def add_expert(
             created_at=at,
             subject=subject,
         )
+        if subject and await uow.experts.by_subject(subject) is not None:
+            raise InvalidCaseState(f"登录身份 {subject} 已对应另一名专家")
         uow.experts.add(expert)
-        await uow.commit()
+        try:
+            await uow.commit()
+        except IntegrityError as exc:  # the same subject added concurrently
+            raise InvalidCaseState(f"登录身份 {subject} 已对应另一名专家") from exc
         return expert
 
 
