@@ -22,7 +22,7 @@ from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
 from shared.consume import EventDispatcher, EventHandler, HandlerContext
 from shared.contracts import Event
-from shared.db import UnitOfWork, create_engine, migrate, ping
+from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
 from shared.metrics import Metrics
 from shared.policy import load_registry
 from shared.relay import OutboxRelay
@@ -105,7 +105,9 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
         runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
-        context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar)
+        context = HandlerContext(
+            policy=app.state.policy, calendar=app.state.calendar, now=getattr(app.state, "clock", utcnow)
+        )
         dispatcher = EventDispatcher(
             durable=spec.name,
             subscriptions=spec.subscriptions,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -13,7 +14,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
 from shared.contracts.envelope import type_of_subject
-from shared.db import UnitOfWork, is_transient
+from shared.db import UnitOfWork, is_transient, utcnow
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar
@@ -31,6 +32,7 @@ class HandlerContext:
 
     policy: PolicyRegistry
     calendar: WorkingCalendar
+    now: Callable[[], datetime] = utcnow  # the service's clock; tests move it to cross deadlines
 
 
 EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, event, context) -> None

@@ -1,9 +1,29 @@
-"""Events procurement consumes, and its durable consumer's name."""
+"""Events procurement consumes (intake, review), and its durable consumer's name."""
 
 from __future__ import annotations
 
+from services.procurement import handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
+from shared.contracts.intake import (
+    ProjectApproved,
+    ProjectDeclared,
+    ProjectIncludedInPlan,
+    ProjectRecorded,
+    ProjectRejected,
+    ProjectTerminated,
+    ProjectWithdrawn,
+)
+from shared.contracts.review import ReviewConcluded
 
 DURABLE = "procurement"
-SUBSCRIPTIONS: dict[type[Event], EventHandler] = {}
+SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
+    ProjectDeclared: handlers.record_declared,
+    ProjectRecorded: handlers.record_upper_level,
+    ProjectIncludedInPlan: handlers.record_plan,
+    ProjectApproved: handlers.record_approval,
+    ReviewConcluded: handlers.record_review,
+    ProjectRejected: handlers.close,
+    ProjectWithdrawn: handlers.close,
+    ProjectTerminated: handlers.close,
+}

@@ -1,15 +1,247 @@
-"""Procurement's tables and unit of work."""
+"""Procurement's tables, mapping, repositories and unit of work."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import Any
 
-from shared.db import UnitOfWork
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import registry
+
+from services.procurement.domain import Change, ChangeState, Contract, Firm, Project, Role, Status
+from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
+mapper = registry(metadata=metadata)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("jurisdiction", String(32), nullable=False, index=True),
+    Column("agency", String(128), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("declared_fen", BigInteger, nullable=False),
+    Column("software_fen", BigInteger, nullable=False),
+    Column("status", Enum(Status, native_enum=False, length=24), nullable=False, index=True),
+    Column("approved_fen", BigInteger, nullable=True),
+    Column("approved_on", Date, nullable=True),
+    Column("plan_issued_on", Date, nullable=True),
+    Column("review_passed_on", Date, nullable=True),
+    Column("overrun_fen", BigInteger, nullable=False),
+    Column("adjusted_fen", BigInteger, nullable=False),
+    Column("requirements", JSON, nullable=True),
+    Column("tenders", JSON, nullable=False),
+    Column("reports", JSON, nullable=False),
+    Column("implementation_plan_on", Date, nullable=True),
+    Column("contract_signed_on", Date, nullable=True),
+    Column("contract_starts_on", Date, nullable=True),
+    Column("contract_ends_on", Date, nullable=True),
+    Column("contractors", JSON, nullable=False),
+    Column("contract_total_fen", BigInteger, nullable=False),
+    Column("supervisor", String(200), nullable=True),
+    Column("started_on", Date, nullable=True),
+    Column("completed_on", Date, nullable=True),
+    Column("security_test_report", Text, nullable=True),
+    Column("closed_reason", String(64), nullable=True),
+    Column("notices", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=True),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("jurisdiction", String(32), nullable=False, index=True),
+    Column("agency", String(128), nullable=False, index=True),
+    Column("role", Enum(Role, native_enum=False, length=16), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("credit_code", String(18), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("starts_on", Date, nullable=True),
+    Column("ends_on", Date, nullable=True),
+    Column("milestones", JSON, nullable=False),
+    Column("ip_to_government", Boolean, nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("filing_due_on", Date, nullable=True),
+    Column("late", Boolean, nullable=False),
+    Column("filed_by", String(128), nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("notes", JSON, nullable=False),
+    Column("idempotency_key", String(128), nullable=True),
+    UniqueConstraint("project_id", "idempotency_key", name="uq_contracts_idempotency"),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), nullable=False, index=True),
+    Column("jurisdiction", String(32), nullable=False, index=True),
+    Column("agency", String(128), nullable=False, index=True),
+    Column("description", Text, nullable=False),
+    Column("scope_effect", Text, nullable=False),
+    Column("total_delta_fen", BigInteger, nullable=False),
+    Column("adjustment_fen", BigInteger, nullable=False),
+    Column("goal_changed", Boolean, nullable=False),
+    Column("ground", String(32), nullable=True),
+    Column("path", String(16), nullable=False),
+    Column("approvers", JSON, nullable=False),
+    Column("decisions", JSON, nullable=False),
+    Column("review", String(16), nullable=True),
+    Column("status", Enum(ChangeState, native_enum=False, length=16), nullable=False, index=True),
+    Column("reasons", JSON, nullable=False),
+    Column("articles", JSON, nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Column("idempotency_key", String(128), nullable=True),
+    UniqueConstraint("project_id", "idempotency_key", name="uq_changes_idempotency"),
+)
+
+firms = Table(
+    "firms",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("jurisdiction", String(32), nullable=False),
+    Column("credit_code", String(18), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("blacklisted", Boolean, nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("jurisdiction", "credit_code", name="uq_firms_code"),
+)
+
+mapper.map_imperatively(Project, projects)
+mapper.map_imperatively(Contract, contracts)
+mapper.map_imperatively(Change, changes)
+mapper.map_imperatively(Firm, firms)
+
+
+@event.listens_for(Project, "load")
+def _fresh_events(project: Project, _context: Any) -> None:
+    project.events = []
+
+
+class ProjectRepository:
+    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
+        self.session = session
+        self.uow = uow
+
+    def add(self, project: Project) -> None:
+        self.session.add(project)
+        self.uow.track(project)
+
+    async def get(self, project_id: str) -> Project | None:
+        project = await self.session.get(Project, project_id, with_for_update=True)
+        if project is not None:
+            self.uow.track(project)
+        return project
+
+    async def ids_in_progress(self) -> list[str]:
+        """Projects whose deadlines may still run: not closed, not completed."""
+        rows = await self.session.scalars(
+            select(projects.c.id).where(projects.c.status.notin_([Status.CLOSED, Status.COMPLETED]))
+        )
+        return list(rows)
+
+
+class ContractRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, contract: Contract) -> None:
+        self.session.add(contract)
+
+    async def by_key(self, project_id: str, key: str) -> Contract | None:
+        found: Contract | None = await self.session.scalar(
+            select(Contract).where(contracts.c.project_id == project_id, contracts.c.idempotency_key == key)
+        )
+        return found
+
+    async def of(self, project_id: str) -> list[Contract]:
+        rows = await self.session.scalars(
+            select(Contract).where(contracts.c.project_id == project_id).order_by(contracts.c.signed_on)
+        )
+        return list(rows)
+
+
+class ChangeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, change: Change) -> None:
+        self.session.add(change)
+
+    async def get(self, change_id: str) -> Change | None:
+        return await self.session.get(Change, change_id, with_for_update=True)
+
+    async def by_key(self, project_id: str, key: str) -> Change | None:
+        found: Change | None = await self.session.scalar(
+            select(Change).where(changes.c.project_id == project_id, changes.c.idempotency_key == key)
+        )
+        return found
+
+    async def of(self, project_id: str) -> list[Change]:
+        rows = await self.session.scalars(
+            select(Change).where(changes.c.project_id == project_id).order_by(changes.c.requested_at)
+        )
+        return list(rows)
+
+    async def awaiting_review(self, project_id: str) -> list[Change]:
+        rows = await self.session.scalars(
+            select(Change)
+            .where(
+                changes.c.project_id == project_id,
+                changes.c.status == ChangeState.PENDING,
+                changes.c.review.in_(["requested", "revise"]),
+            )
+            .order_by(changes.c.requested_at)
+        )
+        return list(rows)
+
+
+class FirmRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, firm: Firm) -> None:
+        self.session.add(firm)
+
+    async def get(self, jurisdiction: str, credit_code: str) -> Firm | None:
+        found: Firm | None = await self.session.scalar(
+            select(Firm).where(firms.c.jurisdiction == jurisdiction, firms.c.credit_code == credit_code)
+        )
+        return found
 
 
 class ProcurementUnitOfWork(UnitOfWork):
+    projects: ProjectRepository
+    contracts: ContractRepository
+    changes: ChangeRepository
+    firms: FirmRepository
+
     async def __aenter__(self) -> ProcurementUnitOfWork:
         await super().__aenter__()
+        self.projects = ProjectRepository(self.session, self)
+        self.contracts = ContractRepository(self.session)
+        self.changes = ChangeRepository(self.session)
+        self.firms = FirmRepository(self.session)
         return self

@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.procurement import consumers
+from services.procurement import api, consumers, handlers
 from services.procurement.db import ProcurementUnitOfWork
 from services.procurement.settings import ProcurementSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.db import utcnow
+from shared.workdays import today_in_shanghai
+
+
+async def _scan_deadlines(app: FastAPI) -> None:
+    await handlers.scan_deadlines(
+        app.state.runtime.new_uow,
+        app.state.policy,
+        app.state.calendar,
+        today=today_in_shanghai(app.state.clock()),
+    )
+
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit procurement — 采购与建设",
-    description="采购需求、合同备案、监理、建设进度与变更",
-    routers=[],
+    description="采购需求、采购结果、合同备案、监理、开工、进度报告、变更与竣工",
+    routers=[api.projects, api.changes, api.firms],
     migrations=Path(__file__).parent / "migrations",
     uow=ProcurementUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
+    errors=api.ERRORS,
+    periodic=((3600.0, _scan_deadlines),),
 )
 
 
-def create_app(settings: ProcurementSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or ProcurementSettings(), bus=bus)
+def create_app(
+    settings: ProcurementSettings | None = None,
+    *,
+    bus: Bus | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """`clock` gives the current instant (UTC); tests pass their own to cross deadlines."""
+    app = create_service_app(SPEC, settings or ProcurementSettings(), bus=bus)
+    app.state.clock = clock
+    return app

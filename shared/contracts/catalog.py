@@ -32,7 +32,18 @@ from shared.contracts.intake import (
     ProjectTerminated,
     ProjectWithdrawn,
 )
-from shared.contracts.procurement import ChangeReviewRequested, TerminationRecommended
+from shared.contracts.procurement import (
+    ChangeRecorded,
+    ChangeReviewRequested,
+    ConstructionCompleted,
+    ConstructionStarted,
+    ContractFiled,
+    DeadlineMissed,
+    ProgressReported,
+    RequirementsReviewed,
+    TenderRecorded,
+    TerminationRecommended,
+)
 from shared.contracts.review import (
     ExpertReplaced,
     PanelDrawn,
@@ -55,8 +66,16 @@ EVENTS: tuple[type[Event], ...] = (
     ExpertReplaced,
     ReviewConcluded,
     ReviewOverdue,
+    RequirementsReviewed,
+    TenderRecorded,
+    ContractFiled,
+    ConstructionStarted,
+    ProgressReported,
+    DeadlineMissed,
     TerminationRecommended,
+    ChangeRecorded,
     ChangeReviewRequested,
+    ConstructionCompleted,
     FinalAcceptanceApplied,
     FinalAcceptanceConcluded,
     PostEvaluationDue,
