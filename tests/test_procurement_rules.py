@@ -1,0 +1,180 @@
+"""Procurement's rules as pure functions: change paths, supervision, filing limits and deadlines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from services.procurement.domain import ProcurementError, split_milestones
+from services.procurement.rules import (
+    Due,
+    Facts,
+    Ground,
+    Path,
+    deadlines,
+    filing_due,
+    last_day,
+    route_change,
+    security_test_required,
+    supervision_required,
+)
+from shared.policy import load_registry
+from shared.workdays import WorkingCalendar
+
+POLICY = load_registry()
+CALENDAR = WorkingCalendar()
+WAN = 1_000_000  # 1万元 in fen
+
+
+def route(j: str, **kw: object) -> tuple[Path, tuple[str, ...], list[str]]:
+    args: dict[str, object] = {
+        "approved_fen": 100 * WAN,
+        "prior_overrun_fen": 0,
+        "prior_adjusted_fen": 0,
+        "total_delta_fen": 0,
+        "adjustment_fen": 0,
+        "goal_changed": False,
+        "ground": Ground.OPTIMISATION,
+        **kw,
+    }
+    r = route_change(POLICY, j, **args)  # type: ignore[arg-type]
+    return r.path, r.approvers, [a for reason in r.reasons for a in reason.articles] or list(r.articles)
+
+
+@pytest.mark.parametrize("j, article", [("shexian", "shexian §38"), ("lhasa", "lhasa §16")])
+def test_a_unit_files_an_adjustment_within_15_percent_and_the_total_with_a_listed_ground(
+    j: str, article: str
+) -> None:
+    assert route(j, adjustment_fen=15 * WAN) == (Path.FILE, (), [article])
+    path, approvers, cited = route(j, adjustment_fen=15 * WAN + 1)
+    assert (path, approvers, cited) == (Path.APPROVAL, ("authority",), [article])
+    assert route(j, adjustment_fen=WAN, ground=None)[0] is Path.APPROVAL
+    assert route(j, adjustment_fen=WAN, goal_changed=True)[0] is Path.APPROVAL
+    assert route(j, adjustment_fen=WAN, total_delta_fen=1)[0] is Path.APPROVAL
+
+
+def test_lhasa_adds_up_the_absolute_adjustments_shexian_looks_at_each_change() -> None:
+    earlier = {"prior_adjusted_fen": 10 * WAN, "adjustment_fen": 10 * WAN}
+    assert route("lhasa", **earlier)[0] is Path.APPROVAL
+    assert route("shexian", **earlier)[0] is Path.FILE
+
+
+def test_zhonglou_sends_every_change_to_approval_and_10_percent_over_to_reapproval() -> None:
+    assert route("zhonglou", total_delta_fen=9 * WAN) == (Path.APPROVAL, ("authority",), ["zhonglou §14"])
+    assert route("zhonglou", total_delta_fen=10 * WAN)[0] is Path.REAPPROVAL  # 10%（含）
+    assert route("zhonglou", prior_overrun_fen=6 * WAN, total_delta_fen=4 * WAN)[0] is Path.REAPPROVAL
+    assert route("zhonglou", total_delta_fen=-20 * WAN)[0] is Path.APPROVAL  # a cut is no overrun
+
+
+def test_bayingolin_needs_the_authority_and_finance_and_xunyang_has_no_procedure() -> None:
+    assert route("bayingolin", adjustment_fen=1) == (
+        Path.APPROVAL,
+        ("authority", "finance"),
+        ["bayingolin §22"],
+    )
+    assert route("xunyang", total_delta_fen=50 * WAN) == (Path.FILE, (), [])
+
+
+@pytest.mark.parametrize(
+    "j, below, at",
+    [("zhonglou", 30 * WAN - 1, 30 * WAN), ("bayingolin", 100 * WAN - 1, 100 * WAN), ("shexian", None, 1)],
+)
+def test_supervision_follows_each_packs_threshold(j: str, below: int | None, at: int) -> None:
+    if below is not None:
+        assert not supervision_required(POLICY, j, below)
+    assert supervision_required(POLICY, j, at)
+
+
+def test_zhonglou_wants_a_security_test_of_developed_software_only() -> None:
+    assert security_test_required(POLICY, "zhonglou", 1)
+    assert not security_test_required(POLICY, "zhonglou", 0)
+    assert not security_test_required(POLICY, "shexian", 10 * WAN)
+
+
+def test_bayingolin_files_contracts_within_7_working_days_across_national_day() -> None:
+    # 2026-09-28 signed: 9/29, 9/30, 10/8, 10/9, 10/10 (调休 Saturday), 10/12, 10/13.
+    assert filing_due(POLICY, CALENDAR, "bayingolin", dt.date(2026, 9, 28)) == dt.date(2026, 10, 13)
+    assert filing_due(POLICY, CALENDAR, "shexian", dt.date(2026, 9, 28)) is None  # §31: filing, no limit
+
+
+def test_a_limit_on_a_rest_day_ends_on_the_next_working_day() -> None:
+    assert last_day(CALENDAR, dt.date(2026, 10, 1)) == dt.date(2026, 10, 8)
+    assert last_day(CALENDAR, dt.date(2026, 10, 10)) == dt.date(2026, 10, 10)  # 调休 working Saturday
+
+
+def by_key(found: list[Due]) -> dict[str, Due]:
+    return {d.key: d for d in found}
+
+
+def test_bayingolin_plan_deadlines_run_from_the_plan_and_the_contract_one_recommends_termination() -> None:
+    facts = Facts(jurisdiction="bayingolin", plan_issued_on=dt.date(2026, 3, 16))
+    found = by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 7, 20)))
+    assert found["implementation_plan"].due_on == dt.date(2026, 4, 16)
+    assert found["start"].due_on == dt.date(2026, 4, 16) and not found["start"].terminate
+    assert found["contract"].due_on == dt.date(2026, 7, 16) and found["contract"].terminate
+    assert all(d.missed(dt.date(2026, 7, 20)) for d in found.values())
+    assert not found["contract"].missed(dt.date(2026, 7, 16))  # the last day itself is in time
+    signed = Facts(
+        jurisdiction="bayingolin", plan_issued_on=dt.date(2026, 3, 16), contract_signed_on=dt.date(2026, 5, 1)
+    )
+    assert by_key(deadlines(POLICY, CALENDAR, signed, dt.date(2026, 7, 20)))["contract"].met
+
+
+def test_zhonglou_start_runs_three_months_from_the_reviews_pass() -> None:
+    facts = Facts(
+        jurisdiction="zhonglou", review_passed_on=dt.date(2026, 7, 1), approved_on=dt.date(2026, 7, 10)
+    )
+    (start,) = [d for d in deadlines(POLICY, CALENDAR, facts, dt.date(2026, 10, 9)) if d.kind == "start"]
+    assert start.due_on == dt.date(2026, 10, 8)  # 10/1 is National Day → the first working day after
+    assert start.terminate and start.missed(dt.date(2026, 10, 9))
+    assert [
+        d.kind for d in deadlines(POLICY, CALENDAR, Facts(jurisdiction="lhasa"), dt.date(2027, 1, 1))
+    ] == []
+
+
+def test_progress_reports_are_due_each_quarter_in_bayingolin_and_each_year_in_shexian() -> None:
+    started = {"contract_signed_on": dt.date(2026, 2, 10), "reports": frozenset({("progress", "2026Q1")})}
+    quarters = [
+        d
+        for d in deadlines(
+            POLICY, CALENDAR, Facts(jurisdiction="bayingolin", **started), dt.date(2026, 11, 25)
+        )
+        if d.kind == "progress"
+    ]
+    assert [(d.period, d.met) for d in quarters] == [("2026Q1", True), ("2026Q2", False), ("2026Q3", False)]
+    assert quarters[2].due_on == dt.date(2026, 9, 30)
+    years = [
+        d
+        for d in deadlines(POLICY, CALENDAR, Facts(jurisdiction="shexian", **started), dt.date(2027, 1, 5))
+        if d.kind == "progress"
+    ]
+    assert [(d.period, d.due_on) for d in years] == [("2026", dt.date(2026, 12, 31))]
+
+
+def test_lhasa_reports_a_delay_beyond_half_the_contract_period_zhonglou_any_delay() -> None:
+    period = (dt.date(2026, 1, 1), dt.date(2026, 5, 1))  # 120 days
+    lhasa = Facts(jurisdiction="lhasa", contract_signed_on=dt.date(2026, 1, 1), contract_period=period)
+    (delay,) = [d for d in deadlines(POLICY, CALENDAR, lhasa, dt.date(2026, 9, 1)) if d.kind == "delay"]
+    assert delay.due_on == dt.date(2026, 6, 30) and delay.missed(dt.date(2026, 7, 1))
+    zhonglou = Facts(jurisdiction="zhonglou", contract_signed_on=dt.date(2026, 1, 1), contract_period=period)
+    (late,) = [d for d in deadlines(POLICY, CALENDAR, zhonglou, dt.date(2026, 9, 1)) if d.kind == "delay"]
+    assert late.due_on == dt.date(2026, 5, 1)
+    done = Facts(jurisdiction="lhasa", contract_period=period, completed_on=dt.date(2026, 8, 1))
+    assert [d for d in deadlines(POLICY, CALENDAR, done, dt.date(2026, 9, 1)) if d.kind == "delay"] == []
+
+
+def test_milestone_amounts_are_whole_fen_and_add_up_to_the_contract() -> None:
+    parts = split_milestones(
+        1_000_001,
+        [
+            ("预付", "signing", Decimal("30")),
+            ("初验", "initial_acceptance", Decimal("33.33")),
+            ("终验", "final_acceptance", Decimal("36.67")),
+        ],
+    )
+    assert [p["amount_fen"] for p in parts] == [300_000, 333_300, 366_701]
+    assert sum(p["amount_fen"] for p in parts) == 1_000_001
+    with pytest.raises(ProcurementError):
+        split_milestones(100, [("全部", "completion", Decimal("99"))])
