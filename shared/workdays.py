@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import yaml
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -128,6 +129,12 @@ class WorkingCalendar:
                 counted += 1
         return Deadline(day, provisional)
 
+    def last_day(self, day: dt.date) -> dt.date:
+        """A limit counted in days or months that ends on a rest day ends on the next working day."""
+        while not self.is_workday(day):
+            day += dt.timedelta(days=1)
+        return day
+
     def working_days_between(self, start: dt.date, end: dt.date) -> tuple[int, bool]:
         """Working days after start up to and including end, and whether that count is provisional."""
         count, provisional, day = 0, False, start
@@ -136,6 +143,11 @@ class WorkingCalendar:
             provisional = provisional or not self.known(day.year)
             count += self.is_workday(day)
         return count, provisional
+
+
+def months_after(start: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months later (the month's last day when it has no such day)."""
+    return start + relativedelta(months=months)
 
 
 def today_in_shanghai(now: dt.datetime | None = None) -> dt.date:

@@ -15,7 +15,6 @@ from services.procurement.rules import (
     Path,
     deadlines,
     filing_due,
-    last_day,
     route_change,
     security_test_required,
     supervision_required,
@@ -100,8 +99,8 @@ def test_bayingolin_files_contracts_within_7_working_days_across_national_day() 
 
 
 def test_a_limit_on_a_rest_day_ends_on_the_next_working_day() -> None:
-    assert last_day(CALENDAR, dt.date(2026, 10, 1)) == dt.date(2026, 10, 8)
-    assert last_day(CALENDAR, dt.date(2026, 10, 10)) == dt.date(2026, 10, 10)  # 调休 working Saturday
+    assert CALENDAR.last_day(dt.date(2026, 10, 1)) == dt.date(2026, 10, 8)
+    assert CALENDAR.last_day(dt.date(2026, 10, 10)) == dt.date(2026, 10, 10)  # 调休 working Saturday
 
 
 def by_key(found: list[Due]) -> dict[str, Due]:

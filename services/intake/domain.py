@@ -28,7 +28,7 @@ from shared.contracts.intake import (
     ProjectTerminated,
     ProjectWithdrawn,
 )
-from shared.policy import Reason
+from shared.policy import Reason, citations
 
 
 class ProjectKind(StrEnum):
@@ -133,10 +133,6 @@ class MaterialNotAccepted(IntakeError):
 class PlanError(IntakeError):
     code = "plan_invalid"
     title = "年度计划不合法"
-
-
-def citations(reasons: Sequence[Reason]) -> tuple[Citation, ...]:
-    return tuple(Citation.model_validate(r.model_dump()) for r in reasons)
 
 
 @dataclass(frozen=True)

@@ -89,10 +89,6 @@ def refuse_if(reasons: Sequence[Reason], message: str) -> None:
         raise RuleViolation(message + "：" + "；".join(r.message for r in reasons), reasons)
 
 
-def citations(reasons: Sequence[Reason]) -> tuple[Citation, ...]:
-    return tuple(Citation(code=r.code, rule=r.rule, articles=r.articles, message=r.message) for r in reasons)
-
-
 def split_milestones(amount_fen: int, shares: Sequence[tuple[str, str, Decimal]]) -> list[dict[str, Any]]:
     """Each milestone's amount in whole fen; the last takes what rounding leaves, so they sum exactly."""
     if sum((s for _, _, s in shares), Decimal(0)) != 100:

@@ -21,7 +21,6 @@ from services.procurement.domain import (
     Project,
     ProjectNotFound,
     Role,
-    citations,
     new_id,
     split_milestones,
 )
@@ -35,7 +34,7 @@ from shared.contracts.intake import (
 from shared.contracts.procurement import DeadlineMissed, TerminationRecommended
 from shared.contracts.review import ReviewConcluded
 from shared.idempotency import create_once
-from shared.policy import PolicyRegistry, Reason
+from shared.policy import PolicyRegistry, Reason, citations
 from shared.workdays import WorkingCalendar, today_in_shanghai
 
 # -- what the pack says before anything starts ------------------------------------------------------

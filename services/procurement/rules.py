@@ -27,7 +27,7 @@ from enum import StrEnum
 from dateutil.relativedelta import relativedelta
 
 from shared.policy import PolicyRegistry, Reason
-from shared.workdays import WorkingCalendar
+from shared.workdays import WorkingCalendar, months_after
 
 
 class Path(StrEnum):
@@ -177,17 +177,6 @@ class Due:
         return not self.met and today > self.due_on
 
 
-def last_day(calendar: WorkingCalendar, day: dt.date) -> dt.date:
-    """A limit ending on a rest day ends on the next working day."""
-    while not calendar.is_workday(day):
-        day += dt.timedelta(days=1)
-    return day
-
-
-def months_after(start: dt.date, months: int) -> dt.date:
-    return start + relativedelta(months=months)
-
-
 def _periods(frequency: str, start: dt.date, end: dt.date, month: int, day: int) -> list[tuple[str, dt.date]]:
     """Reporting periods whose last day falls within [start, end]: (label, last day)."""
     found: list[tuple[str, dt.date]] = []
@@ -224,7 +213,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
     substantive = facts.contract_signed_on or facts.started_on
     plan = policy.rule(j, "procurement.implementation_plan_deadline")
     if plan.applies and facts.plan_issued_on:
-        due = last_day(calendar, months_after(facts.plan_issued_on, int(plan.param("months"))))
+        due = calendar.last_day(months_after(facts.plan_issued_on, int(plan.param("months"))))
         found.append(
             Due(
                 "implementation_plan",
@@ -236,7 +225,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
         )
     contract = policy.rule(j, "procurement.contract_deadline")
     if contract.applies and facts.plan_issued_on:
-        due = last_day(calendar, months_after(facts.plan_issued_on, int(contract.param("months"))))
+        due = calendar.last_day(months_after(facts.plan_issued_on, int(contract.param("months"))))
         found.append(
             Due(
                 "contract",
@@ -255,7 +244,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
             else (facts.review_passed_on or facts.approved_on)
         )
         if origin is not None:
-            due = last_day(calendar, months_after(origin, int(start.param("months"))))
+            due = calendar.last_day(months_after(origin, int(start.param("months"))))
             found.append(
                 Due(
                     "start",
@@ -282,7 +271,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                     f"progress:{label}",
                     "progress",
                     "procurement.progress_reporting",
-                    last_day(calendar, ends),
+                    calendar.last_day(ends),
                     ("progress", label) in facts.reports,
                     period=label,
                 )

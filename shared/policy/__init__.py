@@ -7,6 +7,7 @@ from shared.policy.pack import (
     PolicyRegistry,
     Reason,
     Rule,
+    citations,
     load_registry,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "PolicyRegistry",
     "Reason",
     "Rule",
+    "citations",
     "load_registry",
 ]

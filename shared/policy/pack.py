@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.contracts.envelope import Citation
+
 JURISDICTIONS: tuple[str, ...] = ("zhonglou", "shexian", "bayingolin", "xunyang", "lhasa")
 _ARTICLE = re.compile(r"^(?P<code>[a-z]+) §\d+(\([一二三四五六七八九十]+\))?$")
 
@@ -95,6 +97,11 @@ class Reason(BaseModel):
     rule: str
     articles: tuple[str, ...]
     message: str
+
+
+def citations(reasons: Iterable[Reason]) -> tuple[Citation, ...]:
+    """Reasons as events carry them."""
+    return tuple(Citation.model_validate(r.model_dump()) for r in reasons)
 
 
 class Decision(BaseModel):
