@@ -2,26 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.acceptance import consumers
+from services.acceptance import api, consumers, handlers
 from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.settings import AcceptanceSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.db import utcnow
+from shared.workdays import today_in_shanghai
+
+
+async def _scan(app: FastAPI) -> None:
+    await handlers.scan(
+        app.state.runtime.new_uow,
+        app.state.policy,
+        app.state.calendar,
+        today=today_in_shanghai(app.state.clock()),
+    )
+
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit acceptance — 验收",
-    description="初验、试运行、数据共享确认、终验与评价",
-    routers=[],
+    description="初验、试运行、数据共享确认、安全测评、审计报告、终验、验收报告与评价",
+    routers=[api.projects],
     migrations=Path(__file__).parent / "migrations",
     uow=AcceptanceUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
+    errors=api.ERRORS,
+    periodic=((3600.0, _scan),),
 )
 
 
-def create_app(settings: AcceptanceSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or AcceptanceSettings(), bus=bus)
+def create_app(
+    settings: AcceptanceSettings | None = None,
+    *,
+    bus: Bus | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """`clock` gives the current instant (UTC); tests pass their own to cross time limits."""
+    app = create_service_app(SPEC, settings or AcceptanceSettings(), bus=bus)
+    app.state.clock = clock
+    return app

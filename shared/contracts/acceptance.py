@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.envelope import Event
+from shared.contracts.envelope import Citation, Event
 
 
 class FinalAcceptanceConcluded(Event):
@@ -19,6 +19,11 @@ class FinalAcceptanceConcluded(Event):
     agency: str
     passed: bool
     concluded_on: date
+    application_id: str | None = None
+    round: int = Field(default=1, description="第几次申请终验（整改后重新申请为第2次…）")
+    rectification_items: tuple[str, ...] = Field(default=(), description="整改事项（未通过时）")
+    rectification_due: date | None = Field(default=None, description="整改期限（未通过时）")
+    report_due_on: date | None = Field(default=None, description="验收报告报送期限 (bayingolin §29)")
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "终验已出结论"
@@ -74,7 +79,10 @@ class FinalAcceptanceApplied(Event):
     )
     agency: str
     application_id: str
+    round: int = 1
     parties: tuple[str, ...] = Field(default=(), description="承建、监理单位（评审回避）")
+    experts: bool = Field(default=True, description="由专家组评审（评审服务立案）")
+    notes: tuple[Citation, ...] = Field(default=(), description="逾期申请等依条款作出的说明")
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "终验申请已受理"
@@ -90,3 +98,61 @@ class PostEvaluationDue(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "后评价到期"
+
+
+class InitialAcceptanceRecorded(Event):
+    """初验 — the agency's initial acceptance with its date and findings (shexian §39: within 3 months)."""
+
+    type: Literal["govit.acceptance.initial_acceptance_recorded.v1"] = (
+        "govit.acceptance.initial_acceptance_recorded.v1"
+    )
+    agency: str
+    held_on: date
+    passed: bool
+    late: bool = False
+    notes: tuple[Citation, ...] = ()
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "初验已记录"
+
+
+class TrialRunRecorded(Event):
+    """试运行 — a trial run started or ended (shexian §39, bayingolin §27)."""
+
+    type: Literal["govit.acceptance.trial_run_recorded.v1"] = "govit.acceptance.trial_run_recorded.v1"
+    agency: str
+    started_on: date
+    ended_on: date | None = None
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "试运行已记录"
+
+
+class AuditReportFiled(Event):
+    """审计报告 — an audit report is on file; xunyang §20 pays nothing without one."""
+
+    type: Literal["govit.acceptance.audit_report_filed.v1"] = "govit.acceptance.audit_report_filed.v1"
+    agency: str
+    reference: str = Field(description="审计报告文号")
+    issued_on: date
+    auditor: str = ""
+
+    summary: ClassVar[str] = "审计报告已报送"
+
+
+class AcceptanceReportFiled(Event):
+    """验收报告备案 — filed after a passed acceptance (bayingolin §29: 7 working days; shexian §39,
+    lhasa §20)."""
+
+    type: Literal["govit.acceptance.acceptance_report_filed.v1"] = (
+        "govit.acceptance.acceptance_report_filed.v1"
+    )
+    agency: str
+    reference: str
+    filed_on: date
+    due_on: date | None = None
+    late: bool = False
+    notes: tuple[Citation, ...] = ()
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "验收报告已备案"

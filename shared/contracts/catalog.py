@@ -7,12 +7,16 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, ValidationError
 
 from shared.contracts.acceptance import (
+    AcceptanceReportFiled,
+    AuditReportFiled,
     DataSharingDecided,
     EvaluationRecorded,
     FinalAcceptanceApplied,
     FinalAcceptanceConcluded,
+    InitialAcceptanceRecorded,
     PostEvaluationDue,
     SecurityAttested,
+    TrialRunRecorded,
 )
 from shared.contracts.envelope import (
     Envelope,
@@ -76,12 +80,16 @@ EVENTS: tuple[type[Event], ...] = (
     ChangeRecorded,
     ChangeReviewRequested,
     ConstructionCompleted,
+    InitialAcceptanceRecorded,
+    TrialRunRecorded,
+    DataSharingDecided,
+    SecurityAttested,
+    AuditReportFiled,
     FinalAcceptanceApplied,
     FinalAcceptanceConcluded,
-    PostEvaluationDue,
-    DataSharingDecided,
+    AcceptanceReportFiled,
     EvaluationRecorded,
-    SecurityAttested,
+    PostEvaluationDue,
     DisbursementReleased,
 )
 
