@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
-from shared.contracts.envelope import type_of_subject
+from shared.contracts.envelope import Envelope, type_of_subject
 from shared.db import UnitOfWork, is_transient, utcnow
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry
@@ -33,6 +33,7 @@ class HandlerContext:
     policy: PolicyRegistry
     calendar: WorkingCalendar
     now: Callable[[], datetime] = utcnow  # the service's clock; tests move it to cross deadlines
+    envelope: Envelope | None = None  # the event being handled: its id, source and time
 
 
 EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, event, context) -> None
@@ -107,7 +108,7 @@ class EventDispatcher:
                     if not await uow.claim(envelope.id, envelope.type, self.durable):
                         span.set_attribute("govit.duplicate", True)
                         return Ack()
-                    await handler(uow, envelope.data, self.context)
+                    await handler(uow, envelope.data, replace(self.context, envelope=envelope))
                     await uow.commit()
                 return Ack()
             except Unprocessable as exc:

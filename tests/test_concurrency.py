@@ -16,7 +16,7 @@ from services.funding.domain import FundedProject, PaymentKind
 from services.funding.main import SPEC
 from shared.consume import HandlerContext
 from shared.contracts.intake import ProjectApproved
-from shared.db import create_engine, migrate
+from shared.db import create_engine, migrate, utcnow
 from shared.policy import load_registry
 from shared.workdays import WorkingCalendar
 
@@ -77,6 +77,7 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
             agency="a",
         ),
         policy,
+        at=utcnow(),
     )
     await asyncio.wait_for(approval[0], 20)
     async with sessions() as session:

@@ -69,10 +69,11 @@ async def test_funding_holds_a_request_until_intake_approves_the_project(
     )
     assert held.status_code == 202, held.text
     assert held.json()["status"] == "held"
-    [gate] = held.json()["closed_gates"]
-    assert gate["rule"] == "zhonglou §13"
-    assert gate["code"] == "gate_closed:approval"
-    assert "zhonglou §13" in gate["message"]
+    approval, plan = held.json()["closed_gates"]
+    assert approval["rule"] == "zhonglou §13"
+    assert approval["code"] == "gate_closed:approval"
+    assert "zhonglou §13" in approval["message"]
+    assert (plan["code"], plan["articles"]) == ("gate_closed:plan", ["zhonglou §6", "zhonglou §9"])
 
     # Screened, planned, reviewed and approved; funding releases the held request by itself.
     approved = await take_to_approval(intake, BUS["bus"], project, 100_000_000)

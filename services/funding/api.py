@@ -1,11 +1,12 @@
-"""Funding's HTTP API: disbursement requests, held until their gates open."""
+"""Funding's HTTP API: disbursements held until their gates open, O&M funds, gates, settlement."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Request, Response, status
+from pydantic import BaseModel, Field, model_validator
 
 from services.funding import handlers, views
 from services.funding.db import FundingUnitOfWork
@@ -13,15 +14,26 @@ from services.funding.domain import (
     DisbursementNotFound,
     DisbursementStatus,
     FundingError,
+    InvalidState,
     PaymentKind,
     ProjectNotFound,
+    Refused,
 )
 from shared.auth import Principal, Role, require
-from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
-from shared.money import PositiveFen
+from shared.deps import CalendarDep, IdempotencyKey, PolicyDep, unit_of_work
+from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
+from shared.policy import Reason
+from shared.problems import Problem
+from shared.workdays import today_in_shanghai
 
-ERRORS: dict[type[Exception], int] = {ProjectNotFound: 404, DisbursementNotFound: 404, FundingError: 422}
+ERRORS: dict[type[Exception], int] = {
+    ProjectNotFound: 404,
+    DisbursementNotFound: 404,
+    Refused: 409,
+    InvalidState: 409,
+    FundingError: 422,
+}
 
 
 UowDep = Annotated[FundingUnitOfWork, Depends(unit_of_work(FundingUnitOfWork))]
@@ -29,15 +41,40 @@ UowDep = Annotated[FundingUnitOfWork, Depends(unit_of_work(FundingUnitOfWork))]
 # Who may read: the agency (its own), the authority, finance and audit; experts see only
 # the cases assigned to them, in the review service.
 ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.FINANCE, Role.AUTHORITY, Role.AUDITOR)]
+RequesterDep = Annotated[Principal, require(Role.APPLICANT, Role.FINANCE)]
+FinanceDep = Annotated[Principal, require(Role.FINANCE)]
 
 projects_router = APIRouter(prefix="/projects", tags=["projects"])
 disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"])
 
 
+def _now(request: Request) -> dt.datetime:
+    now: dt.datetime = request.app.state.clock()
+    return now
+
+
+NowDep = Annotated[dt.datetime, Depends(_now)]
+
+
+def _acting_agency(who: Principal) -> str | None:
+    return who.agency if who.role is Role.APPLICANT else None
+
+
 class RequestDisbursementIn(BaseModel):
     amount_fen: PositiveFen = Field(description="拨付金额（分）")
     purpose: str = Field(min_length=2, max_length=200, description="用途")
-    kind: PaymentKind = PaymentKind.CONSTRUCTION
+    kind: PaymentKind = Field(
+        default=PaymentKind.CONSTRUCTION,
+        description="preparatory 前期工作费用, construction 建设资金, milestone 合同付款节点, final 尾款",
+    )
+    contract_id: str | None = Field(default=None, max_length=64, description="备案合同（milestone）")
+    milestone: str | None = Field(default=None, max_length=100, description="付款节点名称（milestone）")
+
+    @model_validator(mode="after")
+    def _milestone(self) -> RequestDisbursementIn:
+        if self.kind is PaymentKind.MILESTONE and not (self.contract_id and self.milestone):
+            raise ValueError("合同付款须给出 contract_id 和 milestone")
+        return self
 
 
 @projects_router.get("/{project_id}", response_model=views.FundedProjectOut, summary="资金系统中的项目")
@@ -47,6 +84,22 @@ async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> vie
     if project is None:
         raise ProjectNotFound(f"资金系统中没有项目 {project_id}")
     return project
+
+
+@projects_router.get(
+    "/{project_id}/gates",
+    response_model=list[views.GateOut],
+    summary="各项拨付前置条件：开启或关闭、所依据的条款、开启或关闭它的事件",
+)
+async def get_gates(
+    project_id: str, request: Request, uow: UowDep, policy: PolicyDep, principal: ReaderDep
+) -> Any:
+    async with uow:
+        project = await uow.projects.get(project_id)
+        if project is None or not principal.may_see_agency(project.agency):
+            raise ProjectNotFound(f"资金系统中没有项目 {project_id}")
+        gates = await uow.gates.of(project_id)
+    return handlers.gate_report(policy, project, gates, today_in_shanghai(request.app.state.clock()))
 
 
 @projects_router.post(
@@ -61,7 +114,8 @@ async def request_disbursement(
     uow: UowDep,
     policy: PolicyDep,
     response: Response,
-    who: Annotated[Principal, require(Role.APPLICANT, Role.FINANCE)],
+    who: RequesterDep,
+    now: NowDep,
     idempotency_key: IdempotencyKey = None,
 ) -> views.DisbursementOut:
     item, created = await handlers.request_disbursement(
@@ -72,16 +126,137 @@ async def request_disbursement(
             amount_fen=body.amount_fen,
             purpose=body.purpose,
             by=who.sub,
-            agency=who.agency if who.role is Role.APPLICANT else None,
+            agency=_acting_agency(who),
             idempotency_key=idempotency_key,
+            contract_id=body.contract_id,
+            milestone=body.milestone,
         ),
         policy,
+        at=now,
     )
     if item.status is DisbursementStatus.HELD:
         response.status_code = status.HTTP_202_ACCEPTED
     elif not created:
         response.status_code = status.HTTP_200_OK
     return views.DisbursementOut.model_validate(item)
+
+
+class OmApplicationIn(BaseModel):
+    amount_fen: PositiveFen = Field(description="申请运维经费（分）")
+    budget_year: int = Field(ge=2000, le=2100, description="经费年度")
+    purpose: str = Field(default="运行维护", min_length=2, max_length=200)
+    free_maintenance_ends_on: dt.date | None = Field(
+        default=None, description="免运维服务期截止日期 (lhasa §27)"
+    )
+
+
+@projects_router.post(
+    "/{project_id}/om-applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=views.DisbursementOut,
+    summary="申请运维经费：当即核准（201），或不予核准（409，列明全部理由及条款）",
+)
+async def apply_for_om(
+    project_id: str,
+    body: OmApplicationIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    calendar: CalendarDep,
+    response: Response,
+    who: RequesterDep,
+    now: NowDep,
+    jurisdiction: str | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> views.DisbursementOut:
+    if jurisdiction is not None and jurisdiction not in policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    item, created = await handlers.apply_for_om(
+        uow,
+        policy,
+        calendar,
+        handlers.OmApplication(
+            project_id=project_id,
+            amount_fen=body.amount_fen,
+            budget_year=body.budget_year,
+            purpose=body.purpose,
+            free_maintenance_ends_on=body.free_maintenance_ends_on,
+            by=who.sub,
+            agency=_acting_agency(who),
+            idempotency_key=idempotency_key,
+        ),
+        jurisdiction=jurisdiction,
+        at=now,
+    )
+    if item.status is DisbursementStatus.REJECTED:
+        raise Problem(
+            409,
+            "om_denied",
+            "运维经费不予核准",
+            item.decided_reason,
+            reasons=[Reason.model_validate(r) for r in item.closed_gates],
+            disbursement_id=item.id,
+        )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return views.DisbursementOut.model_validate(item)
+
+
+class SettlementIn(BaseModel):
+    final_cost_fen: Fen = Field(description="结算金额（分）")
+    settled_on: dt.date
+
+
+@projects_router.post(
+    "/{project_id}/settlement",
+    response_model=views.FundedProjectOut,
+    summary="结算：结余资金、应退回资金，以及财评或审计的路径和期限",
+)
+async def settle(
+    project_id: str,
+    body: SettlementIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    calendar: CalendarDep,
+    who: RequesterDep,
+) -> Any:
+    project = await handlers.settle(
+        uow,
+        policy,
+        calendar,
+        project_id,
+        _acting_agency(who),
+        final_cost_fen=body.final_cost_fen,
+        settled_on=body.settled_on,
+        by=who.sub,
+    )
+    return views.FundedProjectOut.model_validate(project)
+
+
+@projects_router.get(
+    "/{project_id}/reclaims", response_model=Page[views.ReclaimOut], summary="项目终止后的资金收回"
+)
+async def list_reclaims(
+    project_id: str, uow: UowDep, principal: ReaderDep, page: PageDep
+) -> Page[views.ReclaimOut]:
+    async with uow:
+        return await views.list_reclaims(uow.session, principal, page, project_id=project_id)
+
+
+class ReclaimDoneIn(BaseModel):
+    returned_fen: Fen = Field(description="实际收回（分）")
+
+
+@projects_router.post(
+    "/{project_id}/reclaims/{reclaim_id}/completion",
+    response_model=views.ReclaimOut,
+    summary="登记资金已收回 (finance)",
+)
+async def complete_reclaim(
+    project_id: str, reclaim_id: str, body: ReclaimDoneIn, uow: UowDep, _: FinanceDep, now: NowDep
+) -> Any:
+    return await handlers.complete_reclaim(
+        uow, project_id, reclaim_id, returned_fen=body.returned_fen, at=now
+    )
 
 
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")
@@ -92,10 +267,17 @@ async def list_disbursements(
     project_id: str | None = None,
     status: DisbursementStatus | None = None,
     jurisdiction: str | None = None,
+    kind: PaymentKind | None = None,
 ) -> Page[views.DisbursementOut]:
     async with uow:
         return await views.list_disbursements(
-            uow.session, principal, page, project_id=project_id, status=status, jurisdiction=jurisdiction
+            uow.session,
+            principal,
+            page,
+            project_id=project_id,
+            status=status,
+            jurisdiction=jurisdiction,
+            kind=kind,
         )
 
 

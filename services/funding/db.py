@@ -9,19 +9,32 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Enum,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     event,
+    func,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
-from services.funding.domain import Disbursement, DisbursementStatus, FundedProject, PaymentKind
+from services.funding.domain import (
+    Contract,
+    Disbursement,
+    DisbursementStatus,
+    FundedProject,
+    GateState,
+    PaymentKind,
+    Reclaim,
+)
 from shared.db import UnitOfWork, UTCDateTime
 
 metadata = MetaData()
@@ -37,6 +50,10 @@ projects = Table(
     Column("declared_amount_fen", BigInteger, nullable=False),
     Column("approved", Boolean, nullable=False),
     Column("approved_amount_fen", BigInteger, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("accepted_on", Date, nullable=True),
+    Column("terminated", Boolean, nullable=False),
+    Column("settlement", JSON, nullable=True),
 )
 
 disbursements = Table(
@@ -55,15 +72,65 @@ disbursements = Table(
     Column("closed_gates", JSON, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("released_at", UTCDateTime, nullable=True),
+    Column("contract_id", String(64), nullable=True),
+    Column("milestone", String(100), nullable=True),
+    Column("milestone_key", String(200), nullable=True),
+    Column("stage", String(32), nullable=True),
+    Column("budget_year", Integer, nullable=True),
+    Column("decided_reason", Text, nullable=True),
     UniqueConstraint("agency", "idempotency_key", name="uq_disbursements_agency_idempotency_key"),
+    Index("uq_disbursements_milestone", "milestone_key", unique=True),
+)
+
+gates = Table(
+    "gates",
+    metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("gate", String(32), primary_key=True),
+    Column("open", Boolean, nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("event_type", String(100), nullable=True),
+    Column("event_time", UTCDateTime, nullable=True),
+    Column("detail", JSON, nullable=False),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("role", String(16), nullable=False),
+    Column("counterparty", String(200), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("milestones", JSON, nullable=False),
+)
+
+reclaims = Table(
+    "reclaims",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("jurisdiction", String(32), nullable=False),
+    Column("agency", String(128), nullable=False, index=True),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("articles", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("returned_fen", BigInteger, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
 )
 
 mapper.map_imperatively(FundedProject, projects)
 mapper.map_imperatively(Disbursement, disbursements)
+mapper.map_imperatively(GateState, gates)
+mapper.map_imperatively(Contract, contracts)
+mapper.map_imperatively(Reclaim, reclaims)
 
 
 @event.listens_for(FundedProject, "load")
 @event.listens_for(Disbursement, "load")
+@event.listens_for(Reclaim, "load")
 def _fresh_events(aggregate: Any, _context: Any) -> None:
     aggregate.events = []
 
@@ -85,6 +152,21 @@ class ProjectRepository:
         return project
 
 
+class GateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of(self, project_id: str) -> dict[str, GateState]:
+        rows = await self.session.scalars(select(GateState).where(gates.c.project_id == project_id))
+        return {g.gate: g for g in rows}
+
+    async def get(self, project_id: str, gate: str) -> GateState | None:
+        return await self.session.get(GateState, (project_id, gate))
+
+    def add(self, state: GateState) -> None:
+        self.session.add(state)
+
+
 class DisbursementRepository:
     def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
         self.session = session
@@ -93,6 +175,12 @@ class DisbursementRepository:
     def add(self, item: Disbursement) -> None:
         self.session.add(item)
         self.uow.track(item)
+
+    async def get(self, item_id: str) -> Disbursement | None:
+        item = await self.session.get(Disbursement, item_id, with_for_update=True)
+        if item is not None:
+            self.uow.track(item)
+        return item
 
     async def held_for(self, project_id: str) -> list[Disbursement]:
         items = list(
@@ -110,6 +198,36 @@ class DisbursementRepository:
             self.uow.track(item)
         return items
 
+    async def committed_fen(self, project_id: str, kinds: tuple[PaymentKind, ...]) -> int:
+        """Released and held money of these kinds: what a new request must fit beside."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
+                disbursements.c.project_id == project_id,
+                disbursements.c.kind.in_(kinds),
+                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
+            )
+        )
+        return int(total or 0)
+
+    async def released_fen(self, project_id: str, kinds: tuple[PaymentKind, ...]) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
+                disbursements.c.project_id == project_id,
+                disbursements.c.kind.in_(kinds),
+                disbursements.c.status == DisbursementStatus.RELEASED,
+            )
+        )
+        return int(total or 0)
+
+    async def committed_on_contract(self, contract_id: str) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
+                disbursements.c.contract_id == contract_id,
+                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
+            )
+        )
+        return int(total or 0)
+
     async def by_idempotency_key(self, agency: str, key: str) -> Disbursement | None:
         found: Disbursement | None = await self.session.scalar(
             select(Disbursement).where(
@@ -118,13 +236,40 @@ class DisbursementRepository:
         )
         return found
 
+    async def by_milestone(self, milestone_key: str) -> Disbursement | None:
+        found: Disbursement | None = await self.session.scalar(
+            select(Disbursement).where(disbursements.c.milestone_key == milestone_key)
+        )
+        return found
+
 
 class FundingUnitOfWork(UnitOfWork):
     projects: ProjectRepository
     disbursements: DisbursementRepository
+    gates: GateRepository
 
     async def __aenter__(self) -> FundingUnitOfWork:
         await super().__aenter__()
         self.projects = ProjectRepository(self.session, self)
         self.disbursements = DisbursementRepository(self.session, self)
+        self.gates = GateRepository(self.session)
         return self
+
+    async def contract(self, contract_id: str) -> Contract | None:
+        return await self.session.get(Contract, contract_id)
+
+    def add_contract(self, contract: Contract) -> None:
+        self.session.add(contract)
+
+    async def contracts_of(self, project_id: str) -> list[Contract]:
+        return list(await self.session.scalars(select(Contract).where(contracts.c.project_id == project_id)))
+
+    def add_reclaim(self, reclaim: Reclaim) -> None:
+        self.session.add(reclaim)
+        self.track(reclaim)
+
+    async def reclaim(self, reclaim_id: str) -> Reclaim | None:
+        found = await self.session.get(Reclaim, reclaim_id, with_for_update=True)
+        if found is not None:
+            self.track(found)
+        return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,6 +13,7 @@ from services.funding.db import FundingUnitOfWork
 from services.funding.settings import FundingSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.db import utcnow
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
@@ -24,5 +27,10 @@ SPEC = ServiceSpec(
 )
 
 
-def create_app(settings: FundingSettings | None = None, *, bus: Bus | None = None) -> FastAPI:
-    return create_service_app(SPEC, settings or FundingSettings(), bus=bus)
+def create_app(
+    settings: FundingSettings | None = None, *, bus: Bus | None = None, clock: Callable[[], datetime] = utcnow
+) -> FastAPI:
+    """`clock` gives the current instant (UTC); tests pass their own to cross dates."""
+    app = create_service_app(SPEC, settings or FundingSettings(), bus=bus)
+    app.state.clock = clock
+    return app

@@ -29,7 +29,6 @@ from services.procurement.rules import Ground
 from shared.auth import Principal, Role, require
 from shared.contracts.procurement import MilestoneStage
 from shared.deps import CalendarDep, IdempotencyKey, PolicyDep, unit_of_work
-from shared.idempotency import IdempotencyKeyReused
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.problems import Problem
@@ -40,7 +39,6 @@ ERRORS: dict[type[Exception], int] = {
     ChangeNotFound: 404,
     InvalidState: 409,
     RuleViolation: 409,
-    IdempotencyKeyReused: 409,
     ProcurementError: 422,
 }
 

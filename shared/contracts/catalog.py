@@ -25,7 +25,16 @@ from shared.contracts.envelope import (
     UnknownEventType,
     read_envelope,
 )
-from shared.contracts.funding import DisbursementReleased
+from shared.contracts.funding import (
+    BudgetOpened,
+    DisbursementHeld,
+    DisbursementRejected,
+    DisbursementReleased,
+    DisbursementRequested,
+    OmDecided,
+    ReclaimRecorded,
+    SettlementRecorded,
+)
 from shared.contracts.intake import (
     ProjectApproved,
     ProjectDeclared,
@@ -90,7 +99,14 @@ EVENTS: tuple[type[Event], ...] = (
     AcceptanceReportFiled,
     EvaluationRecorded,
     PostEvaluationDue,
+    BudgetOpened,
+    DisbursementRequested,
+    DisbursementHeld,
     DisbursementReleased,
+    DisbursementRejected,
+    ReclaimRecorded,
+    OmDecided,
+    SettlementRecorded,
 )
 
 CATALOG: dict[str, type[Event]] = {model.model_fields["type"].default: model for model in EVENTS}
