@@ -176,6 +176,13 @@ async def test_shexian_from_initial_acceptance_through_a_failed_panel_to_accepta
     }
     assert (await detail(a, project))["applications"] == []  # type: ignore[index]
 
+    a.clock.now = at(date(2026, 3, 21))
+    trial_first = await post(a, project, "trial-run", {"started_on": "2026-03-19"})
+    assert refused(trial_first) == {"trial_run_after_initial": ["shexian §39"]}, trial_first.text
+    future = await post(
+        a, project, "initial-acceptance", {"held_on": "2026-03-22", "passed": True, "findings": "同意"}
+    )
+    assert future.status_code == 422, future.text
     initial = await post(
         a, project, "initial-acceptance", {"held_on": "2026-03-20", "passed": True, "findings": "同意"}
     )
@@ -326,10 +333,17 @@ async def test_xunyang_the_authority_concludes_and_audit_and_security_are_evente
 ) -> None:
     a = acceptance
     project = await completed(a, "xunyang")
+    a.clock.now = at(date(2026, 3, 20))
     assert (await post(a, project, "trial-run", {"started_on": "2026-03-03"})).status_code == 200
-    await post(
+    early = await post(
         a, project, "initial-acceptance", {"held_on": "2026-03-20", "passed": True, "findings": "同意"}
     )
+    assert refused(early) == {"trial_run_before_initial": ["xunyang §19"]}, early.text
+    assert (await post(a, project, "trial-run", {"ended_on": "2026-03-19"})).status_code == 200
+    initial = await post(
+        a, project, "initial-acceptance", {"held_on": "2026-03-20", "passed": True, "findings": "同意"}
+    )
+    assert initial.status_code == 200, initial.text
     materials = {"unit_materials": "a", "contractor_materials": "b", "supervisor_materials": "c"}
     applied = await post(a, project, "final-acceptance/application", {"materials": materials})
     assert applied.status_code == 200, applied.text
@@ -377,6 +391,7 @@ async def test_zhonglou_applies_three_months_after_initial_and_post_evaluation_f
 ) -> None:
     a = acceptance
     project = await completed(a, "zhonglou")
+    a.clock.now = at(date(2026, 3, 10))
     await post(
         a, project, "initial-acceptance", {"held_on": "2026-03-10", "passed": True, "findings": "同意"}
     )
@@ -397,3 +412,46 @@ async def test_zhonglou_applies_three_months_after_initial_and_post_evaluation_f
     assert due["due_on"] == "2027-06-10" and due["articles"] == ["zhonglou §20"]
     assert due["parties"] == ["某某信息技术有限公司", "某某工程监理有限公司"]
     assert (await a.http.post("/projects/evaluation-scan", headers=AUTHORITY)).json() == {"due": 0}
+
+
+async def test_lhasa_the_authority_concludes_and_a_revoked_confirmation_stops_admission(
+    acceptance: Acceptance,
+) -> None:
+    a = acceptance
+    lhasa = await completed(a, "lhasa")
+    a.clock.now = at(date(2026, 3, 10))
+    await post(a, lhasa, "initial-acceptance", {"held_on": "2026-03-10", "passed": True, "findings": "同意"})
+    assert (await post(a, lhasa, "final-acceptance/application", {})).status_code == 200
+    await post(a, lhasa, "final-acceptance/admission", {"admit": True}, AUTHORITY)
+    (application,) = await events(a, lhasa, "final_acceptance_applied")
+    assert not application["experts"]  # lhasa §17: the authority organises or delegates it
+    # A panel's verdict on another case does not conclude it; the authority does.
+    await publish(
+        a.bus,
+        ReviewConcluded(
+            project_id=lhasa["id"], jurisdiction="lhasa", case_id="x", stage="acceptance", verdict="fail"
+        ),
+    )
+    concluded = await post(a, lhasa, "final-acceptance/conclusion", {"passed": True}, AUTHORITY)
+    assert concluded.status_code == 200 and concluded.json()["status"] == "accepted", concluded.text
+
+    shexian = await completed(a, "shexian")
+    await post(
+        a, shexian, "initial-acceptance", {"held_on": "2026-03-05", "passed": True, "findings": "同意"}
+    )
+    await post(a, shexian, "trial-run", {"started_on": "2026-03-06"})
+    a.clock.now = at(date(2026, 4, 10))
+    await post(a, shexian, "data-sharing", {"catalogue": ["户籍信息"]})
+    await post(a, shexian, "data-sharing/decision", {"decision": "confirmed"}, AUTHORITY)
+    applied = await post(
+        a,
+        shexian,
+        "final-acceptance/application",
+        {"materials": SHEXIAN_MATERIALS, "archives_accepted": True},
+    )
+    assert applied.status_code == 200, applied.text
+    await post(a, shexian, "data-sharing/decision", {"decision": "revoked", "reason": "重复采集"}, AUTHORITY)
+    admitted = await post(a, shexian, "final-acceptance/admission", {"admit": True}, AUTHORITY)
+    assert refused(admitted) == {"data_sharing_unconfirmed": ["shexian §39", "shexian §44(一)"]}, (
+        admitted.text
+    )

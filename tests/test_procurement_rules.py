@@ -60,11 +60,12 @@ def test_lhasa_adds_up_the_absolute_adjustments_shexian_looks_at_each_change() -
     assert route("shexian", **earlier)[0] is Path.FILE
 
 
-def test_zhonglou_sends_every_change_to_approval_and_10_percent_over_to_reapproval() -> None:
+def test_zhonglou_sends_major_changes_and_overruns_to_approval_and_10_percent_over_to_reapproval() -> None:
     assert route("zhonglou", total_delta_fen=9 * WAN) == (Path.APPROVAL, ("authority",), ["zhonglou §14"])
     assert route("zhonglou", total_delta_fen=10 * WAN)[0] is Path.REAPPROVAL  # 10%（含）
     assert route("zhonglou", prior_overrun_fen=6 * WAN, total_delta_fen=4 * WAN)[0] is Path.REAPPROVAL
-    assert route("zhonglou", total_delta_fen=-20 * WAN)[0] is Path.APPROVAL  # a cut is no overrun
+    assert route("zhonglou", total_delta_fen=-20 * WAN)[0] is Path.FILE  # a cut, not major: recorded
+    assert route("zhonglou", total_delta_fen=-20 * WAN, major=True)[0] is Path.APPROVAL
 
 
 def test_bayingolin_needs_the_authority_and_finance_and_xunyang_has_no_procedure() -> None:
@@ -134,7 +135,10 @@ def test_zhonglou_start_runs_three_months_from_the_reviews_pass() -> None:
 
 
 def test_progress_reports_are_due_each_quarter_in_bayingolin_and_each_year_in_shexian() -> None:
-    started = {"contract_signed_on": dt.date(2026, 2, 10), "reports": frozenset({("progress", "2026Q1")})}
+    started = {
+        "contract_signed_on": dt.date(2026, 2, 10),
+        "reports": {("progress", "2026Q1"): dt.date(2026, 3, 20)},
+    }
     quarters = [
         d
         for d in deadlines(

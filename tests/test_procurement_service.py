@@ -564,3 +564,62 @@ async def test_lhasa_adds_up_adjustments_zhonglou_reapproves_ten_percent_bayingo
         f"/changes/{both.json()['id']}/decision", headers=FINANCE, json={"approve": True}
     )
     assert by_finance.json()["status"] == "approved", by_finance.text
+
+
+async def test_pending_changes_count_and_a_review_lands_on_the_change_it_reviewed(
+    procurement: Procurement,
+) -> None:
+    p = procurement
+    shexian = await approved(p, "shexian", 100 * WAN)
+    first = (await change(p, shexian, adjustment_fen=16 * WAN, ground="policy")).json()
+    second = (await change(p, shexian, adjustment_fen=20 * WAN, ground="policy")).json()
+    assert first["review"] == second["review"] == "requested"
+    await publish(
+        p.bus,
+        ReviewConcluded(
+            project_id=shexian["id"],
+            jurisdiction="shexian",
+            case_id="c9",
+            stage="change",
+            verdict="fail",
+            reference=second["id"],
+        ),
+    )
+
+    async def reviewed() -> bool:
+        got = await p.http.get(f"/changes/{second['id']}", headers=AUTHORITY)
+        return bool(got.json()["review"] == "fail")
+
+    await eventually(reviewed, what="the second change's review")
+    assert (await p.http.get(f"/changes/{first['id']}", headers=AUTHORITY)).json()["review"] == "requested"
+    refused = await p.http.post(
+        f"/changes/{second['id']}/decision", headers=AUTHORITY, json={"approve": True}
+    )
+    assert refused.status_code == 409
+
+    # zhonglou §14: two pending overruns of 6% together reach 10%, so the second is re-approval.
+    zhonglou = await approved(p, "zhonglou", 100 * WAN)
+    assert (await change(p, zhonglou, total_delta_fen=6 * WAN)).json()["path"] == "approval"
+    assert (await change(p, zhonglou, total_delta_fen=6 * WAN)).json()["path"] == "reapproval"
+    minor = await change(p, zhonglou, total_delta_fen=-2 * WAN)
+    assert minor.json()["path"] == "file" and minor.json()["status"] == "filed"  # neither major nor over
+    major = await change(p, zhonglou, total_delta_fen=-2 * WAN, major=True)
+    assert major.json()["path"] == "approval"
+
+
+async def test_dates_to_come_are_refused(procurement: Procurement) -> None:
+    p = procurement
+    project = await approved(p, "bayingolin", 80 * WAN)
+    ahead = await p.http.post(
+        f"/projects/{project['id']}/reports",
+        headers=agency_of(project),
+        json={"kind": "progress", "period": "2026Q3", "summary": "预先报送"},
+    )
+    assert ahead.status_code == 422, ahead.text
+    assert (await file(p, project)).status_code == 201
+    started = await p.http.post(
+        f"/projects/{project['id']}/construction/start",
+        headers=agency_of(project),
+        json={"started_on": "2026-03-05"},
+    )
+    assert started.status_code == 422, started.text

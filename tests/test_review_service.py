@@ -17,6 +17,7 @@ from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.contracts.acceptance import FinalAcceptanceApplied
 from shared.contracts.intake import ProjectScreened
+from shared.contracts.procurement import ChangeReviewRequested
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
@@ -227,8 +228,26 @@ async def test_a_screened_declaration_opens_a_case_at_the_stage_its_pack_names(r
         ProjectScreened(project_id=xunyang, jurisdiction="xunyang", agency="区教育局", accepted=True),
         source="/govit/intake",
     )
+    # lhasa §17: the authority concludes its acceptance itself, so no panel is drawn for it.
+    lhasa = unique("p")
+    await publish(
+        bus,
+        FinalAcceptanceApplied(
+            project_id=lhasa, jurisdiction="lhasa", agency="市教育局", application_id="a0", experts=False
+        ),
+        source="/govit/acceptance",
+    )
+    # Two changes of one project under review at once: one case each, named by the change.
+    for change_id in ("change-1", "change-2"):
+        await publish(
+            bus,
+            ChangeReviewRequested(
+                project_id=project, jurisdiction="zhonglou", agency="区教育局", change_id=change_id
+            ),
+            source="/govit/procurement",
+        )
     # An admitted final-acceptance application opens an acceptance case avoiding its parties;
-    # events are handled in order, so once it is there the two before it were handled too.
+    # events are handled in order, so once it is there the ones before it were handled too.
     await publish(
         bus,
         FinalAcceptanceApplied(
@@ -248,7 +267,10 @@ async def test_a_screened_declaration_opens_a_case_at_the_stage_its_pack_names(r
 
     acceptance = await eventually(acceptance_case, what="the acceptance case")
     assert acceptance["parties"] == ["某承建公司", "某监理公司"]
-    for nothing in (refused, xunyang):
+    cases = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
+    assert sorted(c["reference"] for c in cases if c["stage"] == "change") == ["change-1", "change-2"]
+    assert acceptance["reference"] == "a1"
+    for nothing in (refused, xunyang, lhasa):
         listed = await http.get("/cases", params={"project_id": nothing}, headers=AUTHORITY)
         assert listed.json()["total"] == 0
     assessed = await http.put(

@@ -115,9 +115,17 @@ async def record_initial(
     policy: PolicyDep,
     calendar: CalendarDep,
     who: ApplicantDep,
+    now: NowDep,
 ) -> Any:
     project = await handlers.record_initial(
-        uow, policy, calendar, project_id, _acting_agency(who), **body.model_dump(), by=who.sub
+        uow,
+        policy,
+        calendar,
+        project_id,
+        _acting_agency(who),
+        **body.model_dump(),
+        by=who.sub,
+        today=today_in_shanghai(now),
     )
     return _detail(request, project)
 
@@ -131,12 +139,24 @@ class TrialIn(BaseModel):
     "/{project_id}/trial-run", response_model=views.ProjectDetail, summary="登记试运行开始或结束 (applicant)"
 )
 async def trial_run(
-    project_id: str, body: TrialIn, request: Request, uow: UowDep, policy: PolicyDep, who: ApplicantDep
+    project_id: str,
+    body: TrialIn,
+    request: Request,
+    uow: UowDep,
+    policy: PolicyDep,
+    who: ApplicantDep,
+    now: NowDep,
 ) -> Any:
     if body.started_on is None and body.ended_on is None:
         raise AcceptanceError("请给出试运行开始或结束日期")
     project = await handlers.trial_run(
-        uow, policy, project_id, _acting_agency(who), started_on=body.started_on, ended_on=body.ended_on
+        uow,
+        policy,
+        project_id,
+        _acting_agency(who),
+        started_on=body.started_on,
+        ended_on=body.ended_on,
+        today=today_in_shanghai(now),
     )
     return _detail(request, project)
 

@@ -153,6 +153,7 @@ class Project:
         findings: str,
         by: str,
         late: Sequence[Reason],
+        order: Sequence[Reason],
         articles: Sequence[str],
     ) -> None:
         self._built()
@@ -161,6 +162,7 @@ class Project:
             raise InvalidState(f"初验已于 {self.initial['held_on']} 通过")
         if held_on < self.completed_on:
             raise AcceptanceError("初验日期不能早于竣工日期")
+        refuse_if(order, "不能登记初验")
         self.initial = {
             "held_on": held_on.isoformat(),
             "passed": passed,
@@ -185,13 +187,14 @@ class Project:
             return dt.date.fromisoformat(self.initial["held_on"])
         return None
 
-    def start_trial(self, on: dt.date, articles: Sequence[str]) -> None:
+    def start_trial(self, on: dt.date, order: Sequence[Reason], articles: Sequence[str]) -> None:
         self._built()
         assert self.completed_on is not None
         if self.trial_started_on is not None:
             raise InvalidState(f"试运行已于 {self.trial_started_on.isoformat()} 开始")
         if on < self.completed_on:
             raise AcceptanceError("试运行不能早于竣工")
+        refuse_if(order, "不能开始试运行")
         self.trial_started_on = on
         self._event(TrialRunRecorded, started_on=on, articles=tuple(articles))
 
@@ -372,10 +375,21 @@ class Project:
         self.applications = [*self.applications[:-1], current]
         return current
 
-    def admit(self, admit: bool, reason: str, by: str, *, experts: bool, articles: Sequence[str]) -> None:
+    def admit(
+        self,
+        admit: bool,
+        reason: str,
+        by: str,
+        *,
+        experts: bool,
+        refusals: Sequence[Reason],
+        articles: Sequence[str],
+    ) -> None:
         self._built()
         if self.status is not Status.APPLIED:
             raise InvalidState("没有待受理的终验申请")
+        if admit:
+            refuse_if(refusals, "终验申请不能受理")
         if not admit:
             if not reason.strip():
                 raise AcceptanceError("退回终验申请须写明理由")
@@ -526,6 +540,7 @@ class Project:
         self._event(
             EvaluationRecorded,
             evaluation=record["evaluation"],
+            evaluation_id=record["id"],
             serious_problems=tuple(record["serious_problems"]),
             rectified=record["rectified"],
             rectification_due=dt.date.fromisoformat(due) if due else None,

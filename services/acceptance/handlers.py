@@ -28,6 +28,12 @@ async def _project(uow: AcceptanceUnitOfWork, project_id: str, agency: str | Non
     return project
 
 
+def _not_after(day: dt.date, today: dt.date, what: str) -> None:
+    """Dates people report must have happened: a date to come would shorten the minimum periods."""
+    if day > today:
+        raise AcceptanceError(f"{what} {day.isoformat()} 晚于今日 {today.isoformat()}")
+
+
 def _articles(policy: PolicyRegistry, project: Project, rule_id: str) -> tuple[str, ...]:
     return policy.rule(project.jurisdiction, rule_id).articles
 
@@ -46,10 +52,28 @@ async def record_initial(
     passed: bool,
     findings: str,
     by: str,
+    today: dt.date,
 ) -> Project:
-    """初验 by the unit; one held after shexian §39's three months is kept, marked late and cited."""
+    """初验 by the unit; one held after shexian §39's three months is kept, marked late and cited;
+    xunyang §19 holds it after the trial run."""
+    _not_after(held_on, today, "初验日期")
     async with uow:
         project = await _project(uow, project_id, agency)
+        trial = policy.rule(project.jurisdiction, "acceptance.trial_run_min")
+        order: list[Reason] = []
+        if (
+            trial.applies
+            and trial.params.get("before_initial_acceptance")
+            and (project.trial_ended_on is None or project.trial_ended_on > held_on)
+        ):
+            order.append(
+                policy.refusal(
+                    project.jurisdiction,
+                    "acceptance.trial_run_min",
+                    "trial_run_before_initial",
+                    "项目竣工后须经系统测试和试运行结束后方进行初步验收",
+                )
+            )
         late: list[Reason] = []
         if project.completed_on is not None:
             due = rules.initial_due(policy, calendar, project.jurisdiction, project.completed_on)
@@ -69,6 +93,7 @@ async def record_initial(
             findings=findings,
             by=by,
             late=late,
+            order=order,
             articles=_articles(policy, project, "acceptance.initial_by_unit"),
         )
         await uow.commit()
@@ -83,13 +108,34 @@ async def trial_run(
     *,
     started_on: dt.date | None,
     ended_on: dt.date | None,
+    today: dt.date,
 ) -> Project:
-    """试运行: record its start, then its end."""
+    """试运行: record its start, then its end; shexian §39 runs it after 初验."""
+    for day, what in ((started_on, "试运行开始日期"), (ended_on, "试运行结束日期")):
+        if day is not None:
+            _not_after(day, today, what)
     async with uow:
         project = await _project(uow, project_id, agency)
-        articles = _articles(policy, project, "acceptance.trial_run_min")
+        rule = policy.rule(project.jurisdiction, "acceptance.trial_run_min")
+        articles = rule.articles
         if started_on is not None:
-            project.start_trial(started_on, articles)
+            order: list[Reason] = []
+            initial_on = project.initial_on
+            if (
+                rule.applies
+                and rule.params.get("after_initial_acceptance")
+                and (initial_on is None or started_on < initial_on)
+            ):
+                order.append(
+                    policy.refusal(
+                        project.jurisdiction,
+                        "acceptance.trial_run_min",
+                        "trial_run_after_initial",
+                        "试运行在初验通过后开展"
+                        + (f"（初验于 {initial_on.isoformat()}）" if initial_on else "，尚未初验"),
+                    )
+                )
+            project.start_trial(started_on, order, articles)
         if ended_on is not None:
             project.end_trial(ended_on, articles)
         await uow.commit()
@@ -357,11 +403,22 @@ async def admit(
     """The authority admits (bayingolin §26) or returns the application; an admitted one goes to experts."""
     async with uow:
         project = await _project(uow, project_id, None)
+        refusals: list[Reason] = []
+        if rules.data_sharing_required(policy, project.jurisdiction) and not project.data_sharing_confirmed:
+            refusals.append(
+                policy.refusal(
+                    project.jurisdiction,
+                    "acceptance.data_sharing_confirmed_required",
+                    "data_sharing_unconfirmed",
+                    "数据共享确认已被撤销或尚未确认，不组织验收",
+                )
+            )
         project.admit(
             admit,
             reason,
             by,
             experts=rules.experts_conclude(policy, project.jurisdiction),
+            refusals=refusals,
             articles=_articles(policy, project, "acceptance.final_acceptance"),
         )
         await uow.commit()
@@ -499,6 +556,10 @@ async def record_evaluation(
     at: dt.datetime,
 ) -> tuple[Project, dict[str, Any]]:
     """绩效自评、后评价 or first-year evaluation: post-evaluations only in the pack's window."""
+    if agency is not None and serious_problems and rectified:
+        raise AcceptanceError(
+            "严重问题是否整改到位由主管部门确认（zhonglou §21），建设单位登记时不能自行标注"
+        )
     async with uow:
         project = await _project(uow, project_id, agency)
         j = project.jurisdiction
@@ -623,6 +684,10 @@ def deadlines(
             project.report_due_on,
             project.report is not None,
         )
+    self_due = rules.self_evaluation_due(policy, j, today.year)
+    if self_due is not None:
+        done = any(e["evaluation"] == "self" and e["period"] == str(today.year) for e in project.evaluations)
+        add("self_evaluation", "acceptance.self_evaluation_deadline", self_due, done)
     if project.accepted_on is not None:
         window = rules.evaluation_window(policy, calendar, j, project.accepted_on)
         if window is not None:
@@ -737,8 +802,11 @@ async def record_review(uow: AcceptanceUnitOfWork, event: ReviewConcluded, ctx: 
     if event.stage != "acceptance" or event.verdict == "revise":
         return
     project = await _known(uow, event.project_id)
-    if project.status is not Status.UNDER_ACCEPTANCE:
-        return
+    current = project.current
+    if project.status is not Status.UNDER_ACCEPTANCE or current is None or not current.get("experts"):
+        return  # not awaiting a panel (lhasa §17, xunyang §20: the authority concludes)
+    if event.reference is not None and event.reference != current["id"]:
+        return  # a panel on an earlier application
     _conclude(
         project,
         ctx.policy,

@@ -641,10 +641,11 @@ async def record_evaluation(uow: FundingUnitOfWork, event: EvaluationRecorded, c
     project = await _known(uow, event.project_id)
     state = await uow.gates.get(project.id, Gate.EVALUATION.value)
     unfixed = dict(state.detail.get("unfixed", {})) if state else {}
+    key = event.evaluation_id or event.evaluation
     if event.serious_problems and not event.rectified:
-        unfixed[event.evaluation] = event.rectification_due.isoformat() if event.rectification_due else None
+        unfixed[key] = event.rectification_due.isoformat() if event.rectification_due else None
     else:
-        unfixed.pop(event.evaluation, None)
+        unfixed.pop(key, None)
     today = today_in_shanghai(ctx.now())
     opened = GateState(project.id, Gate.EVALUATION.value, True, detail={"unfixed": unfixed})
     await _set_gate(

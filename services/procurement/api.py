@@ -199,10 +199,18 @@ class TenderIn(BaseModel):
     "/{project_id}/tenders", response_model=views.ProjectDetail, summary="记录采购结果 (applicant)"
 )
 async def record_tender(
-    project_id: str, body: TenderIn, request: Request, uow: UowDep, policy: PolicyDep, who: ApplicantDep
+    project_id: str,
+    body: TenderIn,
+    request: Request,
+    uow: UowDep,
+    policy: PolicyDep,
+    who: ApplicantDep,
+    now: NowDep,
 ) -> Any:
     tender = handlers.Tender(**body.model_dump())
-    project = await handlers.record_tender(uow, policy, project_id, _acting_agency(who), tender, by=who.sub)
+    project = await handlers.record_tender(
+        uow, policy, project_id, _acting_agency(who), tender, by=who.sub, today=today_in_shanghai(now)
+    )
     return await _show(request, uow, project)
 
 
@@ -311,7 +319,9 @@ async def start_construction(
     now: NowDep,
 ) -> Any:
     on = body.started_on or today_in_shanghai(now)
-    project = await handlers.start_construction(uow, policy, project_id, _acting_agency(who), on=on)
+    project = await handlers.start_construction(
+        uow, policy, project_id, _acting_agency(who), on=on, today=today_in_shanghai(now)
+    )
     return await _show(request, uow, project)
 
 
@@ -372,7 +382,13 @@ async def complete_construction(
 ) -> Any:
     on = body.completed_on or today_in_shanghai(now)
     project = await handlers.complete_construction(
-        uow, policy, project_id, _acting_agency(who), on=on, security_test_report=body.security_test_report
+        uow,
+        policy,
+        project_id,
+        _acting_agency(who),
+        on=on,
+        security_test_report=body.security_test_report,
+        today=today_in_shanghai(now),
     )
     return await _show(request, uow, project)
 
@@ -385,6 +401,7 @@ class ChangeIn(BaseModel):
     )
     adjustment_fen: Fen = Field(description="资金调整数额（分）：在各建设内容之间调整的资金")
     goal_changed: bool = Field(default=False, description="建设目标是否改变")
+    major: bool = Field(default=False, description="建设内容重大调整 (zhonglou §14)")
     ground: Ground | None = Field(
         default=None,
         description="可由建设单位自行调整的情形 (shexian §38, lhasa §16)：policy / optimisation / business",

@@ -199,6 +199,12 @@ class ChangeRepository:
         )
         return found
 
+    async def project_of(self, change_id: str) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(changes.c.project_id).where(changes.c.id == change_id)
+        )
+        return found
+
     async def of(self, project_id: str) -> list[Change]:
         rows = await self.session.scalars(
             select(Change).where(changes.c.project_id == project_id).order_by(changes.c.requested_at)

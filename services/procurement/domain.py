@@ -384,8 +384,8 @@ class Project:
             if self.implementation_plan_on is not None:
                 raise InvalidState("实施方案和进度计划已报送")
             self.implementation_plan_on = on
-        if any(r["kind"] == kind and r["period"] == period for r in self.reports):
-            raise InvalidState(f"{period or ''}该报告已报送")
+        if period is not None and any(r["kind"] == kind and r["period"] == period for r in self.reports):
+            raise InvalidState(f"{period}的报告已报送")
         self.reports = [
             *self.reports,
             {"kind": kind, "period": period, "summary": summary, "submitted_on": on.isoformat(), "by": by},

@@ -77,6 +77,12 @@ async def _blacklisted(
     return []
 
 
+def _not_after(day: dt.date, today: dt.date, what: str) -> None:
+    """Dates people report must have happened: a date to come would move the time limits."""
+    if day > today:
+        raise ProcurementError(f"{what} {day.isoformat()} 晚于今日 {today.isoformat()}")
+
+
 async def _project(uow: ProcurementUnitOfWork, project_id: str, agency: str | None) -> Project:
     """The project, locked; an applicant asking about another agency's project finds nothing."""
     project = await uow.projects.get(project_id)
@@ -144,7 +150,11 @@ async def record_tender(
     tender: Tender,
     *,
     by: str,
+    today: dt.date,
 ) -> Project:
+    _not_after(tender.awarded_on, today, "中标（成交）日期")
+    if tender.announced_on is not None and tender.announced_on > tender.awarded_on:
+        raise ProcurementError("公告日期不能晚于中标（成交）日期")
     async with uow:
         project = await _project(uow, project_id, agency)
         j = project.jurisdiction
@@ -276,13 +286,31 @@ async def file_contract(
 
 
 async def start_construction(
-    uow: ProcurementUnitOfWork, policy: PolicyRegistry, project_id: str, agency: str | None, *, on: dt.date
+    uow: ProcurementUnitOfWork,
+    policy: PolicyRegistry,
+    project_id: str,
+    agency: str | None,
+    *,
+    on: dt.date,
+    today: dt.date,
 ) -> Project:
     """开工: not before approval (zhonglou §13, shexian §15, bayingolin §15), not without 监理 (lhasa §13)."""
     async with uow:
         project = await _project(uow, project_id, agency)
         j = project.jurisdiction
+        _not_after(on, today, "开工日期")
         refusals = _unapproved(policy, project, "procurement.no_construction_before_approval")
+        rule = policy.rule(j, "procurement.no_construction_before_approval")
+        if rule.applies and project.approved_on is not None and on < project.approved_on:
+            refusals.append(
+                policy.refusal(
+                    j,
+                    "procurement.no_construction_before_approval",
+                    "started_before_approval",
+                    f"开工日期 {on.isoformat()} 早于批复日期 {project.approved_on.isoformat()}，"
+                    + rule.summary,
+                )
+            )
         if project.supervisor is None:
             if policy.rule(j, "procurement.no_construction_before_supervision").applies:
                 refusals.append(
@@ -336,6 +364,8 @@ async def report(
             rule = policy.rule(j, "procurement.progress_reporting")
             frequency = str(rule.params.get("frequency", "quarterly")) if rule.applies else None
             period = period or (rules.period_label(frequency, today_in_shanghai(at)) if frequency else None)
+            if period and rules.period_starts(period) > today_in_shanghai(at):
+                raise ProcurementError(f"报告期 {period} 尚未开始，不能预先报送")
             if frequency and period and not rules.valid_period(frequency, period):
                 raise ProcurementError(
                     f"报告期 {period} 不符合本辖区的报送周期"
@@ -359,8 +389,10 @@ async def complete_construction(
     *,
     on: dt.date,
     security_test_report: str | None,
+    today: dt.date,
 ) -> Project:
     """竣工: with the 监理 the pack requires and, in zhonglou, the software's security test (§15)."""
+    _not_after(on, today, "竣工日期")
     async with uow:
         project = await _project(uow, project_id, agency)
         j = project.jurisdiction
@@ -401,6 +433,7 @@ class ChangeRequest:
     adjustment_fen: int
     goal_changed: bool
     ground: rules.Ground | None
+    major: bool = False  # 重大调整 (zhonglou §14)
 
 
 async def request_change(
@@ -422,18 +455,22 @@ async def request_change(
         async def create() -> Change:
             if project.approved_fen is None:
                 raise InvalidState("项目尚未批复，没有可变更的批复内容")
-            if project.total_fen + request.total_delta_fen < 0:
+            # Changes still awaiting their decision count as if they took effect.
+            pending = [c for c in await uow.changes.of(project.id) if c.status is ChangeState.PENDING]
+            pending_delta = sum(c.total_delta_fen for c in pending)
+            if project.total_fen + pending_delta + request.total_delta_fen < 0:
                 raise ProcurementError("核减数额超过批复总投资")
             route = rules.route_change(
                 policy,
                 j,
                 approved_fen=project.approved_fen,
-                prior_overrun_fen=project.overrun_fen,
-                prior_adjusted_fen=project.adjusted_fen,
+                prior_overrun_fen=project.overrun_fen + pending_delta,
+                prior_adjusted_fen=project.adjusted_fen + sum(c.adjustment_fen for c in pending),
                 total_delta_fen=request.total_delta_fen,
                 adjustment_fen=request.adjustment_fen,
                 goal_changed=request.goal_changed,
                 ground=request.ground,
+                major=request.major,
             )
             filed = route.path is rules.Path.FILE
             reviewed = not filed and policy.rule(j, "review.panel").applies
@@ -492,10 +529,13 @@ async def decide_change(
 ) -> Change:
     """The authority's (and in bayingolin §22 finance's) decision on a change awaiting approval."""
     async with uow:
-        change = await uow.changes.get(change_id)
-        if change is None:
+        # Lock the project before the change, in the order the review's event handler locks them.
+        project_id = await uow.changes.project_of(change_id)
+        if project_id is None:
             raise ChangeNotFound(f"变更 {change_id} 不存在")
-        project = await _project(uow, change.project_id, None)
+        project = await _project(uow, project_id, None)
+        change = await uow.changes.get(change_id)
+        assert change is not None
         project.decide_change(change, role, approve, comment, by, at, approval_number)
         await uow.commit()
         return change
@@ -552,7 +592,7 @@ def facts_of(project: Project) -> rules.Facts:
         started_on=project.started_on,
         completed_on=project.completed_on,
         contract_period=period,
-        reports=frozenset((r["kind"], r["period"]) for r in project.reports),
+        reports={(r["kind"], r["period"]): dt.date.fromisoformat(r["submitted_on"]) for r in project.reports},
     )
 
 
@@ -702,7 +742,10 @@ async def record_review(uow: ProcurementUnitOfWork, event: ReviewConcluded, ctx:
     """A pass of the approval review starts zhonglou §17's clock; a change review decides its change."""
     project = await _known(uow, event.project_id)
     if event.stage == "change":
-        for change in (await uow.changes.awaiting_review(project.id))[:1]:
+        waiting = await uow.changes.awaiting_review(project.id)
+        # The case names the change it reviewed; an older producer without it: the oldest waiting.
+        matched = [c for c in waiting if c.id == event.reference] if event.reference else waiting[:1]
+        for change in matched:
             change.review = event.verdict
         return
     rule = ctx.policy.rule(event.jurisdiction, "funding.expert_review_required")

@@ -1,12 +1,14 @@
 """Procurement rules asked of the pack: change paths, supervision, filing limits and deadlines.
 
-- Changes (`procurement.change_within_budget`, `procurement.change_reapproval`):
+- Changes (`procurement.change_within_budget`, `procurement.change_reapproval`), counting every
+  change in effect or still awaiting its decision:
   shexian §38 / lhasa §16 let the unit adjust and file when the total is not exceeded, the goal
   is unchanged, one of the listed grounds applies and the money moved is within 15% of the
   approved total (lhasa adds up the absolute adjustments of every change); anything else needs
   approval. zhonglou §14: every major change or overrun goes through the change procedure, an
-  overrun of 10% or more needs re-approval (重新立项). bayingolin §22: every change needs both the
-  authority and finance. A pack without a change rule records changes without a procedure.
+  overrun of 10% or more needs re-approval (重新立项); a change neither major nor over is recorded.
+  bayingolin §22: every change needs both the authority and finance. A pack without a change rule
+  records changes without a procedure.
 - Supervision (`procurement.supervision_required`): from the pack's amount (inclusive or not);
   zhonglou §15 also wants a security test of application software.
 - Deadlines that run by themselves, each from the date the pack names: implementation plan
@@ -68,6 +70,7 @@ def route_change(
     adjustment_fen: int,
     goal_changed: bool,
     ground: Ground | None,
+    major: bool = False,
 ) -> ChangeRoute:
     """Which path a change takes, and why, from the pack's change rules."""
     within = policy.rule(jurisdiction, "procurement.change_within_budget")
@@ -97,8 +100,12 @@ def route_change(
         )
         return ChangeRoute(Path.APPROVAL, approvers, (reason,), reapproval.articles)
     if reapproval.applies:
+        when = set(reapproval.params.get("procedure_when", []))
+        over = overrun > 0 and total_delta_fen > 0  # this change takes the total (further) over
+        if when and not (("major" in when and major) or ("overrun" in when and over)):
+            return ChangeRoute(Path.FILE, (), (), reapproval.articles)  # neither major nor over: recorded
         percent = Decimal(str(reapproval.params.get("percent", 0)))
-        if percent > 0 and overrun > 0:
+        if percent > 0 and overrun > 0 and total_delta_fen > 0:
             exceeds = Decimal(overrun) * 100 >= Decimal(approved_fen) * percent
             if not reapproval.params.get("inclusive", True):
                 exceeds = Decimal(overrun) * 100 > Decimal(approved_fen) * percent
@@ -158,7 +165,7 @@ class Facts:
     started_on: dt.date | None = None
     completed_on: dt.date | None = None
     contract_period: tuple[dt.date, dt.date] | None = None  # 合同工期 of the construction contract
-    reports: frozenset[tuple[str, str | None]] = field(default_factory=frozenset)  # (kind, period)
+    reports: dict[tuple[str, str | None], dt.date] = field(default_factory=dict)  # (kind, period) → submitted
 
 
 @dataclass(frozen=True)
@@ -202,15 +209,29 @@ def valid_period(frequency: str, period: str) -> bool:
     return re.fullmatch(pattern, period) is not None
 
 
+def period_starts(period: str) -> dt.date:
+    """The first day of a period written 2026Q3 or 2026 (a malformed one counts as started)."""
+    if re.fullmatch(r"\d{4}Q[1-4]", period):
+        return dt.date(int(period[:4]), (int(period[5]) - 1) * 3 + 1, 1)
+    if re.fullmatch(r"\d{4}", period):
+        return dt.date(int(period), 1, 1)
+    return dt.date.min
+
+
 def period_label(frequency: str, day: dt.date) -> str:
     return f"{day.year}Q{(day.month - 1) // 3 + 1}" if frequency == "quarterly" else str(day.year)
+
+
+def _by(day: dt.date | None, due: dt.date) -> bool:
+    """Met: done on or before the last day (a late one stays missed, and is evented once)."""
+    return day is not None and day <= due
 
 
 def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, today: dt.date) -> list[Due]:
     """Every deadline the pack sets for the project so far, met or not, in date order."""
     j = facts.jurisdiction
     found: list[Due] = []
-    substantive = facts.contract_signed_on or facts.started_on
+    substantive = min((d for d in (facts.contract_signed_on, facts.started_on) if d), default=None)
     plan = policy.rule(j, "procurement.implementation_plan_deadline")
     if plan.applies and facts.plan_issued_on:
         due = calendar.last_day(months_after(facts.plan_issued_on, int(plan.param("months"))))
@@ -220,7 +241,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                 "implementation_plan",
                 "procurement.implementation_plan_deadline",
                 due,
-                ("implementation_plan", None) in facts.reports or facts.implementation_plan_on is not None,
+                _by(facts.implementation_plan_on, due),
             )
         )
     contract = policy.rule(j, "procurement.contract_deadline")
@@ -232,7 +253,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                 "contract",
                 "procurement.contract_deadline",
                 due,
-                facts.contract_signed_on is not None,
+                _by(facts.contract_signed_on, due),
                 bool(contract.params.get("terminate_on_breach")),
             )
         )
@@ -251,7 +272,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                     "start",
                     "procurement.start_deadline",
                     due,
-                    substantive is not None,
+                    _by(substantive, due),
                     bool(start.params.get("terminate_on_breach")),
                 )
             )
@@ -272,7 +293,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                     "progress",
                     "procurement.progress_reporting",
                     calendar.last_day(ends),
-                    ("progress", label) in facts.reports,
+                    _by(facts.reports.get(("progress", label)), calendar.last_day(ends)),
                     period=label,
                 )
             )

@@ -68,6 +68,7 @@ cases = Table(
     Column("verdict", String(16), nullable=True),
     Column("concluded_at", UTCDateTime, nullable=True),
     Column("third_party_assessment", Text, nullable=False),
+    Column("reference", String(64), nullable=True),
 )
 
 mapper.map_imperatively(Expert, experts)
@@ -113,12 +114,14 @@ class CaseRepository:
             self.uow.track(case)
         return case
 
-    async def open_for(self, project_id: str, stage: str) -> ReviewCase | None:
+    async def open_for(self, project_id: str, stage: str, reference: str | None = None) -> ReviewCase | None:
+        """The case still open for the project at the stage (and about the same change or application)."""
         found: ReviewCase | None = await self.session.scalar(
             select(ReviewCase).where(
                 cases.c.project_id == project_id,
                 cases.c.stage == stage,
                 cases.c.status != CaseStatus.CONCLUDED,
+                cases.c.reference.is_(None) if reference is None else cases.c.reference == reference,
             )
         )
         return found

@@ -107,6 +107,7 @@ class ReviewCase:
     verdict: str | None = None
     concluded_at: dt.datetime | None = None
     third_party_assessment: str = ""  # 第三方造价评估 (bayingolin §9)
+    reference: str | None = None  # what is reviewed: a change request, an acceptance application
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -124,6 +125,7 @@ class ReviewCase:
         clock: str | None,
         due_on: dt.date | None,
         articles: Sequence[str] = (),
+        reference: str | None = None,
     ) -> ReviewCase:
         case = cls(
             id=uuid.uuid4().hex,
@@ -138,6 +140,7 @@ class ReviewCase:
             received_on=received_on,
             clock=clock,
             due_on=due_on,
+            reference=reference,
         )
         case.events.append(
             ReviewCaseOpened(
@@ -145,6 +148,7 @@ class ReviewCase:
                 jurisdiction=jurisdiction,
                 case_id=case.id,
                 stage=stage,
+                reference=reference,
                 due_on=due_on,
                 articles=tuple(articles),
             )
@@ -275,6 +279,7 @@ class ReviewCase:
                 case_id=self.id,
                 stage=self.stage,
                 verdict=verdict.value,
+                reference=self.reference,
                 scores=tuple(int(s["opinion"]["score"]) for s in seated),
                 round=self.round,
                 resubmission_required=resubmission is not None,

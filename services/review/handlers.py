@@ -25,7 +25,6 @@ from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDu
 from shared.contracts.intake import ProjectScreened
 from shared.contracts.procurement import ChangeReviewRequested
 from shared.contracts.review import ReviewOverdue
-from shared.db import utcnow
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar, today_in_shanghai
 
@@ -300,13 +299,14 @@ async def _open_from_event(
     stage: str,
     parties: Sequence[str],
     articles: Sequence[str],
+    reference: str | None = None,
 ) -> None:
-    """Open a case for an event's project at `stage`, once, where the pack has expert panels."""
+    """Open a case for an event's project at `stage` (about `reference`), once, where the pack has panels."""
     if not ctx.policy.rule(event.jurisdiction, "review.panel").applies:
         return
-    if await uow.cases.open_for(event.project_id, stage) is not None:
+    if await uow.cases.open_for(event.project_id, stage, reference) is not None:
         return
-    received = today_in_shanghai()
+    received = today_in_shanghai(ctx.now())
     deadline = rules.due(ctx.policy, ctx.calendar, event.jurisdiction, Clock.FIRST_REVIEW, received)
     uow.cases.add(
         ReviewCase.open(
@@ -316,11 +316,12 @@ async def _open_from_event(
             agency=event.agency,
             parties=parties,
             by=event.type.split(".")[1],
-            at=utcnow(),
+            at=ctx.now(),
             received_on=received,
             clock=Clock.FIRST_REVIEW.value if deadline else None,
             due_on=deadline.date if deadline else None,
             articles=articles,
+            reference=reference,
         )
     )
 
@@ -334,16 +335,20 @@ async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: 
 
 
 async def open_for_change(uow: ReviewUnitOfWork, event: ChangeReviewRequested, ctx: HandlerContext) -> None:
-    await _open_from_event(uow, ctx, event, "change", event.parties, event.articles)
+    await _open_from_event(uow, ctx, event, "change", event.parties, event.articles, event.change_id)
 
 
 async def open_for_acceptance(
     uow: ReviewUnitOfWork, event: FinalAcceptanceApplied, ctx: HandlerContext
 ) -> None:
-    await _open_from_event(uow, ctx, event, "acceptance", event.parties, event.articles)
+    if event.experts:  # xunyang §20, lhasa §17: the authority concludes without a panel
+        await _open_from_event(
+            uow, ctx, event, "acceptance", event.parties, event.articles, event.application_id
+        )
 
 
 async def open_for_post_evaluation(
     uow: ReviewUnitOfWork, event: PostEvaluationDue, ctx: HandlerContext
 ) -> None:
-    await _open_from_event(uow, ctx, event, "post_evaluation", event.parties, event.articles)
+    reference = f"post_evaluation:{event.due_on.isoformat()}"
+    await _open_from_event(uow, ctx, event, "post_evaluation", event.parties, event.articles, reference)

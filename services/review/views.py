@@ -59,6 +59,7 @@ class CaseOut(BaseModel):
     verdict: str | None
     concluded_at: dt.datetime | None
     third_party_assessment: str
+    reference: str | None = None
 
 
 class CandidateOut(BaseModel):

@@ -48,6 +48,7 @@ class EvaluationRecorded(Event):
     type: Literal["govit.acceptance.evaluation_recorded.v1"] = "govit.acceptance.evaluation_recorded.v1"
     agency: str
     evaluation: Literal["self", "post", "first_year"]
+    evaluation_id: str | None = Field(default=None, description="评价记录编号（整改后以同一编号再次发出）")
     serious_problems: tuple[str, ...] = Field(default=(), description="严重问题")
     rectified: bool = Field(default=False, description="严重问题已整改到位")
     rectification_due: date | None = Field(

@@ -27,6 +27,7 @@ class ReviewConcluded(Event):
     case_id: str
     stage: ReviewStage
     verdict: Literal["pass", "revise", "fail"]
+    reference: str | None = Field(default=None, description="评审对象：变更申请或终验申请的编号")
     scores: tuple[int, ...] = Field(default=(), description="各专家评分")
     round: int = Field(default=1, description="第几次评审（修改后再审为第2次…）")
     resubmission_required: bool = Field(default=False, description="多次未通过，须重新编制材料 (lhasa §11)")
@@ -41,6 +42,7 @@ class ReviewCaseOpened(Event):
     type: Literal["govit.review.case_opened.v1"] = "govit.review.case_opened.v1"
     case_id: str
     stage: ReviewStage
+    reference: str | None = Field(default=None, description="评审对象：变更申请或终验申请的编号")
     due_on: date | None = Field(default=None, description="初步评审期限（工作日计算）")
     articles: tuple[str, ...] = ()
 
