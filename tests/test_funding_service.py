@@ -1,0 +1,465 @@
+"""The funding service over HTTP and events, on SQLite and PostgreSQL with a real JetStream.
+
+Every gate is opened or closed by another service's event, published onto the stream as that
+service does; each payment is held while a gate it needs is closed and released by itself, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient, Response
+
+from services.funding.main import create_app as create_funding
+from services.funding.settings import FundingSettings
+from shared.auth import Role
+from shared.bus import JetStreamBus
+from shared.contracts import Event
+from shared.contracts.acceptance import (
+    AuditReportFiled,
+    DataSharingDecided,
+    EvaluationRecorded,
+    FinalAcceptanceConcluded,
+    InitialAcceptanceRecorded,
+    SecurityAttested,
+)
+from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan, ProjectTerminated
+from shared.contracts.procurement import ContractFiled, Milestone
+from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.intake_flow import Clock, events_of, publish
+
+FINANCE = bearer(Role.FINANCE, sub="财政局")
+WAN = 1_000_000  # 1万元 in fen
+
+
+@dataclass
+class Funding:
+    http: AsyncClient
+    bus: JetStreamBus
+    clock: Clock
+
+
+@pytest.fixture
+async def funding(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Funding]:
+    clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    settings = FundingSettings(
+        database_url=await make_database("funding"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus, running(create_funding(settings, clock=clock)) as http:
+        yield Funding(http, bus, clock)
+
+
+def unit(project: dict[str, Any]) -> dict[str, str]:
+    return bearer(Role.APPLICANT, project["agency"], sub="建设单位经办人")
+
+
+async def send(f: Funding, project: dict[str, Any], event_type: type[Event], **fields: Any) -> str:
+    source = "/govit/" + event_type.model_fields["type"].default.split(".")[1]
+    base = {"project_id": project["id"], "jurisdiction": project["jurisdiction"]}
+    if "agency" in event_type.model_fields:
+        base["agency"] = project["agency"]
+    return await publish(f.bus, event_type(**base, **fields), source)
+
+
+async def gates(f: Funding, project: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    response = await f.http.get(f"/projects/{project['id']}/gates", headers=FINANCE)
+    assert response.status_code == 200, response.text
+    return {g["gate"]: g for g in response.json()}
+
+
+async def gate_is(f: Funding, project: dict[str, Any], gate: str, open_: bool) -> None:
+    async def reached() -> bool:
+        return bool((await gates(f, project))[gate]["open"] is open_)
+
+    await eventually(reached, what=f"gate {gate} {'open' if open_ else 'closed'}")
+
+
+async def gate_event(f: Funding, project: dict[str, Any], gate: str, event_id: str) -> None:
+    """Wait until the gate was last set by this event."""
+
+    async def reached() -> bool:
+        event = (await gates(f, project))[gate]["event"]
+        return event is not None and event["id"] == event_id
+
+    await eventually(reached, what=f"gate {gate} set by {event_id}")
+
+
+async def declared(
+    f: Funding, jurisdiction: str, amount_fen: int = 200 * WAN, kind: str = "construction"
+) -> dict[str, Any]:
+    project = {"id": unique("p"), "jurisdiction": jurisdiction, "agency": unique("单位")}
+    await send(f, project, ProjectDeclared, title="政务服务平台", kind=kind, amount_fen=amount_fen)
+
+    async def known() -> bool:
+        return (await f.http.get(f"/projects/{project['id']}", headers=FINANCE)).status_code == 200
+
+    await eventually(known, what="funding to record the declaration")
+    return project
+
+
+async def approved(f: Funding, jurisdiction: str, amount_fen: int = 200 * WAN, **kw: Any) -> dict[str, Any]:
+    project = await declared(f, jurisdiction, amount_fen, **kw)
+    await send(f, project, ProjectIncludedInPlan, plan_year=2026, rank=1, plan_document="计〔2026〕1号")
+    await send(
+        f, project, ProjectApproved, approved_amount_fen=amount_fen, plan_year=2026, articles=("x §1",)
+    )
+    await gate_is(f, project, "approval", True)
+    return project
+
+
+async def contract(f: Funding, project: dict[str, Any], amount_fen: int = 100 * WAN) -> str:
+    contract_id = uuid.uuid4().hex
+    shares = [
+        ("预付款", "signing", 30),
+        ("初验款", "initial_acceptance", 40),
+        ("终验款", "final_acceptance", 30),
+    ]
+    await send(
+        f,
+        project,
+        ContractFiled,
+        contract_id=contract_id,
+        role="construction",
+        counterparty="某某信息技术有限公司",
+        credit_code="91320400MA1XXXXX0A",
+        amount_fen=amount_fen,
+        signed_on=date(2026, 3, 1),
+        filed_on=date(2026, 3, 2),
+        milestones=tuple(
+            Milestone(name=n, stage=s, share_percent=str(p), amount_fen=amount_fen * p // 100)  # type: ignore[arg-type]
+            for n, s, p in shares
+        ),
+    )
+    return contract_id
+
+
+async def pay(
+    f: Funding, project: dict[str, Any], amount_fen: int, kind: str = "construction", **kw: Any
+) -> Response:
+    body = {"amount_fen": amount_fen, "purpose": "拨付", "kind": kind, **kw}
+    headers = {**unit(project), **({"Idempotency-Key": kw.pop("key")} if "key" in kw else {})}
+    body.pop("key", None)
+    return await f.http.post(f"/projects/{project['id']}/disbursements", headers=headers, json=body)
+
+
+async def status_of(f: Funding, disbursement_id: str, expected: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        got = (await f.http.get(f"/disbursements/{disbursement_id}", headers=FINANCE)).json()
+        return got if got["status"] == expected else None
+
+    return dict(await eventually(reached, what=f"disbursement {expected}"))
+
+
+def closed(response: Response) -> dict[str, list[str]]:
+    return {g["code"].split(":", 1)[1]: g["articles"] for g in response.json()["closed_gates"]}
+
+
+async def funding_events(
+    f: Funding, project: dict[str, Any], name: str, at_least: int = 1
+) -> list[dict[str, Any]]:
+    async def found() -> list[dict[str, Any]] | None:
+        got = [d for k, d in await events_of(f.bus, project["id"]) if k == f"govit.funding.{name}.v1"]
+        return got if len(got) >= at_least else None
+
+    return list(await eventually(found, what=f"funding.{name}"))
+
+
+# -- gates hold and release -----------------------------------------------------------------------------
+
+
+async def test_milestones_wait_for_their_stage_and_the_final_payment_for_the_acceptance_report(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await approved(f, "zhonglou")
+    contract_id = await contract(f, project)
+    await eventually(lambda: pay_ok(f, project, contract_id), what="the contract to reach funding")
+
+    initial = await pay(f, project, 40 * WAN, "milestone", contract_id=contract_id, milestone="初验款")
+    assert initial.status_code == 202 and closed(initial) == {"initial_acceptance": []}, initial.text
+    final = await pay(f, project, 30 * WAN, "milestone", contract_id=contract_id, milestone="终验款")
+    assert closed(final) == {"acceptance": ["zhonglou §18", "zhonglou §19"]}, final.text
+
+    event_id = await send(f, project, InitialAcceptanceRecorded, held_on=date(2026, 6, 1), passed=True)
+    await status_of(f, initial.json()["id"], "released")
+    assert (await f.http.get(f"/disbursements/{final.json()['id']}", headers=FINANCE)).json()[
+        "status"
+    ] == "held"
+    report = await gates(f, project)
+    assert report["initial_acceptance"]["event"]["id"] == event_id
+    assert report["initial_acceptance"]["event"]["type"] == "govit.acceptance.initial_acceptance_recorded.v1"
+    assert report["acceptance"]["required_for"]["final"] == ["zhonglou §18", "zhonglou §19"]
+    assert report["approval"]["open"] and report["approval"]["required_for"]["construction"] == [
+        "zhonglou §13"
+    ]
+
+    await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 9, 1))
+    released = await status_of(f, final.json()["id"], "released")
+    assert released["closed_gates"] == []
+    found = await funding_events(f, project, "disbursement_released", at_least=3)
+    assert sorted(e["milestone"] for e in found if e["milestone"]) == ["初验款", "终验款", "预付款"]
+    held = await funding_events(f, project, "disbursement_held", at_least=2)
+    assert {g["code"] for h in held for g in h["closed_gates"]} == {
+        "gate_closed:initial_acceptance",
+        "gate_closed:acceptance",
+    }
+
+
+async def pay_ok(
+    f: Funding, project: dict[str, Any], contract_id: str, contract_fen: int = 100 * WAN
+) -> bool:
+    """Pays the advance (signing: no gate) once the filed contract has reached funding."""
+    advance = contract_fen * 30 // 100
+    response = await pay(f, project, advance, "milestone", contract_id=contract_id, milestone="预付款")
+    return response.status_code == 201
+
+
+async def test_xunyang_pays_the_final_amount_after_acceptance_and_the_audit_report(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "xunyang")
+    await contract(f, project)
+
+    async def final_request() -> Response | None:
+        response = await pay(f, project, 20 * WAN, "final")
+        return response if response.status_code == 202 else None
+
+    held = await eventually(final_request, what="a held final payment")
+    assert closed(held) == {"acceptance": ["xunyang §20"], "audit_report": ["xunyang §20"]}
+    await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 9, 1))
+    await gate_is(f, project, "acceptance", True)
+    still = (await f.http.get(f"/disbursements/{held.json()['id']}", headers=FINANCE)).json()
+    assert still["status"] == "held" and [g["code"] for g in still["closed_gates"]] == [
+        "gate_closed:audit_report"
+    ]
+    await send(f, project, AuditReportFiled, reference="浔审〔2026〕7号", issued_on=date(2026, 9, 2))
+    await status_of(f, held.json()["id"], "released")
+
+
+# -- money never exceeds; exactly once ------------------------------------------------------------------
+
+
+async def test_money_never_exceeds_the_total_or_the_contract_and_each_milestone_is_paid_once(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await approved(f, "zhonglou", 100 * WAN)
+    over = await pay(f, project, 100 * WAN + 1)
+    assert over.status_code == 409 and over.json()["reasons"][0]["code"] == "exceeds_approved_total", (
+        over.text
+    )
+    contract_id = await contract(f, project, 50 * WAN)
+    await eventually(lambda: pay_ok(f, project, contract_id, 50 * WAN), what="the contract")
+    again = await pay(f, project, 15 * WAN, "milestone", contract_id=contract_id, milestone="预付款")
+    assert again.status_code == 409, again.text
+    too_much = await pay(f, project, 20 * WAN + 1, "milestone", contract_id=contract_id, milestone="初验款")
+    assert too_much.status_code == 409
+    unknown = await pay(f, project, 1, "milestone", contract_id="nope", milestone="预付款")
+    assert unknown.status_code == 409
+
+    # The same request sent twice at once, with one key: one disbursement, released once.
+    key = unique("k")
+    first, second = await asyncio.gather(
+        pay(f, project, 10 * WAN, key=key), pay(f, project, 10 * WAN, key=key)
+    )
+    assert {first.status_code, second.status_code} <= {200, 201}, (first.text, second.text)
+    assert first.json()["id"] == second.json()["id"]
+    listed = await f.http.get("/disbursements", params={"project_id": project["id"]}, headers=FINANCE)
+    assert [d["amount_fen"] for d in listed.json()["items"]].count(10 * WAN) == 1
+    released = await funding_events(f, project, "disbursement_released", at_least=2)
+    assert [e["disbursement_id"] for e in released].count(first.json()["id"]) == 1
+
+    # Two different requests for one milestone at once: one wins, the other is refused.
+    results = await asyncio.gather(
+        *(
+            pay(f, project, 20 * WAN, "milestone", contract_id=contract_id, milestone="初验款")
+            for _ in range(2)
+        )
+    )
+    assert sorted(r.status_code for r in results) == [202, 409], [r.text for r in results]
+
+
+async def test_termination_rejects_held_requests_and_starts_reclaiming_released_money(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await approved(f, "zhonglou", 100 * WAN)
+    released = await pay(f, project, 30 * WAN)
+    assert released.status_code == 201, released.text
+    contract_id = await contract(f, project, 60 * WAN)
+    await eventually(lambda: pay_ok(f, project, contract_id, 60 * WAN), what="the contract")
+    held = await pay(f, project, 24 * WAN, "milestone", contract_id=contract_id, milestone="初验款")
+    assert held.status_code == 202
+
+    await send(
+        f, project, ProjectTerminated, reason="评审通过后3个月内未实质性启动", articles=("zhonglou §17",)
+    )
+    rejected = await status_of(f, held.json()["id"], "rejected")
+    assert "终止" in rejected["decided_reason"]
+    (reclaim,) = await funding_events(f, project, "reclaim_recorded")
+    assert reclaim["status"] == "started" and reclaim["amount_fen"] == 30 * WAN + 18 * WAN
+    assert reclaim["articles"] == ["zhonglou §17"]
+    (rejection,) = await funding_events(f, project, "disbursement_rejected")
+    assert rejection["disbursement_id"] == held.json()["id"]
+    after = await pay(f, project, WAN)
+    assert after.status_code == 409 and after.json()["reasons"][0]["articles"] == ["zhonglou §17"]
+    listed = (await f.http.get(f"/projects/{project['id']}/reclaims", headers=FINANCE)).json()["items"]
+    done = await f.http.post(
+        f"/projects/{project['id']}/reclaims/{listed[0]['id']}/completion",
+        headers=FINANCE,
+        json={"returned_fen": 48 * WAN},
+    )
+    assert done.status_code == 200 and done.json()["status"] == "completed", done.text
+    assert not (await gates(f, project))["standing"]["open"]
+
+
+# -- O&M funds ------------------------------------------------------------------------------------------
+
+
+async def om(f: Funding, project: dict[str, Any], year: int = 2027, **kw: Any) -> Response:
+    body = {"amount_fen": 10 * WAN, "budget_year": year, **kw}
+    return await f.http.post(f"/projects/{project['id']}/om-applications", headers=unit(project), json=body)
+
+
+def denied(response: Response) -> dict[str, list[str]]:
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "om_denied"
+    return {r["code"]: r["articles"] for r in response.json()["reasons"]}
+
+
+async def test_shexian_om_needs_confirmed_sharing_and_compliant_security(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    assert denied(await om(f, project)) == {"gate_closed:data_sharing": ["shexian §39", "shexian §44(一)"]}
+    await send(f, project, DataSharingDecided, decision="confirmed")
+    await send(f, project, SecurityAttested, attestation="crypto", compliant=False)
+    await gate_is(f, project, "crypto", False)
+    assert denied(await om(f, project)) == {"gate_closed:crypto": ["shexian §44(二)"]}
+    await send(
+        f, project, SecurityAttested, attestation="crypto", compliant=True, valid_until=date(2027, 3, 1)
+    )
+    await send(
+        f, project, DataSharingDecided, decision="revoked", duplicate_collection=True, reason="重复采集"
+    )
+    await gate_is(f, project, "no_duplicate_collection", False)
+    assert set(denied(await om(f, project))) == {
+        "gate_closed:data_sharing",
+        "gate_closed:no_duplicate_collection",
+    }
+    await send(f, project, DataSharingDecided, decision="confirmed")
+    await gate_is(f, project, "no_duplicate_collection", True)
+    approved_om = await om(f, project)
+    assert approved_om.status_code == 201 and approved_om.json()["status"] == "released", approved_om.text
+    decided = await funding_events(f, project, "om_decided", at_least=4)
+    assert [d["approved"] for d in decided] == [False, False, False, True]
+    f.clock.now = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)  # the 密评 expired
+    assert denied(await om(f, project, 2028)) == {"gate_closed:crypto": ["shexian §44(二)"]}
+    unknown = await f.http.post(
+        "/projects/nowhere/om-applications",
+        params={"jurisdiction": "shexian"},
+        headers=FINANCE,
+        json={"amount_fen": WAN, "budget_year": 2027},
+    )
+    assert unknown.status_code == 409 and unknown.json()["reasons"][0]["articles"] == ["shexian §44(三)"]
+
+
+async def test_zhonglou_om_waits_for_acceptance_and_for_fixed_evaluation_problems(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "zhonglou")
+    assert denied(await om(f, project)) == {"gate_closed:acceptance": ["zhonglou §19"]}
+    await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 3, 1))
+    evaluated = await send(
+        f,
+        project,
+        EvaluationRecorded,
+        evaluation="post",
+        evaluation_id="e1",
+        serious_problems=("数据未共享",),
+        rectification_due=date(2026, 3, 31),
+    )
+    await gate_event(f, project, "evaluation", evaluated)
+    assert (await om(f, project)).status_code == 201  # the rectification deadline has not passed
+    f.clock.now = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
+    assert denied(await om(f, project, 2028)) == {"gate_closed:evaluation": ["zhonglou §21"]}
+    fixed = await send(
+        f,
+        project,
+        EvaluationRecorded,
+        evaluation="post",
+        evaluation_id="e1",
+        serious_problems=("数据未共享",),
+        rectified=True,
+    )
+    await gate_event(f, project, "evaluation", fixed)
+    assert (await om(f, project, 2028)).status_code == 201
+
+
+async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
+    f = funding
+    lhasa = await approved(f, "lhasa")
+    await send(f, lhasa, FinalAcceptanceConcluded, passed=True, concluded_on=date(2025, 3, 1))
+    await gate_is(f, lhasa, "acceptance", True)
+    reasons = denied(await om(f, lhasa, free_maintenance_ends_on="2027-12-31"))
+    assert reasons == {"om_within_grace_years": ["lhasa §20"], "om_evaluation_report_missing": ["lhasa §27"]}
+    f.clock.now = datetime(2028, 3, 2, 2, 0, tzinfo=UTC)
+    await gate_event(f, lhasa, "evaluation", await send(f, lhasa, EvaluationRecorded, evaluation="post"))
+    late = denied(await om(f, lhasa, 2029, free_maintenance_ends_on="2028-12-31"))
+    assert late == {"om_application_late": ["lhasa §27"]}
+    assert (await om(f, lhasa, 2030, free_maintenance_ends_on="2029-12-31")).status_code == 201
+
+    bayingolin = await approved(f, "bayingolin")
+    f.clock.now = datetime(2028, 5, 2, 2, 0, tzinfo=UTC)
+    assert denied(await om(f, bayingolin, 2029)) == {
+        "gate_closed:acceptance": ["bayingolin §25"],
+        "om_outside_window": ["bayingolin §10"],
+    }
+    await send(f, bayingolin, FinalAcceptanceConcluded, passed=True, concluded_on=date(2027, 3, 1))
+    await gate_is(f, bayingolin, "acceptance", True)
+    f.clock.now = datetime(2028, 8, 2, 2, 0, tzinfo=UTC)
+    assert (await om(f, bayingolin, 2029)).status_code == 201
+
+
+# -- settlement -----------------------------------------------------------------------------------------
+
+
+async def test_settlement_returns_the_surplus_and_routes_to_review_or_audit(funding: Funding) -> None:
+    f = funding
+    bayingolin = await approved(f, "bayingolin", 100 * WAN)
+    assert (await pay(f, bayingolin, 90 * WAN)).status_code == 201
+    settled = await f.http.post(
+        f"/projects/{bayingolin['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 85 * WAN, "settled_on": "2026-12-01"},
+    )
+    assert settled.status_code == 200, settled.text
+    assert settled.json()["settlement"]["surplus_fen"] == 15 * WAN
+    assert settled.json()["settlement"]["to_return_fen"] == 5 * WAN
+    (event,) = await funding_events(f, bayingolin, "settlement_recorded")
+    assert event["articles"] == ["bayingolin §28"]
+
+    lhasa = await approved(f, "lhasa", 2 * 10_000 * WAN)  # 2亿 > 1亿: audit
+    audit = await f.http.post(
+        f"/projects/{lhasa['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 10_000 * WAN, "settled_on": "2026-07-31"},
+    )
+    assert audit.json()["settlement"]["route"] == "audit"
+    assert audit.json()["settlement"]["review_due_on"] == "2026-09-30"
+    twice = await f.http.post(
+        f"/projects/{lhasa['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 1, "settled_on": "2026-08-01"},
+    )
+    assert twice.status_code == 409
