@@ -342,10 +342,16 @@ def denied(response: Response) -> dict[str, list[str]]:
 async def test_shexian_om_needs_confirmed_sharing_and_compliant_security(funding: Funding) -> None:
     f = funding
     project = await approved(f, "shexian")
-    assert denied(await om(f, project)) == {"gate_closed:data_sharing": ["shexian §39", "shexian §44(一)"]}
+    assert denied(await om(f, project)) == {
+        "gate_closed:data_sharing": ["shexian §39", "shexian §44(一)"],
+        "gate_closed:security": ["shexian §44(二)"],  # no 等保 or 密评 on file: not proven
+        "gate_closed:crypto": ["shexian §44(二)"],
+    }
+    await send(f, project, SecurityAttested, attestation="mlps", compliant=True)
     await send(f, project, DataSharingDecided, decision="confirmed")
-    await send(f, project, SecurityAttested, attestation="crypto", compliant=False)
-    await gate_is(f, project, "crypto", False)
+    await gate_event(
+        f, project, "crypto", await send(f, project, SecurityAttested, attestation="crypto", compliant=False)
+    )
     assert denied(await om(f, project)) == {"gate_closed:crypto": ["shexian §44(二)"]}
     await send(
         f, project, SecurityAttested, attestation="crypto", compliant=True, valid_until=date(2027, 3, 1)
@@ -362,6 +368,7 @@ async def test_shexian_om_needs_confirmed_sharing_and_compliant_security(funding
     await gate_is(f, project, "no_duplicate_collection", True)
     approved_om = await om(f, project)
     assert approved_om.status_code == 201 and approved_om.json()["status"] == "released", approved_om.text
+    assert (await om(f, project)).status_code == 409  # one grant per budget year
     decided = await funding_events(f, project, "om_decided", at_least=4)
     assert [d["approved"] for d in decided] == [False, False, False, True]
     f.clock.now = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)  # the 密评 expired
@@ -463,3 +470,65 @@ async def test_settlement_returns_the_surplus_and_routes_to_review_or_audit(fund
         json={"final_cost_fen": 1, "settled_on": "2026-08-01"},
     )
     assert twice.status_code == 409
+
+
+async def test_the_total_is_checked_again_at_release_and_a_failed_acceptance_defers_later_funds(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await declared(f, "zhonglou", 100 * WAN)
+    held = await pay(f, project, 100 * WAN)
+    assert held.status_code == 202, held.text
+    await send(f, project, ProjectApproved, approved_amount_fen=40 * WAN, plan_year=2026)
+    await gate_is(f, project, "approval", True)
+    still = (await f.http.get(f"/disbursements/{held.json()['id']}", headers=FINANCE)).json()
+    assert still["status"] == "held" and [g["code"] for g in still["closed_gates"]] == [
+        "exceeds_approved_total"
+    ]
+    wrong = await pay(f, project, WAN, "construction", contract_id="x", milestone="预付款")
+    assert wrong.status_code == 422
+    other = bearer(Role.APPLICANT, "另一个单位")
+    assert (
+        await f.http.post(f"/disbursements/{held.json()['id']}/withdrawal", headers=other)
+    ).status_code == 404
+    taken_back = await f.http.post(f"/disbursements/{held.json()['id']}/withdrawal", headers=unit(project))
+    assert taken_back.status_code == 200 and taken_back.json()["status"] == "rejected", taken_back.text
+
+    # zhonglou §19: after a failed acceptance, later construction money waits for a pass.
+    await send(f, project, FinalAcceptanceConcluded, passed=False, concluded_on=date(2026, 9, 1))
+    await gate_is(f, project, "acceptance", False)
+    deferred = await pay(f, project, 10 * WAN)
+    assert closed(deferred) == {"acceptance": ["zhonglou §18", "zhonglou §19"]}, deferred.text
+    await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 10, 8))
+    await status_of(f, deferred.json()["id"], "released")
+
+    # A milestone may be paid in parts, never beyond its amount.
+    contract_id = await contract(f, project, 20 * WAN)
+    await eventually(lambda: pay_ok(f, project, contract_id, 20 * WAN), what="the contract")
+    part = await pay(f, project, 3 * WAN, "milestone", contract_id=contract_id, milestone="初验款")
+    rest = await pay(f, project, 5 * WAN, "milestone", contract_id=contract_id, milestone="初验款")
+    beyond = await pay(f, project, 1, "milestone", contract_id=contract_id, milestone="初验款")
+    assert (part.status_code, rest.status_code, beyond.status_code) == (202, 202, 409)
+
+    # Settlement closes the budget: held money is not paid, new requests are refused.
+    settled = await f.http.post(
+        f"/projects/{project['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 20 * WAN, "settled_on": "2026-11-01"},
+    )
+    assert settled.status_code == 200, settled.text
+    await status_of(f, part.json()["id"], "rejected")
+    assert (await pay(f, project, WAN)).status_code == 409
+
+
+async def test_xunyang_pays_nothing_before_acceptance_and_the_audit_report(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "xunyang")
+    held = await pay(f, project, 10 * WAN)
+    assert closed(held) == {"acceptance": ["xunyang §20"], "audit_report": ["xunyang §20"]}, held.text
+    early = await f.http.post(
+        f"/projects/{project['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 10 * WAN, "settled_on": "2026-11-01"},
+    )
+    assert early.status_code == 409 and early.json()["reasons"][0]["articles"] == ["xunyang §20"]

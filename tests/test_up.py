@@ -97,7 +97,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         held = httpx.post(
             f"{funding}/projects/{project['id']}/disbursements",
             headers=applicant,
-            json={"amount_fen": 1_000_000, "purpose": "首期"},
+            json={"amount_fen": 1_000_000, "purpose": "可研编制", "kind": "preparatory"},
         )
         assert held.status_code == 202 and held.json()["closed_gates"][0]["rule"] == "xunyang §8"
         steps = [

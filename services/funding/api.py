@@ -218,6 +218,7 @@ async def settle(
     policy: PolicyDep,
     calendar: CalendarDep,
     who: RequesterDep,
+    now: NowDep,
 ) -> Any:
     project = await handlers.settle(
         uow,
@@ -228,6 +229,7 @@ async def settle(
         final_cost_fen=body.final_cost_fen,
         settled_on=body.settled_on,
         by=who.sub,
+        at=now,
     )
     return views.FundedProjectOut.model_validate(project)
 
@@ -257,6 +259,16 @@ async def complete_reclaim(
     return await handlers.complete_reclaim(
         uow, project_id, reclaim_id, returned_fen=body.returned_fen, at=now
     )
+
+
+@disbursements_router.post(
+    "/{disbursement_id}/withdrawal", response_model=views.DisbursementOut, summary="撤回挂起的拨付申请"
+)
+async def withdraw(
+    disbursement_id: str, uow: UowDep, who: RequesterDep, now: NowDep
+) -> views.DisbursementOut:
+    item = await handlers.withdraw(uow, disbursement_id, _acting_agency(who), by=who.sub, at=now)
+    return views.DisbursementOut.model_validate(item)
 
 
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")

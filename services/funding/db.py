@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     Enum,
@@ -78,8 +79,11 @@ disbursements = Table(
     Column("stage", String(32), nullable=True),
     Column("budget_year", Integer, nullable=True),
     Column("decided_reason", Text, nullable=True),
+    Column("om_key", String(100), nullable=True),
     UniqueConstraint("agency", "idempotency_key", name="uq_disbursements_agency_idempotency_key"),
-    Index("uq_disbursements_milestone", "milestone_key", unique=True),
+    CheckConstraint("amount_fen > 0", name="ck_disbursements_amount_positive"),
+    Index("ix_disbursements_milestone", "milestone_key"),
+    Index("uq_disbursements_om_year", "om_key", unique=True),
 )
 
 gates = Table(
@@ -109,7 +113,7 @@ reclaims = Table(
     "reclaims",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, unique=True),
     Column("jurisdiction", String(32), nullable=False),
     Column("agency", String(128), nullable=False, index=True),
     Column("amount_fen", BigInteger, nullable=False),
@@ -182,6 +186,12 @@ class DisbursementRepository:
             self.uow.track(item)
         return item
 
+    async def project_of(self, item_id: str) -> str | None:
+        found: str | None = await self.session.scalar(
+            select(disbursements.c.project_id).where(disbursements.c.id == item_id)
+        )
+        return found
+
     async def held_for(self, project_id: str) -> list[Disbursement]:
         items = list(
             await self.session.scalars(
@@ -236,9 +246,18 @@ class DisbursementRepository:
         )
         return found
 
-    async def by_milestone(self, milestone_key: str) -> Disbursement | None:
+    async def committed_on_milestone(self, milestone_key: str) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
+                disbursements.c.milestone_key == milestone_key,
+                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
+            )
+        )
+        return int(total or 0)
+
+    async def om_granted(self, project_id: str, budget_year: int) -> Disbursement | None:
         found: Disbursement | None = await self.session.scalar(
-            select(Disbursement).where(disbursements.c.milestone_key == milestone_key)
+            select(Disbursement).where(disbursements.c.om_key == f"{project_id}:{budget_year}")
         )
         return found
 

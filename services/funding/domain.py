@@ -117,11 +117,17 @@ class InvalidState(FundingError):
 
 @dataclass(frozen=True)
 class Need:
-    """A gate a payment needs, and the pack rule (or contract clause) that makes it needed."""
+    """A gate a payment needs, and the pack rule (or contract clause) that makes it needed.
+
+    `unknown` says what a gate no event has set yet counts as: None for the gate's own default,
+    True where only bad news closes it (zhonglou §19 defers funds after a failed acceptance),
+    False where it must be proven (shexian §44(二): an assessment on file).
+    """
 
     gate: Gate
     rule: str | None  # pack rule id; None for a contract's own payment condition
     note: str = ""
+    unknown: bool | None = None
 
 
 @dataclass(eq=False)
@@ -190,10 +196,6 @@ def needs(
     policy: PolicyRegistry, jurisdiction: str, kind: PaymentKind, stage: str | None = None
 ) -> list[Need]:
     """The gates a payment of `kind` needs in the jurisdiction (stage: the milestone's, if any)."""
-
-    def rule(rule_id: str) -> bool:
-        return policy.rule(jurisdiction, rule_id).applies
-
     found: list[Need] = [Need(Gate.STANDING, None)]
     approval = policy.rule(jurisdiction, "funding.approval_required")
     if approval.applies and not (
@@ -202,21 +204,30 @@ def needs(
         found.append(Need(Gate.APPROVAL, "funding.approval_required"))
     if kind is PaymentKind.PREPARATORY or kind is PaymentKind.OM:
         return found
-    if rule("funding.plan_required"):
+    if policy.rule(jurisdiction, "funding.plan_required").applies:
         found.append(Need(Gate.PLAN, "funding.plan_required"))
-    if kind is PaymentKind.MILESTONE and stage in MILESTONE_GATES:
-        gate = MILESTONE_GATES[stage]
-        if gate is not Gate.ACCEPTANCE or not rule("funding.acceptance_required"):
-            found.append(Need(gate, None, f"合同约定该付款节点于{_stage_label(stage)}后支付"))
-    if kind is PaymentKind.FINAL or (
+    if kind is PaymentKind.MILESTONE and stage in ("completion", "initial_acceptance"):
+        found.append(Need(MILESTONE_GATES[stage], None, f"合同约定该付款节点于{_stage_label(stage)}后支付"))
+    final = kind is PaymentKind.FINAL or (
         kind is PaymentKind.MILESTONE and stage in ("final_acceptance", "warranty")
-    ):
-        if rule("funding.acceptance_required"):
-            found.append(Need(Gate.ACCEPTANCE, "funding.acceptance_required"))
-        elif kind is PaymentKind.FINAL:
-            found.append(Need(Gate.ACCEPTANCE, None, "尾款于验收后支付"))
-        if rule("funding.audit_report_required"):
-            found.append(Need(Gate.AUDIT_REPORT, "funding.audit_report_required"))
+    )
+    acceptance = policy.rule(jurisdiction, "funding.acceptance_required")
+    if acceptance.applies and (final or kind.value in acceptance.params.get("kinds", ["final"])):
+        found.append(Need(Gate.ACCEPTANCE, "funding.acceptance_required"))
+    elif acceptance.applies and acceptance.params.get("defer_after_failure"):
+        found.append(
+            Need(Gate.ACCEPTANCE, "funding.acceptance_required", "验收不合格，暂缓拨付后续经费", True)
+        )
+    elif final:
+        note = (
+            f"合同约定该付款节点于{_stage_label(stage or 'final_acceptance')}后支付"
+            if stage
+            else "尾款于验收后支付"
+        )
+        found.append(Need(Gate.ACCEPTANCE, None, note))
+    audit = policy.rule(jurisdiction, "funding.audit_report_required")
+    if audit.applies and (final or kind.value in audit.params.get("kinds", ["final"])):
+        found.append(Need(Gate.AUDIT_REPORT, "funding.audit_report_required"))
     return found
 
 
@@ -228,10 +239,12 @@ def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
         found.append(Need(Gate.DATA_SHARING, "funding.om_data_sharing_required"))
         if sharing.params.get("duplicate_collection_blocks"):
             found.append(Need(Gate.NO_DUPLICATE, "funding.om_data_sharing_required"))
-    if policy.rule(jurisdiction, "funding.om_crypto_security_required").applies:
+    security = policy.rule(jurisdiction, "funding.om_crypto_security_required")
+    if security.applies:
+        proven = False if security.params.get("attestation_required") else None
         found += [
-            Need(Gate.SECURITY, "funding.om_crypto_security_required"),
-            Need(Gate.CRYPTO, "funding.om_crypto_security_required"),
+            Need(Gate.SECURITY, "funding.om_crypto_security_required", unknown=proven),
+            Need(Gate.CRYPTO, "funding.om_crypto_security_required", unknown=proven),
         ]
     if policy.rule(jurisdiction, "funding.om_evaluation_issues_block").applies:
         found.append(Need(Gate.EVALUATION, "funding.om_evaluation_issues_block"))
@@ -282,7 +295,10 @@ def closed_reasons(
     reasons: list[Reason] = []
     for need in wanted:
         state = gates.get(need.gate.value)
-        if is_open(policy, jurisdiction, state, need.gate, today):
+        if state is None and need.unknown is not None:
+            if need.unknown:
+                continue
+        elif is_open(policy, jurisdiction, state, need.gate, today):
             continue
         code = f"gate_closed:{need.gate.value}"
         if need.gate is Gate.STANDING and state is not None:
@@ -297,9 +313,10 @@ def closed_reasons(
             )
         else:
             rule = policy.rule(jurisdiction, need.rule)
-            reasons.append(
-                policy.refusal(jurisdiction, need.rule, code, f"{LABELS[need.gate]}：{rule.summary}")
-            )
+            what = need.note or LABELS[need.gate]
+            if state is None and need.unknown is False:
+                what = f"{what}（尚无测评结果）"
+            reasons.append(policy.refusal(jurisdiction, need.rule, code, f"{what}：{rule.summary}"))
     return reasons
 
 
@@ -322,7 +339,8 @@ class Disbursement:
     released_at: dt.datetime | None = None
     contract_id: str | None = None
     milestone: str | None = None
-    milestone_key: str | None = None  # unique: one payment per contract milestone
+    milestone_key: str | None = None  # contract:milestone, to add up what a milestone has taken
+    om_key: str | None = None  # unique: one approved O&M grant per project and budget year
     stage: str | None = None
     budget_year: int | None = None
     decided_reason: str | None = None
@@ -361,7 +379,7 @@ class Disbursement:
             idempotency_key=idempotency_key,
             contract_id=contract_id,
             milestone=milestone,
-            milestone_key=f"{contract_id}:{milestone}" if contract_id and milestone else None,
+            milestone_key=f"{contract_id}:{milestone}" if kind is PaymentKind.MILESTONE else None,
             stage=stage,
             budget_year=budget_year,
         )
@@ -440,6 +458,7 @@ class Disbursement:
             )
         else:
             self.status, self.released_at = DisbursementStatus.RELEASED, at
+            self.om_key = f"{self.project_id}:{self.budget_year}"
         self.events.append(
             OmDecided(
                 project_id=self.project_id,

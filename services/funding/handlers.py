@@ -13,6 +13,7 @@ from services.funding.domain import (
     Contract,
     Disbursement,
     DisbursementNotFound,
+    DisbursementStatus,
     FundedProject,
     FundingError,
     Gate,
@@ -78,7 +79,11 @@ async def _limits(
     uow: FundingUnitOfWork, policy: PolicyRegistry, project: FundedProject, cmd: RequestDisbursement
 ) -> str | None:
     """Money never exceeds the approved total or the contract; returns the milestone's stage."""
+    if project.settlement is not None:
+        raise Refused(f"项目已于 {project.settlement['settled_on']} 结算，不再受理建设资金拨付")
     stage: str | None = None
+    if cmd.kind is not PaymentKind.MILESTONE and (cmd.contract_id or cmd.milestone):
+        raise FundingError("只有合同付款节点（milestone）申请可以指明合同和付款节点")
     if cmd.kind is PaymentKind.MILESTONE:
         if not (cmd.contract_id and cmd.milestone):
             raise FundingError("合同付款须指明备案合同（contract_id）和付款节点（milestone）")
@@ -86,40 +91,51 @@ async def _limits(
         if contract is None or contract.project_id != project.id:
             raise Refused(f"合同 {cmd.contract_id} 尚未备案（采购与建设服务备案后方可按付款节点申请）")
         milestone = contract.milestone(cmd.milestone)
-        if cmd.amount_fen > int(milestone["amount_fen"]):
+        taken = await uow.disbursements.committed_on_milestone(f"{contract.id}:{cmd.milestone}")
+        if taken + cmd.amount_fen > int(milestone["amount_fen"]):
             raise Refused(
-                f"申请金额 {cmd.amount_fen} 分超过付款节点「{cmd.milestone}」的合同金额 "
-                f"{milestone['amount_fen']} 分"
+                f"付款节点「{cmd.milestone}」合同金额 {milestone['amount_fen']} 分，已申请 {taken} 分，"
+                f"本次 {cmd.amount_fen} 分将超过合同约定"
             )
-        earlier = await uow.disbursements.by_milestone(f"{contract.id}:{cmd.milestone}")
-        if earlier is not None and earlier.idempotency_key != cmd.idempotency_key:
-            raise Refused(f"付款节点「{cmd.milestone}」已申请过（拨付申请 {earlier.id}）")
+        if contract.role == "construction" and cmd.amount_fen > await _contract_room(uow, project):
+            raise Refused("本次付款将超过备案施工合同的总金额（含已申请的尾款）")
         stage = str(milestone["stage"])
     elif cmd.kind is PaymentKind.FINAL:
-        construction = [c for c in await uow.contracts_of(project.id) if c.role == "construction"]
-        if not construction:
+        if not [c for c in await uow.contracts_of(project.id) if c.role == "construction"]:
             raise Refused("尚无备案的施工合同，不能申请尾款")
-        room = sum(c.amount_fen for c in construction) - sum(
-            [await uow.disbursements.committed_on_contract(c.id) for c in construction]
-        )
+        room = await _contract_room(uow, project)
         if cmd.amount_fen > room:
-            raise Refused(f"申请金额超过备案合同尚未支付的金额（余额 {max(room, 0)} 分）")
+            raise Refused(f"申请金额超过备案施工合同尚未支付的金额（余额 {max(room, 0)} 分）")
     committed = await uow.disbursements.committed_fen(project.id, BUDGET_KINDS)
     if committed + cmd.amount_fen > project.cap_fen:
-        rule = policy.rule(project.jurisdiction, "funding.approval_required")
-        what = "批复总投资" if project.approved_amount_fen is not None else "申报投资估算"
         raise Refused(
-            f"已拨付及待拨付 {committed} 分，加上本次 {cmd.amount_fen} 分，将超过{what} {project.cap_fen} 分",
-            [
-                Reason(
-                    code="exceeds_approved_total",
-                    rule=rule.article,
-                    articles=rule.articles,
-                    message=f"拨付不得超过{what}（{'、'.join(rule.articles)}）",
-                )
-            ],
+            f"已拨付及待拨付 {committed} 分，加上本次 {cmd.amount_fen} 分，将超过{_cap_name(project)} "
+            f"{project.cap_fen} 分",
+            [_over_cap(policy, project)],
         )
     return stage
+
+
+async def _contract_room(uow: FundingUnitOfWork, project: FundedProject) -> int:
+    """What the filed construction contracts still owe: their total less milestones and finals asked for."""
+    construction = [c for c in await uow.contracts_of(project.id) if c.role == "construction"]
+    taken = sum([await uow.disbursements.committed_on_contract(c.id) for c in construction])
+    finals = await uow.disbursements.committed_fen(project.id, (PaymentKind.FINAL,))
+    return sum(c.amount_fen for c in construction) - taken - finals
+
+
+def _cap_name(project: FundedProject) -> str:
+    return "批复总投资" if project.approved_amount_fen is not None else "申报投资估算"
+
+
+def _over_cap(policy: PolicyRegistry, project: FundedProject) -> Reason:
+    rule = policy.rule(project.jurisdiction, "funding.approval_required")
+    return Reason(
+        code="exceeds_approved_total",
+        rule=rule.article,
+        articles=rule.articles,
+        message=f"拨付不得超过{_cap_name(project)} {project.cap_fen} 分（{'、'.join(rule.articles)}）",
+    )
 
 
 async def request_disbursement(
@@ -161,12 +177,7 @@ async def request_disbursement(
                 closed_reasons(policy, project.jurisdiction, wanted, gates, today), at, announce_hold=True
             )
             uow.disbursements.add(item)
-            try:
-                await uow.commit()
-            except IntegrityError as exc:
-                if cmd.idempotency_key:
-                    raise
-                raise Refused(f"付款节点「{cmd.milestone}」已申请过") from exc
+            await uow.commit()
             return item
 
         def same(d: Disbursement) -> bool:
@@ -187,6 +198,24 @@ async def request_disbursement(
             same=same,
             create=create,
         )
+
+
+async def withdraw(
+    uow: FundingUnitOfWork, disbursement_id: str, agency: str | None, *, by: str, at: dt.datetime
+) -> Disbursement:
+    """The requester takes back a request still held (e.g. after the total was cut)."""
+    async with uow:
+        project_id = await uow.disbursements.project_of(disbursement_id)
+        if project_id is None:
+            raise DisbursementNotFound(f"拨付申请 {disbursement_id} 不存在")
+        project = await _project(uow, project_id, agency)
+        item = await uow.disbursements.get(disbursement_id)
+        assert item is not None and item.project_id == project.id
+        if item.status is not DisbursementStatus.HELD:
+            raise InvalidState(f"拨付申请 {disbursement_id} 已{item.status.value}，不能撤回")
+        item.reject(f"申请人撤回（{by}）", (), at)
+        await uow.commit()
+        return item
 
 
 # -- O&M funds ----------------------------------------------------------------------------------------
@@ -318,6 +347,9 @@ async def apply_for_om(
         today = today_in_shanghai(at)
 
         async def create() -> Disbursement:
+            granted = await uow.disbursements.om_granted(project.id, app.budget_year)
+            if granted is not None:
+                raise Refused(f"{app.budget_year} 年度运维经费已核准（{granted.id}）")
             gates = await uow.gates.of(project.id)
             item = Disbursement.request(
                 project=project,
@@ -331,7 +363,12 @@ async def apply_for_om(
             )
             item.decide_om(om_refusals(policy, calendar, project, gates, app, today), at)
             uow.disbursements.add(item)
-            await uow.commit()
+            try:
+                await uow.commit()
+            except IntegrityError as exc:  # the same year granted concurrently under another key
+                if app.idempotency_key and await _same_key(uow, project.agency, app.idempotency_key):
+                    raise
+                raise Refused(f"{app.budget_year} 年度运维经费已核准") from exc
             return item
 
         def same(d: Disbursement) -> bool:
@@ -352,6 +389,12 @@ async def apply_for_om(
         )
 
 
+async def _same_key(uow: FundingUnitOfWork, agency: str, key: str) -> bool:
+    """Whether an Idempotency-Key twin committed first (then create_once returns it)."""
+    await uow.rollback()
+    return await uow.disbursements.by_idempotency_key(agency, key) is not None
+
+
 # -- settlement and reclaims ------------------------------------------------------------------------
 
 
@@ -365,6 +408,7 @@ async def settle(
     final_cost_fen: int,
     settled_on: dt.date,
     by: str,
+    at: dt.datetime,
 ) -> FundedProject:
     """结算: surplus returned (bayingolin §28), 财评 or audit within two months (lhasa §21), xunyang §20."""
     async with uow:
@@ -373,7 +417,21 @@ async def settle(
             raise InvalidState("项目尚未批复，不能结算")
         if project.settlement is not None:
             raise InvalidState(f"项目已于 {project.settlement['settled_on']} 结算")
+        if project.terminated:
+            raise InvalidState("项目已终止，按资金收回办理")
         j = project.jurisdiction
+        review_rule = policy.rule(j, "funding.settlement_audit")
+        gates = await uow.gates.of(project.id)
+        accepted = gates.get(Gate.ACCEPTANCE.value)
+        if (
+            review_rule.applies
+            and review_rule.params.get("after_acceptance")
+            and not (accepted and accepted.open)
+        ):
+            raise Refused(
+                "项目尚未通过验收，不能结算",
+                [policy.refusal(j, "funding.settlement_audit", "not_accepted", "验收合格后方可结算")],
+            )
         released = await uow.disbursements.released_fen(project.id, BUDGET_KINDS)
         surplus = max(project.approved_amount_fen - final_cost_fen, 0)
         to_return = max(released - final_cost_fen, 0)
@@ -391,6 +449,10 @@ async def settle(
         returning = policy.rule(j, "funding.surplus_return")
         if returning.applies and (surplus or to_return):
             articles += returning.articles
+        # The budget closes: what is still held will not be paid.
+        for item in await uow.disbursements.held_for(project.id):
+            if item.kind in BUDGET_KINDS:
+                item.reject(f"项目已于 {settled_on.isoformat()} 结算", articles, at)
         project.settlement = {
             "final_cost_fen": final_cost_fen,
             "settled_on": settled_on.isoformat(),
@@ -438,10 +500,12 @@ async def _set_gate(
     uow: FundingUnitOfWork, ctx: HandlerContext, project_id: str, gate: Gate, open_: bool, **detail: Any
 ) -> GateState:
     state = await uow.gates.get(project_id, gate.value)
+    envelope = ctx.envelope
     if state is None:
         state = GateState(project_id=project_id, gate=gate.value, open=open_)
         uow.gates.add(state)
-    envelope = ctx.envelope
+    elif envelope is not None and state.event_time is not None and envelope.time < state.event_time:
+        return state  # a redelivered older event does not undo a newer one
     state.open = open_
     state.event_id = envelope.id if envelope else None
     state.event_type = envelope.type if envelope else None
@@ -455,9 +519,14 @@ async def _reconsider(uow: FundingUnitOfWork, ctx: HandlerContext, project: Fund
     now = ctx.now()
     today = today_in_shanghai(now)
     gates = await uow.gates.of(project.id)
+    released = await uow.disbursements.released_fen(project.id, BUDGET_KINDS)
     for item in await uow.disbursements.held_for(project.id):
         wanted = needs(ctx.policy, project.jurisdiction, item.kind, item.stage)
-        item.reconsider(closed_reasons(ctx.policy, project.jurisdiction, wanted, gates, today), now)
+        closed = closed_reasons(ctx.policy, project.jurisdiction, wanted, gates, today)
+        if not closed and item.kind in BUDGET_KINDS and released + item.amount_fen > project.cap_fen:
+            closed = [_over_cap(ctx.policy, project)]  # the total was cut while it waited
+        if item.reconsider(closed, now) and item.kind in BUDGET_KINDS:
+            released += item.amount_fen
 
 
 async def _known(uow: FundingUnitOfWork, project_id: str) -> FundedProject:
@@ -673,12 +742,13 @@ def gate_report(
             articles = list(policy.rule(j, need.rule).articles) if need.rule else []
             users[need.gate].setdefault(kind.value, articles)
     out = []
+    must_prove = {n.gate for n in om_needs(policy, j) if n.unknown is False}
     for gate in Gate:
         state = gates.get(gate.value)
         out.append(
             {
                 "gate": gate.value,
-                "open": is_open(policy, j, state, gate, today),
+                "open": is_open(policy, j, state, gate, today) and not (state is None and gate in must_prove),
                 "required_for": users[gate],
                 "event": (
                     {"id": state.event_id, "type": state.event_type, "time": state.event_time}

@@ -25,7 +25,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("stage", sa.String(32), nullable=True))
         batch.add_column(sa.Column("budget_year", sa.Integer, nullable=True))
         batch.add_column(sa.Column("decided_reason", sa.Text, nullable=True))
-    op.create_index("uq_disbursements_milestone", "disbursements", ["milestone_key"], unique=True)
+        batch.add_column(sa.Column("om_key", sa.String(100), nullable=True))
+        batch.create_check_constraint("ck_disbursements_amount_positive", "amount_fen > 0")
+    op.create_index("ix_disbursements_milestone", "disbursements", ["milestone_key"])
+    op.create_index("uq_disbursements_om_year", "disbursements", ["om_key"], unique=True)
     op.create_table(
         "gates",
         sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), primary_key=True),
@@ -48,7 +51,7 @@ def upgrade() -> None:
     op.create_table(
         "reclaims",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False, index=True),
+        sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False, unique=True),
         sa.Column("jurisdiction", sa.String(32), nullable=False),
         sa.Column("agency", sa.String(128), nullable=False, index=True),
         sa.Column("amount_fen", sa.BigInteger, nullable=False),
@@ -59,15 +62,43 @@ def upgrade() -> None:
         sa.Column("returned_fen", sa.BigInteger, nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
     )
+    # Projects approved before the ledger existed: their approval and plan gates are open.
+    gates = sa.table(
+        "gates",
+        sa.column("project_id", sa.String),
+        sa.column("gate", sa.String),
+        sa.column("open", sa.Boolean),
+        sa.column("detail", sa.JSON),
+    )
+    projects = sa.table("projects", sa.column("id", sa.String), sa.column("approved", sa.Boolean))
+    approved = [row.id for row in op.get_bind().execute(sa.select(projects.c.id).where(projects.c.approved))]
+    op.bulk_insert(
+        gates,
+        [
+            {"project_id": pid, "gate": gate, "open": True, "detail": {"migrated": True}}
+            for pid in approved
+            for gate in ("approval", "plan")
+        ],
+    )
 
 
 def downgrade() -> None:
     op.drop_table("reclaims")
     op.drop_table("contracts")
     op.drop_table("gates")
-    op.drop_index("uq_disbursements_milestone", table_name="disbursements")
+    op.drop_index("uq_disbursements_om_year", table_name="disbursements")
+    op.drop_index("ix_disbursements_milestone", table_name="disbursements")
     with op.batch_alter_table("disbursements") as batch:
-        for column in ("decided_reason", "budget_year", "stage", "milestone_key", "milestone", "contract_id"):
+        batch.drop_constraint("ck_disbursements_amount_positive", type_="check")
+        for column in (
+            "om_key",
+            "decided_reason",
+            "budget_year",
+            "stage",
+            "milestone_key",
+            "milestone",
+            "contract_id",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("projects") as batch:
         for column in ("settlement", "terminated", "accepted_on", "kind"):
