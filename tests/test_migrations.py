@@ -1,0 +1,67 @@
+"""Every service's migrations go up, down and up again on SQLite and PostgreSQL; data is carried over."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import Connection, text
+
+from shared.db import _alembic_config, create_engine
+
+SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
+ROOT = Path(__file__).resolve().parents[1] / "services"
+
+
+async def _run(url: str, migrations: Path, *steps: tuple[str, str]) -> None:
+    engine = create_engine(url)
+
+    def go(connection: Connection) -> None:
+        for verb, revision in steps:
+            getattr(command, verb)(_alembic_config(migrations, connection), revision)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(go)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_migrations_go_up_down_and_up_again(service: str, make_database: Any) -> None:
+    url = await make_database(service)
+    migrations = ROOT / service / "migrations"
+    await _run(url, migrations, ("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head"))
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM outbox")) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_funding_opens_the_gates_of_projects_approved_before_the_ledger(make_database: Any) -> None:
+    url = await make_database("funding")
+    migrations = ROOT / "funding" / "migrations"
+    await _run(url, migrations, ("upgrade", "0001"))
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO projects (id, jurisdiction, agency, title, declared_amount_fen, approved,"
+                    " approved_amount_fen) VALUES ('p1', 'zhonglou', '区教育局', '平台', 100, :yes, 100),"
+                    " ('p2', 'zhonglou', '区教育局', '平台二', 100, :no, NULL)"
+                ),
+                {"yes": True, "no": False},
+            )
+        await _run(url, migrations, ("upgrade", "head"))
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT project_id, gate, open FROM gates ORDER BY gate"))).all()
+            kinds = await conn.scalar(text("SELECT count(*) FROM projects WHERE kind = 'construction'"))
+    finally:
+        await engine.dispose()
+    assert [(r[0], r[1], bool(r[2])) for r in rows] == [("p1", "approval", True), ("p1", "plan", True)]
+    assert kinds == 2
