@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from shared.db import file_clock
 from shared.settings import GovitSettings, ServiceSettings
 
 SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
@@ -52,7 +53,8 @@ def serve(
     settings = _service_settings(service)
     if settings.nats_url is None:
         settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
-    application = module.create_app(settings)
+    clock = {"clock": file_clock(settings.clock_file)} if settings.clock_file else {}
+    application = module.create_app(settings, **clock)
     uvicorn.run(
         application,
         host=host or settings.host,

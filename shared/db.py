@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +38,25 @@ from shared.contracts import Event, encode, subject_for
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def file_clock(path: Path) -> Callable[[], datetime]:
+    """A clock reading the instant from a file (ISO 8601 with offset), for tests and demos that
+    cross deadlines without waiting; the real clock while the file is missing or empty."""
+
+    def now() -> datetime:
+        try:
+            written = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return utcnow()
+        if not written:
+            return utcnow()
+        instant = datetime.fromisoformat(written)
+        if instant.tzinfo is None:
+            raise ValueError(f"{path}: the instant needs an offset, e.g. 2026-06-15T10:00:00+08:00")
+        return instant.astimezone(UTC)
+
+    return now
 
 
 class UTCDateTime(TypeDecorator[datetime]):

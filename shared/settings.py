@@ -35,8 +35,18 @@ class GovitSettings(BaseSettings):
         default=None, description="loaded holiday notices; default var/calendar"
     )
     policy_dir: Path | None = Field(default=None, description="policy packs; default the shipped ones")
+    clock_file: Path | None = Field(
+        default=None,
+        description="tests and demos only: a file holding the instant the services take as now (ISO 8601)",
+    )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_clock_file_in_production(self) -> GovitSettings:
+        if self.environment == "production" and self.clock_file is not None:
+            raise ValueError("GOVIT_CLOCK_FILE moves the services' clock; it is refused in production")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> GovitSettings:
