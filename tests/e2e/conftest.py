@@ -1,0 +1,126 @@
+"""The five services as separate processes on one NATS, each with its own database.
+
+The suite is started once per module; the stories drive it through HTTP with the roles'
+tokens and read the stream. Time is moved by writing the shared clock file
+(GOVIT_CLOCK_FILE), never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.bus import JetStreamBus
+from shared.devnats import free_port
+from tests.conftest import unique
+
+SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
+
+
+@dataclass
+class Suite:
+    urls: dict[str, str]
+    clock_file: Path
+    logs: Path
+    bus: JetStreamBus
+    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> httpx.AsyncClient:
+        if name in SERVICES:
+            return self.clients[name]
+        raise AttributeError(name)
+
+    def set_time(self, instant: datetime) -> None:
+        """Every service takes this instant as now from its next request or event on."""
+        assert instant.tzinfo is not None
+        self.clock_file.write_text(instant.isoformat(), encoding="utf-8")
+
+    def log(self, service: str) -> str:
+        return (self.logs / f"{service}.log").read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def _processes(env: dict[str, str], logs: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name in SERVICES:
+            with (logs / f"{name}.log").open("ab") as log:
+                children[name] = subprocess.Popen(
+                    [sys.executable, "-m", "shared.cli", "serve", name],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+        yield children
+    finally:
+        for proc in children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in children.values():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+async def _ready(name: str, url: str, proc: subprocess.Popen[bytes], logs: Path) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited while starting:\n{(logs / f'{name}.log').read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/readyz", timeout=2)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    pytest.fail(f"{name} was not ready in 60 s:\n{(logs / f'{name}.log').read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+async def suite(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Suite]:
+    root = tmp_path_factory.mktemp("suite")
+    logs = root / "log"
+    logs.mkdir()
+    tag = unique("e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
+    env |= {
+        "GOVIT_ENVIRONMENT": "test",
+        "GOVIT_NATS_URL": nats_url,
+        "GOVIT_STREAM": tag.upper(),
+        "GOVIT_SUBJECT_PREFIX": tag,
+        "GOVIT_VAR_DIR": str(root / "var"),
+        "GOVIT_CLOCK_FILE": str(root / "now"),
+        "GOVIT_LOG_LEVEL": "WARNING",
+    }
+    urls: dict[str, str] = {}
+    for name in SERVICES:
+        port = free_port()
+        env[f"GOVIT_{name.upper()}_PORT"] = str(port)
+        env[f"GOVIT_{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{root / name}.db"
+        urls[name] = f"http://127.0.0.1:{port}"
+    bus = JetStreamBus(nats_url, stream=tag.upper(), prefix=tag)
+    await bus.connect(timeout=10)
+    with _processes(env, logs) as children:
+        await asyncio.gather(*(_ready(n, urls[n], children[n], logs) for n in SERVICES))
+        suite = Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus)
+        suite.clients = {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in SERVICES}
+        try:
+            yield suite
+        finally:
+            for client in suite.clients.values():
+                await client.aclose()
+    with contextlib.suppress(Exception):
+        await bus.nc.jetstream().delete_stream(tag.upper())
+    await bus.close()

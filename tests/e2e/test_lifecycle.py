@@ -1,0 +1,255 @@
+"""Whole lifecycles through the five running services, one per jurisdiction, and the stories
+the regulations tell: from declaration to O&M funds, driven only through HTTP and events."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import eventually
+from tests.e2e.conftest import Suite
+from tests.e2e.lifecycle import (
+    AUTHORITY,
+    FINANCE,
+    WAN,
+    accept,
+    approve,
+    at,
+    body,
+    build,
+    declared,
+    event_data,
+    events,
+    expert_pool,
+    om,
+    pay,
+    plan,
+    released,
+    state,
+    unit,
+)
+
+pytestmark = pytest.mark.slow
+
+DECLARED_ON = date(2026, 6, 15)  # before zhonglou's and xunyang's Sep 30, lhasa's Aug 31
+
+
+async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_percent_overrun_is_reapproval(
+    suite: Suite,
+) -> None:
+    s = suite
+    s.set_time(at(DECLARED_ON))
+    await expert_pool(s)
+    project = await declared(s, "zhonglou", 200 * WAN)
+    await approve(s, project)
+    pid = project["id"]
+    paid: dict[str, object] = {}
+
+    async def while_building(construction: dict[str, object]) -> None:
+        # zhonglou §18: the final payment waits for the acceptance report.
+        async def held_final() -> object:
+            response = await pay(s, project, 40 * WAN, "final")  # refused until the contract reaches funding
+            return response if response.status_code == 202 else None
+
+        final = await eventually(held_final, what="a final payment held")
+        assert [g["articles"] for g in final.json()["closed_gates"]] == [["zhonglou §18", "zhonglou §19"]]
+        paid["final"] = final.json()["id"]
+        milestones = construction["milestones"]
+        assert isinstance(milestones, list)
+        advance = await pay(
+            s,
+            project,
+            milestones[0]["amount_fen"],
+            "milestone",
+            contract_id=construction["id"],
+            milestone="预付款",
+        )
+        assert advance.status_code == 201, advance.text
+        # zhonglou §14: +12% over the approved total goes back to approval (重新立项).
+        change = body(
+            await s.procurement.post(
+                f"/projects/{pid}/changes",
+                headers=unit(project),
+                json={
+                    "description": "增加接口",
+                    "scope_effect": "新增两个部门对接",
+                    "total_delta_fen": 24 * WAN,
+                    "adjustment_fen": 0,
+                },
+            ),
+            201,
+        )
+        assert (change["path"], change["status"], change["articles"]) == (
+            "reapproval",
+            "pending",
+            ["zhonglou §14"],
+        )
+
+    await build(s, project, date(2026, 7, 1), date(2026, 9, 1), while_building)
+    accepted_on = await accept(s, project, date(2026, 9, 1))
+    item = await released(s, str(paid["final"]))
+    assert item["closed_gates"] == []
+    releases = [
+        d
+        for d in await event_data(s, project, "govit.funding.disbursement_released.v1")
+        if d["disbursement_id"] == paid["final"]
+    ]
+    assert len(releases) == 1  # released by itself, once
+    gates = {g["gate"]: g for g in body(await s.funding.get(f"/projects/{pid}/gates", headers=FINANCE))}
+    assert gates["acceptance"]["event"]["type"] == "govit.acceptance.final_acceptance_concluded.v1"
+
+    s.set_time(at(accepted_on + timedelta(days=30)))
+    granted = await om(s, project, accepted_on.year + 1)
+    assert granted.status_code == 201, granted.text
+    expected = {
+        "govit.intake.project_approved.v1",
+        "govit.review.case_concluded.v1",
+        "govit.procurement.contract_filed.v1",
+        "govit.procurement.construction_completed.v1",
+        "govit.procurement.change_review_requested.v1",
+        "govit.acceptance.final_acceptance_concluded.v1",
+        "govit.funding.om_decided.v1",
+    }
+
+    async def all_there() -> bool:
+        return expected <= set(await events(s, project))
+
+    await eventually(all_there, what=f"every service's events: {sorted(expected)}")
+
+
+async def test_shexian_files_an_8_percent_adjustment_and_unconfirmed_sharing_blocks_acceptance_and_om(
+    suite: Suite,
+) -> None:
+    s = suite
+    s.set_time(at(DECLARED_ON))
+    await expert_pool(s)
+    shared, unshared = await declared(s, "shexian", 300 * WAN), await declared(s, "shexian", 300 * WAN)
+    await plan(s, shared, unshared)
+    for project in (shared, unshared):
+        await approve(s, project, planned=True)
+
+    async def adjust(_: dict[str, object]) -> None:
+        # shexian §38: moving 8% of the total within it, on a listed ground, is only filed.
+        filed = body(
+            await s.procurement.post(
+                f"/projects/{shared['id']}/changes",
+                headers=unit(shared),
+                json={
+                    "description": "优化技术方案",
+                    "scope_effect": "调整模块",
+                    "total_delta_fen": 0,
+                    "adjustment_fen": 24 * WAN,
+                    "ground": "optimisation",
+                },
+            ),
+            201,
+        )
+        assert (filed["path"], filed["status"], filed["articles"]) == ("file", "filed", ["shexian §38"])
+
+    await build(s, shared, date(2026, 7, 1), date(2026, 8, 3), adjust)
+    await build(s, unshared, date(2026, 7, 1), date(2026, 8, 3))
+
+    # shexian §39, §44(一): without the authority's confirmation, no acceptance and no O&M funds.
+    day = await accept(s, unshared, date(2026, 8, 3), confirm_sharing=False)
+    refusal = await s.acceptance.post(
+        f"/projects/{unshared['id']}/final-acceptance/application",
+        headers=unit(unshared),
+        json={"materials": {}, "archives_accepted": True},
+    )
+    assert "data_sharing_unconfirmed" in [r["code"] for r in refusal.json()["reasons"]]
+    denied = await om(s, unshared, day.year + 1)
+    assert denied.status_code == 409 and denied.json()["code"] == "om_denied", denied.text
+    assert ["shexian §39", "shexian §44(一)"] in [r["articles"] for r in denied.json()["reasons"]]
+
+    accepted_on = await accept(s, shared, date(2026, 8, 3))
+    for attestation in ("mlps", "crypto"):
+        body(
+            await s.acceptance.post(
+                f"/projects/{shared['id']}/attestations",
+                headers=unit(shared),
+                json={
+                    "attestation": attestation,
+                    "compliant": True,
+                    "reference": f"{attestation}-2026",
+                    "issued_on": accepted_on.isoformat(),
+                },
+            )
+        )
+
+    async def granted() -> bool:
+        return (await om(s, shared, accepted_on.year + 1)).status_code == 201
+
+    await eventually(granted, what="O&M funds once the attestations reach funding")
+
+
+async def test_xunyang_holds_money_without_the_audit_report(suite: Suite) -> None:
+    s = suite
+    s.set_time(at(DECLARED_ON))
+    project = await declared(s, "xunyang", 150 * WAN)
+    await approve(s, project)
+    await build(s, project, date(2026, 7, 1), date(2026, 8, 3))
+    held = await pay(s, project, 20 * WAN)
+    assert held.status_code == 202
+    assert {g["code"] for g in held.json()["closed_gates"]} == {
+        "gate_closed:acceptance",
+        "gate_closed:audit_report",
+    }
+    accepted_on = await accept(s, project, date(2026, 8, 3))
+    await state(s, "funding", f"/disbursements/{held.json()['id']}", status="held")
+    still = body(await s.funding.get(f"/disbursements/{held.json()['id']}", headers=FINANCE))
+    assert [g["articles"] for g in still["closed_gates"]] == [["xunyang §20"]]
+    body(
+        await s.acceptance.post(
+            f"/projects/{project['id']}/audit-report",
+            headers=unit(project),
+            json={"reference": "浔审〔2026〕9号", "issued_on": accepted_on.isoformat()},
+        )
+    )
+    await released(s, held.json()["id"])
+    assert (await om(s, project, accepted_on.year + 1)).status_code == 201
+
+
+async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termination_and_reclaim(
+    suite: Suite,
+) -> None:
+    s = suite
+    s.set_time(at(date(2026, 3, 2)))
+    await expert_pool(s)
+    project = await declared(s, "bayingolin", 120 * WAN)
+    await approve(s, project)
+    paid = await pay(s, project, 30 * WAN)
+    assert paid.status_code == 201, paid.text
+    s.set_time(at(date(2026, 7, 20)))
+    body(await s.procurement.post("/projects/deadline-scan", headers=AUTHORITY))
+    await state(s, "intake", f"/projects/{project['id']}", status="terminated")
+    reclaims = await state(s, "funding", f"/projects/{project['id']}")
+    assert reclaims["terminated"]
+
+    async def reclaim() -> list[dict[str, object]]:
+        return [
+            d
+            for d in await event_data(s, project, "govit.funding.reclaim_recorded.v1")
+            if d["status"] == "started"
+        ]
+
+    (started,) = await eventually(reclaim, what="the reclaim")
+    assert started["amount_fen"] == 30 * WAN and started["articles"] == ["bayingolin §21"]
+    missed = await event_data(s, project, "govit.procurement.deadline_missed.v1")
+    assert "contract" in [m["deadline"] for m in missed]
+    refused = await pay(s, project, WAN)
+    assert refused.status_code == 409
+
+
+async def test_lhasa_refuses_special_om_funds_within_three_years_of_acceptance(suite: Suite) -> None:
+    s = suite
+    s.set_time(at(DECLARED_ON))
+    await expert_pool(s)
+    project = await declared(s, "lhasa", 200 * WAN)
+    await approve(s, project)
+    await build(s, project, date(2026, 7, 1), date(2026, 8, 3))
+    accepted_on = await accept(s, project, date(2026, 8, 3))
+    ends = date(accepted_on.year + 4, 12, 31)
+    denied = await om(s, project, accepted_on.year + 1, free_maintenance_ends_on=ends.isoformat())
+    assert denied.status_code == 409, denied.text
+    assert ["lhasa §20"] in [r["articles"] for r in denied.json()["reasons"]]
