@@ -298,6 +298,47 @@ def dlq_replay(
 
 
 @app.command()
+def timeline(
+    project: Annotated[str, typer.Argument(help="the project id")],
+    as_json: Annotated[bool, typer.Option("--json", help="one CloudEvent per line")] = False,
+) -> None:
+    """Print a project's lifecycle across all services, read back from the stream in order."""
+    import asyncio
+    import json
+
+    from shared.timeline import describe, project_events
+
+    async def run() -> list[Any]:
+        bus = _bus()
+        await bus.connect(timeout=10)
+        try:
+            return await project_events(bus, project)
+        finally:
+            await bus.close()
+
+    found = asyncio.run(run())
+    if not found:
+        typer.echo(f"流中没有项目 {project} 的事件 / no events for this project", err=True)
+        raise typer.Exit(1)
+    for envelope in found:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": envelope.id,
+                        "type": envelope.type,
+                        "source": envelope.source,
+                        "time": envelope.time.isoformat(),
+                        "data": envelope.data.model_dump(mode="json"),
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            typer.echo(describe(envelope))
+
+
+@app.command()
 def asyncapi(
     write: Annotated[bool, typer.Option(help="write docs/asyncapi.yaml and docs/schemas/")] = False,
     check: Annotated[bool, typer.Option(help="fail when the committed documents differ")] = False,

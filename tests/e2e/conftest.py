@@ -34,6 +34,7 @@ class Suite:
     clock_file: Path
     logs: Path
     bus: JetStreamBus
+    env: dict[str, str] = field(default_factory=dict)
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> httpx.AsyncClient:
@@ -114,7 +115,7 @@ async def suite(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     await bus.connect(timeout=10)
     with _processes(env, logs) as children:
         await asyncio.gather(*(_ready(n, urls[n], children[n], logs) for n in SERVICES))
-        suite = Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus)
+        suite = Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus, env=env)
         suite.clients = {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in SERVICES}
         try:
             yield suite

@@ -3,6 +3,8 @@ the regulations tell: from declaration to O&M funds, driven only through HTTP an
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from datetime import date, timedelta
 
 import pytest
@@ -116,6 +118,34 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
         return expected <= set(await events(s, project))
 
     await eventually(all_there, what=f"every service's events: {sorted(expected)}")
+
+    # `govit timeline` tells the same story, in order, across the services.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "shared.cli",
+        "timeline",
+        pid,
+        env=s.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    told = out.decode()
+    lines = told.splitlines()
+    order = [
+        next(i for i, line in enumerate(lines) if f"[{kind}]" in line)
+        for kind in (
+            "govit.intake.project_declared.v1",
+            "govit.intake.project_approved.v1",
+            "govit.procurement.construction_completed.v1",
+            "govit.acceptance.final_acceptance_concluded.v1",
+            "govit.funding.om_decided.v1",
+        )
+    ]
+    assert order == sorted(order), told
+    assert "项目已申报" in lines[order[0]] and "zhonglou §18" in lines[order[3]]
 
 
 async def test_shexian_files_an_8_percent_adjustment_and_unconfirmed_sharing_blocks_acceptance_and_om(

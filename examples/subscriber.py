@@ -1,0 +1,88 @@
+"""A system subscribing to govit's lifecycle events, as another government system would.
+
+A durable JetStream pull consumer filtered to one jurisdiction (or one project), explicit
+acks, and deduplication by the CloudEvent `id` (redeliveries and republished copies carry
+the same id). Needs only nats-py; the events are CloudEvents 1.0 in structured JSON.
+
+    python examples/subscriber.py --jurisdiction shexian --durable my-system
+    python examples/subscriber.py --project <project-id> --max 20 --idle 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import nats
+from nats.errors import TimeoutError as NatsTimeout
+
+
+async def run(args: argparse.Namespace) -> int:
+    nc = await nats.connect(args.url, connect_timeout=10)
+    js = nc.jetstream()
+    region = args.jurisdiction or "*"
+    project = args.project or "*"
+    subject = f"{args.prefix}.events.{region}.{project}.>"
+    sub = await js.pull_subscribe(subject, durable=args.durable, stream=args.stream)
+    seen_path = Path(args.seen) if args.seen else None
+    seen: set[str] = set(seen_path.read_text().split()) if seen_path and seen_path.exists() else set()
+    printed, idle = 0, 0.0
+    try:
+        while args.max is None or printed < args.max:
+            try:
+                messages = await sub.fetch(batch=10, timeout=1)
+            except NatsTimeout:
+                idle += 1
+                if args.idle is not None and idle >= args.idle:
+                    break
+                continue
+            idle = 0.0
+            for message in messages:
+                event = json.loads(message.data)
+                if event["id"] not in seen:  # at-least-once delivery: handle each event id once
+                    seen.add(event["id"])
+                    if seen_path:
+                        with seen_path.open("a") as f:
+                            f.write(event["id"] + "\n")
+                    data = event.get("data", {})
+                    print(
+                        json.dumps(
+                            {
+                                "id": event["id"],
+                                "type": event["type"],
+                                "time": event["time"],
+                                "jurisdiction": event.get("jurisdiction"),
+                                "project": event.get("subject"),
+                                "articles": data.get("articles", []),
+                            },
+                            ensure_ascii=False,
+                        ),
+                        flush=True,
+                    )
+                    printed += 1
+                await message.ack()  # ack after handling: a crash before it means redelivery
+    finally:
+        await sub.unsubscribe()  # the durable consumer stays on the server, with our position
+        await nc.close()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--stream", default="GOVIT")
+    parser.add_argument("--prefix", default="govit", help="subject prefix (GOVIT_SUBJECT_PREFIX)")
+    parser.add_argument("--durable", default="example-subscriber", help="durable consumer name")
+    parser.add_argument("--jurisdiction", help="only this jurisdiction, e.g. shexian")
+    parser.add_argument("--project", help="only this project")
+    parser.add_argument("--seen", help="file keeping handled event ids across restarts")
+    parser.add_argument("--max", type=int, help="stop after this many events")
+    parser.add_argument("--idle", type=float, help="stop after this many seconds without events")
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
