@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from shared.bus import JetStreamBus
 from shared.devnats import free_port
 from tests.conftest import unique
+from tests.servers import missing
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
 
@@ -89,8 +91,41 @@ async def _ready(name: str, url: str, proc: subprocess.Popen[bytes], logs: Path)
     pytest.fail(f"{name} was not ready in 60 s:\n{(logs / f'{name}.log').read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-async def suite(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Suite]:
+async def _databases(backend: str, admin_url: str | None, root: Path, tag: str) -> dict[str, str]:
+    """One database per service: SQLite files, or PostgreSQL databases made for this run."""
+    if backend == "sqlite":
+        return {name: f"sqlite+aiosqlite:///{root / name}.db" for name in SERVICES}
+    if admin_url is None:
+        missing("PostgreSQL (GOVIT_TEST_POSTGRES_URL)")
+    assert admin_url is not None
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        for name in SERVICES:
+            await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
+    finally:
+        await conn.close()
+    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in SERVICES}
+
+
+async def _drop(admin_url: str | None, tag: str) -> None:
+    if admin_url is None:
+        return
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        for name in SERVICES:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{tag}_{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def suite(
+    request: pytest.FixtureRequest,
+    nats_url: str,
+    postgres_admin_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Suite]:
+    backend = str(request.param)
     root = tmp_path_factory.mktemp("suite")
     logs = root / "log"
     logs.mkdir()
@@ -106,10 +141,11 @@ async def suite(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
         "GOVIT_LOG_LEVEL": "WARNING",
     }
     urls: dict[str, str] = {}
+    databases = await _databases(backend, postgres_admin_url, root, tag)
     for name in SERVICES:
         port = free_port()
         env[f"GOVIT_{name.upper()}_PORT"] = str(port)
-        env[f"GOVIT_{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{root / name}.db"
+        env[f"GOVIT_{name.upper()}_DATABASE_URL"] = databases[name]
         urls[name] = f"http://127.0.0.1:{port}"
     bus = JetStreamBus(nats_url, stream=tag.upper(), prefix=tag)
     await bus.connect(timeout=10)
@@ -125,3 +161,5 @@ async def suite(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asyn
     with contextlib.suppress(Exception):
         await bus.nc.jetstream().delete_stream(tag.upper())
     await bus.close()
+    if backend == "postgresql":
+        await _drop(postgres_admin_url, tag)

@@ -247,28 +247,41 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
     s.set_time(at(date(2026, 3, 2)))
     await expert_pool(s)
     project = await declared(s, "bayingolin", 120 * WAN)
-    await approve(s, project)
+    kept = await declared(s, "bayingolin", 120 * WAN)
+    await plan(s, project, kept)
+    for each in (project, kept):
+        await approve(s, each, planned=True)
     paid = await pay(s, project, 30 * WAN)
     assert paid.status_code == 201, paid.text
+
+    # The other project contracts in time and goes all the way (trial run, panel, acceptance).
+    await build(s, kept, date(2026, 4, 1), date(2026, 6, 1))
+    accepted_on = await accept(s, kept, date(2026, 6, 1))
+
+    # bayingolin §21: no contract four months after the plan: termination, and the money comes back.
     s.set_time(at(date(2026, 7, 20)))
     body(await s.procurement.post("/projects/deadline-scan", headers=AUTHORITY))
     await state(s, "intake", f"/projects/{project['id']}", status="terminated")
-    reclaims = await state(s, "funding", f"/projects/{project['id']}")
-    assert reclaims["terminated"]
+    assert (await state(s, "funding", f"/projects/{project['id']}"))["terminated"]
 
     async def reclaim() -> list[dict[str, object]]:
-        return [
-            d
-            for d in await event_data(s, project, "govit.funding.reclaim_recorded.v1")
-            if d["status"] == "started"
-        ]
+        found = await event_data(s, project, "govit.funding.reclaim_recorded.v1")
+        return [d for d in found if d["status"] == "started"]
 
     (started,) = await eventually(reclaim, what="the reclaim")
     assert started["amount_fen"] == 30 * WAN and started["articles"] == ["bayingolin §21"]
     missed = await event_data(s, project, "govit.procurement.deadline_missed.v1")
     assert "contract" in [m["deadline"] for m in missed]
-    refused = await pay(s, project, WAN)
-    assert refused.status_code == 409
+    assert (await pay(s, project, WAN)).status_code == 409
+    assert (await state(s, "intake", f"/projects/{kept['id']}"))["status"] != "terminated"
+
+    # O&M for next year is applied for in the third quarter (bayingolin §10).
+    s.set_time(at(date(accepted_on.year + 1, 5, 10)))
+    early = await om(s, kept, accepted_on.year + 2)
+    assert early.status_code == 409 and ["bayingolin §10"] in [r["articles"] for r in early.json()["reasons"]]
+    s.set_time(at(date(accepted_on.year + 1, 8, 3)))
+    granted = await om(s, kept, accepted_on.year + 2)
+    assert granted.status_code == 201, granted.text
 
 
 async def test_lhasa_refuses_special_om_funds_within_three_years_of_acceptance(suite: Suite) -> None:
@@ -283,3 +296,21 @@ async def test_lhasa_refuses_special_om_funds_within_three_years_of_acceptance(s
     denied = await om(s, project, accepted_on.year + 1, free_maintenance_ends_on=ends.isoformat())
     assert denied.status_code == 409, denied.text
     assert ["lhasa §20"] in [r["articles"] for r in denied.json()["reasons"]]
+
+    # lhasa §22: the evaluation 12–24 months after acceptance; lhasa §27: it goes with the application.
+    s.set_time(at(accepted_on + timedelta(days=400)))
+    body(
+        await s.acceptance.post(
+            f"/projects/{project['id']}/evaluations",
+            headers=AUTHORITY,
+            json={"evaluation": "post", "period": str(accepted_on.year + 1), "summary": "运行良好"},
+        )
+    )
+    s.set_time(at(date(accepted_on.year + 3, 12, 1)))
+    ends = date(accepted_on.year + 5, 12, 31)
+
+    async def granted() -> bool:
+        response = await om(s, project, accepted_on.year + 4, free_maintenance_ends_on=ends.isoformat())
+        return response.status_code == 201
+
+    await eventually(granted, what="O&M funds three years on, with the evaluation on record")
