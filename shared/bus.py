@@ -254,8 +254,8 @@ class JetStreamBus:
                     while not stop.is_set():
                         try:
                             msgs = await sub.fetch(batch=16, timeout=1)  # type: ignore[attr-defined]
-                        except nats.errors.TimeoutError:
-                            continue
+                        except (nats.errors.TimeoutError, TimeoutError):
+                            continue  # nothing to fetch (nats-py raises either kind of timeout)
                         for msg in msgs:
                             await self._settle(durable, msg, handler)
                 finally:
@@ -265,7 +265,7 @@ class JetStreamBus:
                 raise
             except Exception as exc:
                 running(False)
-                log.warning("consumer %s interrupted: %s; retrying in %.1fs", durable, exc, pause)
+                log.warning("consumer %s interrupted: %r; retrying in %.1fs", durable, exc, pause)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), pause)
                 pause = min(pause * 2, 10)

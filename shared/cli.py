@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,6 +80,9 @@ def up(
         _service_module(name)
     base = GovitSettings()
     env = dict(os.environ)
+    if base.environment == "development" and base.clock_file is None:
+        # `govit demo` moves the suite's time through this file; without it the clock is real.
+        env["GOVIT_CLOCK_FILE"] = str((base.var_dir / "clock").resolve())
     nats: EmbeddedNats | None = None
     children: dict[str, subprocess.Popen[bytes]] = {}
     logs = base.var_dir / "log"
@@ -295,6 +298,52 @@ def dlq_replay(
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"{count} 条死信已重放 / replayed")
+
+
+@app.command()
+def demo(
+    jurisdiction: Annotated[
+        list[str] | None, typer.Option("--jurisdiction", "-j", help="only these (default: all five)")
+    ] = None,
+) -> None:
+    """Seed the running suite and walk one project per jurisdiction from declaration to O&M funds."""
+    from shared.auth import TokenIssuer
+    from shared.demo import DemoError, free_start, run_demo
+    from shared.policy import load_registry
+    from shared.policy.pack import JURISDICTIONS
+
+    settings = GovitSettings()
+    if settings.environment == "production":
+        typer.echo("the demo writes data and moves the clock; refused in production", err=True)
+        raise typer.Exit(2)
+    chosen = jurisdiction or list(JURISDICTIONS)
+    unknown = [j for j in chosen if j not in JURISDICTIONS]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown jurisdiction {', '.join(unknown)}; choose from {', '.join(JURISDICTIONS)}"
+        )
+    urls = {name: f"http://{s.host}:{s.port}" for name in SERVICES for s in [_service_settings(name)]}
+    for name, url in urls.items():
+        ready = False
+        for _ in range(20):  # a consumer reconnecting makes /readyz say 503 for a moment
+            try:
+                ready = httpx.get(f"{url}/readyz", timeout=3).status_code == 200
+            except httpx.HTTPError:
+                ready = False
+            if ready:
+                break
+            time.sleep(0.5)
+        if not ready:
+            typer.echo(f"{name} is not running at {url}; start the suite first (make up)", err=True)
+            raise typer.Exit(1)
+    clock = (settings.clock_file or settings.var_dir / "clock").resolve()
+    issuer = TokenIssuer(settings)
+    try:
+        start = free_start(urls, issuer, chosen, first_year=date.today().year)
+        run_demo(urls, issuer, load_registry(settings.policy_dir), clock, chosen, start)
+    except DemoError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
