@@ -131,4 +131,5 @@ def require(*roles: Role) -> Any:
             raise Problem(403, "forbidden_role", "无权执行此操作", f"此操作仅限角色: {allowed}")
         return principal
 
+    check.roles = frozenset(roles)  # type: ignore[attr-defined]  # read by the authorization matrix test
     return Depends(check)
