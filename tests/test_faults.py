@@ -1,0 +1,210 @@
+"""Under faults nothing is lost or doubled: NATS killed with -9 mid-stream, the consuming service
+killed with -9 mid-batch; each held payment that should release does, exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from services.funding.main import create_app as create_funding
+from services.funding.settings import FundingSettings
+from shared.auth import Role
+from shared.bus import JetStreamBus
+from shared.contracts import decode, encode, subject_for
+from shared.contracts.intake import ProjectApproved, ProjectDeclared
+from shared.db import create_engine, inbox
+from shared.devnats import EmbeddedNats, free_port
+from tests.conftest import bearer, eventually, running, unique
+
+PROJECTS = 12
+
+
+async def publish_until_stored(bus: JetStreamBus, event: Any, event_id: str) -> None:
+    """What an outbox relay does: publish with the event id as Nats-Msg-Id until the server stores it."""
+    raw = encode(event, source="/govit/intake", event_id=event_id)
+    for _ in range(300):
+        try:
+            await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
+            return
+        except Exception:
+            await asyncio.sleep(0.2)
+    raise AssertionError("NATS did not come back")
+
+
+async def releases(bus: JetStreamBus) -> Counter[str]:
+    """How many release events the stream holds per disbursement."""
+    sub = await bus.nc.jetstream().pull_subscribe(
+        f"{bus.prefix}.events.*.*.funding.disbursement_released.v1", durable=None, stream=bus.stream
+    )
+    found: Counter[str] = Counter()
+    try:
+        while True:
+            try:
+                messages = await sub.fetch(batch=100, timeout=1)
+            except Exception:
+                break
+            for message in messages:
+                found[decode(message.data).data.disbursement_id] += 1  # type: ignore[attr-defined]
+    finally:
+        await sub.unsubscribe()
+    return found
+
+
+async def declare_and_hold(bus: JetStreamBus, http: httpx.AsyncClient) -> list[tuple[str, str]]:
+    """PROJECTS declared projects, each with a request held until its approval: (project, request)."""
+    held = []
+    for _ in range(PROJECTS):
+        project, agency = unique("p"), unique("局")
+        event = ProjectDeclared(
+            project_id=project,
+            jurisdiction="zhonglou",
+            agency=agency,
+            title="平台",
+            kind="construction",
+            amount_fen=80_000_000,
+        )
+        await publish_until_stored(bus, event, str(uuid.uuid4()))
+        applicant = bearer(Role.APPLICANT, agency)
+
+        async def known(project: str = project, applicant: dict[str, str] = applicant) -> bool:
+            return (await http.get(f"/projects/{project}", headers=applicant)).status_code == 200
+
+        await eventually(known, timeout=60, what="the declaration")
+        response = await http.post(
+            f"/projects/{project}/disbursements",
+            headers=applicant,
+            json={"amount_fen": 1_000_000, "purpose": "首付"},
+        )
+        assert response.status_code == 202, response.text
+        held.append((project, response.json()["id"]))
+    return held
+
+
+async def all_released(http: httpx.AsyncClient, held: list[tuple[str, str]]) -> bool:
+    for _, item in held:
+        got = await http.get(f"/disbursements/{item}", headers=bearer(Role.FINANCE))
+        if got.status_code != 200 or got.json()["status"] != "released":
+            return False
+    return True
+
+
+def approval(project: str) -> ProjectApproved:
+    return ProjectApproved(
+        project_id=project, jurisdiction="zhonglou", approved_amount_fen=80_000_000, plan_year=2027
+    )
+
+
+async def test_nats_killed_mid_stream_loses_nothing_and_releases_each_payment_once(
+    make_database: Any, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    nats = EmbeddedNats(tmp_path / "nats").start()
+    try:
+        settings = FundingSettings(
+            database_url=await make_database("funding"),
+            nats_url=nats.url,
+            var_dir=tmp_path,
+            environment="test",
+            **isolation,
+        )
+        bus = JetStreamBus(nats.url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+        await bus.connect(timeout=10)
+        await bus.ensure_stream()
+        async with running(create_funding(settings)) as http:
+            held = await declare_and_hold(bus, http)
+            approvals = {project: str(uuid.uuid4()) for project, _ in held}
+            for n, (project, event_id) in enumerate(approvals.items()):
+                if n == PROJECTS // 2:
+                    assert nats.process is not None
+                    nats.process.send_signal(signal.SIGKILL)  # no goodbye, no flush beyond fsync
+                    nats.process.wait(10)
+                    nats = EmbeddedNats(tmp_path / "nats", port=nats.port).start()
+                await publish_until_stored(bus, approval(project), event_id)
+            await eventually(lambda: all_released(http, held), timeout=90, what="every held payment released")
+            counted = await releases(bus)
+            assert {item: counted[item] for _, item in held} == {item: 1 for _, item in held}
+            engine = create_engine(settings.db_url)
+            try:
+                async with engine.connect() as conn:
+                    handled = await conn.scalar(
+                        select(func.count())
+                        .select_from(inbox)
+                        .where(inbox.c.event_id.in_(list(approvals.values())))
+                    )
+            finally:
+                await engine.dispose()
+            assert handled == PROJECTS
+        await bus.close()
+    finally:
+        nats.stop()
+
+
+async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_restart(
+    nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
+        "GOVIT_ENVIRONMENT": "test",
+        "GOVIT_NATS_URL": nats_url,
+        "GOVIT_STREAM": isolation["stream"],
+        "GOVIT_SUBJECT_PREFIX": isolation["subject_prefix"],
+        "GOVIT_FUNDING_PORT": str(port),
+        "GOVIT_FUNDING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'funding.db'}",
+        "GOVIT_VAR_DIR": str(tmp_path),
+        "GOVIT_LOG_LEVEL": "WARNING",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        log = (tmp_path / "funding.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", "funding"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def ready(http: httpx.AsyncClient) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return (await http.get("/readyz")).status_code == 200
+        return False
+
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    await bus.ensure_stream()
+    proc = start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            await eventually(lambda: ready(http), timeout=60, what="funding ready")
+            held = await declare_and_hold(bus, http)
+            for project, _ in held:
+                await publish_until_stored(bus, approval(project), str(uuid.uuid4()))
+
+            async def some_released() -> bool:
+                return sum((await releases(bus)).values()) >= 2
+
+            await eventually(some_released, timeout=60, what="the first releases")
+            proc.send_signal(signal.SIGKILL)  # in the middle of the batch
+            proc.wait(10)
+            proc = start()
+            await eventually(lambda: ready(http), timeout=60, what="funding back")
+            await eventually(lambda: all_released(http, held), timeout=90, what="every held payment released")
+            await asyncio.sleep(1)  # let the relay publish anything still pending
+            counted = await releases(bus)
+            assert {item: counted[item] for _, item in held} == {item: 1 for _, item in held}
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
