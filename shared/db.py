@@ -178,9 +178,27 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 )
 
 
+# PostgreSQL SQLSTATEs that say "not now" rather than "never": connection exceptions (08),
+# insufficient resources (53), operator intervention (57P: shutdown, cannot connect now),
+# "not currently accepting connections" (55000), serialization failure and deadlock (40001, 40P01).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57P")
+_TRANSIENT_SQLSTATES = frozenset({"55000", "40001", "40P01"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
 def is_transient(exc: BaseException) -> bool:
     """Infrastructure trouble (database down or locked, network), not a fault of the event."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    code = _sqlstate(exc)
+    if code is not None and (code in _TRANSIENT_SQLSTATES or code.startswith(_TRANSIENT_SQLSTATE_CLASSES)):
         return True
     return isinstance(exc, TRANSIENT)
 

@@ -208,3 +208,83 @@ async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_resta
         with contextlib.suppress(Exception):
             await bus.nc.jetstream().delete_stream(isolation["stream"])
         await bus.close()
+
+
+async def test_with_the_database_away_the_service_is_not_ready_refuses_writes_with_503_and_recovers(
+    postgres_admin_url: str | None, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    import asyncpg
+
+    from tests.servers import missing
+
+    if postgres_admin_url is None:
+        missing("PostgreSQL (GOVIT_TEST_POSTGRES_URL)")
+    assert postgres_admin_url is not None
+    admin = postgres_admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = unique("govit_away_")
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    settings = FundingSettings(
+        database_url=postgres_admin_url.rsplit("/", 1)[0] + f"/{name}",
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        **isolation,
+    )
+    finance = bearer(Role.FINANCE)
+    try:
+        bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+        await bus.connect(timeout=10)
+        await bus.ensure_stream()
+        app = create_funding(settings)
+        async with (
+            running(app),
+            # As a real server would: the 503 is the answer, not an exception raised into the client.
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://t"
+            ) as http,
+        ):
+            await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await conn.execute(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            )
+
+            async def not_ready() -> bool:
+                return (await http.get("/readyz")).status_code == 503
+
+            await eventually(not_ready, what="funding to notice the database is away")
+            refused = await http.post(
+                "/projects/p1/disbursements", headers=finance, json={"amount_fen": 1, "purpose": "测试"}
+            )
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            assert refused.json()["code"] == "service_unavailable"
+            # The consumer waits too: an event arriving now is applied once the database is back.
+            project = unique("p")
+            await publish_until_stored(
+                bus,
+                ProjectDeclared(
+                    project_id=project,
+                    jurisdiction="zhonglou",
+                    agency="局",
+                    title="平台",
+                    kind="construction",
+                    amount_fen=100,
+                ),
+                str(uuid.uuid4()),
+            )
+            await asyncio.sleep(1)
+            await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+            async def back() -> bool:
+                return (await http.get(f"/projects/{project}", headers=finance)).status_code == 200
+
+            await eventually(back, timeout=60, what="the service to recover by itself")
+            assert (await http.get("/readyz")).status_code == 200
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
+    finally:
+        await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
