@@ -288,3 +288,79 @@ async def test_with_the_database_away_the_service_is_not_ready_refuses_writes_wi
         await conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+async def test_many_concurrent_requests_release_once_and_never_exceed_the_budget(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    settings = FundingSettings(
+        database_url=await make_database("funding"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        **isolation,
+    )
+    bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    await bus.connect(timeout=10)
+    await bus.ensure_stream()
+    try:
+        async with running(create_funding(settings)) as http:
+            project, agency = unique("p"), unique("局")
+            applicant = bearer(Role.APPLICANT, agency)
+            declared = ProjectDeclared(
+                project_id=project,
+                jurisdiction="zhonglou",
+                agency=agency,
+                title="平台",
+                kind="construction",
+                amount_fen=10_000_000,
+            )
+            await publish_until_stored(bus, declared, str(uuid.uuid4()))
+            approved = ProjectApproved(
+                project_id=project, jurisdiction="zhonglou", approved_amount_fen=10_000_000, plan_year=2027
+            )
+            await publish_until_stored(bus, approved, str(uuid.uuid4()))
+
+            async def open_() -> bool:
+                gates = await http.get(f"/projects/{project}/gates", headers=applicant)
+                return (
+                    gates.status_code == 200
+                    and next(g for g in gates.json() if g["gate"] == "approval")["open"]
+                )
+
+            await eventually(open_, what="the approval gate")
+            key = {"Idempotency-Key": unique("k")}
+            same = await asyncio.gather(
+                *(
+                    http.post(
+                        f"/projects/{project}/disbursements",
+                        headers={**applicant, **key},
+                        json={"amount_fen": 1_000_000, "purpose": "首付"},
+                    )
+                    for _ in range(30)
+                )
+            )
+            assert {r.status_code for r in same} <= {200, 201}, {r.text for r in same if r.status_code >= 300}
+            assert len({r.json()["id"] for r in same}) == 1
+            many = await asyncio.gather(
+                *(
+                    http.post(
+                        f"/projects/{project}/disbursements",
+                        headers=applicant,
+                        json={"amount_fen": 1_000_000, "purpose": f"第{n}笔"},
+                    )
+                    for n in range(30)
+                )
+            )
+            codes = Counter(r.status_code for r in many)
+            assert codes == {201: 9, 409: 21}, codes  # 1 + 9 payments of 1/10 fill the budget, no more
+            listed = await http.get(
+                "/disbursements",
+                params={"project_id": project, "status": "released", "limit": 200},
+                headers=applicant,
+            )
+            assert sum(d["amount_fen"] for d in listed.json()["items"]) == 10_000_000
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(isolation["stream"])
+        await bus.close()
