@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up test test-fast lint format typecheck asyncapi clean
+.PHONY: help install up test test-fast bench lint format typecheck asyncapi clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -26,16 +26,19 @@ up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
 test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+bench: $(STAMP) ## Run the benchmarks and write docs/BENCHMARKS.md (not part of make test)
+	$(BIN)/python bench/run.py
+
 test-fast: $(STAMP) ## Run the tests that need no server
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check shared services tests
-	$(BIN)/ruff format --check shared services tests
+	$(BIN)/ruff check shared services tests bench examples
+	$(BIN)/ruff format --check shared services tests bench examples
 
 format: $(STAMP) ## ruff format and autofix
-	$(BIN)/ruff format shared services tests
-	$(BIN)/ruff check --fix shared services tests
+	$(BIN)/ruff format shared services tests bench examples
+	$(BIN)/ruff check --fix shared services tests bench examples
 
 typecheck: $(STAMP) ## mypy (strict, pydantic plugin)
 	$(BIN)/mypy shared services
