@@ -495,8 +495,8 @@ async def test_the_total_is_checked_again_at_release_and_a_failed_acceptance_def
     assert taken_back.status_code == 200 and taken_back.json()["status"] == "rejected", taken_back.text
 
     # zhonglou §19: after a failed acceptance, later construction money waits for a pass.
-    await send(f, project, FinalAcceptanceConcluded, passed=False, concluded_on=date(2026, 9, 1))
-    await gate_is(f, project, "acceptance", False)
+    failed = await send(f, project, FinalAcceptanceConcluded, passed=False, concluded_on=date(2026, 9, 1))
+    await gate_event(f, project, "acceptance", failed)
     deferred = await pay(f, project, 10 * WAN)
     assert closed(deferred) == {"acceptance": ["zhonglou §18", "zhonglou §19"]}, deferred.text
     await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 10, 8))
