@@ -150,7 +150,17 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
     schema_invalid["data"]["amount_fen"] = "一百万"
     unknown_type = json.loads(encode(good, source="/test"))
     unknown_type["type"] = "govit.intake.project_teleported.v1"
-    bad = [b"\xff not even json", json.dumps(schema_invalid).encode(), json.dumps(unknown_type).encode()]
+    unknown_version = json.loads(encode(good, source="/test"))
+    unknown_version["type"] = "govit.intake.project_declared.v9"  # on the v1 subject
+    oversized = json.loads(encode(good, source="/test"))
+    oversized["data"]["title"] = "长" * 200_000  # ~600 KB: under NATS's limit, beyond any title
+    bad = [
+        b"\xff not even json",
+        json.dumps(schema_invalid).encode(),
+        json.dumps(unknown_type).encode(),
+        json.dumps(unknown_version).encode(),
+        json.dumps(oversized, ensure_ascii=False).encode(),
+    ]
 
     async with real_bus(nats_url, isolation) as bus, running(app) as funding:
         for raw in bad:
@@ -161,11 +171,22 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
             what="the good event after the bad ones",
         )
         dlq = dead_letter_subject(bus.prefix, "funding")
-        await eventually(lambda: _count(bus, dlq, 3), what="three dead letters")
+        await eventually(lambda: _count(bus, dlq, len(bad)), what="every poisoned event dead-lettered")
         parked = await fetch_all(bus, dlq)
         assert sorted(m.data for m in parked) == sorted(bad)
         reasons = sorted(m.headers[DEAD_LETTER_REASON].split(":")[0] for m in parked)
-        assert reasons == ["InvalidEventData", "MalformedEnvelope", "UnknownEventType"]
+        assert reasons == [
+            "InvalidEventData",
+            "InvalidEventData",
+            "MalformedEnvelope",
+            "UnknownEventType",
+            "UnknownEventType",
+        ]
+        metrics = (await funding.get("/metrics")).text
+        counted = [line for line in metrics.splitlines() if line.startswith("govit_events_consumed_total{")]
+        assert any("deadletter" in line and float(line.rsplit(" ", 1)[1]) >= len(bad) for line in counted), (
+            counted
+        )
 
 
 async def _count(bus: JetStreamBus, subject: str, n: int) -> bool:

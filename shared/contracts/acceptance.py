@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.envelope import Citation, Event
+from shared.contracts.envelope import Agency, Citation, Event
 
 
 class FinalAcceptanceConcluded(Event):
@@ -16,7 +16,7 @@ class FinalAcceptanceConcluded(Event):
     type: Literal["govit.acceptance.final_acceptance_concluded.v1"] = (
         "govit.acceptance.final_acceptance_concluded.v1"
     )
-    agency: str
+    agency: Agency
     passed: bool
     concluded_on: date
     application_id: str | None = None
@@ -33,7 +33,7 @@ class DataSharingDecided(Event):
     """数据共享确认 — the authority confirmed, refused or revoked the project's data sharing."""
 
     type: Literal["govit.acceptance.data_sharing_decided.v1"] = "govit.acceptance.data_sharing_decided.v1"
-    agency: str
+    agency: Agency
     decision: Literal["confirmed", "refused", "revoked"]
     duplicate_collection: bool = Field(default=False, description="重复采集数据")
     reason: str = ""
@@ -46,7 +46,7 @@ class EvaluationRecorded(Event):
     """绩效评价 — an evaluation's result: serious problems found, and whether they were fixed."""
 
     type: Literal["govit.acceptance.evaluation_recorded.v1"] = "govit.acceptance.evaluation_recorded.v1"
-    agency: str
+    agency: Agency
     evaluation: Literal["self", "post", "first_year"]
     evaluation_id: str | None = Field(default=None, description="评价记录编号（整改后以同一编号再次发出）")
     serious_problems: tuple[str, ...] = Field(default=(), description="严重问题")
@@ -63,7 +63,7 @@ class SecurityAttested(Event):
     """等保测评 / 密评 — a security attestation and whether the system complies."""
 
     type: Literal["govit.acceptance.security_attested.v1"] = "govit.acceptance.security_attested.v1"
-    agency: str
+    agency: Agency
     attestation: Literal["mlps", "crypto"] = Field(description="mlps 等保测评, crypto 密码应用安全性评估")
     compliant: bool
     valid_until: date | None = None
@@ -78,7 +78,7 @@ class FinalAcceptanceApplied(Event):
     type: Literal["govit.acceptance.final_acceptance_applied.v1"] = (
         "govit.acceptance.final_acceptance_applied.v1"
     )
-    agency: str
+    agency: Agency
     application_id: str
     round: int = 1
     parties: tuple[str, ...] = Field(default=(), description="承建、监理单位（评审回避）")
@@ -93,7 +93,7 @@ class PostEvaluationDue(Event):
     """后评价到期 — the project's post-evaluation by experts is due (shexian §43, lhasa §22, zhonglou §20)."""
 
     type: Literal["govit.acceptance.post_evaluation_due.v1"] = "govit.acceptance.post_evaluation_due.v1"
-    agency: str
+    agency: Agency
     due_on: date
     parties: tuple[str, ...] = ()
     articles: tuple[str, ...] = ()
@@ -107,7 +107,7 @@ class InitialAcceptanceRecorded(Event):
     type: Literal["govit.acceptance.initial_acceptance_recorded.v1"] = (
         "govit.acceptance.initial_acceptance_recorded.v1"
     )
-    agency: str
+    agency: Agency
     held_on: date
     passed: bool
     late: bool = False
@@ -121,7 +121,7 @@ class TrialRunRecorded(Event):
     """试运行 — a trial run started or ended (shexian §39, bayingolin §27)."""
 
     type: Literal["govit.acceptance.trial_run_recorded.v1"] = "govit.acceptance.trial_run_recorded.v1"
-    agency: str
+    agency: Agency
     started_on: date
     ended_on: date | None = None
     articles: tuple[str, ...] = ()
@@ -133,7 +133,7 @@ class AuditReportFiled(Event):
     """审计报告 — an audit report is on file; xunyang §20 pays nothing without one."""
 
     type: Literal["govit.acceptance.audit_report_filed.v1"] = "govit.acceptance.audit_report_filed.v1"
-    agency: str
+    agency: Agency
     reference: str = Field(description="审计报告文号")
     issued_on: date
     auditor: str = ""
@@ -148,7 +148,7 @@ class AcceptanceReportFiled(Event):
     type: Literal["govit.acceptance.acceptance_report_filed.v1"] = (
         "govit.acceptance.acceptance_report_filed.v1"
     )
-    agency: str
+    agency: Agency
     reference: str
     filed_on: date
     due_on: date | None = None

@@ -20,6 +20,9 @@ _FORMAT = JSONFormat()
 # Subject tokens: ids and codes must be safe to place between NATS subject dots.
 ProjectId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,32}$")]
+# Names as the services store them: longer ones are not events any service could have sent.
+Agency = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class Event(BaseModel):

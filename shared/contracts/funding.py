@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.envelope import Citation, Event
+from shared.contracts.envelope import Agency, Citation, Event
 from shared.money import Fen, PositiveFen
 
 PaymentKind = Literal["preparatory", "construction", "milestone", "final", "om"]
@@ -17,7 +17,7 @@ class BudgetOpened(Event):
     """预算开立 — the approval (or a re-approval) set the total that payments may not exceed."""
 
     type: Literal["govit.funding.budget_opened.v1"] = "govit.funding.budget_opened.v1"
-    agency: str
+    agency: Agency
     approved_total_fen: Fen
     articles: tuple[str, ...] = ()
 
@@ -28,7 +28,7 @@ class DisbursementRequested(Event):
     """拨付申请 — a payment was asked for; `status` says what happened to it at once."""
 
     type: Literal["govit.funding.disbursement_requested.v1"] = "govit.funding.disbursement_requested.v1"
-    agency: str
+    agency: Agency
     disbursement_id: str
     kind: PaymentKind
     amount_fen: PositiveFen
@@ -42,7 +42,7 @@ class DisbursementHeld(Event):
     """挂起 — a gate the payment needs is closed; each closed gate with its article."""
 
     type: Literal["govit.funding.disbursement_held.v1"] = "govit.funding.disbursement_held.v1"
-    agency: str
+    agency: Agency
     disbursement_id: str
     amount_fen: PositiveFen
     closed_gates: tuple[Citation, ...] = ()
@@ -56,7 +56,7 @@ class DisbursementReleased(Event):
     type: Literal["govit.funding.disbursement_released.v1"] = "govit.funding.disbursement_released.v1"
     disbursement_id: str
     amount_fen: PositiveFen = Field(description="integer fen")
-    agency: str | None = None
+    agency: Agency | None = None
     kind: PaymentKind | None = None
     contract_id: str | None = None
     milestone: str | None = None
@@ -68,7 +68,7 @@ class DisbursementRejected(Event):
     """不予拨付 — a held request can never be paid (the project was terminated)."""
 
     type: Literal["govit.funding.disbursement_rejected.v1"] = "govit.funding.disbursement_rejected.v1"
-    agency: str
+    agency: Agency
     disbursement_id: str
     amount_fen: PositiveFen
     reason: str
@@ -81,7 +81,7 @@ class ReclaimRecorded(Event):
     """收回资金 — reclaiming released funds started (termination) or finished (returned)."""
 
     type: Literal["govit.funding.reclaim_recorded.v1"] = "govit.funding.reclaim_recorded.v1"
-    agency: str
+    agency: Agency
     reclaim_id: str
     status: Literal["started", "completed"]
     amount_fen: Fen = Field(description="应收回（started）或已收回（completed）的金额，分")
@@ -95,7 +95,7 @@ class OmDecided(Event):
     """运维经费 — an O&M funds application approved, or denied with every reason and its article."""
 
     type: Literal["govit.funding.om_decided.v1"] = "govit.funding.om_decided.v1"
-    agency: str
+    agency: Agency
     disbursement_id: str
     approved: bool
     amount_fen: PositiveFen
@@ -109,7 +109,7 @@ class SettlementRecorded(Event):
     """结算 — the final cost, the surplus to return (bayingolin §28) and the review route (lhasa §21)."""
 
     type: Literal["govit.funding.settlement_recorded.v1"] = "govit.funding.settlement_recorded.v1"
-    agency: str
+    agency: Agency
     final_cost_fen: Fen
     released_fen: Fen
     surplus_fen: Fen = Field(description="批复总投资 − 结算金额（分）")

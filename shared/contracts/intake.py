@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.envelope import Citation, Event
+from shared.contracts.envelope import Agency, Citation, Event, Title
 from shared.money import Fen
 
 Kind = Literal["construction", "operation", "service"]
@@ -17,8 +17,8 @@ class ProjectDeclared(Event):
     """项目申报 — an agency submitted its declaration for a plan year."""
 
     type: Literal["govit.intake.project_declared.v1"] = "govit.intake.project_declared.v1"
-    agency: str
-    title: str
+    agency: Agency
+    title: Title
     kind: Kind
     amount_fen: Fen = Field(description="投资估算, integer fen")
     classified: bool = Field(default=False, description="涉密项目")
@@ -36,7 +36,7 @@ class ProjectScreened(Event):
     """形式审查 — the authority screened a declaration: accepted, or refused with every reason."""
 
     type: Literal["govit.intake.project_screened.v1"] = "govit.intake.project_screened.v1"
-    agency: str
+    agency: Agency
     accepted: bool
     reasons: tuple[Citation, ...] = Field(default=(), description="不予受理的理由，各注条款")
     flags: tuple[Citation, ...] = Field(
@@ -104,8 +104,8 @@ class ProjectRecorded(Event):
     """上级资金项目报备 — a project funded from above was reported before it starts (zhonglou §10)."""
 
     type: Literal["govit.intake.project_recorded.v1"] = "govit.intake.project_recorded.v1"
-    agency: str
-    title: str
+    agency: Agency
+    title: Title
     amount_fen: Fen
     upper_approval_ref: str = Field(description="上级批复或资金下达文号")
     articles: tuple[str, ...] = ()

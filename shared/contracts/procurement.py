@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.envelope import Citation, Event
+from shared.contracts.envelope import Agency, Citation, Event
 from shared.money import Fen
 
 ContractRole = Literal["construction", "supervision"]
@@ -40,7 +40,7 @@ class RequirementsReviewed(Event):
     """采购需求审核 — the authority approved or returned the procurement requirements (shexian §29)."""
 
     type: Literal["govit.procurement.requirements_reviewed.v1"] = "govit.procurement.requirements_reviewed.v1"
-    agency: str
+    agency: Agency
     approved: bool
     comment: str = ""
     articles: tuple[str, ...] = ()
@@ -52,7 +52,7 @@ class TenderRecorded(Event):
     """采购结果 — how the project was procured, who bid and who won."""
 
     type: Literal["govit.procurement.tender_recorded.v1"] = "govit.procurement.tender_recorded.v1"
-    agency: str
+    agency: Agency
     tender_id: str
     method: str
     winner: str
@@ -71,7 +71,7 @@ class ContractFiled(Event):
     """
 
     type: Literal["govit.procurement.contract_filed.v1"] = "govit.procurement.contract_filed.v1"
-    agency: str
+    agency: Agency
     contract_id: str
     role: ContractRole
     counterparty: str
@@ -93,7 +93,7 @@ class ConstructionStarted(Event):
     """开工 — construction started with its 监理 in place (lhasa §13)."""
 
     type: Literal["govit.procurement.construction_started.v1"] = "govit.procurement.construction_started.v1"
-    agency: str
+    agency: Agency
     started_on: date
     supervisor: str | None = None
     articles: tuple[str, ...] = ()
@@ -105,7 +105,7 @@ class ProgressReported(Event):
     """实施方案、进度报告或逾期说明 (bayingolin §16, §20; shexian §35; xunyang §17; lhasa §18)."""
 
     type: Literal["govit.procurement.progress_reported.v1"] = "govit.procurement.progress_reported.v1"
-    agency: str
+    agency: Agency
     kind: ReportKind
     period: str | None = Field(default=None, description="报告期，如 2026Q3 或 2026")
     submitted_on: date
@@ -118,7 +118,7 @@ class DeadlineMissed(Event):
     """期限已过 — a deadline that runs by itself passed unmet; `terminate` when the pack says to stop."""
 
     type: Literal["govit.procurement.deadline_missed.v1"] = "govit.procurement.deadline_missed.v1"
-    agency: str
+    agency: Agency
     deadline: DeadlineKind
     period: str | None = None
     due_on: date
@@ -145,7 +145,7 @@ class ChangeRecorded(Event):
     """变更 — a change request and its path (备案、审批、重新立项), then the decision on it."""
 
     type: Literal["govit.procurement.change_recorded.v1"] = "govit.procurement.change_recorded.v1"
-    agency: str
+    agency: Agency
     change_id: str
     status: ChangeStatus
     path: ChangePath
@@ -165,7 +165,7 @@ class ChangeReviewRequested(Event):
     type: Literal["govit.procurement.change_review_requested.v1"] = (
         "govit.procurement.change_review_requested.v1"
     )
-    agency: str
+    agency: Agency
     change_id: str
     parties: tuple[str, ...] = Field(default=(), description="承建、监理单位（评审回避）")
     articles: tuple[str, ...] = ()
@@ -179,7 +179,7 @@ class ConstructionCompleted(Event):
     type: Literal["govit.procurement.construction_completed.v1"] = (
         "govit.procurement.construction_completed.v1"
     )
-    agency: str
+    agency: Agency
     completed_on: date
     contract_total_fen: Fen = Field(description="已备案施工合同金额合计（分）")
     approved_total_fen: Fen = Field(description="批复总投资（含已生效变更，分）")

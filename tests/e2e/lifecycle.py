@@ -156,6 +156,7 @@ async def approve(s: Suite, project: dict[str, Any], *, planned: bool = False) -
     )
     assert approved["status"] == "approved", approved
     await state(s, "procurement", f"/projects/{project['id']}", status="approved")
+    await state(s, "funding", f"/projects/{project['id']}", approved=True)
     return approved
 
 

@@ -262,7 +262,7 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
     s.set_time(at(date(2026, 7, 20)))
     body(await s.procurement.post("/projects/deadline-scan", headers=AUTHORITY))
     await state(s, "intake", f"/projects/{project['id']}", status="terminated")
-    assert (await state(s, "funding", f"/projects/{project['id']}"))["terminated"]
+    await state(s, "funding", f"/projects/{project['id']}", terminated=True)
 
     async def reclaim() -> list[dict[str, object]]:
         found = await event_data(s, project, "govit.funding.reclaim_recorded.v1")
