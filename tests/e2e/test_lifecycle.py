@@ -92,12 +92,14 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
     accepted_on = await accept(s, project, date(2026, 9, 1))
     item = await released(s, str(paid["final"]))
     assert item["closed_gates"] == []
-    releases = [
-        d
-        for d in await event_data(s, project, "govit.funding.disbursement_released.v1")
-        if d["disbursement_id"] == paid["final"]
-    ]
-    assert len(releases) == 1  # released by itself, once
+
+    async def releases() -> list[dict[str, object]]:
+        found = await event_data(s, project, "govit.funding.disbursement_released.v1")
+        return [d for d in found if d["disbursement_id"] == paid["final"]]
+
+    await eventually(releases, what="the release event")
+    await asyncio.sleep(0.5)
+    assert len(await releases()) == 1  # released by itself, once
     gates = {g["gate"]: g for g in body(await s.funding.get(f"/projects/{pid}/gates", headers=FINANCE))}
     assert gates["acceptance"]["event"]["type"] == "govit.acceptance.final_acceptance_concluded.v1"
 
