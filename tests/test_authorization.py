@@ -125,3 +125,26 @@ async def test_every_endpoint_admits_only_its_roles(service: tuple[FastAPI, Asyn
                     assert response.json()["code"] == "forbidden_role"
                 checked += 1
     assert checked >= len(routes) * len(TOKENS)
+
+
+async def test_out_of_range_numbers_and_odd_ids_are_refused_never_a_5xx(
+    service: tuple[FastAPI, AsyncClient],
+) -> None:
+    app, http = service
+    huge = "99999999999999999999"
+    for full, route in api_routes(app.routes):
+        if full in PUBLIC:
+            continue
+        allowed = roles_of(route) or frozenset()
+        role = next(
+            (r for r in (Role.AUTHORITY, Role.FINANCE, Role.APPLICANT, Role.EXPERT) if r in allowed), None
+        )
+        if role is None:
+            continue
+        for method in route.methods:
+            for filler in (huge, "%00", "-1"):
+                path = re.sub(r"\{\w+\}", filler, full)
+                query = {"offset": huge} if method == "GET" else {}
+                body = {} if method in {"POST", "PUT", "PATCH"} else None
+                response = await http.request(method, path, params=query, headers=TOKENS[role], json=body)
+                assert response.status_code < 500, f"{method} {path} {query}: {response.text}"

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -53,6 +53,7 @@ ERRORS: dict[type[Exception], int] = {
 }
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
+YearPath = Annotated[int, Path(ge=2000, le=2100, description="计划年度")]
 
 # Who may read: the agency (its own), the authority, finance and audit; experts see only
 # the cases assigned to them, in the review service.
@@ -360,7 +361,7 @@ async def list_projects(
     jurisdiction: str | None = None,
     agency: str | None = None,
     kind: ProjectKind | None = None,
-    plan_year: int | None = None,
+    plan_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Page[views.ProjectOut]:
     async with uow:
         return await views.list_projects(
@@ -449,7 +450,7 @@ class PublishPlanIn(BaseModel):
 @plans.put("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划排序 (authority)")
 async def rank_plan(
     jurisdiction: str,
-    year: int,
+    year: YearPath,
     body: RankingIn,
     uow: UowDep,
     policy: PolicyDep,
@@ -465,7 +466,7 @@ async def rank_plan(
 )
 async def publish_plan(
     jurisdiction: str,
-    year: int,
+    year: YearPath,
     body: PublishPlanIn,
     uow: UowDep,
     policy: PolicyDep,
@@ -479,7 +480,7 @@ async def publish_plan(
 
 
 @plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划")
-async def get_plan(jurisdiction: str, year: int, uow: UowDep, principal: ReaderDep) -> views.PlanOut:
+async def get_plan(jurisdiction: str, year: YearPath, uow: UowDep, principal: ReaderDep) -> views.PlanOut:
     return await _plan(uow, principal, jurisdiction, year)
 
 
