@@ -26,18 +26,15 @@ from shared.contracts.acceptance import (
     SecurityAttested,
     TrialRunRecorded,
 )
+from shared.errors import DomainError
 from shared.policy import Reason, citations
 
 
-class AcceptanceError(Exception):
+class AcceptanceError(DomainError):
     """Base of acceptance's refusals; `code` is stable, the message is for people."""
 
     code = "acceptance_error"
     title = "验收操作被拒绝"
-
-    def __init__(self, message: str, reasons: Sequence[Reason] = ()) -> None:
-        super().__init__(message)
-        self.reasons = tuple(reasons)
 
 
 class ProjectNotFound(AcceptanceError):
@@ -68,11 +65,6 @@ class Status(StrEnum):
     RECTIFYING = "rectifying"  # 验收未通过，整改中
     ACCEPTED = "accepted"  # 已通过终验
     CLOSED = "closed"  # 不予批复、撤回或终止
-
-
-def refuse_if(reasons: Sequence[Reason], message: str) -> None:
-    if reasons:
-        raise RuleViolation(message + "：" + "；".join(r.message for r in reasons), reasons)
 
 
 def _notes(reasons: Sequence[Reason]) -> list[dict[str, Any]]:
@@ -162,7 +154,7 @@ class Project:
             raise InvalidState(f"初验已于 {self.initial['held_on']} 通过")
         if held_on < self.completed_on:
             raise AcceptanceError("初验日期不能早于竣工日期")
-        refuse_if(order, "不能登记初验")
+        RuleViolation.refuse_if(order, "不能登记初验")
         self.initial = {
             "held_on": held_on.isoformat(),
             "passed": passed,
@@ -194,7 +186,7 @@ class Project:
             raise InvalidState(f"试运行已于 {self.trial_started_on.isoformat()} 开始")
         if on < self.completed_on:
             raise AcceptanceError("试运行不能早于竣工")
-        refuse_if(order, "不能开始试运行")
+        RuleViolation.refuse_if(order, "不能开始试运行")
         self.trial_started_on = on
         self._event(TrialRunRecorded, started_on=on, articles=tuple(articles))
 
@@ -355,7 +347,7 @@ class Project:
                     Status.ACCEPTED: "项目已通过终验",
                 }.get(self.status, f"项目当前状态（{self.status.value}）不能申请终验")
             )
-        refuse_if(refusals, "终验申请不予受理")
+        RuleViolation.refuse_if(refusals, "终验申请不予受理")
         application = {
             "id": new_id(),
             "round": len(self.applications) + 1,
@@ -389,7 +381,7 @@ class Project:
         if self.status is not Status.APPLIED:
             raise InvalidState("没有待受理的终验申请")
         if admit:
-            refuse_if(refusals, "终验申请不能受理")
+            RuleViolation.refuse_if(refusals, "终验申请不能受理")
         if not admit:
             if not reason.strip():
                 raise AcceptanceError("退回终验申请须写明理由")
@@ -502,7 +494,7 @@ class Project:
         articles: Sequence[str],
     ) -> dict[str, Any]:
         self._open()
-        refuse_if(refusals, "评价不予登记")
+        RuleViolation.refuse_if(refusals, "评价不予登记")
         if serious_problems and not rectified and rectification_due is None:
             raise AcceptanceError("发现严重问题的，须给出整改期限")
         record = {

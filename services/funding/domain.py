@@ -25,6 +25,7 @@ from shared.contracts.funding import (
     OmDecided,
     ReclaimRecorded,
 )
+from shared.errors import DomainError
 from shared.policy import PolicyRegistry, Reason, citations
 
 
@@ -86,13 +87,9 @@ MILESTONE_GATES = {
 }
 
 
-class FundingError(Exception):
+class FundingError(DomainError):
     code = "funding_error"
     title = "资金操作被拒绝"
-
-    def __init__(self, message: str, reasons: Sequence[Reason] = ()) -> None:
-        super().__init__(message)
-        self.reasons = tuple(reasons)
 
 
 class ProjectNotFound(FundingError):

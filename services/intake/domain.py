@@ -28,6 +28,7 @@ from shared.contracts.intake import (
     ProjectTerminated,
     ProjectWithdrawn,
 )
+from shared.errors import DomainError
 from shared.policy import Reason, citations
 
 
@@ -77,15 +78,11 @@ ADMITTED = frozenset({ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN, ProjectStat
 PRE_APPROVAL_STAGES = frozenset({"declaration", "demonstration", "feasibility", "preliminary_design"})
 
 
-class IntakeError(Exception):
+class IntakeError(DomainError):
     """Base of intake's refusals; `code` is stable, the message is for people."""
 
     code = "intake_error"
     title = "申报操作被拒绝"
-
-    def __init__(self, message: str, reasons: Sequence[Reason] = ()) -> None:
-        super().__init__(message)
-        self.reasons = tuple(reasons)
 
 
 class ProjectNotFound(IntakeError):

@@ -29,18 +29,15 @@ from shared.contracts.procurement import (
     RequirementsReviewed,
     TenderRecorded,
 )
+from shared.errors import DomainError
 from shared.policy import Reason
 
 
-class ProcurementError(Exception):
+class ProcurementError(DomainError):
     """Base of procurement's refusals; `code` is stable, the message is for people."""
 
     code = "procurement_error"
     title = "采购与建设操作被拒绝"
-
-    def __init__(self, message: str, reasons: Sequence[Reason] = ()) -> None:
-        super().__init__(message)
-        self.reasons = tuple(reasons)
 
 
 class ProjectNotFound(ProcurementError):
@@ -82,11 +79,6 @@ class ChangeState(StrEnum):
     PENDING = "pending"  # 待审批
     APPROVED = "approved"
     REJECTED = "rejected"
-
-
-def refuse_if(reasons: Sequence[Reason], message: str) -> None:
-    if reasons:
-        raise RuleViolation(message + "：" + "；".join(r.message for r in reasons), reasons)
 
 
 def split_milestones(amount_fen: int, shares: Sequence[tuple[str, str, Decimal]]) -> list[dict[str, Any]]:
@@ -264,7 +256,7 @@ class Project:
     # -- procurement ----------------------------------------------------------------------------
     def submit_requirements(self, summary: str, by: str, at: dt.datetime, before: Sequence[Reason]) -> None:
         self._building()
-        refuse_if(before, "不能提交采购需求")
+        RuleViolation.refuse_if(before, "不能提交采购需求")
         if self.requirements and self.requirements["status"] == "approved":
             raise InvalidState("采购需求已审核通过")
         self.requirements = {
@@ -304,7 +296,7 @@ class Project:
 
     def record_tender(self, tender: dict[str, Any], refusals: Sequence[Reason]) -> None:
         self._building()
-        refuse_if(refusals, "不能记录采购结果")
+        RuleViolation.refuse_if(refusals, "不能记录采购结果")
         self.tenders = [*self.tenders, tender]
         self.events.append(
             TenderRecorded(
@@ -322,7 +314,7 @@ class Project:
 
     def file_contract(self, contract: Contract, refusals: Sequence[Reason], articles: Sequence[str]) -> None:
         self._building()
-        refuse_if(refusals, "合同不予备案")
+        RuleViolation.refuse_if(refusals, "合同不予备案")
         if contract.role is Role.SUPERVISION:
             self.supervisor = contract.counterparty
         else:
@@ -362,7 +354,7 @@ class Project:
         self._building()
         if self.started_on is not None:
             raise InvalidState(f"项目已于 {self.started_on.isoformat()} 开工")
-        refuse_if(refusals, "不得开工")
+        RuleViolation.refuse_if(refusals, "不得开工")
         self.started_on = on
         self.status = Status.UNDER_CONSTRUCTION
         self.events.append(
@@ -414,7 +406,7 @@ class Project:
             raise InvalidState("项目尚未开工，不能登记竣工")
         if on < self.started_on:
             raise ProcurementError("竣工日期不能早于开工日期")
-        refuse_if(refusals, "不能登记竣工")
+        RuleViolation.refuse_if(refusals, "不能登记竣工")
         self.completed_on, self.security_test_report = on, security_test_report
         self.status = Status.COMPLETED
         self.events.append(

@@ -17,18 +17,15 @@ from services.review.drawing import Avoidance, Candidate, Draw, ExpertStatus, Se
 from services.review.rules import Verdict
 from shared.contracts import Event
 from shared.contracts.review import ExpertReplaced, PanelDrawn, ReviewCaseOpened, ReviewConcluded
+from shared.errors import DomainError
 from shared.policy import Reason
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """Base of review's refusals; `code` is stable, the message is for people."""
 
     code = "review_error"
     title = "评审操作被拒绝"
-
-    def __init__(self, message: str, reasons: Sequence[Reason] = ()) -> None:
-        super().__init__(message)
-        self.reasons = tuple(reasons)
 
 
 class ExpertNotFound(ReviewError):
