@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,18 @@ def _not_started() -> UnitOfWork:
     raise RuntimeError("the service has not started (lifespan not entered)")
 
 
-def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus | None = None) -> FastAPI:
-    """Build a service's app. Nothing connects until the lifespan starts."""
+def create_service_app(
+    spec: ServiceSpec,
+    settings: ServiceSettings,
+    *,
+    bus: Bus | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Build a service's app. Nothing connects until the lifespan starts.
+
+    `clock` gives the current instant (UTC) to requests, event handlers and periodic jobs;
+    tests pass their own to cross deadlines instead of waiting.
+    """
     metrics = Metrics(spec.name)
     runtime = Runtime(
         spec=spec,
@@ -105,9 +116,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
         runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
-        context = HandlerContext(
-            policy=app.state.policy, calendar=app.state.calendar, now=getattr(app.state, "clock", utcnow)
-        )
+        context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=clock)
         dispatcher = EventDispatcher(
             durable=spec.name,
             subscriptions=spec.subscriptions,
@@ -135,6 +144,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings, *, bus: Bus
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings)
+    app.state.clock = clock
     app.state.policy = load_registry(settings.policy_dir)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
     problems.install(app, dict(spec.errors))

@@ -36,6 +36,11 @@ class Principal(BaseModel):
     agency: str | None = None
     name: str | None = None
 
+    @property
+    def acting_for(self) -> str | None:
+        """The agency an applicant acts for; the other roles (admin) act on any project."""
+        return self.agency if self.role is Role.APPLICANT else None
+
     def may_see_agency(self, agency: str) -> bool:
         """Applicants see only their own agency's projects; the other roles see all they are given."""
         return self.role is not Role.APPLICANT or self.agency == agency

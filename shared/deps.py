@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -36,7 +37,13 @@ def _calendar(request: Request) -> WorkingCalendar:
     return calendar
 
 
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock()
+    return now
+
+
 PolicyDep = Annotated[PolicyRegistry, Depends(_policy)]
+NowDep = Annotated[datetime, Depends(_now)]  # the service's clock (UTC), injectable in tests
 CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
 IdempotencyKey = Annotated[
     str | None,

@@ -21,7 +21,7 @@ from services.acceptance.domain import (
     Status,
 )
 from shared.auth import Principal, Role, require
-from shared.deps import CalendarDep, PolicyDep, unit_of_work
+from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.workdays import today_in_shanghai
 
@@ -38,19 +38,6 @@ ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY, Role.FI
 ApplicantDep = Annotated[Principal, require(Role.APPLICANT)]
 AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
 ActorDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY)]
-
-
-def _now(request: Request) -> dt.datetime:
-    now: dt.datetime = request.app.state.clock()
-    return now
-
-
-NowDep = Annotated[dt.datetime, Depends(_now)]
-
-
-def _acting_agency(who: Principal) -> str | None:
-    """The agency an applicant acts for; the authority and admin act on any project."""
-    return who.agency if who.role is Role.APPLICANT else None
 
 
 projects = APIRouter(prefix="/projects", tags=["projects"])
@@ -122,7 +109,7 @@ async def record_initial(
         policy,
         calendar,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         **body.model_dump(),
         by=who.sub,
         today=today_in_shanghai(now),
@@ -153,7 +140,7 @@ async def trial_run(
         uow,
         policy,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         started_on=body.started_on,
         ended_on=body.ended_on,
         today=today_in_shanghai(now),
@@ -181,7 +168,7 @@ async def submit_data_sharing(
     project_id: str, body: DataSharingIn, request: Request, uow: UowDep, who: ApplicantDep, now: NowDep
 ) -> Any:
     project = await handlers.submit_data_sharing(
-        uow, project_id, _acting_agency(who), catalogue=body.catalogue, items=body.items, by=who.sub, at=now
+        uow, project_id, who.acting_for, catalogue=body.catalogue, items=body.items, by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -220,9 +207,7 @@ class AttestationIn(BaseModel):
 async def attest(
     project_id: str, body: AttestationIn, request: Request, uow: UowDep, policy: PolicyDep, who: ActorDep
 ) -> Any:
-    project = await handlers.attest(
-        uow, policy, project_id, _acting_agency(who), **body.model_dump(), by=who.sub
-    )
+    project = await handlers.attest(uow, policy, project_id, who.acting_for, **body.model_dump(), by=who.sub)
     return _detail(request, project)
 
 
@@ -239,7 +224,7 @@ async def file_audit_report(
     project_id: str, body: AuditReportIn, request: Request, uow: UowDep, who: ActorDep
 ) -> Any:
     project = await handlers.file_audit_report(
-        uow, project_id, _acting_agency(who), **body.model_dump(), by=who.sub
+        uow, project_id, who.acting_for, **body.model_dump(), by=who.sub
     )
     return _detail(request, project)
 
@@ -263,7 +248,7 @@ async def request_delay(
     project_id: str, body: DelayIn, request: Request, uow: UowDep, policy: PolicyDep, who: ApplicantDep
 ) -> Any:
     project = await handlers.request_delay(
-        uow, policy, project_id, _acting_agency(who), until=body.until, reason=body.reason, by=who.sub
+        uow, policy, project_id, who.acting_for, until=body.until, reason=body.reason, by=who.sub
     )
     return _detail(request, project)
 
@@ -310,7 +295,7 @@ async def apply(
         policy,
         calendar,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         materials=body.materials,
         archives_accepted=body.archives_accepted,
         by=who.sub,
@@ -407,7 +392,7 @@ async def file_report(
     now: NowDep,
 ) -> Any:
     project = await handlers.file_report(
-        uow, policy, project_id, _acting_agency(who), reference=body.reference, by=who.sub, at=now
+        uow, policy, project_id, who.acting_for, reference=body.reference, by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -438,7 +423,7 @@ async def record_evaluation(
     now: NowDep,
 ) -> Any:
     project, _ = await handlers.record_evaluation(
-        uow, policy, calendar, project_id, _acting_agency(who), **body.model_dump(), by=who.sub, at=now
+        uow, policy, calendar, project_id, who.acting_for, **body.model_dump(), by=who.sub, at=now
     )
     return _detail(request, project)
 

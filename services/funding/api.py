@@ -20,7 +20,7 @@ from services.funding.domain import (
     Refused,
 )
 from shared.auth import Principal, Role, require
-from shared.deps import CalendarDep, IdempotencyKey, PolicyDep, unit_of_work
+from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.policy import Reason
@@ -46,18 +46,6 @@ FinanceDep = Annotated[Principal, require(Role.FINANCE)]
 
 projects_router = APIRouter(prefix="/projects", tags=["projects"])
 disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"])
-
-
-def _now(request: Request) -> dt.datetime:
-    now: dt.datetime = request.app.state.clock()
-    return now
-
-
-NowDep = Annotated[dt.datetime, Depends(_now)]
-
-
-def _acting_agency(who: Principal) -> str | None:
-    return who.agency if who.role is Role.APPLICANT else None
 
 
 class RequestDisbursementIn(BaseModel):
@@ -126,7 +114,7 @@ async def request_disbursement(
             amount_fen=body.amount_fen,
             purpose=body.purpose,
             by=who.sub,
-            agency=_acting_agency(who),
+            agency=who.acting_for,
             idempotency_key=idempotency_key,
             contract_id=body.contract_id,
             milestone=body.milestone,
@@ -181,7 +169,7 @@ async def apply_for_om(
             purpose=body.purpose,
             free_maintenance_ends_on=body.free_maintenance_ends_on,
             by=who.sub,
-            agency=_acting_agency(who),
+            agency=who.acting_for,
             idempotency_key=idempotency_key,
         ),
         jurisdiction=jurisdiction,
@@ -225,7 +213,7 @@ async def settle(
         policy,
         calendar,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         final_cost_fen=body.final_cost_fen,
         settled_on=body.settled_on,
         by=who.sub,
@@ -267,7 +255,7 @@ async def complete_reclaim(
 async def withdraw(
     disbursement_id: str, uow: UowDep, who: RequesterDep, now: NowDep
 ) -> views.DisbursementOut:
-    item = await handlers.withdraw(uow, disbursement_id, _acting_agency(who), by=who.sub, at=now)
+    item = await handlers.withdraw(uow, disbursement_id, who.acting_for, by=who.sub, at=now)
     return views.DisbursementOut.model_validate(item)
 
 

@@ -31,6 +31,4 @@ def create_app(
     settings: FundingSettings | None = None, *, bus: Bus | None = None, clock: Callable[[], datetime] = utcnow
 ) -> FastAPI:
     """`clock` gives the current instant (UTC); tests pass their own to cross dates."""
-    app = create_service_app(SPEC, settings or FundingSettings(), bus=bus)
-    app.state.clock = clock
-    return app
+    return create_service_app(SPEC, settings or FundingSettings(), bus=bus, clock=clock)

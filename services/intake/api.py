@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, Response, UploadFile, status
@@ -33,7 +32,7 @@ from services.intake.domain import Declaration as DeclarationData
 from services.intake.screening import AgencyLevel, Deployment
 from services.intake.storage import MaterialStore
 from shared.auth import Principal, Role, require
-from shared.deps import IdempotencyKey, PolicyDep, unit_of_work
+from shared.deps import IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.policy import PolicyRegistry
@@ -62,17 +61,11 @@ ApplicantDep = Annotated[Principal, require(Role.APPLICANT)]
 AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
 def _store(request: Request) -> MaterialStore:
     store: MaterialStore = request.app.state.materials
     return store
 
 
-NowDep = Annotated[datetime, Depends(_now)]
 StoreDep = Annotated[MaterialStore, Depends(_store)]
 
 
@@ -82,11 +75,6 @@ def _known(policy: PolicyRegistry, jurisdiction: str) -> str:
             422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}", known=list(policy.codes)
         )
     return jurisdiction
-
-
-def _acting_agency(who: Principal) -> str | None:
-    """The agency an applicant acts for; other roles (admin) act on any project."""
-    return who.agency if who.role is Role.APPLICANT else None
 
 
 # -- agencies -------------------------------------------------------------------------------------
@@ -287,14 +275,14 @@ async def update_project(
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
     changes = checked.model_dump(include=set(given))
-    return await handlers.update_draft(uow, project_id, _acting_agency(who), changes, by=who.sub, at=now)
+    return await handlers.update_draft(uow, project_id, who.acting_for, changes, by=who.sub, at=now)
 
 
 @router.post("/{project_id}/submission", response_model=views.ProjectOut, summary="提交申报 (applicant)")
 async def submit_project(
     project_id: str, uow: UowDep, policy: PolicyDep, who: ApplicantDep, now: NowDep
 ) -> Any:
-    return await handlers.submit(uow, project_id, _acting_agency(who), policy, by=who.sub, at=now)
+    return await handlers.submit(uow, project_id, who.acting_for, policy, by=who.sub, at=now)
 
 
 @router.post(
@@ -322,7 +310,7 @@ async def upload_material(
         store,
         policy,
         project_id=project_id,
-        agency=_acting_agency(who),
+        agency=who.acting_for,
         material=material,
         filename=file.filename or "",
         content_type=file.content_type or "",
@@ -347,9 +335,7 @@ async def download_material(
 async def withdraw_project(
     project_id: str, body: ReasonIn, uow: UowDep, who: ApplicantDep, now: NowDep
 ) -> Any:
-    return await handlers.withdraw(
-        uow, project_id, _acting_agency(who), reason=body.reason, by=who.sub, at=now
-    )
+    return await handlers.withdraw(uow, project_id, who.acting_for, reason=body.reason, by=who.sub, at=now)
 
 
 @router.get("", response_model=Page[views.ProjectOut], summary="项目列表（申报单位只见本单位项目）")

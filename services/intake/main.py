@@ -33,10 +33,9 @@ def create_app(
 ) -> FastAPI:
     """`clock` gives the current instant (UTC); tests pass a fixed one to move deadlines."""
     settings = settings or IntakeSettings()
-    app = create_service_app(SPEC, settings, bus=bus)
+    app = create_service_app(SPEC, settings, bus=bus, clock=clock)
     # Fail at start, not at the first declaration.
     requirements.validate_packs(app.state.policy)
     screening.validate_packs(app.state.policy)
-    app.state.clock = clock
     app.state.materials = MaterialStore(settings.materials_path, settings.max_upload_mib * 1024 * 1024)
     return app

@@ -28,7 +28,7 @@ from services.procurement.domain import (
 from services.procurement.rules import Ground
 from shared.auth import Principal, Role, require
 from shared.contracts.procurement import MilestoneStage
-from shared.deps import CalendarDep, IdempotencyKey, PolicyDep, unit_of_work
+from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.problems import Problem
@@ -51,19 +51,6 @@ FirmReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 CreditCode = Annotated[str, Field(pattern=CREDIT_CODE, description="统一社会信用代码（18位）")]
-
-
-def _now(request: Request) -> dt.datetime:
-    now: dt.datetime = request.app.state.clock()
-    return now
-
-
-NowDep = Annotated[dt.datetime, Depends(_now)]
-
-
-def _acting_agency(who: Principal) -> str | None:
-    """The agency an applicant acts for; other roles (admin) act on any project."""
-    return who.agency if who.role is Role.APPLICANT else None
 
 
 projects = APIRouter(prefix="/projects", tags=["projects"])
@@ -148,7 +135,7 @@ async def submit_requirements(
     now: NowDep,
 ) -> Any:
     project = await handlers.submit_requirements(
-        uow, policy, project_id, _acting_agency(who), summary=body.summary, by=who.sub, at=now
+        uow, policy, project_id, who.acting_for, summary=body.summary, by=who.sub, at=now
     )
     return await _show(request, uow, project)
 
@@ -209,7 +196,7 @@ async def record_tender(
 ) -> Any:
     tender = handlers.Tender(**body.model_dump())
     project = await handlers.record_tender(
-        uow, policy, project_id, _acting_agency(who), tender, by=who.sub, today=today_in_shanghai(now)
+        uow, policy, project_id, who.acting_for, tender, by=who.sub, today=today_in_shanghai(now)
     )
     return await _show(request, uow, project)
 
@@ -277,7 +264,7 @@ async def file_contract(
         policy,
         calendar,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         terms,
         by=who.sub,
         at=now,
@@ -320,7 +307,7 @@ async def start_construction(
 ) -> Any:
     on = body.started_on or today_in_shanghai(now)
     project = await handlers.start_construction(
-        uow, policy, project_id, _acting_agency(who), on=on, today=today_in_shanghai(now)
+        uow, policy, project_id, who.acting_for, on=on, today=today_in_shanghai(now)
     )
     return await _show(request, uow, project)
 
@@ -349,7 +336,7 @@ async def report(
         uow,
         policy,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         kind=body.kind,
         period=body.period,
         summary=body.summary,
@@ -385,7 +372,7 @@ async def complete_construction(
         uow,
         policy,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         on=on,
         security_test_report=body.security_test_report,
         today=today_in_shanghai(now),
@@ -428,7 +415,7 @@ async def request_change(
         uow,
         policy,
         project_id,
-        _acting_agency(who),
+        who.acting_for,
         handlers.ChangeRequest(**body.model_dump()),
         by=who.sub,
         at=now,

@@ -46,6 +46,4 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """`clock` gives the current instant (UTC); tests pass their own to cross deadlines."""
-    app = create_service_app(SPEC, settings or ProcurementSettings(), bus=bus)
-    app.state.clock = clock
-    return app
+    return create_service_app(SPEC, settings or ProcurementSettings(), bus=bus, clock=clock)

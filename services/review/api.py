@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel, Field
 
 from services.review import handlers, views
@@ -22,7 +21,7 @@ from services.review.drawing import ExpertStatus, InsufficientPool
 from services.review.rules import Verdict
 from shared.auth import Principal, Role, require
 from shared.contracts.review import ReviewStage
-from shared.deps import CalendarDep, PolicyDep, unit_of_work
+from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.policy import PolicyError
 from shared.problems import Problem
@@ -43,13 +42,6 @@ PoolReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR)]
 CaseReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.EXPERT)]
 ExpertDep = Annotated[Principal, require(Role.EXPERT)]
 
-
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
-NowDep = Annotated[datetime, Depends(_now)]
 
 experts = APIRouter(prefix="/experts", tags=["experts"])
 cases = APIRouter(prefix="/cases", tags=["cases"])

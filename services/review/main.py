@@ -39,6 +39,4 @@ def create_app(
     settings: ReviewSettings | None = None, *, bus: Bus | None = None, clock: Callable[[], datetime] = utcnow
 ) -> FastAPI:
     """`clock` gives the current instant (UTC); tests pass their own to move time limits."""
-    app = create_service_app(SPEC, settings or ReviewSettings(), bus=bus)
-    app.state.clock = clock
-    return app
+    return create_service_app(SPEC, settings or ReviewSettings(), bus=bus, clock=clock)
