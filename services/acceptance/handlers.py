@@ -11,7 +11,7 @@ from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.domain import AcceptanceError, InvalidState, Project, ProjectNotFound, Status
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import PostEvaluationDue
-from shared.contracts.intake import ProjectDeclared, ProjectRecorded
+from shared.contracts.intake import Closing, ProjectDeclared, ProjectRecorded
 from shared.contracts.procurement import ConstructionCompleted
 from shared.contracts.review import ReviewConcluded
 from shared.policy import PolicyRegistry, Reason
@@ -819,12 +819,6 @@ async def record_review(uow: AcceptanceUnitOfWork, event: ReviewConcluded, ctx: 
     )
 
 
-async def close(uow: AcceptanceUnitOfWork, event: Any, ctx: HandlerContext) -> None:
+async def close(uow: AcceptanceUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
     project = await _known(uow, event.project_id)
-    project.close(
-        {
-            "govit.intake.project_rejected.v1": "不予批复",
-            "govit.intake.project_withdrawn.v1": "撤回",
-            "govit.intake.project_terminated.v1": "终止",
-        }[event.type]
-    )
+    project.close(event.outcome)

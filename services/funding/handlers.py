@@ -39,6 +39,7 @@ from shared.contracts.acceptance import (
 )
 from shared.contracts.funding import SettlementRecorded
 from shared.contracts.intake import (
+    Closing,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -594,17 +595,12 @@ async def open_approval_gate(uow: FundingUnitOfWork, event: ProjectApproved, ctx
     await _reconsider(uow, ctx, project)
 
 
-async def close_for_good(uow: FundingUnitOfWork, event: Any, ctx: HandlerContext) -> None:
+async def close_for_good(uow: FundingUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
     """Rejected, withdrawn or terminated: held requests are rejected; after a termination the
     money already released is to be reclaimed (zhonglou §17, bayingolin §21)."""
     project = await _known(uow, event.project_id)
     articles = tuple(getattr(event, "articles", ()))
-    what = {
-        "govit.intake.project_rejected.v1": "不予批复",
-        "govit.intake.project_withdrawn.v1": "撤回申报",
-        "govit.intake.project_terminated.v1": "终止",
-    }[event.type]
-    reason = f"项目{what}：{event.reason}"
+    reason = f"项目{event.outcome}：{event.reason}"
     await _set_gate(uow, ctx, project.id, Gate.STANDING, False, reason=reason, articles=list(articles))
     if project.terminated:
         return

@@ -26,6 +26,7 @@ from services.procurement.domain import (
 )
 from shared.consume import HandlerContext
 from shared.contracts.intake import (
+    Closing,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -754,11 +755,6 @@ async def record_review(uow: ProcurementUnitOfWork, event: ReviewConcluded, ctx:
         project.review_passed_on = today_in_shanghai(ctx.now())
 
 
-async def close(uow: ProcurementUnitOfWork, event: Any, ctx: HandlerContext) -> None:
+async def close(uow: ProcurementUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
     project = await _known(uow, event.project_id)
-    reason = {
-        "govit.intake.project_rejected.v1": "不予批复",
-        "govit.intake.project_withdrawn.v1": "撤回",
-        "govit.intake.project_terminated.v1": "终止",
-    }[event.type]
-    project.close(reason)
+    project.close(event.outcome)

@@ -79,6 +79,7 @@ class ProjectRejected(Event):
     reason: str
 
     summary: ClassVar[str] = "项目不予批复"
+    outcome: ClassVar[str] = "不予批复"  # what became of the project, for other services to say
 
 
 class ProjectWithdrawn(Event):
@@ -88,6 +89,7 @@ class ProjectWithdrawn(Event):
     reason: str
 
     summary: ClassVar[str] = "项目已撤回"
+    outcome: ClassVar[str] = "撤回"  # what became of the project, for other services to say
 
 
 class ProjectTerminated(Event):
@@ -98,6 +100,11 @@ class ProjectTerminated(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目已终止"
+    outcome: ClassVar[str] = "终止"  # what became of the project, for other services to say
+
+
+# The events after which a project goes no further (其后不再建设、验收或拨付).
+Closing = ProjectRejected | ProjectWithdrawn | ProjectTerminated
 
 
 class ProjectRecorded(Event):
