@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -307,3 +307,36 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         await self.session.rollback()
+
+
+A = TypeVar("A", bound=HasEvents)
+
+
+class AggregateRepository(Generic[A]):
+    """Adds and loads one kind of aggregate, tracked by the unit of work so that the events
+    it raises are written to the outbox with the commit. Services add their own queries."""
+
+    model: ClassVar[type[Any]]
+    locks: ClassVar[bool] = True  # get() takes the row lock (SELECT … FOR UPDATE) unless told not to
+
+    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
+        self.session = session
+        self.uow = uow
+
+    def add(self, aggregate: A) -> None:
+        self.session.add(aggregate)
+        self.uow.track(aggregate)
+
+    async def get(self, key: Any, *, for_update: bool | None = None) -> A | None:
+        lock = self.locks if for_update is None else for_update
+        found: A | None = await self.session.get(self.model, key, with_for_update=lock)
+        if found is not None:
+            self.uow.track(found)
+        return found
+
+    def tracked(self, found: Iterable[A]) -> list[A]:
+        """Aggregates loaded by a query of the service's own, tracked like the ones from get()."""
+        items = list(found)
+        for item in items:
+            self.uow.track(item)
+        return items

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Date, Enum, MetaData, String, Table, Text, event, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.acceptance.domain import Project, Status
-from shared.db import UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -53,20 +52,8 @@ def _fresh_events(project: Project, _context: Any) -> None:
     project.events = []
 
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, project: Project) -> None:
-        self.session.add(project)
-        self.uow.track(project)
-
-    async def get(self, project_id: str) -> Project | None:
-        project = await self.session.get(Project, project_id, with_for_update=True)
-        if project is not None:
-            self.uow.track(project)
-        return project
+class ProjectRepository(AggregateRepository[Project]):
+    model = Project
 
     async def ids_to_watch(self) -> list[str]:
         """Projects whose time limits may still run: completed and not closed."""

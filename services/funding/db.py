@@ -36,7 +36,7 @@ from services.funding.domain import (
     PaymentKind,
     Reclaim,
 )
-from shared.db import UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -139,21 +139,11 @@ def _fresh_events(aggregate: Any, _context: Any) -> None:
     aggregate.events = []
 
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
+class ProjectRepository(AggregateRepository[FundedProject]):
+    """get(…, for_update=True) serialises a request with the event that opens its gates (PostgreSQL)."""
 
-    def add(self, project: FundedProject) -> None:
-        self.session.add(project)
-        self.uow.track(project)
-
-    async def get(self, project_id: str, *, for_update: bool = False) -> FundedProject | None:
-        """`for_update` serialises a request with the event that opens its gates (PostgreSQL)."""
-        project = await self.session.get(FundedProject, project_id, with_for_update=for_update)
-        if project is not None:
-            self.uow.track(project)
-        return project
+    model = FundedProject
+    locks = False
 
 
 class GateRepository:
@@ -171,20 +161,8 @@ class GateRepository:
         self.session.add(state)
 
 
-class DisbursementRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, item: Disbursement) -> None:
-        self.session.add(item)
-        self.uow.track(item)
-
-    async def get(self, item_id: str) -> Disbursement | None:
-        item = await self.session.get(Disbursement, item_id, with_for_update=True)
-        if item is not None:
-            self.uow.track(item)
-        return item
+class DisbursementRepository(AggregateRepository[Disbursement]):
+    model = Disbursement
 
     async def project_of(self, item_id: str) -> str | None:
         found: str | None = await self.session.scalar(
@@ -193,7 +171,7 @@ class DisbursementRepository:
         return found
 
     async def held_for(self, project_id: str) -> list[Disbursement]:
-        items = list(
+        return self.tracked(
             await self.session.scalars(
                 select(Disbursement)
                 .where(
@@ -204,9 +182,6 @@ class DisbursementRepository:
                 .with_for_update()
             )
         )
-        for item in items:
-            self.uow.track(item)
-        return items
 
     async def committed_fen(self, project_id: str, kinds: tuple[PaymentKind, ...]) -> int:
         """Released and held money of these kinds: what a new request must fit beside."""

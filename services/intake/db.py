@@ -43,7 +43,7 @@ from services.intake.domain import (
     Signoff,
 )
 from services.intake.screening import Deployment
-from shared.db import UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -204,20 +204,9 @@ def _fresh_events(project: Project, _context: Any) -> None:
     project.entries = []
 
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, project: Project) -> None:
-        self.session.add(project)
-        self.uow.track(project)
-
-    async def get(self, project_id: str, *, for_update: bool = False) -> Project | None:
-        project = await self.session.get(Project, project_id, with_for_update=for_update)
-        if project is not None:
-            self.uow.track(project)
-        return project
+class ProjectRepository(AggregateRepository[Project]):
+    model = Project
+    locks = False
 
     async def by_idempotency_key(self, agency: str, key: str) -> Project | None:
         found: Project | None = await self.session.scalar(
@@ -250,10 +239,7 @@ class ProjectRepository:
         rows = await self.session.scalars(
             select(Project).where(projects.c.jurisdiction == jurisdiction, projects.c.id.in_(list(ids)))
         )
-        found = {p.id: p for p in rows}
-        for p in found.values():
-            self.uow.track(p)
-        return found
+        return {p.id: p for p in self.tracked(rows)}
 
     # -- materials and sign-offs ----------------------------------------------------------------
     async def add_material(self, material: Material) -> None:

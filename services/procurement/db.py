@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.procurement.domain import Change, ChangeState, Contract, Firm, Project, Role, Status
-from shared.db import UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -140,20 +140,8 @@ def _fresh_events(project: Project, _context: Any) -> None:
     project.events = []
 
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, project: Project) -> None:
-        self.session.add(project)
-        self.uow.track(project)
-
-    async def get(self, project_id: str) -> Project | None:
-        project = await self.session.get(Project, project_id, with_for_update=True)
-        if project is not None:
-            self.uow.track(project)
-        return project
+class ProjectRepository(AggregateRepository[Project]):
+    model = Project
 
     async def ids_in_progress(self) -> list[str]:
         """Projects whose deadlines may still run: not closed, not completed."""

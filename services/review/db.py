@@ -24,7 +24,7 @@ from sqlalchemy.orm import registry
 
 from services.review.domain import CaseStatus, Expert, ReviewCase
 from services.review.drawing import ExpertStatus
-from shared.db import UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -99,20 +99,8 @@ class ExpertRepository:
         return list(await self.session.scalars(select(Expert).order_by(experts.c.id)))
 
 
-class CaseRepository:
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, case: ReviewCase) -> None:
-        self.session.add(case)
-        self.uow.track(case)
-
-    async def get(self, case_id: str) -> ReviewCase | None:
-        case = await self.session.get(ReviewCase, case_id, with_for_update=True)
-        if case is not None:
-            self.uow.track(case)
-        return case
+class CaseRepository(AggregateRepository[ReviewCase]):
+    model = ReviewCase
 
     async def open_for(self, project_id: str, stage: str, reference: str | None = None) -> ReviewCase | None:
         """The case still open for the project at the stage (and about the same change or application)."""
@@ -132,10 +120,7 @@ class CaseRepository:
             .where(cases.c.due_on < today, cases.c.overdue_notified.is_(False))
             .with_for_update(skip_locked=True)
         )
-        found = list(rows)
-        for case in found:
-            self.uow.track(case)
-        return found
+        return self.tracked(rows)
 
 
 class ReviewUnitOfWork(UnitOfWork):
