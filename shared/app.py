@@ -16,9 +16,10 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from shared import problems, telemetry
+from shared import audit, problems, telemetry
+from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
 from shared.consume import EventDispatcher, EventHandler, HandlerContext
@@ -62,6 +63,7 @@ class Runtime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    engine: AsyncEngine | None = None
 
 
 def _not_started() -> UnitOfWork:
@@ -98,7 +100,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(spec.name, settings.otel_exporter)
-        engine = create_engine(settings.db_url)
+        engine = runtime.engine = create_engine(settings.db_url)
         telemetry.instrument(app, engine)
         await migrate(engine, spec.migrations)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -150,6 +152,7 @@ def create_service_app(
     problems.install(app, dict(spec.errors))
     _install_metrics(app, metrics)
     app.include_router(_health_router(runtime))
+    app.include_router(audit_router())
     for router in spec.routers:
         app.include_router(router)
     return app
@@ -197,6 +200,7 @@ async def _every(
     seconds: float, job: Callable[[FastAPI], Awaitable[None]], app: FastAPI, stop: asyncio.Event
 ) -> None:
     """Run `job` now and then every `seconds` until the service stops; a failure waits for the next turn."""
+    audit.current_actor.set({"kind": "system", "job": getattr(job, "__name__", str(job))})
     while not stop.is_set():
         try:
             await job(app)

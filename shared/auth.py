@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared import audit
 from shared.problems import Problem
 from shared.settings import GovitSettings
 
@@ -120,8 +121,12 @@ async def current_principal(
         raise Problem(401, "unauthenticated", "需要身份认证", "请求缺少 Bearer 令牌")
     issuer: TokenIssuer = request.app.state.tokens
     if issuer._jwks is not None:
-        return await asyncio.to_thread(issuer.verify, credentials.credentials)
-    return issuer.verify(credentials.credentials)
+        principal = await asyncio.to_thread(issuer.verify, credentials.credentials)
+    else:
+        principal = issuer.verify(credentials.credentials)
+    # What this request changes is written to the audit log under this name.
+    audit.current_actor.set(principal.model_dump(mode="json", exclude_none=True) | {"kind": "user"})
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

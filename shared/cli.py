@@ -25,6 +25,8 @@ calendar_app = typer.Typer(help="工作日历: 加载国务院节假日安排通
 app.add_typer(calendar_app, name="calendar")
 dlq_app = typer.Typer(help="死信: 无法处理的事件 (list, replay)", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+audit_app = typer.Typer(help="审计日志: 校验哈希链 (verify)", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 def _service_module(name: str) -> Any:
@@ -415,6 +417,48 @@ def asyncapi(
         typer.echo(f"wrote {len(documents)} files under {root}/")
         return
     typer.echo(documents["asyncapi.yaml"])
+
+
+@audit_app.command("verify")
+def audit_verify(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="services to check (default: all five)")
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option(help="the database to check instead of the service's configured one")
+    ] = None,
+) -> None:
+    """Recompute every service's audit chain from its database: altered, deleted or cut entries are named."""
+    import asyncio
+
+    from shared.audit import Verdict, verify
+    from shared.db import create_engine
+
+    chosen = services or list(SERVICES)
+    for name in chosen:
+        _service_module(name)
+    if db_url and len(chosen) != 1:
+        raise typer.BadParameter("--db-url names one database: give exactly one service")
+
+    async def check(url: str) -> Verdict:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(lambda c: verify(c))
+        finally:
+            await engine.dispose()
+
+    broken = 0
+    for name in chosen:
+        verdict = asyncio.run(check(db_url or _service_settings(name).db_url))
+        head = f"head {verdict.head_n}:{verdict.head_hash[:16]}"
+        if verdict.intact:
+            typer.echo(f"{name:<12} intact  {verdict.checked} entries  {head}")
+        else:
+            broken += 1
+            typer.echo(f"{name:<12} BROKEN  {verdict.problem}  ({verdict.checked} entries intact before it)")
+    if broken:
+        raise typer.Exit(1)
 
 
 def main() -> None:

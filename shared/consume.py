@@ -11,6 +11,7 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from shared import audit
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
 from shared.contracts.envelope import Envelope, type_of_subject
@@ -103,6 +104,9 @@ class EventDispatcher:
         with tracer.start_as_current_span(
             f"process {envelope.type}", context=context, kind=SpanKind.CONSUMER, attributes=attributes
         ) as span:
+            actor = audit.current_actor.set(
+                {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
+            )
             try:
                 async with self.uow_factory() as uow:
                     if not await uow.claim(envelope.id, envelope.type, self.durable):
@@ -127,3 +131,5 @@ class EventDispatcher:
                     "%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc
                 )
                 return Retry(backoff(delivery.attempt))
+            finally:
+                audit.current_actor.reset(actor)

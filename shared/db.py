@@ -17,7 +17,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -27,13 +26,14 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.types import TypeDecorator
 
+from shared import audit
 from shared.contracts import Event, encode, subject_for
+from shared.sqltypes import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -59,25 +59,6 @@ def file_clock(path: Path) -> Callable[[], datetime]:
     return now
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """An instant: stored in UTC, always read back timezone-aware (SQLite keeps no offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: instants must carry a timezone")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 # Outbox and inbox live in every service's own database (one migration each creates them).
 infrastructure = MetaData()
 
@@ -92,6 +73,7 @@ outbox = Table(
     Column("headers", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime, nullable=True, index=True),
+    info={audit.SKIP_INFO_KEY: False},  # bookkeeping of delivery, not state
 )
 
 inbox = Table(
@@ -101,6 +83,7 @@ inbox = Table(
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(128), nullable=False),
     Column("handled_at", UTCDateTime, nullable=False),
+    info={audit.SKIP_INFO_KEY: False},
 )
 
 
@@ -229,10 +212,12 @@ class UnitOfWork:
         self._on_commit = on_commit
         self._tracked: list[HasEvents] = []
         self._emitted: list[Event] = []
+        self._audit = audit.AuditTrail()
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
+        self._audit = audit.start(self.session.sync_session)
         self._tracked = []
         self._emitted = []
         return self
@@ -242,6 +227,7 @@ class UnitOfWork:
     ) -> None:
         # Objects handed out stay readable after the unit ends; nothing uncommitted is kept.
         self.session.expunge_all()
+        self._audit.clear()
         await self.session.rollback()
         await self.session.close()
 
@@ -275,12 +261,17 @@ class UnitOfWork:
             )
         except IntegrityError:
             # A concurrent delivery of the same event won; this transaction is void.
-            await self.session.rollback()
+            await self.rollback()
             return False
         return True
 
     async def commit(self) -> None:
         await self.write_outbox(self._drain())
+        await self.session.flush()
+        if self._audit.changes:
+            actor = audit.current_actor.get() or audit.SYSTEM
+            at = utcnow()
+            await self.session.run_sync(lambda s: audit.append(s.connection(), self._audit, actor, at))
         await self.session.commit()
         if self._on_commit is not None:
             self._on_commit.set()
@@ -306,6 +297,7 @@ class UnitOfWork:
             await self.session.execute(outbox.insert(), rows)
 
     async def rollback(self) -> None:
+        self._audit.clear()
         await self.session.rollback()
 
 

@@ -1,4 +1,4 @@
-"""Migration helpers: the outbox and inbox tables every service's first migration creates."""
+"""Migration helpers: the outbox, inbox and audit tables every service has."""
 
 from __future__ import annotations
 
@@ -34,3 +34,36 @@ def drop_outbox_and_inbox() -> None:
     op.drop_table("inbox")
     op.drop_index("ix_outbox_published_at", "outbox")
     op.drop_table("outbox")
+
+
+def create_audit_log() -> None:
+    """The hash-chained audit log (shared.audit) and its head row."""
+    op.create_table(
+        "audit_log",
+        sa.Column(
+            "n", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+        ),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.JSON, nullable=False),
+        sa.Column("entity", sa.String(64), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("before", sa.JSON, nullable=True),
+        sa.Column("after", sa.JSON, nullable=True),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+    )
+    op.create_index("ix_audit_log_entity_key", "audit_log", ["entity", "key"])
+    head = op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+    )
+    op.bulk_insert(head, [{"id": 1, "n": 0, "hash": "0" * 64}])
+
+
+def drop_audit_log() -> None:
+    op.drop_table("audit_head")
+    op.drop_index("ix_audit_log_entity_key", "audit_log")
+    op.drop_table("audit_log")

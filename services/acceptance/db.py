@@ -8,7 +8,8 @@ from sqlalchemy import JSON, BigInteger, Column, Date, Enum, MetaData, String, T
 from sqlalchemy.orm import registry
 
 from services.acceptance.domain import Project, Status
-from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork
+from shared.sqltypes import UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)

@@ -36,7 +36,8 @@ from services.funding.domain import (
     PaymentKind,
     Reclaim,
 )
-from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork
+from shared.sqltypes import UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)

@@ -43,7 +43,8 @@ from services.intake.domain import (
     Signoff,
 )
 from services.intake.screening import Deployment
-from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork
+from shared.sqltypes import UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.procurement.domain import Change, ChangeState, Contract, Firm, Project, Role, Status
-from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork
+from shared.sqltypes import UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)

@@ -24,7 +24,8 @@ from sqlalchemy.orm import registry
 
 from services.review.domain import CaseStatus, Expert, ReviewCase
 from services.review.drawing import ExpertStatus
-from shared.db import AggregateRepository, UnitOfWork, UTCDateTime
+from shared.db import AggregateRepository, UnitOfWork
+from shared.sqltypes import UTCDateTime
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)

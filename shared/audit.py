@@ -1,0 +1,389 @@
+"""The audit log: every state change of a service, with who made it, when, before and after.
+
+Each service's database has an append-only, hash-chained `audit_log`. Every unit of work
+appends one entry per changed row (ORM objects and Core INSERT/UPDATE/DELETE alike) in the
+same transaction as the change, so a change without its entry cannot be committed. Entry n
+carries the hash of entry n-1; `audit_head` holds the last position and hash, and its row
+lock serializes appends. Altering or deleting any entry, or cutting the tail, breaks the
+chain and `govit audit verify` names the first entry that no longer fits.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.session import ORMExecuteState
+from sqlalchemy.sql.dml import Delete, Insert, Update
+
+from shared.sqltypes import UTCDateTime
+
+GENESIS = "0" * 64
+SKIP_INFO_KEY = "audit"  # Table(..., info={"audit": False}): bookkeeping, not state (outbox, inbox)
+
+#: Who the current request, event or job acts as; set by authentication, the event
+#: dispatcher and the periodic jobs, read when the unit of work commits.
+current_actor: ContextVar[dict[str, Any] | None] = ContextVar("govit_audit_actor", default=None)
+
+SYSTEM: dict[str, Any] = {"kind": "system"}
+
+
+audit_metadata = MetaData()
+
+audit_log = Table(
+    "audit_log",
+    audit_metadata,
+    Column("n", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", JSON, nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    info={SKIP_INFO_KEY: False},
+)
+
+audit_head = Table(
+    "audit_head",
+    audit_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    info={SKIP_INFO_KEY: False},
+)
+
+
+def plain(value: Any) -> Any:
+    """A column value as JSON: instants in UTC ISO 8601, Decimal as text, enums by value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        if len(raw) <= 256:
+            return {"base64": base64.b64encode(raw).decode()}
+        return {"sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an entry's fields and the previous entry's hash."""
+    at = entry["at"]
+    body = {
+        "n": int(entry["n"]),
+        "at": at.astimezone(UTC).isoformat() if isinstance(at, datetime) else at,
+        "actor": entry["actor"],
+        "entity": entry["entity"],
+        "key": entry["key"],
+        "action": entry["action"],
+        "before": entry["before"],
+        "after": entry["after"],
+        "prev_hash": entry["prev_hash"],
+    }
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class _Change:
+    entity: str
+    key: list[Any] | None
+    action: str  # insert | update | delete
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    obj: Any = None  # the ORM object, whose final state is read at commit
+
+
+@dataclass
+class AuditTrail:
+    """The changes of one unit of work, collected from the session until it commits."""
+
+    changes: list[_Change] = field(default_factory=list)
+    _by_object: dict[int, _Change] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.changes.clear()
+        self._by_object.clear()
+
+    def record(
+        self,
+        entity: str,
+        key: Sequence[Any] | None,
+        action: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self.changes.append(
+            _Change(
+                entity,
+                None if key is None else [plain(k) for k in key],
+                action,
+                None if before is None else plain(dict(before)),
+                None if after is None else plain(dict(after)),
+            )
+        )
+
+    def _seen(self, obj: Any, action: str, before: dict[str, Any] | None) -> None:
+        if id(obj) in self._by_object:
+            if action == "delete":
+                self._by_object[id(obj)].action = "delete"
+            return
+        change = _Change(_entity(obj), None, action, before, None, obj)
+        self._by_object[id(obj)] = change
+        self.changes.append(change)
+
+    def resolved(self) -> Iterator[_Change]:
+        """Each change with its final state; updates reduced to the columns that changed."""
+        for change in self.changes:
+            if change.obj is None:
+                yield change
+                continue
+            state = inspect(change.obj)
+            key = [plain(k) for k in (state.identity or ())]
+            if change.action == "delete":
+                if change.before is not None and state.identity is not None:
+                    yield _Change(change.entity, key, "delete", change.before, None)
+                continue
+            now = _columns(change.obj)
+            if change.action == "insert":
+                if state.persistent:
+                    yield _Change(change.entity, key, "insert", None, now)
+                continue
+            before = change.before or {}
+            changed = sorted(k for k in now if k in before and before[k] != now[k])
+            if changed:
+                yield _Change(
+                    change.entity,
+                    key,
+                    "update",
+                    {k: before[k] for k in changed},
+                    {k: now[k] for k in changed},
+                )
+
+
+def _entity(obj: Any) -> str:
+    return str(inspect(obj).mapper.local_table.name)
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    state = inspect(obj)
+    loaded = state.dict
+    return {attr.key: plain(loaded[attr.key]) for attr in state.mapper.column_attrs if attr.key in loaded}
+
+
+def _committed_columns(obj: Any) -> dict[str, Any]:
+    """The values as loaded from the database, before this unit changed them."""
+    state = inspect(obj)
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if history.deleted:
+            values[attr.key] = plain(history.deleted[0])
+        elif history.unchanged:
+            values[attr.key] = plain(history.unchanged[0])
+        elif not history.added:
+            continue  # not loaded
+        else:
+            values[attr.key] = None  # was NULL
+    return values
+
+
+def trail_of(session: Session) -> AuditTrail | None:
+    trail = session.info.get("audit")
+    return trail if isinstance(trail, AuditTrail) else None
+
+
+def start(session: Session) -> AuditTrail:
+    trail = AuditTrail()
+    session.info["audit"] = trail
+    return trail
+
+
+def _audited(table: Any) -> bool:
+    return bool(getattr(table, "info", {}).get(SKIP_INFO_KEY, True))
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
+    trail = trail_of(session)
+    if trail is None:
+        return
+    for obj in session.new:
+        if _audited(inspect(obj).mapper.local_table):
+            trail._seen(obj, "insert", None)
+    for obj in session.dirty:
+        if _audited(inspect(obj).mapper.local_table) and session.is_modified(obj, include_collections=False):
+            trail._seen(obj, "update", _committed_columns(obj))
+    for obj in session.deleted:
+        if _audited(inspect(obj).mapper.local_table):
+            trail._seen(obj, "delete", _committed_columns(obj))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _core_writes(state: ORMExecuteState) -> Any:
+    """INSERT/UPDATE/DELETE statements run through the session, row by row."""
+    trail = trail_of(state.session)
+    statement = state.statement
+    if trail is None or not isinstance(statement, Insert | Update | Delete):
+        return None
+    table = statement.table
+    if not isinstance(table, Table) or not _audited(table):
+        return None
+    primary = list(table.primary_key)
+    name = str(table.name)
+    if isinstance(statement, Insert):
+        result = state.invoke_statement()
+        params = state.parameters
+        rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
+        values = _statement_values(statement)
+        for row in rows:
+            after = {**values, **dict(row)}
+            trail.record(name, [after.get(c.key) for c in primary], "insert", None, after)
+        return result
+    where = statement.whereclause
+    found = state.session.execute(select(table).where(where) if where is not None else select(table))
+    before = [dict(r._mapping) for r in found]
+    result = state.invoke_statement()
+    for row in before:
+        key = [row[c.key] for c in primary]
+        if isinstance(statement, Delete):
+            trail.record(name, key, "delete", row, None)
+            continue
+        match = select(table).where(*(c == k for c, k in zip(primary, key, strict=True)))
+        now = state.session.execute(match).first()
+        after = dict(now._mapping) if now is not None else {}
+        old, new = plain(row), plain(after)
+        changed = sorted(k for k in new if old.get(k) != new[k])
+        if changed:
+            trail.record(name, key, "update", {k: old.get(k) for k in changed}, {k: new[k] for k in changed})
+    return result
+
+
+def _statement_values(statement: Insert) -> dict[str, Any]:
+    """Values given with .values(...); a bare insert() compiles to NULL for every column."""
+    params = statement.compile().params
+    return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
+
+
+def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], at: datetime) -> int:
+    """Write the trail's entries to the chain, under the head's row lock. Returns how many."""
+    changes = list(trail.resolved())
+    trail.clear()
+    if not changes:
+        return 0
+    head = connection.execute(
+        select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+    ).first()
+    n, previous = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
+    rows = []
+    who = plain(dict(actor))
+    for change in changes:
+        n += 1
+        entry = {
+            "n": n,
+            "at": at,
+            "actor": who,
+            "entity": change.entity,
+            "key": json.dumps(change.key, ensure_ascii=False, separators=(",", ":")),
+            "action": change.action,
+            "before": change.before,
+            "after": change.after,
+            "prev_hash": previous,
+        }
+        entry["hash"] = previous = entry_hash(entry)
+        rows.append(entry)
+    connection.execute(audit_log.insert(), rows)
+    if head is None:
+        connection.execute(audit_head.insert().values(id=1, n=n, hash=previous))
+    else:
+        connection.execute(audit_head.update().where(audit_head.c.id == 1).values(n=n, hash=previous))
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `govit audit verify` found: the entries checked, the head, and the first break."""
+
+    checked: int
+    head_n: int
+    head_hash: str
+    problem: str | None = None
+    at_entry: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def verify(connection: Connection, *, batch: int = 2000) -> Verdict:
+    """Walk the chain from its first entry: every position present, every hash recomputed."""
+    head = connection.execute(select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    head_n, head_hash = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
+    expected_n, previous, checked = 1, GENESIS, 0
+    while True:
+        rows = connection.execute(
+            select(audit_log).where(audit_log.c.n >= expected_n).order_by(audit_log.c.n).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            entry = dict(row._mapping)
+            if entry["n"] != expected_n:
+                problem = f"第 {expected_n} 条记录缺失（被删除）"
+            elif entry["prev_hash"] != previous:
+                problem = f"第 {expected_n} 条记录的前序哈希不符"
+            elif entry_hash(entry) != entry["hash"]:
+                problem = f"第 {expected_n} 条记录内容被改动"
+            else:
+                previous = entry["hash"]
+                expected_n += 1
+                checked += 1
+                continue
+            return Verdict(checked, head_n, head_hash, problem, expected_n)
+    if checked != head_n or previous != head_hash:
+        return Verdict(
+            checked,
+            head_n,
+            head_hash,
+            f"链尾与链头不符：链中 {checked} 条，链头记为 {head_n} 条（末尾记录被删除或链头被改动）",
+            min(checked, head_n) + 1,
+        )
+    return Verdict(checked, head_n, head_hash)
