@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import is_transient
@@ -18,6 +19,7 @@ from shared.policy import Reason
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+_SCHEMAS = "#/components/schemas/"
 
 
 class Problem(Exception):
@@ -58,6 +60,92 @@ class Problem(Exception):
         return body
 
 
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ProblemDetails(BaseModel):
+    """The body of every refusal, as the OpenAPI shows it; members not given are left out."""
+
+    model_config = ConfigDict(title="Problem", extra="allow")
+
+    type: str
+    title: str = Field(description="说明（中文）")
+    status: int
+    code: str = Field(description="稳定的错误码（英文），客户端据此判断")
+    detail: str = ""
+    instance: str = Field(default="", description="请求的路径")
+    rule: str = Field(default="", description="依据的办法（第一条理由的）")
+    reasons: list[Reason] = Field(default_factory=list, description="依据的条款，每条理由一项")
+    errors: list[FieldError] = Field(default_factory=list, description="invalid_request：每处参数错误")
+
+
+_DESCRIPTIONS = {
+    400: "请求体无法解析",
+    401: "未认证：缺少令牌，或令牌无效、已过期",
+    403: "无权执行此操作",
+    404: "不存在，或不在调用者可见的范围内",
+    409: "与当前状态或办法的规定冲突",
+    422: "请求参数不合法，或被办法的规定拒绝",
+}
+
+
+def _problem(status: int) -> dict[str, Any]:
+    return {
+        "description": _DESCRIPTIONS.get(status, "请求被拒绝"),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": _SCHEMAS + "Problem"}}},
+    }
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the refusals it gives beyond those every operation documents."""
+    return {status: _problem(status) for status in statuses}
+
+
+NOT_FOUND = problem_responses(404)
+# A command on one record: it may not exist (or be another agency's), or its state may not allow it.
+COMMAND = problem_responses(404, 409)
+
+
+def _document(app: FastAPI) -> None:
+    """Show in the OpenAPI the refusals the handlers installed here give on any operation: 401 and
+    403 where a token is required, 400 where a body is read, and 422 as problem+json (not FastAPI's
+    own body) where parameters are validated. What a route refuses beyond that, it declares itself."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = ProblemDetails.model_json_schema(ref_template=_SCHEMAS + "{model}", mode="serialization")
+        for name, definition in problem.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["Problem"] = problem
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    responses.setdefault("401", _problem(401))
+                    responses.setdefault("403", _problem(403))
+                if "requestBody" in operation:
+                    responses.setdefault("400", _problem(400))
+                if _fastapi_validation_error(responses.get("422")):
+                    responses["422"] = _problem(422)
+        for fastapi_own in ("HTTPValidationError", "ValidationError"):
+            components.pop(fastapi_own, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _fastapi_validation_error(response: dict[str, Any] | None) -> bool:
+    schema = (response or {}).get("content", {}).get("application/json", {}).get("schema")
+    return bool(schema == {"$ref": _SCHEMAS + "HTTPValidationError"})
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     instance = request.url.path if request is not None else None
     return JSONResponse(problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON)
@@ -75,7 +163,9 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
         return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -100,6 +190,7 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
             Problem(500, "internal_error", "服务内部错误", "请求未能完成，未保存任何更改"), request
         )
 
+    _document(app)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -23,6 +23,7 @@ from services.acceptance.domain import (
 from shared.auth import Principal, Role, require
 from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
+from shared.problems import COMMAND, NOT_FOUND
 from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
@@ -75,6 +76,7 @@ async def list_projects(
 @projects.get(
     "/{project_id}",
     response_model=views.ProjectDetail,
+    responses=NOT_FOUND,
     summary="项目验收详情：初验、试运行、数据共享、申请与结论、评价，以及各项期限（含条款）",
 )
 async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
@@ -92,7 +94,10 @@ class InitialIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/initial-acceptance", response_model=views.ProjectDetail, summary="登记初验 (applicant)"
+    "/{project_id}/initial-acceptance",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="登记初验 (applicant)",
 )
 async def record_initial(
     project_id: str,
@@ -123,7 +128,10 @@ class TrialIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/trial-run", response_model=views.ProjectDetail, summary="登记试运行开始或结束 (applicant)"
+    "/{project_id}/trial-run",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="登记试运行开始或结束 (applicant)",
 )
 async def trial_run(
     project_id: str,
@@ -162,6 +170,7 @@ class DataSharingDecisionIn(BaseModel):
 @projects.post(
     "/{project_id}/data-sharing",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="提交数据资源目录和共享清单，待主管部门确认 (applicant)",
 )
 async def submit_data_sharing(
@@ -176,6 +185,7 @@ async def submit_data_sharing(
 @projects.post(
     "/{project_id}/data-sharing/decision",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="数据共享确认、不予确认或撤销确认 (authority; shexian §39, §44(一))",
 )
 async def decide_data_sharing(
@@ -202,7 +212,10 @@ class AttestationIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/attestations", response_model=views.ProjectDetail, summary="登记等保测评或密评结果"
+    "/{project_id}/attestations",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="登记等保测评或密评结果",
 )
 async def attest(
     project_id: str, body: AttestationIn, request: Request, uow: UowDep, policy: PolicyDep, who: ActorDep
@@ -218,7 +231,10 @@ class AuditReportIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/audit-report", response_model=views.ProjectDetail, summary="报送审计报告 (xunyang §20)"
+    "/{project_id}/audit-report",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="报送审计报告 (xunyang §20)",
 )
 async def file_audit_report(
     project_id: str, body: AuditReportIn, request: Request, uow: UowDep, who: ActorDep
@@ -242,6 +258,7 @@ class DelayDecisionIn(BaseModel):
 @projects.post(
     "/{project_id}/acceptance-delay",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="延期验收申请 (applicant; shexian §39)",
 )
 async def request_delay(
@@ -256,6 +273,7 @@ async def request_delay(
 @projects.post(
     "/{project_id}/acceptance-delay/decision",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="审批延期验收申请 (authority)",
 )
 async def decide_delay(
@@ -278,6 +296,7 @@ class ApplicationIn(BaseModel):
 @projects.post(
     "/{project_id}/final-acceptance/application",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="申请终验 (applicant)；不符合条件的一次列明全部理由",
 )
 async def apply(
@@ -312,6 +331,7 @@ class AdmissionIn(BaseModel):
 @projects.post(
     "/{project_id}/final-acceptance/admission",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="受理或退回终验申请 (authority; bayingolin §26)；受理后由评审服务抽选专家",
 )
 async def admit(
@@ -330,6 +350,7 @@ class ConclusionIn(BaseModel):
 @projects.post(
     "/{project_id}/final-acceptance/conclusion",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="登记终验结论 (authority；由专家组评审的辖区随评审结论自动登记)",
 )
 async def conclude(
@@ -364,6 +385,7 @@ class RectificationIn(BaseModel):
 @projects.put(
     "/{project_id}/final-acceptance/rectification",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="验收未通过的整改事项和期限 (authority; zhonglou §19, bayingolin §25)",
 )
 async def order_rectification(
@@ -380,6 +402,7 @@ class ReportIn(BaseModel):
 @projects.post(
     "/{project_id}/acceptance-report",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="验收报告备案 (applicant; bayingolin §29 七个工作日内)",
 )
 async def file_report(
@@ -410,7 +433,10 @@ class EvaluationIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/evaluations", response_model=views.ProjectDetail, summary="登记绩效自评或后评价"
+    "/{project_id}/evaluations",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="登记绩效自评或后评价",
 )
 async def record_evaluation(
     project_id: str,
@@ -431,6 +457,7 @@ async def record_evaluation(
 @projects.post(
     "/{project_id}/evaluations/{evaluation_id}/rectification",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="确认评价发现的问题已整改到位 (authority; zhonglou §21)",
 )
 async def rectify_evaluation(

@@ -24,7 +24,7 @@ from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.policy import Reason
-from shared.problems import Problem
+from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
@@ -65,7 +65,9 @@ class RequestDisbursementIn(BaseModel):
         return self
 
 
-@projects_router.get("/{project_id}", response_model=views.FundedProjectOut, summary="资金系统中的项目")
+@projects_router.get(
+    "/{project_id}", response_model=views.FundedProjectOut, responses=NOT_FOUND, summary="资金系统中的项目"
+)
 async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> views.FundedProjectOut:
     async with uow:
         project = await views.get_project(uow.session, principal, project_id)
@@ -77,6 +79,7 @@ async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> vie
 @projects_router.get(
     "/{project_id}/gates",
     response_model=list[views.GateOut],
+    responses=NOT_FOUND,
     summary="各项拨付前置条件：开启或关闭、所依据的条款、开启或关闭它的事件",
 )
 async def get_gates(
@@ -94,6 +97,14 @@ async def get_gates(
     "/{project_id}/disbursements",
     status_code=status.HTTP_201_CREATED,
     response_model=views.DisbursementOut,
+    responses={
+        **COMMAND,
+        200: {"model": views.DisbursementOut, "description": "同一 Idempotency-Key 的重试：返回已有的申请"},
+        202: {
+            "model": views.DisbursementOut,
+            "description": "前置条件未齐备：申请挂起，closed_gates 说明依据",
+        },
+    },
     summary="申请拨付：前置条件齐备即拨付（201），否则挂起并说明依据（202）",
 )
 async def request_disbursement(
@@ -142,6 +153,10 @@ class OmApplicationIn(BaseModel):
     "/{project_id}/om-applications",
     status_code=status.HTTP_201_CREATED,
     response_model=views.DisbursementOut,
+    responses={
+        **COMMAND,
+        200: {"model": views.DisbursementOut, "description": "同一 Idempotency-Key 的重试：返回已有的申请"},
+    },
     summary="申请运维经费：当即核准（201），或不予核准（409，列明全部理由及条款）",
 )
 async def apply_for_om(
@@ -197,6 +212,7 @@ class SettlementIn(BaseModel):
 @projects_router.post(
     "/{project_id}/settlement",
     response_model=views.FundedProjectOut,
+    responses=COMMAND,
     summary="结算：结余资金、应退回资金，以及财评或审计的路径和期限",
 )
 async def settle(
@@ -239,6 +255,7 @@ class ReclaimDoneIn(BaseModel):
 @projects_router.post(
     "/{project_id}/reclaims/{reclaim_id}/completion",
     response_model=views.ReclaimOut,
+    responses=COMMAND,
     summary="登记资金已收回 (finance)",
 )
 async def complete_reclaim(
@@ -250,7 +267,10 @@ async def complete_reclaim(
 
 
 @disbursements_router.post(
-    "/{disbursement_id}/withdrawal", response_model=views.DisbursementOut, summary="撤回挂起的拨付申请"
+    "/{disbursement_id}/withdrawal",
+    response_model=views.DisbursementOut,
+    responses=COMMAND,
+    summary="撤回挂起的拨付申请",
 )
 async def withdraw(
     disbursement_id: str, uow: UowDep, who: RequesterDep, now: NowDep
@@ -281,7 +301,9 @@ async def list_disbursements(
         )
 
 
-@disbursements_router.get("/{disbursement_id}", response_model=views.DisbursementOut, summary="拨付申请详情")
+@disbursements_router.get(
+    "/{disbursement_id}", response_model=views.DisbursementOut, responses=NOT_FOUND, summary="拨付申请详情"
+)
 async def get_disbursement(disbursement_id: str, uow: UowDep, principal: ReaderDep) -> views.DisbursementOut:
     async with uow:
         item = await views.get_disbursement(uow.session, principal, disbursement_id)

@@ -36,7 +36,7 @@ from shared.deps import IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
 from shared.policy import PolicyRegistry
-from shared.problems import Problem
+from shared.problems import COMMAND, NOT_FOUND, Problem, problem_responses
 
 ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
@@ -53,6 +53,7 @@ ERRORS: dict[type[Exception], int] = {
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="计划年度")]
+JurisdictionPath = Annotated[str, Path(description="辖区代码", examples=["zhonglou"])]
 
 # Who may read: the agency (its own), the authority, finance and audit; experts see only
 # the cases assigned to them, in the review service.
@@ -83,7 +84,7 @@ agencies = APIRouter(prefix="/agencies", tags=["agencies"])
 
 
 class RegisterAgencyIn(BaseModel):
-    jurisdiction: str = Field(description="辖区代码")
+    jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
     name: str = Field(min_length=2, max_length=128, description="单位名称，与申报令牌的 agency 一致")
     level: AgencyLevel = Field(description="单位层级: prefecture/city/district/county/township")
     parent: str | None = Field(default=None, max_length=128, description="上级主管部门")
@@ -96,7 +97,16 @@ class AgencyDutiesIn(BaseModel):
     duties_note: str = Field(default="", max_length=2000)
 
 
-@agencies.post("", status_code=201, response_model=views.AgencyOut, summary="登记建设单位 (authority)")
+@agencies.post(
+    "",
+    status_code=201,
+    response_model=views.AgencyOut,
+    responses={
+        200: {"model": views.AgencyOut, "description": "已登记过：返回已有的记录"},
+        **problem_responses(409),
+    },
+    summary="登记建设单位 (authority)",
+)
 async def register_agency(
     body: RegisterAgencyIn, uow: UowDep, policy: PolicyDep, response: Response, _: AuthorityDep, now: NowDep
 ) -> Any:
@@ -127,7 +137,12 @@ async def list_agencies(
         )
 
 
-@agencies.get("/{agency_id}", response_model=views.AgencyDetail, summary="建设单位详情，含仍有效的申报限制")
+@agencies.get(
+    "/{agency_id}",
+    response_model=views.AgencyDetail,
+    responses=NOT_FOUND,
+    summary="建设单位详情，含仍有效的申报限制",
+)
 async def get_agency(agency_id: str, uow: UowDep, principal: ReaderDep) -> views.AgencyDetail:
     async with uow:
         agency = await views.get_agency(uow.session, principal, agency_id)
@@ -139,6 +154,7 @@ async def get_agency(agency_id: str, uow: UowDep, principal: ReaderDep) -> views
 @agencies.patch(
     "/{agency_id}",
     response_model=views.AgencyOut,
+    responses=NOT_FOUND,
     summary="记录单位履行迁移整合、数据共享义务情况 (authority)",
 )
 async def set_agency_duties(agency_id: str, body: AgencyDutiesIn, uow: UowDep, _: AuthorityDep) -> Any:
@@ -189,7 +205,9 @@ class DeclarationFields(BaseModel):
 
 
 class DeclareProjectIn(DeclarationFields):
-    jurisdiction: str = Field(description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa")
+    jurisdiction: str = Field(
+        description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa", examples=["zhonglou"]
+    )
 
 
 # PATCH body: any subset of the declaration's fields (OpenAPI shows them all as optional).
@@ -224,7 +242,15 @@ class ApproveProjectIn(BaseModel):
     )
 
 
-@router.post("", status_code=201, response_model=views.ProjectOut, summary="新建申报草稿 (applicant)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=views.ProjectOut,
+    responses={
+        200: {"model": views.ProjectOut, "description": "同一 Idempotency-Key 的重试：返回已建的草稿"}
+    },
+    summary="新建申报草稿 (applicant)",
+)
 async def create_project(
     body: DeclareProjectIn,
     uow: UowDep,
@@ -253,7 +279,9 @@ async def create_project(
     return project
 
 
-@router.patch("/{project_id}", response_model=views.ProjectOut, summary="修改申报草稿 (applicant)")
+@router.patch(
+    "/{project_id}", response_model=views.ProjectOut, responses=COMMAND, summary="修改申报草稿 (applicant)"
+)
 async def update_project(
     project_id: str,
     body: UpdateProjectIn,
@@ -278,7 +306,12 @@ async def update_project(
     return await handlers.update_draft(uow, project_id, who.acting_for, changes, by=who.sub, at=now)
 
 
-@router.post("/{project_id}/submission", response_model=views.ProjectOut, summary="提交申报 (applicant)")
+@router.post(
+    "/{project_id}/submission",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="提交申报 (applicant)",
+)
 async def submit_project(
     project_id: str, uow: UowDep, policy: PolicyDep, who: ApplicantDep, now: NowDep
 ) -> Any:
@@ -289,6 +322,7 @@ async def submit_project(
     "/{project_id}/materials",
     status_code=201,
     response_model=views.MaterialOut,
+    responses=COMMAND,
     summary="上传申报材料 (applicant)",
 )
 async def upload_material(
@@ -320,7 +354,18 @@ async def upload_material(
     )
 
 
-@router.get("/{project_id}/materials/{material_id}", summary="下载申报材料", response_class=FileResponse)
+@router.get(
+    "/{project_id}/materials/{material_id}",
+    summary="下载申报材料",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "材料文件，内容类型为上传时的类型",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **NOT_FOUND,
+    },
+)
 async def download_material(
     project_id: str, material_id: str, uow: UowDep, principal: ReaderDep, store: StoreDep
 ) -> FileResponse:
@@ -331,7 +376,12 @@ async def download_material(
     return FileResponse(store.path_of(item.sha256), media_type=item.content_type, filename=item.filename)
 
 
-@router.post("/{project_id}/withdrawal", response_model=views.ProjectOut, summary="撤回申报 (applicant)")
+@router.post(
+    "/{project_id}/withdrawal",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="撤回申报 (applicant)",
+)
 async def withdraw_project(
     project_id: str, body: ReasonIn, uow: UowDep, who: ApplicantDep, now: NowDep
 ) -> Any:
@@ -363,7 +413,10 @@ async def list_projects(
 
 
 @router.get(
-    "/{project_id}", response_model=views.ProjectDetail, summary="项目详情：材料清单、审核意见与全部决定"
+    "/{project_id}",
+    response_model=views.ProjectDetail,
+    responses=NOT_FOUND,
+    summary="项目详情：材料清单、审核意见与全部决定",
 )
 async def get_project(
     project_id: str, uow: UowDep, principal: ReaderDep, policy: PolicyDep
@@ -378,7 +431,12 @@ async def get_project(
 # -- the authority ----------------------------------------------------------------------------------
 
 
-@router.post("/{project_id}/screening", response_model=views.ProjectOut, summary="形式审查 (authority)")
+@router.post(
+    "/{project_id}/screening",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="形式审查 (authority)",
+)
 async def screen_project(
     project_id: str, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
 ) -> Any:
@@ -389,6 +447,7 @@ async def screen_project(
     "/{project_id}/signoffs",
     status_code=201,
     response_model=views.SignoffOut,
+    responses=COMMAND,
     summary="记录上级审核或政府审定 (authority)",
 )
 async def record_signoff(
@@ -399,7 +458,12 @@ async def record_signoff(
     )
 
 
-@router.post("/{project_id}/approval", response_model=views.ProjectOut, summary="批复项目 (authority)")
+@router.post(
+    "/{project_id}/approval",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="批复项目 (authority)",
+)
 async def approve_project(
     project_id: str, body: ApproveProjectIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
 ) -> Any:
@@ -415,7 +479,12 @@ async def approve_project(
     )
 
 
-@router.post("/{project_id}/rejection", response_model=views.ProjectOut, summary="不予批复 (authority)")
+@router.post(
+    "/{project_id}/rejection",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="不予批复 (authority)",
+)
 async def reject_project(project_id: str, body: ReasonIn, uow: UowDep, who: AuthorityDep, now: NowDep) -> Any:
     return await handlers.reject(uow, project_id, reason=body.reason, by=who.sub, at=now)
 
@@ -433,9 +502,14 @@ class PublishPlanIn(BaseModel):
     document: str = Field(min_length=2, max_length=128, description="年度计划下达文号")
 
 
-@plans.put("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划排序 (authority)")
+@plans.put(
+    "/{jurisdiction}/{year}",
+    response_model=views.PlanOut,
+    responses=problem_responses(409),
+    summary="年度计划排序 (authority)",
+)
 async def rank_plan(
-    jurisdiction: str,
+    jurisdiction: JurisdictionPath,
     year: YearPath,
     body: RankingIn,
     uow: UowDep,
@@ -448,10 +522,13 @@ async def rank_plan(
 
 
 @plans.post(
-    "/{jurisdiction}/{year}/publication", response_model=views.PlanOut, summary="下达年度计划 (authority)"
+    "/{jurisdiction}/{year}/publication",
+    response_model=views.PlanOut,
+    responses=problem_responses(409),
+    summary="下达年度计划 (authority)",
 )
 async def publish_plan(
-    jurisdiction: str,
+    jurisdiction: JurisdictionPath,
     year: YearPath,
     body: PublishPlanIn,
     uow: UowDep,
@@ -465,8 +542,10 @@ async def publish_plan(
     return await _plan(uow, who, jurisdiction, year)
 
 
-@plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, summary="年度计划")
-async def get_plan(jurisdiction: str, year: YearPath, uow: UowDep, principal: ReaderDep) -> views.PlanOut:
+@plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, responses=NOT_FOUND, summary="年度计划")
+async def get_plan(
+    jurisdiction: JurisdictionPath, year: YearPath, uow: UowDep, principal: ReaderDep
+) -> views.PlanOut:
     return await _plan(uow, principal, jurisdiction, year)
 
 

@@ -31,7 +31,7 @@ from shared.contracts.procurement import MilestoneStage
 from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.pagination import Page, PageDep
-from shared.problems import Problem
+from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
@@ -103,6 +103,7 @@ async def list_projects(
 @projects.get(
     "/{project_id}",
     response_model=views.ProjectDetail,
+    responses=NOT_FOUND,
     summary="项目详情：采购、合同、变更，以及各项期限（含条款）",
 )
 async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
@@ -123,7 +124,10 @@ class RequirementsReviewIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/requirements", response_model=views.ProjectDetail, summary="提交采购需求 (applicant)"
+    "/{project_id}/requirements",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="提交采购需求 (applicant)",
 )
 async def submit_requirements(
     project_id: str,
@@ -143,6 +147,7 @@ async def submit_requirements(
 @projects.post(
     "/{project_id}/requirements/review",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="审核采购需求 (authority; shexian §29)",
 )
 async def review_requirements(
@@ -183,7 +188,10 @@ class TenderIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/tenders", response_model=views.ProjectDetail, summary="记录采购结果 (applicant)"
+    "/{project_id}/tenders",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="记录采购结果 (applicant)",
 )
 async def record_tender(
     project_id: str,
@@ -235,6 +243,10 @@ class ContractIn(BaseModel):
     "/{project_id}/contracts",
     status_code=201,
     response_model=views.ContractOut,
+    responses={
+        **COMMAND,
+        200: {"model": views.ContractOut, "description": "同一 Idempotency-Key 的重试：返回已备案的合同"},
+    },
     summary="合同备案 (applicant)；逾期备案予以登记并标注",
 )
 async def file_contract(
@@ -294,6 +306,7 @@ class StartIn(BaseModel):
 @projects.post(
     "/{project_id}/construction/start",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="开工 (applicant)；未批复或未确定监理的不得开工",
 )
 async def start_construction(
@@ -321,7 +334,10 @@ class ReportIn(BaseModel):
 
 
 @projects.post(
-    "/{project_id}/reports", response_model=views.ProjectDetail, summary="报送方案、进度或说明 (applicant)"
+    "/{project_id}/reports",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="报送方案、进度或说明 (applicant)",
 )
 async def report(
     project_id: str,
@@ -356,6 +372,7 @@ class CompletionIn(BaseModel):
 @projects.post(
     "/{project_id}/construction/completion",
     response_model=views.ProjectDetail,
+    responses=COMMAND,
     summary="竣工 (applicant)；验收由此开始",
 )
 async def complete_construction(
@@ -399,6 +416,10 @@ class ChangeIn(BaseModel):
     "/{project_id}/changes",
     status_code=201,
     response_model=views.ChangeOut,
+    responses={
+        **COMMAND,
+        200: {"model": views.ChangeOut, "description": "同一 Idempotency-Key 的重试：返回已有的申请"},
+    },
     summary="变更申请 (applicant)：依办法确定备案、审批或重新立项",
 )
 async def request_change(
@@ -457,7 +478,7 @@ async def list_changes(
         )
 
 
-@changes.get("/{change_id}", response_model=views.ChangeOut, summary="变更申请详情")
+@changes.get("/{change_id}", response_model=views.ChangeOut, responses=NOT_FOUND, summary="变更申请详情")
 async def get_change(change_id: str, uow: UowDep, who: ReaderDep) -> Any:
     async with uow:
         found = await views.get_change(uow.session, who, change_id)
@@ -475,6 +496,7 @@ class DecisionIn(BaseModel):
 @changes.post(
     "/{change_id}/decision",
     response_model=views.ChangeOut,
+    responses=COMMAND,
     summary="审批变更 (authority；bayingolin §22 另须 finance)",
 )
 async def decide_change(change_id: str, body: DecisionIn, uow: UowDep, who: DeciderDep, now: NowDep) -> Any:
@@ -506,7 +528,7 @@ class FirmIn(BaseModel):
     summary="列入或移出失信名单 (authority; xunyang §25, lhasa §22)",
 )
 async def set_firm(
-    jurisdiction: str,
+    jurisdiction: Annotated[str, Path(description="辖区代码", examples=["zhonglou"])],
     credit_code: Annotated[str, Path(pattern=CREDIT_CODE, description="统一社会信用代码")],
     body: FirmIn,
     uow: UowDep,

@@ -24,7 +24,7 @@ from shared.contracts.review import ReviewStage
 from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.policy import PolicyError
-from shared.problems import Problem
+from shared.problems import COMMAND, NOT_FOUND, Problem, problem_responses
 from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
@@ -64,7 +64,7 @@ class ExpertStatusIn(BaseModel):
 
 class OpenCaseIn(BaseModel):
     project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    jurisdiction: str
+    jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
     stage: ReviewStage
     agency: str = Field(min_length=2, max_length=128, description="申报单位（回避）")
     parties: list[str] = Field(
@@ -78,7 +78,13 @@ class OpinionIn(BaseModel):
     comments: str = Field(min_length=2, max_length=20000, description="评审意见")
 
 
-@experts.post("", status_code=201, response_model=views.ExpertOut, summary="专家入库 (authority)")
+@experts.post(
+    "",
+    status_code=201,
+    response_model=views.ExpertOut,
+    responses=problem_responses(409),
+    summary="专家入库 (authority)",
+)
 async def add_expert(body: ExpertIn, uow: UowDep, _: AuthorityDep, now: NowDep) -> Any:
     return await handlers.add_expert(uow, **body.model_dump(), at=now)
 
@@ -96,13 +102,22 @@ async def list_experts(
 
 
 @experts.put(
-    "/{expert_id}/status", response_model=views.ExpertOut, summary="暂停、恢复或列入失信名单 (authority)"
+    "/{expert_id}/status",
+    response_model=views.ExpertOut,
+    responses=COMMAND,
+    summary="暂停、恢复或列入失信名单 (authority)",
 )
 async def set_expert_status(expert_id: str, body: ExpertStatusIn, uow: UowDep, _: AuthorityDep) -> Any:
     return await handlers.set_expert_status(uow, expert_id, body.status, body.reason)
 
 
-@cases.post("", status_code=201, response_model=views.CaseOut, summary="立案 (authority)")
+@cases.post(
+    "",
+    status_code=201,
+    response_model=views.CaseOut,
+    responses={200: {"model": views.CaseOut, "description": "该项目该阶段已立案：返回已有的案件"}},
+    summary="立案 (authority)",
+)
 async def open_case(
     body: OpenCaseIn,
     uow: UowDep,
@@ -151,7 +166,7 @@ async def list_cases(
     return found
 
 
-@cases.get("/{case_id}", response_model=views.CaseOut, summary="评审案件详情")
+@cases.get("/{case_id}", response_model=views.CaseOut, responses=NOT_FOUND, summary="评审案件详情")
 async def get_case(case_id: str, uow: UowDep, who: CaseReaderDep) -> Any:
     mine = await _expert_id(uow, who) if who.role is Role.EXPERT else None
     async with uow:
@@ -161,7 +176,9 @@ async def get_case(case_id: str, uow: UowDep, who: CaseReaderDep) -> Any:
     return views.case_out(case, for_expert=mine)
 
 
-@cases.post("/{case_id}/draw", response_model=views.CaseOut, summary="抽选专家组 (authority)")
+@cases.post(
+    "/{case_id}/draw", response_model=views.CaseOut, responses=COMMAND, summary="抽选专家组 (authority)"
+)
 async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, _: AuthorityDep) -> Any:
     return views.case_out(await handlers.draw_panel(uow, policy, case_id))
 
@@ -174,18 +191,31 @@ class AssessmentIn(BaseModel):
     text: str = Field(min_length=2, max_length=20000, description="第三方评估机构、报告文号与结论")
 
 
-@cases.put("/{case_id}/parties", response_model=views.CaseOut, summary="设定回避单位（抽选前）(authority)")
+@cases.put(
+    "/{case_id}/parties",
+    response_model=views.CaseOut,
+    responses=COMMAND,
+    summary="设定回避单位（抽选前）(authority)",
+)
 async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDep) -> Any:
     return views.case_out(await handlers.set_parties(uow, case_id, body.parties))
 
 
-@cases.put("/{case_id}/assessment", response_model=views.CaseOut, summary="附第三方专业评估 (authority)")
+@cases.put(
+    "/{case_id}/assessment",
+    response_model=views.CaseOut,
+    responses=COMMAND,
+    summary="附第三方专业评估 (authority)",
+)
 async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, _: AuthorityDep) -> Any:
     return views.case_out(await handlers.attach_assessment(uow, case_id, body.text))
 
 
 @cases.post(
-    "/{case_id}/resubmission", response_model=views.CaseOut, summary="修改材料已送达，再次评审 (authority)"
+    "/{case_id}/resubmission",
+    response_model=views.CaseOut,
+    responses=COMMAND,
+    summary="修改材料已送达，再次评审 (authority)",
 )
 async def resubmit(
     case_id: str, uow: UowDep, policy: PolicyDep, calendar: CalendarDep, _: AuthorityDep, now: NowDep
@@ -193,13 +223,20 @@ async def resubmit(
     return views.case_out(await handlers.resubmit(uow, policy, calendar, case_id, at=now))
 
 
-@cases.post("/{case_id}/declination", response_model=views.CaseOut, summary="谢绝或回避，系统补抽 (expert)")
+@cases.post(
+    "/{case_id}/declination",
+    response_model=views.CaseOut,
+    responses=COMMAND,
+    summary="谢绝或回避，系统补抽 (expert)",
+)
 async def decline(case_id: str, uow: UowDep, policy: PolicyDep, who: ExpertDep) -> Any:
     mine = await _expert_id(uow, who)
     return views.case_out(await handlers.decline(uow, policy, case_id, mine), for_expert=mine)
 
 
-@cases.post("/{case_id}/opinions", response_model=views.CaseOut, summary="提交评审意见 (expert)")
+@cases.post(
+    "/{case_id}/opinions", response_model=views.CaseOut, responses=COMMAND, summary="提交评审意见 (expert)"
+)
 async def submit_opinion(
     case_id: str,
     body: OpinionIn,
@@ -227,6 +264,7 @@ async def submit_opinion(
 @cases.get(
     "/{case_id}/audit",
     response_model=views.AuditOut,
+    responses=NOT_FOUND,
     summary="复核抽选：以记录的种子与候选名单重抽 (auditor)",
 )
 async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, _: PoolReaderDep) -> Any:
