@@ -23,13 +23,16 @@ from sqlalchemy import (
     String,
     Table,
     event,
-    select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
+from sqlalchemy.util.concurrency import in_greenlet
 
 from shared import audit
 from shared.contracts import Event, encode, subject_for
@@ -105,14 +108,60 @@ def create_engine(url: str) -> AsyncEngine:
             # Let SQLAlchemy, not the driver, open transactions (see _begin_immediate).
             dbapi_conn.isolation_level = None
 
+        writers = _WriterQueue()
+
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
             # SQLite has no SELECT ... FOR UPDATE: take the write lock when a unit of work
             # begins, so that a read followed by a write cannot interleave with another writer.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # The process's own transactions queue for it here, woken the moment it is free,
+            # instead of in SQLite's busy handler, which sleeps (up to 100 ms a turn) and retries.
+            writers.enter(conn)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                writers.leave(conn)
+                raise
+
+        for ending in ("commit", "rollback"):
+            event.listen(engine.sync_engine, ending, writers.leave)
+        event.listen(engine.sync_engine.pool, "checkin", lambda _dbapi, record: writers.leave_record(record))
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class _WriterQueue:
+    """One SQLite write transaction at a time per process, awaited on the event loop.
+
+    Entered from SQLAlchemy's "begin" event, which runs inside the async engine's greenlet, so
+    waiting is an await (await_only) that lets other tasks run. Outside a greenlet (plain sync
+    use) nothing is queued and SQLite's own busy timeout applies.
+    """
+
+    KEY = "govit_writer"
+
+    def __init__(self, timeout: float = 30) -> None:
+        self.lock = asyncio.Lock()
+        self.timeout = timeout
+
+    def enter(self, conn: Connection) -> None:
+        if not in_greenlet():
+            return
+        try:
+            await_only(asyncio.wait_for(self.lock.acquire(), self.timeout))
+        except TimeoutError as exc:
+            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+        conn.info[self.KEY] = True
+
+    def leave(self, conn: Connection) -> None:
+        if conn.info.pop(self.KEY, False):
+            self.lock.release()
+
+    def leave_record(self, record: Any) -> None:
+        # A connection returned to the pool mid-transaction (its rollback is the pool's reset).
+        if record is not None and record.info.pop(self.KEY, False):
+            self.lock.release()
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:
@@ -248,22 +297,17 @@ class UnitOfWork:
 
     async def claim(self, event_id: str, event_type: str, consumer: str) -> bool:
         """Record an incoming event in the inbox; False when this consumer already handled it."""
-        seen = await self.session.scalar(
-            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
-        )
-        if seen is not None:
-            return False
+        # One statement: the row is new (first delivery) or the insert does nothing (handled).
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        row = {"consumer": consumer, "event_id": event_id, "event_type": event_type, "handled_at": utcnow()}
         try:
-            await self.session.execute(
-                inbox.insert().values(
-                    consumer=consumer, event_id=event_id, event_type=event_type, handled_at=utcnow()
-                )
-            )
+            result = await self.session.execute(insert(inbox).values(**row).on_conflict_do_nothing())
         except IntegrityError:
             # A concurrent delivery of the same event won; this transaction is void.
             await self.rollback()
             return False
-        return True
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     async def commit(self) -> None:
         await self.write_outbox(self._drain())

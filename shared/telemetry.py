@@ -23,6 +23,10 @@ def configure(service: str, exporter: str) -> None:
     if _configured or isinstance(trace.get_tracer_provider(), TracerProvider):
         return  # one provider per process (several services may share a process in tests)
     _configured = True
+    if exporter == "none":
+        # No spans are wanted: keep the API's no-op tracer, which still carries an incoming
+        # trace context on to the events a request or event causes, at no cost per span.
+        return
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"govit-{service}", "service.namespace": "govit"})
     )
@@ -43,5 +47,7 @@ def instrument(app: Any, engine: Any) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        return  # nothing records spans (exporter "none"): no per-request, per-statement hooks
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)

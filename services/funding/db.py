@@ -148,18 +148,27 @@ class ProjectRepository(AggregateRepository[FundedProject]):
 
 
 class GateRepository:
+    """A project's gates, read in one query the first time a unit of work asks for any of them
+    (gates change only under the project's row lock, so they stay as read until it commits)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._read: dict[str, dict[str, GateState]] = {}
 
     async def of(self, project_id: str) -> dict[str, GateState]:
-        rows = await self.session.scalars(select(GateState).where(gates.c.project_id == project_id))
-        return {g.gate: g for g in rows}
+        known = self._read.get(project_id)
+        if known is None:
+            rows = await self.session.scalars(select(GateState).where(gates.c.project_id == project_id))
+            known = self._read[project_id] = {g.gate: g for g in rows}
+        return dict(known)
 
     async def get(self, project_id: str, gate: str) -> GateState | None:
-        return await self.session.get(GateState, (project_id, gate))
+        return (await self.of(project_id)).get(gate)
 
     def add(self, state: GateState) -> None:
         self.session.add(state)
+        if state.project_id in self._read:
+            self._read[state.project_id][state.gate] = state
 
 
 class DisbursementRepository(AggregateRepository[Disbursement]):
