@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared import audit, problems, telemetry
@@ -224,6 +225,12 @@ def _running(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
     return check
 
 
+class Readiness(BaseModel):
+    ready: bool
+    service: str
+    checks: dict[str, bool]
+
+
 def _health_router(runtime: Runtime) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -231,14 +238,17 @@ def _health_router(runtime: Runtime) -> APIRouter:
     async def get_health() -> dict[str, str]:
         return {"status": "ok", "service": runtime.spec.name}
 
-    @router.get("/readyz", summary="Readiness: database reachable, NATS connected, consumer running")
+    @router.get(
+        "/readyz",
+        summary="Readiness: database reachable, NATS connected, consumer running",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "未就绪：数据库、NATS 或消费者不可用"}},
+    )
     async def get_readiness() -> JSONResponse:
         checks = {name: await check() for name, check in runtime.ready_checks.items()}
         ready = bool(checks) and all(checks.values())
-        return JSONResponse(
-            {"ready": ready, "service": runtime.spec.name, "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body = Readiness(ready=ready, service=runtime.spec.name, checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     return router
 
