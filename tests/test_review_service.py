@@ -127,6 +127,14 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     mine = (await http.get("/cases", headers=as_expert(by_id[now_seated[0]["expert_id"]]))).json()
     assert [c["id"] for c in mine["items"]] == [case["id"]]
     assert (await http.get("/cases", headers=as_expert(outsider))).json()["total"] == 0
+    intruding = await http.post(
+        f"/cases/{case['id']}/opinions",
+        headers=as_expert(outsider),
+        json={"score": 99, "verdict": "pass", "comments": "不在专家组"},
+    )
+    assert intruding.status_code == 403 and intruding.json()["code"] == "not_on_panel", intruding.text
+    declining = await http.post(f"/cases/{case['id']}/declination", headers=as_expert(outsider))
+    assert declining.status_code == 403 and declining.json()["code"] == "not_on_panel", declining.text
 
     # Opinions: 3 pass, 2 fail → pass by majority; each expert sees only their own opinion.
     for n, seat in enumerate(now_seated):
