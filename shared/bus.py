@@ -16,6 +16,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from nats.js.errors import BadRequestError, NotFoundError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from shared.settings import StreamSettings
+
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_REASON = "Govit-Dead-Letter-Reason"
@@ -123,13 +125,22 @@ class JetStreamBus:
     """NATS JetStream: one file-backed stream for the suite, durable pull consumers."""
 
     def __init__(
-        self, url: str, *, stream: str, prefix: str, duplicate_window: float = 600, name: str = "govit"
+        self,
+        url: str,
+        *,
+        stream: str,
+        prefix: str,
+        duplicate_window: float = 600,
+        name: str = "govit",
+        replicas: int | None = None,
     ) -> None:
+        """`replicas`: copies of the stream when this bus creates it; unset, GOVIT_STREAM_REPLICAS."""
         self.url = url
         self.stream = stream
         self.prefix = prefix
         self.duplicate_window = duplicate_window
         self.name = name
+        self.replicas = StreamSettings().stream_replicas if replicas is None else replicas
         self._nc: NATS | None = None
 
     @property
@@ -183,6 +194,7 @@ class JetStreamBus:
             subjects=[f"{self.prefix}.events.>", f"{self.prefix}.dlq.>"],
             storage=StorageType.FILE,
             duplicate_window=self.duplicate_window,
+            num_replicas=self.replicas,
         )
 
     async def ensure_stream(self) -> None:

@@ -12,12 +12,24 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_JWT_SECRET = "govit-development-secret-change-me-0000"
 
 
-class GovitSettings(BaseSettings):
-    """Settings every govit process reads; services subclass this with their own."""
+class StreamSettings(BaseSettings):
+    """How the suite's stream is created; the bus reads these itself (GOVIT_STREAM_REPLICAS)."""
 
     model_config = SettingsConfigDict(
         env_prefix="GOVIT_", env_file=".env", extra="ignore", populate_by_name=True
     )
+
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="copies of the stream a JetStream cluster keeps (3 on a 3-server cluster); "
+        "used when the stream is created, an existing stream keeps its own",
+    )
+
+
+class GovitSettings(StreamSettings):
+    """Settings every govit process reads; services subclass this with their own."""
 
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = Path("var")

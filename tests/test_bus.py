@@ -11,6 +11,7 @@ from typing import Any
 
 import nats
 import pytest
+from pydantic import ValidationError
 
 from shared.bus import (
     DEAD_LETTER_REASON,
@@ -128,6 +129,45 @@ async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(jetstr
     assert config.max_msgs == 1_000_000
     assert set(config.subjects or []) == {f"{bus.prefix}.events.>", f"{bus.prefix}.dlq.>"}
     assert config.duplicate_window == bus.duplicate_window
+
+
+def test_the_stream_replicas_come_from_the_setting_unless_the_bus_is_given_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def replicas(**given: Any) -> int | None:
+        return JetStreamBus("nats://unused", stream="S", prefix="s", **given).stream_config().num_replicas
+
+    monkeypatch.delenv("GOVIT_STREAM_REPLICAS", raising=False)
+    assert replicas() == 1
+    monkeypatch.setenv("GOVIT_STREAM_REPLICAS", "3")
+    assert replicas() == 3
+    assert replicas(replicas=1) == 1
+    monkeypatch.setenv("GOVIT_STREAM_REPLICAS", "0")
+    with pytest.raises(ValidationError):
+        replicas()
+
+
+async def test_the_stream_is_created_with_its_replicas_and_more_than_the_servers_are_refused(
+    nats_url: str, isolation: dict[str, str]
+) -> None:
+    where = {"stream": isolation["stream"], "prefix": isolation["subject_prefix"]}
+    three, one = JetStreamBus(nats_url, **where, replicas=3), JetStreamBus(nats_url, **where, replicas=1)
+    await three.connect(timeout=10)
+    await one.connect(timeout=10)
+    js = one.nc.jetstream()
+    try:
+        if not three.nc._server_info.get("cluster"):  # one server cannot keep three copies
+            with pytest.raises(nats.js.errors.APIError, match="replicas"):
+                await three.ensure_stream()
+            with pytest.raises(nats.js.errors.NotFoundError):
+                await js.stream_info(isolation["stream"])
+        await one.ensure_stream()
+        assert (await js.stream_info(isolation["stream"])).config.num_replicas == 1
+    finally:
+        with contextlib.suppress(Exception):
+            await js.delete_stream(isolation["stream"])
+        await three.close()
+        await one.close()
 
 
 async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> None:
