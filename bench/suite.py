@@ -1,0 +1,529 @@
+"""Benchmarks of the whole suite: the five services as separate processes on one NATS stream.
+
+- `lifecycles`: full project lifecycles per second, driven through every service's HTTP API by
+  the demo driver (shared.demo), one project per jurisdiction per round, with each service's
+  resident memory idle after start and after the load;
+- `consumer_rates` (and `consumer_runs`, the same with its details): events per second each
+  service's consumer handles, its database writes included, from a backlog waiting on the stream.
+
+Every run has its own stream and subject prefix, its own SQLite databases, logs and clock file
+under var/bench/<run>/; the directory is removed when the run succeeds and kept (for its logs)
+when it fails. Try it alone with `python bench/suite.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import nats
+from nats.aio.client import Client as NATS
+from prometheus_client.parser import text_string_to_metric_families
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from shared.auth import TokenIssuer
+from shared.bus import JetStreamBus
+from shared.contracts import Event, encode, subject_for
+from shared.contracts.acceptance import SecurityAttested
+from shared.contracts.intake import ProjectDeclared, ProjectScreened
+from shared.demo import Demo, free_start, run_demo
+from shared.devnats import EmbeddedNats, free_port
+from shared.policy import PolicyRegistry, load_registry
+from shared.policy.pack import JURISDICTIONS
+from shared.settings import GovitSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var" / "bench"
+SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+READY_TIMEOUT = 60.0
+
+
+def rss_mib(pid: int) -> float:
+    """Resident set (VmRSS) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def _progress(status: Status | None, text: str) -> Iterator[Callable[[str], None]]:
+    """Progress lines on the caller's status, or on a status of our own when none is given."""
+    if status is not None:
+        status.update(text)
+        yield status.update
+        return
+    with Console(stderr=True).status(text) as local:
+        yield local.update
+
+
+# -- the services as processes ---------------------------------------------------------------------
+
+
+class Processes:
+    """Services of one run as separate `shared.cli serve` processes.
+
+    One stream and subject prefix (the run's tag), one SQLite database per service, a shared clock
+    file, and a log per service, all under var/bench/<tag>/.
+    """
+
+    def __init__(self, url: str, tag: str, names: Sequence[str], settings: GovitSettings) -> None:
+        self.tag = tag
+        self.names = tuple(names)
+        self.dir = VAR / tag
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.clock_file = self.dir / "now"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
+            "GOVIT_ENVIRONMENT": "test",
+            "GOVIT_NATS_URL": url,
+            "GOVIT_STREAM": tag.upper(),
+            "GOVIT_SUBJECT_PREFIX": tag,
+            "GOVIT_VAR_DIR": str(self.dir / "var"),
+            "GOVIT_CLOCK_FILE": str(self.clock_file),
+            "GOVIT_LOG_LEVEL": "WARNING",
+            # the tokens this process issues are the ones the services verify
+            "GOVIT_JWT_SECRET": settings.jwt_secret.get_secret_value(),
+            "GOVIT_JWT_ISSUER": settings.jwt_issuer,
+            "GOVIT_JWT_AUDIENCE": settings.jwt_audience,
+        }
+        self.urls: dict[str, str] = {}
+        for name in self.names:
+            port = free_port()
+            self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
+            self.env[f"GOVIT_{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.database(name)}"
+            self.urls[name] = f"http://127.0.0.1:{port}"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def database(self, name: str) -> Path:
+        return self.dir / f"{name}.db"
+
+    def log(self, name: str) -> Path:
+        return self.dir / f"{name}.log"
+
+    def tail(self, name: str, chars: int = 3000) -> str:
+        with contextlib.suppress(OSError):
+            return self.log(name).read_text(errors="replace")[-chars:]
+        return ""
+
+    def _launch(self, name: str) -> None:
+        with self.log(name).open("ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "serve", name],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    async def launch(self, name: str) -> None:
+        await asyncio.to_thread(self._launch, name)
+
+    async def ready(self, name: str, poll: float = 0.1) -> None:
+        """Wait for /readyz: database reachable, NATS connected, the consumer bound."""
+        proc = self.procs[name]
+        deadline = time.monotonic() + READY_TIMEOUT
+        async with httpx.AsyncClient(base_url=self.urls[name], timeout=2) as client:
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited while starting:\n{self.tail(name)}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                await asyncio.sleep(poll)
+        raise RuntimeError(f"{name} was not ready in {READY_TIMEOUT:.0f} s:\n{self.tail(name)}")
+
+    async def start_all(self) -> None:
+        for name in self.names:
+            await self.launch(name)
+        await asyncio.gather(*(self.ready(name) for name in self.names))
+
+    def rss(self, name: str) -> float:
+        return rss_mib(self.procs[name].pid)
+
+    def _stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._stop)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Stream:
+    """The run's stream (configured as the services configure it) and a publisher onto it."""
+
+    def __init__(self, url: str, tag: str) -> None:
+        self.url = url
+        self.name = tag.upper()
+        self.prefix = tag
+        self.config = JetStreamBus(url, stream=self.name, prefix=tag).stream_config()
+        self._nc: NATS | None = None
+
+    async def open(self) -> None:
+        self._nc = await nats.connect(self.url, name="govit-bench", connect_timeout=5)
+        await self._nc.jetstream().add_stream(self.config)
+
+    async def publish(self, event: Event) -> None:
+        """As the services' relays publish: the CloudEvents envelope, its id as Nats-Msg-Id."""
+        assert self._nc is not None
+        event_id = str(uuid.uuid4())
+        await self._nc.jetstream().publish(
+            subject_for(self.prefix, event),
+            encode(event, source="/bench", event_id=event_id),
+            headers={"Nats-Msg-Id": event_id},
+            timeout=5,
+        )
+
+    async def drop(self) -> None:
+        """Delete the stream (the services' consumers with it) and disconnect."""
+        if self._nc is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._nc.jetstream().delete_stream(self.name)
+        await self._nc.close()
+
+
+# -- full lifecycles through the HTTP APIs -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleResult:
+    rounds: int
+    lifecycles: int
+    seconds: float  # wall time of all rounds
+    per_second: float  # lifecycles per second
+    mean_seconds: dict[str, float]  # per jurisdiction, one lifecycle
+    rss_idle_mib: dict[str, float]  # per service, right after it was ready
+    rss_loaded_mib: dict[str, float]  # per service, right after the last round
+
+
+def _seed_experts(urls: dict[str, str], issuer: TokenIssuer, policy: PolicyRegistry, quiet: Console) -> None:
+    demo = Demo(urls, issuer, policy, None, quiet)
+    try:
+        demo.experts()
+    finally:
+        demo.client.close()
+
+
+async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> LifecycleResult:
+    """Full lifecycles per second: the demo's walk from declaration to O&M funds, every jurisdiction.
+
+    Each round takes the next free plan years (free_start) and walks one project per jurisdiction
+    through the five services' HTTP APIs with the roles' tokens, moving the shared clock file.
+    """
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    settings = GovitSettings()
+    tag = f"l{uuid.uuid4().hex[:8]}"
+    suite = Processes(url, tag, SERVICES, settings)
+    stream = Stream(url, tag)
+    issuer = TokenIssuer(settings)
+    policy = load_registry(settings.policy_dir)
+    quiet = Console(quiet=True)  # the demo narrates every step; not here
+    walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
+    done = False
+    try:
+        with _progress(status, "lifecycles: starting the five services ...") as say:
+            await stream.open()
+            await suite.start_all()
+            idle = {name: suite.rss(name) for name in SERVICES}
+            # The expert pool every walk draws panels from is set up once, before the clock starts.
+            await asyncio.to_thread(_seed_experts, suite.urls, issuer, policy, quiet)
+            first = date.today().year
+            began = time.perf_counter()
+            for round_ in range(rounds):
+                start = await asyncio.to_thread(free_start, suite.urls, issuer, JURISDICTIONS, first)
+                first = start.year + 1
+                for j in JURISDICTIONS:
+                    say(f"lifecycles: round {round_ + 1}/{rounds}, {j} (from {start}) ...")
+                    walk = time.perf_counter()
+                    await asyncio.to_thread(
+                        run_demo, suite.urls, issuer, policy, suite.clock_file, [j], start, quiet
+                    )
+                    walks[j].append(time.perf_counter() - walk)
+            seconds = time.perf_counter() - began
+            loaded = {name: suite.rss(name) for name in SERVICES}
+        done = True
+    except Exception as exc:
+        exc.add_note(f"service logs kept in {suite.dir}")
+        raise
+    finally:
+        await suite.stop()
+        await stream.drop()
+        if done:
+            suite.remove()
+    count = rounds * len(JURISDICTIONS)
+    return LifecycleResult(
+        rounds=rounds,
+        lifecycles=count,
+        seconds=seconds,
+        per_second=count / seconds,
+        mean_seconds={j: sum(t) / len(t) for j, t in walks.items()},
+        rss_idle_mib=idle,
+        rss_loaded_mib=loaded,
+    )
+
+
+# -- each service's consumer ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """An event a service's consumer handles with no earlier state, and the table it writes."""
+
+    event: Callable[[str, int], Event]  # (project id, n) -> event
+    table: str
+
+
+def _declared(project: str, i: int) -> Event:
+    return ProjectDeclared(
+        project_id=project,
+        jurisdiction="zhonglou",
+        agency=f"基准局{i % 500}",
+        title="基准项目",
+        kind="construction",
+        amount_fen=100_000_000,
+    )
+
+
+WORKLOADS: dict[str, Workload] = {
+    # an attestation found non-compliant bars the agency: one bars row per project
+    "intake": Workload(
+        lambda p, i: SecurityAttested(
+            project_id=p,
+            jurisdiction="zhonglou",
+            agency=f"基准局{i % 500}",
+            attestation="mlps",
+            compliant=False,
+        ),
+        "bars",
+    ),
+    # an admitted declaration opens a review case where the pack has panels (zhonglou does),
+    # its ReviewCaseOpened written to the outbox and published
+    "review": Workload(
+        lambda p, i: ProjectScreened(
+            project_id=p, jurisdiction="zhonglou", agency=f"基准局{i % 500}", accepted=True
+        ),
+        "cases",
+    ),
+    # a declaration is recorded as the service's own project row
+    "procurement": Workload(_declared, "projects"),
+    "acceptance": Workload(_declared, "projects"),
+    "funding": Workload(_declared, "projects"),
+}
+
+
+@dataclass(frozen=True)
+class ConsumerRun:
+    service: str
+    event_type: str
+    events: int  # events of the workload put on the stream
+    timed: int  # of those, handled after the service was ready: the ones the rate counts
+    seconds: float  # from ready to the last of them acknowledged
+    per_second: float
+    acked: int  # the consumer's ack count when the last was handled
+    retries: int
+    dead_letters: int
+    rows: int  # rows in the workload's table when the last was handled
+    published: int  # events the service published itself meanwhile (its outbox)
+
+
+async def _counters(client: httpx.AsyncClient, service: str) -> dict[str, float]:
+    """The consumer's outcomes (ack, retry, deadletter) and the events published, from /metrics."""
+    counts = {"ack": 0.0, "retry": 0.0, "deadletter": 0.0, "published": 0.0}
+    text = (await client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "govit_events_consumed_total" and sample.labels.get("consumer") == service:
+                outcome = sample.labels.get("outcome", "")
+                counts[outcome] = counts.get(outcome, 0.0) + sample.value
+            elif sample.name == "govit_events_published_total":
+                counts["published"] += sample.value
+    return counts
+
+
+def _rows(database: Path, table: str) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as conn:
+        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(count)
+
+
+async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) -> ConsumerRun:
+    """One service's consumer working through `n` events that wait on the stream before it starts.
+
+    Timed from /readyz answering 200 (the consumer bound) to the consumer's `ack` counter in
+    /metrics reaching n. The events are the first n of a fresh stream and one pull consumer takes
+    them in stream order, so its first n acks are these events, not the ones the service
+    publishes itself meanwhile (older servers filter a durable on every event of the prefix).
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    workload = WORKLOADS[service]
+    settings = GovitSettings()
+    tag = f"c{uuid.uuid4().hex[:8]}"
+    one = Processes(url, tag, [service], settings)
+    stream = Stream(url, tag)
+    done = False
+    try:
+        await stream.open()
+        events = [workload.event(f"{service[:2]}{i}{tag}", i) for i in range(n)]
+        for chunk in range(0, n, 200):
+            await asyncio.gather(*(stream.publish(e) for e in events[chunk : chunk + 200]))
+        await one.launch(service)
+        await one.ready(service, poll=poll)
+        start = time.perf_counter()
+        async with httpx.AsyncClient(base_url=one.urls[service], timeout=30) as client:
+            before = await _counters(client, service)
+            deadline = time.monotonic() + max(120.0, n / 5)
+            while True:
+                counts = await _counters(client, service)
+                if counts["ack"] + counts["deadletter"] >= n:
+                    seconds = time.perf_counter() - start
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{service}: {counts} after {n} events:\n{one.tail(service)}")
+                await asyncio.sleep(poll)
+        rows = await asyncio.to_thread(_rows, one.database(service), workload.table)
+        timed = n - int(before["ack"] + before["deadletter"])
+        done = True
+    except Exception as exc:
+        exc.add_note(f"service log kept in {one.dir}")
+        raise
+    finally:
+        await one.stop()
+        await stream.drop()
+        if done:
+            one.remove()
+    return ConsumerRun(
+        service=service,
+        event_type=events[0].type,
+        events=n,
+        timed=timed,
+        seconds=seconds,
+        per_second=timed / seconds,
+        acked=int(counts["ack"]),
+        retries=int(counts["retry"]),
+        dead_letters=int(counts["deadletter"]),
+        rows=rows,
+        published=int(counts["published"]),
+    )
+
+
+async def consumer_runs(url: str, n: int, *, status: Status | None = None) -> dict[str, ConsumerRun]:
+    """`consumer_run` for each of the five services in turn, each alone on its own stream."""
+    runs: dict[str, ConsumerRun] = {}
+    with _progress(status, "consumer throughput ...") as say:
+        for service in SERVICES:
+            say(f"consumer throughput: {service}, {n} events ...")
+            runs[service] = await consumer_run(url, service, n)
+    return runs
+
+
+async def consumer_rates(url: str, n: int, *, status: Status | None = None) -> dict[str, float]:
+    """Events per second each service's consumer handles (decode, inbox, its rows, commit, ack).
+
+    Refuses a figure whose events were not all handled cleanly: any retry or dead letter, or fewer
+    rows written than events sent, raises with the runs' details.
+    """
+    runs = await consumer_runs(url, n, status=status)
+    faulty = [r for r in runs.values() if r.retries or r.dead_letters or r.rows != n]
+    if faulty:
+        raise RuntimeError(f"events not all handled cleanly: {faulty}")
+    return {service: run.per_second for service, run in runs.items()}
+
+
+# -- alone ---------------------------------------------------------------------------------------------
+
+
+async def _nats_url() -> tuple[str, EmbeddedNats | None]:
+    url = os.environ.get("GOVIT_BENCH_NATS_URL", "nats://127.0.0.1:4222")
+    try:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+        await nc.close()
+        return url, None
+    except Exception:
+        embedded = EmbeddedNats(VAR / "nats").start()
+        return embedded.url, embedded
+
+
+async def _main(rounds: int, n: int) -> None:
+    VAR.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    url, embedded = await _nats_url()
+    began = time.perf_counter()
+    try:
+        with console.status("starting ...") as status:
+            life = await lifecycles(url, rounds, status=status)
+            runs = await consumer_runs(url, n, status=status)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    console.print(f"NATS {url}{' (embedded)' if embedded else ''}")
+    console.print(
+        f"lifecycles: {life.lifecycles} in {life.seconds:.1f} s = {life.per_second:.3f}/s "
+        f"({life.rounds} round(s) over {len(life.mean_seconds)} jurisdictions)"
+    )
+    walks = Table("jurisdiction", "mean s per lifecycle")
+    for j, seconds in life.mean_seconds.items():
+        walks.add_row(j, f"{seconds:.2f}")
+    console.print(walks)
+    memory = Table("service", "RSS idle MiB", "RSS after lifecycles MiB")
+    for name in SERVICES:
+        memory.add_row(name, f"{life.rss_idle_mib[name]:.1f}", f"{life.rss_loaded_mib[name]:.1f}")
+    console.print(memory)
+    rates = Table(
+        "service",
+        "event",
+        "events/s",
+        "timed",
+        "s",
+        "rows",
+        "retry",
+        "dlq",
+        "pub",
+        title=f"consumer throughput, {n} events each (pub: events the service published)",
+    )
+    for run in runs.values():
+        rates.add_row(
+            run.service,
+            run.event_type.split(".")[2],
+            f"{run.per_second:.1f}",
+            str(run.timed),
+            f"{run.seconds:.2f}",
+            str(run.rows),
+            str(run.retries),
+            str(run.dead_letters),
+            str(run.published),
+        )
+    console.print(rates)
+    console.print(f"total {time.perf_counter() - began:.1f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(_main(rounds=1, n=300))
