@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up test test-fast bench lint format typecheck asyncapi clean
+.PHONY: help install up test test-fast deploy-check bench lint format typecheck asyncapi clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ bench: $(STAMP) ## Run the benchmarks and write docs/BENCHMARKS.md (not part of 
 
 test-fast: $(STAMP) ## Run the tests that need no server
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+deploy-check: $(STAMP) ## Render deploy/ overlays with kubectl kustomize and validate them offline
+	$(BIN)/python -m pytest tests/test_deploy.py $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check shared services tests bench examples
