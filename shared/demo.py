@@ -504,6 +504,11 @@ def run_demo(
 ) -> list[str]:
     """Walk one project per jurisdiction through its life; returns the project ids."""
     demo = Demo(urls, issuer, policy, clock_file, console or Console())
+    with demo.client:
+        return _walk_all(demo, clock_file, jurisdictions, start)
+
+
+def _walk_all(demo: Demo, clock_file: Path | None, jurisdictions: Sequence[str], start: date) -> list[str]:
     demo.console.print(f"[bold]govit 演示[/]  run {demo.run}  从 {start} 起（模拟时间）")
     pool = demo.experts()
     demo.console.print(f"  专家库 {len(pool)} 人")
