@@ -23,8 +23,21 @@ install: $(STAMP) ## Create .venv and install govit with its development tools
 up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
 	$(BIN)/govit up
 
-test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# make test SERVICE=funding: only tests/test_funding_*.py, which need NATS and that service's
+# database; SERVICE="review funding" runs both services' tests.
+SERVICES := intake review procurement acceptance funding
+ifneq ($(and $(strip $(SERVICE)),$(filter test,$(MAKECMDGOALS))),)
+ifneq ($(filter-out $(SERVICES),$(SERVICE)),)
+$(error unknown SERVICE $(filter-out $(SERVICES),$(SERVICE)); choose from: $(SERVICES))
+endif
+SERVICE_TESTS := $(foreach s,$(SERVICE),$(sort $(wildcard tests/test_$(s)_*.py)))
+endif
+
+test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL); SERVICE=funding: one service's tests
+ifneq ($(SERVICE_TESTS),)
+	@echo "only the tests of $(strip $(SERVICE)): $(SERVICE_TESTS)"
+endif
+	$(BIN)/python -m pytest $(SERVICE_TESTS) $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks and write docs/BENCHMARKS.md (not part of make test)
 	$(BIN)/python bench/run.py

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import httpx
 import typer
 
 from shared.db import file_clock
 from shared.settings import GovitSettings, ServiceSettings
+
+if TYPE_CHECKING:
+    from shared.contracts import Event
 
 SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
 
@@ -387,6 +394,219 @@ def timeline(
             )
         else:
             typer.echo(describe(envelope))
+
+
+CLI_SOURCE = "urn:govit:cli"
+
+
+def _refuse(message: str) -> NoReturn:
+    """Exit 2: what was asked for is wrong, and nothing was done."""
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+def _read_data(argument: str) -> Any:
+    """The event's data given inline, as @path, or as - (standard input)."""
+    if argument == "-":
+        text, origin = sys.stdin.read(), "standard input"
+    elif argument.startswith("@"):
+        path = Path(argument[1:])
+        try:
+            text, origin = path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            _refuse(f"cannot read {path}: {exc}")
+    else:
+        text, origin = argument, "the data argument"
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        _refuse(f"{origin} is not JSON: {exc}")
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """A field path as people write it: reasons[0].code."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(data)"
+
+
+def _event_problems(event_type: str, data: dict[str, Any]) -> tuple[Event | None, list[str]]:
+    """The event the data makes, or each reason it makes none (field path and message).
+
+    Besides the schema: fields the schema lacks are refused (they would be dropped on the way),
+    and so is a jurisdiction the suite has no policy pack for (consumers would dead-letter it).
+    """
+    from pydantic import ValidationError
+
+    from shared.contracts import CATALOG
+    from shared.policy.pack import JURISDICTIONS
+
+    model = CATALOG[event_type]
+    problems: list[str] = []
+    event: Event | None = None
+    try:
+        event = model.model_validate({"type": event_type, **data}, extra="forbid")
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = _location(error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"{where}: not a field of {event_type}")
+            elif error["type"] == "missing":
+                problems.append(f"{where}: {error['msg']}")
+            else:
+                shown = json.dumps(error["input"], ensure_ascii=False, default=str)
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                problems.append(f"{where}: {error['msg']} (got {shown})")
+    jurisdiction = data.get("jurisdiction")
+    if (
+        isinstance(jurisdiction, str)
+        and jurisdiction not in JURISDICTIONS
+        and not any(p.startswith("jurisdiction:") for p in problems)
+    ):
+        problems.append(
+            f"jurisdiction: no policy pack for {jurisdiction!r}; one of {', '.join(JURISDICTIONS)}"
+        )
+    return (None if problems else event), problems
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        _refuse(f"--time {text!r} is not an ISO 8601 instant, e.g. 2026-06-15T10:00:00+08:00")
+    if value.tzinfo is None:
+        _refuse(f"--time {text!r} needs a UTC offset, e.g. 2026-06-15T10:00:00+08:00 or ...Z")
+    return value
+
+
+class _NotPublished(Exception):
+    """NATS could not be reached or JetStream did not store the event."""
+
+
+@app.command()
+def publish(
+    event_type: Annotated[
+        str | None, typer.Argument(help="the event type, e.g. govit.intake.project_approved.v1")
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Argument(help="the event's data: a JSON object, @path to read a file, - to read stdin"),
+    ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            help="the CloudEvents source; consuming services accept it only where "
+            "GOVIT_TRUSTED_SOURCES lists it for the type"
+        ),
+    ] = CLI_SOURCE,
+    event_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id", help="the event id (default a new UUID); the same id again is not published twice"
+        ),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--time", help="the CloudEvents time, ISO 8601 with offset (default now)")
+    ] = None,
+    list_types: Annotated[bool, typer.Option("--list", help="print the documented event types")] = False,
+) -> None:
+    """Publish a documented event onto the stream, for systems without a NATS client.
+
+    The data is checked against the event's schema first; nothing is published unless it
+    validates (exit 2). Exit 1 when NATS is unreachable or no stream stores the event.
+    """
+    import asyncio
+    import logging
+
+    import nats
+    from nats.js.errors import APIError, NoStreamResponseError
+
+    from shared.contracts import CATALOG, encode, subject_for
+
+    if list_types:
+        for name, model in CATALOG.items():
+            typer.echo(f"{name:<52} {model.summary}")
+        return
+    if event_type is None or data is None:
+        _refuse("give an event type and its data: govit publish <event-type> <json | @file | ->")
+    if event_type not in CATALOG:
+        close = [t for t in CATALOG if event_type.lower() in t] + difflib.get_close_matches(
+            event_type, list(CATALOG), n=3, cutoff=0.9
+        )
+        hint = f"; did you mean {', '.join(list(dict.fromkeys(close))[:5])}?" if close else ""
+        _refuse(
+            f"unknown event type {event_type!r}{hint}\n(govit publish --list prints the documented types)"
+        )
+    if not re.fullmatch(r"\S{1,255}", source):
+        _refuse("--source must be 1 to 255 characters without spaces (a URI reference)")
+    chosen_id = event_id if event_id is not None else str(uuid.uuid4())
+    if not re.fullmatch(r"[!-~]{1,64}", chosen_id):
+        _refuse("--id must be 1 to 64 printable ASCII characters without spaces")
+    when = _instant(at) if at is not None else None
+    document = _read_data(data)
+    if not isinstance(document, dict):
+        _refuse(f"the data of {event_type} must be a JSON object")
+    event, problems = _event_problems(event_type, document)
+    if event is None:
+        typer.echo(
+            f"not published: the data does not satisfy {event_type} ({len(problems)} problems)", err=True
+        )
+        for problem in problems:
+            typer.echo(f"  {problem}", err=True)
+        raise typer.Exit(2)
+
+    settings = GovitSettings()
+    subject = subject_for(settings.subject_prefix, event)
+    raw = encode(event, source=source, event_id=chosen_id, time=when)
+    logging.getLogger("shared.bus").setLevel(logging.ERROR)  # this command reports failures itself
+
+    async def run() -> Any:
+        bus = _bus()
+        try:
+            try:
+                await bus.connect(timeout=5)
+            except Exception as exc:
+                raise _NotPublished(
+                    f"NATS is unreachable at {bus.url} (GOVIT_NATS_URL): {str(exc) or repr(exc)}"
+                ) from exc
+            try:
+                return await bus.nc.jetstream().publish(
+                    subject, raw, timeout=5, stream=bus.stream, headers={"Nats-Msg-Id": chosen_id}
+                )
+            except NoStreamResponseError as exc:
+                raise _NotPublished(
+                    f"no stream answered for {subject} at {bus.url}: stream {bus.stream} does not exist "
+                    f"or does not take {bus.prefix}.events.> (a service creates it when it starts; "
+                    "see GOVIT_STREAM, GOVIT_SUBJECT_PREFIX)"
+                ) from exc
+            except APIError as exc:
+                raise _NotPublished(f"JetStream refused the event: {exc.description or exc!r}") from exc
+            except (nats.errors.Error, TimeoutError, ConnectionError) as exc:
+                raise _NotPublished(
+                    f"JetStream did not acknowledge the event: {str(exc) or repr(exc)}"
+                ) from exc
+        finally:
+            await bus.close()
+
+    try:
+        ack = asyncio.run(run())
+    except _NotPublished as exc:
+        typer.echo(f"not published: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"subject  {subject}")
+    typer.echo(f"id       {chosen_id}")
+    if ack.duplicate:
+        typer.echo(f"stream   {ack.stream} #{ack.seq} (this id was already there; nothing was added)")
+    else:
+        typer.echo(f"stream   {ack.stream} #{ack.seq}")
+    producer = f"/govit/{event_type.split('.')[1]}"
+    if source != producer:
+        typer.echo(
+            f"note: services consume it only if their GOVIT_TRUSTED_SOURCES lists {source!r} "
+            f'for {event_type} (or for "*"); otherwise they dead-letter it',
+            err=True,
+        )
 
 
 @app.command()
