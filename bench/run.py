@@ -38,6 +38,7 @@ from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role, TokenIssuer
 from shared.bus import JetStreamBus
+from shared.consume import suite_source
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import create_engine
@@ -205,7 +206,7 @@ async def publish(bus: JetStreamBus, event: Any) -> None:
     event_id = str(uuid.uuid4())
     await bus.publish(
         subject_for(bus.prefix, event),
-        encode(event, source="/bench", event_id=event_id),
+        encode(event, source=suite_source(event.type), event_id=event_id),
         {"Nats-Msg-Id": event_id},
     )
 

@@ -38,6 +38,7 @@ from rich.table import Table
 
 from shared.auth import TokenIssuer
 from shared.bus import JetStreamBus
+from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import SecurityAttested
 from shared.contracts.intake import ProjectDeclared, ProjectScreened
@@ -195,7 +196,7 @@ class Stream:
         event_id = str(uuid.uuid4())
         await self._nc.jetstream().publish(
             subject_for(self.prefix, event),
-            encode(event, source="/bench", event_id=event_id),
+            encode(event, source=suite_source(event.type), event_id=event_id),
             headers={"Nats-Msg-Id": event_id},
             timeout=5,
         )

@@ -23,9 +23,10 @@ from shared import audit, problems, telemetry
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
-from shared.consume import EventDispatcher, EventHandler, HandlerContext
+from shared.consume import EventDispatcher, EventHandler, HandlerContext, TrustedSources
 from shared.contracts import Event
 from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
+from shared.manual import manual_router
 from shared.metrics import Metrics
 from shared.policy import load_registry
 from shared.relay import OutboxRelay
@@ -65,6 +66,7 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     engine: AsyncEngine | None = None
+    dispatcher: EventDispatcher | None = None
 
 
 def _not_started() -> UnitOfWork:
@@ -128,7 +130,9 @@ def create_service_app(
             max_deliver=settings.max_deliver,
             metrics=metrics,
             prefix=settings.subject_prefix,
+            trusted=TrustedSources(settings.trusted_sources),
         )
+        runtime.dispatcher = dispatcher
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
         for every, job in spec.periodic:
             runtime.tasks.append(asyncio.create_task(_every(every, job, app, runtime.stop), name="periodic"))
@@ -154,6 +158,8 @@ def create_service_app(
     _install_metrics(app, metrics)
     app.include_router(_health_router(runtime))
     app.include_router(audit_router())
+    if spec.subscriptions:
+        app.include_router(manual_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
     return app

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,35 @@ class HandlerContext:
     calendar: WorkingCalendar
     now: Callable[[], datetime] = utcnow  # the service's clock; tests move it to cross deadlines
     envelope: Envelope | None = None  # the event being handled: its id, source and time
+    manual: ManualRecord | None = None  # set when the authority recorded the event by hand
+
+
+@dataclass(frozen=True)
+class ManualRecord:
+    """A fact the authority recorded through the service's API where no system publishes it."""
+
+    recorded_by: str
+    document_ref: str
+    note: str | None = None
+
+
+def suite_source(event_type: str) -> str:
+    """The source the suite's own producer of an event type publishes it with (/govit/<service>)."""
+    return f"/govit/{event_type.split('.')[1]}"
+
+
+@dataclass(frozen=True)
+class TrustedSources:
+    """Which systems a consuming service believes, per event type: the suite's own producer and
+    the sources its configuration adds (GOVIT_TRUSTED_SOURCES, "*" for every type)."""
+
+    extra: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def of(self, event_type: str) -> list[str]:
+        return [suite_source(event_type), *self.extra.get(event_type, ()), *self.extra.get("*", ())]
+
+    def allows(self, event_type: str, source: str) -> bool:
+        return source in self.of(event_type)
 
 
 EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, event, context) -> None
@@ -61,7 +90,9 @@ class EventDispatcher:
         max_deliver: int,
         metrics: Metrics,
         prefix: str,
+        trusted: TrustedSources | None = None,
     ) -> None:
+        self.trusted = trusted or TrustedSources()
         self.prefix = prefix
         self.durable = durable
         self.handlers = {model.model_fields["type"].default: h for model, h in subscriptions.items()}
@@ -78,6 +109,24 @@ class EventDispatcher:
         self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
         return outcome
 
+    async def apply(self, envelope: Envelope, manual: ManualRecord | None = None) -> bool:
+        """Handle one event in one unit of work with its inbox row; False if it was handled before."""
+        handler = self.handlers[envelope.type]
+        async with self.uow_factory() as uow:
+            claimed = await uow.claim(
+                envelope.id,
+                envelope.type,
+                self.durable,
+                source=envelope.source,
+                recorded_by=manual.recorded_by if manual else None,
+                document_ref=manual.document_ref if manual else None,
+            )
+            if not claimed:
+                return False
+            await handler(uow, envelope.data, replace(self.context, envelope=envelope, manual=manual))
+            await uow.commit()
+        return True
+
     async def _handle(self, delivery: Delivery) -> Outcome:
         if type_of_subject(delivery.subject) not in self.handlers:
             return Ack()  # not subscribed (a broad filter on older servers delivers every event)
@@ -92,6 +141,12 @@ class EventDispatcher:
             return DeadLetter(f"SubjectMismatch: {delivery.subject} does not carry this {envelope.type}")
         if envelope.jurisdiction not in self.context.policy:
             return DeadLetter(f"UnknownJurisdiction: no policy pack for {envelope.jurisdiction!r}")
+        if not self.trusted.allows(envelope.type, envelope.source):
+            trusted = ", ".join(self.trusted.of(envelope.type))
+            return DeadLetter(
+                f"UntrustedSource: {envelope.type} from {envelope.source!r} is not on {self.durable}'s "
+                f"allow-list (GOVIT_TRUSTED_SOURCES); trusted: {trusted}"
+            )
         context = propagate.extract(delivery.headers)
         attributes = {
             "messaging.system": "nats",
@@ -108,12 +163,8 @@ class EventDispatcher:
                 {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
             )
             try:
-                async with self.uow_factory() as uow:
-                    if not await uow.claim(envelope.id, envelope.type, self.durable):
-                        span.set_attribute("govit.duplicate", True)
-                        return Ack()
-                    await handler(uow, envelope.data, replace(self.context, envelope=envelope))
-                    await uow.commit()
+                if not await self.apply(envelope):
+                    span.set_attribute("govit.duplicate", True)
                 return Ack()
             except Unprocessable as exc:
                 span.set_status(Status(StatusCode.ERROR, str(exc)))

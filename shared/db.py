@@ -86,6 +86,9 @@ inbox = Table(
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(128), nullable=False),
     Column("handled_at", UTCDateTime, nullable=False),
+    Column("source", String(255), nullable=True),  # the system the event came from
+    Column("recorded_by", String(128), nullable=True),  # recorded by hand (POST /manual-events)
+    Column("document_ref", String(200), nullable=True),
     info={audit.SKIP_INFO_KEY: False},
 )
 
@@ -295,12 +298,29 @@ class UnitOfWork:
             aggregate.events.clear()
         return drained
 
-    async def claim(self, event_id: str, event_type: str, consumer: str) -> bool:
+    async def claim(
+        self,
+        event_id: str,
+        event_type: str,
+        consumer: str,
+        *,
+        source: str | None = None,
+        recorded_by: str | None = None,
+        document_ref: str | None = None,
+    ) -> bool:
         """Record an incoming event in the inbox; False when this consumer already handled it."""
         # One statement: the row is new (first delivery) or the insert does nothing (handled).
         dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        row = {"consumer": consumer, "event_id": event_id, "event_type": event_type, "handled_at": utcnow()}
+        row = {
+            "consumer": consumer,
+            "event_id": event_id,
+            "event_type": event_type,
+            "handled_at": utcnow(),
+            "source": source,
+            "recorded_by": recorded_by,
+            "document_ref": document_ref,
+        }
         try:
             result = await self.session.execute(insert(inbox).values(**row).on_conflict_do_nothing())
         except IntegrityError:

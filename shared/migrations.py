@@ -67,3 +67,18 @@ def drop_audit_log() -> None:
     op.drop_table("audit_head")
     op.drop_index("ix_audit_log_entity_key", "audit_log")
     op.drop_table("audit_log")
+
+
+def add_inbox_provenance() -> None:
+    """Where each handled event came from: its source, or who recorded it by hand and on what."""
+    with op.batch_alter_table("inbox") as batch:
+        batch.add_column(sa.Column("source", sa.String(255), nullable=True))
+        batch.add_column(sa.Column("recorded_by", sa.String(128), nullable=True))
+        batch.add_column(sa.Column("document_ref", sa.String(200), nullable=True))
+
+
+def drop_inbox_provenance() -> None:
+    with op.batch_alter_table("inbox") as batch:
+        batch.drop_column("document_ref")
+        batch.drop_column("recorded_by")
+        batch.drop_column("source")

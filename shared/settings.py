@@ -53,6 +53,12 @@ class GovitSettings(StreamSettings):
     )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"
+    trusted_sources: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="event type (or *) → CloudEvents sources accepted besides the suite's own "
+        "producer (/govit/<service>), as JSON, e.g. "
+        '{"govit.procurement.contract_filed.v1": ["urn:gov:bayingolin:procurement-platform"]}',
+    )
 
     @model_validator(mode="after")
     def _no_clock_file_in_production(self) -> GovitSettings:

@@ -10,6 +10,7 @@ from httpx import AsyncClient
 
 from shared.auth import Role
 from shared.bus import JetStreamBus
+from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.review import ReviewConcluded
 from tests.conftest import bearer
@@ -119,10 +120,10 @@ async def publish_plan(intake: AsyncClient, jurisdiction: str, year: int, *proje
     )
 
 
-async def publish(bus: JetStreamBus, event: Event, source: str = "/govit/review") -> str:
-    """Publish an event onto the stream as another service would."""
+async def publish(bus: JetStreamBus, event: Event, source: str | None = None) -> str:
+    """Publish an event onto the stream as another service would (by default as its own producer)."""
     event_id = str(uuid.uuid4())
-    raw = encode(event, source=source, event_id=event_id)
+    raw = encode(event, source=source or suite_source(event.type), event_id=event_id)
     await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
     return event_id
 

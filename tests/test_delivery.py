@@ -26,7 +26,7 @@ from tests.intake_flow import Clock, draft, register, submit, upload_all
 
 
 async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | None = None) -> None:
-    raw = encode(event, source="/test/intake", event_id=event_id)
+    raw = encode(event, source="/govit/intake", event_id=event_id)
     await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": msg_id or event_id})
 
 

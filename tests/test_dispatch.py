@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.intake.db import IntakeUnitOfWork
 from services.intake.main import SPEC
 from shared.bus import Ack, DeadLetter, Delivery, Retry
-from shared.consume import EventDispatcher, HandlerContext, Unprocessable
+from shared.consume import EventDispatcher, HandlerContext, TrustedSources, Unprocessable
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from shared.db import create_engine, migrate
@@ -32,15 +32,18 @@ async def dispatcher_for(make_database: Any) -> Any:
     await migrate(engine, Path(SPEC.migrations))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
 
-    def build(handler: Any, *, max_deliver: int = 3) -> EventDispatcher:
+    def build(
+        handler: Any, *, max_deliver: int = 3, trusted: TrustedSources | None = None
+    ) -> EventDispatcher:
         return EventDispatcher(
             durable="test",
             subscriptions={ProjectDeclared: handler},
-            uow_factory=lambda: IntakeUnitOfWork(sessions, source="/t", subject_prefix="govit"),
+            uow_factory=lambda: IntakeUnitOfWork(sessions, source="/govit/intake", subject_prefix="govit"),
             context=HandlerContext(policy=load_registry(), calendar=WorkingCalendar()),
             max_deliver=max_deliver,
             metrics=Metrics("test"),
             prefix="govit",
+            trusted=trusted,
         )
 
     yield build
@@ -56,7 +59,7 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_max_deliver(d
         raise ValueError("a bug")
 
     dispatch = dispatcher_for(broken, max_deliver=3)
-    raw = encode(EVENT, source="/t")
+    raw = encode(EVENT, source="/govit/intake")
     assert isinstance(await dispatch(delivery(raw, attempt=1)), Retry)
     assert isinstance(await dispatch(delivery(raw, attempt=2)), Retry)
     verdict = await dispatch(delivery(raw, attempt=3))
@@ -68,7 +71,7 @@ async def test_while_the_database_is_away_an_event_is_retried_beyond_max_deliver
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database is down"))
 
     dispatch = dispatcher_for(storage_down, max_deliver=3)
-    verdict = await dispatch(delivery(encode(EVENT, source="/t"), attempt=50))
+    verdict = await dispatch(delivery(encode(EVENT, source="/govit/intake"), attempt=50))
     assert isinstance(verdict, Retry) and verdict.delay > 0
 
 
@@ -76,7 +79,7 @@ async def test_an_unprocessable_event_is_dead_lettered_at_once(dispatcher_for: A
     async def refuse(uow: Any, event: Any, ctx: Any) -> None:
         raise Unprocessable("never")
 
-    verdict = await dispatcher_for(refuse)(delivery(encode(EVENT, source="/t")))
+    verdict = await dispatcher_for(refuse)(delivery(encode(EVENT, source="/govit/intake")))
     assert isinstance(verdict, DeadLetter)
 
 
@@ -89,7 +92,7 @@ async def test_an_event_on_the_wrong_subject_or_of_an_unknown_jurisdiction_is_de
         calls.append(event)
 
     dispatch = dispatcher_for(record)
-    raw = encode(EVENT, source="/t")
+    raw = encode(EVENT, source="/govit/intake")
     elsewhere = subject_for("govit", EVENT.model_copy(update={"project_id": "p2"}))
     assert isinstance(await dispatch(delivery(raw, subject=elsewhere)), DeadLetter)
     atlantis = json.loads(raw)
@@ -107,7 +110,35 @@ async def test_the_second_delivery_of_a_handled_event_changes_nothing(dispatcher
         calls.append(event)
 
     dispatch = dispatcher_for(record)
-    raw = encode(EVENT, source="/t", event_id="once")
+    raw = encode(EVENT, source="/govit/intake", event_id="once")
     assert isinstance(await dispatch(delivery(raw)), Ack)
     assert isinstance(await dispatch(delivery(raw, attempt=2)), Ack)
     assert calls == [EVENT]
+
+
+async def test_an_event_is_believed_only_from_its_own_producer_or_a_configured_source(
+    dispatcher_for: Any,
+) -> None:
+    handled: list[str] = []
+
+    async def record(uow: Any, event: Any, ctx: Any) -> None:
+        handled.append(ctx.envelope.source)
+
+    platform = "urn:gov:xunyang:declaration-platform"
+    dispatch = dispatcher_for(
+        record, trusted=TrustedSources({"govit.intake.project_declared.v1": [platform]})
+    )
+    forged = await dispatch(delivery(encode(EVENT, source="urn:somewhere:else", event_id="e1")))
+    assert isinstance(forged, DeadLetter), forged
+    assert "UntrustedSource" in forged.reason and "urn:somewhere:else" in forged.reason
+    assert "/govit/intake" in forged.reason and platform in forged.reason  # what would be believed
+    assert isinstance(await dispatch(delivery(encode(EVENT, source=platform, event_id="e2"))), Ack)
+    assert isinstance(await dispatch(delivery(encode(EVENT, source="/govit/intake", event_id="e3"))), Ack)
+    assert handled == [platform, "/govit/intake"]  # the untrusted one changed nothing
+
+    anywhere = dispatcher_for(record, trusted=TrustedSources({"*": ["urn:gov:hub"]}))
+    assert isinstance(await anywhere(delivery(encode(EVENT, source="urn:gov:hub", event_id="e4"))), Ack)
+    # The suite's other services are not producers of this type.
+    assert isinstance(
+        await anywhere(delivery(encode(EVENT, source="/govit/funding", event_id="e5"))), DeadLetter
+    )

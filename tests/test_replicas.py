@@ -18,6 +18,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.consume import suite_source
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from shared.devnats import free_port
@@ -128,7 +129,7 @@ async def test_two_replicas_share_the_durable_consumer_and_handle_each_event_onc
                 amount_fen=100_000_000,
             )
             event_ids.append(str(uuid.uuid4()))
-            body = encode(event, source="/tests/replicas", event_id=event_ids[-1])
+            body = encode(event, source=suite_source(event.type), event_id=event_ids[-1])
             await bus.publish(subject_for(bus.prefix, event), body, {"Nats-Msg-Id": event_ids[-1]})
 
         js = bus.nc.jetstream()

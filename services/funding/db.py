@@ -97,6 +97,7 @@ gates = Table(
     Column("event_type", String(100), nullable=True),
     Column("event_time", UTCDateTime, nullable=True),
     Column("detail", JSON, nullable=False),
+    Column("event_source", String(255), nullable=True),
 )
 
 contracts = Table(

@@ -63,6 +63,21 @@ class Gate(StrEnum):
 # A gate nobody has spoken about yet: open where it only closes on bad news.
 OPEN_BY_DEFAULT = {Gate.STANDING, Gate.NO_DUPLICATE, Gate.SECURITY, Gate.CRYPTO, Gate.EVALUATION}
 
+NAMES = {
+    Gate.APPROVAL: "项目批复",
+    Gate.PLAN: "列入年度计划",
+    Gate.STANDING: "项目未终止",
+    Gate.COMPLETION: "竣工",
+    Gate.INITIAL_ACCEPTANCE: "初验",
+    Gate.ACCEPTANCE: "终验",
+    Gate.AUDIT_REPORT: "审计报告",
+    Gate.DATA_SHARING: "数据共享确认",
+    Gate.NO_DUPLICATE: "无重复采集",
+    Gate.SECURITY: "等保合规",
+    Gate.CRYPTO: "密评合规",
+    Gate.EVALUATION: "评价问题整改",
+}
+
 LABELS = {
     Gate.APPROVAL: "项目尚未批复",
     Gate.PLAN: "项目尚未列入年度计划",
@@ -138,6 +153,7 @@ class GateState:
     event_type: str | None = None
     event_time: dt.datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    event_source: str | None = None  # the system that published the event (CloudEvents source)
 
 
 @dataclass(eq=False)

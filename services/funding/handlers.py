@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.funding.db import FundingUnitOfWork
 from services.funding.domain import (
+    NAMES,
     Contract,
     Disbursement,
     DisbursementNotFound,
@@ -511,6 +512,9 @@ async def _set_gate(
     state.event_id = envelope.id if envelope else None
     state.event_type = envelope.type if envelope else None
     state.event_time = envelope.time if envelope else None
+    state.event_source = envelope.source if envelope else None
+    if ctx.manual is not None:
+        detail = {**detail, "recorded_by": ctx.manual.recorded_by, "document_ref": ctx.manual.document_ref}
     state.detail = {**state.detail, **detail}
     return state
 
@@ -741,17 +745,33 @@ def gate_report(
     must_prove = {n.gate for n in om_needs(policy, j) if n.unknown is False}
     for gate in Gate:
         state = gates.get(gate.value)
+        opened = is_open(policy, j, state, gate, today) and not (state is None and gate in must_prove)
+        event = None
+        if state is not None and state.event_id:
+            event = {
+                "id": state.event_id,
+                "type": state.event_type,
+                "time": state.event_time,
+                "source": state.event_source,
+            }
         out.append(
             {
                 "gate": gate.value,
-                "open": is_open(policy, j, state, gate, today) and not (state is None and gate in must_prove),
+                "open": opened,
                 "required_for": users[gate],
-                "event": (
-                    {"id": state.event_id, "type": state.event_type, "time": state.event_time}
-                    if state is not None and state.event_id
-                    else None
-                ),
+                "event": event,
                 "detail": state.detail if state is not None else {},
+                "explanation": _explain(gate, opened, state),
             }
         )
     return out
+
+
+def _explain(gate: Gate, opened: bool, state: GateState | None) -> str:
+    """合同备案 — 已满足；由 … 设定 (the system, or the person and document when recorded by hand)."""
+    said = f"{NAMES[gate]} — {'已满足' if opened else '未满足'}"
+    if state is None or not state.event_id:
+        return f"{said}；尚无事件"
+    if "recorded_by" in state.detail:
+        return f"{said}；由 {state.detail['recorded_by']} 手工登记，依据 {state.detail.get('document_ref')}"
+    return f"{said}；由 {state.event_type} 设定，来源 {state.event_source or '未知'}"

@@ -57,6 +57,7 @@ class GateEventOut(BaseModel):
     id: str
     type: str | None
     time: datetime | None
+    source: str | None  # the system that published it (CloudEvents source); urn:govit:funding:manual by hand
 
 
 class GateOut(BaseModel):
@@ -65,6 +66,7 @@ class GateOut(BaseModel):
     required_for: dict[str, list[str]]  # payment kind → the articles that make it needed
     event: GateEventOut | None
     detail: dict[str, Any]
+    explanation: str  # e.g. 终验 — 已满足；由 govit.acceptance.final_acceptance_concluded.v1 设定，来源 …
 
 
 class ReclaimOut(BaseModel):

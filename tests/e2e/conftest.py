@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,10 +54,12 @@ class Suite:
 
 
 @contextlib.contextmanager
-def _processes(env: dict[str, str], logs: Path) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
+def _processes(
+    env: dict[str, str], logs: Path, services: Sequence[str] = SERVICES
+) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
     children: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        for name in SERVICES:
+        for name in services:
             with (logs / f"{name}.log").open("ab") as log:
                 children[name] = subprocess.Popen(
                     [sys.executable, "-m", "shared.cli", "serve", name],
@@ -91,28 +93,30 @@ async def _ready(name: str, url: str, proc: subprocess.Popen[bytes], logs: Path)
     pytest.fail(f"{name} was not ready in 60 s:\n{(logs / f'{name}.log').read_text()[-3000:]}")
 
 
-async def _databases(backend: str, admin_url: str | None, root: Path, tag: str) -> dict[str, str]:
+async def _databases(
+    backend: str, admin_url: str | None, root: Path, tag: str, services: Sequence[str]
+) -> dict[str, str]:
     """One database per service: SQLite files, or PostgreSQL databases made for this run."""
     if backend == "sqlite":
-        return {name: f"sqlite+aiosqlite:///{root / name}.db" for name in SERVICES}
+        return {name: f"sqlite+aiosqlite:///{root / name}.db" for name in services}
     if admin_url is None:
         missing("PostgreSQL (GOVIT_TEST_POSTGRES_URL)")
     assert admin_url is not None
     conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        for name in SERVICES:
+        for name in services:
             await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
     finally:
         await conn.close()
-    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in SERVICES}
+    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in services}
 
 
-async def _drop(admin_url: str | None, tag: str) -> None:
+async def _drop(admin_url: str | None, tag: str, services: Sequence[str]) -> None:
     if admin_url is None:
         return
     conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
-        for name in SERVICES:
+        for name in services:
             await conn.execute(f'DROP DATABASE IF EXISTS "{tag}_{name}" WITH (FORCE)')
     finally:
         await conn.close()
@@ -125,7 +129,20 @@ async def suite(
     postgres_admin_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Suite]:
-    backend = str(request.param)
+    async with running_suite(str(request.param), nats_url, postgres_admin_url, tmp_path_factory) as suite:
+        yield suite
+
+
+@contextlib.asynccontextmanager
+async def running_suite(
+    backend: str,
+    nats_url: str,
+    postgres_admin_url: str | None,
+    tmp_path_factory: pytest.TempPathFactory,
+    services: Sequence[str] = SERVICES,
+    extra_env: dict[str, str] | None = None,
+) -> AsyncIterator[Suite]:
+    """The chosen services as processes, each on its own database, sharing one stream."""
     root = tmp_path_factory.mktemp("suite")
     logs = root / "log"
     logs.mkdir()
@@ -140,19 +157,20 @@ async def suite(
         "GOVIT_CLOCK_FILE": str(root / "now"),
         "GOVIT_LOG_LEVEL": "WARNING",
     }
+    env |= extra_env or {}
     urls: dict[str, str] = {}
-    databases = await _databases(backend, postgres_admin_url, root, tag)
-    for name in SERVICES:
+    databases = await _databases(backend, postgres_admin_url, root, tag, services)
+    for name in services:
         port = free_port()
         env[f"GOVIT_{name.upper()}_PORT"] = str(port)
         env[f"GOVIT_{name.upper()}_DATABASE_URL"] = databases[name]
         urls[name] = f"http://127.0.0.1:{port}"
     bus = JetStreamBus(nats_url, stream=tag.upper(), prefix=tag)
     await bus.connect(timeout=10)
-    with _processes(env, logs) as children:
-        await asyncio.gather(*(_ready(n, urls[n], children[n], logs) for n in SERVICES))
+    with _processes(env, logs, services) as children:
+        await asyncio.gather(*(_ready(n, urls[n], children[n], logs) for n in services))
         suite = Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus, env=env)
-        suite.clients = {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in SERVICES}
+        suite.clients = {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in services}
         try:
             yield suite
         finally:
@@ -162,4 +180,4 @@ async def suite(
         await bus.nc.jetstream().delete_stream(tag.upper())
     await bus.close()
     if backend == "postgresql":
-        await _drop(postgres_admin_url, tag)
+        await _drop(postgres_admin_url, tag, services)

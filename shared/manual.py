@@ -1,0 +1,130 @@
+"""Facts recorded by hand: POST /manual-events, for events no system publishes.
+
+Where an agency runs only some of the services and no system of its own publishes an event a
+rule needs (a contract filed, a final acceptance concluded), the authority records the fact
+through the consuming service with the document it rests on. The record is handled exactly as
+the event would be — same handler, same inbox (so a retry with the same Idempotency-Key is
+not applied twice), same audit log — and the gate it opens names who recorded it and on what.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, Field, ValidationError
+
+from shared.auth import Principal, Role, require
+from shared.consume import EventDispatcher, ManualRecord
+from shared.contracts.catalog import CATALOG
+from shared.contracts.envelope import Envelope
+from shared.deps import IdempotencyKey, NowDep
+from shared.problems import Problem, problem_responses
+
+
+class ManualEventIn(BaseModel):
+    type: str = Field(max_length=128, examples=["govit.acceptance.final_acceptance_concluded.v1"])
+    data: dict[str, Any] = Field(description="the event's data, as its schema in docs/asyncapi.yaml says")
+    document_ref: str = Field(min_length=2, max_length=200, description="the document the fact rests on")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ManualEventOut(BaseModel):
+    event_id: str
+    type: str
+    source: str
+    recorded_by: str
+    document_ref: str
+    recorded_at: datetime
+    duplicate: bool  # the same record (Idempotency-Key) was handled before: nothing applied again
+
+
+def manual_source(service: str) -> str:
+    return f"urn:govit:{service}:manual"
+
+
+AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
+
+
+def _dispatcher(request: Request) -> EventDispatcher:
+    dispatcher: EventDispatcher | None = request.app.state.runtime.dispatcher
+    if dispatcher is None:
+        raise Problem(503, "not_ready", "服务尚未就绪", "事件处理尚未启动，请稍后重试")
+    return dispatcher
+
+
+def manual_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["manual records"])
+
+    @router.post(
+        "/manual-events",
+        response_model=ManualEventOut,
+        status_code=status.HTTP_201_CREATED,
+        summary="手工登记事件：没有系统发布某事件时，由主管部门凭文件登记，作用与事件相同",
+        responses={
+            200: {"model": ManualEventOut, "description": "同一 Idempotency-Key 的重试：已登记，未重复执行"},
+            **problem_responses(404, 409),
+        },
+    )
+    async def record_manually(
+        payload: ManualEventIn,
+        request: Request,
+        response: Response,
+        now: NowDep,
+        principal: AuthorityDep,
+        key: IdempotencyKey = None,
+    ) -> ManualEventOut:
+        dispatcher = _dispatcher(request)
+        if payload.type not in dispatcher.handlers:
+            consumed = "、".join(sorted(dispatcher.handlers))
+            raise Problem(
+                422, "not_consumed", "本服务不处理此类事件", f"{service} 处理的事件类型：{consumed}"
+            )
+        model = CATALOG[payload.type]
+        try:
+            event = model.model_validate({**payload.data, "type": payload.type})
+        except ValidationError as exc:
+            errors = [
+                {"loc": ["body", "data", *exc_loc(e["loc"])], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors()
+            ]
+            raise Problem(
+                422, "invalid_event", "事件数据不符合其模式", f"{exc.error_count()} 处错误", errors=errors
+            ) from exc
+        if event.jurisdiction not in request.app.state.policy:
+            raise Problem(422, "unknown_jurisdiction", "未知的辖区", f"没有 {event.jurisdiction!r} 的政策包")
+        recorder = principal.name or principal.sub
+        event_id = (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"govit:{service}:manual:{principal.sub}:{key}"))
+            if key
+            else str(uuid.uuid4())
+        )
+        envelope = Envelope(
+            id=event_id,
+            source=manual_source(service),
+            type=payload.type,
+            time=now,
+            subject=event.project_id,
+            data=event,
+        )
+        manual = ManualRecord(recorded_by=recorder, document_ref=payload.document_ref, note=payload.note)
+        handled = await dispatcher.apply(envelope, manual)
+        if not handled:
+            response.status_code = status.HTTP_200_OK
+        return ManualEventOut(
+            event_id=event_id,
+            type=payload.type,
+            source=envelope.source,
+            recorded_by=recorder,
+            document_ref=payload.document_ref,
+            recorded_at=now,
+            duplicate=not handled,
+        )
+
+    return router
+
+
+def exc_loc(loc: tuple[int | str, ...]) -> list[int | str]:
+    return [part for part in loc if part != "type"]
