@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field, ValidationError
 
 from shared.auth import Principal, Role, require
-from shared.consume import EventDispatcher, ManualRecord
+from shared.consume import EventDispatcher, ManualRecord, Unprocessable
 from shared.contracts.catalog import CATALOG
 from shared.contracts.envelope import Envelope
 from shared.deps import IdempotencyKey, NowDep
@@ -110,7 +110,10 @@ def manual_router(service: str) -> APIRouter:
             data=event,
         )
         manual = ManualRecord(recorded_by=recorder, document_ref=payload.document_ref, note=payload.note)
-        handled = await dispatcher.apply(envelope, manual)
+        try:
+            handled = await dispatcher.apply(envelope, manual)
+        except Unprocessable as exc:
+            raise Problem(422, "unprocessable_event", "该事件无法处理", str(exc)) from exc
         if not handled:
             response.status_code = status.HTTP_200_OK
         return ManualEventOut(
