@@ -131,7 +131,13 @@ async def test_nats_killed_mid_stream_loses_nothing_and_releases_each_payment_on
                     nats = EmbeddedNats(tmp_path / "nats", port=nats.port).start()
                 await publish_until_stored(bus, approval(project), event_id)
             await eventually(lambda: all_released(http, held), timeout=90, what="every held payment released")
-            counted = await releases(bus)
+
+            async def published() -> Counter[str] | None:
+                # The relay publishes after the commit, retrying while NATS was away: wait for it.
+                found = await releases(bus)
+                return found if all(found[item] for _, item in held) else None
+
+            counted = await eventually(published, timeout=60, what="every release event on the stream")
             assert {item: counted[item] for _, item in held} == {item: 1 for _, item in held}
             engine = create_engine(settings.db_url)
             try:
