@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
@@ -267,6 +268,10 @@ def _core_writes(state: ORMExecuteState) -> Any:
     table = statement.table
     if not isinstance(table, Table) or not _audited(table):
         return None
+    if state.is_orm_statement:
+        # update(Model)/insert(Model) bulk statements are not read row by row here: refuse them
+        # on audited tables rather than let a change through without its entry.
+        raise NotImplementedError(f"ORM bulk {type(statement).__name__} on {table.name} is not audited")
     primary = list(table.primary_key)
     name = str(table.name)
     if isinstance(statement, Insert):
@@ -295,6 +300,17 @@ def _core_writes(state: ORMExecuteState) -> Any:
         if changed:
             trail.record(name, key, "update", {k: old.get(k) for k in changed}, {k: new[k] for k in changed})
     return result
+
+
+@event.listens_for(Session, "before_commit")
+def _append_on_commit(session: Session) -> None:
+    """Every commit of an audited session writes its entries first, whoever calls commit()."""
+    trail = trail_of(session)
+    if trail is None:
+        return
+    session.flush()
+    if trail.changes:
+        append(session.connection(), trail, current_actor.get() or SYSTEM, datetime.now(UTC))
 
 
 def _statement_values(statement: Insert) -> dict[str, Any]:
@@ -387,3 +403,14 @@ def verify(connection: Connection, *, batch: int = 2000) -> Verdict:
             min(checked, head_n) + 1,
         )
     return Verdict(checked, head_n, head_hash)
+
+
+async def verify_database(engine: AsyncEngine) -> Verdict:
+    """verify() on one consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on SQLite),
+    so that entries appended while it walks neither look like a cut tail nor wait for it."""
+    options: dict[str, Any] = {"govit_read_only": True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    async with engine.connect() as conn:
+        await conn.execution_options(**options)
+        return await conn.run_sync(lambda c: verify(c))

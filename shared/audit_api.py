@@ -69,6 +69,7 @@ def audit_router() -> APIRouter:
         if action is not None:
             where.append(log.c.action == action)
         async with _engine(request).connect() as conn:
+            await conn.execution_options(govit_read_only=True)
             total = await conn.scalar(select(func.count()).select_from(log).where(*where)) or 0
             rows = (
                 await conn.execute(
@@ -85,8 +86,7 @@ def audit_router() -> APIRouter:
         dependencies=[require(Role.AUDITOR)],
     )
     async def verify_chain(request: Request) -> VerificationOut:
-        async with _engine(request).connect() as conn:
-            verdict = await conn.run_sync(lambda c: audit.verify(c))
+        verdict = await audit.verify_database(_engine(request))
         return VerificationOut(
             intact=verdict.intact,
             checked=verdict.checked,

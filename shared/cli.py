@@ -651,7 +651,7 @@ def audit_verify(
     """Recompute every service's audit chain from its database: altered, deleted or cut entries are named."""
     import asyncio
 
-    from shared.audit import Verdict, verify
+    from shared.audit import Verdict, verify_database
     from shared.db import create_engine
 
     chosen = services or list(SERVICES)
@@ -663,8 +663,7 @@ def audit_verify(
     async def check(url: str) -> Verdict:
         engine = create_engine(url)
         try:
-            async with engine.connect() as conn:
-                return await conn.run_sync(lambda c: verify(c))
+            return await verify_database(engine)
         finally:
             await engine.dispose()
 

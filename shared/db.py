@@ -115,20 +115,18 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
+            if conn.get_execution_options().get("govit_read_only"):
+                conn.exec_driver_sql("BEGIN")  # readers see a snapshot (WAL) and block no one
+                return
             # SQLite has no SELECT ... FOR UPDATE: take the write lock when a unit of work
             # begins, so that a read followed by a write cannot interleave with another writer.
             # The process's own transactions queue for it here, woken the moment it is free,
             # instead of in SQLite's busy handler, which sleeps (up to 100 ms a turn) and retries.
             writers.enter(conn)
-            try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            except BaseException:
-                writers.leave(conn)
-                raise
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        for ending in ("commit", "rollback"):
-            event.listen(engine.sync_engine, ending, writers.leave)
-        event.listen(engine.sync_engine.pool, "checkin", lambda _dbapi, record: writers.leave_record(record))
+        for returned in ("checkin", "invalidate", "soft_invalidate"):
+            event.listen(engine.sync_engine.pool, returned, writers.leave)
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -138,33 +136,34 @@ class _WriterQueue:
     """One SQLite write transaction at a time per process, awaited on the event loop.
 
     Entered from SQLAlchemy's "begin" event, which runs inside the async engine's greenlet, so
-    waiting is an await (await_only) that lets other tasks run. Outside a greenlet (plain sync
-    use) nothing is queued and SQLite's own busy timeout applies.
+    waiting is an await (await_only) that lets other tasks run. The connection holding it may
+    begin again (it already has it); it lets go when the connection goes back to the pool —
+    after its COMMIT or ROLLBACK has finished — or is invalidated. Outside a greenlet (plain
+    sync use) nothing is queued and SQLite's own busy timeout applies.
     """
-
-    KEY = "govit_writer"
 
     def __init__(self, timeout: float = 30) -> None:
         self.lock = asyncio.Lock()
         self.timeout = timeout
+        self.holder: Any = None  # the pool's record of the connection that holds it
 
     def enter(self, conn: Connection) -> None:
-        if not in_greenlet():
+        record = getattr(conn.connection, "_connection_record", None)
+        if record is None or not in_greenlet() or self.holder is record:
             return
         try:
             await_only(asyncio.wait_for(self.lock.acquire(), self.timeout))
         except TimeoutError as exc:
             raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-        conn.info[self.KEY] = True
+        self.holder = record
 
-    def leave(self, conn: Connection) -> None:
-        if conn.info.pop(self.KEY, False):
+    def leave(self, _dbapi: Any, record: Any, *_: Any) -> None:
+        if record is not None and record is self.holder:
+            self.holder = None
             self.lock.release()
 
-    def leave_record(self, record: Any) -> None:
-        # A connection returned to the pool mid-transaction (its rollback is the pool's reset).
-        if record is not None and record.info.pop(self.KEY, False):
-            self.lock.release()
+
+READ_ONLY = {"govit_read_only": True}  # execution options: a deferred BEGIN, no writer queue
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:
@@ -198,6 +197,7 @@ def run_migrations_online(context: Any, target_metadata: MetaData | None = None)
 async def ping(engine: AsyncEngine) -> bool:
     try:
         async with engine.connect() as conn:
+            await conn.execution_options(**READ_ONLY)
             await conn.execute(text("SELECT 1"))
         return True
     except Exception:
@@ -331,12 +331,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         await self.write_outbox(self._drain())
-        await self.session.flush()
-        if self._audit.changes:
-            actor = audit.current_actor.get() or audit.SYSTEM
-            at = utcnow()
-            await self.session.run_sync(lambda s: audit.append(s.connection(), self._audit, actor, at))
-        await self.session.commit()
+        await self.session.commit()  # the audit entries are written first (shared.audit)
         if self._on_commit is not None:
             self._on_commit.set()
 

@@ -65,7 +65,7 @@ def manual_router(service: str) -> APIRouter:
         summary="手工登记事件：没有系统发布某事件时，由主管部门凭文件登记，作用与事件相同",
         responses={
             200: {"model": ManualEventOut, "description": "同一 Idempotency-Key 的重试：已登记，未重复执行"},
-            **problem_responses(404, 409),
+            **problem_responses(404, 409, 503),
         },
     )
     async def record_manually(
@@ -81,6 +81,14 @@ def manual_router(service: str) -> APIRouter:
             consumed = "、".join(sorted(dispatcher.handlers))
             raise Problem(
                 422, "not_consumed", "本服务不处理此类事件", f"{service} 处理的事件类型：{consumed}"
+            )
+        allowed = request.app.state.settings.manual_events
+        if payload.type not in allowed:
+            raise Problem(
+                403,
+                "not_recordable_by_hand",
+                "此类事件不允许手工登记",
+                f"本部署允许手工登记的事件类型（GOVIT_MANUAL_EVENTS）：{'、'.join(allowed) or '无'}",
             )
         model = CATALOG[payload.type]
         try:

@@ -53,6 +53,11 @@ class GovitSettings(StreamSettings):
     )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"
+    manual_events: list[str] = Field(
+        default_factory=list,
+        description="event types the authority may record by hand (POST /manual-events), as a JSON "
+        "list; none by default: a deployment names the facts no system of its own publishes",
+    )
     trusted_sources: dict[str, list[str]] = Field(
         default_factory=dict,
         description="event type (or *) → CloudEvents sources accepted besides the suite's own "

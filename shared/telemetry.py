@@ -47,7 +47,7 @@ def instrument(app: Any, engine: Any) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
-        return  # nothing records spans (exporter "none"): no per-request, per-statement hooks
+    # Requests always take up an incoming traceparent, so the events they cause carry it on.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)  # not when nothing records

@@ -213,3 +213,14 @@ async def test_govit_audit_verify_names_the_altered_entry(engine: AsyncEngine) -
         subprocess.run, govit, capture_output=True, text=True, env=env, timeout=120
     )
     assert broken.returncode == 1 and "BROKEN  第 2 条记录内容被改动" in broken.stdout, broken.stdout
+
+
+async def test_no_commit_of_an_audited_session_goes_without_its_entries(engine: AsyncEngine) -> None:
+    async with unit(engine) as uow:
+        uow.session.add(Thing("f", "pink"))
+        await uow.session.commit()  # the session's own commit, not the unit of work's
+    assert [(e["key"], e["action"]) for e in await entries(engine)] == [('["f"]', "insert")]
+    async with unit(engine) as uow:
+        with pytest.raises(NotImplementedError):
+            await uow.session.execute(update(Thing).where(things.c.id == "f").values(count=3))
+    assert (await verdict(engine)).intact

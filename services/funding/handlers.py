@@ -498,6 +498,9 @@ async def complete_reclaim(
 # -- the gate ledger, from other services' events -----------------------------------------------------
 
 
+MANUAL_KEYS = ("recorded_by", "document_ref")  # set on a gate recorded by hand (POST /manual-events)
+
+
 async def _set_gate(
     uow: FundingUnitOfWork, ctx: HandlerContext, project_id: str, gate: Gate, open_: bool, **detail: Any
 ) -> GateState:
@@ -513,9 +516,10 @@ async def _set_gate(
     state.event_type = envelope.type if envelope else None
     state.event_time = envelope.time if envelope else None
     state.event_source = envelope.source if envelope else None
+    earlier = {k: v for k, v in state.detail.items() if k not in MANUAL_KEYS}  # the last event speaks
     if ctx.manual is not None:
         detail = {**detail, "recorded_by": ctx.manual.recorded_by, "document_ref": ctx.manual.document_ref}
-    state.detail = {**state.detail, **detail}
+    state.detail = {**earlier, **detail}
     return state
 
 

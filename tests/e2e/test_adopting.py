@@ -37,6 +37,9 @@ TRUSTED = {
     "govit.procurement.construction_completed.v1": [PLATFORM],
 }
 
+# What no system of this agency publishes, and the authority may therefore record by hand.
+MANUAL = ["govit.procurement.contract_filed.v1", "govit.acceptance.final_acceptance_concluded.v1"]
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 async def adopted(
@@ -51,7 +54,7 @@ async def adopted(
         postgres_admin_url,
         tmp_path_factory,
         services=("funding", "acceptance"),
-        extra_env={"GOVIT_TRUSTED_SOURCES": json.dumps(TRUSTED)},
+        extra_env={"GOVIT_TRUSTED_SOURCES": json.dumps(TRUSTED), "GOVIT_MANUAL_EVENTS": json.dumps(MANUAL)},
     ) as suite:
         yield suite
 
@@ -262,6 +265,12 @@ async def test_the_authority_records_by_hand_what_no_system_publishes(adopted: S
         json={"type": "govit.review.panel_drawn.v1", "data": {}, "document_ref": "某文件"},
     )
     assert other.status_code == 422 and other.json()["code"] == "not_consumed", other.text
+    approval = ProjectApproved(
+        project_id=pid, jurisdiction="lhasa", approved_amount_fen=900 * WAN, plan_year=2027
+    )
+    forged = await manual(s, approval, "某文件")  # funding consumes it, but it is not on the list
+    assert forged.status_code == 403 and forged.json()["code"] == "not_recordable_by_hand", forged.text
+    assert body(await s.funding.get(f"/projects/{pid}", headers=FINANCE))["approved_amount_fen"] == 200 * WAN
     broken = await s.funding.post(
         "/manual-events",
         headers=AUTHORITY,
