@@ -34,6 +34,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
@@ -284,9 +285,16 @@ def _core_writes(state: ORMExecuteState) -> Any:
             trail.record(name, [after.get(c.key) for c in primary], "insert", None, after)
         return result
     where = statement.whereclause
-    found = state.session.execute(select(table).where(where) if where is not None else select(table))
-    before = [dict(r._mapping) for r in found]
+    # The rows about to change, locked (PostgreSQL) so that what is logged is what changes.
+    read = (select(table).where(where) if where is not None else select(table)).with_for_update()
+    before = [dict(r._mapping) for r in state.session.execute(read)]
     result = state.invoke_statement()
+    touched = getattr(result, "rowcount", -1)
+    if touched not in (-1, len(before)):
+        # A row committed by another transaction between the read and the write matched too.
+        raise OperationalError(
+            str(statement), None, RuntimeError(f"{name}: {touched} rows changed, {len(before)} read; retry")
+        )
     for row in before:
         key = [row[c.key] for c in primary]
         if isinstance(statement, Delete):
