@@ -377,8 +377,12 @@ class Verdict:
         return self.problem is None
 
 
-def verify(connection: Connection, *, batch: int = 2000) -> Verdict:
-    """Walk the chain from its first entry: every position present, every hash recomputed."""
+def verify(connection: Connection, *, batch: int = 2000, anchor: tuple[int, str] | None = None) -> Verdict:
+    """Walk the chain from its first entry: every position present, every hash recomputed.
+
+    `anchor` (n, hash) is a head printed earlier and kept elsewhere: entry n must still carry
+    that hash, which catches a chain rewritten from the start by someone who can write to it.
+    """
     head = connection.execute(select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     head_n, head_hash = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
     expected_n, previous, checked = 1, GENESIS, 0
@@ -396,12 +400,18 @@ def verify(connection: Connection, *, batch: int = 2000) -> Verdict:
                 problem = f"第 {expected_n} 条记录的前序哈希不符"
             elif entry_hash(entry) != entry["hash"]:
                 problem = f"第 {expected_n} 条记录内容被改动"
+            elif anchor is not None and anchor[0] == expected_n and anchor[1] != entry["hash"]:
+                problem = f"第 {expected_n} 条记录与留存的链头 {anchor[1][:16]}… 不符（日志被整体重写）"
             else:
                 previous = entry["hash"]
                 expected_n += 1
                 checked += 1
                 continue
             return Verdict(checked, head_n, head_hash, problem, expected_n)
+    if anchor is not None and anchor[0] > checked:
+        return Verdict(
+            checked, head_n, head_hash, f"留存的链头指向第 {anchor[0]} 条，日志只有 {checked} 条", checked + 1
+        )
     if checked != head_n or previous != head_hash:
         return Verdict(
             checked,
@@ -413,7 +423,7 @@ def verify(connection: Connection, *, batch: int = 2000) -> Verdict:
     return Verdict(checked, head_n, head_hash)
 
 
-async def verify_database(engine: AsyncEngine) -> Verdict:
+async def verify_database(engine: AsyncEngine, anchor: tuple[int, str] | None = None) -> Verdict:
     """verify() on one consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on SQLite),
     so that entries appended while it walks neither look like a cut tail nor wait for it."""
     options: dict[str, Any] = {"govit_read_only": True}
@@ -421,4 +431,4 @@ async def verify_database(engine: AsyncEngine) -> Verdict:
         options["isolation_level"] = "REPEATABLE READ"
     async with engine.connect() as conn:
         await conn.execution_options(**options)
-        return await conn.run_sync(lambda c: verify(c))
+        return await conn.run_sync(lambda c: verify(c, anchor=anchor))

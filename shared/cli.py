@@ -647,6 +647,10 @@ def audit_verify(
     db_url: Annotated[
         str | None, typer.Option(help="the database to check instead of the service's configured one")
     ] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option(help="a head printed earlier, N:HASH (the full hash): entry N must still carry it"),
+    ] = None,
 ) -> None:
     """Recompute every service's audit chain from its database: altered, deleted or cut entries are named."""
     import asyncio
@@ -657,20 +661,26 @@ def audit_verify(
     chosen = services or list(SERVICES)
     for name in chosen:
         _service_module(name)
-    if db_url and len(chosen) != 1:
-        raise typer.BadParameter("--db-url names one database: give exactly one service")
+    if (db_url or expect) and len(chosen) != 1:
+        raise typer.BadParameter("--db-url and --expect name one service's log: give exactly one service")
+    anchor: tuple[int, str] | None = None
+    if expect:
+        position, _, digest = expect.partition(":")
+        if not position.isdigit() or len(digest) != 64:
+            raise typer.BadParameter("--expect takes N:HASH, the head `govit audit verify` printed")
+        anchor = (int(position), digest)
 
     async def check(url: str) -> Verdict:
         engine = create_engine(url)
         try:
-            return await verify_database(engine)
+            return await verify_database(engine, anchor)
         finally:
             await engine.dispose()
 
     broken = 0
     for name in chosen:
         verdict = asyncio.run(check(db_url or _service_settings(name).db_url))
-        head = f"head {verdict.head_n}:{verdict.head_hash[:16]}"
+        head = f"head {verdict.head_n}:{verdict.head_hash}"
         if verdict.intact:
             typer.echo(f"{name:<12} intact  {verdict.checked} entries  {head}")
         else:

@@ -224,3 +224,38 @@ async def test_no_commit_of_an_audited_session_goes_without_its_entries(engine: 
         with pytest.raises(NotImplementedError):
             await uow.session.execute(update(Thing).where(things.c.id == "f").values(count=3))
     assert (await verdict(engine)).intact
+
+
+async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(engine: AsyncEngine) -> None:
+    await logged_three(engine)
+    kept = (await verdict(engine)).head_hash
+    # Someone with write access alters entry 2 and recomputes every hash after it, and the head.
+    async with engine.begin() as conn:
+        chain = await conn.execute(select(audit.audit_log).order_by(audit.audit_log.c.n))
+        rows = [dict(r._mapping) for r in chain]
+        rows[1]["after"] = {"id": "y", "colour": "gold", "count": 0}
+        previous = rows[0]["hash"]
+        for entry in rows[1:]:
+            entry["prev_hash"] = previous
+            entry["hash"] = previous = audit.entry_hash(entry)
+            await conn.execute(
+                update(audit.audit_log)
+                .where(audit.audit_log.c.n == entry["n"])
+                .values(after=entry["after"], prev_hash=entry["prev_hash"], hash=entry["hash"])
+            )
+        await conn.execute(update(audit.audit_head).values(hash=previous))
+    assert (await verdict(engine)).intact  # the chain alone cannot tell
+    url = engine.url.render_as_string(hide_password=False)
+    govit = [sys.executable, "-m", "shared.cli", "audit", "verify", "funding", "--db-url", url]
+    env = {**os.environ, "GOVIT_ENVIRONMENT": "development"}
+    caught = await asyncio.to_thread(
+        subprocess.run,
+        [*govit, "--expect", f"3:{kept}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert caught.returncode == 1 and "第 3 条记录与留存的链头" in caught.stdout, (
+        caught.stdout + caught.stderr
+    )
