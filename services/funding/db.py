@@ -260,6 +260,10 @@ class FundingUnitOfWork(UnitOfWork):
         self.gates = GateRepository(self.session)
         return self
 
+    async def rollback(self) -> None:
+        self.gates = GateRepository(self.session)  # what was read or added is gone with it
+        await super().rollback()
+
     async def contract(self, contract_id: str) -> Contract | None:
         return await self.session.get(Contract, contract_id)
 
