@@ -15,11 +15,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import select
 
 from shared.auth import Principal, Role, require
 from shared.consume import EventDispatcher, ManualRecord, Unprocessable
 from shared.contracts.catalog import CATALOG
 from shared.contracts.envelope import Envelope
+from shared.db import inbox
 from shared.deps import IdempotencyKey, NowDep
 from shared.problems import Problem, problem_responses
 
@@ -123,6 +125,7 @@ def manual_router(service: str) -> APIRouter:
         except Unprocessable as exc:
             raise Problem(422, "unprocessable_event", "该事件无法处理", str(exc)) from exc
         if not handled:
+            await _same_record(dispatcher, event_id, payload)
             response.status_code = status.HTTP_200_OK
         return ManualEventOut(
             event_id=event_id,
@@ -135,6 +138,25 @@ def manual_router(service: str) -> APIRouter:
         )
 
     return router
+
+
+async def _same_record(dispatcher: EventDispatcher, event_id: str, payload: ManualEventIn) -> None:
+    """A retry under the same Idempotency-Key must be the same record, not a different one."""
+    async with dispatcher.uow_factory() as uow:
+        first = (
+            await uow.session.execute(
+                select(inbox.c.event_type, inbox.c.document_ref).where(
+                    inbox.c.consumer == dispatcher.durable, inbox.c.event_id == event_id
+                )
+            )
+        ).first()
+    if first is not None and (first.event_type, first.document_ref) != (payload.type, payload.document_ref):
+        raise Problem(
+            409,
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于另一项登记",
+            f"已登记：{first.event_type}，依据 {first.document_ref}",
+        )
 
 
 def exc_loc(loc: tuple[int | str, ...]) -> list[int | str]:

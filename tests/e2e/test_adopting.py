@@ -233,6 +233,8 @@ async def test_the_authority_records_by_hand_what_no_system_publishes(adopted: S
     again = await manual(s, filed, "合同备案表（纸质）第 12 号", key="contract-12")
     assert again.status_code == 200 and again.json()["duplicate"] is True
     assert again.json()["event_id"] == first.json()["event_id"]
+    reused = await manual(s, filed, "另一份备案表", key="contract-12")
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused", reused.text
 
     held = await final_payment_held(s, project, contract_id)
     conclusion = concluded(project, date(2027, 9, 1))
