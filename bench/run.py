@@ -354,11 +354,23 @@ GROUPS = (
 )
 
 
-def _group(path: str | None) -> str:
+BUILT_INS = (  # C functions, attributed by what calls them
+    ("socket.", "sockets (NATS and HTTP I/O)"),
+    ("greenlet", "SQLAlchemy (ORM, Core, the async adaptor)"),
+    ("SimpleQueue", "aiosqlite and sqlite3"),
+    ("Context.run", "asyncio event loop"),
+    ("SchemaValidator", "pydantic"),
+)
+
+
+def _group(path: str | None, function: str = "") -> str:
     for marker, name in GROUPS:
         if path and marker in path:
             return name
-    return "other"
+    for marker, name in BUILT_INS:
+        if marker in function:
+            return name
+    return "other (built-ins, the thread itself)"
 
 
 async def profile_gate(url: str, n: int) -> tuple[float, dict[str, float], list[tuple[str, float]]]:
@@ -419,7 +431,8 @@ async def profile_gate(url: str, n: int) -> tuple[float, dict[str, float], list[
         stack.extend(frame.children)
         if frame.function in ("epoll.poll", "select", "poll") or frame.file_path is None:
             continue  # the loop waiting for I/O, and the profiler's own bookkeeping: not CPU
-        by_group[_group(frame.file_path)] = by_group.get(_group(frame.file_path), 0) + frame.total_self_time
+        group = _group(frame.file_path, frame.function)
+        by_group[group] = by_group.get(group, 0) + frame.total_self_time
         path = frame.file_path or ""
         if "/shared/" in path or "/services/" in path:
             name = f"{frame.function} ({frame.file_path_short})"
