@@ -18,8 +18,6 @@ import asyncio
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -37,12 +35,9 @@ from services.funding.db import projects as funding_projects
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role, TokenIssuer
-from shared.bus import JetStreamBus
-from shared.consume import suite_source
-from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import create_engine
-from shared.devnats import EmbeddedNats, free_port
+from shared.devnats import EmbeddedNats
 from shared.settings import GovitSettings
 
 try:
@@ -78,13 +73,6 @@ def machine() -> str:
         memory = f"{kb / 1024 / 1024:.1f} GiB"
     system = f"{platform.system()} {platform.release()}"
     return f"{cpu}, {os.cpu_count()} cores, {memory} RAM, {system}, Python {platform.python_version()}"
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # -- the bare JetStream baseline ------------------------------------------------------------------
@@ -163,52 +151,7 @@ async def raw_consume_rate(url: str, n: int) -> float:
         await nc.close()
 
 
-# -- funding as a separate process ------------------------------------------------------------------
-
-
-class Funding:
-    def __init__(self, url: str, tag: str, db: Path) -> None:
-        self.port = free_port()
-        self.tag = tag
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
-            "GOVIT_ENVIRONMENT": "test",
-            "GOVIT_NATS_URL": url,
-            "GOVIT_STREAM": tag.upper(),
-            "GOVIT_SUBJECT_PREFIX": tag,
-            "GOVIT_FUNDING_PORT": str(self.port),
-            "GOVIT_FUNDING_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-            "GOVIT_VAR_DIR": str(VAR),
-            "GOVIT_LOG_LEVEL": "WARNING",
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
-
-    async def start(self) -> None:
-        log = (VAR / f"funding-{self.tag}.log").open("ab")
-        self.proc = subprocess.Popen(  # noqa: ASYNC220 - a service process, started once
-            [sys.executable, "-m", "shared.cli", "serve", "funding"], env=self.env, stdout=log, stderr=log
-        )
-        for _ in range(600):
-            with suppress(httpx.HTTPError):
-                if (await self.http.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-        raise RuntimeError("funding did not start")
-
-    async def stop(self) -> None:
-        await self.http.aclose()
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(20)
-
-
-async def publish(bus: JetStreamBus, event: Any) -> None:
-    event_id = str(uuid.uuid4())
-    await bus.publish(
-        subject_for(bus.prefix, event),
-        encode(event, source=suite_source(event.type), event_id=event_id),
-        {"Nats-Msg-Id": event_id},
-    )
+# -- funding holding payments until their approvals arrive -----------------------------------------
 
 
 def declared(project: str, agency: str) -> ProjectDeclared:
@@ -222,27 +165,50 @@ def declared(project: str, agency: str) -> ProjectDeclared:
     )
 
 
+def funding_in_process(url: str, tag: str) -> FundingSettings:
+    """Settings of a funding app run inside this process, on its own stream and SQLite file."""
+    return FundingSettings(
+        database_url=f"sqlite+aiosqlite:///{VAR / f'{tag}.db'}",
+        nats_url=url,
+        stream=tag.upper(),
+        subject_prefix=tag,
+        var_dir=VAR,
+        environment="test",
+    )
+
+
+async def held_payments(
+    stream: suite.Stream, http: httpx.AsyncClient, issuer: TokenIssuer, n: int
+) -> dict[str, str]:
+    """n projects declared, each with a payment requested before approval (held): project → id."""
+    projects = [f"g{i}{stream.prefix}" for i in range(n)]
+    for i, project in enumerate(projects):
+        await stream.publish(declared(project, f"局{i}"))
+    held: dict[str, str] = {}
+    for i, project in enumerate(projects):
+        token = issuer.issue(sub="bench", role=Role.APPLICANT, agency=f"局{i}")
+        held[project] = await held_payment(http, project, {"Authorization": f"Bearer {token}"})
+    return held
+
+
+def approval(project: str) -> ProjectApproved:
+    return ProjectApproved(
+        project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
+    )
+
+
 async def gate_latency(url: str, n: int, rate: float) -> tuple[list[float], float, float]:
-    """Seconds from an approval stored on the stream to its held payment's release event arriving."""
+    """Seconds from an approval published onto the stream to its held payment's release event arriving."""
     tag = f"b{uuid.uuid4().hex[:8]}"
-    funding = Funding(url, tag, VAR / f"gate-{tag}.db")
-    bus = JetStreamBus(url, stream=tag.upper(), prefix=tag)
-    await bus.connect()
-    await bus.ensure_stream()
-    await funding.start()
-    assert funding.proc is not None
-    idle = rss_mib(funding.proc.pid)
-    issuer = TokenIssuer(GovitSettings())
+    settings = GovitSettings()
+    funding = suite.Processes(url, tag, ("funding",), settings)
+    stream = suite.Stream(url, tag)
     try:
-        held: dict[str, str] = {}
-        for i in range(n):
-            project, agency = f"g{i}{tag}", f"局{i}"
-            await publish(bus, declared(project, agency))
-        for i in range(n):
-            project, agency = f"g{i}{tag}", f"局{i}"
-            who = {"Authorization": "Bearer " + issuer.issue(sub="bench", role=Role.APPLICANT, agency=agency)}
-            held[project] = await held_payment(funding.http, project, who)
-        nc = bus.nc
+        await stream.open()
+        await funding.start_all()
+        idle = funding.rss("funding")
+        async with httpx.AsyncClient(base_url=funding.urls["funding"], timeout=30) as http:
+            held = await held_payments(stream, http, TokenIssuer(settings), n)
         arrived: dict[str, float] = {}
         done = asyncio.Event()
 
@@ -252,37 +218,24 @@ async def gate_latency(url: str, n: int, rate: float) -> tuple[list[float], floa
             if len(arrived) == n:
                 done.set()
 
-        await nc.subscribe(f"{tag}.events.*.*.funding.disbursement_released.v1", cb=on_release)
+        await stream.nc.subscribe(f"{tag}.events.*.*.funding.disbursement_released.v1", cb=on_release)
         sent: dict[str, float] = {}
         for project in held:
-            approval = ProjectApproved(
-                project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
-            )
             sent[project] = time.perf_counter()
-            await publish(bus, approval)
+            await stream.publish(approval(project))
             await asyncio.sleep(1 / rate)
         await asyncio.wait_for(done.wait(), 120)
-        loaded = rss_mib(funding.proc.pid)
+        loaded = funding.rss("funding")
         return [arrived[p] - sent[p] for p in held], idle, loaded
     finally:
         await funding.stop()
-        with suppress(Exception):
-            await bus.nc.jetstream().delete_stream(tag.upper())
-        await bus.close()
+        await stream.drop()
+        funding.remove()
 
 
 async def read_latency(url: str, count: int, samples: int = 300) -> tuple[list[float], list[float]]:
     """GET /projects/{id} and a filtered list page with `count` projects in funding's database."""
-    tag = f"h{uuid.uuid4().hex[:8]}"
-    db = VAR / f"reads-{tag}.db"
-    settings = FundingSettings(
-        database_url=f"sqlite+aiosqlite:///{db}",
-        nats_url=url,
-        stream=tag.upper(),
-        subject_prefix=tag,
-        var_dir=VAR,
-        environment="test",
-    )
+    settings = funding_in_process(url, f"h{uuid.uuid4().hex[:8]}")
     app = create_funding(settings)
     async with app.router.lifespan_context(app):
         engine = create_engine(settings.db_url)
@@ -381,47 +334,25 @@ async def profile_gate(url: str, n: int) -> tuple[float, dict[str, float], list[
     """
     from pyinstrument import Profiler
 
-    tag = f"p{uuid.uuid4().hex[:8]}"
-    settings = FundingSettings(
-        database_url=f"sqlite+aiosqlite:///{VAR / f'profile-{tag}.db'}",
-        nats_url=url,
-        stream=tag.upper(),
-        subject_prefix=tag,
-        var_dir=VAR,
-        environment="test",
-    )
+    settings = funding_in_process(url, f"p{uuid.uuid4().hex[:8]}")
     app = create_funding(settings)
-    bus = JetStreamBus(url, stream=tag.upper(), prefix=tag)
-    await bus.connect()
-    await bus.ensure_stream()
-    issuer = TokenIssuer(settings)
+    stream = suite.Stream(url, settings.subject_prefix)
     try:
+        await stream.open()
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,
         ):
-            for i in range(n):
-                await publish(bus, declared(f"q{i}{tag}", f"局{i}"))
-            for i in range(n):
-                token = issuer.issue(sub="b", role=Role.APPLICANT, agency=f"局{i}")
-                await held_payment(http, f"q{i}{tag}", {"Authorization": f"Bearer {token}"})
+            held = await held_payments(stream, http, TokenIssuer(settings), n)
             profiler = Profiler(interval=0.0005, async_mode="disabled")
             profiler.start()
-            for i in range(n):
-                approval = ProjectApproved(
-                    project_id=f"q{i}{tag}",
-                    jurisdiction="zhonglou",
-                    approved_amount_fen=100_000_000,
-                    plan_year=2027,
-                )
-                await publish(bus, approval)
+            for project in held:
+                await stream.publish(approval(project))
                 await asyncio.sleep(0.05)
             await asyncio.sleep(1)
             session = profiler.stop()
     finally:
-        with suppress(Exception):
-            await bus.nc.jetstream().delete_stream(tag.upper())
-        await bus.close()
+        await stream.drop()
     root = session.root_frame()
     by_group: dict[str, float] = {}
     inclusive: dict[str, float] = {}

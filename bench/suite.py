@@ -190,6 +190,11 @@ class Stream:
         self._nc = await nats.connect(self.url, name="govit-bench", connect_timeout=5)
         await self._nc.jetstream().add_stream(self.config)
 
+    @property
+    def nc(self) -> NATS:
+        assert self._nc is not None, "open() first"
+        return self._nc
+
     async def publish(self, event: Event) -> None:
         """As the services' relays publish: the CloudEvents envelope, its id as Nats-Msg-Id."""
         assert self._nc is not None
