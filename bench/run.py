@@ -199,12 +199,8 @@ def approval(project: str) -> ProjectApproved:
 
 async def gate_latency(url: str, n: int, rate: float) -> tuple[list[float], float, float]:
     """Seconds from an approval published onto the stream to its held payment's release event arriving."""
-    tag = f"b{uuid.uuid4().hex[:8]}"
     settings = GovitSettings()
-    funding = suite.Processes(url, tag, ("funding",), settings)
-    stream = suite.Stream(url, tag)
-    try:
-        await stream.open()
+    async with suite.services_on_a_stream(url, "b", ("funding",), settings) as (funding, stream):
         await funding.start_all()
         idle = funding.rss("funding")
         async with httpx.AsyncClient(base_url=funding.urls["funding"], timeout=30) as http:
@@ -218,7 +214,8 @@ async def gate_latency(url: str, n: int, rate: float) -> tuple[list[float], floa
             if len(arrived) == n:
                 done.set()
 
-        await stream.nc.subscribe(f"{tag}.events.*.*.funding.disbursement_released.v1", cb=on_release)
+        subject = f"{stream.prefix}.events.*.*.funding.disbursement_released.v1"
+        await stream.nc.subscribe(subject, cb=on_release)
         sent: dict[str, float] = {}
         for project in held:
             sent[project] = time.perf_counter()
@@ -227,10 +224,6 @@ async def gate_latency(url: str, n: int, rate: float) -> tuple[list[float], floa
         await asyncio.wait_for(done.wait(), 120)
         loaded = funding.rss("funding")
         return [arrived[p] - sent[p] for p in held], idle, loaded
-    finally:
-        await funding.stop()
-        await stream.drop()
-        funding.remove()
 
 
 async def read_latency(url: str, count: int, samples: int = 300) -> tuple[list[float], list[float]]:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -215,6 +215,29 @@ class Stream:
         await self._nc.close()
 
 
+@contextlib.asynccontextmanager
+async def services_on_a_stream(
+    url: str, prefix: str, names: Sequence[str], settings: GovitSettings
+) -> AsyncIterator[tuple[Processes, Stream]]:
+    """A fresh stream (open) and the services' processes (not started yet: the caller may publish
+    first). Both are taken down afterwards; the logs are kept, and named, only when it failed."""
+    tag = f"{prefix}{uuid.uuid4().hex[:8]}"
+    processes, stream = Processes(url, tag, names, settings), Stream(url, tag)
+    failed = False
+    try:
+        await stream.open()
+        yield processes, stream
+    except Exception as exc:
+        failed = True
+        exc.add_note(f"service logs kept in {processes.dir}")
+        raise
+    finally:
+        await processes.stop()
+        await stream.drop()
+        if not failed:
+            processes.remove()
+
+
 # -- full lifecycles through the HTTP APIs -----------------------------------------------------------
 
 
@@ -246,17 +269,12 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
     settings = GovitSettings()
-    tag = f"l{uuid.uuid4().hex[:8]}"
-    suite = Processes(url, tag, SERVICES, settings)
-    stream = Stream(url, tag)
     issuer = TokenIssuer(settings)
     policy = load_registry(settings.policy_dir)
     quiet = Console(quiet=True)  # the demo narrates every step; not here
     walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
-    done = False
-    try:
-        with _progress(status, "lifecycles: starting the five services ...") as say:
-            await stream.open()
+    with _progress(status, "lifecycles: starting the five services ...") as say:
+        async with services_on_a_stream(url, "l", SERVICES, settings) as (suite, _):
             await suite.start_all()
             idle = {name: suite.rss(name) for name in SERVICES}
             # The expert pool every walk draws panels from is set up once, before the clock starts.
@@ -275,15 +293,6 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
                     walks[j].append(time.perf_counter() - walk)
             seconds = time.perf_counter() - began
             loaded = {name: suite.rss(name) for name in SERVICES}
-        done = True
-    except Exception as exc:
-        exc.add_note(f"service logs kept in {suite.dir}")
-        raise
-    finally:
-        await suite.stop()
-        await stream.drop()
-        if done:
-            suite.remove()
     count = rounds * len(JURISDICTIONS)
     return LifecycleResult(
         rounds=rounds,
@@ -391,14 +400,8 @@ async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) ->
     if n < 1:
         raise ValueError("n must be at least 1")
     workload = WORKLOADS[service]
-    settings = GovitSettings()
-    tag = f"c{uuid.uuid4().hex[:8]}"
-    one = Processes(url, tag, [service], settings)
-    stream = Stream(url, tag)
-    done = False
-    try:
-        await stream.open()
-        events = [workload.event(f"{service[:2]}{i}{tag}", i) for i in range(n)]
+    async with services_on_a_stream(url, "c", [service], GovitSettings()) as (one, stream):
+        events = [workload.event(f"{service[:2]}{i}{stream.prefix}", i) for i in range(n)]
         for chunk in range(0, n, 200):
             await asyncio.gather(*(stream.publish(e) for e in events[chunk : chunk + 200]))
         await one.launch(service)
@@ -417,15 +420,6 @@ async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) ->
                 await asyncio.sleep(poll)
         rows = await asyncio.to_thread(_rows, one.database(service), workload.table)
         timed = n - int(before["ack"] + before["deadletter"])
-        done = True
-    except Exception as exc:
-        exc.add_note(f"service log kept in {one.dir}")
-        raise
-    finally:
-        await one.stop()
-        await stream.drop()
-        if done:
-            one.remove()
     return ConsumerRun(
         service=service,
         event_type=events[0].type,

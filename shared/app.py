@@ -23,7 +23,7 @@ from shared import audit, problems, telemetry
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
-from shared.consume import EventDispatcher, EventHandler, HandlerContext, TrustedSources
+from shared.consume import EventDispatcher, EventHandler, HandlerContext, TrustedSources, service_source
 from shared.contracts import Event
 from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
 from shared.manual import manual_router
@@ -112,7 +112,7 @@ def create_service_app(
         def new_uow() -> UnitOfWork:
             return spec.uow(
                 sessions,
-                source=f"/govit/{spec.name}",
+                source=service_source(spec.name),
                 subject_prefix=settings.subject_prefix,
                 on_commit=relay.wakeup,
             )

@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
@@ -421,14 +420,3 @@ def verify(connection: Connection, *, batch: int = 2000, anchor: tuple[int, str]
             min(checked, head_n) + 1,
         )
     return Verdict(checked, head_n, head_hash)
-
-
-async def verify_database(engine: AsyncEngine, anchor: tuple[int, str] | None = None) -> Verdict:
-    """verify() on one consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on SQLite),
-    so that entries appended while it walks neither look like a cut tail nor wait for it."""
-    options: dict[str, Any] = {"govit_read_only": True}
-    if engine.dialect.name == "postgresql":
-        options["isolation_level"] = "REPEATABLE READ"
-    async with engine.connect() as conn:
-        await conn.execution_options(**options)
-        return await conn.run_sync(lambda c: verify(c, anchor=anchor))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import audit
 from shared.auth import Role, require
+from shared.db import READ_ONLY
 from shared.pagination import Page, PageDep
 
 
@@ -36,6 +37,17 @@ class VerificationOut(BaseModel):
     head_hash: str
     problem: str | None
     at_entry: int | None
+
+
+async def verify_database(engine: AsyncEngine, anchor: tuple[int, str] | None = None) -> audit.Verdict:
+    """audit.verify() on one consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on
+    SQLite), so that entries appended while it walks neither look like a cut tail nor wait for it."""
+    options: dict[str, Any] = dict(READ_ONLY)
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    async with engine.connect() as conn:
+        await conn.execution_options(**options)
+        return await conn.run_sync(lambda c: audit.verify(c, anchor=anchor))
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -69,7 +81,7 @@ def audit_router() -> APIRouter:
         if action is not None:
             where.append(log.c.action == action)
         async with _engine(request).connect() as conn:
-            await conn.execution_options(govit_read_only=True)
+            await conn.execution_options(**READ_ONLY)
             total = await conn.scalar(select(func.count()).select_from(log).where(*where)) or 0
             rows = (
                 await conn.execute(
@@ -86,7 +98,7 @@ def audit_router() -> APIRouter:
         dependencies=[require(Role.AUDITOR)],
     )
     async def verify_chain(request: Request) -> VerificationOut:
-        verdict = await audit.verify_database(_engine(request))
+        verdict = await verify_database(_engine(request))
         return VerificationOut(
             intact=verdict.intact,
             checked=verdict.checked,

@@ -600,8 +600,9 @@ def publish(
         typer.echo(f"stream   {ack.stream} #{ack.seq} (this id was already there; nothing was added)")
     else:
         typer.echo(f"stream   {ack.stream} #{ack.seq}")
-    producer = f"/govit/{event_type.split('.')[1]}"
-    if source != producer:
+    from shared.consume import suite_source
+
+    if source != suite_source(event_type):
         typer.echo(
             f"note: services consume it only if their GOVIT_TRUSTED_SOURCES lists {source!r} "
             f'for {event_type} (or for "*"); otherwise they dead-letter it',
@@ -655,7 +656,8 @@ def audit_verify(
     """Recompute every service's audit chain from its database: altered, deleted or cut entries are named."""
     import asyncio
 
-    from shared.audit import Verdict, verify_database
+    from shared.audit import Verdict
+    from shared.audit_api import verify_database
     from shared.db import create_engine
 
     chosen = services or list(SERVICES)
