@@ -439,14 +439,13 @@ def _event_problems(event_type: str, data: dict[str, Any]) -> tuple[Event | None
     """
     from pydantic import ValidationError
 
-    from shared.contracts import CATALOG
+    from shared.contracts.catalog import event_from
     from shared.policy.pack import JURISDICTIONS
 
-    model = CATALOG[event_type]
     problems: list[str] = []
     event: Event | None = None
     try:
-        event = model.model_validate({"type": event_type, **data}, extra="forbid")
+        event = event_from(event_type, data)
     except ValidationError as exc:
         for error in exc.errors():
             where = _location(error["loc"])

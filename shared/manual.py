@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from shared.auth import Principal, Role, require
 from shared.consume import EventDispatcher, ManualRecord, Unprocessable
-from shared.contracts.catalog import CATALOG
+from shared.contracts.catalog import event_from
 from shared.contracts.envelope import Envelope
 from shared.db import inbox
 from shared.deps import IdempotencyKey, NowDep
@@ -92,9 +92,8 @@ def manual_router(service: str) -> APIRouter:
                 "此类事件不允许手工登记",
                 f"本部署允许手工登记的事件类型（GOVIT_MANUAL_EVENTS）：{'、'.join(allowed) or '无'}",
             )
-        model = CATALOG[payload.type]
         try:
-            event = model.model_validate({**payload.data, "type": payload.type})
+            event = event_from(payload.type, payload.data)
         except ValidationError as exc:
             errors = [
                 {"loc": ["body", "data", *exc_loc(e["loc"])], "msg": e["msg"], "type": e["type"]}

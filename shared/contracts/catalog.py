@@ -115,6 +115,14 @@ AnyEvent = Annotated[Union[EVENTS], Field(discriminator="type")]  # type: ignore
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 
 
+def event_from(event_type: str, data: dict[str, Any]) -> Event:
+    """An event of a documented type from data given by hand (a command line, a manual record):
+    checked against its schema, and fields the schema lacks refused rather than dropped.
+    Raises KeyError for an unknown type, pydantic's ValidationError for data that does not fit."""
+    event: Event = CATALOG[event_type].model_validate({**data, "type": event_type}, extra="forbid")
+    return event
+
+
 def decode(raw: bytes) -> Envelope:
     """Decode a structured CloudEvent into a typed Envelope, or raise UndeliverableEvent."""
     attributes, data = read_envelope(raw)
