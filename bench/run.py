@@ -18,8 +18,10 @@ import asyncio
 import os
 import platform
 import statistics
+import sys
 import time
 import uuid
+from asyncio.subprocess import PIPE
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -129,6 +131,44 @@ async def raw_steady(url: str, n: int, rate: float) -> list[float]:
         await js.delete_stream(stream)
         await nc.close()
     return samples
+
+
+async def raw_echo(url: str, n: int, rate: float) -> list[float]:
+    """The gate path's JetStream work alone, at a steady rate: publish → a bare service process
+    (bench/echo.py) fetching in batches, acking and publishing back → a subscriber."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    stream = f"ECHO{uuid.uuid4().hex[:8].upper()}"
+    prefix = stream.lower()
+    await js.add_stream(name=stream, subjects=[f"{prefix}.>"])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("echo.py")), url, stream, prefix, stdout=PIPE
+    )
+    arrived: dict[str, float] = {}
+    done = asyncio.Event()
+
+    async def on_pong(message: Any) -> None:
+        arrived.setdefault(message.subject.rsplit(".", 1)[1], time.perf_counter())
+        if len(arrived) == n:
+            done.set()
+
+    sent: dict[str, float] = {}
+    try:
+        assert process.stdout is not None
+        await asyncio.wait_for(process.stdout.readline(), 30)  # "ready": its consumer exists
+        await nc.subscribe(f"{prefix}.pong.>", cb=on_pong)
+        for i in range(n):
+            sent[f"m{i}"] = time.perf_counter()
+            await js.publish(f"{prefix}.ping.m{i}", b'{"n":%d}' % i)
+            await asyncio.sleep(1 / rate)
+        await asyncio.wait_for(done.wait(), 30)
+    finally:
+        with suppress(ProcessLookupError):
+            process.terminate()
+        await process.wait()
+        await js.delete_stream(stream)
+        await nc.close()
+    return [arrived[k] - sent[k] for k in sent]
 
 
 async def raw_consume_rate(url: str, n: int) -> float:

@@ -114,7 +114,7 @@ def create_service_app(
                 sessions,
                 source=service_source(spec.name),
                 subject_prefix=settings.subject_prefix,
-                on_commit=relay.wakeup,
+                on_commit=relay.committed,
             )
 
         runtime.new_uow = new_uow

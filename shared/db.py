@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -91,6 +91,17 @@ inbox = Table(
     Column("document_ref", String(200), nullable=True),
     info={audit.SKIP_INFO_KEY: False},
 )
+
+
+class OutboxRow(TypedDict):
+    """One event as the outbox stores it, ready to publish."""
+
+    event_id: str
+    event_type: str
+    subject: str
+    body: bytes
+    headers: dict[str, str]
+    created_at: datetime
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -256,8 +267,9 @@ class UnitOfWork:
         *,
         source: str,
         subject_prefix: str,
-        on_commit: asyncio.Event | None = None,
+        on_commit: Callable[[Sequence[OutboxRow]], None] | None = None,
     ) -> None:
+        """`on_commit` is told the outbox rows of each commit once it is durable (the relay)."""
         self._sessions = sessions
         self.source = source
         self.subject_prefix = subject_prefix
@@ -330,13 +342,13 @@ class UnitOfWork:
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def commit(self) -> None:
-        await self.write_outbox(self._drain())
+        rows = await self.write_outbox(self._drain())
         await self.session.commit()  # the audit entries are written first (shared.audit)
         if self._on_commit is not None:
-            self._on_commit.set()
+            self._on_commit(rows)
 
-    async def write_outbox(self, events: Iterable[Event]) -> None:
-        rows = []
+    async def write_outbox(self, events: Iterable[Event]) -> list[OutboxRow]:
+        rows: list[OutboxRow] = []
         now = utcnow()
         for evt in events:
             headers: dict[str, str] = {}
@@ -354,6 +366,7 @@ class UnitOfWork:
             )
         if rows:
             await self.session.execute(outbox.insert(), rows)
+        return rows
 
     async def rollback(self) -> None:
         self._audit.clear()

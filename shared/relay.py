@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from shared.bus import Bus
-from shared.db import outbox, utcnow
+from shared.db import OutboxRow, outbox, utcnow
 from shared.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,16 @@ tracer = trace.get_tracer("govit.relay")
 class OutboxRelay:
     """Publishes unpublished outbox rows in commit order; while NATS is down it waits and retries.
 
+    Rows committed in this process are handed over by the unit of work (`committed`) and
+    published at once, without reading them back, while the relay is caught up: its last scan
+    of the outbox found nothing pending and no commit went by unseen since. Otherwise (at
+    start, after a failure) it scans the outbox in order until it is caught up again. A row
+    published but not yet marked may be published again; JetStream drops the copy by its
+    Nats-Msg-Id and consumers' inboxes ignore it.
+
     On PostgreSQL one replica of a service relays at a time (an advisory lock held for as long
-    as it runs), so events leave in the order they were written; the others stand by.
+    as it runs), so events leave in the order they were written; the others stand by, and the
+    leader finds their rows by its scan.
     """
 
     def __init__(
@@ -46,6 +55,19 @@ class OutboxRelay:
         self.poll = poll
         self.wakeup = asyncio.Event()
         self.leading = False
+        self._committed: deque[OutboxRow] = deque()
+        self._caught_up = False
+        self._missed = False  # a commit went by while not caught up: scan again before trusting
+
+    def committed(self, rows: Sequence[OutboxRow]) -> None:
+        """Told by a unit of work, right after its commit, which outbox rows it wrote."""
+        if not rows:
+            return
+        if self._caught_up:
+            self._committed.extend(rows)
+        else:
+            self._missed = True
+        self.wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         async with self._leadership(stop) as leading:
@@ -58,18 +80,48 @@ class OutboxRelay:
 
     async def _loop(self, stop: asyncio.Event) -> None:
         pause = self.poll
-        while not stop.is_set():
-            try:
-                published = await self.publish_pending()
-                pause = self.poll
-                if published >= self.batch:
-                    continue
-            except Exception as exc:
-                log.warning("outbox relay of %s: %s; retrying in %.1fs", self.name, exc, pause)
-                pause = min(pause * 2, 10)
-            self.wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stop, self.wakeup), pause)
+        self._caught_up = False
+        try:
+            while not stop.is_set():
+                try:
+                    if self._committed:
+                        await self._publish_committed()
+                        if self._committed:
+                            continue
+                    else:
+                        self._missed = False
+                        published = await self.publish_pending()
+                        pause = self.poll
+                        self._caught_up = published == 0 and not self._missed
+                        if published or self._missed:
+                            continue  # scan again until a scan finds nothing new
+                except Exception as exc:
+                    self._caught_up = False
+                    self._committed.clear()  # left unmarked in the outbox: the next scans send them
+                    log.warning("outbox relay of %s: %s; retrying in %.1fs", self.name, exc, pause)
+                    pause = min(pause * 2, 10)
+                self.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(stop, self.wakeup), pause)
+        finally:
+            self._caught_up = False
+            self._committed.clear()
+
+    async def _publish_committed(self) -> None:
+        """Publish what this process just committed, in commit order, then mark it sent."""
+        sent: list[str] = []
+        try:
+            while self._committed:
+                row = self._committed[0]
+                await self._publish(row["subject"], row["body"], dict(row["headers"]), row["event_type"])
+                self._committed.popleft()
+                sent.append(row["event_id"])
+        finally:
+            if sent:
+                async with self.sessions() as session, session.begin():
+                    await session.execute(
+                        update(outbox).where(outbox.c.event_id.in_(sent)).values(published_at=utcnow())
+                    )
 
     @contextlib.asynccontextmanager
     async def _leadership(self, stop: asyncio.Event) -> AsyncIterator[bool]:

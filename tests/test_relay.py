@@ -86,3 +86,125 @@ async def test_only_one_replica_relays_at_a_time_on_postgresql(engine: Any, back
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+
+class Flaky(InMemoryBus):
+    """The in-memory bus, refusing every publish while `down` is set, as NATS away would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.attempts: list[str] = []
+
+    async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        self.attempts.append(subject.split(".")[3])
+        if self.down:
+            raise ConnectionError("NATS is not connected")
+        await super().publish(subject, data, headers)
+
+
+class Counting(OutboxRelay):
+    """The relay, counting its scans of the outbox."""
+
+    scans = 0
+
+    async def publish_pending(self) -> int:
+        self.scans += 1
+        return await super().publish_pending()
+
+
+async def _declare(sessions: Any, relay: OutboxRelay, *projects: str) -> None:
+    for project in projects:
+        async with IntakeUnitOfWork(
+            sessions, source="/t", subject_prefix="govit", on_commit=relay.committed
+        ) as uow:
+            uow.emit(declared(project))
+            await uow.commit()
+
+
+async def _unmarked(sessions: Any) -> int:
+    async with sessions() as session:
+        return len((await session.execute(select(outbox.c.seq).where(outbox.c.published_at.is_(None)))).all())
+
+
+async def test_commits_are_published_as_handed_over_without_scanning_the_outbox(engine: Any) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    bus = InMemoryBus()
+    relay = Counting(engine, bus, Metrics("t"), name="intake", poll=60)
+    await _declare(sessions, relay, "before-1", "before-2")  # committed before the relay runs
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: len(bus.messages) == 2, what="the rows written before the start")
+        scans = relay.scans
+        await _declare(sessions, relay, "a", "b", "c")
+        await eventually(lambda: len(bus.messages) == 5, what="the handed-over rows")
+        assert relay.scans == scans  # published from the hand-over; the outbox was not read again
+        assert [m.subject.split(".")[3] for m in bus.messages] == ["before-1", "before-2", "a", "b", "c"]
+        await eventually(lambda: _zero(sessions), what="every row marked as sent")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+async def _zero(sessions: Any) -> bool:
+    return await _unmarked(sessions) == 0
+
+
+async def test_a_failed_hand_over_falls_back_to_the_outbox_in_commit_order(engine: Any) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    bus = Flaky()
+    relay = OutboxRelay(engine, bus, Metrics("t"), name="intake", poll=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await _declare(sessions, relay, "a")
+        await eventually(lambda: len(bus.messages) == 1, what="the first row")
+        bus.down = True
+        await _declare(sessions, relay, "b", "c")  # handed over, refused, left in the outbox
+        await eventually(lambda: "b" in bus.attempts, what="an attempt while NATS is away")
+        await _declare(sessions, relay, "d")
+        bus.down = False
+        await _declare(sessions, relay, "e")
+        await eventually(lambda: len(bus.messages) == 5, what="every row once NATS is back")
+        # The later commit does not overtake the ones the outage held back.
+        assert [m.subject.split(".")[3] for m in bus.messages] == ["a", "b", "c", "d", "e"]
+        await eventually(lambda: _zero(sessions), what="every row marked as sent")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+class SneakingIn(OutboxRelay):
+    """The relay, with a commit landing right after its first scan read the outbox."""
+
+    def __init__(self, *args: Any, sneak: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sneak = sneak
+
+    async def publish_pending(self) -> int:
+        published = await super().publish_pending()
+        if self.sneak is not None:
+            sneak, self.sneak = self.sneak, None
+            await sneak()
+        return published
+
+
+async def test_a_commit_between_a_scan_and_its_verdict_is_not_overtaken(engine: Any) -> None:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    bus = InMemoryBus()
+    relay = SneakingIn(
+        engine, bus, Metrics("t"), name="intake", poll=60, sneak=lambda: _declare(sessions, relay, "x")
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: relay.sneak is None, what="the first scan")
+        await _declare(sessions, relay, "z")
+        await eventually(
+            lambda: len(bus.messages) == 2, timeout=5, what="both rows, without waiting for a poll"
+        )
+        assert [m.subject.split(".")[3] for m in bus.messages] == ["x", "z"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
