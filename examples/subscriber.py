@@ -15,13 +15,16 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nats
 from nats.errors import TimeoutError as NatsTimeout
 
 
 async def run(args: argparse.Namespace) -> int:
-    nc = await nats.connect(args.url, connect_timeout=10)
+    # A NATS user of its own (`govit nats-config --subscriber NAME`) receives only on its inbox.
+    user = urlsplit(args.url).username
+    nc = await nats.connect(args.url, connect_timeout=10, inbox_prefix=f"_INBOX.{user or 'subscriber'}")
     js = nc.jetstream()
     region = args.jurisdiction or "*"
     project = args.project or "*"

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote, urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
@@ -100,6 +101,17 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
+def inbox_prefix(user: str) -> str:
+    """Where the client of a NATS user receives replies and pulled messages (nats-py inbox_prefix)."""
+    return f"_INBOX.{user}"
+
+
+def client_inbox(url: str, fallback: str) -> str:
+    """The inbox prefix a client uses: its user's (from the URL), else one named after the client."""
+    user = urlsplit(url.split(",")[0]).username
+    return inbox_prefix(unquote(user) if user else fallback)
+
+
 def dead_letter_subject(prefix: str, durable: str) -> str:
     return f"{prefix}.dlq.{durable}"
 
@@ -161,6 +173,7 @@ class JetStreamBus:
                 nc = await nats.connect(
                     self.url,
                     name=self.name,
+                    inbox_prefix=client_inbox(self.url, self.name),  # what its NATS user may receive on
                     max_reconnect_attempts=2,
                     reconnect_time_wait=0.5,
                     allow_reconnect=True,

@@ -609,6 +609,56 @@ def publish(
         )
 
 
+@app.command("nats-config")
+def nats_config(
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="services to give users (default: all five)")
+    ] = None,
+    publisher: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="another system publishing some event types: NAME=TYPE[,TYPE…] "
+            "(e.g. project-system=govit.intake.project_approved.v1)"
+        ),
+    ] = None,
+    subscriber: Annotated[
+        list[str] | None, typer.Option(help="another system reading events with its own durable consumer")
+    ] = None,
+    admin: Annotated[bool, typer.Option(help="an operators' user with every permission")] = True,
+) -> None:
+    """Print the nats-server authorization block: each service publishes only its own events."""
+    from shared.contracts.catalog import CATALOG
+    from shared.natsauth import server_config, suite_users
+
+    for name in service or []:
+        if name not in SERVICES:
+            raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    publishers: dict[str, list[str]] = {}
+    for spec in publisher or []:
+        name, _, types = spec.partition("=")
+        wanted = [t.strip() for t in types.split(",") if t.strip()]
+        unknown = [t for t in wanted if t not in CATALOG]
+        if not name or not wanted or unknown:
+            raise typer.BadParameter(f"--publisher {spec!r}: NAME=TYPE[,TYPE…] with known event types")
+        publishers[name] = wanted
+    settings = GovitSettings()
+    try:
+        users = suite_users(
+            prefix=settings.subject_prefix,
+            stream=settings.stream,
+            services=service or SERVICES,
+            publishers=publishers,
+            subscribers=subscriber or [],
+            admin=admin,
+        )
+        text = server_config(users)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"# govit NATS users (prefix {settings.subject_prefix}, stream {settings.stream}).")
+    typer.echo("# Set each password variable in nats-server's environment; clients put it in their URL.")
+    typer.echo(text, nl=False)
+
+
 @app.command()
 def asyncapi(
     write: Annotated[bool, typer.Option(help="write docs/asyncapi.yaml and docs/schemas/")] = False,

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -44,10 +45,22 @@ class EmbeddedNats:
     survive an OS crash, which the default 2-minute interval does not promise.
     """
 
-    def __init__(self, store_dir: Path, *, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        extra_config: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        """`extra_config` is appended to the server's config (e.g. `govit nats-config`'s users);
+        `env` is added to its environment (the variables that config refers to)."""
         self.store_dir = store_dir
         self.host = host
         self.port = port or free_port(host)
+        self.extra_config = extra_config
+        self.env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,6 +72,7 @@ class EmbeddedNats:
         return (
             f"listen: {self.host}:{self.port}\n"
             f'jetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
+            f"{self.extra_config}"
         )
 
     def start(self, timeout: float = 15) -> EmbeddedNats:
@@ -72,6 +86,7 @@ class EmbeddedNats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env={**os.environ, **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +304,37 @@ def test_the_nats_values_ask_for_a_jetstream_cluster_of_three_on_files() -> None
     settings = config_map(render(DEPLOY / "overlays" / "all"), "govit-settings")["data"]
     assert int(settings["GOVIT_STREAM_REPLICAS"]) <= config["cluster"]["replicas"]
     assert settings["GOVIT_NATS_URL"] == "nats://nats.nats.svc.cluster.local:4222"  # release nats in nats
+
+
+def test_the_nats_users_are_the_ones_govit_nats_config_prints_and_each_service_has_its_url() -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "nats-config"],
+        env={**os.environ, "GOVIT_STREAM": "GOVIT", "GOVIT_SUBJECT_PREFIX": "govit"},
+        cwd=DEPLOY.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert (DEPLOY / "nats" / "auth.conf").read_text() == printed  # regenerate it when this fails
+    values = yaml.safe_load((DEPLOY / "nats" / "values.yaml").read_text())
+    assert values["config"]["merge"] == {"$include": "auth.conf"}
+    variables = set(re.findall(r"password: \$(\w+)", printed))
+    assert variables == set(values["container"]["env"]) and len(variables) == len(SERVICES) + 1
+    for name, spec in values["container"]["env"].items():
+        assert spec["valueFrom"]["secretKeyRef"]["name"] == "govit-nats-passwords", name
+    docs = render(DEPLOY / "overlays" / "all")
+    for service in SERVICES:
+        container = by_kind(docs, "Deployment")[f"govit-{service}"]["spec"]["template"]["spec"]["containers"][
+            0
+        ]
+        url = next(e for e in container["env"] if e["name"] == "GOVIT_NATS_URL")
+        assert url["valueFrom"]["secretKeyRef"] == {
+            "name": f"govit-{service}-nats",
+            "key": "url",
+            "optional": True,
+        }
+        assert f'user: "{service}"' in printed
 
 
 def test_the_postgres_example_gives_each_service_its_own_role_and_database() -> None:
