@@ -16,8 +16,8 @@ from services.review.settings import ReviewSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.contracts.acceptance import FinalAcceptanceApplied
-from shared.contracts.intake import ProjectScreened
-from shared.contracts.procurement import ChangeReviewRequested
+from shared.contracts.intake import ProjectScreened, ProjectTerminated
+from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
@@ -392,3 +392,76 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
         await http.get("/experts", params={"status": "blacklisted", "specialty": "network"}, headers=AUDITOR)
     ).json()
     assert expert["id"] in {e["id"] for e in filtered["items"]}
+
+
+async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(review: Review) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    base = {"project_id": project, "jurisdiction": "zhonglou", "agency": "区教育局"}
+    for change_id in ("change-1", "change-2"):
+        await publish(bus, ChangeReviewRequested(**base, change_id=change_id), source="/govit/procurement")
+
+    async def cases() -> dict[str, dict[str, Any]]:
+        found = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
+        return {c["reference"]: c for c in found}
+
+    await eventually(lambda: _count(cases, 2), what="both change cases")
+    first = (await cases())["change-1"]
+    drawn = (await http.post(f"/cases/{first['id']}/draw", headers=AUTHORITY)).json()
+    seat = next(s for s in drawn["seats"] if s["state"] == "seated")
+
+    # The authority rejects change-1 before the panel concludes; change-2's case stays open.
+    for status in ("pending", "rejected"):
+        await publish(bus, _change(base, "change-1", status), source="/govit/procurement")
+
+    async def cancelled() -> bool:
+        return (await cases())["change-1"]["status"] == "cancelled"
+
+    await eventually(cancelled, what="change-1's case cancelled")
+    now = await cases()
+    assert now["change-2"]["status"] == "open"
+    assert "change-1" in now["change-1"]["closed_reason"] and "驳回" in now["change-1"]["closed_reason"]
+    assert now["change-1"]["due_on"] is None  # no time limit runs on it any more
+    late = await http.post(
+        f"/cases/{first['id']}/opinions",
+        headers=as_expert(by_id[seat["expert_id"]]),
+        json={"score": 80, "verdict": "pass", "comments": "方案可行"},
+    )
+    assert late.status_code == 409 and late.json()["code"] == "invalid_case_state", late.text
+    assert (await http.post(f"/cases/{now['change-2']['id']}/draw", headers=AUTHORITY)).status_code == 200
+
+    # The project is terminated: what is still open for it is cancelled, naming why.
+    await publish(
+        bus,
+        ProjectTerminated(**{k: base[k] for k in ("project_id", "jurisdiction")}, reason="合同未按期签订"),
+        source="/govit/intake",
+    )
+
+    async def all_closed() -> bool:
+        return all(c["status"] == "cancelled" for c in (await cases()).values())
+
+    await eventually(all_closed, what="every case of the terminated project cancelled")
+    reason = (await cases())["change-2"]["closed_reason"]
+    assert "终止" in reason and "合同未按期签订" in reason
+    listed = await http.get(
+        "/cases", params={"project_id": project, "status": "cancelled"}, headers=AUTHORITY
+    )
+    assert listed.json()["total"] == 2
+
+
+async def _count(cases: Any, n: int) -> bool:
+    return len(await cases()) == n
+
+
+def _change(base: dict[str, str], change_id: str, status: str) -> ChangeRecorded:
+    return ChangeRecorded(
+        **base,
+        change_id=change_id,
+        status=status,  # type: ignore[arg-type]
+        path="approval",
+        total_delta_fen=5_000_000,
+        adjustment_fen=5_000_000,
+        approved_total_fen=105_000_000,
+    )

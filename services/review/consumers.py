@@ -6,13 +6,17 @@ from services.review import handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
-from shared.contracts.intake import ProjectScreened
-from shared.contracts.procurement import ChangeReviewRequested
+from shared.contracts.intake import ProjectRejected, ProjectScreened, ProjectTerminated, ProjectWithdrawn
+from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 
 DURABLE = "review"
 SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectScreened: handlers.open_for_screened,
     ChangeReviewRequested: handlers.open_for_change,
+    ChangeRecorded: handlers.cancel_for_rejected_change,
+    ProjectRejected: handlers.cancel_for_closed_project,
+    ProjectWithdrawn: handlers.cancel_for_closed_project,
+    ProjectTerminated: handlers.cancel_for_closed_project,
     FinalAcceptanceApplied: handlers.open_for_acceptance,
     PostEvaluationDue: handlers.open_for_post_evaluation,
 }

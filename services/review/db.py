@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
-from services.review.domain import CaseStatus, Expert, ReviewCase
+from services.review.domain import CLOSED, CaseStatus, Expert, ReviewCase
 from services.review.drawing import ExpertStatus
 from shared.db import AggregateRepository, UnitOfWork
 from shared.sqltypes import UTCDateTime
@@ -70,6 +70,7 @@ cases = Table(
     Column("concluded_at", UTCDateTime, nullable=True),
     Column("third_party_assessment", Text, nullable=False),
     Column("reference", String(64), nullable=True),
+    Column("closed_reason", Text, nullable=True),
 )
 
 mapper.map_imperatively(Expert, experts)
@@ -109,11 +110,18 @@ class CaseRepository(AggregateRepository[ReviewCase]):
             select(ReviewCase).where(
                 cases.c.project_id == project_id,
                 cases.c.stage == stage,
-                cases.c.status != CaseStatus.CONCLUDED,
+                cases.c.status.not_in(CLOSED),
                 cases.c.reference.is_(None) if reference is None else cases.c.reference == reference,
             )
         )
         return found
+
+    async def still_open(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
+        """The project's cases not yet concluded or cancelled (about `reference` if given), locked."""
+        query = select(ReviewCase).where(cases.c.project_id == project_id, cases.c.status.not_in(CLOSED))
+        if reference is not None:
+            query = query.where(cases.c.reference == reference)
+        return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
     async def past_due(self, today: dt.date) -> list[ReviewCase]:
         rows = await self.session.scalars(

@@ -53,6 +53,11 @@ class CaseStatus(StrEnum):
     PANEL_DRAWN = "panel_drawn"  # 专家组已抽选，评审中
     CONCLUDED = "concluded"  # 已出结论
     REVISING = "revising"  # 修改后再审，等待修改材料
+    CANCELLED = "cancelled"  # 已撤销: what it reviewed was withdrawn, rejected or terminated
+
+
+#: A case in these states takes no more work.
+CLOSED = (CaseStatus.CONCLUDED, CaseStatus.CANCELLED)
 
 
 @dataclass(eq=False)
@@ -105,6 +110,7 @@ class ReviewCase:
     concluded_at: dt.datetime | None = None
     third_party_assessment: str = ""  # 第三方造价评估 (bayingolin §9)
     reference: str | None = None  # what is reviewed: a change request, an acceptance application
+    closed_reason: str | None = None  # why it was cancelled
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -283,6 +289,17 @@ class ReviewCase:
                 articles=tuple(articles) + ((resubmission.rule,) if resubmission else ()),
             )
         )
+
+    def cancel(self, reason: str, at: dt.datetime) -> bool:
+        """撤销: what the case reviews no longer stands; no opinion or conclusion is taken after.
+        False when it was already concluded or cancelled."""
+        if self.status in CLOSED:
+            return False
+        self.status = CaseStatus.CANCELLED
+        self.closed_reason = reason
+        self.concluded_at = at
+        self.clock, self.due_on, self.overdue_notified = None, None, False
+        return True
 
     def resubmit(self, *, received_on: dt.date, clock: str | None, due_on: dt.date | None) -> None:
         """修改后再审: revised materials arrived; the same panel reviews them again."""

@@ -22,8 +22,8 @@ from services.review.drawing import Candidate, ExpertStatus, InsufficientPool
 from services.review.rules import Clock, Verdict
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
-from shared.contracts.intake import ProjectScreened
-from shared.contracts.procurement import ChangeReviewRequested
+from shared.contracts.intake import Closing, ProjectScreened
+from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 from shared.contracts.review import ReviewOverdue
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar, today_in_shanghai
@@ -336,6 +336,22 @@ async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: 
 
 async def open_for_change(uow: ReviewUnitOfWork, event: ChangeReviewRequested, ctx: HandlerContext) -> None:
     await _open_from_event(uow, ctx, event, "change", event.parties, event.articles, event.change_id)
+
+
+async def cancel_for_rejected_change(
+    uow: ReviewUnitOfWork, event: ChangeRecorded, ctx: HandlerContext
+) -> None:
+    """A change rejected before its review concluded: its case is cancelled (nothing left to review)."""
+    if event.status != "rejected":
+        return
+    for case in await uow.cases.still_open(event.project_id, event.change_id):
+        case.cancel(f"变更申请 {event.change_id} 已被驳回，变更评审终止", ctx.now())
+
+
+async def cancel_for_closed_project(uow: ReviewUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
+    """A project rejected, withdrawn or terminated: every review still open for it is cancelled."""
+    for case in await uow.cases.still_open(event.project_id):
+        case.cancel(f"项目{event.outcome}（{event.reason}），评审终止", ctx.now())
 
 
 async def open_for_acceptance(

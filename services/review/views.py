@@ -60,6 +60,7 @@ class CaseOut(BaseModel):
     concluded_at: dt.datetime | None
     third_party_assessment: str
     reference: str | None = None
+    closed_reason: str | None = None
 
 
 class CandidateOut(BaseModel):
