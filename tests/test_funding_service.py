@@ -438,6 +438,23 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
     assert (await om(f, bayingolin, 2029)).status_code == 201
 
 
+async def test_xunyang_om_waits_for_the_acceptance_and_the_audit_report(funding: Funding) -> None:
+    """xunyang §20: 未经验收、验收不合格或没有审计报告的项目，区财政局不予资金拨付 — O&M funds too."""
+    f = funding
+    project = await approved(f, "xunyang")
+    assert denied(await om(f, project)) == {
+        "gate_closed:acceptance": ["xunyang §20"],
+        "gate_closed:audit_report": ["xunyang §20"],
+    }
+    await send(f, project, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 8, 1))
+    await gate_is(f, project, "acceptance", True)
+    assert denied(await om(f, project)) == {"gate_closed:audit_report": ["xunyang §20"]}
+    await send(f, project, AuditReportFiled, reference="浔审〔2026〕9号", issued_on=date(2026, 9, 2))
+    await gate_is(f, project, "audit_report", True)
+    granted = await om(f, project)
+    assert granted.status_code == 201 and granted.json()["status"] == "released", granted.text
+
+
 # -- settlement -----------------------------------------------------------------------------------------
 
 
@@ -457,6 +474,16 @@ async def test_settlement_returns_the_surplus_and_routes_to_review_or_audit(fund
     assert event["articles"] == ["bayingolin §28"]
 
     lhasa = await approved(f, "lhasa", 2 * 10_000 * WAN)  # 2亿 > 1亿: audit
+    early = await f.http.post(
+        f"/projects/{lhasa['id']}/settlement",
+        headers=FINANCE,
+        json={"final_cost_fen": 10_000 * WAN, "settled_on": "2026-07-31"},
+    )
+    # lhasa §21: 通过竣工验收并办理完相关决(结)算手续的项目 — settled only once accepted.
+    assert early.status_code == 409, early.text
+    assert [r["articles"] for r in early.json()["reasons"]] == [["lhasa §21"]]
+    await send(f, lhasa, FinalAcceptanceConcluded, passed=True, concluded_on=date(2026, 7, 1))
+    await gate_is(f, lhasa, "acceptance", True)
     audit = await f.http.post(
         f"/projects/{lhasa['id']}/settlement",
         headers=FINANCE,

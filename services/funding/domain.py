@@ -263,6 +263,16 @@ def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
         found.append(Need(Gate.EVALUATION, "funding.om_evaluation_issues_block"))
     if policy.rule(jurisdiction, "funding.om_not_accepted_block").applies:
         found.append(Need(Gate.ACCEPTANCE, "funding.om_not_accepted_block"))
+    # Where the pack's acceptance or audit-report condition names every payment, O&M included
+    # (xunyang §20: 未经验收、验收不合格或没有审计报告的项目…不予资金拨付).
+    for key, gate in (
+        ("funding.acceptance_required", Gate.ACCEPTANCE),
+        ("funding.audit_report_required", Gate.AUDIT_REPORT),
+    ):
+        rule = policy.rule(jurisdiction, key)
+        named = rule.applies and PaymentKind.OM.value in rule.params.get("kinds", [])
+        if named and all(n.gate is not gate for n in found):
+            found.append(Need(gate, key))
     return found
 
 
