@@ -446,7 +446,7 @@ class Demo:
             "acceptance",
             f"/projects/{pid}/final-acceptance/application",
             unit,
-            json={"materials": materials, "archives_accepted": True},
+            json={"materials": {**materials, "archives_acceptance": "档验〔2027〕1号"}},
         )
         self.call(
             "POST",

@@ -94,7 +94,6 @@ def codes(
         CALENDAR,
         project,
         materials=kw.get("materials", {}),  # type: ignore[arg-type]
-        archives_accepted=bool(kw.get("archives_accepted")),
         today=today,
     )
     return {r.code: r.articles for r in refusals}, [n.code for n in notes]
@@ -112,11 +111,14 @@ def test_shexian_gives_every_unmet_precondition_at_once_with_its_article() -> No
     assert notes == []
 
 
+ARCHIVES = {"archives_acceptance": "档验〔2026〕1号"}  # 档案验收意见 (bayingolin §25)
+
+
 def test_bayingolin_software_runs_three_months_and_a_trial_over_a_year_is_noted() -> None:
     project = built("bayingolin", software_fen=10, trial_started_on=dt.date(2026, 3, 10))
-    refused, _ = codes("bayingolin", project, dt.date(2026, 5, 10), archives_accepted=True)
+    refused, _ = codes("bayingolin", project, dt.date(2026, 5, 10), materials=ARCHIVES)
     assert "trial_run_too_short" in refused
-    refused, notes = codes("bayingolin", project, dt.date(2027, 3, 11), archives_accepted=True)
+    refused, notes = codes("bayingolin", project, dt.date(2027, 3, 11), materials=ARCHIVES)
     assert "trial_run_too_short" not in refused and notes == ["trial_run_over_a_year"]
 
 

@@ -27,6 +27,7 @@ from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
 AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局")
+ARCHIVES = {"archives_acceptance": "州档验〔2026〕5号"}  # 档案验收意见 (bayingolin §25)
 SHEXIAN_MATERIALS = {
     "construction_summary": "建设总结",
     "financial_report": "财务报告",
@@ -34,6 +35,7 @@ SHEXIAN_MATERIALS = {
     "supervision_report": "监理报告",
     "security_risk_assessment": "等保测评报告",
     "crypto_assessment_report": "密评报告",
+    "archives_acceptance": "歙档验〔2026〕3号",  # shexian §41
 }
 
 
@@ -203,11 +205,24 @@ async def test_shexian_from_initial_acceptance_through_a_failed_panel_to_accepta
     (decided,) = await events(a, project, "data_sharing_decided")
     assert decided["decision"] == "confirmed" and decided["articles"] == ["shexian §39", "shexian §44(一)"]
 
+    wanted = (await detail(a, project))["required_materials"]  # type: ignore[index]
+    assert set(wanted) == set(SHEXIAN_MATERIALS)  # the archives' opinion among them
+    # A tick is no archives acceptance (shexian §41): its opinion's reference is.
+    ticked = await post(
+        a,
+        project,
+        "final-acceptance/application",
+        {
+            "materials": {k: v for k, v in SHEXIAN_MATERIALS.items() if k != "archives_acceptance"},
+            "archives_accepted": True,
+        },
+    )
+    assert refused(ticked) == {"archives_not_accepted": ["shexian §41"]}, ticked.text
     applied = await post(
         a,
         project,
         "final-acceptance/application",
-        {"materials": SHEXIAN_MATERIALS, "archives_accepted": True},
+        {"materials": SHEXIAN_MATERIALS},
     )
     assert applied.status_code == 200 and applied.json()["status"] == "applied", applied.text
     admitted = await post(a, project, "final-acceptance/admission", {"admit": True}, AUTHORITY)
@@ -230,7 +245,7 @@ async def test_shexian_from_initial_acceptance_through_a_failed_panel_to_accepta
         a,
         project,
         "final-acceptance/application",
-        {"materials": SHEXIAN_MATERIALS, "archives_accepted": True},
+        {"materials": SHEXIAN_MATERIALS},
     )
     assert again.status_code == 200 and again.json()["applications"][-1]["round"] == 2, again.text
     await post(a, project, "final-acceptance/admission", {"admit": True}, AUTHORITY)
@@ -278,16 +293,14 @@ async def test_bayingolin_software_trial_report_within_seven_working_days_and_fi
     project = await completed(a, "bayingolin", software_fen=50_000_000)
     assert (await post(a, project, "trial-run", {"started_on": "2026-03-02"})).status_code == 200
     a.clock.now = at(date(2026, 5, 1))
-    short = await post(a, project, "final-acceptance/application", {"archives_accepted": True})
+    short = await post(a, project, "final-acceptance/application", {"materials": ARCHIVES})
     assert refused(short)["trial_run_too_short"] == ["bayingolin §27"], short.text
     assert (
         "三个月" in short.json()["reasons"][0]["message"] or "3个月" in short.json()["reasons"][0]["message"]
     )
     a.clock.now = at(date(2026, 9, 25))
     materials = {"acceptance_application_form": "申请表", "acceptance_preparation_materials": "准备材料"}
-    applied = await post(
-        a, project, "final-acceptance/application", {"materials": materials, "archives_accepted": True}
-    )
+    applied = await post(a, project, "final-acceptance/application", {"materials": {**materials, **ARCHIVES}})
     assert applied.status_code == 200, applied.text
     await post(a, project, "final-acceptance/admission", {"admit": True}, AUTHORITY)
     a.clock.now = at(date(2026, 9, 28))
@@ -447,7 +460,7 @@ async def test_lhasa_the_authority_concludes_and_a_revoked_confirmation_stops_ad
         a,
         shexian,
         "final-acceptance/application",
-        {"materials": SHEXIAN_MATERIALS, "archives_accepted": True},
+        {"materials": SHEXIAN_MATERIALS},
     )
     assert applied.status_code == 200, applied.text
     await post(a, shexian, "data-sharing/decision", {"decision": "revoked", "reason": "重复采集"}, AUTHORITY)

@@ -53,7 +53,7 @@ def _detail(request: Request, project: Project) -> views.ProjectDetail:
             for name in views.ProjectDetail.model_fields
             if hasattr(project, name)
         },
-        required_materials=rules.materials(policy, project.jurisdiction, project.kind),
+        required_materials=rules.required_materials(policy, project.jurisdiction, project.kind),
         deadlines=[views.DeadlineOut(**d) for d in handlers.deadlines(policy, calendar, project, today)],
     )
 
@@ -290,7 +290,12 @@ class ApplicationIn(BaseModel):
         default_factory=dict,
         description="验收材料：材料代码 → 文号或文件引用（见项目详情 required_materials）",
     )
-    archives_accepted: bool = Field(default=False, description="档案验收已通过 (shexian §41, bayingolin §25)")
+    archives_accepted: bool = Field(
+        default=False,
+        deprecated=True,
+        description="不再采用：档案验收以其意见文号证明，请在 materials.archives_acceptance 中填写 "
+        "(shexian §41, bayingolin §25)",
+    )
 
 
 @projects.post(
@@ -316,7 +321,6 @@ async def apply(
         project_id,
         who.acting_for,
         materials=body.materials,
-        archives_accepted=body.archives_accepted,
         by=who.sub,
         at=now,
     )

@@ -274,7 +274,6 @@ def application_checks(
     project: Project,
     *,
     materials: dict[str, str],
-    archives_accepted: bool,
     today: dt.date,
 ) -> tuple[list[Reason], list[Reason]]:
     """(refusals, notes) for a final-acceptance application, every precondition at once."""
@@ -357,8 +356,13 @@ def application_checks(
             "data_sharing_unconfirmed",
             f"数据共享情况未经主管部门确认（当前：{state}），不组织验收",
         )
-    if rules.archives_required(policy, j) and not archives_accepted:
-        refuse("acceptance.archives_required", "archives_not_accepted")
+    if rules.archives_required(policy, j) and not materials.get(rules.ARCHIVES, "").strip():
+        refuse(
+            "acceptance.archives_required",
+            "archives_not_accepted",
+            f"未附档案验收意见（材料 {rules.ARCHIVES}：文号）。"
+            + policy.rule(j, "acceptance.archives_required").summary,
+        )
     wanted = rules.materials(policy, j, project.kind)
     missing = [label for material, label in wanted.items() if not materials.get(material, "").strip()]
     if missing:
@@ -374,7 +378,6 @@ async def apply(
     agency: str | None,
     *,
     materials: dict[str, str],
-    archives_accepted: bool,
     by: str,
     at: dt.datetime,
 ) -> Project:
@@ -382,12 +385,10 @@ async def apply(
     async with uow:
         project = await _project(uow, project_id, agency)
         today = today_in_shanghai(at)
-        refusals, notes = application_checks(
-            policy, calendar, project, materials=materials, archives_accepted=archives_accepted, today=today
-        )
+        refusals, notes = application_checks(policy, calendar, project, materials=materials, today=today)
         project.apply(
             materials=materials,
-            archives_accepted=archives_accepted,
+            archives_accepted=bool(materials.get(rules.ARCHIVES, "").strip()),
             on=today,
             by=by,
             refusals=refusals,

@@ -96,9 +96,21 @@ def materials(policy: PolicyRegistry, jurisdiction: str, kind: str) -> dict[str,
     return {m: str(labels.get(m, m)) for m in rule.params.get("materials", [])}
 
 
+ARCHIVES = "archives_acceptance"  # the material proving the archives were accepted (档案验收意见)
+
+
 def archives_required(policy: PolicyRegistry, jurisdiction: str) -> bool:
     rule = policy.rule(jurisdiction, "acceptance.archives_required")
     return rule.applies and bool(rule.params.get("archive_acceptance_required"))
+
+
+def required_materials(policy: PolicyRegistry, jurisdiction: str, kind: str) -> dict[str, str]:
+    """What an application must carry: the pack's materials, and the archives' acceptance where
+    the project cannot pass without it (shexian §41, bayingolin §25)."""
+    wanted = materials(policy, jurisdiction, kind)
+    if archives_required(policy, jurisdiction):
+        wanted[ARCHIVES] = "档案验收意见（文号）"
+    return wanted
 
 
 def data_sharing_required(policy: PolicyRegistry, jurisdiction: str) -> bool:

@@ -301,7 +301,7 @@ async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_
     applied = await s.acceptance.post(
         f"/projects/{pid}/final-acceptance/application",
         headers=unit(project),
-        json={"materials": materials, "archives_accepted": True},
+        json={"materials": {**materials, "archives_acceptance": "档验〔2027〕1号"}},
     )
     if not confirm_sharing:
         return day if applied.status_code == 409 else _fail(applied)

@@ -187,7 +187,7 @@ async def test_shexian_files_an_8_percent_adjustment_and_unconfirmed_sharing_blo
     refusal = await s.acceptance.post(
         f"/projects/{unshared['id']}/final-acceptance/application",
         headers=unit(unshared),
-        json={"materials": {}, "archives_accepted": True},
+        json={"materials": {"archives_acceptance": "档验〔2027〕2号"}},
     )
     assert "data_sharing_unconfirmed" in [r["code"] for r in refusal.json()["reasons"]]
     denied = await om(s, unshared, day.year + 1)
