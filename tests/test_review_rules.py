@@ -16,7 +16,16 @@ from services.review.drawing import (
     ranking,
     replace,
 )
-from services.review.rules import Clock, Verdict, conclude, due, must_resubmit, overdue_reason, panel_spec
+from services.review.rules import (
+    Clock,
+    Verdict,
+    after_conclusion,
+    conclude,
+    due,
+    must_resubmit,
+    overdue_reason,
+    panel_spec,
+)
 from shared.policy import PolicyError, load_registry
 from shared.workdays import WorkingCalendar
 
@@ -129,6 +138,21 @@ def test_lhasa_time_limits_count_working_days_across_national_day_and_its_adjust
     assert late is not None and late.rule == "lhasa §11" and "2026-10-12" in late.message
     # Other jurisdictions set no such limits.
     assert due(POLICY, CALENDAR, "shexian", Clock.FIRST_REVIEW, dt.date(2026, 9, 29)) is None
+
+
+def test_a_lhasa_conclusion_starts_the_report_or_the_written_opinion_limit_first() -> None:
+    on = dt.date(2026, 9, 29)  # Sep 30, then Oct 8 after National Day
+    for verdict, revising, clock in [
+        (Verdict.PASS, False, Clock.PASS_REPORT),
+        (Verdict.REVISE, True, Clock.FAIL_OPINION),
+        (Verdict.FAIL, True, Clock.FAIL_OPINION),
+        (Verdict.FAIL, False, Clock.FAIL_OPINION),  # materials to be redone: the opinion is still owed
+    ]:
+        started = after_conclusion(POLICY, CALENDAR, "lhasa", verdict, revising=revising, on=on)
+        assert started is not None and started[0] is clock and started[1].date == dt.date(2026, 10, 8)
+    # Packs without these limits start none.
+    assert after_conclusion(POLICY, CALENDAR, "zhonglou", Verdict.PASS, revising=False, on=on) is None
+    assert after_conclusion(POLICY, CALENDAR, "zhonglou", Verdict.FAIL, revising=True, on=on) is None
 
 
 def test_two_failed_reviews_force_a_fresh_submission_in_lhasa() -> None:

@@ -330,12 +330,23 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
         return result
 
     first = await everyone_says("fail")
+    assert first["status"] == "revising" and first["clock"] == "review.fail_opinion_deadline"
+    opinion = await http.post(
+        f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书1号"}
+    )
+    first = opinion.json()
     assert first["status"] == "revising" and first["clock"] == "review.revision_deadline"
     assert first["due_on"] == "2026-10-16", "3 working days to revise (lhasa §11)"
     resubmitted = (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).json()
     assert resubmitted["round"] == 2 and resubmitted["clock"] == "review.second_review_deadline"
     second = await everyone_says("fail")
     assert second["status"] == "concluded" and second["failures"] == 2
+    # The materials are to be redone, but the written opinion is still owed; nothing runs after it.
+    assert second["clock"] == "review.fail_opinion_deadline"
+    opinion = await http.post(
+        f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书2号"}
+    )
+    assert opinion.json()["clock"] is None and opinion.json()["status"] == "concluded"
 
     async def second_conclusion() -> dict[str, Any] | None:
         found = [d for k, d in await events_of(bus, project) if k == "govit.review.case_concluded.v1"]
@@ -343,6 +354,91 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
 
     last = await eventually(second_conclusion)
     assert last["resubmission_required"] is True and last["round"] == 2 and "lhasa §11" in last["articles"]
+
+
+async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_two_working_days(
+    review: Review,
+) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    case = (
+        await http.post(
+            "/cases",
+            headers=AUTHORITY,
+            json={"project_id": project, "jurisdiction": "lhasa", "stage": "feasibility", "agency": "市局"},
+        )
+    ).json()
+    seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
+    early = await http.post(f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "报告"})
+    assert early.status_code == 409 and early.json()["code"] == "invalid_case_state"
+
+    async def everyone_says(verdict: str) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for seat in seats:
+            response = await http.post(
+                f"/cases/{case['id']}/opinions",
+                headers=as_expert(by_id[seat["expert_id"]]),
+                json={"score": 70, "verdict": verdict, "comments": "评审意见"},
+            )
+            assert response.status_code == 200, response.text
+            result = response.json()
+        return result
+
+    # Not passed on Tue 2026-09-29: the written opinion is due in 2 working days, across National
+    # Day (Sep 30, Oct 8); the agency cannot revise before it has the opinion.
+    failed = await everyone_says("revise")
+    assert failed["clock"] == "review.fail_opinion_deadline" and failed["due_on"] == "2026-10-08"
+    refused = await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)
+    assert refused.status_code == 409 and refused.json()["code"] == "invalid_case_state", refused.text
+    review.clock.now = datetime(2026, 10, 8, 9, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
+    review.clock.now = datetime(2026, 10, 9, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 1}
+    late = await eventually(lambda: _event(bus, project, "case_overdue"), what="the opinion overdue")
+    assert late["clock"] == "fail_opinion" and late["due_on"] == "2026-10-08"
+    assert late["articles"] == ["lhasa §11"]
+
+    # The opinion, issued late on Fri Oct 9, starts the 3 working days to revise from then:
+    # Sat Oct 10 (调休), Oct 12, Oct 13. It is issued once per review.
+    issued = await http.post(f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书"})
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["clock"] == "review.revision_deadline" and issued.json()["due_on"] == "2026-10-13"
+    again = await http.post(f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书"})
+    assert again.status_code == 409
+
+    # Revised, reviewed again and passed the same day: the report is due in 2 working days.
+    assert (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).status_code == 200
+    passed = await everyone_says("pass")
+    assert passed["status"] == "concluded" and passed["verdict"] == "pass"
+    assert passed["clock"] == "review.pass_report_deadline" and passed["due_on"] == "2026-10-12"
+    review.clock.now = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 1}
+
+    async def report_overdue() -> dict[str, Any] | None:
+        found = [d for k, d in await events_of(bus, project) if k == "govit.review.case_overdue.v1"]
+        return found[-1] if len(found) == 2 else None
+
+    late = await eventually(report_overdue, what="the report overdue")
+    assert late["clock"] == "pass_report" and late["due_on"] == "2026-10-12"
+
+    # The report and approval issued: no time limit runs any more.
+    reported = await http.post(
+        f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "拉经信评〔2026〕9号"}
+    )
+    done = reported.json()
+    assert done["clock"] is None and done["due_on"] is None
+    assert [(r["round"], r["verdict"], r["issued_on"]) for r in done["reports"]] == [
+        (1, "revise", "2026-10-09"),
+        (2, "pass", "2026-10-13"),
+    ]
+    review.clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
+    expert = as_expert(by_id[seats[0]["expert_id"]])
+    assert (
+        await http.post(f"/cases/{case['id']}/report", headers=expert, json={"document": "x" * 3})
+    ).status_code == 403
 
 
 async def _event(bus: JetStreamBus, project: str, name: str) -> dict[str, Any] | None:

@@ -187,6 +187,14 @@ class PartiesIn(BaseModel):
     parties: list[str] = Field(max_length=50, description="承建、监理、投标单位（评审回避）")
 
 
+class ReportIn(BaseModel):
+    document: str = Field(
+        min_length=2,
+        max_length=2000,
+        description="评审报告与批复文件（通过）或书面评审意见（未通过）的文号与要点",
+    )
+
+
 class AssessmentIn(BaseModel):
     text: str = Field(min_length=2, max_length=20000, description="第三方评估机构、报告文号与结论")
 
@@ -209,6 +217,24 @@ async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDe
 )
 async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, _: AuthorityDep) -> Any:
     return views.case_out(await handlers.attach_assessment(uow, case_id, body.text))
+
+
+@cases.post(
+    "/{case_id}/report",
+    response_model=views.CaseOut,
+    responses=COMMAND,
+    summary="出具评审报告并下达批复（通过）或书面反馈评审意见（未通过），每次评审一次 (authority)",
+)
+async def issue_report(
+    case_id: str,
+    body: ReportIn,
+    uow: UowDep,
+    policy: PolicyDep,
+    calendar: CalendarDep,
+    _: AuthorityDep,
+    now: NowDep,
+) -> Any:
+    return views.case_out(await handlers.issue_report(uow, policy, calendar, case_id, body.document, at=now))
 
 
 @cases.post(

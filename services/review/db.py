@@ -71,6 +71,7 @@ cases = Table(
     Column("third_party_assessment", Text, nullable=False),
     Column("reference", String(64), nullable=True),
     Column("closed_reason", Text, nullable=True),
+    Column("reports", JSON, nullable=False),
 )
 
 mapper.map_imperatively(Expert, experts)

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.review.drawing import Avoidance, Candidate, Draw, ExpertStatus, Seat
-from services.review.rules import Verdict
+from services.review.rules import Clock, Verdict
 from shared.contracts import Event
 from shared.contracts.review import ExpertReplaced, PanelDrawn, ReviewCaseOpened, ReviewConcluded
 from shared.errors import DomainError
@@ -58,6 +58,9 @@ class CaseStatus(StrEnum):
 
 #: A case in these states takes no more work.
 CLOSED = (CaseStatus.CONCLUDED, CaseStatus.CANCELLED)
+
+#: The time limits that end when the report or the written opinion is issued (lhasa §11).
+WRITTEN_RESULT_CLOCKS = (Clock.PASS_REPORT.value, Clock.FAIL_OPINION.value)
 
 
 @dataclass(eq=False)
@@ -111,6 +114,7 @@ class ReviewCase:
     third_party_assessment: str = ""  # 第三方造价评估 (bayingolin §9)
     reference: str | None = None  # what is reviewed: a change request, an acceptance application
     closed_reason: str | None = None  # why it was cancelled
+    reports: list[dict[str, Any]] = field(default_factory=list)  # round, verdict, document, issued_on
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -290,6 +294,24 @@ class ReviewCase:
             )
         )
 
+    def issue_report(
+        self, document: str, *, on: dt.date, next_clock: str | None, next_due: dt.date | None
+    ) -> None:
+        """出具评审报告（通过）或书面反馈评审意见（未通过）: ends the time limit for it, once per round."""
+        if self.verdict is None or self.status not in (CaseStatus.CONCLUDED, CaseStatus.REVISING):
+            raise InvalidCaseState("评审尚未出结论，不能出具评审报告或书面评审意见")
+        if any(r["round"] == self.round for r in self.reports):
+            raise InvalidCaseState(f"第 {self.round} 次评审的评审报告或书面评审意见已出具")
+        issued = {
+            "round": self.round,
+            "verdict": self.verdict,
+            "document": document,
+            "issued_on": on.isoformat(),
+        }
+        self.reports = [*self.reports, issued]
+        if self.clock in WRITTEN_RESULT_CLOCKS:
+            self.clock, self.due_on, self.overdue_notified = next_clock, next_due, False
+
     def cancel(self, reason: str, at: dt.datetime) -> bool:
         """撤销: what the case reviews no longer stands; no opinion or conclusion is taken after.
         False when it was already concluded or cancelled."""
@@ -305,6 +327,8 @@ class ReviewCase:
         """修改后再审: revised materials arrived; the same panel reviews them again."""
         if self.status is not CaseStatus.REVISING:
             raise InvalidCaseState("只有待修改的案件可以提交修改材料")
+        if self.clock == Clock.FAIL_OPINION.value:  # the agency revises by the written opinion
+            raise InvalidCaseState("书面评审意见尚未反馈，不能提交修改材料")
         self.round += 1
         self.received_on = received_on
         self.status = CaseStatus.PANEL_DRAWN

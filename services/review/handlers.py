@@ -13,6 +13,7 @@ from services.review import drawing, rules
 from services.review.db import ReviewUnitOfWork
 from services.review.domain import (
     CaseNotFound,
+    CaseStatus,
     Expert,
     ExpertNotFound,
     InvalidCaseState,
@@ -214,17 +215,44 @@ async def submit_opinion(
                 rules.must_resubmit(policy, j, failures) if conclusion is not Verdict.PASS else None
             )
             revising = conclusion is not Verdict.PASS and resubmission is None
-            deadline = (
-                rules.due(policy, calendar, j, Clock.REVISION, today_in_shanghai(at)) if revising else None
+            started = rules.after_conclusion(
+                policy, calendar, j, conclusion, revising=revising, on=today_in_shanghai(at)
             )
             case.conclude(
                 conclusion,
                 at=at,
                 resubmission=resubmission,
-                next_clock=Clock.REVISION.value if deadline else None,
-                next_due=deadline.date if deadline else None,
+                next_clock=started[0].value if started else None,
+                next_due=started[1].date if started else None,
                 articles=policy.rule(j, "review.conclusion").articles,
             )
+        await uow.commit()
+        return case
+
+
+async def issue_report(
+    uow: ReviewUnitOfWork,
+    policy: PolicyRegistry,
+    calendar: WorkingCalendar,
+    case_id: str,
+    document: str,
+    *,
+    at: dt.datetime,
+) -> ReviewCase:
+    """评审报告或书面评审意见已出具: its time limit ends; a revision's starts (lhasa §11)."""
+    async with uow:
+        case = await _case(uow, case_id)
+        on = today_in_shanghai(at)
+        deadline = None
+        if case.status is CaseStatus.REVISING and case.clock == Clock.FAIL_OPINION.value:
+            # The agency revises within its limit of receiving the written opinion.
+            deadline = rules.due(policy, calendar, case.jurisdiction, Clock.REVISION, on)
+        case.issue_report(
+            document,
+            on=on,
+            next_clock=Clock.REVISION.value if deadline else None,
+            next_due=deadline.date if deadline else None,
+        )
         await uow.commit()
         return case
 

@@ -6,7 +6,8 @@
 - Conclusion (`review.conclusion`): the majority of the panel's verdicts; without a majority
   for pass or fail the submission is to be revised.
 - Time limits in working days (lhasa §11): first review 5 days after the materials arrive;
-  report (pass) or written opinion (fail) 2 days after the conclusion; revision 3 days;
+  report (pass) or written opinion (not passed) 2 days after the conclusion; revision 3 days
+  after the written opinion (after the conclusion where the pack sets no opinion limit);
   second review 3 days after the revised materials arrive.
 - Two failed reviews of one submission → the materials are redone from scratch (lhasa §11).
 """
@@ -76,6 +77,25 @@ def due(
     if not rule.applies:
         return None
     return calendar.add_working_days(start, int(rule.param("working_days")))
+
+
+def after_conclusion(
+    policy: PolicyRegistry,
+    calendar: WorkingCalendar,
+    jurisdiction: str,
+    verdict: Verdict,
+    *,
+    revising: bool,
+    on: dt.date,
+) -> tuple[Clock, Deadline] | None:
+    """The time limit a conclusion starts: the report for a pass, the written opinion otherwise
+    (lhasa §11); where the pack sets no opinion limit, a revision's own limit starts at once."""
+    first = Clock.PASS_REPORT if verdict is Verdict.PASS else Clock.FAIL_OPINION
+    for clock in (first, Clock.REVISION) if revising else (first,):
+        deadline = due(policy, calendar, jurisdiction, clock, on)
+        if deadline is not None:
+            return clock, deadline
+    return None
 
 
 def overdue_reason(

@@ -38,6 +38,13 @@ class SeatOut(BaseModel):
     opinion: dict[str, Any] | None = None
 
 
+class ReportOut(BaseModel):
+    round: int
+    verdict: str
+    document: str
+    issued_on: dt.date
+
+
 class CaseOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -61,6 +68,7 @@ class CaseOut(BaseModel):
     third_party_assessment: str
     reference: str | None = None
     closed_reason: str | None = None
+    reports: list[ReportOut] = []
 
 
 class CandidateOut(BaseModel):
