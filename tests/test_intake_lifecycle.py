@@ -39,6 +39,7 @@ from tests.intake_flow import (
     review_passed,
     screen,
     submit,
+    take_to_approval,
     upload,
     upload_all,
 )
@@ -342,7 +343,23 @@ async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(
     build = await declare(http, agency, "shexian", title="政务服务平台升级", amount_fen=90_000_000)
     for project in (om, build):
         assert (await screen(http, project)).json()["status"] == "accepted"
+    # Publishing the plan approves the O&M project (§20(三)), so it waits for the expert review
+    # as 批复 does (§7: 未经专家论证评审的项目，不予审批; §12: 经专家论证后纳入项目库): refused the
+    # same way, 422 naming the project with the article, and nothing is published. The building
+    # project is not held: its review (可研) comes after the plan, before its own 批复.
+    refused = await publish_plan(http, "shexian", 2027, build["id"], om["id"])
+    assert refused.status_code == 422 and refused.json()["code"] == "approval_refused"
+    assert codes(refused.json()) == {"review_not_passed": "shexian §7"}
+    assert om["title"] in refused.json()["reasons"][0]["message"]
+    assert (await intake.project(om["id"]))["status"] == "accepted"
+    unpublished = await http.get("/plans/shexian/2027", headers=AUTHORITY)
+    assert unpublished.json()["status"] == "draft"
+
+    # The 论证 the review service opened on screening passes: the plan goes out and approves it.
+    await publish(bus, review_passed(om, stage="demonstration"))
+    await eventually(lambda: _field(intake, om["id"], "review_verdict", "pass"))
     published = await publish_plan(http, "shexian", 2027, build["id"], om["id"])
+    assert published.status_code == 200, published.text
     assert [e["status"] for e in published.json()["entries"]] == ["in_plan", "approved"]
     event = await eventually(lambda: event_of(bus, om["id"], "project_approved"))
     assert event["approval_number"] == f"{published.json()['document']}第2项"
@@ -352,6 +369,38 @@ async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(
     await screen(http, late)
     again = await http.put("/plans/shexian/2027", headers=AUTHORITY, json={"ranking": [late["id"]]})
     assert again.status_code == 409
+
+
+async def test_approving_more_than_was_declared_needs_what_the_larger_amount_needs(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("县自然资源局")
+    # Declared just under shexian's 500万 line and approved at 600万: the 市/省 review of §25 and
+    # the 初步设计 of §20(一) are asked of the larger amount, each saying why.
+    project = await declare(http, agency, "shexian", title="不动产登记平台", amount_fen=499_990_000)
+    refused = await take_to_approval(http, bus, project, 600_000_000)
+    assert refused.status_code == 422 and refused.json()["code"] == "approval_refused"
+    assert codes(refused.json()) == {
+        "material_missing:preliminary_design": "shexian §20(一)",
+        "signoff_missing:city_review": "shexian §25",
+        "signoff_missing:province_review": "shexian §25",
+    }
+    assert all(
+        r["message"].startswith("批复金额 600 万元高于申报金额 499.99 万元")
+        for r in refused.json()["reasons"]
+    )
+
+    # What the larger amount needs may be put on file though the declared one did not need it.
+    for signoff in ("city_review", "province_review"):
+        recorded = await http.post(
+            f"/projects/{project['id']}/signoffs",
+            headers=AUTHORITY,
+            json={"signoff": signoff, "document_ref": f"{signoff}〔2026〕7号"},
+        )
+        assert recorded.status_code == 201, recorded.text
+    assert (await upload(http, project, "preliminary_design")).status_code == 201
+    approved = await approve(http, project, 600_000_000)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["approved_amount_fen"] == 600_000_000
 
 
 async def test_bars_from_later_stages_stop_new_declarations_while_they_last(intake: Intake) -> None:
@@ -378,6 +427,11 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
     # 续建 is not new, rebuilt or extended: still allowed.
     continued = await declare(http, agency, "shexian", title="社保系统续建", nature="continued")
     assert continued["status"] == "declared"
+    # 升级改造 is named beside 新建 in §44 and rebuilds a system: barred like one.
+    upgrade = await draft(http, agency, "shexian", title="社保系统升级改造", nature="upgrade")
+    await upload_all(http, upgrade, "declaration")
+    refused = await submit(http, upgrade)
+    assert codes(refused.json()) == {"agency_barred:data_not_shared": "shexian §44(一)"}
     # Confirmed later: the bar is lifted.
     await publish(
         bus,
@@ -407,6 +461,10 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
     blocked = await draft(http, department, "zhonglou", title="公共法律服务平台")
     await upload_all(http, blocked, "declaration")
     refused = await submit(http, blocked)
+    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
+    upgrade = await draft(http, department, "zhonglou", title="公共法律服务平台升级", nature="upgrade")
+    await upload_all(http, upgrade, "declaration")
+    refused = await submit(http, upgrade)
     assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
 
     # With a rectification deadline, the bar starts only after it has passed unfixed.

@@ -3,22 +3,57 @@
 Nothing outside the plan is approved (zhonglou §9, shexian §15, bayingolin §15, xunyang §9,
 lhasa §6) except through the off-plan emergency path; no expert review, no approval
 (shexian §7, zhonglou §11–12, bayingolin §9, lhasa §11); the approval-stage documents and the
-sign-offs of other bodies (shexian §25 escalation, the off-plan sign-offs) must be on file.
+sign-offs of other bodies (shexian §25 escalation, the off-plan sign-offs) must be on file, at
+the larger of the declared and the approved amount: approving more than was declared does not
+escape a threshold (shexian §20(一), §24, §25 and the like in other packs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from decimal import Decimal
 
 from services.intake.domain import PRE_APPROVAL_STAGES, Project, ProjectStatus
 from services.intake.requirements import Stage, required_materials, required_signoffs
 from shared.policy import PolicyRegistry, Reason
 
 
+def _wan(fen: int) -> str:
+    return f"{(Decimal(fen) / 1_000_000).normalize():f}"
+
+
+def review_refusals(policy: PolicyRegistry, project: Project, subject: str = "") -> list[Reason]:
+    """No expert review passed, no approval (shexian §7, zhonglou §11–12, bayingolin §9, lhasa §11)."""
+    review = policy.rule(project.jurisdiction, "funding.expert_review_required")
+    state = project.review_state(review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
+    if not review.applies or state == "pass":
+        return []
+    state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(state, "尚未通过专家评审")
+    return [
+        policy.refusal(
+            project.jurisdiction,
+            "funding.expert_review_required",
+            "review_not_passed",
+            f"{subject}{state}，{review.summary}",
+        )
+    ]
+
+
 def approval_refusals(
-    policy: PolicyRegistry, project: Project, materials: Mapping[str, int], signed: Set[str]
+    policy: PolicyRegistry,
+    project: Project,
+    materials: Mapping[str, int],
+    signed: Set[str],
+    approved_amount_fen: int = 0,
 ) -> list[Reason]:
-    j, facts = project.jurisdiction, project.facts()
+    j, declared = project.jurisdiction, project.facts()
+    facts = declared.at_amount(max(declared.amount_fen, approved_amount_fen))
+    # What only the approved amount asks for says so: the declared amount did not need it.
+    above = ""
+    if facts.amount_fen > declared.amount_fen:
+        above = (
+            f"批复金额 {_wan(facts.amount_fen)} 万元高于申报金额 {_wan(declared.amount_fen)} 万元，按批复金额"
+        )
     reasons: list[Reason] = []
     plan = policy.rule(j, "funding.plan_required")
     if plan.applies and project.status is not ProjectStatus.IN_PLAN and not project.off_plan:
@@ -30,36 +65,36 @@ def approval_refusals(
                 f"项目未列入 {project.plan_year} 年度计划，{plan.summary}",
             )
         )
-    review = policy.rule(j, "funding.expert_review_required")
-    state = project.review_state(review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
-    if review.applies and state != "pass":
-        state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(state, "尚未通过专家评审")
-        reasons.append(
-            policy.refusal(
-                j, "funding.expert_review_required", "review_not_passed", f"{state}，{review.summary}"
-            )
-        )
+    reasons += review_refusals(policy, project)
+    at_declared = {m.material for m in required_materials(policy, j, declared)}
     for item in required_materials(policy, j, facts):
         provided = materials.get(item.material, 0)
         if provided < item.min_count:
             need = f"（至少 {item.min_count} 份，已提交 {provided} 份）" if item.min_count > 1 else ""
             stage = "审批" if item.stage is Stage.APPROVAL else "申报"
+            missing = f"缺少{stage}材料" if item.material in at_declared else f"{above}须补充{stage}材料"
             reasons.append(
                 Reason(
                     code=f"material_missing:{item.material}",
                     rule=item.article,
                     articles=(item.article,),
-                    message=f"缺少{stage}材料：{item.label}{need}（{item.article}）",
+                    message=f"{missing}：{item.label}{need}（{item.article}）",
                 )
             )
+    needed_at_declared = {s.signoff for s in required_signoffs(policy, j, declared)}
     for needed in required_signoffs(policy, j, facts):
         if needed.signoff not in signed:
+            missing = (
+                f"尚无{needed.label}的记录"
+                if needed.signoff in needed_at_declared
+                else f"{above}须经{needed.label}，尚无记录"
+            )
             reasons.append(
                 Reason(
                     code=f"signoff_missing:{needed.signoff}",
                     rule=needed.article,
                     articles=(needed.article,),
-                    message=f"尚无{needed.label}的记录（{needed.article}）",
+                    message=f"{missing}（{needed.article}）",
                 )
             )
     return reasons

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import standing
-from services.intake.approval import approval_articles, approval_refusals
+from services.intake.approval import approval_articles, approval_refusals, review_refusals
 from services.intake.cycle import Cycle, plan_cycle
 from services.intake.db import IntakeUnitOfWork, plan_entries, plans
 from services.intake.domain import (
@@ -20,6 +20,7 @@ from services.intake.domain import (
     Agency,
     AgencyNotFound,
     AgencyNotRegistered,
+    ApprovalRefused,
     Declaration,
     FundingSource,
     InvalidDeclaration,
@@ -33,7 +34,12 @@ from services.intake.domain import (
     ProjectStatus,
     Signoff,
 )
-from services.intake.requirements import required_materials, required_signoffs
+from services.intake.requirements import (
+    materials_up_from,
+    required_materials,
+    required_signoffs,
+    signoffs_up_from,
+)
 from services.intake.screening import AgencyLevel
 from services.intake.screening import Declaration as Screened
 from services.intake.screening import screen as screen_declaration
@@ -273,7 +279,8 @@ async def upload_material(
         if project.status not in OPEN_FOR_MATERIALS:
             raise InvalidTransition(f"项目处于 {project.status.value} 状态，不再接收材料")
         wanted = {m.material: m for m in required_materials(policy, project.jurisdiction, project.facts())}
-        if material not in wanted:
+        # What an approval above the declared amount would ask for is taken too (shexian §20(一)).
+        if material not in materials_up_from(policy, project.jurisdiction, project.facts()):
             listed = "、".join(f"{k}（{m.label}）" for k, m in wanted.items()) or "无"
             raise MaterialNotAccepted(f"本项目无须提交 {material} 类材料；应提交的材料类型: {listed}")
         await uow.rollback()  # release the write lock while the file is streamed to disk
@@ -412,7 +419,9 @@ async def publish_plan(
 ) -> None:
     """下达年度计划: every ranked project is included.
 
-    O&M projects need no further approval where the pack says so (shexian §20(三)).
+    O&M projects need no further approval where the pack says so (shexian §20(三)): the plan is
+    their approval, so like any approval it waits for the expert review's pass (shexian §7, §12);
+    until then the plan is refused, as 批复 is, naming each such project.
     """
     async with uow:
         plan = await _plan_row(uow, jurisdiction, year)
@@ -435,12 +444,22 @@ async def publish_plan(
         plan_rule = policy.rule(jurisdiction, "funding.plan_required")
         path = policy.rule(jurisdiction, "intake.approval_path_by_amount")
         om_direct = path.applies and bool(path.params.get("om_no_further_approval"))
+        direct = [found[r.project_id] for r in ranked if om_direct]
+        direct = [p for p in direct if p.kind is ProjectKind.OPERATION]
+        unreviewed = [
+            reason
+            for p in direct
+            for reason in review_refusals(policy, p, f"运维类项目「{p.title}」（{p.id}）")
+        ]
+        ApprovalRefused.refuse_if(
+            unreviewed, f"{jurisdiction} {year} 年度计划将批复其中的运维类项目，不能下达"
+        )
         for row in ranked:
             project = found[row.project_id]
             project.include_in_plan(
                 year=year, rank=row.rank, document=document, articles=plan_rule.articles, by=by, at=at
             )
-            if om_direct and project.kind is ProjectKind.OPERATION:
+            if project in direct:
                 project.approve_with_plan(document=document, articles=path.articles, by=by, at=at)
         await uow.session.execute(
             plans.update()
@@ -463,9 +482,11 @@ async def record_signoff(
     """Record another body's approval (市/省审核、政府审定…) that the project needs before 批复."""
     async with uow:
         project = await _own(uow, project_id, None)
-        needed = {s.signoff: s for s in required_signoffs(policy, project.jurisdiction, project.facts())}
+        # Also those an approval above the declared amount would need (shexian §25).
+        needed = signoffs_up_from(policy, project.jurisdiction, project.facts())
         if signoff not in needed:
-            listed = "、".join(f"{k}（{s.label}）" for k, s in needed.items()) or "无"
+            declared = required_signoffs(policy, project.jurisdiction, project.facts())
+            listed = "、".join(f"{s.signoff}（{s.label}）" for s in declared) or "无"
             raise InvalidDeclaration(f"signoff: 本项目无须 {signoff}；须记录的审核意见: {listed}")
         existing = await uow.projects.signoff(project.id, signoff)
         if existing is not None:
@@ -498,7 +519,8 @@ async def approve(
         refusals = []
         if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
             counts = await uow.projects.material_counts(project.id)
-            refusals = approval_refusals(policy, project, counts, await uow.projects.signoffs_of(project.id))
+            signed = await uow.projects.signoffs_of(project.id)
+            refusals = approval_refusals(policy, project, counts, signed, approved_amount_fen)
         project.approve(
             approval_number=approval_number,
             approved_amount_fen=approved_amount_fen,

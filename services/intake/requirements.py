@@ -9,7 +9,7 @@ such as shexian's 分散采购限额标准 is written once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -49,6 +49,10 @@ class ProjectFacts:
             simple=project.simple,
             off_plan=getattr(project, "off_plan", False),
         )
+
+    def at_amount(self, amount_fen: int) -> ProjectFacts:
+        """The same project at another amount (an approval above the declared one)."""
+        return replace(self, amount_fen=amount_fen)
 
 
 class Condition(BaseModel):
@@ -209,6 +213,49 @@ def required_signoffs(
                     signoff=item.signoff, label=labels[item.signoff], article=item.article
                 )
     return list(needed.values())
+
+
+def _thresholds(policy: PolicyRegistry, jurisdiction: str) -> set[int]:
+    """Every amount at which a material or sign-off of the pack starts or stops being needed."""
+    conditions: list[Condition] = []
+    rule = policy.rule(jurisdiction, RULE)
+    if rule.applies:
+        for item in requirements(rule):
+            conditions += [item.when] if item.unless is None else [item.when, item.unless]
+    for rule_id in SIGNOFF_RULES:
+        other = policy.rule(jurisdiction, rule_id)
+        if other.applies:
+            conditions += [s.when for s in _signoffs(rule_id, other)]
+    return {t for c in conditions for t in (c.min_amount_fen, c.below_amount_fen) if t is not None}
+
+
+def from_declared_amount_up(
+    policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts
+) -> list[ProjectFacts]:
+    """The project at its declared amount and at each threshold above it.
+
+    An approval above the declared amount is held to the larger one (shexian §25, §20(一), §24…),
+    so what it would need there may be provided before: one set of facts per step of the pack.
+    """
+    above = sorted(t for t in _thresholds(policy, jurisdiction) if t > facts.amount_fen)
+    return [facts, *(facts.at_amount(t) for t in above)]
+
+
+def materials_up_from(policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts) -> set[str]:
+    """Materials the project needs at its declared amount or would need if approved at more."""
+    steps = from_declared_amount_up(policy, jurisdiction, facts)
+    return {m.material for f in steps for m in required_materials(policy, jurisdiction, f)}
+
+
+def signoffs_up_from(
+    policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts
+) -> dict[str, RequiredSignoff]:
+    """Sign-offs the project needs at its declared amount or would need if approved at more."""
+    found: dict[str, RequiredSignoff] = {}
+    for step in from_declared_amount_up(policy, jurisdiction, facts):
+        for item in required_signoffs(policy, jurisdiction, step):
+            found.setdefault(item.signoff, item)
+    return found
 
 
 def validate_packs(policy: PolicyRegistry) -> None:

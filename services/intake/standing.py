@@ -2,8 +2,8 @@
 
 - zhonglou §21, shexian §44(一)(二), lhasa §24: an agency whose systems left serious problems
   unfixed, did not share data, collected it twice or failed security or crypto review may not
-  declare new, rebuilt or extended projects while that lasts (the pack names the grounds and
-  the natures barred).
+  declare new, rebuilt, extended or upgraded (升级改造) projects while that lasts (the pack names
+  the grounds and the natures barred).
 - bayingolin §25: an upgrade, expansion or O&M declaration naming an earlier project that was
   not accepted (or failed acceptance) is refused.
 - shexian §12: similar declarations of one agency and year, each under a threshold that
