@@ -124,6 +124,9 @@ def test_bayingolin_software_runs_three_months_and_a_trial_over_a_year_is_noted(
 
 def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_months() -> None:
     lhasa = built("lhasa", initial={"held_on": "2026-03-10", "passed": True})
+    refused, _ = codes("lhasa", lhasa, dt.date(2026, 9, 30))
+    assert refused == {"data_sharing_unconfirmed": ("lhasa §19",)}  # confirmed before acceptance
+    lhasa.data_sharing = {"status": "confirmed"}
     refused, notes = codes("lhasa", lhasa, dt.date(2026, 9, 30))
     assert refused == {} and notes == ["application_late"]
     zhonglou = built("zhonglou", initial={"held_on": "2026-03-10", "passed": True})

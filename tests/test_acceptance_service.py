@@ -434,6 +434,10 @@ async def test_lhasa_the_authority_concludes_and_a_revoked_confirmation_stops_ad
     lhasa = await completed(a, "lhasa")
     a.clock.now = at(date(2026, 3, 10))
     await post(a, lhasa, "initial-acceptance", {"held_on": "2026-03-10", "passed": True, "findings": "同意"})
+    unconfirmed = await post(a, lhasa, "final-acceptance/application", {})
+    assert refused(unconfirmed) == {"data_sharing_unconfirmed": ["lhasa §19"]}, unconfirmed.text
+    await post(a, lhasa, "data-sharing", {"catalogue": ["企业登记信息"]})
+    await post(a, lhasa, "data-sharing/decision", {"decision": "confirmed"}, AUTHORITY)
     assert (await post(a, lhasa, "final-acceptance/application", {})).status_code == 200
     await post(a, lhasa, "final-acceptance/admission", {"admit": True}, AUTHORITY)
     (application,) = await events(a, lhasa, "final_acceptance_applied")

@@ -419,7 +419,13 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
     await send(f, lhasa, FinalAcceptanceConcluded, passed=True, concluded_on=date(2025, 3, 1))
     await gate_is(f, lhasa, "acceptance", True)
     reasons = denied(await om(f, lhasa, free_maintenance_ends_on="2027-12-31"))
-    assert reasons == {"om_within_grace_years": ["lhasa §20"], "om_evaluation_report_missing": ["lhasa §27"]}
+    assert reasons == {
+        "om_within_grace_years": ["lhasa §20"],
+        "om_evaluation_report_missing": ["lhasa §27"],
+        "gate_closed:data_sharing": ["lhasa §19"],  # not confirmed by the authority
+    }
+    await send(f, lhasa, DataSharingDecided, decision="confirmed")
+    await gate_is(f, lhasa, "data_sharing", True)
     f.clock.now = datetime(2028, 3, 2, 2, 0, tzinfo=UTC)
     await gate_event(f, lhasa, "evaluation", await send(f, lhasa, EvaluationRecorded, evaluation="post"))
     late = denied(await om(f, lhasa, 2029, free_maintenance_ends_on="2028-12-31"))
