@@ -13,13 +13,14 @@ from services.procurement.rules import (
     Facts,
     Ground,
     Path,
+    deadline_message,
     deadlines,
     filing_due,
     route_change,
     security_test_required,
     supervision_required,
 )
-from shared.policy import load_registry
+from shared.policy import PolicyRegistry, load_registry
 from shared.workdays import WorkingCalendar
 
 POLICY = load_registry()
@@ -110,16 +111,44 @@ def by_key(found: list[Due]) -> dict[str, Due]:
 
 def test_bayingolin_plan_deadlines_run_from_the_plan_and_the_contract_one_recommends_termination() -> None:
     facts = Facts(jurisdiction="bayingolin", plan_issued_on=dt.date(2026, 3, 16))
-    found = by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 7, 20)))
+    found = by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 7, 28)))
     assert found["implementation_plan"].due_on == dt.date(2026, 4, 16)
     assert found["start"].due_on == dt.date(2026, 4, 16) and not found["start"].terminate
     assert found["contract"].due_on == dt.date(2026, 7, 16) and found["contract"].terminate
-    assert all(d.missed(dt.date(2026, 7, 20)) for d in found.values())
+    assert all(d.missed(dt.date(2026, 7, 28)) for d in found.values())
     assert not found["contract"].missed(dt.date(2026, 7, 16))  # the last day itself is in time
     signed = Facts(
         jurisdiction="bayingolin", plan_issued_on=dt.date(2026, 3, 16), contract_signed_on=dt.date(2026, 5, 1)
     )
     assert by_key(deadlines(POLICY, CALENDAR, signed, dt.date(2026, 7, 20)))["contract"].met
+
+
+def with_filing_limit(working_days: int) -> PolicyRegistry:
+    """The packs with bayingolin's §18 filing limit set to another number of working days."""
+    pack = POLICY["bayingolin"]
+    filing = pack.rule("procurement.contract_filing")
+    rules = {
+        **pack.rules,
+        "procurement.contract_filing": filing.model_copy(update={"params": {"working_days": working_days}}),
+    }
+    packs = {code: POLICY[code] for code in POLICY.codes}
+    return PolicyRegistry({**packs, "bayingolin": pack.model_copy(update={"rules": rules})})
+
+
+def test_bayingolin_recommends_termination_only_once_a_contract_signed_on_the_last_day_could_be_filed() -> (
+    None
+):
+    # Plan issued 3/16: the contract is due 7/16 (§21). One signed that day is known only when filed,
+    # within 7 working days (§18): 7/17, 7/20–7/24, 7/27. Until then the deadline still runs.
+    facts = Facts(jurisdiction="bayingolin", plan_issued_on=dt.date(2026, 3, 16))
+    contract = by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 7, 28)))["contract"]
+    assert contract.due_on == dt.date(2026, 7, 16) and contract.filing_until == dt.date(2026, 7, 27)
+    assert not contract.missed(dt.date(2026, 7, 17)) and not contract.missed(dt.date(2026, 7, 27))
+    assert contract.missed(dt.date(2026, 7, 28)) and contract.terminate
+    assert "2026-07-27" in deadline_message(POLICY, "bayingolin", contract)
+    # The window is the pack's filing limit, counted on the working calendar: 3 days end on 7/21.
+    shorter = by_key(deadlines(with_filing_limit(3), CALENDAR, facts, dt.date(2026, 7, 28)))["contract"]
+    assert shorter.filing_until == dt.date(2026, 7, 21) and shorter.missed(dt.date(2026, 7, 22))
 
 
 def test_zhonglou_start_runs_three_months_from_the_reviews_pass() -> None:

@@ -19,6 +19,7 @@ from services.procurement.main import create_app as create_procurement
 from services.procurement.settings import ProcurementSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
+from shared.contracts import Event, encode, subject_for
 from shared.contracts.intake import (
     ProjectApproved,
     ProjectDeclared,
@@ -58,6 +59,13 @@ async def procurement(
     app = create_procurement(settings, clock=clock)
     async with real_bus(nats_url, isolation) as bus, running(app) as http:
         yield Procurement(http, bus, clock)
+
+
+async def published_at(p: Procurement, event: Event, source: str, time: datetime) -> None:
+    """An event that happened at `time` and reaches procurement only now (an outage, a replay)."""
+    event_id = str(uuid.uuid4())
+    raw = encode(event, source=source, event_id=event_id, time=time)
+    await p.bus.publish(subject_for(p.bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
 
 
 def agency_of(project: dict[str, Any]) -> dict[str, str]:
@@ -265,6 +273,130 @@ async def test_zhonglou_nothing_is_procured_before_approval_and_construction_wai
     }
 
 
+async def test_dates_come_from_when_the_review_and_approval_happened_not_when_they_arrived(
+    procurement: Procurement,
+) -> None:
+    # The review passed on 3/02 and the project was approved on 3/03, but NATS was down: the events
+    # reach procurement on 3/20. The work started on 3/10 is after the approval (zhonglou §13) and
+    # the three months of zhonglou §17 run from 3/02.
+    p = procurement
+    project = await declared(p, "zhonglou", 20 * WAN)
+    p.clock.now = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
+    review = ReviewConcluded(
+        project_id=project["id"],
+        jurisdiction="zhonglou",
+        case_id=uuid.uuid4().hex,
+        stage=APPROVAL_STAGE["zhonglou"],
+        verdict="pass",
+    )
+    await published_at(p, review, "/govit/review", datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    approval = ProjectApproved(
+        project_id=project["id"], jurisdiction="zhonglou", approved_amount_fen=20 * WAN, plan_year=2026
+    )
+    # 3/02 17:30 UTC is already 3/03 in Shanghai.
+    await published_at(p, approval, "/govit/intake", datetime(2026, 3, 2, 17, 30, tzinfo=UTC))
+    detail = await eventually(lambda: known(p, project, status="approved"), what="the approval")
+    assert (detail["review_passed_on"], detail["approved_on"]) == ("2026-03-02", "2026-03-03")
+    assert {d["deadline"]: d["due_on"] for d in detail["deadlines"]}["start"] == "2026-06-02"
+
+    start = await p.http.post(
+        f"/projects/{project['id']}/construction/start",
+        headers=agency_of(project),
+        json={"started_on": "2026-03-10"},
+    )
+    assert start.status_code == 200 and start.json()["started_on"] == "2026-03-10", start.text
+
+
+async def test_zhonglou_a_procurement_dated_before_the_approval_is_refused(procurement: Procurement) -> None:
+    # Approved on 3/10; a tender announced on 3/05 or a contract signed on 3/09 was procured before
+    # the approval (zhonglou §13), even though it is recorded afterwards.
+    p = procurement
+    project = await declared(p, "zhonglou", 20 * WAN)
+    p.clock.now = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
+    await publish(
+        p.bus,
+        ProjectApproved(
+            project_id=project["id"], jurisdiction="zhonglou", approved_amount_fen=20 * WAN, plan_year=2026
+        ),
+        "/govit/intake",
+    )
+    await eventually(lambda: known(p, project, status="approved", approved_on="2026-03-10"), what="approval")
+    p.clock.now = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
+    tender = {
+        "method": "public_tender",
+        "announced_on": "2026-03-05",
+        "awarded_on": "2026-03-16",
+        "bidders": ["甲", "乙", "丙"],
+        "winner": CONTRACTOR[0],
+        "winner_credit_code": CONTRACTOR[1],
+        "amount_fen": 18 * WAN,
+    }
+    early = await p.http.post(f"/projects/{project['id']}/tenders", headers=agency_of(project), json=tender)
+    assert early.status_code == 409 and cited(early) == ["zhonglou §13"], early.text
+    (reason,) = early.json()["reasons"]
+    assert reason["code"] == "procured_before_approval"
+    assert "2026-03-05" in reason["message"] and "2026-03-10" in reason["message"]
+    backdated = await file(p, project, amount_fen=18 * WAN, signed_on=date(2026, 3, 9))
+    assert backdated.status_code == 409 and cited(backdated) == ["zhonglou §13"], backdated.text
+    detail = await known(p, project)
+    assert detail is not None and detail["contract_signed_on"] is None and detail["tenders"] == []
+
+    tendered = await p.http.post(
+        f"/projects/{project['id']}/tenders",
+        headers=agency_of(project),
+        json={**tender, "announced_on": "2026-03-10"},
+    )
+    assert tendered.status_code == 200, tendered.text
+    filed = await file(p, project, amount_fen=18 * WAN, signed_on=date(2026, 3, 17))
+    assert filed.status_code == 201, filed.text
+
+
+async def test_shexian_a_tender_dated_before_the_requirements_review_is_refused(
+    procurement: Procurement,
+) -> None:
+    # shexian §29: the requirements go to the authority before the tender. Reviewed on 3/20, a tender
+    # announced on 3/16 and its contract signed on 3/19 came before the review.
+    p = procurement
+    project = await approved(p, "shexian")
+    submitted = await p.http.post(
+        f"/projects/{project['id']}/requirements", headers=agency_of(project), json={"summary": "采购需求"}
+    )
+    assert submitted.status_code == 200, submitted.text
+    p.clock.now = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)
+    reviewed = await p.http.post(
+        f"/projects/{project['id']}/requirements/review", headers=AUTHORITY, json={"approved": True}
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    p.clock.now = datetime(2026, 3, 25, 2, 0, tzinfo=UTC)
+    tender = {
+        "method": "public_tender",
+        "announced_on": "2026-03-16",
+        "awarded_on": "2026-03-24",
+        "bidders": ["甲", "乙", "丙"],
+        "winner": CONTRACTOR[0],
+        "winner_credit_code": CONTRACTOR[1],
+        "amount_fen": 180 * WAN,
+    }
+    early = await p.http.post(f"/projects/{project['id']}/tenders", headers=agency_of(project), json=tender)
+    assert early.status_code == 409 and cited(early) == ["shexian §29"], early.text
+    (reason,) = early.json()["reasons"]
+    assert reason["code"] == "procured_before_requirements_review"
+    assert "2026-03-16" in reason["message"] and "2026-03-20" in reason["message"]
+    backdated = await file(p, project, signed_on=date(2026, 3, 19))
+    assert backdated.status_code == 409 and cited(backdated) == ["shexian §29"], backdated.text
+    # A 监理 is not bought through the reviewed requirements: its contract is not held to them.
+    supervision = await file(p, project, role="supervision", firm=SUPERVISOR, amount_fen=2 * WAN)
+    assert supervision.status_code == 201, supervision.text
+
+    tendered = await p.http.post(
+        f"/projects/{project['id']}/tenders",
+        headers=agency_of(project),
+        json={**tender, "announced_on": "2026-03-20"},
+    )
+    assert tendered.status_code == 200, tendered.text
+    assert (await file(p, project, signed_on=date(2026, 3, 25))).status_code == 201
+
+
 async def test_lhasa_builds_nothing_without_a_supervisor_and_refuses_a_blacklisted_firm(
     procurement: Procurement,
 ) -> None:
@@ -382,8 +514,9 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
                 json={"kind": "implementation_plan", "summary": "实施方案和进度计划"},
             )
             assert plan.status_code == 200, plan.text
-        # Four months and more later the service starts again; its own scan fires, no request needed.
-        clock.now = datetime(2026, 7, 6, 2, 0, tzinfo=UTC)
+        # Four months and the filing window after them later (bayingolin §21, §18) the service starts
+        # again; its own scan fires, no request needed.
+        clock.now = datetime(2026, 7, 14, 2, 0, tzinfo=UTC)
         async with running(create_procurement(settings, clock=clock)) as http:
             p = Procurement(http, bus, clock)
             missed = await event(p, project, "deadline_missed", at_least=2)
@@ -415,6 +548,34 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
             await eventually(lambda: known(p, project, status="closed"), what="the project to close")
             closed = await file(p, project)
             assert closed.status_code == 409 and closed.json()["code"] == "invalid_state"
+
+
+async def test_bayingolin_a_contract_signed_by_the_deadline_may_still_be_filed_before_termination(
+    procurement: Procurement,
+) -> None:
+    # Plan issued 3/02: contracts are due 7/02 (bayingolin §21); one signed that day may be filed
+    # within 7 working days (§18), up to 7/13. Until then no termination is recommended.
+    p = procurement
+    signed, unsigned = await approved(p, "bayingolin"), await approved(p, "bayingolin")
+    p.clock.now = datetime(2026, 7, 6, 2, 0, tzinfo=UTC)
+    assert (await p.http.post("/projects/deadline-scan", headers=AUTHORITY)).status_code == 200
+    for project in (signed, unsigned):
+        detail = await known(p, project)
+        assert detail is not None
+        assert {d["deadline"]: d["state"] for d in detail["deadlines"]}["contract"] == "running"
+
+    p.clock.now = datetime(2026, 7, 9, 2, 0, tzinfo=UTC)
+    filed = await file(p, signed, signed_on=date(2026, 7, 2))
+    assert filed.status_code == 201 and not filed.json()["late"], filed.text
+
+    p.clock.now = datetime(2026, 7, 14, 2, 0, tzinfo=UTC)
+    assert (await p.http.post("/projects/deadline-scan", headers=AUTHORITY)).status_code == 200
+    (termination,) = await event(p, unsigned, "termination_recommended")
+    assert termination["articles"] == ["bayingolin §21"] and "2026-07-13" in termination["reason"]
+    detail = await known(p, signed)
+    assert detail is not None
+    assert {d["deadline"]: d["state"] for d in detail["deadlines"]}["contract"] == "met"
+    assert "govit.procurement.termination_recommended.v1" not in await types(p, signed)
 
 
 async def test_bayingolin_quarterly_progress_reports_and_zhonglou_start_deadline(

@@ -78,6 +78,45 @@ async def _blacklisted(
     return []
 
 
+def _procured_early(
+    policy: PolicyRegistry, project: Project, on: dt.date, what: str, *, tendering: bool
+) -> list[Reason]:
+    """Procurement dated before the approval (zhonglou §13), or a tender dated before the requirements
+    review (shexian §29): being approved or reviewed when it is recorded is not enough."""
+    j = project.jurisdiction
+    found: list[Reason] = []
+    rule = policy.rule(j, "procurement.no_procurement_before_approval")
+    if rule.applies and project.approved_on is not None and on < project.approved_on:
+        found.append(
+            policy.refusal(
+                j,
+                "procurement.no_procurement_before_approval",
+                "procured_before_approval",
+                f"{what} {on.isoformat()} 早于批复日期 {project.approved_on.isoformat()}，{rule.summary}",
+            )
+        )
+    review = policy.rule(j, "procurement.requirements_review")
+    reviewed_on = _requirements_reviewed_on(project)
+    if tendering and review.applies and reviewed_on is not None and on < reviewed_on:
+        found.append(
+            policy.refusal(
+                j,
+                "procurement.requirements_review",
+                "procured_before_requirements_review",
+                f"{what} {on.isoformat()} 早于采购需求审核通过日期 {reviewed_on.isoformat()}，"
+                + review.summary,
+            )
+        )
+    return found
+
+
+def _requirements_reviewed_on(project: Project) -> dt.date | None:
+    """The day the authority approved the procurement requirements, if it has."""
+    if not project.requirements_approved or project.requirements is None:
+        return None
+    return today_in_shanghai(dt.datetime.fromisoformat(project.requirements["reviewed_at"]))
+
+
 def _not_after(day: dt.date, today: dt.date, what: str) -> None:
     """Dates people report must have happened: a date to come would move the time limits."""
     if day > today:
@@ -159,9 +198,12 @@ async def record_tender(
     async with uow:
         project = await _project(uow, project_id, agency)
         j = project.jurisdiction
+        started = tender.announced_on or tender.awarded_on
+        what = "采购公告日期" if tender.announced_on is not None else "中标（成交）日期"
         refusals = [
             *_unapproved(policy, project, "procurement.no_procurement_before_approval"),
             *_requirements_unreviewed(policy, project),
+            *_procured_early(policy, project, started, what, tendering=True),
             *await _blacklisted(uow, policy, j, tender.winner_credit_code, tender.winner),
         ]
         record = {
@@ -212,6 +254,13 @@ async def file_contract(
         async def create() -> Contract:
             refusals = [
                 *_unapproved(policy, project, "procurement.no_procurement_before_approval"),
+                *_procured_early(
+                    policy,
+                    project,
+                    terms.signed_on,
+                    "合同签订日期",
+                    tendering=terms.role is Role.CONSTRUCTION,
+                ),
                 *await _blacklisted(uow, policy, j, terms.credit_code, terms.counterparty),
             ]
             if terms.role is Role.CONSTRUCTION:
@@ -692,6 +741,14 @@ async def _known(uow: ProcurementUnitOfWork, project_id: str) -> Project:
     return project
 
 
+def _event_day(ctx: HandlerContext) -> dt.date:
+    """The day the event happened in Shanghai (its CloudEvents time), not the day it was handled:
+    after an outage or a dead-letter replay the dates zhonglou §13 and §17 count from stay put.
+    A time ahead of the service's own clock is not believed: nothing is dated after it arrived."""
+    now = ctx.now()
+    return today_in_shanghai(min(ctx.envelope.time, now) if ctx.envelope is not None else now)
+
+
 async def record_declared(uow: ProcurementUnitOfWork, event: ProjectDeclared, ctx: HandlerContext) -> None:
     if await uow.projects.get(event.project_id) is not None:
         return
@@ -724,19 +781,19 @@ async def record_upper_level(uow: ProcurementUnitOfWork, event: ProjectRecorded,
             at=ctx.now(),
         )
         uow.projects.add(project)
-    project.approve(event.amount_fen, today_in_shanghai(ctx.now()))
+    project.approve(event.amount_fen, _event_day(ctx))
 
 
 async def record_plan(uow: ProcurementUnitOfWork, event: ProjectIncludedInPlan, ctx: HandlerContext) -> None:
     """计划下达: bayingolin §16 and §21 count from here."""
     project = await _known(uow, event.project_id)
     if project.plan_issued_on is None:
-        project.plan_issued_on = today_in_shanghai(ctx.now())
+        project.plan_issued_on = _event_day(ctx)
 
 
 async def record_approval(uow: ProcurementUnitOfWork, event: ProjectApproved, ctx: HandlerContext) -> None:
     project = await _known(uow, event.project_id)
-    project.approve(event.approved_amount_fen, today_in_shanghai(ctx.now()))
+    project.approve(event.approved_amount_fen, _event_day(ctx))
 
 
 async def record_review(uow: ProcurementUnitOfWork, event: ReviewConcluded, ctx: HandlerContext) -> None:
@@ -752,7 +809,7 @@ async def record_review(uow: ProcurementUnitOfWork, event: ReviewConcluded, ctx:
     rule = ctx.policy.rule(event.jurisdiction, "funding.expert_review_required")
     stages = rule.params.get("stages", []) if rule.applies else []
     if event.verdict == "pass" and event.stage in stages and project.review_passed_on is None:
-        project.review_passed_on = today_in_shanghai(ctx.now())
+        project.review_passed_on = _event_day(ctx)
 
 
 async def close(uow: ProcurementUnitOfWork, event: Closing, ctx: HandlerContext) -> None:

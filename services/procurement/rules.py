@@ -12,10 +12,12 @@
 - Supervision (`procurement.supervision_required`): from the pack's amount (inclusive or not);
   zhonglou §15 also wants a security test of application software.
 - Deadlines that run by themselves, each from the date the pack names: implementation plan
-  (bayingolin §16), contract (bayingolin §21), substantive start (zhonglou §17 from the review's
-  pass, bayingolin §16 from the plan), progress reports (bayingolin §20 quarterly, shexian §35 and
-  xunyang §17 yearly) and delay beyond a share of the contract period (lhasa §18: 50%). Month
-  limits are calendar months; a limit falling on a rest day ends on the next working day.
+  (bayingolin §16), contract (bayingolin §21; missed only once a contract signed on its last day
+  could no longer be filed in time, bayingolin §18), substantive start (zhonglou §17 from the
+  review's pass, bayingolin §16 from the plan), progress reports (bayingolin §20 quarterly,
+  shexian §35 and xunyang §17 yearly) and delay beyond a share of the contract period (lhasa §18:
+  50%). Month limits are calendar months; a limit falling on a rest day ends on the next working
+  day.
 """
 
 from __future__ import annotations
@@ -179,9 +181,10 @@ class Due:
     met: bool
     terminate: bool = False
     period: str | None = None
+    filing_until: dt.date | None = None  # what was done by due_on may be reported up to this day
 
     def missed(self, today: dt.date) -> bool:
-        return not self.met and today > self.due_on
+        return not self.met and today > (self.filing_until or self.due_on)
 
 
 def _periods(frequency: str, start: dt.date, end: dt.date, month: int, day: int) -> list[tuple[str, dt.date]]:
@@ -247,6 +250,8 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
     contract = policy.rule(j, "procurement.contract_deadline")
     if contract.applies and facts.plan_issued_on:
         due = calendar.last_day(months_after(facts.plan_issued_on, int(contract.param("months"))))
+        # A contract signed by the last day is known only once filed, within its limit (bayingolin §18).
+        filing = filing_due(policy, calendar, j, due) if contract.params.get("await_filing") else None
         found.append(
             Due(
                 "contract",
@@ -255,6 +260,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                 due,
                 _by(facts.contract_signed_on, due),
                 bool(contract.params.get("terminate_on_breach")),
+                filing_until=filing,
             )
         )
     start = policy.rule(j, "procurement.start_deadline")
@@ -316,4 +322,8 @@ def deadline_message(policy: PolicyRegistry, jurisdiction: str, due: Due) -> str
         "delay": "超过合同工期未竣工，须报告情况说明并整改",
     }[due.kind]
     ending = "，原则上终止实施、收回资金" if due.terminate else ""
-    return f"{what}（期限 {due.due_on.isoformat()}）{ending}（{'、'.join(rule.articles)}）"
+    filing = ""
+    if due.filing_until is not None:
+        cited = "、".join(policy.rule(jurisdiction, "procurement.contract_filing").articles)
+        filing = f"，合同备案期至 {due.filing_until.isoformat()}，{cited}"
+    return f"{what}（期限 {due.due_on.isoformat()}{filing}）{ending}（{'、'.join(rule.articles)}）"
