@@ -69,13 +69,14 @@ def test_zhonglou_sends_major_changes_and_overruns_to_approval_and_10_percent_ov
     assert route("zhonglou", total_delta_fen=-20 * WAN, major=True)[0] is Path.APPROVAL
 
 
-def test_bayingolin_needs_the_authority_and_finance_and_xunyang_has_no_procedure() -> None:
+def test_bayingolin_needs_the_authority_and_finance_and_xunyang_the_authority() -> None:
     assert route("bayingolin", adjustment_fen=1) == (
         Path.APPROVAL,
         ("authority", "finance"),
         ["bayingolin §22"],
     )
-    assert route("xunyang", total_delta_fen=50 * WAN) == (Path.FILE, (), [])
+    # xunyang §15: the approved content is kept strictly; no change is merely filed.
+    assert route("xunyang", total_delta_fen=50 * WAN) == (Path.APPROVAL, ("authority",), ["xunyang §15"])
 
 
 @pytest.mark.parametrize(
