@@ -298,7 +298,10 @@ async def test_bayingolin_software_trial_report_within_seven_working_days_and_fi
     assert (
         "三个月" in short.json()["reasons"][0]["message"] or "3个月" in short.json()["reasons"][0]["message"]
     )
+    assert refused(short)["data_sharing_unconfirmed"] == ["bayingolin §13"], short.text
     a.clock.now = at(date(2026, 9, 25))
+    await post(a, project, "data-sharing", {"catalogue": ["人口基础信息"]})
+    await post(a, project, "data-sharing/decision", {"decision": "confirmed"}, AUTHORITY)
     materials = {"acceptance_application_form": "申请表", "acceptance_preparation_materials": "准备材料"}
     applied = await post(a, project, "final-acceptance/application", {"materials": {**materials, **ARCHIVES}})
     assert applied.status_code == 200, applied.text

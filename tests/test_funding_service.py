@@ -436,10 +436,13 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
     f.clock.now = datetime(2028, 5, 2, 2, 0, tzinfo=UTC)
     assert denied(await om(f, bayingolin, 2029)) == {
         "gate_closed:acceptance": ["bayingolin §25"],
+        "gate_closed:data_sharing": ["bayingolin §13"],
         "om_outside_window": ["bayingolin §10"],
     }
     await send(f, bayingolin, FinalAcceptanceConcluded, passed=True, concluded_on=date(2027, 3, 1))
+    await send(f, bayingolin, DataSharingDecided, decision="confirmed")
     await gate_is(f, bayingolin, "acceptance", True)
+    await gate_is(f, bayingolin, "data_sharing", True)
     f.clock.now = datetime(2028, 8, 2, 2, 0, tzinfo=UTC)
     assert (await om(f, bayingolin, 2029)).status_code == 201
 
