@@ -100,6 +100,23 @@ def test_a_new_machine_room_is_refused_where_the_regulation_forbids_it() -> None
     }
 
 
+def test_a_non_secret_system_off_the_gov_cloud_is_refused_where_the_regulation_requires_it() -> None:
+    # xunyang §11 (必须部署在浔阳区政务云平台) and lhasa §8 (依托政务机房、政务云): the extranet or
+    # another deployment, explained or not, is refused with the article; zhonglou §8 only wants it
+    # explained, and shexian has no such article.
+    for jurisdiction, article in (("xunyang", "xunyang §11"), ("lhasa", "lhasa §8")):
+        for deployment in (Deployment.GOV_EXTRANET, Deployment.OTHER):
+            declaration = complete(jurisdiction, deployment=deployment, deployment_explained=True)
+            assert codes(declaration) == {"not_on_gov_cloud": article}, (jurisdiction, deployment)
+        [reason] = screen(complete(jurisdiction, deployment=Deployment.GOV_EXTRANET), POLICY).reasons
+        assert "电子政务外网" in reason.message and article in reason.message
+        # 涉密 systems follow the secrecy rules instead.
+        secret = ProjectFacts(kind="construction", amount_fen=1, classified=True)
+        assert codes(complete(jurisdiction, facts=secret, deployment=Deployment.OTHER)) == {}
+    assert codes(complete("zhonglou", deployment=Deployment.OTHER, deployment_explained=True)) == {}
+    assert codes(complete("shexian", deployment=Deployment.GOV_EXTRANET)) == {}
+
+
 def test_missing_declaration_materials_are_refused_each_with_its_article() -> None:
     declaration = complete("bayingolin")
     without = {

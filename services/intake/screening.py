@@ -96,10 +96,28 @@ def _per_department(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
     return []
 
 
+_DEPLOYMENT_LABELS = {
+    Deployment.GOV_CLOUD: "政务云",
+    Deployment.GOV_EXTRANET: "电子政务外网",
+    Deployment.OTHER: "其他方式",
+    Deployment.OWN_MACHINE_ROOM: "自建机房",
+}
+
+
 def _machine_room(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
+    """No machine room of one's own, and where the pack says so the 政务云 only (xunyang §11, lhasa §8).
+
+    涉密 systems follow the secrecy rules instead (xunyang §11 涉密信息网络按照国家及省有关规定实施;
+    lhasa §8 speaks of 非涉密业务系统).
+    """
     rule = policy.rule(d.jurisdiction, "intake.no_new_machine_room")
-    if rule.applies and d.deployment is Deployment.OWN_MACHINE_ROOM and not d.facts.classified:
+    if not rule.applies or d.facts.classified:
+        return []
+    if d.deployment is Deployment.OWN_MACHINE_ROOM:
         return [policy.refusal(d.jurisdiction, "intake.no_new_machine_room", "new_machine_room")]
+    if rule.params.get("deploy_on_gov_cloud") and d.deployment is not Deployment.GOV_CLOUD:
+        detail = f"申报的部署方式为{_DEPLOYMENT_LABELS[d.deployment]}；{rule.summary}"
+        return [policy.refusal(d.jurisdiction, "intake.no_new_machine_room", "not_on_gov_cloud", detail)]
     return []
 
 
