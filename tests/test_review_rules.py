@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from services.review.domain import CaseStatus, ReviewCase, ThirdPartyReviewMissing
 from services.review.drawing import (
     Avoidance,
     Candidate,
@@ -25,6 +26,7 @@ from services.review.rules import (
     must_resubmit,
     overdue_reason,
     panel_spec,
+    third_party_review,
 )
 from shared.policy import PolicyError, load_registry
 from shared.workdays import WorkingCalendar
@@ -160,3 +162,58 @@ def test_two_failed_reviews_force_a_fresh_submission_in_lhasa() -> None:
     reason = must_resubmit(POLICY, "lhasa", 2)
     assert reason is not None and reason.rule == "lhasa §11"
     assert must_resubmit(POLICY, "zhonglou", 5) is None
+
+
+def test_shexian_has_a_third_party_review_the_approval_materials_before_the_experts() -> None:
+    # shexian §21 names 建议书、可研、初步设计: the reviews leading to approval (§20).
+    for stage in ("declaration", "demonstration", "feasibility", "preliminary_design"):
+        reason = third_party_review(POLICY, "shexian", stage)
+        assert reason is not None and reason.articles == ("shexian §21",) and "第三方" in reason.message
+    for stage in ("change", "acceptance", "post_evaluation"):
+        assert third_party_review(POLICY, "shexian", stage) is None
+    # bayingolin §9 uses a third-party assessment as an optional aid; the others say nothing of one.
+    for jurisdiction in ("bayingolin", "zhonglou", "lhasa"):
+        assert third_party_review(POLICY, jurisdiction, "feasibility") is None
+
+
+def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_it() -> None:
+    # A case whose panel was seated before the requirement: its last opinion cannot conclude it.
+    required = third_party_review(POLICY, "shexian", "feasibility")
+    case = ReviewCase.open(
+        project_id="p1",
+        jurisdiction="shexian",
+        stage="feasibility",
+        agency="县局",
+        parties=(),
+        by="authority",
+        at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
+        received_on=dt.date(2026, 9, 29),
+        clock=None,
+        due_on=None,
+    )
+    case.seat_panel(draw("seed-t", pool(), SPEC, Avoidance()), [], ())
+    for seat in case.seats:
+        case.record_opinion(seat["expert_id"], score=80, verdict=Verdict.PASS, comments="方案可行")
+    at = dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC)
+    with pytest.raises(ThirdPartyReviewMissing) as refused:
+        case.conclude(
+            Verdict.PASS,
+            at=at,
+            resubmission=None,
+            next_clock=None,
+            next_due=None,
+            articles=(),
+            third_party=required,
+        )
+    assert "shexian §21" in str(refused.value) and case.verdict is None
+    case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
+    case.conclude(
+        Verdict.PASS,
+        at=at,
+        resubmission=None,
+        next_clock=None,
+        next_due=None,
+        articles=(),
+        third_party=required,
+    )
+    assert case.status is CaseStatus.CONCLUDED and case.verdict == "pass"

@@ -16,7 +16,7 @@ from services.review.settings import ReviewSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.contracts.acceptance import FinalAcceptanceApplied
-from shared.contracts.intake import ProjectScreened, ProjectTerminated
+from shared.contracts.intake import ProjectRejected, ProjectScreened, ProjectTerminated
 from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
@@ -561,3 +561,101 @@ def _change(base: dict[str, str], change_id: str, status: str) -> ChangeRecorded
         adjustment_fen=5_000_000,
         approved_total_fen=105_000_000,
     )
+
+
+async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_third_party_has_reviewed(
+    review: Review,
+) -> None:
+    """shexian §21: 委托第三方机构开展专业审查，组织专家论证评审后，按程序予以批复.
+
+    The draw is where the requirement bites: without the third-party assessment on a case at a
+    stage the pack lists (建议书、可研、初设 — the materials approved under §20), the authority's
+    draw is refused with a 409 naming what is missing and citing §21. Refusing there is what the
+    authority can act on at once (it attaches the assessment, as it sets the parties, before the
+    draw), keeps §21's order (the experts review with the assessment in hand), and never leaves an
+    expert's last opinion refused, or a conclusion silently held, for something only the authority
+    can supply. A panel drawn before the requirement still does not conclude without it: its last
+    opinion is refused the same way (see test_review_rules). Change reviews (§38) and bayingolin
+    §9, where the assessment is an optional aid to the experts, draw without it as before.
+    """
+    http = review.http
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+
+    async def open_case(jurisdiction: str, stage: str) -> dict[str, Any]:
+        body = {"project_id": unique("p"), "jurisdiction": jurisdiction, "stage": stage, "agency": "县局"}
+        opened = await http.post("/cases", headers=AUTHORITY, json=body)
+        assert opened.status_code == 201, opened.text
+        return dict(opened.json())
+
+    case = await open_case("shexian", "feasibility")
+    refused = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    problem = refused.json()
+    assert refused.status_code == 409 and problem["code"] == "third_party_review_missing", refused.text
+    assert "第三方" in problem["detail"] and "shexian §21" in problem["detail"]
+    assert [r["articles"] for r in problem["reasons"]] == [["shexian §21"]]
+    assert (await http.get(f"/cases/{case['id']}", headers=AUTHORITY)).json()["status"] == "open"
+
+    # The third party's review attached, the panel is drawn and its last opinion concludes.
+    assessed = await http.put(
+        f"/cases/{case['id']}/assessment", headers=AUTHORITY, json={"text": "某咨询公司 审查意见〔2026〕3号"}
+    )
+    assert assessed.status_code == 200, assessed.text
+    drawn = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    assert drawn.status_code == 200, drawn.text
+    result: dict[str, Any] = {}
+    for seat in [s for s in drawn.json()["seats"] if s["state"] == "seated"]:
+        given = await http.post(
+            f"/cases/{case['id']}/opinions",
+            headers=as_expert(by_id[seat["expert_id"]]),
+            json={"score": 85, "verdict": "pass", "comments": "方案可行"},
+        )
+        assert given.status_code == 200, given.text
+        result = given.json()
+    assert result["status"] == "concluded" and result["verdict"] == "pass"
+
+    # Not required for a shexian change review, nor in bayingolin (optional there, bayingolin §9).
+    for jurisdiction, stage in (("shexian", "change"), ("bayingolin", "declaration")):
+        other = await open_case(jurisdiction, stage)
+        response = await http.post(f"/cases/{other['id']}/draw", headers=AUTHORITY)
+        assert response.status_code == 200, (jurisdiction, stage, response.text)
+
+
+async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_but_keeps_the_verdict(
+    review: Review,
+) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
+    passed = (await http.post("/cases", headers=AUTHORITY, json={**base, "stage": "feasibility"})).json()
+    pending = (await http.post("/cases", headers=AUTHORITY, json={**base, "stage": "change"})).json()
+
+    # The feasibility review passes on Tue 2026-09-29: the report is owed by Oct 8 (lhasa §11).
+    seats = (await http.post(f"/cases/{passed['id']}/draw", headers=AUTHORITY)).json()["seats"]
+    for seat in seats:
+        concluded = await http.post(
+            f"/cases/{passed['id']}/opinions",
+            headers=as_expert(by_id[seat["expert_id"]]),
+            json={"score": 90, "verdict": "pass", "comments": "方案可行"},
+        )
+    assert concluded.json()["clock"] == "review.pass_report_deadline"
+
+    # The authority then refuses to approve the project: nothing is owed on its reviews any more.
+    await publish(
+        bus,
+        ProjectRejected(project_id=project, jurisdiction="lhasa", reason="年度计划额度已满"),
+        source="/govit/intake",
+    )
+
+    async def cancelled() -> bool:
+        found = await http.get(f"/cases/{pending['id']}", headers=AUTHORITY)
+        return bool(found.json()["status"] == "cancelled")
+
+    await eventually(cancelled, what="the open case cancelled")
+    after = (await http.get(f"/cases/{passed['id']}", headers=AUTHORITY)).json()
+    assert (after["status"], after["verdict"], after["closed_reason"]) == ("concluded", "pass", None)
+    assert after["clock"] is None and after["due_on"] is None
+    review.clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}

@@ -16,6 +16,7 @@ from services.review.domain import (
     InvalidCaseState,
     NotOnPanel,
     ReviewError,
+    ThirdPartyReviewMissing,
 )
 from services.review.drawing import ExpertStatus, InsufficientPool
 from services.review.rules import Verdict
@@ -32,6 +33,7 @@ ERRORS: dict[type[Exception], int] = {
     CaseNotFound: 404,
     NotOnPanel: 403,
     InvalidCaseState: 409,
+    ThirdPartyReviewMissing: 409,
     InsufficientPool: 409,
     ReviewError: 422,
 }
@@ -213,7 +215,7 @@ async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDe
     "/{case_id}/assessment",
     response_model=views.CaseOut,
     responses=COMMAND,
-    summary="附第三方专业评估 (authority)",
+    summary="附第三方专业审查或评估意见（shexian §21：报批材料的评审须在抽选专家组前附上）(authority)",
 )
 async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, _: AuthorityDep) -> Any:
     return views.case_out(await handlers.attach_assessment(uow, case_id, body.text))

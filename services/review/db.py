@@ -124,6 +124,15 @@ class CaseRepository(AggregateRepository[ReviewCase]):
             query = query.where(cases.c.reference == reference)
         return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
+    async def timed(self, project_id: str) -> list[ReviewCase]:
+        """The project's concluded cases on which a time limit still runs (a report owed), locked."""
+        query = select(ReviewCase).where(
+            cases.c.project_id == project_id,
+            cases.c.status == CaseStatus.CONCLUDED,
+            cases.c.clock.is_not(None),
+        )
+        return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
+
     async def past_due(self, today: dt.date) -> list[ReviewCase]:
         rows = await self.session.scalars(
             select(ReviewCase)

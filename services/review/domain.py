@@ -43,6 +43,11 @@ class InvalidCaseState(ReviewError):
     title = "评审案件当前状态不允许此操作"
 
 
+class ThirdPartyReviewMissing(InvalidCaseState):
+    code = "third_party_review_missing"
+    title = "尚未附第三方专业审查意见"
+
+
 class NotOnPanel(ReviewError):
     code = "not_on_panel"
     title = "您不是本案专家组成员"
@@ -111,7 +116,7 @@ class ReviewCase:
     overdue_notified: bool = False
     verdict: str | None = None
     concluded_at: dt.datetime | None = None
-    third_party_assessment: str = ""  # 第三方造价评估 (bayingolin §9)
+    third_party_assessment: str = ""  # 第三方专业审查、造价评估 (shexian §21, bayingolin §9)
     reference: str | None = None  # what is reviewed: a change request, an acceptance application
     closed_reason: str | None = None  # why it was cancelled
     reports: list[dict[str, Any]] = field(default_factory=list)  # round, verdict, document, issued_on
@@ -183,9 +188,24 @@ class ReviewCase:
             seated=frozenset(seated),
         )
 
-    def seat_panel(self, drawn: Draw, pool: Sequence[Expert], articles: Sequence[str]) -> None:
+    def check_third_party_review(self, required: Reason | None) -> None:
+        """第三方专业审查在先 (shexian §21): where the pack requires it for this stage, the panel is
+        neither drawn nor concludes without the assessment on the case."""
+        if required is not None and not self.third_party_assessment.strip():
+            raise ThirdPartyReviewMissing(
+                f"评审案件 {self.id} 尚未附第三方专业审查意见：{required.message}", [required]
+            )
+
+    def seat_panel(
+        self,
+        drawn: Draw,
+        pool: Sequence[Expert],
+        articles: Sequence[str],
+        third_party: Reason | None = None,
+    ) -> None:
         if self.status is not CaseStatus.OPEN:
             raise InvalidCaseState(f"评审案件 {self.id} 已抽选专家组")
+        self.check_third_party_review(third_party)
         self.seed = drawn.seed
         self.candidates = [
             {
@@ -268,7 +288,10 @@ class ReviewCase:
         next_clock: str | None,
         next_due: dt.date | None,
         articles: Sequence[str],
+        third_party: Reason | None = None,
     ) -> None:
+        # A panel drawn before the assessment was required still waits for it (shexian §21).
+        self.check_third_party_review(third_party)
         self.verdict = verdict.value
         self.concluded_at = at
         if verdict is not Verdict.PASS:
@@ -320,6 +343,15 @@ class ReviewCase:
         self.status = CaseStatus.CANCELLED
         self.closed_reason = reason
         self.concluded_at = at
+        self.clock, self.due_on, self.overdue_notified = None, None, False
+        return True
+
+    def stop_time_limit(self) -> bool:
+        """What a concluded case reviewed no longer stands (the project was rejected, withdrawn or
+        terminated): the report or written opinion it awaited is no longer owed on time (lhasa §11).
+        The status and verdict stay; False when no time limit was running."""
+        if self.status is not CaseStatus.CONCLUDED or self.clock is None:
+            return False
         self.clock, self.due_on, self.overdue_notified = None, None, False
         return True
 

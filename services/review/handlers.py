@@ -128,7 +128,11 @@ async def _case(uow: ReviewUnitOfWork, case_id: str) -> ReviewCase:
 async def draw_panel(
     uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, *, seed: str | None = None
 ) -> ReviewCase:
-    """抽选专家组 from the whole pool with a fresh seed, recorded with the candidate list."""
+    """抽选专家组 from the whole pool with a fresh seed, recorded with the candidate list.
+
+    Where the pack has a third party review the materials first (shexian §21), the draw is refused
+    until the assessment is on the case, so the experts review with it in hand.
+    """
     async with uow:
         case = await _case(uow, case_id)
         pool = await uow.experts.pool()
@@ -136,7 +140,12 @@ async def draw_panel(
         drawn = drawing.draw(
             seed or drawing.new_seed(), [e.candidate() for e in pool], spec, case.avoidance()
         )
-        case.seat_panel(drawn, pool, policy.rule(case.jurisdiction, "review.panel").articles)
+        case.seat_panel(
+            drawn,
+            pool,
+            policy.rule(case.jurisdiction, "review.panel").articles,
+            third_party=rules.third_party_review(policy, case.jurisdiction, case.stage),
+        )
         await uow.commit()
         return case
 
@@ -225,6 +234,7 @@ async def submit_opinion(
                 next_clock=started[0].value if started else None,
                 next_due=started[1].date if started else None,
                 articles=policy.rule(j, "review.conclusion").articles,
+                third_party=rules.third_party_review(policy, j, case.stage),
             )
         await uow.commit()
         return case
@@ -377,9 +387,12 @@ async def cancel_for_rejected_change(
 
 
 async def cancel_for_closed_project(uow: ReviewUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
-    """A project rejected, withdrawn or terminated: every review still open for it is cancelled."""
+    """A project rejected, withdrawn or terminated: every review still open for it is cancelled, and
+    the time limit still running on a concluded one (the report it awaits) stops with it."""
     for case in await uow.cases.still_open(event.project_id):
         case.cancel(f"项目{event.outcome}（{event.reason}），评审终止", ctx.now())
+    for case in await uow.cases.timed(event.project_id):
+        case.stop_time_limit()
 
 
 async def open_for_acceptance(

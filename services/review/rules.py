@@ -10,6 +10,8 @@
   after the written opinion (after the conclusion where the pack sets no opinion limit);
   second review 3 days after the revised materials arrive.
 - Two failed reviews of one submission → the materials are redone from scratch (lhasa §11).
+- Third-party review first (shexian §21): at the stages `review.method` lists, the panel is drawn
+  and concludes only with the third-party assessment on the case; elsewhere it is optional.
 """
 
 from __future__ import annotations
@@ -115,3 +117,13 @@ def must_resubmit(policy: PolicyRegistry, jurisdiction: str, failures: int) -> R
         return None
     detail = f"本次送审材料已 {failures} 次评审未通过，须重新编制评审材料"
     return policy.refusal(jurisdiction, "review.max_failures", "resubmission_required", detail)
+
+
+def third_party_review(policy: PolicyRegistry, jurisdiction: str, stage: str) -> Reason | None:
+    """Why the panel waits at `stage` for the third-party assessment (shexian §21), or None where the
+    pack does not require one before the experts (bayingolin §9 uses it as an optional aid)."""
+    rule = policy.rule(jurisdiction, "review.method")
+    if not rule.applies or stage not in rule.params.get("third_party_review_stages", ()):
+        return None
+    detail = "须先委托第三方机构开展专业审查，附上第三方专业审查意见后，方可组织专家论证评审并出具结论"
+    return policy.refusal(jurisdiction, "review.method", "third_party_review_missing", detail)
