@@ -115,6 +115,7 @@ def create_service_app(
                 source=service_source(spec.name),
                 subject_prefix=settings.subject_prefix,
                 on_commit=relay.committed,
+                clock=clock,
             )
 
         runtime.new_uow = new_uow

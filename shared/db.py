@@ -268,9 +268,12 @@ class UnitOfWork:
         source: str,
         subject_prefix: str,
         on_commit: Callable[[Sequence[OutboxRow]], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`on_commit` is told the outbox rows of each commit once it is durable (the relay)."""
+        """`on_commit` is told the outbox rows of each commit once it is durable (the relay);
+        `clock` is the service's, and dates the events (their CloudEvents `time`)."""
         self._sessions = sessions
+        self._clock = clock
         self.source = source
         self.subject_prefix = subject_prefix
         self._on_commit = on_commit
@@ -349,7 +352,7 @@ class UnitOfWork:
 
     async def write_outbox(self, events: Iterable[Event]) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
-        now = utcnow()
+        now = self._clock()
         for evt in events:
             headers: dict[str, str] = {}
             propagate.inject(headers)  # the trace of the request that caused the event
