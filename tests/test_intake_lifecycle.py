@@ -371,6 +371,69 @@ async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(
     assert again.status_code == 409
 
 
+async def test_bayingolin_issues_the_years_plan_in_batches_after_each_monthly_review(intake: Intake) -> None:
+    http, bus = intake.http, intake.bus
+    agency = unique("州水利局")
+    applicant = bearer(Role.APPLICANT, agency)
+    # June's review: the first batch of 2026's plan (bayingolin §9: build projects for this year).
+    june = await declare(http, agency, "bayingolin", title="智慧水利")
+    assert (await screen(http, june)).json()["status"] == "accepted"
+    first = await publish_plan(http, "bayingolin", june["plan_year"], june["id"])
+    assert first.status_code == 200, first.text
+    year, first_document = june["plan_year"], first.json()["document"]
+
+    # July's review passes two more: they join the same year's plan as a second batch, with its
+    # own document, instead of taking the emergency path (§15).
+    intake.clock.now = datetime(2026, 7, 15, 2, 0, tzinfo=UTC)
+    july = await declare(http, agency, "bayingolin", title="河湖长制平台")
+    service = await declare(http, agency, "bayingolin", title="水资源课题研究", kind="service")
+    for project in (july, service):
+        assert (await screen(http, project)).json()["status"] == "accepted"
+    url = f"/plans/bayingolin/{year}"
+    again = await http.put(url, headers=AUTHORITY, json={"ranking": [june["id"], july["id"]]})
+    assert again.status_code == 422 and first_document in again.json()["detail"], "published entries stay"
+    ranked = await http.put(url, headers=AUTHORITY, json={"ranking": [service["id"], july["id"]]})
+    assert ranked.status_code == 200, ranked.text
+    # Until it is published the batch is the authority's: agencies still see the published plan.
+    seen = (await http.get(url, headers=applicant)).json()
+    assert [e["project_id"] for e in seen["entries"]] == [june["id"]]
+    second_document = f"巴数发〔{year}〕{unique('')}号"
+    for _ in range(2):  # a retried publication changes nothing
+        second = await http.post(f"{url}/publication", headers=AUTHORITY, json={"document": second_document})
+        assert second.status_code == 200, second.text
+    plan = second.json()
+    assert [(e["project_id"], e["rank"], e["document"], e["status"]) for e in plan["entries"]] == [
+        (june["id"], 1, first_document, "in_plan"),
+        (service["id"], 2, second_document, "in_plan"),
+        (july["id"], 3, second_document, "in_plan"),
+    ]
+    assert plan["document"] == first_document
+    # Each newly planned project gets the event an annual plan gives (procurement's §16 and §21
+    # clocks, funding's plan gate); the first batch's projects get no second one.
+    event = await eventually(lambda: event_of(bus, july["id"], "project_included_in_plan"))
+    assert (event["plan_year"], event["rank"], event["plan_document"]) == (year, 3, second_document)
+    assert event["articles"] == ["bayingolin §15"]
+    included = [k for k, _ in await events_of(bus, june["id"]) if k.endswith("project_included_in_plan.v1")]
+    assert len(included) == 1
+
+    # Nothing new to publish, or a document already used by an earlier batch, is refused.
+    empty = await http.post(f"{url}/publication", headers=AUTHORITY, json={"document": "巴数发〔2026〕99号"})
+    assert empty.status_code == 422
+    late = await declare(http, agency, "bayingolin", title="水旱灾害防御系统")
+    await screen(http, late)
+    await http.put(url, headers=AUTHORITY, json={"ranking": [late["id"]]})
+    reused = await http.post(f"{url}/publication", headers=AUTHORITY, json={"document": first_document})
+    assert reused.status_code == 409
+
+    # Planned by the second batch, the July project is approved the ordinary way.
+    await publish(bus, review_passed(july))
+    await eventually(lambda: _field(intake, july["id"], "review_verdict", "pass"))
+    await upload_all(http, july)
+    approved = await approve(http, july)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["off_plan"] is False
+
+
 async def test_approving_more_than_was_declared_needs_what_the_larger_amount_needs(intake: Intake) -> None:
     http, bus = intake.http, intake.bus
     agency = unique("县自然资源局")

@@ -517,7 +517,7 @@ async def rank_plan(
     who: AuthorityDep,
     now: NowDep,
 ) -> views.PlanOut:
-    await handlers.set_plan(uow, _known(policy, jurisdiction), year, body.ranking, at=now)
+    await handlers.set_plan(uow, _known(policy, jurisdiction), year, body.ranking, policy, at=now)
     return await _plan(uow, who, jurisdiction, year)
 
 

@@ -8,12 +8,13 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import standing
 from services.intake.approval import approval_articles, approval_refusals, review_refusals
 from services.intake.cycle import Cycle, plan_cycle
-from services.intake.db import IntakeUnitOfWork, plan_entries, plans
+from services.intake.db import IntakeUnitOfWork, plan_entries, plans, projects
 from services.intake.domain import (
     DECLARATION_FIELDS,
     OPEN_FOR_MATERIALS,
@@ -358,30 +359,72 @@ async def _plan_row(uow: IntakeUnitOfWork, jurisdiction: str, year: int) -> Any:
     return (await uow.session.execute(query.with_for_update())).first()
 
 
+def _in_batches(policy: PolicyRegistry, jurisdiction: str) -> bool:
+    """Whether the year's plan is issued in batches, each with its own document (bayingolin §9)."""
+    rule = policy.rule(jurisdiction, "funding.plan_required")
+    return rule.applies and bool(rule.params.get("issued_in_batches"))
+
+
+async def _issued(uow: IntakeUnitOfWork, jurisdiction: str, year: int) -> dict[str, str]:
+    """The plan's entries already published: project id -> the document that included it."""
+    rows = await uow.session.execute(
+        select(plan_entries.c.project_id, projects.c.plan_document)
+        .join(projects, projects.c.id == plan_entries.c.project_id)
+        .where(
+            plan_entries.c.jurisdiction == jurisdiction,
+            plan_entries.c.year == year,
+            projects.c.plan_document.is_not(None),
+        )
+    )
+    return {project_id: document for project_id, document in rows}
+
+
 async def set_plan(
-    uow: IntakeUnitOfWork, jurisdiction: str, year: int, ranking: Sequence[str], *, at: datetime
+    uow: IntakeUnitOfWork,
+    jurisdiction: str,
+    year: int,
+    ranking: Sequence[str],
+    policy: PolicyRegistry,
+    *,
+    at: datetime,
 ) -> None:
-    """排序 — the authority's ranking of the year's admitted declarations, replaceable until published."""
+    """排序 — the authority's ranking of the year's admitted declarations, replaceable until published.
+
+    Where the plan is issued in batches (bayingolin §9), a published plan takes a further batch:
+    the ranking names the projects to add, ranked after those already published, which stay.
+    """
     if len(set(ranking)) != len(ranking):
         raise PlanError("排序中有重复的项目")
     async with uow:
         plan = await _plan_row(uow, jurisdiction, year)
-        if plan is not None and plan.status == "published":
+        published = plan is not None and plan.status == "published"
+        if published and not _in_batches(policy, jurisdiction):
             raise InvalidTransition(
                 f"{jurisdiction} {year} 年度计划已下达（{plan.document}），不能再调整；新增项目请走计划外程序"
             )
+        kept = len(await _issued(uow, jurisdiction, year)) if published else 0
         found = await uow.projects.for_plan(jurisdiction, ranking)
         for index, project_id in enumerate(ranking):
             project = found.get(project_id)
             if project is None:
                 raise PlanError(f"ranking[{index}]: 项目 {project_id} 不是 {jurisdiction} 的项目")
+            if project.plan_document is not None:
+                raise PlanError(
+                    f"ranking[{index}]: 项目 {project.title} 已由 {project.plan_document} 列入计划，"
+                    "已下达的不再排序；请只列本批新增的项目"
+                )
             if project.status is not ProjectStatus.ACCEPTED or project.plan_year != year or project.off_plan:
                 raise PlanError(
                     f"ranking[{index}]: 项目 {project.title} 须为已通过形式审查、申报 {year} 年度的计划内项目"
                     f"（当前 {project.status.value}，申报年度 {project.plan_year}）"
                 )
         try:
-            where = (plan_entries.c.jurisdiction == jurisdiction) & (plan_entries.c.year == year)
+            # Published entries hold ranks 1..kept; only the batch not yet published is replaced.
+            where = (
+                (plan_entries.c.jurisdiction == jurisdiction)
+                & (plan_entries.c.year == year)
+                & (plan_entries.c.rank > kept)
+            )
             await uow.session.execute(plan_entries.delete().where(where))
             if plan is None:
                 await uow.session.execute(
@@ -397,7 +440,7 @@ async def set_plan(
                 await uow.session.execute(
                     plan_entries.insert(),
                     [
-                        {"jurisdiction": jurisdiction, "year": year, "rank": i + 1, "project_id": p}
+                        {"jurisdiction": jurisdiction, "year": year, "rank": kept + i + 1, "project_id": p}
                         for i, p in enumerate(ranking)
                     ],
                 )
@@ -419,6 +462,9 @@ async def publish_plan(
 ) -> None:
     """下达年度计划: every ranked project is included.
 
+    Where the plan is issued in batches (bayingolin §9), each later publication includes the
+    projects ranked since the last one, under its own document; those published stay as they are.
+
     O&M projects need no further approval where the pack says so (shexian §20(三)): the plan is
     their approval, so like any approval it waits for the expert review's pass (shexian §7, §12);
     until then the plan is refused, as 批复 is, naming each such project.
@@ -427,19 +473,31 @@ async def publish_plan(
         plan = await _plan_row(uow, jurisdiction, year)
         if plan is None:
             raise PlanError(f"{jurisdiction} {year} 年度计划尚未排序")
+        issued: dict[str, str] = {}
         if plan.status == "published":
-            if plan.document == document:
-                return
-            raise InvalidTransition(f"{jurisdiction} {year} 年度计划已下达（{plan.document}）")
-        ranked = (
-            await uow.session.execute(
-                plan_entries.select()
-                .where(plan_entries.c.jurisdiction == jurisdiction, plan_entries.c.year == year)
-                .order_by(plan_entries.c.rank)
-            )
-        ).all()
+            if not _in_batches(policy, jurisdiction):
+                if plan.document == document:
+                    return
+                raise InvalidTransition(f"{jurisdiction} {year} 年度计划已下达（{plan.document}）")
+            issued = await _issued(uow, jurisdiction, year)
+        ranked = [
+            row
+            for row in (
+                await uow.session.execute(
+                    plan_entries.select()
+                    .where(plan_entries.c.jurisdiction == jurisdiction, plan_entries.c.year == year)
+                    .order_by(plan_entries.c.rank)
+                )
+            ).all()
+            if row.project_id not in issued
+        ]
+        if document in issued.values():
+            if not ranked:
+                return  # the last batch's publication, retried
+            raise InvalidTransition(f"文号 {document} 已用于 {jurisdiction} {year} 年度计划此前下达的一批")
         if not ranked:
-            raise PlanError(f"{jurisdiction} {year} 年度计划没有项目")
+            more = "新增" if issued else ""
+            raise PlanError(f"{jurisdiction} {year} 年度计划没有{more}项目")
         found = await uow.projects.for_plan(jurisdiction, [r.project_id for r in ranked])
         plan_rule = policy.rule(jurisdiction, "funding.plan_required")
         path = policy.rule(jurisdiction, "intake.approval_path_by_amount")
@@ -461,10 +519,12 @@ async def publish_plan(
             )
             if project in direct:
                 project.approve_with_plan(document=document, articles=path.articles, by=by, at=at)
+        # The plan's own document and date stay those of its first publication.
+        first = {} if issued else {"document": document, "published_at": at, "published_by": by}
         await uow.session.execute(
             plans.update()
             .where(plans.c.jurisdiction == jurisdiction, plans.c.year == year)
-            .values(status="published", document=document, published_at=at, published_by=by, updated_at=at)
+            .values(status="published", updated_at=at, **first)
         )
         await _commit(uow, f"{jurisdiction} {year} 年度计划下达时批复文号冲突，请检查后重试")
 

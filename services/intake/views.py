@@ -289,13 +289,16 @@ class PlanEntryOut(BaseModel):
     kind: ProjectKind
     amount_fen: int
     status: ProjectStatus
+    document: str | None = Field(
+        description="列入计划的下达文号（分批下达的为其批次的文号，bayingolin §9）；未下达为 null"
+    )
 
 
 class PlanOut(BaseModel):
     jurisdiction: str
     year: int
     status: str = Field(description="draft 排序中, published 已下达")
-    document: str | None
+    document: str | None = Field(description="计划下达文号（分批下达的为首批的文号）")
     published_at: datetime | None
     entries: list[PlanEntryOut]
     total_fen: int
@@ -324,8 +327,11 @@ async def get_plan(
             kind=r.kind,
             amount_fen=r.amount_fen,
             status=r.status,
+            document=r.plan_document,
         )
         for r in rows
+        # Agencies see what has been published; a further batch once it is (bayingolin §9).
+        if r.plan_document is not None or principal.role is not Role.APPLICANT
     ]
     return PlanOut(
         jurisdiction=jurisdiction,
