@@ -124,6 +124,29 @@ def test_bayingolin_plan_deadlines_run_from_the_plan_and_the_contract_one_recomm
     assert by_key(deadlines(POLICY, CALENDAR, signed, dt.date(2026, 7, 20)))["contract"].met
 
 
+def test_bayingolin_starts_implementation_with_its_plan_or_procurement_zhonglou_only_substantively() -> None:
+    """bayingolin §16 启动实施 within a month, while §21 gives the contract four months: the
+    implementation plan or procurement begun counts; zhonglou §17's 实质性启动 needs a
+    construction contract or construction."""
+    plan = dt.date(2026, 3, 16)
+    for started in (
+        {"implementation_plan_on": dt.date(2026, 4, 10)},
+        {"procurement_started_on": dt.date(2026, 4, 16)},
+        {"contract_signed_on": dt.date(2026, 4, 1)},
+    ):
+        facts = Facts(jurisdiction="bayingolin", plan_issued_on=plan, **started)  # type: ignore[arg-type]
+        assert by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 5, 1)))["start"].met, started
+    late = Facts(jurisdiction="bayingolin", plan_issued_on=plan, procurement_started_on=dt.date(2026, 4, 17))
+    start = by_key(deadlines(POLICY, CALENDAR, late, dt.date(2026, 5, 1)))["start"]
+    assert not start.met
+    said = deadline_message(POLICY, "bayingolin", start)
+    assert "启动实施（报送实施方案、启动采购、签订施工合同或开工）" in said
+    begun = dt.date(2026, 3, 10)
+    zhonglou = Facts(jurisdiction="zhonglou", approved_on=dt.date(2026, 3, 2), procurement_started_on=begun)
+    start = by_key(deadlines(POLICY, CALENDAR, zhonglou, dt.date(2026, 7, 1)))["start"]
+    assert not start.met and "实质性启动（签订施工合同或开工）" in deadline_message(POLICY, "zhonglou", start)
+
+
 def with_filing_limit(working_days: int) -> PolicyRegistry:
     """The packs with bayingolin's §18 filing limit set to another number of working days."""
     pack = POLICY["bayingolin"]

@@ -626,6 +626,15 @@ async def set_firm(
 # -- deadlines that run by themselves ---------------------------------------------------------------
 
 
+def _procurement_started_on(project: Project) -> dt.date | None:
+    """The first sign of procurement under way: requirements submitted, or a tender's announcement
+    (its award where no announcement was recorded)."""
+    days = [dt.date.fromisoformat(str(t.get("announced_on") or t["awarded_on"])) for t in project.tenders]
+    if project.requirements:
+        days.append(today_in_shanghai(dt.datetime.fromisoformat(project.requirements["submitted_at"])))
+    return min(days, default=None)
+
+
 def facts_of(project: Project) -> rules.Facts:
     period = (
         (project.contract_starts_on, project.contract_ends_on)
@@ -638,6 +647,7 @@ def facts_of(project: Project) -> rules.Facts:
         review_passed_on=project.review_passed_on,
         approved_on=project.approved_on,
         implementation_plan_on=project.implementation_plan_on,
+        procurement_started_on=_procurement_started_on(project),
         contract_signed_on=project.contract_signed_on,
         started_on=project.started_on,
         completed_on=project.completed_on,

@@ -163,6 +163,7 @@ class Facts:
     review_passed_on: dt.date | None = None
     approved_on: dt.date | None = None
     implementation_plan_on: dt.date | None = None
+    procurement_started_on: dt.date | None = None  # requirements submitted or a tender announced
     contract_signed_on: dt.date | None = None  # the first construction contract
     started_on: dt.date | None = None
     completed_on: dt.date | None = None
@@ -235,6 +236,12 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
     j = facts.jurisdiction
     found: list[Due] = []
     substantive = min((d for d in (facts.contract_signed_on, facts.started_on) if d), default=None)
+    evidence = {
+        "implementation_plan": facts.implementation_plan_on,
+        "procurement": facts.procurement_started_on,
+        "contract": facts.contract_signed_on,
+        "construction": facts.started_on,
+    }
     plan = policy.rule(j, "procurement.implementation_plan_deadline")
     if plan.applies and facts.plan_issued_on:
         due = calendar.last_day(months_after(facts.plan_issued_on, int(plan.param("months"))))
@@ -265,6 +272,11 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
         )
     start = policy.rule(j, "procurement.start_deadline")
     if start.applies:
+        # What counts as started: a substantive start (zhonglou §17: a construction contract or
+        # construction) unless the pack names more (bayingolin §16 启动实施, with four months
+        # for the contract under §21: the implementation plan or procurement begun).
+        kinds = start.params.get("started_by", ["contract", "construction"])
+        started = min((d for k in kinds if (d := evidence[str(k)]) is not None), default=None)
         origin = (
             facts.plan_issued_on
             if start.params.get("start_from") == "plan_issued"
@@ -278,7 +290,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                     "start",
                     "procurement.start_deadline",
                     due,
-                    _by(substantive, due),
+                    _by(started, due),
                     bool(start.params.get("terminate_on_breach")),
                 )
             )
@@ -312,12 +324,23 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
     return sorted(found, key=lambda d: (d.due_on, d.key))
 
 
+STARTED_BY = {
+    "implementation_plan": "报送实施方案",
+    "procurement": "启动采购",
+    "contract": "签订施工合同",
+    "construction": "开工",
+}
+
+
 def deadline_message(policy: PolicyRegistry, jurisdiction: str, due: Due) -> str:
     rule = policy.rule(jurisdiction, due.rule)
+    kinds = rule.params.get("started_by", ["contract", "construction"]) if due.kind == "start" else []
+    started = "、".join(STARTED_BY[str(k)] for k in kinds[:-1]) + ("或" if len(kinds) > 1 else "")
+    started += STARTED_BY[str(kinds[-1])] if kinds else ""
     what = {
         "implementation_plan": "实施计划下达后未按期报送实施方案和进度计划",
         "contract": "实施计划下达后未按期签订合同",
-        "start": "未按期实质性启动（签订施工合同或开工）",
+        "start": f"未按期{'实质性启动' if 'implementation_plan' not in kinds else '启动实施'}（{started}）",
         "progress": f"未按期报送{due.period or ''}实施进度（绩效评价）报告",
         "delay": "超过合同工期未竣工，须报告情况说明并整改",
     }[due.kind]
