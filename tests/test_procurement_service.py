@@ -677,6 +677,9 @@ async def test_lhasa_adds_up_adjustments_zhonglou_reapproves_ten_percent_bayingo
     assert first.json()["status"] == "filed", first.text
     second = await change(p, lhasa, adjustment_fen=6 * WAN, ground="business")
     assert second.json()["path"] == "approval" and "累加" in second.json()["reasons"][0]["message"]
+    assert second.json()["review"] is None  # lhasa §16: approved without an expert review
+    await event(p, lhasa, "change_recorded", at_least=2)  # what was written with it is out too
+    assert "govit.procurement.change_review_requested.v1" not in dict(await events_of(p.bus, lhasa["id"]))
 
     zhonglou = await approved(p, "zhonglou", 100 * WAN)
     over = await change(p, zhonglou, total_delta_fen=10 * WAN)
@@ -708,17 +711,7 @@ async def test_lhasa_adds_up_adjustments_zhonglou_reapproves_ten_percent_bayingo
     bayingolin = await approved(p, "bayingolin", 100 * WAN)
     both = await change(p, bayingolin, adjustment_fen=WAN, ground="business")
     assert both.json()["approvers"] == ["authority", "finance"], both.text
-    await publish(
-        p.bus,
-        ReviewConcluded(
-            project_id=bayingolin["id"],
-            jurisdiction="bayingolin",
-            case_id="c3",
-            stage="change",
-            verdict="pass",
-        ),
-    )
-    await eventually(lambda: reviewed(both.json()["id"]), what="review")
+    assert both.json()["review"] is None  # the two bureaus decide; no expert review (bayingolin §22)
     by_authority = await p.http.post(
         f"/changes/{both.json()['id']}/decision", headers=AUTHORITY, json={"approve": True}
     )

@@ -523,7 +523,13 @@ async def request_change(
                 major=request.major,
             )
             filed = route.path is rules.Path.FILE
-            reviewed = not filed and policy.rule(j, "review.panel").applies
+            # An expert review of the change where the pack asks for one (shexian §7, zhonglou §14);
+            # elsewhere the approvers decide alone (bayingolin §22, lhasa §16).
+            reviewed = (
+                not filed
+                and policy.rule(j, "review.panel").applies
+                and bool(policy.rule(j, "procurement.change_reapproval").params.get("expert_review"))
+            )
             change = Change(
                 id=new_id(),
                 project_id=project.id,
