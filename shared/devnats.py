@@ -38,6 +38,10 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
+class _ExitedEarly(RuntimeError):
+    """nats-server stopped before it listened (its config, or a port taken meanwhile)."""
+
+
 class EmbeddedNats:
     """One nats-server process with file-backed JetStream.
 
@@ -58,6 +62,7 @@ class EmbeddedNats:
         `env` is added to its environment (the variables that config refers to)."""
         self.store_dir = store_dir
         self.host = host
+        self._chosen = port is None  # a port picked here may be taken before the server binds it
         self.port = port or free_port(host)
         self.extra_config = extra_config
         self.env = dict(env or {})
@@ -75,23 +80,37 @@ class EmbeddedNats:
             f"{self.extra_config}"
         )
 
-    def start(self, timeout: float = 15) -> EmbeddedNats:
+    def start(self, timeout: float = 15, attempts: int = 3) -> EmbeddedNats:
+        """Start and wait until it listens; on a port picked here, try another if it exits at once."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start(timeout)
+            except _ExitedEarly:
+                if not self._chosen or attempt == attempts:
+                    raise
+                self.port = free_port(self.host)
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> EmbeddedNats:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         conf = self.store_dir / "nats-server.conf"
         conf.write_text(self.config(), encoding="utf-8")
         log = self.store_dir / "nats-server.log"
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(conf), "-l", str(log)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            env={**os.environ, **self.env},
-        )
+        errors = self.store_dir / "nats-server.stderr"  # what it says before its log is open
+        with errors.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [nats_server_binary(), "-c", str(conf), "-l", str(log)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+                env={**os.environ, **self.env},
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.process.returncode}; see {log}")
+                said = errors.read_text(errors="replace").strip()[-800:]
+                raise _ExitedEarly(f"nats-server exited with {self.process.returncode}: {said}; see {log}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.5):
                     return self

@@ -133,3 +133,21 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
     for port in ports.values():
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+
+
+def test_an_embedded_server_whose_port_was_taken_meanwhile_starts_on_another(tmp_path: Path) -> None:
+    import socket
+
+    from shared.devnats import EmbeddedNats
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))  # bound, not listening: as a client's ephemeral port is
+        busy = taken.getsockname()[1]
+        server = EmbeddedNats(tmp_path / "picked")
+        server.port = busy  # as if a connection took it between the pick and the start
+        with server:
+            assert server.port != busy
+            socket.create_connection((server.host, server.port), timeout=2).close()
+        # A port the caller chose is not changed behind its back: the reason is reported.
+        with pytest.raises(RuntimeError, match="exited with"):
+            EmbeddedNats(tmp_path / "chosen", port=busy).start()
