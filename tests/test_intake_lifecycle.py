@@ -116,18 +116,28 @@ async def test_a_zhonglou_project_goes_from_draft_to_approval_and_every_step_is_
     included = await eventually(lambda: event_of(bus, project["id"], "project_included_in_plan"))
     assert included["rank"] == 1 and "zhonglou §9" in included["articles"]
 
-    # In the plan but not yet reviewed, and the 网信办 opinion is missing: refused, each with its article.
+    # In the plan but not yet reviewed, the 论证 materials and the final 建议书 missing: refused,
+    # each with its article (zhonglou §11 论证, §12 建议书终稿 before the 函复意见).
     refused = await approve(http, project)
     assert refused.status_code == 422 and refused.json()["code"] == "approval_refused"
     assert codes(refused.json()) == {
         "review_not_passed": "zhonglou §11",
         "material_missing:cybersecurity_review_opinion": "zhonglou §11",
+        "material_missing:demonstration_request": "zhonglou §11",
+        "material_missing:demonstration_proposal": "zhonglou §11",
+        "material_missing:demonstration_plan": "zhonglou §11",
+        "material_missing:final_proposal": "zhonglou §12",
     }
 
-    # The review service's conclusion arrives as an event; the opinion is uploaded.
+    # The review service's conclusion arrives as an event; the materials are uploaded.
     await publish(bus, review_passed(project))
     await eventually(lambda: _field(intake, project["id"], "review_verdict", "pass"), what="review recorded")
-    assert (await upload(http, project, "cybersecurity_review_opinion")).status_code == 201
+    for material in ("cybersecurity_review_opinion", "demonstration_request", "demonstration_proposal"):
+        assert (await upload(http, project, material)).status_code == 201
+    assert (await upload(http, project, "demonstration_plan")).status_code == 201
+    still = await approve(http, project)
+    assert codes(still.json()) == {"material_missing:final_proposal": "zhonglou §12"}
+    assert (await upload(http, project, "final_proposal")).status_code == 201
     approved = await approve(http, project, 85_000_000)
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["approved_amount_fen"] == 85_000_000
