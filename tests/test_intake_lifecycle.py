@@ -475,6 +475,15 @@ async def test_approving_more_than_was_declared_needs_what_the_larger_amount_nee
     assert approved.status_code == 200, approved.text
     assert approved.json()["approved_amount_fen"] == 600_000_000
 
+    # The project's checklist is now that of the approved amount, with what was put on file.
+    detail = await intake.project(project["id"])
+    design = [m for m in detail["required_materials"] if m["material"] == "preliminary_design"]
+    assert [(m["article"], m["complete"]) for m in design] == [("shexian §20(一)", True)]
+    assert {(s["signoff"], s["article"], s["recorded"]) for s in detail["required_signoffs"]} >= {
+        ("city_review", "shexian §25", True),
+        ("province_review", "shexian §25", True),
+    }
+
 
 async def test_bars_from_later_stages_stop_new_declarations_while_they_last(intake: Intake) -> None:
     http, bus = intake.http, intake.bus

@@ -47,7 +47,7 @@ def approval_refusals(
     approved_amount_fen: int = 0,
 ) -> list[Reason]:
     j, declared = project.jurisdiction, project.facts()
-    facts = declared.at_amount(max(declared.amount_fen, approved_amount_fen))
+    facts = declared.as_approved(approved_amount_fen)
     # What only the approved amount asks for says so: the declared amount did not need it.
     above = ""
     if facts.amount_fen > declared.amount_fen:

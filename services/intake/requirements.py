@@ -54,6 +54,14 @@ class ProjectFacts:
         """The same project at another amount (an approval above the declared one)."""
         return replace(self, amount_fen=amount_fen)
 
+    def as_approved(self, approved_amount_fen: int | None) -> ProjectFacts:
+        """The project at the larger of its declared and its approved amount.
+
+        Approving more than was declared does not escape a threshold (shexian §20(一), §24, §25
+        and the like in other packs): approval checks, and the checklist shows, the larger one.
+        """
+        return self.at_amount(max(self.amount_fen, approved_amount_fen or 0))
+
 
 class Condition(BaseModel):
     """All given clauses must hold (min inclusive, below exclusive)."""

@@ -137,7 +137,8 @@ async def get_project(
     if row is None:
         return None
     data: dict[str, Any] = dict(row._mapping)
-    facts = ProjectFacts.of(SimpleNamespace(**data))
+    # Once approved above the declared amount, the checklist is that of the larger one, as approval's.
+    facts = ProjectFacts.of(SimpleNamespace(**data)).as_approved(data["approved_amount_fen"])
     uploaded = [
         MaterialOut.model_validate(r._mapping)
         for r in await session.execute(
