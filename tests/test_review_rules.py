@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from services.review.domain import CaseStatus, ReviewCase, ThirdPartyReviewMissing
+from services.review.domain import CaseStatus, InvalidCaseState, ReviewCase, ThirdPartyReviewMissing
 from services.review.drawing import (
     Avoidance,
     Candidate,
@@ -217,3 +217,23 @@ def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_i
         third_party=required,
     )
     assert case.status is CaseStatus.CONCLUDED and case.verdict == "pass"
+
+
+def test_a_cancelled_case_takes_no_third_party_assessment() -> None:
+    # What the case reviewed was rejected or withdrawn: nothing is attached to it afterwards.
+    case = ReviewCase.open(
+        project_id="p1",
+        jurisdiction="shexian",
+        stage="feasibility",
+        agency="县局",
+        parties=(),
+        by="authority",
+        at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
+        received_on=dt.date(2026, 9, 29),
+        clock=None,
+        due_on=None,
+    )
+    assert case.cancel("项目已撤回（单位撤回申报），评审终止", dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC))
+    with pytest.raises(InvalidCaseState, match="已撤销"):
+        case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
+    assert case.third_party_assessment == ""

@@ -526,6 +526,11 @@ async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(re
         json={"score": 80, "verdict": "pass", "comments": "方案可行"},
     )
     assert late.status_code == 409 and late.json()["code"] == "invalid_case_state", late.text
+    assessed = await http.put(
+        f"/cases/{first['id']}/assessment", headers=AUTHORITY, json={"text": "某造价咨询公司 评估报告"}
+    )
+    assert assessed.status_code == 409 and assessed.json()["code"] == "invalid_case_state", assessed.text
+    assert (await http.get(f"/cases/{first['id']}", headers=AUTHORITY)).json()["third_party_assessment"] == ""
     assert (await http.post(f"/cases/{now['change-2']['id']}/draw", headers=AUTHORITY)).status_code == 200
 
     # The project is terminated: what is still open for it is cancelled, naming why.
@@ -659,3 +664,48 @@ async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_b
     assert after["clock"] is None and after["due_on"] is None
     review.clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
     assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
+
+
+async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_but_keeps_the_verdict(
+    review: Review,
+) -> None:
+    http, bus = review.http, review.bus
+    pool = await add_pool(http)
+    by_id = {e["id"]: e for e in pool}
+    project = unique("p")
+    base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
+    for change_id in ("change-1", "change-2"):
+        await publish(bus, ChangeReviewRequested(**base, change_id=change_id), source="/govit/procurement")
+
+    async def cases() -> dict[str, dict[str, Any]]:
+        found = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
+        return {c["reference"]: c for c in found}
+
+    await eventually(lambda: _count(cases, 2), what="both change cases")
+    both = await cases()
+
+    # Both change reviews pass on Tue 2026-09-29: each report is owed by Oct 8 (lhasa §11).
+    for case in both.values():
+        seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
+        for seat in seats:
+            concluded = await http.post(
+                f"/cases/{case['id']}/opinions",
+                headers=as_expert(by_id[seat["expert_id"]]),
+                json={"score": 90, "verdict": "pass", "comments": "变更合理"},
+            )
+        assert concluded.json()["clock"] == "review.pass_report_deadline"
+
+    # The authority then rejects change-1: its report is no longer owed; change-2's still is.
+    await publish(bus, _change(base, "change-1", "rejected"), source="/govit/procurement")
+
+    async def stopped() -> bool:
+        return (await cases())["change-1"]["clock"] is None
+
+    await eventually(stopped, what="change-1's report limit stopped")
+    now = await cases()
+    rejected = now["change-1"]
+    assert (rejected["status"], rejected["verdict"], rejected["closed_reason"]) == ("concluded", "pass", None)
+    assert rejected["due_on"] is None
+    assert now["change-2"]["clock"] == "review.pass_report_deadline"
+    review.clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
+    assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 1}  # change-2

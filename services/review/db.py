@@ -124,13 +124,16 @@ class CaseRepository(AggregateRepository[ReviewCase]):
             query = query.where(cases.c.reference == reference)
         return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
-    async def timed(self, project_id: str) -> list[ReviewCase]:
-        """The project's concluded cases on which a time limit still runs (a report owed), locked."""
+    async def timed(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
+        """The project's concluded cases on which a time limit still runs (a report owed), about
+        `reference` if given, locked."""
         query = select(ReviewCase).where(
             cases.c.project_id == project_id,
             cases.c.status == CaseStatus.CONCLUDED,
             cases.c.clock.is_not(None),
         )
+        if reference is not None:
+            query = query.where(cases.c.reference == reference)
         return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
     async def past_due(self, today: dt.date) -> list[ReviewCase]:

@@ -177,6 +177,8 @@ class ReviewCase:
         """第三方造价等专业评估 (bayingolin §9, shexian §21), for the panel to read."""
         if self.status is CaseStatus.CONCLUDED:
             raise InvalidCaseState("评审已出结论")
+        if self.status is CaseStatus.CANCELLED:
+            raise InvalidCaseState(f"评审案件 {self.id} 已撤销，不再接收第三方评估意见")
         self.third_party_assessment = text
 
     # -- the panel --------------------------------------------------------------------------------

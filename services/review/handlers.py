@@ -379,11 +379,13 @@ async def open_for_change(uow: ReviewUnitOfWork, event: ChangeReviewRequested, c
 async def cancel_for_rejected_change(
     uow: ReviewUnitOfWork, event: ChangeRecorded, ctx: HandlerContext
 ) -> None:
-    """A change rejected before its review concluded: its case is cancelled (nothing left to review)."""
+    """A rejected change: a case still open for it is cancelled (nothing left to review), and on one
+    already concluded the report or written-opinion time limit (lhasa §11) stops; status and verdict stay."""
     if event.status != "rejected":
         return
     for case in await uow.cases.still_open(event.project_id, event.change_id):
         case.cancel(f"变更申请 {event.change_id} 已被驳回，变更评审终止", ctx.now())
+    await _stop_time_limits(uow, event.project_id, event.change_id)
 
 
 async def cancel_for_closed_project(uow: ReviewUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
@@ -391,7 +393,13 @@ async def cancel_for_closed_project(uow: ReviewUnitOfWork, event: Closing, ctx: 
     the time limit still running on a concluded one (the report it awaits) stops with it."""
     for case in await uow.cases.still_open(event.project_id):
         case.cancel(f"项目{event.outcome}（{event.reason}），评审终止", ctx.now())
-    for case in await uow.cases.timed(event.project_id):
+    await _stop_time_limits(uow, event.project_id)
+
+
+async def _stop_time_limits(uow: ReviewUnitOfWork, project_id: str, reference: str | None = None) -> None:
+    """What concluded cases reviewed no longer stands: the report or written opinion they await is
+    no longer owed on time (lhasa §11)."""
+    for case in await uow.cases.timed(project_id, reference):
         case.stop_time_limit()
 
 
