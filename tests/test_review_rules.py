@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -176,10 +177,9 @@ def test_shexian_has_a_third_party_review_the_approval_materials_before_the_expe
         assert third_party_review(POLICY, jurisdiction, "feasibility") is None
 
 
-def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_it() -> None:
-    # A case whose panel was seated before the requirement: its last opinion cannot conclude it.
-    required = third_party_review(POLICY, "shexian", "feasibility")
-    case = ReviewCase.open(
+def shexian_feasibility_case() -> ReviewCase:
+    """A shexian 可研 case, opened on Tue 2026-09-29 with no time limit."""
+    return ReviewCase.open(
         project_id="p1",
         jurisdiction="shexian",
         stage="feasibility",
@@ -191,48 +191,34 @@ def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_i
         clock=None,
         due_on=None,
     )
+
+
+def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_it() -> None:
+    # A case whose panel was seated before the requirement: its last opinion cannot conclude it.
+    required = third_party_review(POLICY, "shexian", "feasibility")
+    case = shexian_feasibility_case()
     case.seat_panel(draw("seed-t", pool(), SPEC, Avoidance()), [], ())
     for seat in case.seats:
         case.record_opinion(seat["expert_id"], score=80, verdict=Verdict.PASS, comments="方案可行")
-    at = dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC)
+    passing: dict[str, Any] = {
+        "at": dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC),
+        "resubmission": None,
+        "next_clock": None,
+        "next_due": None,
+        "articles": (),
+        "third_party": required,
+    }
     with pytest.raises(ThirdPartyReviewMissing) as refused:
-        case.conclude(
-            Verdict.PASS,
-            at=at,
-            resubmission=None,
-            next_clock=None,
-            next_due=None,
-            articles=(),
-            third_party=required,
-        )
+        case.conclude(Verdict.PASS, **passing)
     assert "shexian §21" in str(refused.value) and case.verdict is None
     case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
-    case.conclude(
-        Verdict.PASS,
-        at=at,
-        resubmission=None,
-        next_clock=None,
-        next_due=None,
-        articles=(),
-        third_party=required,
-    )
+    case.conclude(Verdict.PASS, **passing)
     assert case.status is CaseStatus.CONCLUDED and case.verdict == "pass"
 
 
 def test_a_cancelled_case_takes_no_third_party_assessment() -> None:
     # What the case reviewed was rejected or withdrawn: nothing is attached to it afterwards.
-    case = ReviewCase.open(
-        project_id="p1",
-        jurisdiction="shexian",
-        stage="feasibility",
-        agency="县局",
-        parties=(),
-        by="authority",
-        at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
-        received_on=dt.date(2026, 9, 29),
-        clock=None,
-        due_on=None,
-    )
+    case = shexian_feasibility_case()
     assert case.cancel("项目已撤回（单位撤回申报），评审终止", dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC))
     with pytest.raises(InvalidCaseState, match="已撤销"):
         case.attach_assessment("某咨询公司 审查意见〔2026〕3号")

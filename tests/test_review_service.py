@@ -78,6 +78,62 @@ async def types_of(bus: JetStreamBus, project_id: str) -> list[str]:
     return [kind for kind, _ in await events_of(bus, project_id)]
 
 
+async def open_case(
+    http: AsyncClient, jurisdiction: str, stage: str, *, project: str | None = None, agency: str = "市局"
+) -> dict[str, Any]:
+    body = {
+        "project_id": project or unique("p"),
+        "jurisdiction": jurisdiction,
+        "stage": stage,
+        "agency": agency,
+    }
+    opened = await http.post("/cases", headers=AUTHORITY, json=body)
+    assert opened.status_code == 201, opened.text
+    return dict(opened.json())
+
+
+async def everyone_says(
+    http: AsyncClient,
+    by_id: dict[str, dict[str, Any]],
+    case_id: str,
+    seats: list[dict[str, Any]],
+    verdict: str,
+    *,
+    score: int,
+    comments: str,
+) -> dict[str, Any]:
+    """Every seat's expert gives the same opinion; the case as the last answer left it."""
+    result: dict[str, Any] = {}
+    for seat in seats:
+        response = await http.post(
+            f"/cases/{case_id}/opinions",
+            headers=as_expert(by_id[seat["expert_id"]]),
+            json={"score": score, "verdict": verdict, "comments": comments},
+        )
+        assert response.status_code == 200, response.text
+        result = response.json()
+    return result
+
+
+async def change_cases(review: Review, base: dict[str, str], *change_ids: str) -> Any:
+    """Procurement asks for a review of each change; returns a reader of the project's cases by change."""
+    for change_id in change_ids:
+        await publish(
+            review.bus, ChangeReviewRequested(**base, change_id=change_id), source="/govit/procurement"
+        )
+
+    async def cases() -> dict[str, dict[str, Any]]:
+        params = {"project_id": base["project_id"]}
+        found = (await review.http.get("/cases", params=params, headers=AUTHORITY)).json()["items"]
+        return {c["reference"]: c for c in found}
+
+    async def all_there() -> bool:
+        return len(await cases()) == len(change_ids)
+
+    await eventually(all_there, what="the change cases")
+    return cases
+
+
 async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes_by_majority(
     review: Review,
 ) -> None:
@@ -298,13 +354,7 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     pool = await add_pool(http)
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
-    case = (
-        await http.post(
-            "/cases",
-            headers=AUTHORITY,
-            json={"project_id": project, "jurisdiction": "lhasa", "stage": "feasibility", "agency": "市局"},
-        )
-    ).json()
+    case = await open_case(http, "lhasa", "feasibility", project=project)
     # Not yet late on the due date itself; late the next day, reported once.
     review.clock.now = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
     assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 0}
@@ -316,20 +366,7 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     assert overdue["articles"] == ["lhasa §11"]
 
     seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
-
-    async def everyone_says(verdict: str) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for seat in seats:
-            response = await http.post(
-                f"/cases/{case['id']}/opinions",
-                headers=as_expert(by_id[seat["expert_id"]]),
-                json={"score": 50, "verdict": verdict, "comments": "需要完善"},
-            )
-            assert response.status_code == 200, response.text
-            result = response.json()
-        return result
-
-    first = await everyone_says("fail")
+    first = await everyone_says(http, by_id, case["id"], seats, "fail", score=50, comments="需要完善")
     assert first["status"] == "revising" and first["clock"] == "review.fail_opinion_deadline"
     opinion = await http.post(
         f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书1号"}
@@ -339,7 +376,7 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     assert first["due_on"] == "2026-10-16", "3 working days to revise (lhasa §11)"
     resubmitted = (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).json()
     assert resubmitted["round"] == 2 and resubmitted["clock"] == "review.second_review_deadline"
-    second = await everyone_says("fail")
+    second = await everyone_says(http, by_id, case["id"], seats, "fail", score=50, comments="需要完善")
     assert second["status"] == "concluded" and second["failures"] == 2
     # The materials are to be redone, but the written opinion is still owed; nothing runs after it.
     assert second["clock"] == "review.fail_opinion_deadline"
@@ -363,32 +400,14 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
     pool = await add_pool(http)
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
-    case = (
-        await http.post(
-            "/cases",
-            headers=AUTHORITY,
-            json={"project_id": project, "jurisdiction": "lhasa", "stage": "feasibility", "agency": "市局"},
-        )
-    ).json()
+    case = await open_case(http, "lhasa", "feasibility", project=project)
     seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
     early = await http.post(f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "报告"})
     assert early.status_code == 409 and early.json()["code"] == "invalid_case_state"
 
-    async def everyone_says(verdict: str) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for seat in seats:
-            response = await http.post(
-                f"/cases/{case['id']}/opinions",
-                headers=as_expert(by_id[seat["expert_id"]]),
-                json={"score": 70, "verdict": verdict, "comments": "评审意见"},
-            )
-            assert response.status_code == 200, response.text
-            result = response.json()
-        return result
-
     # Not passed on Tue 2026-09-29: the written opinion is due in 2 working days, across National
     # Day (Sep 30, Oct 8); the agency cannot revise before it has the opinion.
-    failed = await everyone_says("revise")
+    failed = await everyone_says(http, by_id, case["id"], seats, "revise", score=70, comments="评审意见")
     assert failed["clock"] == "review.fail_opinion_deadline" and failed["due_on"] == "2026-10-08"
     refused = await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)
     assert refused.status_code == 409 and refused.json()["code"] == "invalid_case_state", refused.text
@@ -410,7 +429,7 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
 
     # Revised, reviewed again and passed the same day: the report is due in 2 working days.
     assert (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).status_code == 200
-    passed = await everyone_says("pass")
+    passed = await everyone_says(http, by_id, case["id"], seats, "pass", score=70, comments="评审意见")
     assert passed["status"] == "concluded" and passed["verdict"] == "pass"
     assert passed["clock"] == "review.pass_report_deadline" and passed["due_on"] == "2026-10-12"
     review.clock.now = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
@@ -496,14 +515,7 @@ async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(re
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "zhonglou", "agency": "区教育局"}
-    for change_id in ("change-1", "change-2"):
-        await publish(bus, ChangeReviewRequested(**base, change_id=change_id), source="/govit/procurement")
-
-    async def cases() -> dict[str, dict[str, Any]]:
-        found = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
-        return {c["reference"]: c for c in found}
-
-    await eventually(lambda: _count(cases, 2), what="both change cases")
+    cases = await change_cases(review, base, "change-1", "change-2")
     first = (await cases())["change-1"]
     drawn = (await http.post(f"/cases/{first['id']}/draw", headers=AUTHORITY)).json()
     seat = next(s for s in drawn["seats"] if s["state"] == "seated")
@@ -552,10 +564,6 @@ async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(re
     assert listed.json()["total"] == 2
 
 
-async def _count(cases: Any, n: int) -> bool:
-    return len(await cases()) == n
-
-
 def _change(base: dict[str, str], change_id: str, status: str) -> ChangeRecorded:
     return ChangeRecorded(
         **base,
@@ -587,13 +595,7 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     pool = await add_pool(http)
     by_id = {e["id"]: e for e in pool}
 
-    async def open_case(jurisdiction: str, stage: str) -> dict[str, Any]:
-        body = {"project_id": unique("p"), "jurisdiction": jurisdiction, "stage": stage, "agency": "县局"}
-        opened = await http.post("/cases", headers=AUTHORITY, json=body)
-        assert opened.status_code == 201, opened.text
-        return dict(opened.json())
-
-    case = await open_case("shexian", "feasibility")
+    case = await open_case(http, "shexian", "feasibility", agency="县局")
     refused = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
     problem = refused.json()
     assert refused.status_code == 409 and problem["code"] == "third_party_review_missing", refused.text
@@ -608,20 +610,13 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     assert assessed.status_code == 200, assessed.text
     drawn = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
     assert drawn.status_code == 200, drawn.text
-    result: dict[str, Any] = {}
-    for seat in [s for s in drawn.json()["seats"] if s["state"] == "seated"]:
-        given = await http.post(
-            f"/cases/{case['id']}/opinions",
-            headers=as_expert(by_id[seat["expert_id"]]),
-            json={"score": 85, "verdict": "pass", "comments": "方案可行"},
-        )
-        assert given.status_code == 200, given.text
-        result = given.json()
+    seated = [s for s in drawn.json()["seats"] if s["state"] == "seated"]
+    result = await everyone_says(http, by_id, case["id"], seated, "pass", score=85, comments="方案可行")
     assert result["status"] == "concluded" and result["verdict"] == "pass"
 
     # Not required for a shexian change review, nor in bayingolin (optional there, bayingolin §9).
     for jurisdiction, stage in (("shexian", "change"), ("bayingolin", "declaration")):
-        other = await open_case(jurisdiction, stage)
+        other = await open_case(http, jurisdiction, stage, agency="县局")
         response = await http.post(f"/cases/{other['id']}/draw", headers=AUTHORITY)
         assert response.status_code == 200, (jurisdiction, stage, response.text)
 
@@ -639,13 +634,8 @@ async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_b
 
     # The feasibility review passes on Tue 2026-09-29: the report is owed by Oct 8 (lhasa §11).
     seats = (await http.post(f"/cases/{passed['id']}/draw", headers=AUTHORITY)).json()["seats"]
-    for seat in seats:
-        concluded = await http.post(
-            f"/cases/{passed['id']}/opinions",
-            headers=as_expert(by_id[seat["expert_id"]]),
-            json={"score": 90, "verdict": "pass", "comments": "方案可行"},
-        )
-    assert concluded.json()["clock"] == "review.pass_report_deadline"
+    concluded = await everyone_says(http, by_id, passed["id"], seats, "pass", score=90, comments="方案可行")
+    assert concluded["clock"] == "review.pass_report_deadline"
 
     # The authority then refuses to approve the project: nothing is owed on its reviews any more.
     await publish(
@@ -674,26 +664,14 @@ async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
-    for change_id in ("change-1", "change-2"):
-        await publish(bus, ChangeReviewRequested(**base, change_id=change_id), source="/govit/procurement")
-
-    async def cases() -> dict[str, dict[str, Any]]:
-        found = (await http.get("/cases", params={"project_id": project}, headers=AUTHORITY)).json()["items"]
-        return {c["reference"]: c for c in found}
-
-    await eventually(lambda: _count(cases, 2), what="both change cases")
+    cases = await change_cases(review, base, "change-1", "change-2")
     both = await cases()
 
     # Both change reviews pass on Tue 2026-09-29: each report is owed by Oct 8 (lhasa §11).
     for case in both.values():
         seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
-        for seat in seats:
-            concluded = await http.post(
-                f"/cases/{case['id']}/opinions",
-                headers=as_expert(by_id[seat["expert_id"]]),
-                json={"score": 90, "verdict": "pass", "comments": "变更合理"},
-            )
-        assert concluded.json()["clock"] == "review.pass_report_deadline"
+        concluded = await everyone_says(http, by_id, case["id"], seats, "pass", score=90, comments="变更合理")
+        assert concluded["clock"] == "review.pass_report_deadline"
 
     # The authority then rejects change-1: its report is no longer owed; change-2's still is.
     await publish(bus, _change(base, "change-1", "rejected"), source="/govit/procurement")
