@@ -84,17 +84,9 @@ def _procured_early(
     """Procurement dated before the approval (zhonglou §13), or a tender dated before the requirements
     review (shexian §29): being approved or reviewed when it is recorded is not enough."""
     j = project.jurisdiction
-    found: list[Reason] = []
-    rule = policy.rule(j, "procurement.no_procurement_before_approval")
-    if rule.applies and project.approved_on is not None and on < project.approved_on:
-        found.append(
-            policy.refusal(
-                j,
-                "procurement.no_procurement_before_approval",
-                "procured_before_approval",
-                f"{what} {on.isoformat()} 早于批复日期 {project.approved_on.isoformat()}，{rule.summary}",
-            )
-        )
+    found = _dated_before_approval(
+        policy, project, on, what, "procurement.no_procurement_before_approval", "procured_before_approval"
+    )
     review = policy.rule(j, "procurement.requirements_review")
     reviewed_on = _requirements_reviewed_on(project)
     if tendering and review.applies and reviewed_on is not None and on < reviewed_on:
@@ -108,6 +100,17 @@ def _procured_early(
             )
         )
     return found
+
+
+def _dated_before_approval(
+    policy: PolicyRegistry, project: Project, on: dt.date, what: str, rule_id: str, code: str
+) -> list[Reason]:
+    """A date reported for the project that falls before its approval, where the rule forbids it."""
+    rule = policy.rule(project.jurisdiction, rule_id)
+    if not (rule.applies and project.approved_on is not None and on < project.approved_on):
+        return []
+    detail = f"{what} {on.isoformat()} 早于批复日期 {project.approved_on.isoformat()}，{rule.summary}"
+    return [policy.refusal(project.jurisdiction, rule_id, code, detail)]
 
 
 def _requirements_reviewed_on(project: Project) -> dt.date | None:
@@ -350,17 +353,14 @@ async def start_construction(
         j = project.jurisdiction
         _not_after(on, today, "开工日期")
         refusals = _unapproved(policy, project, "procurement.no_construction_before_approval")
-        rule = policy.rule(j, "procurement.no_construction_before_approval")
-        if rule.applies and project.approved_on is not None and on < project.approved_on:
-            refusals.append(
-                policy.refusal(
-                    j,
-                    "procurement.no_construction_before_approval",
-                    "started_before_approval",
-                    f"开工日期 {on.isoformat()} 早于批复日期 {project.approved_on.isoformat()}，"
-                    + rule.summary,
-                )
-            )
+        refusals += _dated_before_approval(
+            policy,
+            project,
+            on,
+            "开工日期",
+            "procurement.no_construction_before_approval",
+            "started_before_approval",
+        )
         if project.supervisor is None:
             if policy.rule(j, "procurement.no_construction_before_supervision").applies:
                 refusals.append(
