@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus import Bus
 from shared.db import OutboxRow, outbox, utcnow
@@ -112,16 +113,12 @@ class OutboxRelay:
         sent: list[str] = []
         try:
             while self._committed:
-                row = self._committed[0]
-                await self._publish(row["subject"], row["body"], dict(row["headers"]), row["event_type"])
-                self._committed.popleft()
-                sent.append(row["event_id"])
+                await self._publish(self._committed[0])
+                sent.append(self._committed.popleft()["event_id"])
         finally:
             if sent:
                 async with self.sessions() as session, session.begin():
-                    await session.execute(
-                        update(outbox).where(outbox.c.event_id.in_(sent)).values(published_at=utcnow())
-                    )
+                    await _mark_sent(session, sent)
 
     @contextlib.asynccontextmanager
     async def _leadership(self, stop: asyncio.Event) -> AsyncIterator[bool]:
@@ -156,26 +153,24 @@ class OutboxRelay:
         async with self.sessions() as session:
             rows = (
                 await session.execute(
-                    select(outbox.c.seq, outbox.c.event_type, outbox.c.subject)
+                    select(outbox.c.event_id, outbox.c.event_type, outbox.c.subject)
                     .add_columns(outbox.c.body, outbox.c.headers)
                     .where(outbox.c.published_at.is_(None))
                     .order_by(outbox.c.seq)
                     .limit(self.batch)
                 )
             ).all()
-        done: list[int] = []
+        done: list[str] = []
         try:
             for row in rows:
-                await self._publish(row.subject, row.body, dict(row.headers), row.event_type)
-                done.append(row.seq)
+                await self._publish(row._mapping)
+                done.append(row.event_id)
         finally:
             pending = len(rows) - len(done)
             if done:
                 # Marked in a transaction of its own: a failure later in the batch does not undo it.
                 async with self.sessions() as session, session.begin():
-                    await session.execute(
-                        update(outbox).where(outbox.c.seq.in_(done)).values(published_at=utcnow())
-                    )
+                    await _mark_sent(session, done)
                     if len(rows) >= self.batch:  # more may wait beyond this batch: count them
                         pending = (
                             await session.scalar(
@@ -189,7 +184,10 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(pending)
         return len(done)
 
-    async def _publish(self, subject: str, body: bytes, headers: dict[str, str], event_type: str) -> None:
+    async def _publish(self, row: Mapping[Any, Any]) -> None:
+        """One outbox row onto the stream (its Nats-Msg-Id is in its headers), in a producer span."""
+        subject, body, event_type = row["subject"], row["body"], row["event_type"]
+        headers = dict(row["headers"])
         parent = propagate.extract(headers)
         with tracer.start_as_current_span(
             f"send {event_type}",
@@ -205,6 +203,12 @@ class OutboxRelay:
             propagate.inject(headers)
             await self.bus.publish(subject, body, headers)
         self.metrics.published.labels(event_type).inc()
+
+
+async def _mark_sent(session: AsyncSession, event_ids: list[str]) -> None:
+    await session.execute(
+        update(outbox).where(outbox.c.event_id.in_(event_ids)).values(published_at=utcnow())
+    )
 
 
 async def _first(*events: asyncio.Event) -> None:
