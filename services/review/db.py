@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,20 +118,13 @@ class CaseRepository(AggregateRepository[ReviewCase]):
         )
         return found
 
-    async def still_open(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
-        """The project's cases not yet concluded or cancelled (about `reference` if given), locked."""
-        query = select(ReviewCase).where(cases.c.project_id == project_id, cases.c.status.not_in(CLOSED))
-        if reference is not None:
-            query = query.where(cases.c.reference == reference)
-        return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
-
-    async def timed(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
-        """The project's concluded cases on which a time limit still runs (a report owed), about
-        `reference` if given, locked."""
+    async def unsettled(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
+        """The project's cases still awaiting something (about `reference` if given), locked: not yet
+        concluded or cancelled, or concluded with a time limit still running (a report owed)."""
         query = select(ReviewCase).where(
             cases.c.project_id == project_id,
-            cases.c.status == CaseStatus.CONCLUDED,
-            cases.c.clock.is_not(None),
+            cases.c.status != CaseStatus.CANCELLED,
+            or_(cases.c.status != CaseStatus.CONCLUDED, cases.c.clock.is_not(None)),
         )
         if reference is not None:
             query = query.where(cases.c.reference == reference)

@@ -383,24 +383,24 @@ async def cancel_for_rejected_change(
     already concluded the report or written-opinion time limit (lhasa §11) stops; status and verdict stay."""
     if event.status != "rejected":
         return
-    for case in await uow.cases.still_open(event.project_id, event.change_id):
-        case.cancel(f"变更申请 {event.change_id} 已被驳回，变更评审终止", ctx.now())
-    await _stop_time_limits(uow, event.project_id, event.change_id)
+    reason = f"变更申请 {event.change_id} 已被驳回，变更评审终止"
+    await _settle(uow, event.project_id, reason, ctx.now(), event.change_id)
 
 
 async def cancel_for_closed_project(uow: ReviewUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
     """A project rejected, withdrawn or terminated: every review still open for it is cancelled, and
     the time limit still running on a concluded one (the report it awaits) stops with it."""
-    for case in await uow.cases.still_open(event.project_id):
-        case.cancel(f"项目{event.outcome}（{event.reason}），评审终止", ctx.now())
-    await _stop_time_limits(uow, event.project_id)
+    await _settle(uow, event.project_id, f"项目{event.outcome}（{event.reason}），评审终止", ctx.now())
 
 
-async def _stop_time_limits(uow: ReviewUnitOfWork, project_id: str, reference: str | None = None) -> None:
-    """What concluded cases reviewed no longer stands: the report or written opinion they await is
-    no longer owed on time (lhasa §11)."""
-    for case in await uow.cases.timed(project_id, reference):
-        case.stop_time_limit()
+async def _settle(
+    uow: ReviewUnitOfWork, project_id: str, reason: str, at: dt.datetime, reference: str | None = None
+) -> None:
+    """What the cases reviewed no longer stands: an open case is cancelled with the reason; on a
+    concluded one the report or written opinion it awaits is no longer owed on time (lhasa §11)."""
+    for case in await uow.cases.unsettled(project_id, reference):
+        if not case.cancel(reason, at):
+            case.stop_time_limit()
 
 
 async def open_for_acceptance(
