@@ -656,6 +656,8 @@ def nats_config(
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(f"# govit NATS users (prefix {settings.subject_prefix}, stream {settings.stream}).")
     typer.echo("# Set each password variable in nats-server's environment; clients put it in their URL.")
+    typer.echo("# Begin each password with a letter: nats-server reads a variable's value as a config")
+    typer.echo("# value, and one beginning with a digit or '-' may be taken for a number or a date.")
     typer.echo(text, nl=False)
 
 

@@ -82,7 +82,8 @@ def password_variable(user: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    passwords = {user: secrets.token_urlsafe(16) for user in USERS}
+    # Letter first, as `govit nats-config` asks: nats-server refuses a value like "-Nx…" or "1-x…".
+    passwords = {user: "p" + secrets.token_urlsafe(16) for user in USERS}
     env = {password_variable(user): password for user, password in passwords.items()}
     with EmbeddedNats(tmp_path_factory.mktemp("nats-auth"), extra_config=nats_config(), env=env) as embedded:
         yield Server(embedded.host, embedded.port, passwords)
