@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,19 @@ from shared import audit, problems, telemetry
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
-from shared.consume import EventDispatcher, EventHandler, HandlerContext, TrustedSources, service_source
+from shared.consume import (
+    ANY_JURISDICTION,
+    EventDispatcher,
+    EventHandler,
+    HandlerContext,
+    TrustedSources,
+    service_source,
+)
 from shared.contracts import Event
 from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
 from shared.manual import manual_router
 from shared.metrics import Metrics
-from shared.policy import load_registry
+from shared.policy import PolicyRegistry, load_registry
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.workdays import WorkingCalendar
@@ -132,6 +139,7 @@ def create_service_app(
             metrics=metrics,
             prefix=settings.subject_prefix,
             trusted=TrustedSources(settings.trusted_sources),
+            future_allowance=timedelta(seconds=settings.future_event_allowance_seconds),
         )
         runtime.dispatcher = dispatcher
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
@@ -154,6 +162,7 @@ def create_service_app(
     app.state.tokens = TokenIssuer(settings)
     app.state.clock = clock
     app.state.policy = load_registry(settings.policy_dir)
+    _check_trusted_jurisdictions(settings, app.state.policy)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
     problems.install(app, dict(spec.errors))
     _install_metrics(app, metrics)
@@ -164,6 +173,18 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _check_trusted_jurisdictions(settings: ServiceSettings, policy: PolicyRegistry) -> None:
+    """Fail at start on a trusted source named for a jurisdiction no policy pack covers."""
+    for event_type, sources in settings.trusted_sources.items():
+        for source, jurisdictions in sources.items():
+            unknown = [j for j in jurisdictions if j != ANY_JURISDICTION and j not in policy]
+            if unknown:
+                raise ValueError(
+                    f"GOVIT_TRUSTED_SOURCES[{event_type!r}][{source!r}]: no policy pack for "
+                    f"{', '.join(unknown)}"
+                )
 
 
 async def _messaging(runtime: Runtime, relay: OutboxRelay, dispatcher: EventDispatcher) -> None:

@@ -82,6 +82,10 @@ class Bus(Protocol):
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None: ...
 
+    async def last_sequence(self) -> int:
+        """The stream sequence of the last message stored: every fact stored so far is at or before it."""
+        ...
+
     async def consume(
         self,
         durable: str,
@@ -237,6 +241,12 @@ class JetStreamBus:
         if not self.connected:
             raise ConnectionError("NATS is not connected")
         await self.nc.jetstream().publish(subject, data, headers=headers, timeout=5)
+
+    async def last_sequence(self) -> int:
+        if not self.connected:
+            raise ConnectionError("NATS is not connected")
+        info = await self.nc.jetstream().stream_info(self.stream)
+        return int(info.state.last_seq)
 
     async def _bind(self, durable: str, filters: Sequence[str], max_deliver: int) -> object:
         js = self.nc.jetstream()
@@ -428,6 +438,11 @@ class InMemoryBus:
         self.messages.append(_Stored(len(self.messages) + 1, subject, data, dict(headers)))
         async with self._new:
             self._new.notify_all()
+
+    async def last_sequence(self) -> int:
+        if not self.up:
+            raise ConnectionError("bus is down")
+        return len(self.messages)
 
     def on(self, subject_filter: str) -> list[_Stored]:
         return [m for m in self.messages if subject_matches(subject_filter, m.subject)]

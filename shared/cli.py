@@ -20,7 +20,7 @@ import httpx
 import typer
 
 from shared.db import file_clock
-from shared.settings import GovitSettings, ServiceSettings
+from shared.settings import SUITE_SOURCE_PREFIX, GovitSettings, ServiceSettings
 
 if TYPE_CHECKING:
     from shared.contracts import Event
@@ -508,6 +508,14 @@ def publish(
     at: Annotated[
         str | None, typer.Option("--time", help="the CloudEvents time, ISO 8601 with offset (default now)")
     ] = None,
+    sequence: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="this system's number for the event among its events about the project (the "
+            "CloudEvents sequence extension); consumers order this source's facts by it",
+        ),
+    ] = None,
     list_types: Annotated[bool, typer.Option("--list", help="print the documented event types")] = False,
 ) -> None:
     """Publish a documented event onto the stream, for systems without a NATS client.
@@ -539,6 +547,12 @@ def publish(
         )
     if not re.fullmatch(r"\S{1,255}", source):
         _refuse("--source must be 1 to 255 characters without spaces (a URI reference)")
+    if source.startswith(SUITE_SOURCE_PREFIX):
+        _refuse(
+            f"--source {source!r} is a govit service's own source: only that service speaks as it. "
+            "Publish under your system's own source, which the consuming services' "
+            "GOVIT_TRUSTED_SOURCES must name for this type and jurisdiction"
+        )
     chosen_id = event_id if event_id is not None else str(uuid.uuid4())
     if not re.fullmatch(r"[!-~]{1,64}", chosen_id):
         _refuse("--id must be 1 to 64 printable ASCII characters without spaces")
@@ -557,7 +571,7 @@ def publish(
 
     settings = GovitSettings()
     subject = subject_for(settings.subject_prefix, event)
-    raw = encode(event, source=source, event_id=chosen_id, time=when)
+    raw = encode(event, source=source, event_id=chosen_id, time=when, sequence=sequence)
     logging.getLogger("shared.bus").setLevel(logging.ERROR)  # this command reports failures itself
 
     async def run() -> Any:
@@ -604,7 +618,8 @@ def publish(
     if source != suite_source(event_type):
         typer.echo(
             f"note: services consume it only if their GOVIT_TRUSTED_SOURCES lists {source!r} "
-            f'for {event_type} (or for "*"); otherwise they dead-letter it',
+            f'for {event_type} (or for "*") and jurisdiction {event.jurisdiction!r} (or "*"); '
+            "otherwise they dead-letter it",
             err=True,
         )
 
@@ -617,8 +632,9 @@ def nats_config(
     publisher: Annotated[
         list[str] | None,
         typer.Option(
-            help="another system publishing some event types: NAME=TYPE[,TYPE…] "
-            "(e.g. project-system=govit.intake.project_approved.v1)"
+            help="another system publishing some event types for some jurisdictions: "
+            "NAME=TYPE[,TYPE…]@JURISDICTION[,JURISDICTION…] ('@*' for every jurisdiction; e.g. "
+            "project-system=govit.intake.project_approved.v1@zhonglou)"
         ),
     ] = None,
     subscriber: Annotated[
@@ -628,19 +644,28 @@ def nats_config(
 ) -> None:
     """Print the nats-server authorization block: each service publishes only its own events."""
     from shared.contracts.catalog import CATALOG
-    from shared.natsauth import server_config, suite_users
+    from shared.natsauth import Publisher, server_config, suite_users
+    from shared.policy import load_registry
 
     for name in service or []:
         if name not in SERVICES:
             raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
-    publishers: dict[str, list[str]] = {}
+    packs = load_registry(GovitSettings().policy_dir)
+    publishers: dict[str, Publisher] = {}
     for spec in publisher or []:
-        name, _, types = spec.partition("=")
+        name, _, rest = spec.partition("=")
+        types, at, places = rest.partition("@")
         wanted = [t.strip() for t in types.split(",") if t.strip()]
+        jurisdictions = [j.strip() for j in places.split(",") if j.strip()]
         unknown = [t for t in wanted if t not in CATALOG]
-        if not name or not wanted or unknown:
-            raise typer.BadParameter(f"--publisher {spec!r}: NAME=TYPE[,TYPE…] with known event types")
-        publishers[name] = wanted
+        unknown += [j for j in jurisdictions if j != "*" and j not in packs]
+        if not name or not wanted or not at or not jurisdictions or unknown:
+            raise typer.BadParameter(
+                f"--publisher {spec!r}: NAME=TYPE[,TYPE…]@JURISDICTION[,JURISDICTION…] with known event "
+                f"types and jurisdictions ('@*' for every jurisdiction)"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        publishers[name] = Publisher(tuple(wanted), tuple(jurisdictions))
     settings = GovitSettings()
     try:
         users = suite_users(

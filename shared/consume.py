@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -36,6 +36,9 @@ class HandlerContext:
     now: Callable[[], datetime] = utcnow  # the service's clock; tests move it to cross deadlines
     envelope: Envelope | None = None  # the event being handled: its id, source and time
     manual: ManualRecord | None = None  # set when the authority recorded the event by hand
+    #: The event's place in the stream (JetStream stream sequence), or for a fact recorded by
+    #: hand the stream's last sequence when it was recorded; None where it is not known.
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,21 +60,51 @@ def suite_source(event_type: str) -> str:
     return service_source(event_type.split(".")[1])
 
 
+ANY_JURISDICTION = "*"
+
+
 @dataclass(frozen=True)
 class TrustedSources:
-    """Which systems a consuming service believes, per event type: the suite's own producer and
-    the sources its configuration adds (GOVIT_TRUSTED_SOURCES, "*" for every type)."""
+    """Which systems a consuming service believes, per event type, and for which jurisdictions.
 
-    extra: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    The suite's own producer of a type (/govit/<service>) speaks for every jurisdiction (the
+    broker's permissions let only that service publish its events). Every other source is
+    believed only for the types and jurisdictions GOVIT_TRUSTED_SOURCES names for it:
+    `{type or "*": {source: [jurisdiction, …] or ["*"]}}`.
+    """
+
+    extra: Mapping[str, Mapping[str, Sequence[str]]] = field(default_factory=dict)
 
     def of(self, event_type: str) -> list[str]:
-        return [suite_source(event_type), *self.extra.get(event_type, ()), *self.extra.get("*", ())]
+        """Who is believed for a type, as people read it: `source (jurisdictions)`."""
+        named = [suite_source(event_type) + " (全部辖区)"]
+        for key in (event_type, "*"):
+            for source, jurisdictions in self.extra.get(key, {}).items():
+                named.append(f"{source} ({', '.join(jurisdictions)})")
+        return named
 
-    def allows(self, event_type: str, source: str) -> bool:  # on every delivery: no list built
+    def allows(self, event_type: str, source: str, jurisdiction: str) -> bool:  # on every delivery
+        if source == suite_source(event_type):
+            return True
+        for key in (event_type, "*"):
+            jurisdictions = self.extra.get(key, {}).get(source)
+            if jurisdictions is not None and (
+                jurisdiction in jurisdictions or ANY_JURISDICTION in jurisdictions
+            ):
+                return True
+        return False
+
+    def refusal(self, event_type: str, source: str, jurisdiction: str, durable: str) -> str:
+        """Why an event from this source is not believed, naming the jurisdiction it spoke for."""
+        spoken_for = [j for key in (event_type, "*") for j in self.extra.get(key, {}).get(source, ())]
+        if spoken_for:
+            return (
+                f"UntrustedSource: {source!r} may send {event_type} to {durable} only for "
+                f"{', '.join(spoken_for)}, not for jurisdiction {jurisdiction!r} (GOVIT_TRUSTED_SOURCES)"
+            )
         return (
-            source == suite_source(event_type)
-            or source in self.extra.get(event_type, ())
-            or source in self.extra.get("*", ())
+            f"UntrustedSource: {event_type} for jurisdiction {jurisdiction!r} from {source!r} is not on "
+            f"{durable}'s allow-list (GOVIT_TRUSTED_SOURCES); trusted: {'; '.join(self.of(event_type))}"
         )
 
 
@@ -100,8 +133,10 @@ class EventDispatcher:
         metrics: Metrics,
         prefix: str,
         trusted: TrustedSources | None = None,
+        future_allowance: timedelta = timedelta(minutes=5),
     ) -> None:
         self.trusted = trusted or TrustedSources()
+        self.future_allowance = future_allowance
         self.prefix = prefix
         self.durable = durable
         self.handlers = {model.model_fields["type"].default: h for model, h in subscriptions.items()}
@@ -118,7 +153,9 @@ class EventDispatcher:
         self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
         return outcome
 
-    async def apply(self, envelope: Envelope, manual: ManualRecord | None = None) -> bool:
+    async def apply(
+        self, envelope: Envelope, manual: ManualRecord | None = None, position: int | None = None
+    ) -> bool:
         """Handle one event in one unit of work with its inbox row; False if it was handled before."""
         handler = self.handlers[envelope.type]
         async with self.uow_factory() as uow:
@@ -132,7 +169,8 @@ class EventDispatcher:
             )
             if not claimed:
                 return False
-            await handler(uow, envelope.data, replace(self.context, envelope=envelope, manual=manual))
+            context = replace(self.context, envelope=envelope, manual=manual, position=position)
+            await handler(uow, envelope.data, context)
             await uow.commit()
         return True
 
@@ -150,11 +188,17 @@ class EventDispatcher:
             return DeadLetter(f"SubjectMismatch: {delivery.subject} does not carry this {envelope.type}")
         if envelope.jurisdiction not in self.context.policy:
             return DeadLetter(f"UnknownJurisdiction: no policy pack for {envelope.jurisdiction!r}")
-        if not self.trusted.allows(envelope.type, envelope.source):
-            trusted = ", ".join(self.trusted.of(envelope.type))
+        if not self.trusted.allows(envelope.type, envelope.source, envelope.jurisdiction):
             return DeadLetter(
-                f"UntrustedSource: {envelope.type} from {envelope.source!r} is not on {self.durable}'s "
-                f"allow-list (GOVIT_TRUSTED_SOURCES); trusted: {trusted}"
+                self.trusted.refusal(envelope.type, envelope.source, envelope.jurisdiction, self.durable)
+            )
+        latest = self.context.now() + self.future_allowance
+        if envelope.time > latest:
+            # A wrong clock or a forged date: nothing the suite decides may rest on it.
+            return DeadLetter(
+                f"FutureDated: {envelope.type} {envelope.id} is dated {envelope.time.isoformat()}, "
+                f"later than {self.durable}'s clock allows ({latest.isoformat()}; "
+                "GOVIT_FUTURE_EVENT_ALLOWANCE_SECONDS)"
             )
         context = propagate.extract(delivery.headers)
         attributes = {
@@ -172,7 +216,7 @@ class EventDispatcher:
                 {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
             )
             try:
-                if not await self.apply(envelope):
+                if not await self.apply(envelope, position=delivery.sequence):
                     span.set_attribute("govit.duplicate", True)
                 return Ack()
             except Unprocessable as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -89,6 +89,17 @@ inbox = Table(
     Column("source", String(255), nullable=True),  # the system the event came from
     Column("recorded_by", String(128), nullable=True),  # recorded by hand (POST /manual-events)
     Column("document_ref", String(200), nullable=True),
+    info={audit.SKIP_INFO_KEY: False},
+)
+
+
+# The producer's numbering of its events per project (the CloudEvents `sequence` extension):
+# consumers order one producer's facts about a project by it, never by the time an event claims.
+event_sequence = Table(
+    "event_sequence",
+    infrastructure,
+    Column("project_id", String(64), primary_key=True),
+    Column("last", BigInteger, nullable=False),
     info={audit.SKIP_INFO_KEY: False},
 )
 
@@ -325,8 +336,7 @@ class UnitOfWork:
     ) -> bool:
         """Record an incoming event in the inbox; False when this consumer already handled it."""
         # One statement: the row is new (first delivery) or the insert does nothing (handled).
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else ""
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        insert = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
         row = {
             "consumer": consumer,
             "event_id": event_id,
@@ -353,6 +363,8 @@ class UnitOfWork:
     async def write_outbox(self, events: Iterable[Event]) -> list[OutboxRow]:
         rows: list[OutboxRow] = []
         now = self._clock()
+        events = list(events)
+        numbers = await self._number(events)
         for evt in events:
             headers: dict[str, str] = {}
             propagate.inject(headers)  # the trace of the request that caused the event
@@ -362,7 +374,13 @@ class UnitOfWork:
                     "event_id": event_id,
                     "event_type": evt.type,
                     "subject": subject_for(self.subject_prefix, evt),
-                    "body": encode(evt, source=self.source, event_id=event_id, time=now),
+                    "body": encode(
+                        evt,
+                        source=self.source,
+                        event_id=event_id,
+                        time=now,
+                        sequence=next(numbers[evt.project_id]),
+                    ),
                     "headers": headers,
                     "created_at": now,
                 }
@@ -370,6 +388,33 @@ class UnitOfWork:
         if rows:
             await self.session.execute(outbox.insert(), rows)
         return rows
+
+    async def _number(self, events: Sequence[Event]) -> dict[str, Iterator[int]]:
+        """The next numbers of each project's events, taken in this transaction.
+
+        One statement per project: the counter row is created or advanced and its new value
+        returned. Its row lock (PostgreSQL) or the write lock (SQLite) holds another transaction
+        numbering the same project's events until this one commits, so numbers follow commit
+        order and the outbox rows of one project are written in that order too.
+        """
+        wanted: dict[str, int] = {}
+        for evt in events:
+            wanted[evt.project_id] = wanted.get(evt.project_id, 0) + 1
+        numbers: dict[str, Iterator[int]] = {}
+        insert = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
+        for project_id, count in sorted(wanted.items()):  # a fixed order: no deadlock between two units
+            statement = insert(event_sequence).values(project_id=project_id, last=count)
+            last = await self.session.scalar(
+                statement.on_conflict_do_update(
+                    index_elements=[event_sequence.c.project_id],
+                    set_={"last": event_sequence.c.last + count},
+                ).returning(event_sequence.c.last)
+            )
+            numbers[project_id] = iter(range(int(last or count) - count + 1, int(last or count) + 1))
+        return numbers
+
+    def _dialect(self) -> str:
+        return self.session.bind.dialect.name if self.session.bind is not None else ""
 
     async def rollback(self) -> None:
         self._audit.clear()

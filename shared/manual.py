@@ -120,7 +120,14 @@ def manual_router(service: str) -> APIRouter:
         )
         manual = ManualRecord(recorded_by=recorder, document_ref=payload.document_ref, note=payload.note)
         try:
-            handled = await dispatcher.apply(envelope, manual)
+            # The record stands after every fact already on the stream, and before any stored later.
+            position = await request.app.state.runtime.bus.last_sequence()
+        except Exception as exc:
+            raise Problem(
+                503, "stream_unavailable", "事件流暂不可用", "无法确定登记在事件流中的次序，请稍后重试"
+            ) from exc
+        try:
+            handled = await dispatcher.apply(envelope, manual, position)
         except Unprocessable as exc:
             raise Problem(422, "unprocessable_event", "该事件无法处理", str(exc)) from exc
         if not handled:

@@ -82,3 +82,16 @@ def drop_inbox_provenance() -> None:
         batch.drop_column("document_ref")
         batch.drop_column("recorded_by")
         batch.drop_column("source")
+
+
+def create_event_sequence() -> None:
+    """The producer's numbering of its events per project (the CloudEvents `sequence` extension)."""
+    op.create_table(
+        "event_sequence",
+        sa.Column("project_id", sa.String(64), primary_key=True),
+        sa.Column("last", sa.BigInteger, nullable=False),
+    )
+
+
+def drop_event_sequence() -> None:
+    op.drop_table("event_sequence")

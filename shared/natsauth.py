@@ -15,7 +15,7 @@ client puts the same password in its URL (`nats://funding:…@nats:4222`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shared.bus import dead_letter_subject, inbox_prefix
@@ -67,11 +67,27 @@ def service_user(service: str, *, prefix: str, stream: str) -> NatsUser:
     )
 
 
-def publisher_user(name: str, event_types: Iterable[str], *, prefix: str) -> NatsUser:
-    """Another system that publishes some event types under its own source (GOVIT_TRUSTED_SOURCES)."""
+@dataclass(frozen=True)
+class Publisher:
+    """Another system trusted with some event types, for some jurisdictions ("*" for all)."""
+
+    event_types: tuple[str, ...]
+    jurisdictions: tuple[str, ...]
+
+
+def publisher_user(name: str, publisher: Publisher, *, prefix: str) -> NatsUser:
+    """Another system that publishes some event types under its own source (GOVIT_TRUSTED_SOURCES),
+    only on the subjects of the jurisdictions it speaks for."""
+    subjects = [
+        type_filter(prefix, t)
+        if j == "*"
+        else type_filter(prefix, t).replace(f"{prefix}.events.*.", f"{prefix}.events.{j}.", 1)
+        for t in publisher.event_types
+        for j in publisher.jurisdictions
+    ]
     return NatsUser(
         name=name,
-        publish=tuple(type_filter(prefix, t) for t in event_types),
+        publish=tuple(dict.fromkeys(subjects)),
         subscribe=(f"{inbox_prefix(name)}.>",),  # the stream's publish acknowledgements
     )
 
@@ -95,12 +111,12 @@ def suite_users(
     prefix: str,
     stream: str,
     services: Sequence[str] = SERVICES,
-    publishers: dict[str, list[str]] | None = None,
+    publishers: dict[str, Publisher] | None = None,
     subscribers: Sequence[str] = (),
     admin: bool = True,
 ) -> list[NatsUser]:
     users = [service_user(s, prefix=prefix, stream=stream) for s in services]
-    users += [publisher_user(n, types, prefix=prefix) for n, types in (publishers or {}).items()]
+    users += [publisher_user(n, p, prefix=prefix) for n, p in (publishers or {}).items()]
     users += [subscriber_user(n, prefix=prefix, stream=stream) for n in subscribers]
     if admin:
         users.append(admin_user())

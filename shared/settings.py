@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SUITE_SOURCE_PREFIX = "/govit/"  # the CloudEvents sources of the suite's own services
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_JWT_SECRET = "govit-development-secret-change-me-0000"
 
@@ -58,12 +60,46 @@ class GovitSettings(StreamSettings):
         description="event types the authority may record by hand (POST /manual-events), as a JSON "
         "list; none by default: a deployment names the facts no system of its own publishes",
     )
-    trusted_sources: dict[str, list[str]] = Field(
+    trusted_sources: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,
-        description="event type (or *) → CloudEvents sources accepted besides the suite's own "
-        "producer (/govit/<service>), as JSON, e.g. "
-        '{"govit.procurement.contract_filed.v1": ["urn:gov:bayingolin:procurement-platform"]}',
+        description="event type (or *) → CloudEvents source → the jurisdictions it may speak for "
+        '(or ["*"]), as JSON, believed besides the suite\'s own producer (/govit/<service>), e.g. '
+        '{"govit.procurement.contract_filed.v1": {"urn:gov:bayingolin:procurement-platform": '
+        '["bayingolin"]}}',
     )
+    future_event_allowance_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="how far ahead of the consuming service's clock an event may be dated; a later "
+        "one is dead-lettered (FutureDated)",
+    )
+
+    @field_validator("trusted_sources", mode="before")
+    @classmethod
+    def _sources_name_their_jurisdictions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value)
+        if isinstance(value, dict):
+            for event_type, sources in value.items():
+                if not isinstance(sources, dict):
+                    raise ValueError(
+                        f"GOVIT_TRUSTED_SOURCES[{event_type!r}] must map each source to the "
+                        'jurisdictions it may speak for, e.g. {"urn:gov:zhonglou:project-system": '
+                        '["zhonglou"]} (["*"] for every jurisdiction)'
+                    )
+                for source, jurisdictions in sources.items():
+                    if str(source).startswith(SUITE_SOURCE_PREFIX):
+                        raise ValueError(
+                            f"GOVIT_TRUSTED_SOURCES: {source!r} is the suite's own source; each service "
+                            "already believes its producer, and no other system may speak as it"
+                        )
+                    if not isinstance(jurisdictions, list) or not jurisdictions:
+                        raise ValueError(
+                            f"GOVIT_TRUSTED_SOURCES[{event_type!r}][{source!r}]: name the jurisdictions "
+                            'it may speak for (a list; ["*"] for every jurisdiction)'
+                        )
+        return value
 
     @model_validator(mode="after")
     def _no_clock_file_in_production(self) -> GovitSettings:

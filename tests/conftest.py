@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,10 +150,20 @@ def bearer(role: Role, agency: str | None = None, sub: str = "tester") -> dict[s
     return {"Authorization": f"Bearer {token}"}
 
 
+# The clock of the services a test runs, per bus: events the test publishes as another service
+# are dated by it, as that service would date them (a consumer refuses events dated ahead of it).
+EVENT_CLOCKS: weakref.WeakKeyDictionary[JetStreamBus, Callable[[], datetime]] = weakref.WeakKeyDictionary()
+
+
 @contextlib.asynccontextmanager
-async def real_bus(nats_url: str, isolation: dict[str, str]) -> AsyncIterator[JetStreamBus]:
-    """A connected JetStream bus on this test's own stream, deleted afterwards."""
+async def real_bus(
+    nats_url: str, isolation: dict[str, str], clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[JetStreamBus]:
+    """A connected JetStream bus on this test's own stream, deleted afterwards; `clock` dates
+    the events the test publishes on it (tests/intake_flow.publish)."""
     bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
+    if clock is not None:
+        EVENT_CLOCKS[bus] = clock
     await bus.connect(timeout=10)
     await bus.ensure_stream()
     try:

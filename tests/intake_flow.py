@@ -13,7 +13,7 @@ from shared.bus import JetStreamBus
 from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.review import ReviewConcluded
-from tests.conftest import bearer
+from tests.conftest import EVENT_CLOCKS, bearer
 
 AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局审核员")
 
@@ -120,10 +120,20 @@ async def publish_plan(intake: AsyncClient, jurisdiction: str, year: int, *proje
     )
 
 
-async def publish(bus: JetStreamBus, event: Event, source: str | None = None) -> str:
-    """Publish an event onto the stream as another service would (by default as its own producer)."""
+async def publish(
+    bus: JetStreamBus, event: Event, source: str | None = None, *, sequence: int | None = None
+) -> str:
+    """Publish an event onto the stream as another service would (by default as its own producer),
+    dated by the clock of the services under test when the bus was given one."""
     event_id = str(uuid.uuid4())
-    raw = encode(event, source=source or suite_source(event.type), event_id=event_id)
+    clock = EVENT_CLOCKS.get(bus)
+    raw = encode(
+        event,
+        source=source or suite_source(event.type),
+        event_id=event_id,
+        time=clock() if clock else None,
+        sequence=sequence,
+    )
     await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
     return event_id
 

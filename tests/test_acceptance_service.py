@@ -59,7 +59,7 @@ async def acceptance(
         **isolation,
     )
     async with (
-        real_bus(nats_url, isolation) as bus,
+        real_bus(nats_url, isolation, clock) as bus,
         running(create_acceptance(settings, clock=clock)) as http,
     ):
         yield Acceptance(http, bus, clock)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -19,6 +21,7 @@ from shared.contracts.intake import ProjectDeclared
 from shared.db import create_engine, migrate
 from shared.metrics import Metrics
 from shared.policy import load_registry
+from shared.settings import GovitSettings
 from shared.workdays import WorkingCalendar
 
 EVENT = ProjectDeclared(
@@ -126,7 +129,7 @@ async def test_an_event_is_believed_only_from_its_own_producer_or_a_configured_s
 
     platform = "urn:gov:xunyang:declaration-platform"
     dispatch = dispatcher_for(
-        record, trusted=TrustedSources({"govit.intake.project_declared.v1": [platform]})
+        record, trusted=TrustedSources({"govit.intake.project_declared.v1": {platform: ["xunyang"]}})
     )
     forged = await dispatch(delivery(encode(EVENT, source="urn:somewhere:else", event_id="e1")))
     assert isinstance(forged, DeadLetter), forged
@@ -136,9 +139,67 @@ async def test_an_event_is_believed_only_from_its_own_producer_or_a_configured_s
     assert isinstance(await dispatch(delivery(encode(EVENT, source="/govit/intake", event_id="e3"))), Ack)
     assert handled == [platform, "/govit/intake"]  # the untrusted one changed nothing
 
-    anywhere = dispatcher_for(record, trusted=TrustedSources({"*": ["urn:gov:hub"]}))
+    anywhere = dispatcher_for(record, trusted=TrustedSources({"*": {"urn:gov:hub": ["*"]}}))
     assert isinstance(await anywhere(delivery(encode(EVENT, source="urn:gov:hub", event_id="e4"))), Ack)
     # The suite's other services are not producers of this type.
     assert isinstance(
         await anywhere(delivery(encode(EVENT, source="/govit/funding", event_id="e5"))), DeadLetter
     )
+
+
+async def test_a_trusted_system_speaks_only_for_the_jurisdictions_named_for_it(dispatcher_for: Any) -> None:
+    handled: list[str] = []
+
+    async def record(uow: Any, event: Any, ctx: Any) -> None:
+        handled.append(event.jurisdiction)
+
+    platform = "urn:gov:xunyang:declaration-platform"
+    dispatch = dispatcher_for(
+        record, trusted=TrustedSources({"govit.intake.project_declared.v1": {platform: ["xunyang"]}})
+    )
+    # The same system, trusted for 浔阳区, declares a project of 拉萨市.
+    lhasa = EVENT.model_copy(update={"jurisdiction": "lhasa", "project_id": "p9"})
+    verdict = await dispatch(
+        delivery(encode(lhasa, source=platform, event_id="x1"), subject=subject_for("govit", lhasa))
+    )
+    assert isinstance(verdict, DeadLetter), verdict
+    assert "UntrustedSource" in verdict.reason and "'lhasa'" in verdict.reason and "xunyang" in verdict.reason
+    assert isinstance(await dispatch(delivery(encode(EVENT, source=platform, event_id="x2"))), Ack)
+    # The suite's own producer speaks for every jurisdiction.
+    own = await dispatch(
+        delivery(encode(lhasa, source="/govit/intake", event_id="x3"), subject=subject_for("govit", lhasa))
+    )
+    assert isinstance(own, Ack)
+    assert handled == ["xunyang", "lhasa"]
+
+
+async def test_an_event_dated_beyond_the_consumers_clock_is_dead_lettered(dispatcher_for: Any) -> None:
+    handled: list[str] = []
+
+    async def record(uow: Any, event: Any, ctx: Any) -> None:
+        handled.append(ctx.envelope.id)
+
+    dispatch = dispatcher_for(record)
+    now = datetime.now(UTC)
+    verdict = await dispatch(
+        delivery(encode(EVENT, source="/govit/intake", event_id="f1", time=datetime(2099, 1, 1, tzinfo=UTC)))
+    )
+    assert isinstance(verdict, DeadLetter) and verdict.reason.startswith("FutureDated"), verdict
+    assert "2099-01-01" in verdict.reason
+    # Within the allowance (five minutes by default) a clock running a little fast is tolerated.
+    slightly = encode(EVENT, source="/govit/intake", event_id="f2", time=now + timedelta(minutes=4))
+    assert isinstance(await dispatch(delivery(slightly)), Ack)
+    beyond = encode(EVENT, source="/govit/intake", event_id="f3", time=now + timedelta(minutes=6))
+    assert isinstance(await dispatch(delivery(beyond)), DeadLetter)
+    assert handled == ["f2"]
+
+
+def test_trusted_sources_must_name_their_jurisdictions_and_never_the_suites_own() -> None:
+    with pytest.raises(ValidationError, match="jurisdictions it may speak for"):
+        GovitSettings(trusted_sources={"*": ["urn:gov:hub"]})  # type: ignore[dict-item]
+    with pytest.raises(ValidationError, match="suite's own source"):
+        GovitSettings(trusted_sources={"*": {"/govit/intake": ["*"]}})
+    with pytest.raises(ValidationError, match="name the jurisdictions"):
+        GovitSettings(trusted_sources={"*": {"urn:gov:hub": []}})
+    settings = GovitSettings(trusted_sources={"*": {"urn:gov:hub": ["lhasa"]}})
+    assert settings.trusted_sources == {"*": {"urn:gov:hub": ["lhasa"]}}

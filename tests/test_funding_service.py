@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role
 from shared.bus import JetStreamBus
-from shared.contracts import Event
+from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import (
     AuditReportFiled,
     DataSharingDecided,
@@ -37,6 +37,8 @@ from tests.intake_flow import Clock, events_of, publish
 
 FINANCE = bearer(Role.FINANCE, sub="财政局")
 WAN = 1_000_000  # 1万元 in fen
+SHARING = "govit.acceptance.data_sharing_decided.v1"
+AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局")
 
 
 @dataclass
@@ -56,9 +58,14 @@ async def funding(
         nats_url=nats_url,
         var_dir=tmp_path,
         environment="test",
+        manual_events=[SHARING],
+        trusted_sources={SHARING: {"urn:gov:shexian:sharing-platform": ["shexian"]}},
         **isolation,
     )
-    async with real_bus(nats_url, isolation) as bus, running(create_funding(settings, clock=clock)) as http:
+    async with (
+        real_bus(nats_url, isolation, clock) as bus,
+        running(create_funding(settings, clock=clock)) as http,
+    ):
         yield Funding(http, bus, clock)
 
 
@@ -68,10 +75,37 @@ def unit(project: dict[str, Any]) -> dict[str, str]:
 
 async def send(f: Funding, project: dict[str, Any], event_type: type[Event], **fields: Any) -> str:
     source = "/govit/" + event_type.model_fields["type"].default.split(".")[1]
+    return await publish(f.bus, about(project, event_type, **fields), source)
+
+
+def about(project: dict[str, Any], event_type: type[Event], **fields: Any) -> Event:
     base = {"project_id": project["id"], "jurisdiction": project["jurisdiction"]}
     if "agency" in event_type.model_fields:
         base["agency"] = project["agency"]
-    return await publish(f.bus, event_type(**base, **fields), source)
+    return event_type(**base, **fields)
+
+
+async def send_dated(
+    f: Funding,
+    project: dict[str, Any],
+    event: Event,
+    *,
+    time: datetime,
+    sequence: int | None = None,
+    source: str = "/govit/acceptance",
+) -> str:
+    """An event as a producer whose clock says `time` sends it, numbered `sequence` by it."""
+    event_id = str(uuid.uuid4())
+    raw = encode(event, source=source, event_id=event_id, time=time, sequence=sequence)
+    await f.bus.publish(subject_for(f.bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
+    return event_id
+
+
+async def handled(f: Funding, project: dict[str, Any]) -> None:
+    """Wait until funding has handled everything published so far (it consumes in stream order)."""
+    await gate_event(
+        f, project, "security", await send(f, project, SecurityAttested, attestation="mlps", compliant=True)
+    )
 
 
 async def gates(f: Funding, project: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -568,3 +602,113 @@ async def test_xunyang_pays_nothing_before_acceptance_and_the_audit_report(fundi
         json={"final_cost_fen": 10 * WAN, "settled_on": "2026-11-01"},
     )
     assert early.status_code == 409 and early.json()["reasons"][0]["articles"] == ["xunyang §20"]
+
+
+# -- a gate follows its producer's order, never the time an event claims -------------------------------
+
+
+async def test_a_revocation_from_a_clock_running_behind_still_closes_the_gate(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    now = f.clock()
+    confirmed = about(project, DataSharingDecided, decision="confirmed")
+    await gate_event(
+        f, project, "data_sharing", await send_dated(f, project, confirmed, time=now, sequence=1)
+    )
+    await gate_is(f, project, "data_sharing", True)
+    # acceptance's clock was stepped back an hour before it recorded the revocation.
+    revoked = about(project, DataSharingDecided, decision="revoked", reason="未按清单共享")
+    revocation = await send_dated(f, project, revoked, time=now - timedelta(hours=1), sequence=2)
+    await gate_event(f, project, "data_sharing", revocation)
+    assert (await gates(f, project))["data_sharing"]["open"] is False
+
+
+async def test_an_older_event_of_the_same_producer_arriving_late_changes_nothing(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    now = f.clock()
+    # acceptance confirmed (its event 1) and then revoked (its event 2); the revocation arrives first,
+    # the confirmation later and dated later (a replay from another copy, a forged date).
+    revoked = about(project, DataSharingDecided, decision="revoked", reason="撤销")
+    await gate_event(f, project, "data_sharing", await send_dated(f, project, revoked, time=now, sequence=2))
+    confirmed = about(project, DataSharingDecided, decision="confirmed")
+    await send_dated(f, project, confirmed, time=now + timedelta(minutes=3), sequence=1)
+    await handled(f, project)
+    sharing = (await gates(f, project))["data_sharing"]
+    assert sharing["open"] is False and sharing["detail"]["decision"] == "revoked"
+    # The producer's next event is newer and is applied.
+    await gate_event(
+        f, project, "data_sharing", await send_dated(f, project, confirmed, time=now, sequence=3)
+    )
+    assert (await gates(f, project))["data_sharing"]["open"] is True
+
+
+async def test_a_confirmation_dated_in_the_future_is_dead_lettered_and_the_revocation_holds(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    confirmed = about(project, DataSharingDecided, decision="confirmed")
+    forged = await send_dated(f, project, confirmed, time=datetime(2099, 1, 1, tzinfo=UTC), sequence=99)
+
+    async def parked() -> Any:
+        found = [m for m in await f.bus.dead_letters("funding") if forged.encode() in m.data]
+        return found[0] if found else None
+
+    letter = await eventually(parked, what="the future-dated event dead-lettered")
+    assert letter.reason.startswith("FutureDated") and "2099-01-01" in letter.reason
+    assert (await gates(f, project))["data_sharing"]["event"] is None  # it set nothing
+    revocation = await send(f, project, DataSharingDecided, decision="revoked", reason="撤销")
+    await gate_event(f, project, "data_sharing", revocation)
+    await handled(f, project)
+    assert (await gates(f, project))["data_sharing"]["open"] is False
+
+
+async def test_an_outside_system_that_does_not_number_its_events_is_ordered_by_the_stream(
+    funding: Funding,
+) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    platform = "urn:gov:shexian:sharing-platform"  # trusted for shexian in the fixture
+    now = f.clock()
+    confirmed = about(project, DataSharingDecided, decision="confirmed")
+    revoked = about(project, DataSharingDecided, decision="revoked", reason="撤销")
+    first = await send_dated(f, project, confirmed, time=now, source=platform)
+    await gate_event(f, project, "data_sharing", first)
+    # Dated earlier, stored later: the later place in the stream wins, not the claimed time.
+    later = await send_dated(f, project, revoked, time=now - timedelta(days=1), source=platform)
+    await gate_event(f, project, "data_sharing", later)
+    assert (await gates(f, project))["data_sharing"]["open"] is False
+
+
+async def test_a_manual_record_is_not_undone_by_an_older_event_of_a_producer(funding: Funding) -> None:
+    f = funding
+    project = await approved(f, "shexian")
+    now = f.clock()
+    confirmed = about(project, DataSharingDecided, decision="confirmed")
+    await gate_event(
+        f, project, "data_sharing", await send_dated(f, project, confirmed, time=now, sequence=5)
+    )
+    recorded = await f.http.post(
+        "/manual-events",
+        headers=AUTHORITY,
+        json={
+            "type": SHARING,
+            "data": about(project, DataSharingDecided, decision="revoked", reason="书面撤销").model_dump(
+                mode="json", exclude={"type"}
+            ),
+            "document_ref": "歙数〔2026〕9号",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert (await gates(f, project))["data_sharing"]["open"] is False
+    # acceptance's event 4 (older than the 5 already applied) arrives now: the record stands.
+    await send_dated(f, project, confirmed, time=now + timedelta(minutes=1), sequence=4)
+    await handled(f, project)
+    sharing = (await gates(f, project))["data_sharing"]
+    assert sharing["open"] is False and sharing["detail"]["document_ref"] == "歙数〔2026〕9号"
+    # A newer confirmation from acceptance, stored after the record, opens the gate again.
+    await gate_event(
+        f, project, "data_sharing", await send_dated(f, project, confirmed, time=now, sequence=6)
+    )
+    assert (await gates(f, project))["data_sharing"]["open"] is True

@@ -69,7 +69,10 @@ async def intake(
         environment="test",
         **isolation,
     )
-    async with real_bus(nats_url, isolation) as bus, running(create_intake(settings, clock=clock)) as http:
+    async with (
+        real_bus(nats_url, isolation, clock) as bus,
+        running(create_intake(settings, clock=clock)) as http,
+    ):
         yield Intake(http, bus, clock)
 
 

@@ -62,7 +62,7 @@ def nats_config() -> str:
             "shared.cli",
             "nats-config",
             "--publisher",
-            f"{PUBLISHER}=govit.intake.project_approved.v1",
+            f"{PUBLISHER}=govit.intake.project_approved.v1@zhonglou",
             "--subscriber",
             SUBSCRIBER,
         ],
@@ -183,6 +183,10 @@ async def test_a_service_publishes_its_own_events_and_not_another_services(
     )
     assert await stored(system, approval, "urn:gov:zhonglou:project-system")
     assert not await stored(system, contract(p), "urn:gov:zhonglou:project-system")
+    # … and only for the jurisdiction it speaks for: a 拉萨市 approval is refused by the server.
+    lhasa = approval.model_copy(update={"jurisdiction": "lhasa"})
+    assert not await stored(system, lhasa, "urn:gov:zhonglou:project-system")
+    assert not await on_stream(admin, subject_for("govit", lhasa))
 
 
 async def test_a_wrong_password_is_refused(server: Server) -> None:
@@ -245,7 +249,9 @@ async def test_funding_runs_under_its_own_user(
         subject_prefix="govit",
         var_dir=tmp_path,
         environment="test",
-        trusted_sources={"govit.intake.project_approved.v1": ["urn:gov:zhonglou:project-system"]},
+        trusted_sources={
+            "govit.intake.project_approved.v1": {"urn:gov:zhonglou:project-system": ["zhonglou"]}
+        },
     )
     intake = await bus_of("intake")
     procurement = await bus_of("procurement")

@@ -57,7 +57,7 @@ async def procurement(
         **isolation,
     )
     app = create_procurement(settings, clock=clock)
-    async with real_bus(nats_url, isolation) as bus, running(app) as http:
+    async with real_bus(nats_url, isolation, clock) as bus, running(app) as http:
         yield Procurement(http, bus, clock)
 
 
@@ -504,7 +504,7 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
     settings = ProcurementSettings(
         database_url=url, nats_url=nats_url, var_dir=tmp_path, environment="test", **isolation
     )
-    async with real_bus(nats_url, isolation) as bus:
+    async with real_bus(nats_url, isolation, clock) as bus:
         async with running(create_procurement(settings, clock=clock)) as http:
             p = Procurement(http, bus, clock)
             project = await approved(p, "bayingolin")  # plan issued on 2026-03-02

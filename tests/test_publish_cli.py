@@ -89,6 +89,8 @@ async def test_a_valid_event_is_stored_with_its_source_id_time_subject_and_data(
             event_id,
             "--time",
             "2027-03-01T09:30:00+08:00",
+            "--sequence",
+            "7",
         )
         assert done.returncode == 0, done.stderr
         subject = f"{isolation['subject_prefix']}.events.shexian.cli-p1.intake.project_approved.v1"
@@ -107,6 +109,7 @@ async def test_a_valid_event_is_stored_with_its_source_id_time_subject_and_data(
     assert envelope.type == APPROVED
     assert envelope.subject == "cli-p1"
     assert envelope.time == datetime(2027, 3, 1, 1, 30, tzinfo=UTC)
+    assert envelope.sequence == 7  # the system's own numbering, carried as the sequence extension
     assert envelope.data == CATALOG[APPROVED].model_validate(approval())
 
 
@@ -167,6 +170,16 @@ async def test_a_valid_event_is_stored_with_its_source_id_time_subject_and_data(
             id="time-without-offset",
         ),
         pytest.param([APPROVED, json.dumps(approval()), "--id", "two words"], ["--id"], id="id-with-a-space"),
+        pytest.param(
+            [APPROVED, json.dumps(approval()), "--source", "/govit/intake"],
+            ["/govit/intake", "own source"],
+            id="speaking-as-a-govit-service",
+        ),
+        pytest.param(
+            [APPROVED, json.dumps(approval()), "--source", "/govit/funding"],
+            ["/govit/funding", "own source"],
+            id="speaking-as-another-govit-service",
+        ),
     ],
 )
 async def test_what_does_not_validate_is_refused_with_each_error_and_nothing_is_published(

@@ -44,7 +44,10 @@ async def review(
         environment="test",
         **isolation,
     )
-    async with real_bus(nats_url, isolation) as bus, running(create_review(settings, clock=clock)) as http:
+    async with (
+        real_bus(nats_url, isolation, clock) as bus,
+        running(create_review(settings, clock=clock)) as http,
+    ):
         yield Review(http, bus, clock)
 
 

@@ -98,6 +98,7 @@ gates = Table(
     Column("event_time", UTCDateTime, nullable=True),
     Column("detail", JSON, nullable=False),
     Column("event_source", String(255), nullable=True),
+    Column("ordering", JSON, nullable=True),
 )
 
 contracts = Table(

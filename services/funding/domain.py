@@ -142,9 +142,43 @@ class Need:
     unknown: bool | None = None
 
 
+@dataclass(frozen=True)
+class FactOrder:
+    """Where a fact about a project stands, by what the suite controls — never by its claimed time.
+
+    `source` is who stated it (a producer's CloudEvents source, or the manual-record source),
+    `sequence` the producer's own number for it among its events about the project (the
+    CloudEvents `sequence` extension; None when the producer does not number its events), and
+    `position` its place in the stream: the JetStream stream sequence the broker gave it when it
+    was stored, or, for a fact recorded by hand, the stream's last sequence at that moment.
+    """
+
+    source: str
+    sequence: int | None
+    position: int | None
+    by_hand: bool = False
+
+    @property
+    def place(self) -> list[int] | None:
+        """Its place among the stream's facts: a record by hand comes after the message at its
+        position and before the next one stored."""
+        return None if self.position is None else [self.position, int(self.by_hand)]
+
+
 @dataclass(eq=False)
 class GateState:
-    """One gate of one project, with the event that last opened or closed it."""
+    """One gate of one project, with the event that last opened or closed it.
+
+    Which fact may set the gate (`admits`):
+    - one source's facts follow that source's own numbering: a fact numbered at or below the
+      last one seen from its source is older, however it arrives (a redelivery, a replay from
+      the dead letters, a reordering) and whatever time it claims, and changes nothing;
+    - between different sources (two systems, or a system and a person recording by hand), and
+      for a source that does not number its events, the fact that entered the stream later
+      wins: a fact stored before the one that set the gate does not undo it.
+    So a revocation is never lost behind a late confirmation, and a wrong or forged date
+    cannot freeze a gate.
+    """
 
     project_id: str
     gate: str
@@ -154,6 +188,30 @@ class GateState:
     event_time: dt.datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     event_source: str | None = None  # the system that published the event (CloudEvents source)
+    # {"sources": {source: last number seen}, "place": FactOrder.place of the fact that set it}
+    ordering: dict[str, Any] | None = None
+
+    def admits(self, order: FactOrder) -> bool:
+        """Whether a fact in this order is newer than the one that set the gate (see the class)."""
+        seen = dict((self.ordering or {}).get("sources", {}))
+        if order.sequence is not None and order.source in seen:
+            if order.sequence <= int(seen[order.source]):
+                return False
+            if order.source == self.event_source:
+                return True  # the producer's own numbering decides between its own facts
+        place = (self.ordering or {}).get("place")
+        if order.place is None or place is None:
+            return True
+        setter = [int(p) for p in place]
+        # A record by hand is made now: it follows an earlier record at the same place.
+        return order.place >= setter if order.by_hand else order.place > setter
+
+    def note(self, order: FactOrder) -> None:
+        """Remember the fact that set the gate, and the last number seen from its source."""
+        sources = dict((self.ordering or {}).get("sources", {}))
+        if order.sequence is not None:
+            sources[order.source] = max(order.sequence, int(sources.get(order.source, 0)))
+        self.ordering = {"sources": sources, "place": order.place}
 
 
 @dataclass(eq=False)

@@ -15,6 +15,7 @@ from services.funding.domain import (
     Disbursement,
     DisbursementNotFound,
     DisbursementStatus,
+    FactOrder,
     FundedProject,
     FundingError,
     Gate,
@@ -506,11 +507,18 @@ async def _set_gate(
 ) -> GateState:
     state = await uow.gates.get(project_id, gate.value)
     envelope = ctx.envelope
+    order = (
+        FactOrder(envelope.source, envelope.sequence, ctx.position, by_hand=ctx.manual is not None)
+        if envelope
+        else None
+    )
     if state is None:
         state = GateState(project_id=project_id, gate=gate.value, open=open_)
         uow.gates.add(state)
-    elif envelope is not None and state.event_time is not None and envelope.time < state.event_time:
-        return state  # a redelivered older event does not undo a newer one
+    elif order is not None and not state.admits(order):
+        return state  # an older fact (by its producer's numbering or its place in the stream)
+    if order is not None:
+        state.note(order)
     state.open = open_
     state.event_id = envelope.id if envelope else None
     state.event_type = envelope.type if envelope else None

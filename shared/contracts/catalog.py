@@ -19,10 +19,12 @@ from shared.contracts.acceptance import (
     TrialRunRecorded,
 )
 from shared.contracts.envelope import (
+    SEQUENCE,
     Envelope,
     Event,
     InvalidEventData,
     UnknownEventType,
+    parse_sequence,
     read_envelope,
 )
 from shared.contracts.funding import (
@@ -142,4 +144,5 @@ def decode(raw: bytes) -> Envelope:
         time=attributes["time"],
         subject=str(attributes["subject"]),
         data=event,
+        sequence=parse_sequence(attributes.get(SEQUENCE)),
     )

@@ -14,6 +14,11 @@ from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 CONTENT_TYPE = "application/cloudevents+json"
+#: CloudEvents extension attribute (the documented "sequence" extension): the producer's number
+#: for the event among its events about the same project, 1, 2, 3 … in the order they committed.
+#: Written as a zero-padded decimal string, so that it orders lexicographically as the extension asks.
+SEQUENCE = "sequence"
+SEQUENCE_DIGITS = 20
 DATA_CONTENT_TYPE = "application/json"
 _FORMAT = JSONFormat()
 
@@ -75,6 +80,9 @@ class Envelope:
     time: datetime
     subject: str
     data: Event
+    #: The producer's number for this event among its events about the project (SEQUENCE);
+    #: None when the producer does not number its events.
+    sequence: int | None = None
 
     @property
     def jurisdiction(self) -> str:
@@ -102,7 +110,14 @@ def type_of_subject(subject: str) -> str:
     return "govit." + ".".join(subject.split(".")[-3:])
 
 
-def encode(event: Event, *, source: str, event_id: str | None = None, time: datetime | None = None) -> bytes:
+def encode(
+    event: Event,
+    *,
+    source: str,
+    event_id: str | None = None,
+    time: datetime | None = None,
+    sequence: int | None = None,
+) -> bytes:
     attributes: dict[str, Any] = {
         "id": event_id or str(uuid.uuid4()),
         "source": source,
@@ -113,8 +128,27 @@ def encode(event: Event, *, source: str, event_id: str | None = None, time: date
         "datacontenttype": DATA_CONTENT_TYPE,
         "jurisdiction": event.jurisdiction,
     }
+    if sequence is not None:
+        attributes[SEQUENCE] = format_sequence(sequence)
     data = event.model_dump(mode="json", exclude={"type"})
     return _FORMAT.write(CloudEvent(attributes, data))
+
+
+def format_sequence(number: int) -> str:
+    """The SEQUENCE attribute's value for a number: zero-padded, so strings order as numbers do."""
+    if number < 1:
+        raise ValueError("an event's sequence number starts at 1")
+    return str(number).zfill(SEQUENCE_DIGITS)
+
+
+def parse_sequence(value: Any) -> int | None:
+    """The number a SEQUENCE attribute carries; MalformedEnvelope unless it is a positive decimal."""
+    if value is None:
+        return None
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > SEQUENCE_DIGITS or int(text) < 1:
+        raise MalformedEnvelope(f"the {SEQUENCE} attribute must be a positive decimal number, not {text!r}")
+    return int(text)
 
 
 def read_envelope(raw: bytes) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -30,11 +30,11 @@ from tests.intake_flow import publish
 PROJECTS = "urn:gov:lhasa:project-system"  # the agency's own declaration and approval system
 PLATFORM = "urn:gov:lhasa:procurement-platform"
 TRUSTED = {
-    "govit.intake.project_declared.v1": [PROJECTS],
-    "govit.intake.project_included_in_plan.v1": [PROJECTS],
-    "govit.intake.project_approved.v1": [PROJECTS],
-    "govit.procurement.contract_filed.v1": [PLATFORM],
-    "govit.procurement.construction_completed.v1": [PLATFORM],
+    "govit.intake.project_declared.v1": {PROJECTS: ["lhasa"]},
+    "govit.intake.project_included_in_plan.v1": {PROJECTS: ["lhasa"]},
+    "govit.intake.project_approved.v1": {PROJECTS: ["lhasa"]},
+    "govit.procurement.contract_filed.v1": {PLATFORM: ["lhasa"]},
+    "govit.procurement.construction_completed.v1": {PLATFORM: ["lhasa"]},
 }
 
 # What no system of this agency publishes, and the authority may therefore record by hand.

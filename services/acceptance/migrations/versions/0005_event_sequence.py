@@ -1,0 +1,19 @@
+"""Each project's events numbered by this service (the CloudEvents sequence extension).
+
+Revision ID: 0005
+"""
+
+from shared.migrations import create_event_sequence, drop_event_sequence
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_event_sequence()
+
+
+def downgrade() -> None:
+    drop_event_sequence()
