@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from shared.contracts.catalog import EVENTS
-from shared.contracts.envelope import CONTENT_TYPE, Event
+from shared.contracts.envelope import CONTENT_TYPE, SEQUENCE, SEQUENCE_DIGITS, Event, format_sequence
 from shared.policy.pack import JURISDICTIONS
 
 
@@ -40,6 +40,17 @@ def envelope_schema(model: type[Event]) -> dict[str, Any]:
             "subject": {"type": "string", "description": "project id"},
             "datacontenttype": {"const": "application/json"},
             "jurisdiction": {"type": "string", "enum": list(JURISDICTIONS)},
+            SEQUENCE: {
+                "type": "string",
+                "pattern": f"^[0-9]{{1,{SEQUENCE_DIGITS}}}$",
+                "examples": [format_sequence(42)],
+                "description": (
+                    "CloudEvents sequence extension: the producer's number for this event among its "
+                    "events about the same project (1, 2, 3 … in commit order; zero-padded so that "
+                    "strings order as numbers). Consumers order one source's facts by it, never by "
+                    "`time`; every govit service sets it, other systems may."
+                ),
+            },
             "data": {"$ref": f"#/components/schemas/{model.__name__}"},
         },
     }
@@ -96,7 +107,12 @@ def document() -> dict[str, Any]:
             "description": (
                 "政务信息化项目全生命周期事件。Every event is a CloudEvents 1.0 structured JSON message on "
                 "the JetStream stream GOVIT. Subscribe to one region with `govit.events.<jurisdiction>.>` "
-                "or to one project with `govit.events.*.<projectId>.>`."
+                "or to one project with `govit.events.*.<projectId>.>`. Order: each producer numbers "
+                "its events per project in the `sequence` extension attribute; a consumer applies a "
+                "fact about a gate only when it is newer than the one that set it (by that number for "
+                "the same source, by the place in the stream between sources), never by `time`, and "
+                "dead-letters an event dated more than GOVIT_FUTURE_EVENT_ALLOWANCE_SECONDS (default "
+                "300) ahead of its clock (FutureDated)."
             ),
         },
         "defaultContentType": CONTENT_TYPE,
