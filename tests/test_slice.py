@@ -31,12 +31,13 @@ async def suite(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
     common = {"nats_url": nats_url, "var_dir": tmp_path, "environment": "test", **isolation}
+    clock = Clock()  # intake's; the review events the test publishes are dated by it
     intake = create_intake(
-        IntakeSettings(database_url=await make_database("intake"), **common), clock=Clock()
+        IntakeSettings(database_url=await make_database("intake"), **common), clock=clock
     )
     funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
     async with (
-        real_bus(nats_url, isolation) as bus,
+        real_bus(nats_url, isolation, clock) as bus,
         running(intake) as intake_client,
         running(funding) as funding_client,
     ):
