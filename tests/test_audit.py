@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import registry
 
 from shared import audit
+from shared.audit_key import environment_key, key_for
 from shared.auth import Role
 from shared.contracts import Event
 from shared.db import UnitOfWork, create_engine, infrastructure
@@ -73,9 +74,21 @@ async def entries(engine: AsyncEngine) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
-async def verdict(engine: AsyncEngine) -> audit.Verdict:
+def cli_env(nats_url: str, isolation: dict[str, str], **settings: str) -> dict[str, str]:
+    """The environment `govit` runs in: this test's NATS, stream and subject prefix."""
+    return {
+        **os.environ,
+        "GOVIT_ENVIRONMENT": "development",
+        "GOVIT_NATS_URL": nats_url,
+        "GOVIT_STREAM": isolation["stream"],
+        "GOVIT_SUBJECT_PREFIX": isolation["subject_prefix"],
+        **settings,
+    }
+
+
+async def verdict(engine: AsyncEngine, anchors: dict[int, str] | None = None) -> audit.Verdict:
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: audit.verify(c))
+        return await conn.run_sync(lambda c: audit.verify(c, key_for(c), anchors=anchors))
 
 
 async def test_orm_and_core_changes_are_logged_with_actor_before_and_after(engine: AsyncEngine) -> None:
@@ -161,7 +174,7 @@ async def test_a_rehashed_entry_still_breaks_the_link_of_the_next(engine: AsyncE
         second = select(audit.audit_log).where(audit.audit_log.c.n == 2)
         row = dict((await conn.execute(second)).one()._mapping)
         row["after"] = {"id": "y", "colour": "gold", "count": 0}
-        forged = audit.entry_hash(row)
+        forged = audit.entry_hash(row, environment_key())
         await conn.execute(
             update(audit.audit_log).where(audit.audit_log.c.n == 2).values(after=row["after"], hash=forged)
         )
@@ -200,11 +213,13 @@ async def test_the_funding_service_logs_requests_and_events_and_auditors_verify_
     assert verified.json()["head_n"] >= 4
 
 
-async def test_govit_audit_verify_names_the_altered_entry(engine: AsyncEngine) -> None:
+async def test_govit_audit_verify_names_the_altered_entry(
+    engine: AsyncEngine, nats_url: str, isolation: dict[str, str]
+) -> None:
     await logged_three(engine)
     url = engine.url.render_as_string(hide_password=False)
     govit = [sys.executable, "-m", "shared.cli", "audit", "verify", "funding", "--db-url", url]
-    env = {**os.environ, "GOVIT_ENVIRONMENT": "development"}
+    env = cli_env(nats_url, isolation)
     ok = await asyncio.to_thread(subprocess.run, govit, capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0 and "intact  3 entries" in ok.stdout, ok.stdout + ok.stderr
     async with engine.begin() as conn:
@@ -226,10 +241,13 @@ async def test_no_commit_of_an_audited_session_goes_without_its_entries(engine: 
     assert (await verdict(engine)).intact
 
 
-async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(engine: AsyncEngine) -> None:
+async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(
+    engine: AsyncEngine, nats_url: str, isolation: dict[str, str]
+) -> None:
     await logged_three(engine)
     kept = (await verdict(engine)).head_hash
-    # Someone with write access alters entry 2 and recomputes every hash after it, and the head.
+    # Someone holding the key and write access alters entry 2 and recomputes every hash after it,
+    # and the head.
     async with engine.begin() as conn:
         chain = await conn.execute(select(audit.audit_log).order_by(audit.audit_log.c.n))
         rows = [dict(r._mapping) for r in chain]
@@ -237,7 +255,7 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(en
         previous = rows[0]["hash"]
         for entry in rows[1:]:
             entry["prev_hash"] = previous
-            entry["hash"] = previous = audit.entry_hash(entry)
+            entry["hash"] = previous = audit.entry_hash(entry, environment_key())
             await conn.execute(
                 update(audit.audit_log)
                 .where(audit.audit_log.c.n == entry["n"])
@@ -247,7 +265,7 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(en
     assert (await verdict(engine)).intact  # the chain alone cannot tell
     url = engine.url.render_as_string(hide_password=False)
     govit = [sys.executable, "-m", "shared.cli", "audit", "verify", "funding", "--db-url", url]
-    env = {**os.environ, "GOVIT_ENVIRONMENT": "development"}
+    env = cli_env(nats_url, isolation)
     caught = await asyncio.to_thread(
         subprocess.run,
         [*govit, "--expect", f"3:{kept}"],
@@ -256,6 +274,6 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(en
         env=env,
         timeout=120,
     )
-    assert caught.returncode == 1 and "第 3 条记录与留存的链头" in caught.stdout, (
+    assert caught.returncode == 1 and "第 3 条记录与锚定的链头" in caught.stdout, (
         caught.stdout + caught.stderr
     )
