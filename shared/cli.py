@@ -816,6 +816,11 @@ def audit_verify(
         key = AuditKey.from_settings(settings)
         anchors = check_anchors(name, stored[name], key) if stored is not None else AnchorCheck({}, [], 0)
         tables = _audited_tables(name) if state else []
+        for position, digest in expected.items():
+            if anchors.anchors.get(position, digest) != digest:
+                anchors.problems.append(
+                    f"--expect 与流中的锚点在第 {position} 条给出不同哈希 / --expect and an anchor disagree"
+                )
         verdict, differences = asyncio.run(check(db_url or settings.db_url, key, anchors.anchors, tables))
         failed = _report_chain(name, verdict, anchors, anchors_read=stored is not None)
         if require_anchor and verdict.checked and (stored is None or not anchors.anchors):

@@ -31,7 +31,7 @@ from sqlalchemy.orm import registry
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared import audit
-from shared.audit_anchor import AnchorPublisher, is_genuine, make_anchor, stored_anchors
+from shared.audit_anchor import AnchorPublisher, is_genuine, make_anchor, open_chain, stored_anchors
 from shared.audit_key import LEGACY, AuditKey, canonical, environment_key, key_for
 from shared.audit_state import Difference, compare
 from shared.auth import Role
@@ -44,6 +44,8 @@ from tests import test_funding_service as service
 from tests.conftest import bearer, real_bus, running
 from tests.intake_flow import Clock
 from tests.test_funding_service import FINANCE, WAN, Funding, approved, pay
+from tests.test_migrations import ROOT as MIGRATIONS
+from tests.test_migrations import _run as migrate_to
 
 funding = service.funding  # the funding service fixture, on this module's backends
 
@@ -310,7 +312,9 @@ async def test_the_last_entry_rewritten_with_a_plain_sha256_hash_is_found(engine
             last = select(audit.audit_log).where(audit.audit_log.c.n == 3)
             row = dict((await conn.execute(last)).one()._mapping)
             row["after"] = {"id": "z", "colour": "gold", "count": 0}
-            body = {k: row[k] for k in ("n", "actor", "entity", "key", "action", "before", "after", "prev_hash")}
+            body = {
+                k: row[k] for k in ("n", "actor", "entity", "key", "action", "before", "after", "prev_hash")
+            }
             body["at"] = row["at"].astimezone(UTC).isoformat()
             forged = hashlib.sha256(canonical(body)).hexdigest()
             await conn.execute(
@@ -585,3 +589,57 @@ async def test_an_sm3_chain_is_written_anchored_and_verified(
     other = {**sm3, "GOVIT_AUDIT_KEY": "another-key-of-at-least-32-characters!"}
     wrong = await govit("audit", "verify", "funding", "--db-url", settings.db_url, env=other)
     assert wrong.returncode == 1 and "第 1 条记录内容被改动" in wrong.stdout, wrong.stdout
+
+
+async def test_a_chain_from_before_the_key_is_migrated_and_sealed_when_the_service_starts(
+    make_database: Any,
+) -> None:
+    url = await make_database("funding")
+    migrations = MIGRATIONS / "funding" / "migrations"
+    await migrate_to(url, migrations, ("upgrade", "0004"))  # the audit log as it was before the key
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    body = {
+        "n": 1,
+        "at": at.isoformat(),
+        "actor": {"kind": "system"},
+        "entity": "projects",
+        "key": '["p-old"]',
+        "action": "delete",
+        "before": {"id": "p-old"},
+        "after": None,
+        "prev_hash": audit.GENESIS,
+    }
+    old_hash = hashlib.sha256(canonical(body)).hexdigest()  # how entries were hashed then
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO audit_log (n, at, actor, entity, key, action, before, after,"
+                    " prev_hash, hash) VALUES (1, :at, :actor, 'projects', :key, 'delete', :before, NULL,"
+                    " :prev, :hash)"
+                ),
+                {
+                    "at": at,
+                    "actor": '{"kind": "system"}',
+                    "key": body["key"],
+                    "before": '{"id": "p-old"}',
+                    "prev": audit.GENESIS,
+                    "hash": old_hash,
+                },
+            )
+            await conn.execute(text("UPDATE audit_head SET n = 1, hash = :h"), {"h": old_hash})
+        await migrate_to(url, migrations, ("upgrade", "head"))
+        assert [(e["n"], e["alg"]) for e in await entries(engine)] == [(1, "sha256")]
+        # What a service does when it starts, after its migrations.
+        settings = FundingSettings(database_url=url, environment="test")
+        publisher = await open_chain(engine, InMemoryBus(), service="funding", settings=settings)
+        assert publisher.key.algorithm == "hmac-sha256"
+        sealed = await entries(engine)
+        assert [(e["n"], e["alg"], e["action"]) for e in sealed] == [
+            (1, "sha256", "delete"),
+            (2, "hmac-sha256", "seal"),
+        ]
+        assert (await verdict(engine)).intact
+    finally:
+        await engine.dispose()
