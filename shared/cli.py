@@ -816,10 +816,10 @@ def audit_verify(
         key = AuditKey.from_settings(settings)
         anchors = check_anchors(name, stored[name], key) if stored is not None else AnchorCheck({}, [], 0)
         tables = _audited_tables(name) if state else []
-        for position, digest in expected.items():
-            if anchors.anchors.get(position, digest) != digest:
+        for at, kept in expected.items():
+            if anchors.anchors.get(at, kept) != kept:
                 anchors.problems.append(
-                    f"--expect 与流中的锚点在第 {position} 条给出不同哈希 / --expect and an anchor disagree"
+                    f"--expect 与流中的锚点在第 {at} 条给出不同哈希 / --expect and an anchor disagree"
                 )
         verdict, differences = asyncio.run(check(db_url or settings.db_url, key, anchors.anchors, tables))
         failed = _report_chain(name, verdict, anchors, anchors_read=stored is not None)

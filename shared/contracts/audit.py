@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from shared.contracts.envelope import DATA_CONTENT_TYPE, MalformedEnvelope, read_envelope
 
 ANCHORED: Final = "govit.audit.anchored.v1"
+PRODUCERS = ("intake", "review", "procurement", "acceptance", "funding")
 _FORMAT = JSONFormat()
 
 Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
