@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -37,7 +37,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
@@ -287,12 +287,22 @@ def _core_writes(state: ORMExecuteState) -> Any:
     primary = list(table.primary_key)
     name = str(table.name)
     if isinstance(statement, Insert):
-        result = state.invoke_statement()
         params = state.parameters
         rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
         values = _statement_values(statement)
-        for row in rows:
-            after = {**values, **dict(row)}
+        afters = [{**values, **dict(row)} for row in rows]
+        generated = any(after.get(c.key) is None for after in afters for c in primary)
+        if generated and not getattr(statement, "_returning", ()):
+            # A key the database generates (autoincrement): read it back, or the entry names no row.
+            result = state.invoke_statement(statement=statement.return_defaults(*primary))
+            cursor = cast(CursorResult[Any], result)
+            keys = cursor.inserted_primary_key_rows if len(afters) > 1 else [cursor.inserted_primary_key]
+            for after, key in zip(afters, keys, strict=True):
+                found = dict(zip(primary, key or (), strict=False))
+                after.update({c.key: v for c, v in found.items() if after.get(c.key) is None})
+        else:
+            result = state.invoke_statement()
+        for after in afters:
             trail.record(name, [after.get(c.key) for c in primary], "insert", None, after)
         return result
     where = statement.whereclause

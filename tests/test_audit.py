@@ -58,6 +58,13 @@ things = Table(
     Column("count", Integer, nullable=False),
 )
 
+notes = Table(  # a key the database generates
+    "notes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("text", String(32), nullable=False),
+)
+
 
 @dataclass
 class Thing:
@@ -643,3 +650,14 @@ async def test_a_chain_from_before_the_key_is_migrated_and_sealed_when_the_servi
         assert (await verdict(engine)).intact
     finally:
         await engine.dispose()
+
+
+async def test_rows_whose_key_the_database_generates_are_logged_with_it(engine: AsyncEngine) -> None:
+    async with unit(engine) as uow:
+        await uow.session.execute(notes.insert().values(text="一"))
+        await uow.session.execute(notes.insert(), [{"text": "二"}, {"text": "三"}])
+        await uow.commit()
+    logged = [(e["key"], e["after"]["text"]) for e in await entries(engine)]
+    assert logged == [("[1]", "一"), ("[2]", "二"), ("[3]", "三")]
+    async with engine.connect() as conn:
+        assert await conn.run_sync(lambda c: compare(c, [notes])) == []
