@@ -109,7 +109,7 @@ def audit_router() -> APIRouter:
     @router.get(
         "/verification",
         response_model=VerificationOut,
-        summary="校验审计日志哈希链：任何记录被改动、删除或截断都会被指出",
+        summary="以审计密钥重算哈希链，并对照本服务最近发布的锚点：记录被改动、删除或截断都会被指出",
         dependencies=[require(Role.AUDITOR)],
     )
     async def verify_chain(request: Request) -> VerificationOut:
