@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared import audit, problems, telemetry
+from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
@@ -74,6 +75,7 @@ class Runtime:
     ready_checks: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     engine: AsyncEngine | None = None
     dispatcher: EventDispatcher | None = None
+    anchors: AnchorPublisher | None = None
 
 
 def _not_started() -> UnitOfWork:
@@ -113,6 +115,8 @@ def create_service_app(
         engine = runtime.engine = create_engine(settings.db_url)
         telemetry.instrument(app, engine)
         await migrate(engine, spec.migrations)
+        anchors = await open_chain(engine, runtime.bus, service=spec.name, settings=settings)
+        runtime.anchors = anchors
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         relay = OutboxRelay(engine, runtime.bus, metrics, name=spec.name, batch=settings.relay_batch)
 
@@ -145,6 +149,7 @@ def create_service_app(
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))
         for every, job in spec.periodic:
             runtime.tasks.append(asyncio.create_task(_every(every, job, app, runtime.stop), name="periodic"))
+        runtime.tasks.append(asyncio.create_task(anchors.run(runtime.stop), name="audit-anchors"))
         try:
             yield
         finally:
@@ -153,6 +158,7 @@ def create_service_app(
             _, pending = await asyncio.wait(runtime.tasks, timeout=10) if runtime.tasks else (set(), set())
             for task in pending:
                 task.cancel()
+            await anchors.close()  # the final head, after the last write
             await runtime.bus.close()
             await engine.dispose()
 

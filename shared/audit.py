@@ -3,9 +3,12 @@
 Each service's database has an append-only, hash-chained `audit_log`. Every unit of work
 appends one entry per changed row (ORM objects and Core INSERT/UPDATE/DELETE alike) in the
 same transaction as the change, so a change without its entry cannot be committed. Entry n
-carries the hash of entry n-1; `audit_head` holds the last position and hash, and its row
-lock serializes appends. Altering or deleting any entry, or cutting the tail, breaks the
-chain and `govit audit verify` names the first entry that no longer fits.
+carries the hash of entry n-1, and its own hash is an HMAC under the audit key
+(shared.audit_key), so that only a holder of the key can write an entry that fits;
+`audit_head` holds the last position and hash, and its row lock serializes appends. Altering
+or deleting any entry breaks the chain and `govit audit verify` names the first entry that
+no longer fits. Cutting the tail and rolling the head back leaves a shorter chain that fits:
+the anchors each service publishes on the stream (shared.audit_anchor) catch that.
 """
 
 from __future__ import annotations
@@ -13,13 +16,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -33,15 +37,19 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
+from shared.audit_key import KEYED, LEGACY, AuditKey, canonical, key_for, legacy_hash
 from shared.sqltypes import UTCDateTime
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+SEAL = "seal"  # the action of the entry that closes a chain written before the key
 SKIP_INFO_KEY = "audit"  # Table(..., info={"audit": False}): bookkeeping, not state (outbox, inbox)
 
 #: Who the current request, event or job acts as; set by authentication, the event
@@ -66,6 +74,7 @@ audit_log = Table(
     Column("after", JSON, nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("alg", String(16), nullable=False),  # hmac-sha256 | hmac-sm3 | sha256 (before the key)
     info={SKIP_INFO_KEY: False},
 )
 
@@ -105,8 +114,9 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def entry_hash(entry: Mapping[str, Any]) -> str:
-    """SHA-256 over the canonical JSON of an entry's fields and the previous entry's hash."""
+def entry_hash(entry: Mapping[str, Any], key: AuditKey) -> str:
+    """The entry's hash: HMAC under the key over the canonical JSON of its fields, the previous
+    entry's hash and its `alg`; for an entry from before the key (`alg` sha256), plain SHA-256."""
     at = entry["at"]
     body = {
         "n": int(entry["n"]),
@@ -119,8 +129,10 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
         "after": entry["after"],
         "prev_hash": entry["prev_hash"],
     }
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    alg = entry["alg"]
+    if alg == LEGACY:
+        return legacy_hash(canonical(body))
+    return key.mac(canonical({**body, "alg": alg}), alg)
 
 
 @dataclass
@@ -275,12 +287,22 @@ def _core_writes(state: ORMExecuteState) -> Any:
     primary = list(table.primary_key)
     name = str(table.name)
     if isinstance(statement, Insert):
-        result = state.invoke_statement()
         params = state.parameters
         rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
         values = _statement_values(statement)
-        for row in rows:
-            after = {**values, **dict(row)}
+        afters = [{**values, **dict(row)} for row in rows]
+        generated = any(after.get(c.key) is None for after in afters for c in primary)
+        if generated and not getattr(statement, "_returning", ()):
+            # A key the database generates (autoincrement): read it back, or the entry names no row.
+            result = state.invoke_statement(statement=statement.return_defaults(*primary))
+            cursor = cast(CursorResult[Any], result)
+            keys = cursor.inserted_primary_key_rows if len(afters) > 1 else [cursor.inserted_primary_key]
+            for after, key in zip(afters, keys, strict=True):
+                found = dict(zip(primary, key or (), strict=False))
+                after.update({c.key: v for c, v in found.items() if after.get(c.key) is None})
+        else:
+            result = state.invoke_statement()
+        for after in afters:
             trail.record(name, [after.get(c.key) for c in primary], "insert", None, after)
         return result
     where = statement.whereclause
@@ -330,6 +352,12 @@ def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], 
     """Write the trail's entries to the chain, under the head's row lock. Returns how many."""
     changes = list(trail.resolved())
     trail.clear()
+    return _write(connection, changes, actor, at, key_for(connection))
+
+
+def _write(
+    connection: Connection, changes: Sequence[_Change], actor: Mapping[str, Any], at: datetime, key: AuditKey
+) -> int:
     if not changes:
         return 0
     head = connection.execute(
@@ -350,8 +378,9 @@ def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], 
             "before": change.before,
             "after": change.after,
             "prev_hash": previous,
+            "alg": key.algorithm,
         }
-        entry["hash"] = previous = entry_hash(entry)
+        entry["hash"] = previous = entry_hash(entry, key)
         rows.append(entry)
     connection.execute(audit_log.insert(), rows)
     if head is None:
@@ -359,6 +388,25 @@ def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], 
     else:
         connection.execute(audit_head.update().where(audit_head.c.id == 1).values(n=n, hash=previous))
     return len(rows)
+
+
+def seal_legacy(connection: Connection, key: AuditKey) -> int | None:
+    """Close a chain whose last entry is from before the key with one keyed entry after it.
+
+    Its HMAC covers the last unkeyed hash, so the entries before it can no longer be rewritten
+    without the key either. Returns the sealed length, or None when there was nothing to seal.
+    """
+    connection.execute(select(audit_head.c.n).where(audit_head.c.id == 1).with_for_update())
+    last = connection.execute(
+        select(audit_log.c.n, audit_log.c.alg).order_by(audit_log.c.n.desc()).limit(1)
+    ).first()
+    if last is None or last.alg != LEGACY:
+        return None
+    n = int(last.n)
+    seal = _Change("audit_log", [], SEAL, None, {"unkeyed_entries": n, "alg": key.algorithm})
+    _write(connection, [seal], SYSTEM, datetime.now(UTC), key)
+    log.info("audit chain: %d entries from before the audit key sealed with %s", n, key.algorithm)
+    return n
 
 
 @dataclass(frozen=True)
@@ -376,15 +424,23 @@ class Verdict:
         return self.problem is None
 
 
-def verify(connection: Connection, *, batch: int = 2000, anchor: tuple[int, str] | None = None) -> Verdict:
+def verify(
+    connection: Connection,
+    key: AuditKey,
+    *,
+    batch: int = 2000,
+    anchors: Mapping[int, str] | None = None,
+) -> Verdict:
     """Walk the chain from its first entry: every position present, every hash recomputed.
 
-    `anchor` (n, hash) is a head printed earlier and kept elsewhere: entry n must still carry
-    that hash, which catches a chain rewritten from the start by someone who can write to it.
+    `anchors` maps positions to the hashes a head had there when it was published or printed
+    (position → hash): each entry must still carry it, and the chain must reach the furthest.
+    That catches a tail cut with the head rolled back, and a chain rewritten by a key holder.
     """
+    anchors = anchors or {}
     head = connection.execute(select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     head_n, head_hash = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
-    expected_n, previous, checked = 1, GENESIS, 0
+    expected_n, previous, checked, keyed = 1, GENESIS, 0, False
     while True:
         rows = connection.execute(
             select(audit_log).where(audit_log.c.n >= expected_n).order_by(audit_log.c.n).limit(batch)
@@ -393,23 +449,42 @@ def verify(connection: Connection, *, batch: int = 2000, anchor: tuple[int, str]
             break
         for row in rows:
             entry = dict(row._mapping)
+            alg = entry["alg"]
             if entry["n"] != expected_n:
                 problem = f"第 {expected_n} 条记录缺失（被删除）"
             elif entry["prev_hash"] != previous:
                 problem = f"第 {expected_n} 条记录的前序哈希不符"
-            elif entry_hash(entry) != entry["hash"]:
-                problem = f"第 {expected_n} 条记录内容被改动"
-            elif anchor is not None and anchor[0] == expected_n and anchor[1] != entry["hash"]:
-                problem = f"第 {expected_n} 条记录与留存的链头 {anchor[1][:16]}… 不符（日志被整体重写）"
+            elif alg != LEGACY and alg not in KEYED:
+                problem = f"第 {expected_n} 条记录的算法 {alg!r} 未知"
+            elif alg == LEGACY and keyed:
+                problem = f"第 {expected_n} 条记录未以审计密钥签名，却在已签名的记录之后（被无密钥者改写）"
+            elif entry_hash(entry, key) != entry["hash"]:
+                problem = f"第 {expected_n} 条记录内容被改动（或以另一密钥签名）"
+            elif expected_n in anchors and anchors[expected_n] != entry["hash"]:
+                problem = f"第 {expected_n} 条记录与锚定的链头 {anchors[expected_n][:16]}… 不符（日志被改写）"
             else:
+                keyed = keyed or alg != LEGACY
                 previous = entry["hash"]
                 expected_n += 1
                 checked += 1
                 continue
             return Verdict(checked, head_n, head_hash, problem, expected_n)
-    if anchor is not None and anchor[0] > checked:
+    furthest = max(anchors, default=0)
+    if furthest > checked:
         return Verdict(
-            checked, head_n, head_hash, f"留存的链头指向第 {anchor[0]} 条，日志只有 {checked} 条", checked + 1
+            checked,
+            head_n,
+            head_hash,
+            f"锚定的链头指向第 {furthest} 条，日志只有 {checked} 条（末尾记录被截去，链头被回退）",
+            checked + 1,
+        )
+    if checked and not keyed:
+        return Verdict(
+            checked,
+            head_n,
+            head_hash,
+            f"链中 {checked} 条记录都未以审计密钥签名（服务启动时会封存旧链；否则为无密钥者改写）",
+            checked,
         )
     if checked != head_n or previous != head_hash:
         return Verdict(

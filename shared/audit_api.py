@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import audit
+from shared.audit_anchor import AnchorPublisher
+from shared.audit_key import AuditKey, key_for
 from shared.auth import Role, require
 from shared.db import READ_ONLY
 from shared.pagination import Page, PageDep
@@ -37,17 +40,29 @@ class VerificationOut(BaseModel):
     head_hash: str
     problem: str | None
     at_entry: int | None
+    anchor_n: int | None = Field(
+        default=None, description="the last anchor this service published since it started: its position"
+    )
+    anchor_hash: str | None = None
 
 
-async def verify_database(engine: AsyncEngine, anchor: tuple[int, str] | None = None) -> audit.Verdict:
-    """audit.verify() on one consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on
-    SQLite), so that entries appended while it walks neither look like a cut tail nor wait for it."""
+def snapshot_options(engine: AsyncEngine) -> dict[str, Any]:
+    """One consistent snapshot (REPEATABLE READ on PostgreSQL, a reader on SQLite), so that
+    entries appended while a check walks neither look like a cut tail nor wait for it."""
     options: dict[str, Any] = dict(READ_ONLY)
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
+    return options
+
+
+async def verify_database(
+    engine: AsyncEngine, key: AuditKey | None = None, anchors: Mapping[int, str] | None = None
+) -> audit.Verdict:
+    """audit.verify() on one snapshot, with the engine's audit key unless given another."""
+    chain_key = key or key_for(engine)
     async with engine.connect() as conn:
-        await conn.execution_options(**options)
-        return await conn.run_sync(lambda c: audit.verify(c, anchor=anchor))
+        await conn.execution_options(**snapshot_options(engine))
+        return await conn.run_sync(lambda c: audit.verify(c, chain_key, anchors=anchors))
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -94,18 +109,26 @@ def audit_router() -> APIRouter:
     @router.get(
         "/verification",
         response_model=VerificationOut,
-        summary="校验审计日志哈希链：任何记录被改动、删除或截断都会被指出",
+        summary="以审计密钥重算哈希链，并对照本服务最近发布的锚点：记录被改动、删除或截断都会被指出",
         dependencies=[require(Role.AUDITOR)],
     )
     async def verify_chain(request: Request) -> VerificationOut:
-        verdict = await verify_database(_engine(request))
+        # The last anchor this service published is one the chain must still hold.
+        publisher: AnchorPublisher | None = request.app.state.runtime.anchors
+        last = publisher.last if publisher is not None else None
+        verdict = await verify_database(_engine(request), anchors={last.n: last.hash} if last else None)
+        problem = verdict.problem
+        if problem is None and publisher is not None and publisher.contradiction is not None:
+            problem = publisher.contradiction
         return VerificationOut(
-            intact=verdict.intact,
+            intact=problem is None,
             checked=verdict.checked,
             head_n=verdict.head_n,
             head_hash=verdict.head_hash,
-            problem=verdict.problem,
+            problem=problem,
             at_entry=verdict.at_entry,
+            anchor_n=last.n if last else None,
+            anchor_hash=last.hash if last else None,
         )
 
     return router

@@ -208,7 +208,8 @@ class JetStreamBus:
     def stream_config(self) -> StreamConfig:
         return StreamConfig(
             name=self.stream,
-            subjects=[f"{self.prefix}.events.>", f"{self.prefix}.dlq.>"],
+            # Lifecycle events, dead letters, and each service's audit anchors (shared.audit_anchor).
+            subjects=[f"{self.prefix}.events.>", f"{self.prefix}.dlq.>", f"{self.prefix}.audit.>"],
             storage=StorageType.FILE,
             duplicate_window=self.duplicate_window,
             num_replicas=self.replicas,

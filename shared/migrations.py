@@ -95,3 +95,19 @@ def create_event_sequence() -> None:
 
 def drop_event_sequence() -> None:
     op.drop_table("event_sequence")
+
+
+def key_audit_log() -> None:
+    """Each audit entry records its algorithm (shared.audit_key): the entries so far are plain
+    SHA-256 (`sha256`), every later one an HMAC under the audit key. A service seals the
+    unkeyed entries with one keyed entry when it starts (shared.audit.seal_legacy)."""
+    with op.batch_alter_table("audit_log") as batch:
+        batch.add_column(sa.Column("alg", sa.String(16), nullable=False, server_default="sha256"))
+    with op.batch_alter_table("audit_log") as batch:
+        batch.alter_column("alg", existing_type=sa.String(16), existing_nullable=False, server_default=None)
+
+
+def unkey_audit_log() -> None:
+    """Back to one algorithm: keyed entries can then only be verified by a release that knows them."""
+    with op.batch_alter_table("audit_log") as batch:
+        batch.drop_column("alg")

@@ -2,7 +2,8 @@
 
 A consuming service believes an event by its CloudEvents source (shared.consume.TrustedSources);
 the broker is what makes that hold. Each service's user may publish only its own events
-(`<prefix>.events.*.*.<service>.>`) and its own dead letters, work only its own durable
+(`<prefix>.events.*.*.<service>.>`), its own dead letters and its own audit anchors
+(`<prefix>.audit.<service>.>`, shared.audit_anchor), work only its own durable
 consumer on the suite's stream, and receive only on its own inbox prefix. Another system gets
 a user of its own: a publisher for the event types it is trusted with, a subscriber for reading
 with its own durable consumer. `govit nats-config` writes the nats-server `authorization` block.
@@ -55,12 +56,13 @@ def _stream_api(stream: str, durable: str, *, manage_stream: bool) -> list[str]:
 
 
 def service_user(service: str, *, prefix: str, stream: str) -> NatsUser:
-    """A govit service: its own events and dead letters, its own durable consumer."""
+    """A govit service: its own events, dead letters and audit anchors, its own durable consumer."""
     return NatsUser(
         name=service,
         publish=(
             f"{prefix}.events.*.*.{service}.>",
             dead_letter_subject(prefix, service),
+            f"{prefix}.audit.{service}.>",
             *_stream_api(stream, service, manage_stream=True),
         ),
         subscribe=(f"{inbox_prefix(service)}.>",),
@@ -102,7 +104,7 @@ def subscriber_user(name: str, *, prefix: str, stream: str) -> NatsUser:
 
 
 def admin_user(name: str = "admin") -> NatsUser:
-    """Operators (govit dlq replay, govit publish, nats CLI): everything."""
+    """Operators (govit dlq replay, govit publish, govit audit verify, nats CLI): everything."""
     return NatsUser(name=name, publish=(">",), subscribe=(">",))
 
 

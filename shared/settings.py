@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SUITE_SOURCE_PREFIX = "/govit/"  # the CloudEvents sources of the suite's own services
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_JWT_SECRET = "govit-development-secret-change-me-0000"
+DEFAULT_AUDIT_KEY = "govit-development-audit-key-change-me-00"
 
 
 class StreamSettings(BaseSettings):
@@ -52,6 +53,19 @@ class GovitSettings(StreamSettings):
     clock_file: Path | None = Field(
         default=None,
         description="tests and demos only: a file holding the instant the services take as now (ISO 8601)",
+    )
+    audit_key: SecretStr = Field(
+        default=SecretStr(DEFAULT_AUDIT_KEY),
+        description="the key of the audit chain: every entry and every anchor is an HMAC under it; "
+        "whoever lacks it cannot rewrite the chain unnoticed (refused in production unless set)",
+    )
+    audit_hash: Literal["sha256", "sm3"] = Field(
+        default="sha256", description="hash of the audit chain's HMAC: sha256, or sm3 (GB/T 32905, 国密)"
+    )
+    audit_anchor_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="how often a service publishes its audit chain's head on the stream, if it moved",
     )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"
@@ -114,6 +128,16 @@ class GovitSettings(StreamSettings):
             if secret == DEFAULT_JWT_SECRET or len(secret) < 32:
                 raise ValueError(
                     "GOVIT_JWT_SECRET must be set to a secret of at least 32 characters in production"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_default_audit_key_in_production(self) -> GovitSettings:
+        if self.environment == "production":
+            key = self.audit_key.get_secret_value()
+            if key == DEFAULT_AUDIT_KEY or len(key) < 32:
+                raise ValueError(
+                    "GOVIT_AUDIT_KEY must be set to a secret of at least 32 characters in production"
                 )
         return self
 

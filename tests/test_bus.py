@@ -127,7 +127,7 @@ async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(jetstr
     await bus.ensure_stream()  # a service restarts
     config = (await js.stream_info(bus.stream)).config
     assert config.max_msgs == 1_000_000
-    assert set(config.subjects or []) == {f"{bus.prefix}.events.>", f"{bus.prefix}.dlq.>"}
+    assert set(config.subjects or []) == {f"{bus.prefix}.{family}.>" for family in ("events", "dlq", "audit")}
     assert config.duplicate_window == bus.duplicate_window
 
 

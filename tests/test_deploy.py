@@ -210,6 +210,8 @@ def test_each_service_has_its_deployment_service_budget_scaling_and_network_poli
         database = env[f"GOVIT_{service.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
         assert database == {"name": f"govit-{service}-database", "key": "url"}
         assert env["GOVIT_JWT_SECRET"]["valueFrom"]["secretKeyRef"]["name"] == "govit-jwt"
+        # Required: production refuses the development audit key.
+        assert env["GOVIT_AUDIT_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "govit-audit", "key": "key"}
 
         service_object = by_kind(docs, "Service")[name]
         assert service_object["spec"]["selector"].items() <= labels.items()

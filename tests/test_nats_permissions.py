@@ -298,6 +298,11 @@ async def test_funding_runs_under_its_own_user(
         garbage = "govit.events.zhonglou.x.intake.project_declared.v1"
         await intake.nc.jetstream().publish(garbage, b"not an event", timeout=2)
         await eventually(lambda: _any_on_stream(admin, "govit.dlq.funding"), what="the dead letter")
+    # At shutdown funding anchored its audit head under its own user; intake may not publish one.
+    anchors = "govit.audit.funding.anchored.v1"
+    assert await _any_on_stream(admin, anchors)
+    with pytest.raises((nats.errors.Error, TimeoutError)):
+        await intake.nc.jetstream().publish(anchors, b"{}", timeout=2)
 
 
 async def _any_on_stream(admin: JetStreamBus, subject: str) -> bool:

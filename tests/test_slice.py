@@ -32,9 +32,7 @@ async def suite(
 ) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
     common = {"nats_url": nats_url, "var_dir": tmp_path, "environment": "test", **isolation}
     clock = Clock()  # intake's; the review events the test publishes are dated by it
-    intake = create_intake(
-        IntakeSettings(database_url=await make_database("intake"), **common), clock=clock
-    )
+    intake = create_intake(IntakeSettings(database_url=await make_database("intake"), **common), clock=clock)
     funding = create_funding(FundingSettings(database_url=await make_database("funding"), **common))
     async with (
         real_bus(nats_url, isolation, clock) as bus,

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
+from shared.contracts.audit import PRODUCERS, AuditAnchored
 from shared.contracts.catalog import EVENTS
-from shared.contracts.envelope import CONTENT_TYPE, SEQUENCE, SEQUENCE_DIGITS, Event, format_sequence
+from shared.contracts.envelope import CONTENT_TYPE, SEQUENCE, SEQUENCE_DIGITS, format_sequence
 from shared.policy.pack import JURISDICTIONS
 
 
-def _type_of(model: type[Event]) -> str:
+def _type_of(model: type[BaseModel]) -> str:
     return str(model.model_fields["type"].default)
 
 
-def event_schema(model: type[Event]) -> dict[str, Any]:
+def event_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON Schema of one event's `data` (the CloudEvents envelope's payload)."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schema["properties"].pop("type", None)
@@ -25,8 +28,24 @@ def event_schema(model: type[Event]) -> dict[str, Any]:
     return schema
 
 
-def envelope_schema(model: type[Event]) -> dict[str, Any]:
+def envelope_schema(model: type[BaseModel]) -> dict[str, Any]:
     event_type = _type_of(model)
+    if model is AuditAnchored:  # about a service, not a project
+        return {
+            "type": "object",
+            "description": f"CloudEvents 1.0 structured envelope of {event_type}",
+            "required": ["specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data"],
+            "properties": {
+                "specversion": {"const": "1.0"},
+                "id": {"type": "string", "description": "audit-<service>-<n>-<hash>; also the Nats-Msg-Id"},
+                "source": {"type": "string", "examples": ["/govit/funding"]},
+                "type": {"const": event_type},
+                "time": {"type": "string", "format": "date-time"},
+                "subject": {"type": "string", "enum": list(PRODUCERS), "description": "the service"},
+                "datacontenttype": {"const": "application/json"},
+                "data": {"$ref": f"#/components/schemas/{model.__name__}"},
+            },
+        }
     return {
         "type": "object",
         "description": f"CloudEvents 1.0 structured envelope of {event_type}",
@@ -99,6 +118,7 @@ def document() -> dict[str, Any]:
         schemas.update(data.pop("$defs", {}))
         schemas[message_name] = data
         schemas[f"{message_name}Envelope"] = envelope_schema(model)
+    _add_anchor(channels, operations, messages, schemas)
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -112,7 +132,10 @@ def document() -> dict[str, Any]:
                 "fact about a gate only when it is newer than the one that set it (by that number for "
                 "the same source, by the place in the stream between sources), never by `time`, and "
                 "dead-letters an event dated more than GOVIT_FUTURE_EVENT_ALLOWANCE_SECONDS (default "
-                "300) ahead of its clock (FutureDated)."
+                "300) ahead of its clock (FutureDated). "
+                "Each service also publishes the "
+                "head of its audit chain, keyed, on `govit.audit.<service>.anchored.v1` (auditors hold "
+                "the database against these anchors with `govit audit verify`)."
             ),
         },
         "defaultContentType": CONTENT_TYPE,
@@ -123,12 +146,46 @@ def document() -> dict[str, Any]:
     }
 
 
+def _add_anchor(
+    channels: dict[str, Any], operations: dict[str, Any], messages: dict[str, Any], schemas: dict[str, Any]
+) -> None:
+    """The service-level channel: each service's audit anchors (shared.audit_anchor)."""
+    model, event_type = AuditAnchored, _type_of(AuditAnchored)
+    name = model.__name__
+    channels["audit.anchored.v1"] = {
+        "address": "govit.audit.{service}.anchored.v1",
+        "title": event_type,
+        "parameters": {"service": {"enum": list(PRODUCERS), "description": "发布锚点的服务"}},
+        "messages": {name: {"$ref": f"#/components/messages/{name}"}},
+    }
+    operations[f"send{name}"] = {
+        "action": "send",
+        "title": f"every service publishes {event_type} now and then and at shutdown",
+        "channel": {"$ref": "#/channels/audit.anchored.v1"},
+        "messages": [{"$ref": f"#/channels/audit.anchored.v1/messages/{name}"}],
+    }
+    messages[name] = {
+        "name": event_type,
+        "title": model.summary,
+        "summary": inspect.cleandoc(model.__doc__ or ""),
+        "contentType": CONTENT_TYPE,
+        "headers": {
+            "type": "object",
+            "properties": {"Nats-Msg-Id": {"type": "string", "description": "= CloudEvents id"}},
+        },
+        "payload": {"$ref": f"#/components/schemas/{name}Envelope"},
+    }
+    schemas[name] = event_schema(model) | {"description": inspect.cleandoc(model.__doc__ or "")}
+    schemas[f"{name}Envelope"] = envelope_schema(model)
+
+
 def render_documents() -> dict[str, str]:
     """Relative path under docs/ → file content, deterministic."""
     files = {
         "asyncapi.yaml": yaml.safe_dump(document(), allow_unicode=True, sort_keys=False, width=100),
     }
-    for model in EVENTS:
+    documented: tuple[type[BaseModel], ...] = (*EVENTS, AuditAnchored)
+    for model in documented:
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": _type_of(model),

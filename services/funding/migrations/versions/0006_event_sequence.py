@@ -1,6 +1,6 @@
 """Each project's events numbered by this service; each gate keeps the order of the facts that set it.
 
-Revision ID: 0005
+Revision ID: 0006
 """
 
 import sqlalchemy as sa
@@ -8,8 +8,8 @@ from alembic import op
 
 from shared.migrations import create_event_sequence, drop_event_sequence
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

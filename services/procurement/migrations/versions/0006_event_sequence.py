@@ -1,12 +1,12 @@
 """Each project's events numbered by this service (the CloudEvents sequence extension).
 
-Revision ID: 0008
+Revision ID: 0006
 """
 
 from shared.migrations import create_event_sequence, drop_event_sequence
 
-revision = "0008"
-down_revision = "0007"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """Each project's events numbered by this service (the CloudEvents sequence extension).
 
-Revision ID: 0005
+Revision ID: 0009
 """
 
 from shared.migrations import create_event_sequence, drop_event_sequence
 
-revision = "0005"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,96 @@
+"""The audit key: entries and anchors of the audit chain are HMACs under GOVIT_AUDIT_KEY.
+
+Each entry records its algorithm (`alg`): `hmac-sha256`, or `hmac-sm3` with SM3 (GB/T 32905,
+国密) from snowland-smx. Someone who can write to the database but lacks the key cannot
+compute the hash of an altered entry, nor of a new head. Entries written before the key
+existed carry `sha256` (plain SHA-256 of the same canonical JSON); they stay verifiable, but
+only before the first keyed entry, whose HMAC covers their last hash.
+
+A service registers its key for its engine at start (`use_key`); a process that registers
+none (a script, a test) uses the key of its environment, read once.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pysmx.SM3 import SM3Type
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.settings import GovitSettings
+
+LEGACY = "sha256"  # entries from before the key: plain SHA-256, unkeyed
+
+HashName = Literal["sha256", "sm3"]
+_DIGESTS: dict[str, Callable[..., Any]] = {"sha256": hashlib.sha256, "sm3": SM3Type}
+KEYED = frozenset(f"hmac-{name}" for name in _DIGESTS)
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    """The bytes that are hashed: sorted keys, no spaces, UTF-8."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """The secret and the hash new entries are sealed with; any keyed `alg` is verified with it."""
+
+    secret: bytes = field(repr=False)
+    hash: HashName = "sha256"
+
+    @classmethod
+    def from_settings(cls, settings: GovitSettings) -> AuditKey:
+        return cls(settings.audit_key.get_secret_value().encode(), settings.audit_hash)
+
+    @property
+    def algorithm(self) -> str:
+        """What new entries and anchors record as their `alg`."""
+        return f"hmac-{self.hash}"
+
+    def mac(self, message: bytes, algorithm: str | None = None) -> str:
+        """HMAC (RFC 2104) of `message` under the key, hex; `algorithm` is a keyed `alg`."""
+        alg = algorithm or self.algorithm
+        if alg not in KEYED:
+            raise ValueError(f"not a keyed audit algorithm: {alg!r}")
+        # hmac.digest builds the inner and outer hashes afresh: no copy of a hash object needed.
+        return hmac.digest(self.secret, message, _DIGESTS[alg.removeprefix("hmac-")]).hex()
+
+    def matches(self, message: bytes, algorithm: str, mac: str) -> bool:
+        return algorithm in KEYED and hmac.compare_digest(self.mac(message, algorithm), mac)
+
+
+def legacy_hash(message: bytes) -> str:
+    return hashlib.sha256(message).hexdigest()
+
+
+_keys: weakref.WeakKeyDictionary[Engine, AuditKey] = weakref.WeakKeyDictionary()
+
+
+def use_key(engine: AsyncEngine | Engine, key: AuditKey) -> None:
+    """Seal every audit entry written through this engine with `key`."""
+    _keys[engine.sync_engine if isinstance(engine, AsyncEngine) else engine] = key
+
+
+def key_for(bind: Connection | AsyncEngine | Engine) -> AuditKey:
+    """The key registered for the engine behind `bind`, else the environment's."""
+    if isinstance(bind, Connection):
+        engine = bind.engine
+    elif isinstance(bind, AsyncEngine):
+        engine = bind.sync_engine
+    else:
+        engine = bind
+    return _keys.get(engine) or environment_key()
+
+
+@functools.cache
+def environment_key() -> AuditKey:
+    """GOVIT_AUDIT_KEY and GOVIT_AUDIT_HASH as this process found them at first use."""
+    return AuditKey.from_settings(GovitSettings())
