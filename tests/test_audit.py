@@ -41,7 +41,7 @@ from shared.contracts.audit import anchor_subject, decode_anchor, encode_anchor
 from shared.db import UnitOfWork, create_engine, infrastructure
 from shared.settings import GovitSettings
 from tests import test_funding_service as service
-from tests.conftest import bearer, real_bus, running
+from tests.conftest import EVENT_CLOCKS, bearer, real_bus, running
 from tests.intake_flow import Clock
 from tests.test_funding_service import FINANCE, WAN, Funding, approved, pay
 from tests.test_migrations import ROOT as MIGRATIONS
@@ -473,6 +473,7 @@ async def funding_settings(
 async def funding_running(settings: FundingSettings, bus: JetStreamBus) -> AsyncIterator[Funding]:
     """The funding service from start to shutdown (when it anchors its final head)."""
     clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    EVENT_CLOCKS[bus] = clock  # the events the test publishes are dated by funding's clock
     async with running(create_funding(settings, clock=clock)) as http:
         yield Funding(http, bus, clock)
 
