@@ -25,7 +25,7 @@ from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
 from shared.consume import EventDispatcher, EventHandler, HandlerContext, TrustedSources, service_source
 from shared.contracts import Event
-from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
+from shared.db import UnitOfWork, can_write, create_engine, migrate, ping, read_only_sessions, utcnow
 from shared.manual import manual_router
 from shared.metrics import Metrics
 from shared.policy import load_registry
@@ -34,6 +34,9 @@ from shared.settings import ServiceSettings
 from shared.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
+
+# /readyz waits at most this long (or the write timeout, if shorter) for a write to get the database.
+READY_WRITE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class Runtime:
     bus: Bus
     metrics: Metrics
     new_uow: Callable[[], UnitOfWork] = field(default=lambda: _not_started())
+    #: a unit of work that only reads (GET): no write lock, no row locks, READ ONLY on PostgreSQL
+    new_reader: Callable[[], UnitOfWork] = field(default=lambda: _not_started())
     consumer_running: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -103,10 +108,13 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(spec.name, settings.otel_exporter)
-        engine = runtime.engine = create_engine(settings.db_url)
+        engine = runtime.engine = create_engine(
+            settings.db_url, write_timeout=settings.db_write_timeout_seconds
+        )
         telemetry.instrument(app, engine)
         await migrate(engine, spec.migrations)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
+        readers = read_only_sessions(engine)
         relay = OutboxRelay(engine, runtime.bus, metrics, name=spec.name, batch=settings.relay_batch)
 
         def new_uow() -> UnitOfWork:
@@ -118,8 +126,23 @@ def create_service_app(
                 clock=clock,
             )
 
+        def new_reader() -> UnitOfWork:
+            return spec.uow(
+                readers,
+                source=service_source(spec.name),
+                subject_prefix=settings.subject_prefix,
+                clock=clock,
+                read_only=True,
+            )
+
         runtime.new_uow = new_uow
-        runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
+        runtime.new_reader = new_reader
+        write_wait = min(READY_WRITE_WAIT, settings.db_write_timeout_seconds)
+
+        async def database() -> bool:
+            return await ping(engine) and await can_write(engine, write_wait)
+
+        runtime.ready_checks = {"database": database, "nats": _connected(runtime.bus)}
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
         context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=clock)
@@ -247,9 +270,14 @@ def _health_router(runtime: Runtime) -> APIRouter:
 
     @router.get(
         "/readyz",
-        summary="Readiness: database reachable, NATS connected, consumer running",
+        summary="Readiness: database reachable and writable, NATS connected, consumer running",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "未就绪：数据库、NATS 或消费者不可用"}},
+        responses={
+            503: {
+                "model": Readiness,
+                "description": "未就绪：数据库不可达或写入无法及时取得数据库、NATS 或消费者不可用",
+            }
+        },
     )
     async def get_readiness() -> JSONResponse:
         checks = {name: await check() for name, check in runtime.ready_checks.items()}

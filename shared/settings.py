@@ -95,6 +95,12 @@ class ServiceSettings(GovitSettings):
     database_url: str | None = None
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
     relay_batch: int = Field(default=200, ge=1)
+    db_write_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="how long a write waits for SQLite's write lock before it is refused as busy (503)",
+    )
 
     @model_validator(mode="after")
     def _default_secret_only_on_loopback(self) -> ServiceSettings:
