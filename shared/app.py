@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from shared import audit, problems, telemetry
+from shared import audit, limits, problems, telemetry
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
@@ -179,6 +179,9 @@ def create_service_app(
     app.state.policy = load_registry(settings.policy_dir)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
     problems.install(app, dict(spec.errors))
+    # Uploads (multipart) get the same cap unless the service raises it (intake's materials).
+    app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)
+    limits.install(app, app.state.body_limits)
     _install_metrics(app, metrics)
     app.include_router(_health_router(runtime))
     app.include_router(audit_router())

@@ -90,6 +90,8 @@ _DESCRIPTIONS = {
     403: "无权执行此操作",
     404: "不存在，或不在调用者可见的范围内",
     409: "与当前状态或办法的规定冲突",
+    413: "请求体超过上限（payload_too_large）",
+    415: "文件内容不是可接收的格式，或与扩展名不符",
     422: "请求参数不合法，或被办法的规定拒绝",
     503: "暂不可用：数据库繁忙（database_busy）或数据库、消息服务不可达，请稍后重试",
 }
@@ -114,7 +116,7 @@ COMMAND = problem_responses(404, 409)
 
 def _document(app: FastAPI) -> None:
     """Show in the OpenAPI the refusals the handlers installed here give on any operation: 401 and
-    403 where a token is required, 400 where a body is read, and 422 as problem+json (not FastAPI's
+    403 where a token is required, 400 and 413 where a body is read, and 422 as problem+json (not FastAPI's
     own body) where parameters are validated. What a route refuses beyond that, it declares itself."""
     generate = app.openapi
 
@@ -135,6 +137,7 @@ def _document(app: FastAPI) -> None:
                     responses.setdefault("403", _problem(403))
                 if "requestBody" in operation:
                     responses.setdefault("400", _problem(400))
+                    responses.setdefault("413", _problem(413))
                 if _fastapi_validation_error(responses.get("422")):
                     responses["422"] = _problem(422)
         for fastapi_own in ("HTTPValidationError", "ValidationError"):
@@ -185,9 +188,12 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            400: "malformed_body",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }.get(exc.status_code, "http_error")
         return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
