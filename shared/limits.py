@@ -33,26 +33,30 @@ _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 @dataclass
 class BodyLimits:
-    """Largest request bodies in bytes: uploads (multipart/form-data) and everything else."""
+    """Largest request bodies in bytes: uploads (multipart/form-data) and everything else;
+    `upload_file` is the file cap an upload's allowance is made of, named in the refusal."""
 
     json: int
     multipart: int
+    upload_file: int | None = None
 
 
 class BodyTooLarge(StarletteHTTPException):
     """Raised from `receive` when a streamed body passes its cap; FastAPI passes it on as is."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, file_limit: int | None = None) -> None:
         super().__init__(413, "请求体过大")
         self.limit = limit
+        self.file_limit = file_limit
 
 
-def too_large(limit: int) -> Problem:
+def too_large(limit: int, file_limit: int | None = None) -> Problem:
+    what = f"上传的文件超过 {_size(file_limit)} 的上限" if file_limit else f"请求体超过 {_size(limit)} 的上限"
     return Problem(
         413,
         "payload_too_large",
         "请求体过大",
-        f"请求体超过 {_size(limit)} 的上限，未读取其余部分，未保存任何内容",
+        f"{what}，未读取其余部分，未保存任何内容",
         limit_bytes=limit,
     )
 
@@ -87,12 +91,13 @@ class RequestLimits:
         headers = Headers(scope=scope)
         multipart = headers.get("content-type", "").lower().startswith("multipart/")
         limit = self.limits.multipart if multipart else self.limits.json
+        file_limit = self.limits.upload_file if multipart else None
         declared = _content_length(headers)
         if declared is not None and declared > limit:
-            await _answer(too_large(limit), scope, receive, send)
+            await _answer(too_large(limit, file_limit), scope, receive, send)
             return
         if multipart:
-            await self._streamed(scope, receive, send, limit)
+            await self._streamed(scope, receive, send, limit, file_limit)
             return
         body, more = await _read(receive, limit)
         if body is None:
@@ -105,7 +110,9 @@ class RequestLimits:
                 return
         await self.app(scope, _replay(body, more, receive), send)
 
-    async def _streamed(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _streamed(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, file_limit: int | None
+    ) -> None:
         received = 0
         started = False
 
@@ -115,7 +122,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(limit, file_limit)
             return message
 
         async def sent(message: Message) -> None:
@@ -128,7 +135,7 @@ class RequestLimits:
         except BodyTooLarge:
             if started:
                 raise
-            await _answer(too_large(limit), scope, receive, send)
+            await _answer(too_large(limit, file_limit), scope, receive, send)
 
 
 def install(app: FastAPI, limits: BodyLimits) -> None:
@@ -136,7 +143,9 @@ def install(app: FastAPI, limits: BodyLimits) -> None:
 
     async def on_too_large(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, BodyTooLarge)
-        return problem_response(too_large(exc.limit), request)
+        response = problem_response(too_large(exc.limit, exc.file_limit), request)
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+        return response
 
     app.add_exception_handler(BodyTooLarge, on_too_large)
     app.add_middleware(RequestLimits, limits=limits)

@@ -359,7 +359,7 @@ async def test_an_upload_over_the_cap_is_cut_while_it_streams_and_nothing_is_kep
         content=streamed(),
     )
     body = is_problem(cut, 413, "payload_too_large")
-    assert "MiB" in body["detail"]
+    assert "上传的文件超过 1 MiB 的上限" in body["detail"]
     assert streamed.sent < 2 * MIB < streamed.total
 
     # With a Content-Length over the cap nothing is read at all.

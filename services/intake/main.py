@@ -43,4 +43,5 @@ def create_app(
     app.state.materials = MaterialStore(settings.materials_path, max_bytes)
     # An upload is cut while it streams in once it passes the file cap and the form around it.
     app.state.body_limits.multipart = max_bytes + FORM_OVERHEAD
+    app.state.body_limits.upload_file = max_bytes
     return app
