@@ -99,7 +99,7 @@ class RequestLimits:
         if multipart:
             await self._streamed(scope, receive, send, limit, file_limit)
             return
-        body, more = await _read(receive, limit)
+        body, ending = await _read(receive, limit)
         if body is None:
             await _answer(too_large(limit), scope, receive, send)
             return
@@ -108,7 +108,7 @@ class RequestLimits:
             if where:
                 await _answer(nul_refused(where), scope, receive, send)
                 return
-        await self.app(scope, _replay(body, more, receive), send)
+        await self.app(scope, _replay(body, ending, receive), send)
 
     async def _streamed(
         self, scope: Scope, receive: Receive, send: Send, limit: int, file_limit: int | None
