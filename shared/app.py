@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from shared import audit, problems, telemetry
+from shared import audit, limits, problems, telemetry
 from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
@@ -33,7 +33,7 @@ from shared.consume import (
     service_source,
 )
 from shared.contracts import Event
-from shared.db import UnitOfWork, create_engine, migrate, ping, utcnow
+from shared.db import UnitOfWork, can_write, create_engine, migrate, ping, read_only_sessions, utcnow
 from shared.manual import manual_router
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry, load_registry
@@ -42,6 +42,9 @@ from shared.settings import ServiceSettings
 from shared.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
+
+# /readyz waits at most this long (or the write timeout, if shorter) for a write to get the database.
+READY_WRITE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Runtime:
     bus: Bus
     metrics: Metrics
     new_uow: Callable[[], UnitOfWork] = field(default=lambda: _not_started())
+    #: a unit of work that only reads (GET): no write lock, no row locks, READ ONLY on PostgreSQL
+    new_reader: Callable[[], UnitOfWork] = field(default=lambda: _not_started())
     consumer_running: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -112,12 +117,15 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         telemetry.configure(spec.name, settings.otel_exporter)
-        engine = runtime.engine = create_engine(settings.db_url)
+        engine = runtime.engine = create_engine(
+            settings.db_url, write_timeout=settings.db_write_timeout_seconds
+        )
         telemetry.instrument(app, engine)
         await migrate(engine, spec.migrations)
         anchors = await open_chain(engine, runtime.bus, service=spec.name, settings=settings)
         runtime.anchors = anchors
         sessions = async_sessionmaker(engine, expire_on_commit=False)
+        readers = read_only_sessions(engine)
         relay = OutboxRelay(engine, runtime.bus, metrics, name=spec.name, batch=settings.relay_batch)
 
         def new_uow() -> UnitOfWork:
@@ -129,8 +137,23 @@ def create_service_app(
                 clock=clock,
             )
 
+        def new_reader() -> UnitOfWork:
+            return spec.uow(
+                readers,
+                source=service_source(spec.name),
+                subject_prefix=settings.subject_prefix,
+                clock=clock,
+                read_only=True,
+            )
+
         runtime.new_uow = new_uow
-        runtime.ready_checks = {"database": lambda: ping(engine), "nats": _connected(runtime.bus)}
+        runtime.new_reader = new_reader
+        write_wait = min(READY_WRITE_WAIT, settings.db_write_timeout_seconds)
+
+        async def database() -> bool:
+            return await ping(engine) and await can_write(engine, write_wait)
+
+        runtime.ready_checks = {"database": database, "nats": _connected(runtime.bus)}
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
         context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=clock)
@@ -171,6 +194,9 @@ def create_service_app(
     _check_trusted_jurisdictions(settings, app.state.policy)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
     problems.install(app, dict(spec.errors))
+    # Uploads (multipart) get the same cap unless the service raises it (intake's materials).
+    app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)
+    limits.install(app, app.state.body_limits)
     _install_metrics(app, metrics)
     app.include_router(_health_router(runtime))
     app.include_router(audit_router())
@@ -274,9 +300,14 @@ def _health_router(runtime: Runtime) -> APIRouter:
 
     @router.get(
         "/readyz",
-        summary="Readiness: database reachable, NATS connected, consumer running",
+        summary="Readiness: database reachable and writable, NATS connected, consumer running",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "未就绪：数据库、NATS 或消费者不可用"}},
+        responses={
+            503: {
+                "model": Readiness,
+                "description": "未就绪：数据库不可达或写入无法及时取得数据库、NATS 或消费者不可用",
+            }
+        },
     )
     async def get_readiness() -> JSONResponse:
         checks = {name: await check() for name, check in runtime.ready_checks.items()}

@@ -103,12 +103,23 @@ class TokenIssuer:
                     issuer=self.settings.jwt_issuer,
                     options=options,
                 )
+            _check_lifetime(claims, self.settings.jwt_max_ttl_seconds)
             principal = Principal.model_validate(claims)
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(401, "invalid_token", "身份令牌无效或已过期", str(exc)) from exc
         if principal.role is Role.APPLICANT and not principal.agency:
             raise Problem(401, "invalid_token", "身份令牌无效", "申报单位令牌缺少 agency 声明")
         return principal
+
+
+def _check_lifetime(claims: dict[str, Any], max_ttl: int) -> None:
+    """`exp` a number (PyJWT also takes a numeric string) no further ahead than `max_ttl` seconds:
+    a token that never expires in practice (exp 10^20) is refused, however well signed."""
+    exp = claims.get("exp")
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise jwt.InvalidTokenError("exp must be a number (NumericDate)")
+    if exp - datetime.now(UTC).timestamp() > max_ttl:
+        raise jwt.InvalidTokenError(f"exp lies more than {max_ttl} s ahead (GOVIT_JWT_MAX_TTL_SECONDS)")
 
 
 _bearer = HTTPBearer(auto_error=False)

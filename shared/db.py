@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -37,6 +38,8 @@ from sqlalchemy.util.concurrency import in_greenlet
 from shared import audit
 from shared.contracts import Event, encode, subject_for
 from shared.sqltypes import UTCDateTime
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -115,13 +118,18 @@ class OutboxRow(TypedDict):
     created_at: datetime
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout, its folder created."""
+def create_engine(url: str, *, write_timeout: float = 30) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout, its folder created.
+
+    `write_timeout` (seconds) bounds how long a SQLite write waits for the write lock, in the
+    process's queue and then in SQLite's busy handler, before it fails as busy (503).
+    """
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": write_timeout})
+        busy_ms = max(1, round(write_timeout * 1000))
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -133,25 +141,40 @@ def create_engine(url: str) -> AsyncEngine:
             # Let SQLAlchemy, not the driver, open transactions (see _begin_immediate).
             dbapi_conn.isolation_level = None
 
-        writers = _WriterQueue()
+        writers = _WriterQueue(write_timeout)
 
         @event.listens_for(engine.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
-            if conn.get_execution_options().get("govit_read_only"):
+            options = conn.get_execution_options()
+            if options.get("govit_read_only"):
                 conn.exec_driver_sql("BEGIN")  # readers see a snapshot (WAL) and block no one
                 return
             # SQLite has no SELECT ... FOR UPDATE: take the write lock when a unit of work
             # begins, so that a read followed by a write cannot interleave with another writer.
             # The process's own transactions queue for it here, woken the moment it is free,
             # instead of in SQLite's busy handler, which sleeps (up to 100 ms a turn) and retries.
-            writers.enter(conn)
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            probe: float | None = options.get(_WRITE_PROBE)
+            if probe is None:
+                writers.enter(conn)
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            # A readiness probe waits less than a write would (see can_write).
+            writers.enter(conn, probe)
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {max(1, round(probe * 1000))}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout = {busy_ms}")
 
         for returned in ("checkin", "invalidate", "soft_invalidate"):
             event.listen(engine.sync_engine.pool, returned, writers.leave)
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class WriterQueueTimeout(OperationalError):
+    """No turn at SQLite's write lock within the write timeout: the database is busy."""
 
 
 class _WriterQueue:
@@ -169,14 +192,14 @@ class _WriterQueue:
         self.timeout = timeout
         self.holder: Any = None  # the pool's record of the connection that holds it
 
-    def enter(self, conn: Connection) -> None:
+    def enter(self, conn: Connection, timeout: float | None = None) -> None:
         record = getattr(conn.connection, "_connection_record", None)
         if record is None or not in_greenlet() or self.holder is record:
             return
         try:
-            await_only(asyncio.wait_for(self.lock.acquire(), self.timeout))
+            await_only(asyncio.wait_for(self.lock.acquire(), self.timeout if timeout is None else timeout))
         except TimeoutError as exc:
-            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            raise WriterQueueTimeout("BEGIN IMMEDIATE", None, exc) from exc
         self.holder = record
 
     def leave(self, _dbapi: Any, record: Any, *_: Any) -> None:
@@ -185,7 +208,15 @@ class _WriterQueue:
             self.lock.release()
 
 
-READ_ONLY = {"govit_read_only": True}  # execution options: a deferred BEGIN, no writer queue
+# Execution options of a reader: on SQLite a deferred BEGIN that takes no lock and skips the
+# writer queue (a WAL snapshot), on PostgreSQL a READ ONLY transaction.
+READ_ONLY: dict[str, Any] = {"govit_read_only": True, "postgresql_readonly": True}
+_WRITE_PROBE = "govit_write_probe"  # seconds a readiness probe waits for the write lock
+
+
+def read_only_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose every transaction is a reader's (READ_ONLY), also after a rollback."""
+    return async_sessionmaker(engine.execution_options(**READ_ONLY), expire_on_commit=False)
 
 
 def _alembic_config(migrations: Path, connection: Connection) -> Config:
@@ -226,6 +257,39 @@ async def ping(engine: AsyncEngine) -> bool:
         return False
 
 
+async def can_write(engine: AsyncEngine, wait: float) -> bool:
+    """Whether a write would get the database within `wait` seconds; nothing is written.
+
+    SQLite: the write lock itself (the process's writer queue, then BEGIN IMMEDIATE), held by
+    another connection or process for longer than that means no. PostgreSQL: a transaction that
+    may write (not a standby, not default_transaction_read_only) and the lock an INSERT takes on
+    the tables every change writes (audit log, outbox), which a migration or an explicit LOCK
+    TABLE holds against writers; row locks are a matter of single records, not of the database.
+    """
+    try:
+        async with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                await conn.execution_options(**{_WRITE_PROBE: wait})
+                await conn.begin()
+                await conn.rollback()
+                return True
+            async with conn.begin() as transaction:
+                ms = max(1, round(wait * 1000))
+                await conn.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+                await conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+                if await conn.scalar(text("SHOW transaction_read_only")) != "off":
+                    log.warning("database: read-only (a standby, or default_transaction_read_only)")
+                    return False
+                await conn.execute(
+                    text(f"LOCK TABLE {audit.audit_log.name}, {outbox.name} IN ROW EXCLUSIVE MODE")
+                )
+                await transaction.rollback()
+        return True
+    except Exception as exc:
+        log.warning("database: a write cannot get it within %ss (%r)", wait, exc)
+        return False
+
+
 TRANSIENT: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
@@ -237,9 +301,10 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 
 # PostgreSQL SQLSTATEs that say "not now" rather than "never": connection exceptions (08),
 # insufficient resources (53), operator intervention (57P: shutdown, cannot connect now),
-# "not currently accepting connections" (55000), serialization failure and deadlock (40001, 40P01).
+# "not currently accepting connections" (55000), a lock not had within lock_timeout (55P03),
+# serialization failure and deadlock (40001, 40P01).
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57P")
-_TRANSIENT_SQLSTATES = frozenset({"55000", "40001", "40P01"})
+_TRANSIENT_SQLSTATES = frozenset({"55000", "55P03", "40001", "40P01"})
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -248,6 +313,21 @@ def _sqlstate(exc: BaseException) -> str | None:
         if isinstance(code, str):
             return code
     return None
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The database is there but a write could not get it in time: SQLite's write lock (the
+    process's queue or SQLITE_BUSY), PostgreSQL's lock_timeout (55P03)."""
+    if isinstance(exc, WriterQueueTimeout):
+        return True
+    if _sqlstate(exc) == "55P03":
+        return True
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_BUSY
+
+
+_SQLITE_BUSY = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED; extended codes keep them in the low byte
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -280,10 +360,13 @@ class UnitOfWork:
         subject_prefix: str,
         on_commit: Callable[[Sequence[OutboxRow]], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        read_only: bool = False,
     ) -> None:
         """`on_commit` is told the outbox rows of each commit once it is durable (the relay);
-        `clock` is the service's, and dates the events (their CloudEvents `time`)."""
+        `clock` is the service's, and dates the events (their CloudEvents `time`). A `read_only`
+        unit reads (sessions from read_only_sessions): it takes no row locks."""
         self._sessions = sessions
+        self.read_only = read_only
         self._clock = clock
         self.source = source
         self.subject_prefix = subject_prefix
@@ -440,7 +523,9 @@ class AggregateRepository(Generic[A]):
         self.uow.track(aggregate)
 
     async def get(self, key: Any, *, for_update: bool | None = None) -> A | None:
-        lock = self.locks if for_update is None else for_update
+        # A reader locks nothing: PostgreSQL refuses FOR UPDATE in a READ ONLY transaction, and
+        # a read must not wait for the writer holding the row.
+        lock = not self.uow.read_only and (self.locks if for_update is None else for_update)
         found: A | None = await self.session.get(self.model, key, with_for_update=lock)
         if found is not None:
             self.uow.track(found)

@@ -14,12 +14,17 @@ from shared.workdays import WorkingCalendar
 
 U = TypeVar("U", bound=UnitOfWork)
 
+# Methods that change nothing (RFC 9110 §9.2.1): their unit of work only reads.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def unit_of_work(cls: type[U]) -> Callable[[Request], U]:
-    """A dependency giving a fresh unit of work of the service's own class."""
+    """A dependency giving a fresh unit of work of the service's own class; for a safe method
+    (GET) a reader's, which waits for no writer (shared.db.READ_ONLY)."""
 
     def provide(request: Request) -> U:
-        uow = request.app.state.runtime.new_uow()
+        runtime = request.app.state.runtime
+        uow = runtime.new_reader() if request.method in SAFE_METHODS else runtime.new_uow()
         if not isinstance(uow, cls):
             raise TypeError(f"expected {cls.__name__}, got {type(uow).__name__}")
         return uow

@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.db import is_transient
+from shared.db import is_busy, is_transient
 from shared.idempotency import IdempotencyKeyReused
 from shared.policy import Reason
 
@@ -88,8 +90,10 @@ _DESCRIPTIONS = {
     403: "无权执行此操作",
     404: "不存在，或不在调用者可见的范围内",
     409: "与当前状态或办法的规定冲突",
+    413: "请求体超过上限（payload_too_large）",
+    415: "文件内容不是可接收的格式，或与扩展名不符",
     422: "请求参数不合法，或被办法的规定拒绝",
-    503: "暂不可用：数据库或消息服务不可达，请稍后重试",
+    503: "暂不可用：数据库繁忙（database_busy）或数据库、消息服务不可达，请稍后重试",
 }
 
 
@@ -112,7 +116,7 @@ COMMAND = problem_responses(404, 409)
 
 def _document(app: FastAPI) -> None:
     """Show in the OpenAPI the refusals the handlers installed here give on any operation: 401 and
-    403 where a token is required, 400 where a body is read, and 422 as problem+json (not FastAPI's
+    403 where a token is required, 400 and 413 where a body is read, and 422 as problem+json (not FastAPI's
     own body) where parameters are validated. What a route refuses beyond that, it declares itself."""
     generate = app.openapi
 
@@ -133,6 +137,7 @@ def _document(app: FastAPI) -> None:
                     responses.setdefault("403", _problem(403))
                 if "requestBody" in operation:
                     responses.setdefault("400", _problem(400))
+                    responses.setdefault("413", _problem(413))
                 if _fastapi_validation_error(responses.get("422")):
                     responses["422"] = _problem(422)
         for fastapi_own in ("HTTPValidationError", "ValidationError"):
@@ -152,6 +157,25 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     return JSONResponse(problem.body(instance), status_code=problem.status, media_type=PROBLEM_JSON)
 
 
+def unavailable(request: Request, exc: BaseException) -> JSONResponse:
+    """503 for infrastructure trouble: the database busy with another writer, or unreachable."""
+    log.warning("%s %s: infrastructure unavailable: %r", request.method, request.url.path, exc)
+    if is_busy(exc):
+        problem = Problem(
+            503,
+            "database_busy",
+            "数据库繁忙，请稍后重试",
+            "另一个写入正占用数据库，本次写入未能在时限内开始，未保存任何更改",
+        )
+    else:
+        problem = Problem(
+            503, "service_unavailable", "服务暂时不可用，请稍后重试", "数据库或消息服务暂不可达"
+        )
+    response = problem_response(problem, request)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
     """Register problem+json handlers; `errors` maps a service's domain errors to HTTP statuses.
 
@@ -164,9 +188,12 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        code = {
+            400: "malformed_body",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }.get(exc.status_code, "http_error")
         return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -177,15 +204,14 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
         )
         return problem_response(problem, request)
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            raise exc  # a fault, not the infrastructure: on_unexpected logs it with its traceback
+        return unavailable(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         if is_transient(exc):
-            log.warning("%s %s: infrastructure unavailable: %r", request.method, request.url.path, exc)
-            problem = Problem(
-                503, "service_unavailable", "服务暂时不可用，请稍后重试", "数据库或消息服务暂不可达"
-            )
-            response = problem_response(problem, request)
-            response.headers["Retry-After"] = "5"
-            return response
+            return unavailable(request, exc)
         log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
         return problem_response(
             Problem(500, "internal_error", "服务内部错误", "请求未能完成，未保存任何更改"), request
@@ -194,6 +220,10 @@ def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
     _document(app)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(Exception, on_unexpected)
+    # Answered here rather than by on_unexpected, which runs in Starlette's outermost middleware
+    # and raises the exception again after the response, so the server logs a traceback.
+    for infrastructure in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(infrastructure, on_database)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
 

@@ -46,6 +46,11 @@ class GovitSettings(StreamSettings):
     jwt_issuer: str = "govit"
     jwt_audience: str = "govit"
     jwks_url: str | None = Field(default=None, description="OIDC JWKS endpoint; when set, tokens are RS/ES")
+    jwt_max_ttl_seconds: int = Field(
+        default=86400,
+        ge=60,
+        description="the furthest a token's exp may lie ahead of now; a token valid for longer is refused",
+    )
     calendar_dir: Path | None = Field(
         default=None, description="loaded holiday notices; default var/calendar"
     )
@@ -155,6 +160,17 @@ class ServiceSettings(GovitSettings):
     database_url: str | None = None
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
     relay_batch: int = Field(default=200, ge=1)
+    max_json_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="largest request body other than a file upload; a larger one is refused (413)",
+    )
+    db_write_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description="how long a write waits for SQLite's write lock before it is refused as busy (503)",
+    )
 
     @model_validator(mode="after")
     def _default_secret_only_on_loopback(self) -> ServiceSettings:

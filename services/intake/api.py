@@ -30,7 +30,7 @@ from services.intake.domain import (
 )
 from services.intake.domain import Declaration as DeclarationData
 from services.intake.screening import AgencyLevel, Deployment
-from services.intake.storage import MaterialStore
+from services.intake.storage import MaterialContentRefused, MaterialStore, MaterialTooLarge
 from shared.auth import Principal, Role, require
 from shared.deps import IdempotencyKey, NowDep, PolicyDep, unit_of_work
 from shared.money import Fen, PositiveFen
@@ -46,6 +46,8 @@ ERRORS: dict[type[Exception], int] = {
     ApprovalRefused: 422,
     AgencyNotRegistered: 422,
     MaterialNotAccepted: 422,
+    MaterialTooLarge: 413,
+    MaterialContentRefused: 415,
     PlanError: 422,
     InvalidDeclaration: 422,
     IntakeError: 422,
@@ -322,7 +324,7 @@ async def submit_project(
     "/{project_id}/materials",
     status_code=201,
     response_model=views.MaterialOut,
-    responses=COMMAND,
+    responses={**COMMAND, **problem_responses(413, 415)},
     summary="上传申报材料 (applicant)",
 )
 async def upload_material(
@@ -347,7 +349,6 @@ async def upload_material(
         agency=who.acting_for,
         material=material,
         filename=file.filename or "",
-        content_type=file.content_type or "",
         chunks=chunks(),
         by=who.sub,
         at=now,
@@ -360,7 +361,7 @@ async def upload_material(
     response_class=FileResponse,
     responses={
         200: {
-            "description": "材料文件，内容类型为上传时的类型",
+            "description": "材料文件，内容类型按上传时文件内容识别",
             "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
         },
         **NOT_FOUND,

@@ -268,12 +268,12 @@ async def upload_material(
     agency: str | None,
     material: str,
     filename: str,
-    content_type: str,
     chunks: AsyncIterator[bytes],
     by: str,
     at: datetime,
 ) -> Material:
-    """Store an upload as one of the materials the project's checklist asks for."""
+    """Store an upload as one of the materials the project's checklist asks for, with the
+    Content-Type its bytes show (not the one the client claims)."""
     name = store.check_name(filename)
     async with uow:
         project = await _own(uow, project_id, agency)
@@ -285,7 +285,7 @@ async def upload_material(
             listed = "、".join(f"{k}（{m.label}）" for k, m in wanted.items()) or "无"
             raise MaterialNotAccepted(f"本项目无须提交 {material} 类材料；应提交的材料类型: {listed}")
         await uow.rollback()  # release the write lock while the file is streamed to disk
-    sha, size = await store.save(chunks)
+    stored = await store.save(chunks, name)
     async with uow:
         project = await _own(uow, project_id, agency)
         if project.status not in OPEN_FOR_MATERIALS:
@@ -295,9 +295,9 @@ async def upload_material(
             project_id=project.id,
             material=material,
             filename=name,
-            content_type=content_type or "application/octet-stream",
-            size=size,
-            sha256=sha,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
             uploaded_by=by,
             uploaded_at=at,
         )

@@ -16,6 +16,8 @@ from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
 from shared.db import utcnow
 
+FORM_OVERHEAD = 64 * 1024  # the multipart boundaries, part headers and the `material` field
+
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit intake — 项目申报",
@@ -37,5 +39,9 @@ def create_app(
     # Fail at start, not at the first declaration.
     requirements.validate_packs(app.state.policy)
     screening.validate_packs(app.state.policy)
-    app.state.materials = MaterialStore(settings.materials_path, settings.max_upload_mib * 1024 * 1024)
+    max_bytes = settings.max_upload_mib * 1024 * 1024
+    app.state.materials = MaterialStore(settings.materials_path, max_bytes)
+    # An upload is cut while it streams in once it passes the file cap and the form around it.
+    app.state.body_limits.multipart = max_bytes + FORM_OVERHEAD
+    app.state.body_limits.upload_file = max_bytes
     return app
