@@ -75,15 +75,21 @@ async def probe_transaction(
         await uow.session.execute(text("SELECT 1"))
         if uow.session.bind.dialect.name == "postgresql":
             return {"read_only": await uow.session.scalar(text("SHOW transaction_read_only")) == "on"}
-        other = sqlite3.connect(_sqlite_path(str(uow.session.bind.url)), isolation_level=None, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            return {"read_only": True}
-        except sqlite3.OperationalError:
-            return {"read_only": False}
-        finally:
-            other.close()
+        # A moment's wait, off the event loop: the service's own background writes (relay, audit
+        # anchor) are brief, while a write transaction holds the lock until the request ends.
+        return {"read_only": await asyncio.to_thread(_write_lock_free, str(uow.session.bind.url))}
+
+
+def _write_lock_free(url: str) -> bool:
+    other = sqlite3.connect(_sqlite_path(url), isolation_level=None, timeout=1)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
 
 
 @contextlib.asynccontextmanager
