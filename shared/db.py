@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -63,6 +64,18 @@ def file_clock(path: Path) -> Callable[[], datetime]:
         return instant.astimezone(UTC)
 
     return now
+
+
+def set_clock(path: Path, instant: datetime) -> None:
+    """Move the services reading `path` (file_clock) to `instant`, in one step: written beside it
+    and renamed over it, so that a service reading it meanwhile never sees it half written (an
+    empty file reads as real time, and an event dated by the moved clock would look far ahead)."""
+    if instant.tzinfo is None:
+        raise ValueError("the instant needs an offset")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    staged.write_text(instant.isoformat(), encoding="utf-8")
+    os.replace(staged, path)
 
 
 # Outbox and inbox live in every service's own database (one migration each creates them).

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shared.auth import Role, TokenIssuer
+from shared.db import set_clock
 from shared.money import yuan
 from shared.policy import PolicyRegistry
 
@@ -79,10 +80,7 @@ class Demo:
 
     def at(self, day: date) -> None:
         if self.clock_file is not None:
-            self.clock_file.parent.mkdir(parents=True, exist_ok=True)
-            self.clock_file.write_text(
-                datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI).isoformat()
-            )
+            set_clock(self.clock_file, datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI))
 
     def say(self, jurisdiction: str, service: str, text: str) -> None:
         self.console.print(f"  [dim]{jurisdiction:<10}[/] [cyan]{service:<11}[/] {text}")

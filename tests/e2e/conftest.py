@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from shared.bus import JetStreamBus
+from shared.db import set_clock
 from shared.devnats import free_port
 from tests.conftest import unique
 from tests.servers import missing
@@ -47,7 +48,7 @@ class Suite:
     def set_time(self, instant: datetime) -> None:
         """Every service takes this instant as now from its next request or event on."""
         assert instant.tzinfo is not None
-        self.clock_file.write_text(instant.isoformat(), encoding="utf-8")
+        set_clock(self.clock_file, instant)
 
     def log(self, service: str) -> str:
         return (self.logs / f"{service}.log").read_text(errors="replace")
