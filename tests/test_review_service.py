@@ -48,25 +48,28 @@ async def review(
         yield Review(http, bus, clock)
 
 
-async def add_pool(http: AsyncClient, employers: int = 6) -> list[dict[str, Any]]:
-    """Three experts of each specialty, spread over a few employers; each with a login subject."""
+async def add_pool(http: AsyncClient, *jurisdictions: str, employers: int = 6) -> list[dict[str, Any]]:
+    """Into the pool of each jurisdiction, three experts of each specialty, spread over a few
+    employers; each with a login subject."""
     added = []
     n = 0
     for specialty in ("software", "network", "security", "cost", "data", "archives"):
-        for _ in range(3):
-            n += 1
-            response = await http.post(
-                "/experts",
-                headers=AUTHORITY,
-                json={
-                    "name": f"专家{n}",
-                    "employer": f"单位{n % employers}",
-                    "specialties": [specialty],
-                    "subject": unique("expert-"),
-                },
-            )
-            assert response.status_code == 201, response.text
-            added.append(response.json())
+        for jurisdiction in jurisdictions:
+            for _ in range(3):
+                n += 1
+                response = await http.post(
+                    "/experts",
+                    headers=AUTHORITY,
+                    json={
+                        "jurisdiction": jurisdiction,
+                        "name": f"专家{n}",
+                        "employer": f"单位{n % employers}",
+                        "specialties": [specialty],
+                        "subject": unique("expert-"),
+                    },
+                )
+                assert response.status_code == 201, response.text
+                added.append(response.json())
     return added
 
 
@@ -138,7 +141,7 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     opened = await http.post(
@@ -238,7 +241,12 @@ async def test_too_small_a_pool_refuses_to_draw_and_says_what_is_missing(review:
         await http.post(
             "/experts",
             headers=AUTHORITY,
-            json={"name": f"专家{n}", "employer": "某院", "specialties": ["software"]},
+            json={
+                "jurisdiction": "shexian",
+                "name": f"专家{n}",
+                "employer": "某院",
+                "specialties": ["software"],
+            },
         )
     case = (
         await http.post(
@@ -351,7 +359,7 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     case = await open_case(http, "lhasa", "feasibility", project=project)
@@ -397,7 +405,7 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     case = await open_case(http, "lhasa", "feasibility", project=project)
@@ -471,7 +479,12 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
         await http.post(
             "/experts",
             headers=AUTHORITY,
-            json={"name": "张工", "employer": "某设计院", "specialties": ["network"]},
+            json={
+                "jurisdiction": "zhonglou",
+                "name": "张工",
+                "employer": "某设计院",
+                "specialties": ["network"],
+            },
         )
     ).json()
     applicant = bearer(Role.APPLICANT, "某局")
@@ -484,13 +497,25 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
     twin = await http.post(
         "/experts",
         headers=AUTHORITY,
-        json={"name": "李工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+        json={
+            "jurisdiction": "zhonglou",
+            "name": "李工",
+            "employer": "某院",
+            "specialties": ["data"],
+            "subject": "same-login",
+        },
     )
     assert twin.status_code == 201
     again = await http.post(
         "/experts",
         headers=AUTHORITY,
-        json={"name": "王工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+        json={
+            "jurisdiction": "zhonglou",
+            "name": "王工",
+            "employer": "某院",
+            "specialties": ["data"],
+            "subject": "same-login",
+        },
     )
     assert again.status_code == 409
     no_reason = await http.put(
@@ -511,7 +536,7 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
 
 async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(review: Review) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "zhonglou")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "zhonglou", "agency": "区教育局"}
@@ -592,7 +617,7 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     §9, where the assessment is an optional aid to the experts, draw without it as before.
     """
     http = review.http
-    pool = await add_pool(http)
+    pool = await add_pool(http, "shexian", "bayingolin")
     by_id = {e["id"]: e for e in pool}
 
     case = await open_case(http, "shexian", "feasibility", agency="县局")
@@ -625,7 +650,7 @@ async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_b
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
@@ -660,7 +685,7 @@ async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
