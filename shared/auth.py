@@ -110,10 +110,10 @@ def jurisdiction_codes(value: Any) -> frozenset[str]:
     """The codes a `jurisdiction` claim names: one code or a list of codes, each one the suite knows."""
     codes = [value] if isinstance(value, str) else value
     if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
-        raise ValueError("a jurisdiction claim is a code or a list of codes")
+        raise ValueError("应为一个辖区代码或辖区代码的列表")
     unknown = sorted(set(codes) - set(JURISDICTIONS))
     if unknown:
-        raise ValueError(f"unknown jurisdiction codes: {', '.join(unknown)}")
+        raise ValueError(f"未知的辖区代码：{'、'.join(unknown)}（已知：{'、'.join(JURISDICTIONS)}）")
     return frozenset(codes)
 
 
@@ -137,7 +137,7 @@ class TokenIssuer:
         if role is Role.APPLICANT and not agency:
             raise ValueError("an applicant token needs an agency")
         if role in SCOPED_ROLES and not jurisdictions:
-            raise ValueError(f"a {role.value} token needs the jurisdictions it acts for")
+            raise ValueError(f"{role.value} 令牌须指明其所属辖区（jurisdiction）")
         codes = sorted(jurisdiction_codes(list(jurisdictions)))
         now = datetime.now(UTC)
         claims: dict[str, Any] = {

@@ -67,7 +67,9 @@ async def test_funding_opens_the_gates_of_projects_approved_before_the_ledger(ma
     assert kinds == 2
 
 
-async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come_back(make_database: Any) -> None:
+async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come_back(
+    make_database: Any,
+) -> None:
     # Before pools, 张工 could sit on any jurisdiction's panel, and sat on a lhasa case.
     url = await make_database("review")
     migrations = ROOT / "review" / "migrations"
@@ -78,13 +80,14 @@ async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come
             await conn.execute(
                 text(
                     "INSERT INTO experts (id, name, employer, title, specialties, status, status_reason,"
-                    " created_at, subject) VALUES ('e1', '张工', '某研究院', '', '[\"software\"]', 'blacklisted',"
-                    " '失信', '2026-01-01 00:00:00+00:00', 'zhang')"
+                    " created_at, subject) VALUES ('e1', '张工', '某研究院', '', '[\"software\"]',"
+                    " 'blacklisted', '失信', '2026-01-01 00:00:00+00:00', 'zhang')"
                 )
             )
         await _run(url, migrations, ("upgrade", "head"))
         async with engine.connect() as conn:
-            rows = (await conn.execute(text("SELECT id, pool, subject, status FROM experts ORDER BY pool"))).all()
+            query = text("SELECT id, pool, subject, status FROM experts ORDER BY pool")
+            rows = (await conn.execute(query)).all()
         # One entry per pool, each with the login and the status it had; the first keeps its id.
         assert [r.pool for r in rows] == ["bayingolin", "lhasa", "shexian", "xunyang", "zhonglou"]
         assert {(r.subject, r.status) for r in rows} == {("zhang", "blacklisted")}

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
 from services.review import handlers, views
-from services.review.pools import case_scope, pool_of, pools_of
 from services.review.db import ReviewUnitOfWork
 from services.review.domain import (
     CaseNotFound,
@@ -21,6 +20,7 @@ from services.review.domain import (
     ThirdPartyReviewMissing,
 )
 from services.review.drawing import ExpertStatus, InsufficientPool
+from services.review.pools import case_scope, pool_of, pools_of
 from services.review.rules import Verdict
 from shared.auth import Principal, Role, require
 from shared.contracts.review import ReviewStage
@@ -165,14 +165,15 @@ async def open_case(
     return views.case_out(case)
 
 
-async def _expert_ids(uow: ReviewUnitOfWork, policy: PolicyRegistry, who: Principal) -> frozenset[str]:
-    """The caller's entries as an expert, one per pool of their jurisdictions; 403 if none."""
+async def _expert_ids(uow: ReviewUnitOfWork, who: Principal) -> frozenset[str]:
+    """The caller's entries as an expert, one per pool they are registered in; 403 if none.
+
+    Which cases they see is decided by their jurisdictions' pools (case_scope); a seat is theirs
+    by their login whatever pool its entry is in (panels drawn before the pools were split)."""
     async with uow:
-        mine = await views.experts_by_subject(uow.session, who.sub, pools_of(policy, who.scope))
+        mine = await views.experts_by_subject(uow.session, who.sub)
     if not mine:
-        raise Problem(
-            403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记在本辖区所用的专家库中"
-        )
+        raise Problem(403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记为专家")
     return mine
 
 
@@ -189,7 +190,7 @@ async def list_cases(
     scope = case_scope(policy, who)
     if jurisdiction is not None and not scope.includes(jurisdiction):
         who.check_jurisdiction(jurisdiction)  # outside the scope: 403
-    mine = await _expert_ids(uow, policy, who) if who.role is Role.EXPERT else None
+    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
     async with uow:
         found = await views.list_cases(
             uow.session,
@@ -217,7 +218,7 @@ def _shown_to(case: views.CaseOut | ReviewCase, mine: frozenset[str] | None) -> 
 
 @cases.get("/{case_id}", response_model=views.CaseOut, responses=NOT_FOUND, summary="评审案件详情")
 async def get_case(case_id: str, uow: UowDep, policy: PolicyDep, who: CaseReaderDep) -> Any:
-    mine = await _expert_ids(uow, policy, who) if who.role is Role.EXPERT else None
+    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
     async with uow:
         case = await uow.cases.get(case_id)
     if (
@@ -311,7 +312,7 @@ async def resubmit(
     summary="谢绝或回避，系统补抽 (expert)",
 )
 async def decline(case_id: str, uow: UowDep, policy: PolicyDep, who: ExpertDep) -> Any:
-    mine = await _expert_ids(uow, policy, who)
+    mine = await _expert_ids(uow, who)
     case = await handlers.decline(uow, policy, case_id, case_scope(policy, who), mine)
     return views.case_out(case, for_expert=_shown_to(case, mine))
 
@@ -328,7 +329,7 @@ async def submit_opinion(
     who: ExpertDep,
     now: NowDep,
 ) -> Any:
-    mine = await _expert_ids(uow, policy, who)
+    mine = await _expert_ids(uow, who)
     case = await handlers.submit_opinion(
         uow,
         policy,

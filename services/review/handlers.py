@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from services.review import drawing, rules
-from services.review.pools import pool_of
 from services.review.db import ReviewUnitOfWork
 from services.review.domain import (
     CaseNotFound,
@@ -21,6 +20,7 @@ from services.review.domain import (
     ReviewCase,
 )
 from services.review.drawing import Candidate, ExpertStatus, InsufficientPool
+from services.review.pools import pool_of
 from services.review.rules import Clock, Verdict
 from shared.auth import EVERYWHERE, Scope
 from shared.consume import HandlerContext

@@ -132,11 +132,6 @@ async def list_cases(
     return await page_of(session, cases, CaseOut, page, where, [cases.c.opened_at.desc(), cases.c.id])
 
 
-async def experts_by_subject(
-    session: AsyncSession, subject: str, pools: frozenset[str] | None
-) -> frozenset[str]:
-    """The caller's entries in the pools they may act in (one person, one entry per pool)."""
-    query = select(experts.c.id).where(experts.c.subject == subject)
-    if pools is not None:
-        query = query.where(experts.c.pool.in_(sorted(pools)))
-    return frozenset(await session.scalars(query))
+async def experts_by_subject(session: AsyncSession, subject: str) -> frozenset[str]:
+    """A person's entries in the pools (one per pool they are registered in)."""
+    return frozenset(await session.scalars(select(experts.c.id).where(experts.c.subject == subject)))

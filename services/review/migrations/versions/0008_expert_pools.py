@@ -14,6 +14,7 @@ Revision ID: 0008
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,11 +26,21 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-TYPES: dict[str, sa.types.TypeEngine[object]] = {
+TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "specialties": sa.JSON(),
     "created_at": sa.DateTime(timezone=True),
 }
-COLUMNS = ("id", "name", "employer", "title", "specialties", "status", "status_reason", "created_at", "subject")
+COLUMNS = (
+    "id",
+    "name",
+    "employer",
+    "title",
+    "specialties",
+    "status",
+    "status_reason",
+    "created_at",
+    "subject",
+)
 
 
 def _pools() -> list[str]:
@@ -84,13 +95,17 @@ def downgrade() -> None:
     stays on its earliest entry only."""
     experts = _experts()
     bind = op.get_bind()
-    rows = bind.execute(sa.select(experts.c.id, experts.c.pool, experts.c.subject, experts.c.created_at)).all()
+    rows = bind.execute(
+        sa.select(experts.c.id, experts.c.pool, experts.c.subject, experts.c.created_at)
+    ).all()
     ids = {r.id for r in rows}
     copies = {_copy_id(r.id, pool) for r in rows for pool in _pools()} & ids
     if copies:
         bind.execute(experts.delete().where(experts.c.id.in_(sorted(copies))))
     seen: set[str] = set()
-    for row in sorted((r for r in rows if r.id not in copies and r.subject), key=lambda r: (r.created_at, r.id)):
+    for row in sorted(
+        (r for r in rows if r.id not in copies and r.subject), key=lambda r: (r.created_at, r.id)
+    ):
         if row.subject in seen:
             bind.execute(experts.update().where(experts.c.id == row.id).values(subject=None))
         seen.add(row.subject)
