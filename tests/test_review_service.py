@@ -788,6 +788,13 @@ async def test_a_blacklist_in_one_pool_does_not_bar_the_same_person_in_another(r
         json={"status": "blacklisted", "reason": "评审中收受好处（lhasa §22）"},
     )
     assert listed.json()["status"] == "blacklisted"
+    # The audit log follows the pools: lhasa's auditor reads the blacklisting and lhasa's pool only.
+    lhasa_auditor = bearer(Role.AUDITOR, jurisdictions=["lhasa"])
+    params = {"entity": "experts", "limit": 200}
+    logged = (await http.get("/audit", params=params, headers=lhasa_auditor)).json()["items"]
+    lhasa_pool = {e["id"] for e in (await http.get("/experts", headers=lhasa)).json()["items"]}
+    assert {e["key"][0] for e in logged} == lhasa_pool
+    assert [e["after"]["status"] for e in logged if e["action"] == "update"] == ["blacklisted"]
 
     # lhasa can no longer seat a cost expert; zhonglou still seats 张工.
     theirs = await open_case(http, "lhasa", "change")
