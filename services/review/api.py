@@ -47,6 +47,12 @@ CaseReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.
 ExpertDep = Annotated[Principal, require(Role.EXPERT)]
 
 
+def _known(policy: PolicyRegistry, jurisdiction: str) -> str:
+    if jurisdiction not in policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    return jurisdiction
+
+
 experts = APIRouter(prefix="/experts", tags=["experts"])
 cases = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -97,12 +103,6 @@ async def add_expert(body: ExpertIn, uow: UowDep, policy: PolicyDep, who: Author
     jurisdiction = who.check_jurisdiction(_known(policy, body.jurisdiction))
     fields = body.model_dump(exclude={"jurisdiction"})
     return await handlers.add_expert(uow, pool=pool_of(policy, jurisdiction), **fields, at=now)
-
-
-def _known(policy: PolicyRegistry, jurisdiction: str) -> str:
-    if jurisdiction not in policy:
-        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
-    return jurisdiction
 
 
 @experts.get(
