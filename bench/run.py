@@ -262,7 +262,7 @@ async def held_payments(
         await stream.publish(contract_filed(project, f"局{i}"))
     held: dict[str, str] = {}
     for i, project in enumerate(projects):
-        token = issuer.issue(sub="bench", role=Role.APPLICANT, agency=f"局{i}")
+        token = issuer.issue(sub="bench", role=Role.APPLICANT, agency=f"局{i}", jurisdictions=["zhonglou"])
         await held_payment(http, project, {"Authorization": f"Bearer {token}"})
         held[project] = f"局{i}"
     return held
@@ -362,7 +362,9 @@ async def read_latency(url: str, count: int, samples: int = 300) -> tuple[list[f
         await engine.dispose()
         who = {
             "Authorization": "Bearer "
-            + TokenIssuer(settings).issue(sub="bench", role=Role.APPLICANT, agency="局7")
+            + TokenIssuer(settings).issue(
+                sub="bench", role=Role.APPLICANT, agency="局7", jurisdictions=["zhonglou"]
+            )
         }
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:

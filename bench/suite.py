@@ -255,7 +255,7 @@ class LifecycleResult:
 def _seed_experts(urls: dict[str, str], issuer: TokenIssuer, policy: PolicyRegistry, quiet: Console) -> None:
     demo = Demo(urls, issuer, policy, None, quiet)
     try:
-        demo.experts()
+        demo.pools(JURISDICTIONS)
     finally:
         demo.client.close()
 
@@ -277,7 +277,7 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
         async with services_on_a_stream(url, "l", SERVICES, settings) as (suite, _):
             await suite.start_all()
             idle = {name: suite.rss(name) for name in SERVICES}
-            # The expert pool every walk draws panels from is set up once, before the clock starts.
+            # The expert pools the walks draw panels from are set up once, before the clock starts.
             await asyncio.to_thread(_seed_experts, suite.urls, issuer, policy, quiet)
             first = date.today().year
             began = time.perf_counter()

@@ -1,4 +1,13 @@
-"""The audit log over HTTP, for auditors: entries with filters, and the chain verified."""
+"""The audit log over HTTP, for auditors: entries with filters, and the chain verified.
+
+An auditor or authority reads the entries of their own jurisdictions only. An entry is a change
+of one row (entity, key); the row's jurisdiction is read from the whole row its insert or delete
+entry carries: its `jurisdiction`, else the jurisdiction of its `project_id`'s project (the
+project's own entries, or any row carrying both), else an expert's `pool` among the pools of the
+caller's jurisdictions. Entries of rows none of these places (a row older than the log and
+never deleted) are shown to admin only. The chain's verification covers the whole database and
+shows positions and hashes, not entries' contents, so any auditor may run it.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +18,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import audit
 from shared.audit_anchor import AnchorPublisher
 from shared.audit_key import AuditKey, key_for
-from shared.auth import Role, require
+from shared.auth import Principal, Role, Scope, require
 from shared.db import READ_ONLY
 from shared.pagination import Page, PageDep
 
@@ -65,6 +74,29 @@ async def verify_database(
         return await conn.run_sync(lambda c: audit.verify(c, chain_key, anchors=anchors))
 
 
+def _field(name: str) -> ColumnElement[str]:
+    """A column of the changed row, from the entry's after (insert) or before (delete) image."""
+    log = audit.audit_log
+    return func.coalesce(log.c.after[name].as_string(), log.c.before[name].as_string())
+
+
+def in_scope(scope: Scope, pools: set[str]) -> ColumnElement[bool] | None:
+    """Entries of rows of the scope's jurisdictions (see the module's docstring); None: every entry."""
+    if scope.jurisdictions is None:
+        return None
+    log = audit.audit_log
+    codes = sorted(scope.jurisdictions)
+    whole = log.c.action.in_(("insert", "delete"))
+    own = _field("jurisdiction").in_(codes)
+    project_ids = select(
+        func.coalesce(_field("project_id"), case((log.c.entity == "projects", _field("id"))))
+    ).where(whole, own)
+    rows = select(log.c.entity, log.c.key).where(
+        whole, or_(own, _field("project_id").in_(project_ids), _field("pool").in_(sorted(pools)))
+    )
+    return tuple_(log.c.entity, log.c.key).in_(rows)
+
+
 def _engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.runtime.engine
     return engine
@@ -76,11 +108,11 @@ def audit_router() -> APIRouter:
     @router.get(
         "",
         response_model=Page[AuditEntryOut],
-        summary="审计日志：每一次状态变更（操作者、时间、变更前后），按序号升序",
-        dependencies=[require(Role.AUDITOR, Role.AUTHORITY)],
+        summary="审计日志：每一次状态变更（操作者、时间、变更前后），按序号升序；只列本辖区的记录",
     )
     async def list_entries(
         request: Request,
+        who: Annotated[Principal, require(Role.AUDITOR, Role.AUTHORITY)],
         page: PageDep,
         entity: Annotated[str | None, Query(max_length=64, description="表名，如 disbursements")] = None,
         key: Annotated[str | None, Query(max_length=200, description="主键值（单列主键）")] = None,
@@ -95,6 +127,10 @@ def audit_router() -> APIRouter:
             where.append(log.c.key == json.dumps([key], ensure_ascii=False, separators=(",", ":")))
         if action is not None:
             where.append(log.c.action == action)
+        policy = request.app.state.policy
+        scoped = in_scope(who.scope, {policy.expert_pool(j) for j in who.scope.jurisdictions or ()})
+        if scoped is not None:
+            where.append(scoped)
         async with _engine(request).connect() as conn:
             await conn.execution_options(**READ_ONLY)
             total = await conn.scalar(select(func.count()).select_from(log).where(*where)) or 0

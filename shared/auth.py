@@ -1,8 +1,17 @@
-"""Bearer JWT authentication: roles and agency claims, development tokens, OIDC/JWKS ready."""
+"""Bearer JWT authentication: roles, jurisdiction and agency claims, the caller's scope, dev tokens.
+
+Who may act on what is one concept, the Scope: the jurisdictions a token names (claim
+`jurisdiction`, a code or a list of codes; GOVIT_JWT_JURISDICTION_CLAIM names another claim for
+an OIDC provider) and, for an applicant, its one agency. Authority, finance, expert and auditor
+tokens must name their jurisdictions; an applicant's is optional (its agency belongs to one
+jurisdiction already) and enforced when given; admin spans every jurisdiction.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -11,9 +20,10 @@ import jwt
 import jwt.types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_serializer
 
 from shared import audit
+from shared.policy.pack import JURISDICTIONS
 from shared.problems import Problem
 from shared.settings import GovitSettings
 
@@ -27,8 +37,36 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+#: Roles whose tokens must name the jurisdictions they act for.
+SCOPED_ROLES = frozenset({Role.AUTHORITY, Role.FINANCE, Role.EXPERT, Role.AUDITOR})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose projects, cases, plans and money a caller may act on and see.
+
+    `jurisdictions` None is every jurisdiction (admin; the services' own event handlers and
+    jobs); `agency` None is every agency of those jurisdictions, else an applicant's own.
+    """
+
+    jurisdictions: frozenset[str] | None = None
+    agency: str | None = None
+
+    def includes(self, jurisdiction: str) -> bool:
+        """Whether the jurisdiction is one of the scope's (its agency aside)."""
+        return self.jurisdictions is None or jurisdiction in self.jurisdictions
+
+    def covers(self, jurisdiction: str, agency: str) -> bool:
+        """Whether a thing of this jurisdiction and agency (a project, a case…) is within the scope."""
+        return self.includes(jurisdiction) and (self.agency is None or self.agency == agency)
+
+
+#: The scope of the services themselves: events and scheduled jobs act on every project.
+EVERYWHERE = Scope()
+
+
 class Principal(BaseModel):
-    """Who is calling: subject, role, and for applicants the agency they act for."""
+    """Who is calling: subject, role, the jurisdictions they act for and, for applicants, the agency."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,15 +74,47 @@ class Principal(BaseModel):
     role: Role
     agency: str | None = None
     name: str | None = None
+    jurisdictions: frozenset[str] = frozenset()
+
+    @field_serializer("jurisdictions")
+    def _in_order(self, codes: frozenset[str]) -> list[str]:
+        return sorted(codes)  # the audit log records the actor: the same caller, the same JSON
 
     @property
-    def acting_for(self) -> str | None:
-        """The agency an applicant acts for; the other roles (admin) act on any project."""
-        return self.agency if self.role is Role.APPLICANT else None
+    def scope(self) -> Scope:
+        """Admin spans everything; an applicant its agency (within its jurisdictions, if named);
+        the other roles the jurisdictions their token names."""
+        if self.role is Role.ADMIN:
+            return EVERYWHERE
+        if self.role is Role.APPLICANT:
+            return Scope(self.jurisdictions or None, self.agency)
+        return Scope(self.jurisdictions)
 
-    def may_see_agency(self, agency: str) -> bool:
-        """Applicants see only their own agency's projects; the other roles see all they are given."""
-        return self.role is not Role.APPLICANT or self.agency == agency
+    def may_see(self, jurisdiction: str, agency: str) -> bool:
+        return self.scope.covers(jurisdiction, agency)
+
+    def check_jurisdiction(self, jurisdiction: str) -> str:
+        """A jurisdiction named in the request (path, body, filter) must be the caller's: 403 otherwise."""
+        if not self.scope.includes(jurisdiction):
+            mine = "、".join(sorted(self.jurisdictions)) or "无"
+            raise Problem(
+                403,
+                "forbidden_jurisdiction",
+                "无权办理其他辖区的事项",
+                f"令牌所属辖区：{mine}；请求涉及辖区：{jurisdiction}",
+            )
+        return jurisdiction
+
+
+def jurisdiction_codes(value: Any) -> frozenset[str]:
+    """The codes a `jurisdiction` claim names: one code or a list of codes, each one the suite knows."""
+    codes = [value] if isinstance(value, str) else value
+    if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
+        raise ValueError("应为一个辖区代码或辖区代码的列表")
+    unknown = sorted(set(codes) - set(JURISDICTIONS))
+    if unknown:
+        raise ValueError(f"未知的辖区代码：{'、'.join(unknown)}（已知：{'、'.join(JURISDICTIONS)}）")
+    return frozenset(codes)
 
 
 class TokenIssuer:
@@ -61,10 +131,14 @@ class TokenIssuer:
         role: Role,
         agency: str | None = None,
         name: str | None = None,
+        jurisdictions: Sequence[str] = (),
         ttl: timedelta = timedelta(hours=8),
     ) -> str:
         if role is Role.APPLICANT and not agency:
             raise ValueError("an applicant token needs an agency")
+        if role in SCOPED_ROLES and not jurisdictions:
+            raise ValueError(f"{role.value} 令牌须指明其所属辖区（jurisdiction）")
+        codes = sorted(jurisdiction_codes(list(jurisdictions)))
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": sub,
@@ -79,6 +153,8 @@ class TokenIssuer:
             claims["agency"] = agency
         if name:
             claims["name"] = name
+        if codes:
+            claims[self.settings.jwt_jurisdiction_claim] = codes[0] if len(codes) == 1 else codes
         return jwt.encode(claims, self.settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -104,11 +180,29 @@ class TokenIssuer:
                     options=options,
                 )
             _check_lifetime(claims, self.settings.jwt_max_ttl_seconds)
-            principal = Principal.model_validate(claims)
+            principal = self._principal(claims)
         except (jwt.PyJWTError, ValidationError) as exc:
             raise Problem(401, "invalid_token", "身份令牌无效或已过期", str(exc)) from exc
         if principal.role is Role.APPLICANT and not principal.agency:
             raise Problem(401, "invalid_token", "身份令牌无效", "申报单位令牌缺少 agency 声明")
+        return principal
+
+    def _principal(self, claims: dict[str, Any]) -> Principal:
+        """The caller a verified token names, with the jurisdictions of the configured claim."""
+        claim = self.settings.jwt_jurisdiction_claim
+        raw = claims.get(claim)
+        try:
+            codes = frozenset[str]() if raw is None else jurisdiction_codes(raw)
+        except ValueError as exc:
+            raise Problem(401, "invalid_token", "身份令牌无效", f"{claim} 声明无效：{exc}") from exc
+        principal = Principal.model_validate({**claims, "jurisdictions": codes})
+        if principal.role in SCOPED_ROLES and not codes:
+            raise Problem(
+                401,
+                "invalid_token",
+                "身份令牌无效",
+                f"主管部门、财政、专家和审计的令牌须以 {claim} 声明其所属辖区",
+            )
         return principal
 
 

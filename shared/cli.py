@@ -189,6 +189,15 @@ def token(
     role: Annotated[str, typer.Option(help="applicant | authority | expert | finance | auditor | admin")],
     sub: Annotated[str, typer.Option(help="user id")] = "dev-user",
     agency: Annotated[str | None, typer.Option(help="建设单位 (required for applicant)")] = None,
+    jurisdiction: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--jurisdiction",
+            "-j",
+            help="辖区 the holder acts for, repeatable or comma-separated (required for authority, "
+            "finance, expert and auditor; optional for applicant; admin spans all)",
+        ),
+    ] = None,
     name: Annotated[str | None, typer.Option(help="display name")] = None,
     hours: Annotated[float, typer.Option(help="validity in hours")] = 8,
 ) -> None:
@@ -202,7 +211,12 @@ def token(
     try:
         typer.echo(
             TokenIssuer(settings).issue(
-                sub=sub, role=Role(role), agency=agency, name=name, ttl=timedelta(hours=hours)
+                sub=sub,
+                role=Role(role),
+                agency=agency,
+                name=name,
+                jurisdictions=[code.strip() for given in jurisdiction or () for code in given.split(",")],
+                ttl=timedelta(hours=hours),
             )
         )
     except ValueError as exc:

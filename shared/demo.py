@@ -1,10 +1,11 @@
 """`govit demo`: seed a running suite and walk projects through their lives, printing each step.
 
-Agencies, an expert pool and one project per jurisdiction are created with names of this run
-(so the demo can be run again), then each project goes from declaration through review,
-approval, procurement, construction and acceptance to O&M funds, with funding's gates and
-their articles shown on the way. Time is moved through the suite's clock file
-(GOVIT_CLOCK_FILE, which `govit up` sets in development), never by waiting.
+Agencies, each jurisdiction's expert pool and one project per jurisdiction are created with names
+of this run (so the demo can be run again), then each project goes from declaration through
+review, approval, procurement, construction and acceptance to O&M funds, with funding's gates and
+their articles shown on the way. Every step is taken with a token of that jurisdiction's people
+(its authority, finance, experts and the agency), as the suite scopes them. Time is moved through
+the suite's clock file (GOVIT_CLOCK_FILE, which `govit up` sets in development), never by waiting.
 """
 
 from __future__ import annotations
@@ -54,8 +55,16 @@ class Demo:
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
 
     # -- plumbing ---------------------------------------------------------------------------------
-    def token(self, role: Role, agency: str | None = None, sub: str | None = None) -> dict[str, str]:
-        token = self.issuer.issue(sub=sub or f"demo-{role.value}", role=role, agency=agency)
+    def token(
+        self, role: Role, jurisdiction: str, agency: str | None = None, sub: str | None = None
+    ) -> dict[str, str]:
+        """A token of the role acting for one jurisdiction (its authority, finance, experts, agency)."""
+        token = self.issuer.issue(
+            sub=sub or f"demo-{role.value}-{jurisdiction}",
+            role=role,
+            agency=agency,
+            jurisdictions=[jurisdiction],
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def call(self, method: str, service: str, path: str, who: dict[str, str], **kw: Any) -> Any:
@@ -85,10 +94,13 @@ class Demo:
     def say(self, jurisdiction: str, service: str, text: str) -> None:
         self.console.print(f"  [dim]{jurisdiction:<10}[/] [cyan]{service:<11}[/] {text}")
 
-    # -- the pool ---------------------------------------------------------------------------------
-    def experts(self) -> dict[str, dict[str, Any]]:
-        authority = self.token(Role.AUTHORITY)
-        pool = self.call("GET", "review", "/experts", authority, params={"limit": 200})["items"]
+    # -- the pools --------------------------------------------------------------------------------
+    def experts(self, jurisdiction: str) -> dict[str, dict[str, Any]]:
+        """The pool the jurisdiction's panels draw from, filled up to four of each specialty."""
+        authority = self.token(Role.AUTHORITY, jurisdiction)
+        params = {"limit": 200, "jurisdiction": jurisdiction}
+        pool = self.call("GET", "review", "/experts", authority, params=params)["items"]
+        name = TITLES[jurisdiction][0]
         for specialty in SPECIALTIES:
             have = [e for e in pool if specialty in e["specialties"] and e["status"] == "active"]
             for n in range(len(have), 4):
@@ -99,18 +111,29 @@ class Demo:
                         "/experts",
                         authority,
                         json={
-                            "name": f"{specialty}专家{n + 1}",
-                            "employer": f"{specialty}评审中心{n + 1}",
+                            "jurisdiction": jurisdiction,
+                            "name": f"{name}{specialty}专家{n + 1}",
+                            "employer": f"{name}{specialty}评审中心{n + 1}",
                             "title": "正高级工程师",
                             "specialties": [specialty],
-                            "subject": f"demo-expert-{specialty}-{n + 1}",
+                            "subject": f"demo-expert-{jurisdiction}-{specialty}-{n + 1}",
                         },
                     )
                 )
         return {e["id"]: e for e in pool}
 
+    def pools(self, jurisdictions: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The pools of the jurisdictions whose packs have expert panels, each filled up."""
+        experts: dict[str, dict[str, Any]] = {}
+        for j in jurisdictions:
+            if self.policy.rule(j, "review.panel").applies:
+                pool = self.experts(j)
+                self.console.print(f"  {j} 专家库 {len(pool)} 人")
+                experts.update(pool)
+        return experts
+
     def panel(self, jurisdiction: str, project_id: str, stage: str, pool: dict[str, dict[str, Any]]) -> None:
-        authority = self.token(Role.AUTHORITY)
+        authority = self.token(Role.AUTHORITY, jurisdiction)
         case = self.wait(
             "review",
             f"/cases?project_id={project_id}",
@@ -130,7 +153,7 @@ class Demo:
                 "POST",
                 "review",
                 f"/cases/{case['id']}/opinions",
-                self.token(Role.EXPERT, sub=expert["subject"]),
+                self.token(Role.EXPERT, jurisdiction, sub=expert["subject"]),
                 json={"score": 90, "verdict": "pass", "comments": "方案可行，同意"},
             )
         self.say(
@@ -157,8 +180,8 @@ class Demo:
     def walk(self, jurisdiction: str, start: date, pool: dict[str, dict[str, Any]], advance: Any) -> str:
         region, agency_base, title = TITLES[jurisdiction]
         agency = f"{agency_base}（演示{self.run}）"
-        authority, finance = self.token(Role.AUTHORITY), self.token(Role.FINANCE)
-        unit = self.token(Role.APPLICANT, agency, sub="demo-经办人")
+        authority, finance = self.token(Role.AUTHORITY, jurisdiction), self.token(Role.FINANCE, jurisdiction)
+        unit = self.token(Role.APPLICANT, jurisdiction, agency, sub="demo-经办人")
         j = jurisdiction
         self.at(start)
         self.call(
@@ -480,7 +503,9 @@ def free_start(
     urls: dict[str, str], issuer: TokenIssuer, jurisdictions: Sequence[str], first_year: int
 ) -> date:
     """The first June 15 whose plan years (that year to two on) no earlier run has published."""
-    who = {"Authorization": "Bearer " + issuer.issue(sub="demo", role=Role.AUTHORITY)}
+    # Reading the plans of every jurisdiction walked: an authority token naming them all.
+    token = issuer.issue(sub="demo", role=Role.AUTHORITY, jurisdictions=jurisdictions)
+    who = {"Authorization": f"Bearer {token}"}
     with httpx.Client(timeout=30) as client:
         for year in range(first_year, first_year + 50):
             taken = False
@@ -511,8 +536,7 @@ def run_demo(
 
 def _walk_all(demo: Demo, clock_file: Path | None, jurisdictions: Sequence[str], start: date) -> list[str]:
     demo.console.print(f"[bold]govit 演示[/]  run {demo.run}  从 {start} 起（模拟时间）")
-    pool = demo.experts()
-    demo.console.print(f"  专家库 {len(pool)} 人")
+    pool = demo.pools(jurisdictions)
     walked: list[str] = []
     with Progress(
         TextColumn("{task.description}"),

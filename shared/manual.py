@@ -104,6 +104,8 @@ def manual_router(service: str) -> APIRouter:
             ) from exc
         if event.jurisdiction not in request.app.state.policy:
             raise Problem(422, "unknown_jurisdiction", "未知的辖区", f"没有 {event.jurisdiction!r} 的政策包")
+        # A fact about another jurisdiction's project is its own authority's to record.
+        principal.check_jurisdiction(event.jurisdiction)
         recorder = principal.name or principal.sub
         event_id = (
             str(uuid.uuid5(uuid.NAMESPACE_URL, f"govit:{service}:manual:{principal.sub}:{key}"))

@@ -150,6 +150,13 @@ class GovitSettings(StreamSettings):
     def calendar_path(self) -> Path:
         return self.calendar_dir or self.var_dir / "calendar"
 
+    jwt_jurisdiction_claim: str = Field(
+        default="jurisdiction",
+        min_length=1,
+        description="the token claim naming the jurisdiction code (or list of codes) its holder acts "
+        "for; set it to the claim an OIDC provider issues",
+    )
+
 
 class ServiceSettings(GovitSettings):
     """Settings of one service. Subclasses set `service`, the default port and the database alias."""

@@ -1,4 +1,4 @@
-"""Read-side helpers every service's views.py uses: agency scoping, filters, one row, one page."""
+"""Read-side helpers every service's views.py uses: the caller's scope, filters, one row, one page."""
 
 from __future__ import annotations
 
@@ -9,17 +9,25 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.auth import Principal, Role
+from shared.auth import Principal, Scope
 from shared.pagination import Page, PageParams
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
 
-def visible_to(principal: Principal, table: Table) -> list[ColumnElement[bool]]:
-    """An applicant sees only rows of its own agency; other roles see every row."""
-    if principal.role is Role.APPLICANT:
-        return [table.c.agency == principal.agency]
-    return []
+def visible_to(principal: Principal | Scope, table: Table) -> list[ColumnElement[bool]]:
+    """Rows within the caller's scope: of its jurisdictions, and of an applicant's own agency."""
+    scope = principal.scope if isinstance(principal, Principal) else principal
+    where = in_jurisdictions(scope, table.c.jurisdiction)
+    if scope.agency is not None:
+        where.append(table.c.agency == scope.agency)
+    return where
+
+
+def in_jurisdictions(principal: Principal | Scope, column: Any) -> list[ColumnElement[bool]]:
+    """`column` (a jurisdiction code) among the scope's jurisdictions; nothing to add for admin."""
+    scope = principal.scope if isinstance(principal, Principal) else principal
+    return [] if scope.jurisdictions is None else [column.in_(sorted(scope.jurisdictions))]
 
 
 def filters(pairs: Iterable[tuple[Any, Any]]) -> list[ColumnElement[bool]]:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.auth import Role, TokenIssuer
+from shared.auth import SCOPED_ROLES, Role, TokenIssuer
 from shared.bus import JetStreamBus
+from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
 from tests.servers import missing, nats_server, postgres_server
 
@@ -145,8 +146,17 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-def bearer(role: Role, agency: str | None = None, sub: str = "tester") -> dict[str, str]:
-    token = TokenIssuer(GovitSettings()).issue(sub=sub, role=role, agency=agency)
+def bearer(
+    role: Role,
+    agency: str | None = None,
+    sub: str = "tester",
+    jurisdictions: Sequence[str] | None = None,
+) -> dict[str, str]:
+    """A token of the role; authority, finance, expert and auditor act for every jurisdiction unless
+    told which (tests of the scope name them), applicants for their agency alone."""
+    if jurisdictions is None:
+        jurisdictions = JURISDICTIONS if role in SCOPED_ROLES else ()
+    token = TokenIssuer(GovitSettings()).issue(sub=sub, role=role, agency=agency, jurisdictions=jurisdictions)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -15,7 +15,17 @@ from shared.contracts import Event, encode, subject_for
 from shared.contracts.review import ReviewConcluded
 from tests.conftest import EVENT_CLOCKS, bearer
 
-AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局审核员")
+AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局审核员")  # of every jurisdiction, for the tests' reads
+
+
+def authority(jurisdiction: str) -> dict[str, str]:
+    """The authority of one jurisdiction, as the people who screen, plan and approve there act."""
+    return bearer(Role.AUTHORITY, sub=f"{jurisdiction}数据资源局审核员", jurisdictions=[jurisdiction])
+
+
+def applicant(project: dict[str, Any]) -> dict[str, str]:
+    """The project's agency, acting in its jurisdiction."""
+    return bearer(Role.APPLICANT, project["agency"], jurisdictions=[project["jurisdiction"]])
 
 
 class Clock:
@@ -32,7 +42,9 @@ async def register(
     intake: AsyncClient, jurisdiction: str, agency: str, level: str = "district"
 ) -> dict[str, Any]:
     response = await intake.post(
-        "/agencies", headers=AUTHORITY, json={"jurisdiction": jurisdiction, "name": agency, "level": level}
+        "/agencies",
+        headers=authority(jurisdiction),
+        json={"jurisdiction": jurisdiction, "name": agency, "level": level},
     )
     assert response.status_code in (200, 201), response.text
     return dict(response.json())
@@ -51,13 +63,14 @@ async def draft(
         "data_sharing_items": ["学籍信息"],
         **fields,
     }
-    response = await intake.post("/projects", json=body, headers=bearer(Role.APPLICANT, agency))
+    who = bearer(Role.APPLICANT, agency, jurisdictions=[jurisdiction])
+    response = await intake.post("/projects", json=body, headers=who)
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 async def checklist(intake: AsyncClient, project: dict[str, Any]) -> list[dict[str, Any]]:
-    detail = await intake.get(f"/projects/{project['id']}", headers=AUTHORITY)
+    detail = await intake.get(f"/projects/{project['id']}", headers=authority(project["jurisdiction"]))
     assert detail.status_code == 200, detail.text
     return list(detail.json()["required_materials"])
 
@@ -71,7 +84,7 @@ async def upload(
 ) -> Any:
     return await intake.post(
         f"/projects/{project['id']}/materials",
-        headers=bearer(Role.APPLICANT, project["agency"]),
+        headers=applicant(project),
         data={"material": material},
         files={"file": (name, content + uuid.uuid4().bytes, "application/pdf")},
     )
@@ -87,9 +100,7 @@ async def upload_all(intake: AsyncClient, project: dict[str, Any], stage: str | 
 
 
 async def submit(intake: AsyncClient, project: dict[str, Any]) -> Any:
-    return await intake.post(
-        f"/projects/{project['id']}/submission", headers=bearer(Role.APPLICANT, project["agency"])
-    )
+    return await intake.post(f"/projects/{project['id']}/submission", headers=applicant(project))
 
 
 async def declare(
@@ -105,17 +116,19 @@ async def declare(
 
 
 async def screen(intake: AsyncClient, project: dict[str, Any]) -> Any:
-    return await intake.post(f"/projects/{project['id']}/screening", headers=AUTHORITY)
+    return await intake.post(
+        f"/projects/{project['id']}/screening", headers=authority(project["jurisdiction"])
+    )
 
 
 async def publish_plan(intake: AsyncClient, jurisdiction: str, year: int, *project_ids: str) -> Any:
     ranked = await intake.put(
-        f"/plans/{jurisdiction}/{year}", headers=AUTHORITY, json={"ranking": list(project_ids)}
+        f"/plans/{jurisdiction}/{year}", headers=authority(jurisdiction), json={"ranking": list(project_ids)}
     )
     assert ranked.status_code == 200, ranked.text
     return await intake.post(
         f"/plans/{jurisdiction}/{year}/publication",
-        headers=AUTHORITY,
+        headers=authority(jurisdiction),
         json={"document": f"{jurisdiction}计〔{year}〕{uuid.uuid4().hex[:4]}号"},
     )
 
@@ -164,7 +177,7 @@ def review_passed(
 async def approve(intake: AsyncClient, project: dict[str, Any], amount_fen: int | None = None) -> Any:
     return await intake.post(
         f"/projects/{project['id']}/approval",
-        headers=AUTHORITY,
+        headers=authority(project["jurisdiction"]),
         json={
             "approval_number": f"批〔{uuid.uuid4().hex[:6]}〕号",
             "approved_amount_fen": amount_fen or project["amount_fen"],
@@ -208,7 +221,7 @@ async def take_to_approval(
     await publish(bus, review_passed(project))
 
     async def reviewed() -> bool:
-        detail = await intake.get(f"/projects/{project['id']}", headers=AUTHORITY)
+        detail = await intake.get(f"/projects/{project['id']}", headers=authority(project["jurisdiction"]))
         return bool(detail.json()["review_verdict"] == "pass")
 
     await eventually(reviewed, what="the review's conclusion to reach intake")

@@ -475,3 +475,35 @@ async def test_lhasa_the_authority_concludes_and_a_revoked_confirmation_stops_ad
     assert refused(admitted) == {"data_sharing_unconfirmed": ["shexian §39", "shexian §44(一)"]}, (
         admitted.text
     )
+
+
+async def test_another_jurisdictions_authority_neither_concludes_nor_sees_its_acceptance(
+    acceptance: Acceptance,
+) -> None:
+    http = acceptance.http
+    mine = await completed(acceptance, "xunyang")  # xunyang §20: the authority concludes, no panel
+    theirs = await completed(acceptance, "lhasa")
+    lhasa = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+    missing = await http.post(
+        "/projects/no-such/final-acceptance/conclusion", headers=lhasa, json={"passed": True}
+    )
+    for path, body in (
+        ("final-acceptance/conclusion", {"passed": True}),
+        ("final-acceptance/admission", {"admit": True}),
+        ("data-sharing/decision", {"decision": "confirmed"}),
+    ):
+        response = await post(acceptance, mine, path, body, as_=lhasa)
+        assert response.status_code == 404 and response.json()["code"] == missing.json()["code"], (
+            response.text
+        )
+    assert (await http.get(f"/projects/{mine['id']}", headers=lhasa)).status_code == 404
+    assert (await http.get(f"/projects/{mine['id']}", headers=AUTHORITY)).json()["status"] == "completed"
+
+    # Each jurisdiction's list is its own; naming another's is refused.
+    listed = (await http.get("/projects", params={"limit": 200}, headers=lhasa)).json()["items"]
+    assert theirs["id"] in {p["id"] for p in listed} and {p["jurisdiction"] for p in listed} == {"lhasa"}
+    named = await http.get("/projects", params={"jurisdiction": "xunyang"}, headers=lhasa)
+    assert named.status_code == 403 and named.json()["code"] == "forbidden_jurisdiction"
+    xunyang = bearer(Role.AUTHORITY, jurisdictions=["xunyang"])
+    concluded = await post(acceptance, mine, "final-acceptance/conclusion", {"passed": True}, as_=xunyang)
+    assert concluded.status_code != 404, concluded.text  # its own authority reaches it (then the rules)

@@ -236,6 +236,39 @@ async def test_the_funding_service_logs_requests_and_events_and_auditors_verify_
     assert verified.json()["head_n"] >= 4
 
 
+async def test_an_auditor_reads_the_entries_of_their_own_jurisdictions_only(funding: Funding) -> None:
+    f = funding
+    # A project of each jurisdiction: declared, planned and approved by events, then paid.
+    zhonglou, lhasa = await approved(f, "zhonglou"), await approved(f, "lhasa")
+    for project in (zhonglou, lhasa):
+        assert (await pay(f, project, 10 * WAN)).status_code in (201, 202)
+
+    async def entries(who: dict[str, str]) -> list[dict[str, Any]]:
+        page = await f.http.get("/audit", params={"limit": 200}, headers=who)
+        assert page.status_code == 200 and page.json()["total"] <= 200, page.text
+        return list(page.json()["items"])
+
+    everything = await entries(bearer(Role.ADMIN, sub="管理员"))
+    seen = {}
+    for code, project, other in (("zhonglou", zhonglou, lhasa), ("lhasa", lhasa, zhonglou)):
+        mine = await entries(bearer(Role.AUDITOR, sub=f"{code}审计局", jurisdictions=[code]))
+        text = str(mine)
+        assert project["id"] in text and other["id"] not in text and other["agency"] not in text
+        # The project's update carries only the columns it changed, yet is the project's entry.
+        updates = [e for e in mine if e["entity"] == "projects" and e["action"] == "update"]
+        assert updates and all(e["key"] == [project["id"]] for e in updates)
+        # The gates are rows of the project (project_id only), found through it.
+        assert {e["after"]["project_id"] for e in mine if e["entity"] == "gates" and e["after"]} == {
+            project["id"]
+        }
+        seen[code] = {e["n"] for e in mine}
+    # Between them the two auditors see every entry, none twice.
+    assert seen["zhonglou"] | seen["lhasa"] == {e["n"] for e in everything}
+    assert not seen["zhonglou"] & seen["lhasa"]
+    both = await entries(bearer(Role.AUDITOR, sub="审计厅", jurisdictions=["zhonglou", "lhasa"]))
+    assert len(both) == len(everything)
+
+
 async def test_govit_audit_verify_names_the_altered_entry(
     engine: AsyncEngine, nats_url: str, isolation: dict[str, str]
 ) -> None:

@@ -14,6 +14,7 @@ from services.funding import handlers
 from services.funding.db import FundingUnitOfWork, ProjectRepository, disbursements
 from services.funding.domain import FundedProject, PaymentKind
 from services.funding.main import SPEC
+from shared.auth import Scope
 from shared.consume import HandlerContext
 from shared.contracts.intake import ProjectApproved
 from shared.db import create_engine, migrate, utcnow
@@ -74,7 +75,7 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
             amount_fen=10,
             purpose="首付",
             by="u",
-            agency="a",
+            scope=Scope(frozenset({"shexian"}), "a"),
         ),
         policy,
         at=utcnow(),

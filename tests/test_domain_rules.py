@@ -6,11 +6,12 @@ import datetime as dt
 from datetime import timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 import yaml
 from pydantic import ValidationError
 
-from shared.auth import Role, TokenIssuer
+from shared.auth import EVERYWHERE, Role, Scope, TokenIssuer
 from shared.passwords import check_password, hash_password, verify_password
 from shared.policy import PolicyError, load_registry
 from shared.policy.pack import JURISDICTIONS
@@ -141,10 +142,80 @@ def test_a_token_carries_role_and_agency_and_expires() -> None:
     issuer = TokenIssuer(GovitSettings())
     principal = issuer.verify(issuer.issue(sub="u1", role=Role.APPLICANT, agency="县教育局"))
     assert (principal.role, principal.agency) == (Role.APPLICANT, "县教育局")
-    expired = issuer.issue(sub="u1", role=Role.FINANCE, ttl=timedelta(seconds=-1))
+    expired = issuer.issue(sub="u1", role=Role.FINANCE, jurisdictions=["shexian"], ttl=timedelta(seconds=-1))
     with pytest.raises(Problem) as caught:
         issuer.verify(expired)
     assert caught.value.status == 401
+
+
+def _signed(settings: GovitSettings, **claims: object) -> str:
+    """A token with exactly these claims (besides the standard ones), as an identity provider might issue."""
+    now = dt.datetime.now(dt.UTC)
+    standard = {"iss": "govit", "aud": "govit", "iat": now, "exp": now + timedelta(hours=1)}
+    return jwt.encode({**standard, **claims}, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def test_a_token_names_the_jurisdictions_its_holder_acts_for_and_admin_spans_them_all() -> None:
+    settings = GovitSettings()
+    issuer = TokenIssuer(settings)
+    one = issuer.verify(issuer.issue(sub="a", role=Role.AUTHORITY, jurisdictions=["zhonglou"]))
+    assert one.jurisdictions == {"zhonglou"} and one.scope == Scope(frozenset({"zhonglou"}))
+    assert one.scope.covers("zhonglou", "区教育局") and not one.scope.includes("lhasa")
+    both = issuer.verify(_signed(settings, sub="b", role="auditor", jurisdiction=["lhasa", "xunyang"]))
+    assert both.jurisdictions == {"lhasa", "xunyang"}
+    admin = issuer.verify(issuer.issue(sub="c", role=Role.ADMIN))
+    assert admin.scope == EVERYWHERE and all(admin.scope.includes(j) for j in JURISDICTIONS)
+    # An agency acts for itself; a jurisdiction it names is enforced too.
+    unit = issuer.verify(issuer.issue(sub="d", role=Role.APPLICANT, agency="区教育局"))
+    assert unit.scope == Scope(None, "区教育局") and not unit.scope.covers("zhonglou", "区卫健委")
+    named = issuer.verify(
+        issuer.issue(sub="e", role=Role.APPLICANT, agency="区教育局", jurisdictions=["zhonglou"])
+    )
+    assert named.scope.covers("zhonglou", "区教育局") and not named.scope.covers("lhasa", "区教育局")
+
+
+@pytest.mark.parametrize("role", ["authority", "finance", "expert", "auditor"])
+@pytest.mark.parametrize("claim", [None, "nowhere", ["zhonglou", "nowhere"], 7, []])
+def test_the_people_of_a_jurisdiction_without_a_known_one_are_refused(role: str, claim: object) -> None:
+    settings = GovitSettings()
+    token = _signed(settings, sub="u", role=role, **({} if claim is None else {"jurisdiction": claim}))
+    with pytest.raises(Problem) as caught:
+        TokenIssuer(settings).verify(token)
+    assert (caught.value.status, caught.value.code) == (401, "invalid_token")
+    with pytest.raises(ValueError, match="辖区"):
+        TokenIssuer(settings).issue(
+            sub="u", role=Role(role), jurisdictions=[] if claim is None else ["nowhere"]
+        )
+
+
+def test_the_jurisdiction_claim_of_an_identity_provider_is_named_in_the_settings() -> None:
+    settings = GovitSettings(jwt_jurisdiction_claim="govit_regions")
+    issuer = TokenIssuer(settings)
+    token = issuer.issue(sub="u", role=Role.EXPERT, jurisdictions=["bayingolin"])
+    assert jwt.decode(token, options={"verify_signature": False})["govit_regions"] == "bayingolin"
+    assert issuer.verify(token).jurisdictions == {"bayingolin"}
+    # The default claim name means nothing to this deployment.
+    with pytest.raises(Problem):
+        issuer.verify(_signed(settings, sub="u", role="expert", jurisdiction="bayingolin"))
+
+
+def test_every_pack_names_the_expert_pool_its_panels_draw_from(tmp_path: Path) -> None:
+    registry = load_registry()
+    assert {j: registry.expert_pool(j) for j in JURISDICTIONS} == {j: j for j in JURISDICTIONS}
+    # Two jurisdictions naming one pool share it; a pool named after a jurisdiction drawing from
+    # another pool is refused as ambiguous.
+    for pack in PACKS.glob("*.yaml"):
+        data = yaml.safe_load(pack.read_text(encoding="utf-8"))
+        if pack.stem in ("xunyang", "shexian"):
+            data["rules"]["review.expert_pool"]["params"]["pool"] = "zhonglou"
+        (tmp_path / pack.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    shared = load_registry(tmp_path)
+    assert shared.sharing_pool("zhonglou") == {"zhonglou", "xunyang", "shexian"}
+    data = yaml.safe_load((tmp_path / "zhonglou.yaml").read_text(encoding="utf-8"))
+    data["rules"]["review.expert_pool"]["params"]["pool"] = "lhasa"
+    (tmp_path / "zhonglou.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match="pool"):
+        load_registry(tmp_path)
 
 
 def test_a_token_signed_with_another_secret_is_refused() -> None:

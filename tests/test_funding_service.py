@@ -712,3 +712,49 @@ async def test_a_manual_record_is_not_undone_by_an_older_event_of_a_producer(fun
         f, project, "data_sharing", await send_dated(f, project, confirmed, time=now, sequence=6)
     )
     assert (await gates(f, project))["data_sharing"]["open"] is True
+
+
+async def test_another_jurisdictions_finance_neither_reads_nor_decides_its_disbursements(
+    funding: Funding,
+) -> None:
+    http = funding.http
+    mine = await declared(funding, "zhonglou")
+    theirs = await declared(funding, "lhasa")
+    held = await pay(funding, mine, 10 * WAN)  # before approval: held (zhonglou §13)
+    assert held.status_code == 202, held.text
+    other = await pay(funding, theirs, 10 * WAN)
+    item, missing = held.json()["id"], (await http.get("/disbursements/no-such", headers=FINANCE)).json()
+
+    lhasa = bearer(Role.FINANCE, sub="拉萨市财政局", jurisdictions=["lhasa"])
+    for method, path, body in (
+        ("GET", f"/disbursements/{item}", None),
+        ("POST", f"/disbursements/{item}/withdrawal", None),
+        ("GET", f"/projects/{mine['id']}", None),
+        ("GET", f"/projects/{mine['id']}/gates", None),
+        ("POST", f"/projects/{mine['id']}/disbursements", {"amount_fen": WAN, "purpose": "建设资金"}),
+        ("POST", f"/projects/{mine['id']}/om-applications", {"amount_fen": WAN, "budget_year": 2027}),
+        ("POST", f"/projects/{mine['id']}/settlement", {"final_cost_fen": WAN, "settled_on": "2026-03-02"}),
+    ):
+        response = await http.request(method, path, headers=lhasa, json=body)
+        assert response.status_code == 404, f"{method} {path}: {response.text}"
+    assert (await http.get(f"/disbursements/{item}", headers=lhasa)).json()["code"] == missing["code"]
+    named = await http.post(
+        f"/projects/{mine['id']}/om-applications",
+        params={"jurisdiction": "zhonglou"},
+        headers=lhasa,
+        json={"amount_fen": WAN, "budget_year": 2027},
+    )
+    assert named.status_code == 403 and named.json()["code"] == "forbidden_jurisdiction"
+
+    # Each finance bureau lists its own jurisdiction's requests; naming another's is refused.
+    listed = (await http.get("/disbursements", params={"limit": 200}, headers=lhasa)).json()["items"]
+    assert {d["id"] for d in listed} == {other.json()["id"]}
+    filtered = await http.get("/disbursements", params={"jurisdiction": "zhonglou"}, headers=lhasa)
+    assert filtered.status_code == 403
+    assert (await http.get(f"/projects/{mine['id']}/reclaims", headers=lhasa)).json()["total"] == 0
+
+    # zhonglou's own finance bureau reads and withdraws it.
+    zhonglou = bearer(Role.FINANCE, sub="钟楼区财政局", jurisdictions=["zhonglou"])
+    assert (await http.get(f"/disbursements/{item}", headers=zhonglou)).json()["status"] == "held"
+    withdrawn = await http.post(f"/disbursements/{item}/withdrawal", headers=zhonglou)
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "rejected", withdrawn.text

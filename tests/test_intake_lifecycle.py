@@ -27,7 +27,9 @@ from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import (
     AUTHORITY,
     Clock,
+    applicant,
     approve,
+    authority,
     checklist,
     declare,
     draft,
@@ -905,3 +907,61 @@ async def test_approval_is_refused_after_a_revise_verdict_and_retries_are_harmle
         f"/projects/{third['id']}", headers=bearer(Role.APPLICANT, agency), json={"jurisdiction": "lhasa"}
     )
     assert unknown_field.status_code == 422 and unknown_field.json()["errors"][0]["loc"][-1] == "jurisdiction"
+
+
+async def test_another_jurisdictions_authority_can_neither_screen_plan_approve_nor_see_its_projects(
+    intake: Intake,
+) -> None:
+    http = intake.http
+    zhonglou, lhasa = authority("zhonglou"), authority("lhasa")
+    mine = await declare(http, unique("区教育局"), "zhonglou")
+    theirs = await declare(http, unique("市教育局"), "lhasa", "city")
+    pid, year = mine["id"], mine["plan_year"]
+
+    # lhasa's authority finds a zhonglou project exactly as it finds a missing one.
+    missing = (await http.get("/projects/no-such-project", headers=lhasa)).json()
+    for method, path, body in (
+        ("GET", f"/projects/{pid}", None),
+        ("POST", f"/projects/{pid}/screening", None),
+        (
+            "POST",
+            f"/projects/{pid}/approval",
+            {"approval_number": "拉批〔2026〕1号", "approved_amount_fen": 1},
+        ),
+        ("POST", f"/projects/{pid}/rejection", {"reason": "不予批复"}),
+    ):
+        response = await http.request(method, path, headers=lhasa, json=body)
+        assert response.status_code == 404, f"{method} {path}: {response.text}"
+        assert (response.json()["code"], response.json()["title"]) == (missing["code"], missing["title"])
+    # A request naming zhonglou is refused outright: its plan is not lhasa's to rank, publish or read.
+    for method, path, body in (
+        ("PUT", f"/plans/zhonglou/{year}", {"ranking": [pid]}),
+        ("POST", f"/plans/zhonglou/{year}/publication", {"document": "拉计〔2026〕1号"}),
+        ("GET", f"/plans/zhonglou/{year}", None),
+        ("POST", "/agencies", {"jurisdiction": "zhonglou", "name": unique("区某局"), "level": "district"}),
+    ):
+        response = await http.request(method, path, headers=lhasa, json=body)
+        assert response.status_code == 403, f"{method} {path}: {response.text}"
+        assert response.json()["code"] == "forbidden_jurisdiction" and "zhonglou" in response.json()["detail"]
+    assert (await intake.project(pid))["status"] == "declared"  # nothing happened to it
+
+    # Each authority's list shows its own jurisdiction's projects; one of both jurisdictions sees both.
+    async def listed(headers: dict[str, str], **params: str) -> set[str]:
+        page = (await http.get("/projects", params={"limit": 200, **params}, headers=headers)).json()
+        return {p["id"] for p in page["items"]}
+
+    assert pid in await listed(zhonglou) and theirs["id"] not in await listed(zhonglou)
+    assert theirs["id"] in await listed(lhasa) and pid not in await listed(lhasa)
+    both = bearer(Role.AUTHORITY, jurisdictions=["zhonglou", "lhasa"])
+    assert {pid, theirs["id"]} <= await listed(both)
+    filtered = await http.get("/projects", params={"jurisdiction": "zhonglou"}, headers=lhasa)
+    assert filtered.status_code == 403 and filtered.json()["code"] == "forbidden_jurisdiction"
+    agencies = (await http.get("/agencies", params={"limit": 200}, headers=lhasa)).json()["items"]
+    assert {a["jurisdiction"] for a in agencies} == {"lhasa"}
+
+    # zhonglou's own authority screens and plans it; an agency's token naming lhasa does not reach it.
+    assert (await screen(http, mine)).json()["status"] == "accepted"
+    assert (await publish_plan(http, "zhonglou", year, pid)).status_code == 200
+    elsewhere = bearer(Role.APPLICANT, mine["agency"], jurisdictions=["lhasa"])
+    assert (await http.get(f"/projects/{pid}", headers=elsewhere)).status_code == 404
+    assert (await http.get(f"/projects/{pid}", headers=applicant(mine))).status_code == 200

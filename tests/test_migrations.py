@@ -65,3 +65,37 @@ async def test_funding_opens_the_gates_of_projects_approved_before_the_ledger(ma
         await engine.dispose()
     assert [(r[0], r[1], bool(r[2])) for r in rows] == [("p1", "approval", True), ("p1", "plan", True)]
     assert kinds == 2
+
+
+async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come_back(
+    make_database: Any,
+) -> None:
+    # Before pools, 张工 could sit on any jurisdiction's panel, and sat on a lhasa case.
+    url = await make_database("review")
+    migrations = ROOT / "review" / "migrations"
+    await _run(url, migrations, ("upgrade", "0009"))
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO experts (id, name, employer, title, specialties, status, status_reason,"
+                    " created_at, subject) VALUES ('e1', '张工', '某研究院', '', '[\"software\"]',"
+                    " 'blacklisted', '失信', '2026-01-01 00:00:00+00:00', 'zhang')"
+                )
+            )
+        await _run(url, migrations, ("upgrade", "head"))
+        async with engine.connect() as conn:
+            query = text("SELECT id, pool, subject, status FROM experts ORDER BY pool")
+            rows = (await conn.execute(query)).all()
+        # One entry per pool, each with the login and the status it had; the first keeps its id.
+        assert [r.pool for r in rows] == ["bayingolin", "lhasa", "shexian", "xunyang", "zhonglou"]
+        assert {(r.subject, r.status) for r in rows} == {("zhang", "blacklisted")}
+        assert rows[0].id == "e1" and len({r.id for r in rows}) == 5
+        await _run(url, migrations, ("downgrade", "0009"))
+        async with engine.connect() as conn:
+            back = (await conn.execute(text("SELECT id, subject FROM experts"))).all()
+        assert [(r.id, r.subject) for r in back] == [("e1", "zhang")]
+        await _run(url, migrations, ("upgrade", "head"))
+    finally:
+        await engine.dispose()

@@ -779,3 +779,57 @@ async def test_dates_to_come_are_refused(procurement: Procurement) -> None:
         json={"started_on": "2026-03-05"},
     )
     assert started.status_code == 422, started.text
+
+
+async def test_another_jurisdictions_people_neither_file_nor_decide_nor_see_its_contracts_and_changes(
+    procurement: Procurement,
+) -> None:
+    http = procurement.http
+    mine = await approved(procurement, "zhonglou")
+    theirs = await approved(procurement, "lhasa")
+    # The agency's own token, but naming lhasa: zhonglou's project is not found, as a missing one.
+    elsewhere = bearer(Role.APPLICANT, mine["agency"], jurisdictions=["lhasa"])
+    missing = await http.post("/projects/no-such/contracts", headers=elsewhere, json=contract_body())
+    refused = await http.post(f"/projects/{mine['id']}/contracts", headers=elsewhere, json=contract_body())
+    assert refused.status_code == 404 and refused.json()["code"] == missing.json()["code"], refused.text
+    home = bearer(Role.APPLICANT, mine["agency"], jurisdictions=["zhonglou"])
+    filed = await http.post(f"/projects/{mine['id']}/contracts", headers=home, json=contract_body())
+    assert filed.status_code == 201, filed.text
+
+    # zhonglou §14: the change goes to approval; lhasa's authority and finance cannot decide it.
+    change = (
+        await http.post(
+            f"/projects/{mine['id']}/changes",
+            headers=home,
+            json={
+                "description": "增加模块",
+                "scope_effect": "扩大",
+                "total_delta_fen": 0,
+                "adjustment_fen": WAN,
+            },
+        )
+    ).json()
+    for role in (Role.AUTHORITY, Role.FINANCE):
+        lhasa = bearer(role, jurisdictions=["lhasa"])
+        decided = await http.post(f"/changes/{change['id']}/decision", headers=lhasa, json={"approve": True})
+        assert decided.status_code == 404 and decided.json()["code"] == "change_not_found", decided.text
+        assert (await http.get(f"/changes/{change['id']}", headers=lhasa)).status_code == 404
+        assert (await http.get(f"/projects/{mine['id']}", headers=lhasa)).status_code == 404
+    blacklisting = await http.put(
+        f"/firms/zhonglou/{CONTRACTOR[1]}",
+        headers=bearer(Role.AUTHORITY, jurisdictions=["lhasa"]),
+        json={"name": CONTRACTOR[0], "blacklisted": True, "reason": "失信"},
+    )
+    assert blacklisting.status_code == 403 and blacklisting.json()["code"] == "forbidden_jurisdiction"
+
+    # Lists show each jurisdiction its own.
+    lhasa = bearer(Role.AUDITOR, jurisdictions=["lhasa"])
+    for path in ("/projects", "/changes", f"/projects/{mine['id']}/contracts"):
+        page = (await http.get(path, params={"limit": 200}, headers=lhasa)).json()
+        assert {i["jurisdiction"] for i in page["items"]} <= {"lhasa"}, path
+        assert mine["id"] not in str(page)
+    ids = {
+        p["id"] for p in (await http.get("/projects", params={"limit": 200}, headers=lhasa)).json()["items"]
+    }
+    assert theirs["id"] in ids
+    assert (await http.get("/changes", params={"jurisdiction": "zhonglou"}, headers=lhasa)).status_code == 403

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from httpx import AsyncClient
 
 from services.review.main import create_app as create_review
@@ -51,25 +52,28 @@ async def review(
         yield Review(http, bus, clock)
 
 
-async def add_pool(http: AsyncClient, employers: int = 6) -> list[dict[str, Any]]:
-    """Three experts of each specialty, spread over a few employers; each with a login subject."""
+async def add_pool(http: AsyncClient, *jurisdictions: str, employers: int = 6) -> list[dict[str, Any]]:
+    """Into the pool of each jurisdiction, three experts of each specialty, spread over a few
+    employers; each with a login subject."""
     added = []
     n = 0
     for specialty in ("software", "network", "security", "cost", "data", "archives"):
-        for _ in range(3):
-            n += 1
-            response = await http.post(
-                "/experts",
-                headers=AUTHORITY,
-                json={
-                    "name": f"专家{n}",
-                    "employer": f"单位{n % employers}",
-                    "specialties": [specialty],
-                    "subject": unique("expert-"),
-                },
-            )
-            assert response.status_code == 201, response.text
-            added.append(response.json())
+        for jurisdiction in jurisdictions:
+            for _ in range(3):
+                n += 1
+                response = await http.post(
+                    "/experts",
+                    headers=AUTHORITY,
+                    json={
+                        "jurisdiction": jurisdiction,
+                        "name": f"专家{n}",
+                        "employer": f"单位{n % employers}",
+                        "specialties": [specialty],
+                        "subject": unique("expert-"),
+                    },
+                )
+                assert response.status_code == 201, response.text
+                added.append(response.json())
     return added
 
 
@@ -141,7 +145,7 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     opened = await http.post(
@@ -241,7 +245,12 @@ async def test_too_small_a_pool_refuses_to_draw_and_says_what_is_missing(review:
         await http.post(
             "/experts",
             headers=AUTHORITY,
-            json={"name": f"专家{n}", "employer": "某院", "specialties": ["software"]},
+            json={
+                "jurisdiction": "shexian",
+                "name": f"专家{n}",
+                "employer": "某院",
+                "specialties": ["software"],
+            },
         )
     case = (
         await http.post(
@@ -354,7 +363,7 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     case = await open_case(http, "lhasa", "feasibility", project=project)
@@ -400,7 +409,7 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     case = await open_case(http, "lhasa", "feasibility", project=project)
@@ -474,7 +483,12 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
         await http.post(
             "/experts",
             headers=AUTHORITY,
-            json={"name": "张工", "employer": "某设计院", "specialties": ["network"]},
+            json={
+                "jurisdiction": "zhonglou",
+                "name": "张工",
+                "employer": "某设计院",
+                "specialties": ["network"],
+            },
         )
     ).json()
     applicant = bearer(Role.APPLICANT, "某局")
@@ -487,13 +501,25 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
     twin = await http.post(
         "/experts",
         headers=AUTHORITY,
-        json={"name": "李工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+        json={
+            "jurisdiction": "zhonglou",
+            "name": "李工",
+            "employer": "某院",
+            "specialties": ["data"],
+            "subject": "same-login",
+        },
     )
     assert twin.status_code == 201
     again = await http.post(
         "/experts",
         headers=AUTHORITY,
-        json={"name": "王工", "employer": "某院", "specialties": ["data"], "subject": "same-login"},
+        json={
+            "jurisdiction": "zhonglou",
+            "name": "王工",
+            "employer": "某院",
+            "specialties": ["data"],
+            "subject": "same-login",
+        },
     )
     assert again.status_code == 409
     no_reason = await http.put(
@@ -514,7 +540,7 @@ async def test_the_pool_is_kept_by_the_authority_and_blacklisting_needs_a_reason
 
 async def test_a_rejected_change_or_a_closed_project_cancels_its_open_reviews(review: Review) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "zhonglou")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "zhonglou", "agency": "区教育局"}
@@ -595,7 +621,7 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     §9, where the assessment is an optional aid to the experts, draw without it as before.
     """
     http = review.http
-    pool = await add_pool(http)
+    pool = await add_pool(http, "shexian", "bayingolin")
     by_id = {e["id"]: e for e in pool}
 
     case = await open_case(http, "shexian", "feasibility", agency="县局")
@@ -628,7 +654,7 @@ async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_b
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
@@ -663,7 +689,7 @@ async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_
     review: Review,
 ) -> None:
     http, bus = review.http, review.bus
-    pool = await add_pool(http)
+    pool = await add_pool(http, "lhasa")
     by_id = {e["id"]: e for e in pool}
     project = unique("p")
     base = {"project_id": project, "jurisdiction": "lhasa", "agency": "市局"}
@@ -690,3 +716,195 @@ async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_
     assert now["change-2"]["clock"] == "review.pass_report_deadline"
     review.clock.now = datetime(2026, 10, 20, 2, 0, tzinfo=UTC)
     assert (await http.post("/cases/overdue-scan", headers=AUTHORITY)).json() == {"overdue": 1}  # change-2
+
+
+# -- pools and the jurisdictions' scope ---------------------------------------------------------------
+
+
+async def register(
+    http: AsyncClient, jurisdiction: str, name: str, specialty: str, subject: str | None = None
+) -> dict[str, Any]:
+    """An expert registered by the jurisdiction's own authority into the pool it draws from."""
+    response = await http.post(
+        "/experts",
+        headers=bearer(Role.AUTHORITY, jurisdictions=[jurisdiction]),
+        json={
+            "jurisdiction": jurisdiction,
+            "name": name,
+            "employer": f"{name}的单位",
+            "specialties": [specialty],
+            "subject": subject or unique("expert-"),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_a_zhonglou_case_never_draws_a_lhasa_expert(review: Review) -> None:
+    http = review.http
+    # lhasa's pool is full; zhonglou's is empty: a zhonglou case has no one to draw.
+    lhasa_pool = await add_pool(http, "lhasa")
+    assert {e["pool"] for e in lhasa_pool} == {"lhasa"}
+    case = await open_case(http, "zhonglou", "feasibility", agency="区教育局")
+    empty = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    assert empty.status_code == 409 and empty.json()["code"] == "insufficient_pool", empty.text
+
+    # With a pool of its own, every candidate and every seat of a zhonglou panel is zhonglou's.
+    zhonglou_pool = {e["id"] for e in await add_pool(http, "zhonglou")}
+    drawn = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
+    assert drawn.status_code == 200, drawn.text
+    assert {s["expert_id"] for s in drawn.json()["seats"]} <= zhonglou_pool
+    audit = (await http.get(f"/cases/{case['id']}/audit", headers=AUDITOR)).json()
+    assert {c["id"] for c in audit["candidates"]} == zhonglou_pool and audit["redraw_matches"]
+
+    # Each authority keeps and reads its own pool only.
+    listed = await http.get(
+        "/experts", params={"limit": 200}, headers=bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+    )
+    assert {e["pool"] for e in listed.json()["items"]} == {"lhasa"}
+    someone = next(iter(zhonglou_pool))
+    suspended = await http.put(
+        f"/experts/{someone}/status",
+        headers=bearer(Role.AUTHORITY, jurisdictions=["lhasa"]),
+        json={"status": "suspended", "reason": "不是本市的专家"},
+    )
+    assert suspended.status_code == 404, suspended.text
+
+
+async def test_a_blacklist_in_one_pool_does_not_bar_the_same_person_in_another(review: Review) -> None:
+    http = review.http
+    # 张工 (one login) sits in both pools, with two software experts in each: just a change panel
+    # (three, one of them for cost).
+    for jurisdiction in ("zhonglou", "lhasa"):
+        await register(http, jurisdiction, "张工", "cost", subject="zhang-same-person")
+        for n in range(2):
+            await register(http, jurisdiction, f"{jurisdiction}软件专家{n}", "software")
+    lhasa = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+    lhasa_zhang = next(
+        e
+        for e in (await http.get("/experts", params={"limit": 200}, headers=lhasa)).json()["items"]
+        if e["subject"] == "zhang-same-person"
+    )
+    listed = await http.put(
+        f"/experts/{lhasa_zhang['id']}/status",
+        headers=lhasa,
+        json={"status": "blacklisted", "reason": "评审中收受好处（lhasa §22）"},
+    )
+    assert listed.json()["status"] == "blacklisted"
+    # The audit log follows the pools: lhasa's auditor reads the blacklisting and lhasa's pool only.
+    lhasa_auditor = bearer(Role.AUDITOR, jurisdictions=["lhasa"])
+    params = {"entity": "experts", "limit": 200}
+    logged = (await http.get("/audit", params=params, headers=lhasa_auditor)).json()["items"]
+    lhasa_pool = {e["id"] for e in (await http.get("/experts", headers=lhasa)).json()["items"]}
+    assert {e["key"][0] for e in logged} == lhasa_pool
+    assert [e["after"]["status"] for e in logged if e["action"] == "update"] == ["blacklisted"]
+
+    # lhasa can no longer seat a cost expert; zhonglou still seats 张工.
+    theirs = await open_case(http, "lhasa", "change")
+    refused = await http.post(f"/cases/{theirs['id']}/draw", headers=AUTHORITY)
+    assert refused.status_code == 409 and refused.json()["code"] == "insufficient_pool", refused.text
+    ours = await open_case(http, "zhonglou", "change")
+    drawn = (await http.post(f"/cases/{ours['id']}/draw", headers=AUTHORITY)).json()
+    zhonglou = bearer(Role.AUTHORITY, jurisdictions=["zhonglou"])
+    pool = {e["id"]: e for e in (await http.get("/experts", headers=zhonglou)).json()["items"]}
+    assert "zhang-same-person" in {pool[s["expert_id"]]["subject"] for s in drawn["seats"]}
+    assert {pool[s["expert_id"]]["status"] for s in drawn["seats"]} == {"active"}
+
+    # He reviews zhonglou's case with a zhonglou token; the lhasa case is not his to see.
+    as_zhang = bearer(Role.EXPERT, sub="zhang-same-person", jurisdictions=["zhonglou"])
+    mine = (await http.get("/cases", headers=as_zhang)).json()["items"]
+    assert [c["id"] for c in mine] == [ours["id"]]
+    assert (await http.get(f"/cases/{theirs['id']}", headers=as_zhang)).status_code == 404
+
+
+async def test_another_jurisdictions_authority_and_experts_neither_draw_nor_conclude_nor_see_its_cases(
+    review: Review,
+) -> None:
+    http = review.http
+    pool = await add_pool(http, "zhonglou", "lhasa")
+    by_id = {e["id"]: e for e in pool}
+    case = await open_case(http, "zhonglou", "change", agency="区教育局")
+    lhasa = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+    missing = (await http.post("/cases/no-such-case/draw", headers=lhasa)).json()
+    for path, body in (
+        (f"/cases/{case['id']}/draw", None),
+        (f"/cases/{case['id']}/report", {"document": "拉评〔2026〕1号"}),
+        (f"/cases/{case['id']}/assessment", {"text": "第三方意见"}),
+    ):
+        method = "PUT" if path.endswith("assessment") else "POST"
+        response = await http.request(method, path, headers=lhasa, json=body)
+        assert response.status_code == 404 and response.json()["code"] == missing["code"], response.text
+    opened = await http.post(
+        "/cases",
+        headers=lhasa,
+        json={"project_id": unique("p"), "jurisdiction": "zhonglou", "stage": "change", "agency": "区局"},
+    )
+    assert opened.status_code == 403 and opened.json()["code"] == "forbidden_jurisdiction"
+    assert case["id"] not in {c["id"] for c in (await http.get("/cases", headers=lhasa)).json()["items"]}
+    filtered = await http.get("/cases", params={"jurisdiction": "zhonglou"}, headers=lhasa)
+    assert filtered.status_code == 403
+
+    # Drawn by zhonglou's authority; a seated expert acting with a lhasa token is not on it.
+    zhonglou = bearer(Role.AUTHORITY, jurisdictions=["zhonglou"])
+    seats = (await http.post(f"/cases/{case['id']}/draw", headers=zhonglou)).json()["seats"]
+    expert = by_id[seats[0]["expert_id"]]
+    as_lhasa = bearer(Role.EXPERT, sub=expert["subject"], jurisdictions=["lhasa"])
+    opinion = {"score": 90, "verdict": "pass", "comments": "同意"}
+    refused = await http.post(f"/cases/{case['id']}/opinions", headers=as_lhasa, json=opinion)
+    assert refused.status_code == 404, refused.text
+    assert (await http.get("/cases", headers=as_lhasa)).json()["total"] == 0
+    as_zhonglou = bearer(Role.EXPERT, sub=expert["subject"], jurisdictions=["zhonglou"])
+    accepted = await http.post(f"/cases/{case['id']}/opinions", headers=as_zhonglou, json=opinion)
+    assert accepted.status_code == 200, accepted.text
+
+
+@pytest.fixture
+async def shared_pool(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> AsyncIterator[Review]:
+    """Review with packs in which lhasa's panels draw from zhonglou's pool."""
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    for pack in (Path(__file__).parents[1] / "shared" / "policy" / "packs").glob("*.yaml"):
+        data = yaml.safe_load(pack.read_text(encoding="utf-8"))
+        if pack.stem == "lhasa":
+            data["rules"]["review.expert_pool"]["params"]["pool"] = "zhonglou"
+        (packs / pack.name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    clock = Clock(datetime(2026, 9, 29, 2, 0, tzinfo=UTC))
+    settings = ReviewSettings(
+        database_url=await make_database("review"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        policy_dir=packs,
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus, running(create_review(settings, clock=clock)) as http:
+        yield Review(http, bus, clock)
+
+
+async def test_jurisdictions_naming_one_pool_share_its_experts(shared_pool: Review) -> None:
+    http = shared_pool.http
+    # zhonglou's authority keeps the pool; lhasa's panels draw from it and its authority sees it.
+    pool = await add_pool(http, "zhonglou")
+    assert {e["pool"] for e in pool} == {"zhonglou"}
+    lhasa = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+    seen = (await http.get("/experts", params={"limit": 200}, headers=lhasa)).json()["items"]
+    assert {e["id"] for e in seen} == {e["id"] for e in pool}
+    case = await open_case(http, "lhasa", "change")
+    drawn = await http.post(f"/cases/{case['id']}/draw", headers=lhasa)
+    assert drawn.status_code == 200, drawn.text
+    seat = drawn.json()["seats"][0]
+
+    # A zhonglou expert sits on lhasa's panel and sees it; an expert of another pool does not.
+    subject = next(e["subject"] for e in pool if e["id"] == seat["expert_id"])
+    as_zhonglou = bearer(Role.EXPERT, sub=subject, jurisdictions=["zhonglou"])
+    assert [c["id"] for c in (await http.get("/cases", headers=as_zhonglou)).json()["items"]] == [case["id"]]
+    opinion = {"score": 88, "verdict": "pass", "comments": "同意"}
+    given = await http.post(f"/cases/{case['id']}/opinions", headers=as_zhonglou, json=opinion)
+    assert given.status_code == 200, given.text
+    as_shexian = bearer(Role.EXPERT, sub=subject, jurisdictions=["shexian"])
+    assert (await http.get(f"/cases/{case['id']}", headers=as_shexian)).status_code == 404
+    # lhasa's cases stay lhasa's: zhonglou's authority shares the experts, not the cases.
+    zhonglou = bearer(Role.AUTHORITY, jurisdictions=["zhonglou"])
+    assert (await http.get(f"/cases/{case['id']}", headers=zhonglou)).status_code == 404

@@ -67,6 +67,8 @@ async def list_projects(
     status: Status | None = None,
     agency: str | None = None,
 ) -> Page[views.ProjectOut]:
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_projects(
             uow.session, who, page, jurisdiction=jurisdiction, status=status, agency=agency
@@ -82,7 +84,7 @@ async def list_projects(
 async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
     async with uow:
         project = await uow.projects.get(project_id)
-    if project is None or not who.may_see_agency(project.agency):
+    if project is None or not who.may_see(project.jurisdiction, project.agency):
         raise ProjectNotFound(f"项目 {project_id} 不存在")
     return _detail(request, project)
 
@@ -114,7 +116,7 @@ async def record_initial(
         policy,
         calendar,
         project_id,
-        who.acting_for,
+        who.scope,
         **body.model_dump(),
         by=who.sub,
         today=today_in_shanghai(now),
@@ -148,7 +150,7 @@ async def trial_run(
         uow,
         policy,
         project_id,
-        who.acting_for,
+        who.scope,
         started_on=body.started_on,
         ended_on=body.ended_on,
         today=today_in_shanghai(now),
@@ -177,7 +179,7 @@ async def submit_data_sharing(
     project_id: str, body: DataSharingIn, request: Request, uow: UowDep, who: ApplicantDep, now: NowDep
 ) -> Any:
     project = await handlers.submit_data_sharing(
-        uow, project_id, who.acting_for, catalogue=body.catalogue, items=body.items, by=who.sub, at=now
+        uow, project_id, who.scope, catalogue=body.catalogue, items=body.items, by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -198,7 +200,7 @@ async def decide_data_sharing(
     now: NowDep,
 ) -> Any:
     project = await handlers.decide_data_sharing(
-        uow, policy, project_id, **body.model_dump(), by=who.sub, at=now
+        uow, policy, project_id, who.scope, **body.model_dump(), by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -220,7 +222,7 @@ class AttestationIn(BaseModel):
 async def attest(
     project_id: str, body: AttestationIn, request: Request, uow: UowDep, policy: PolicyDep, who: ActorDep
 ) -> Any:
-    project = await handlers.attest(uow, policy, project_id, who.acting_for, **body.model_dump(), by=who.sub)
+    project = await handlers.attest(uow, policy, project_id, who.scope, **body.model_dump(), by=who.sub)
     return _detail(request, project)
 
 
@@ -239,9 +241,7 @@ class AuditReportIn(BaseModel):
 async def file_audit_report(
     project_id: str, body: AuditReportIn, request: Request, uow: UowDep, who: ActorDep
 ) -> Any:
-    project = await handlers.file_audit_report(
-        uow, project_id, who.acting_for, **body.model_dump(), by=who.sub
-    )
+    project = await handlers.file_audit_report(uow, project_id, who.scope, **body.model_dump(), by=who.sub)
     return _detail(request, project)
 
 
@@ -265,7 +265,7 @@ async def request_delay(
     project_id: str, body: DelayIn, request: Request, uow: UowDep, policy: PolicyDep, who: ApplicantDep
 ) -> Any:
     project = await handlers.request_delay(
-        uow, policy, project_id, who.acting_for, until=body.until, reason=body.reason, by=who.sub
+        uow, policy, project_id, who.scope, until=body.until, reason=body.reason, by=who.sub
     )
     return _detail(request, project)
 
@@ -280,7 +280,7 @@ async def decide_delay(
     project_id: str, body: DelayDecisionIn, request: Request, uow: UowDep, who: AuthorityDep
 ) -> Any:
     project = await handlers.decide_delay(
-        uow, project_id, approve=body.approve, comment=body.comment, by=who.sub
+        uow, project_id, who.scope, approve=body.approve, comment=body.comment, by=who.sub
     )
     return _detail(request, project)
 
@@ -319,7 +319,7 @@ async def apply(
         policy,
         calendar,
         project_id,
-        who.acting_for,
+        who.scope,
         materials=body.materials,
         by=who.sub,
         at=now,
@@ -341,7 +341,9 @@ class AdmissionIn(BaseModel):
 async def admit(
     project_id: str, body: AdmissionIn, request: Request, uow: UowDep, policy: PolicyDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.admit(uow, policy, project_id, admit=body.admit, reason=body.reason, by=who.sub)
+    project = await handlers.admit(
+        uow, policy, project_id, who.scope, admit=body.admit, reason=body.reason, by=who.sub
+    )
     return _detail(request, project)
 
 
@@ -372,6 +374,7 @@ async def conclude(
         policy,
         calendar,
         project_id,
+        who.scope,
         passed=body.passed,
         items=body.rectification_items,
         rectification_due=body.rectification_due,
@@ -393,9 +396,11 @@ class RectificationIn(BaseModel):
     summary="验收未通过的整改事项和期限 (authority; zhonglou §19, bayingolin §25)",
 )
 async def order_rectification(
-    project_id: str, body: RectificationIn, request: Request, uow: UowDep, _: AuthorityDep
+    project_id: str, body: RectificationIn, request: Request, uow: UowDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.order_rectification(uow, project_id, items=body.items, due_on=body.due_on)
+    project = await handlers.order_rectification(
+        uow, project_id, who.scope, items=body.items, due_on=body.due_on
+    )
     return _detail(request, project)
 
 
@@ -419,7 +424,7 @@ async def file_report(
     now: NowDep,
 ) -> Any:
     project = await handlers.file_report(
-        uow, policy, project_id, who.acting_for, reference=body.reference, by=who.sub, at=now
+        uow, policy, project_id, who.scope, reference=body.reference, by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -453,7 +458,7 @@ async def record_evaluation(
     now: NowDep,
 ) -> Any:
     project, _ = await handlers.record_evaluation(
-        uow, policy, calendar, project_id, who.acting_for, **body.model_dump(), by=who.sub, at=now
+        uow, policy, calendar, project_id, who.scope, **body.model_dump(), by=who.sub, at=now
     )
     return _detail(request, project)
 
@@ -473,7 +478,9 @@ async def rectify_evaluation(
     who: AuthorityDep,
     now: NowDep,
 ) -> Any:
-    project = await handlers.rectify_evaluation(uow, policy, project_id, evaluation_id, by=who.sub, at=now)
+    project = await handlers.rectify_evaluation(
+        uow, policy, project_id, who.scope, evaluation_id, by=who.sub, at=now
+    )
     return _detail(request, project)
 
 
@@ -482,9 +489,9 @@ async def rectify_evaluation(
     summary="立即检查后评价是否到期，到期的发出事件（服务也每小时自行检查）(authority)",
 )
 async def scan(
-    request: Request, policy: PolicyDep, calendar: CalendarDep, _: AuthorityDep, now: NowDep
+    request: Request, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
 ) -> dict[str, int]:
     fired = await handlers.scan(
-        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now)
+        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now), scope=who.scope
     )
     return {"due": fired}

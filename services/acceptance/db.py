@@ -56,12 +56,12 @@ def _fresh_events(project: Project, _context: Any) -> None:
 class ProjectRepository(AggregateRepository[Project]):
     model = Project
 
-    async def ids_to_watch(self) -> list[str]:
-        """Projects whose time limits may still run: completed and not closed."""
-        rows = await self.session.scalars(
-            select(projects.c.id).where(projects.c.status.notin_([Status.CLOSED, Status.BUILDING]))
-        )
-        return list(rows)
+    async def ids_to_watch(self, jurisdictions: frozenset[str] | None = None) -> list[str]:
+        """Projects whose time limits may still run: completed and not closed (of these jurisdictions)."""
+        query = select(projects.c.id).where(projects.c.status.notin_([Status.CLOSED, Status.BUILDING]))
+        if jurisdictions is not None:
+            query = query.where(projects.c.jurisdiction.in_(sorted(jurisdictions)))
+        return list(await self.session.scalars(query))
 
 
 class AcceptanceUnitOfWork(UnitOfWork):

@@ -9,6 +9,7 @@ from typing import Any
 from services.acceptance import rules
 from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.domain import AcceptanceError, InvalidState, Project, ProjectNotFound, Status
+from shared.auth import EVERYWHERE, Scope
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import PostEvaluationDue
 from shared.contracts.intake import Closing, ProjectDeclared, ProjectRecorded
@@ -20,10 +21,11 @@ from shared.workdays import WorkingCalendar, months_after, today_in_shanghai
 ATTESTATION_RULES = {"mlps": "security.mlps_assessment", "crypto": "security.crypto_assessment"}
 
 
-async def _project(uow: AcceptanceUnitOfWork, project_id: str, agency: str | None) -> Project:
-    """The project, locked; an applicant asking about another agency's project finds nothing."""
+async def _project(uow: AcceptanceUnitOfWork, project_id: str, scope: Scope) -> Project:
+    """The project, locked; one outside the caller's scope (another jurisdiction's, another agency's)
+    is not found, as a missing one."""
     project = await uow.projects.get(project_id)
-    if project is None or (agency is not None and project.agency != agency):
+    if project is None or not scope.covers(project.jurisdiction, project.agency):
         raise ProjectNotFound(f"项目 {project_id} 不存在或尚未申报")
     return project
 
@@ -46,7 +48,7 @@ async def record_initial(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     held_on: dt.date,
     passed: bool,
@@ -58,7 +60,7 @@ async def record_initial(
     xunyang §19 holds it after the trial run."""
     _not_after(held_on, today, "初验日期")
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         trial = policy.rule(project.jurisdiction, "acceptance.trial_run_min")
         order: list[Reason] = []
         if (
@@ -104,7 +106,7 @@ async def trial_run(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     started_on: dt.date | None,
     ended_on: dt.date | None,
@@ -115,7 +117,7 @@ async def trial_run(
         if day is not None:
             _not_after(day, today, what)
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         rule = policy.rule(project.jurisdiction, "acceptance.trial_run_min")
         articles = rule.articles
         if started_on is not None:
@@ -148,7 +150,7 @@ async def trial_run(
 async def submit_data_sharing(
     uow: AcceptanceUnitOfWork,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     catalogue: Sequence[str],
     items: Sequence[str],
@@ -156,7 +158,7 @@ async def submit_data_sharing(
     at: dt.datetime,
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         project.submit_data_sharing(catalogue, items, by, at)
         await uow.commit()
         return project
@@ -166,6 +168,7 @@ async def decide_data_sharing(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
+    scope: Scope,
     *,
     decision: str,
     duplicate_collection: bool,
@@ -175,7 +178,7 @@ async def decide_data_sharing(
 ) -> Project:
     """数据共享确认, refusal or revocation by the authority (shexian §39, §44(一))."""
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         project.decide_data_sharing(
             decision,
             duplicate_collection=duplicate_collection,
@@ -192,7 +195,7 @@ async def attest(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     attestation: str,
     compliant: bool,
@@ -203,7 +206,7 @@ async def attest(
 ) -> Project:
     """等保测评 or 密评 with its validity (shexian §33, §44(二); bayingolin §7; zhonglou §24)."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         project.attest(
             attestation,
             compliant=compliant,
@@ -220,7 +223,7 @@ async def attest(
 async def file_audit_report(
     uow: AcceptanceUnitOfWork,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     reference: str,
     issued_on: dt.date,
@@ -228,7 +231,7 @@ async def file_audit_report(
     by: str,
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         project.file_audit_report(reference, issued_on, auditor, by)
         await uow.commit()
         return project
@@ -241,7 +244,7 @@ async def request_delay(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     until: dt.date,
     reason: str,
@@ -249,7 +252,7 @@ async def request_delay(
 ) -> Project:
     """延期验收申请, where the pack allows one (shexian §39)."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         rule = policy.rule(project.jurisdiction, "acceptance.apply_deadline")
         if not (rule.applies and rule.params.get("extension_allowed")):
             raise AcceptanceError(f"本辖区办法未规定延期验收申请（{rule.summary}）")
@@ -259,10 +262,10 @@ async def request_delay(
 
 
 async def decide_delay(
-    uow: AcceptanceUnitOfWork, project_id: str, *, approve: bool, comment: str, by: str
+    uow: AcceptanceUnitOfWork, project_id: str, scope: Scope, *, approve: bool, comment: str, by: str
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         project.decide_delay(approve, comment, by)
         await uow.commit()
         return project
@@ -375,7 +378,7 @@ async def apply(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     materials: dict[str, str],
     by: str,
@@ -383,7 +386,7 @@ async def apply(
 ) -> Project:
     """终验申请: refused with every unmet precondition, each citing its article."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         today = today_in_shanghai(at)
         refusals, notes = application_checks(policy, calendar, project, materials=materials, today=today)
         project.apply(
@@ -399,11 +402,18 @@ async def apply(
 
 
 async def admit(
-    uow: AcceptanceUnitOfWork, policy: PolicyRegistry, project_id: str, *, admit: bool, reason: str, by: str
+    uow: AcceptanceUnitOfWork,
+    policy: PolicyRegistry,
+    project_id: str,
+    scope: Scope,
+    *,
+    admit: bool,
+    reason: str,
+    by: str,
 ) -> Project:
     """The authority admits (bayingolin §26) or returns the application; an admitted one goes to experts."""
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         refusals: list[Reason] = []
         if rules.data_sharing_required(policy, project.jurisdiction) and not project.data_sharing_confirmed:
             refusals.append(
@@ -458,6 +468,7 @@ async def conclude(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
+    scope: Scope,
     *,
     passed: bool,
     items: Sequence[str],
@@ -467,7 +478,7 @@ async def conclude(
 ) -> Project:
     """The authority's conclusion where no expert panel concludes (xunyang §20)."""
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         if rules.experts_conclude(policy, project.jurisdiction):
             raise InvalidState(
                 "本辖区终验由专家组评审得出结论（评审服务），结论随评审结果自动登记"
@@ -490,10 +501,10 @@ async def conclude(
 
 
 async def order_rectification(
-    uow: AcceptanceUnitOfWork, project_id: str, *, items: Sequence[str], due_on: dt.date
+    uow: AcceptanceUnitOfWork, project_id: str, scope: Scope, *, items: Sequence[str], due_on: dt.date
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         project.order_rectification(items, due_on)
         await uow.commit()
         return project
@@ -503,7 +514,7 @@ async def file_report(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     reference: str,
     by: str,
@@ -511,7 +522,7 @@ async def file_report(
 ) -> Project:
     """验收报告备案; bayingolin §29's seven working days: a late one is kept, marked and cited."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         today = today_in_shanghai(at)
         late: list[Reason] = []
         if project.report_due_on is not None and today > project.report_due_on:
@@ -545,7 +556,7 @@ async def record_evaluation(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     evaluation: str,
     period: str | None,
@@ -557,12 +568,12 @@ async def record_evaluation(
     at: dt.datetime,
 ) -> tuple[Project, dict[str, Any]]:
     """绩效自评、后评价 or first-year evaluation: post-evaluations only in the pack's window."""
-    if agency is not None and serious_problems and rectified:
+    if scope.agency is not None and serious_problems and rectified:
         raise AcceptanceError(
             "严重问题是否整改到位由主管部门确认（zhonglou §21），建设单位登记时不能自行标注"
         )
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         today = today_in_shanghai(at)
         refusals: list[Reason] = []
@@ -612,6 +623,7 @@ async def rectify_evaluation(
     uow: AcceptanceUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
+    scope: Scope,
     evaluation_id: str,
     *,
     by: str,
@@ -619,7 +631,7 @@ async def rectify_evaluation(
 ) -> Project:
     """The authority confirms the problems an evaluation found are fixed (zhonglou §21)."""
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         project.rectify_evaluation(
             evaluation_id, by, today_in_shanghai(at), _articles(policy, project, "oversight.rectification")
         )
@@ -711,10 +723,12 @@ async def scan(
     calendar: WorkingCalendar,
     *,
     today: dt.date,
+    scope: Scope = EVERYWHERE,
 ) -> int:
-    """Announce each post-evaluation whose window opened (review opens its case); returns how many."""
+    """Announce each post-evaluation whose window opened (review opens its case), of the scope's
+    jurisdictions when the authority asks; returns how many."""
     async with new_uow() as uow:
-        ids = await uow.projects.ids_to_watch()
+        ids = await uow.projects.ids_to_watch(scope.jurisdictions)
     fired = 0
     for project_id in ids:
         async with new_uow() as uow:

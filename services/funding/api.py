@@ -87,7 +87,7 @@ async def get_gates(
 ) -> Any:
     async with uow:
         project = await uow.projects.get(project_id)
-        if project is None or not principal.may_see_agency(project.agency):
+        if project is None or not principal.may_see(project.jurisdiction, project.agency):
             raise ProjectNotFound(f"资金系统中没有项目 {project_id}")
         gates = await uow.gates.of(project_id)
     return handlers.gate_report(policy, project, gates, today_in_shanghai(request.app.state.clock()))
@@ -125,7 +125,7 @@ async def request_disbursement(
             amount_fen=body.amount_fen,
             purpose=body.purpose,
             by=who.sub,
-            agency=who.acting_for,
+            scope=who.scope,
             idempotency_key=idempotency_key,
             contract_id=body.contract_id,
             milestone=body.milestone,
@@ -173,6 +173,8 @@ async def apply_for_om(
 ) -> views.DisbursementOut:
     if jurisdiction is not None and jurisdiction not in policy:
         raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
     item, created = await handlers.apply_for_om(
         uow,
         policy,
@@ -184,7 +186,7 @@ async def apply_for_om(
             purpose=body.purpose,
             free_maintenance_ends_on=body.free_maintenance_ends_on,
             by=who.sub,
-            agency=who.acting_for,
+            scope=who.scope,
             idempotency_key=idempotency_key,
         ),
         jurisdiction=jurisdiction,
@@ -229,7 +231,7 @@ async def settle(
         policy,
         calendar,
         project_id,
-        who.acting_for,
+        who.scope,
         final_cost_fen=body.final_cost_fen,
         settled_on=body.settled_on,
         by=who.sub,
@@ -259,10 +261,10 @@ class ReclaimDoneIn(BaseModel):
     summary="登记资金已收回 (finance)",
 )
 async def complete_reclaim(
-    project_id: str, reclaim_id: str, body: ReclaimDoneIn, uow: UowDep, _: FinanceDep, now: NowDep
+    project_id: str, reclaim_id: str, body: ReclaimDoneIn, uow: UowDep, who: FinanceDep, now: NowDep
 ) -> Any:
     return await handlers.complete_reclaim(
-        uow, project_id, reclaim_id, returned_fen=body.returned_fen, at=now
+        uow, project_id, reclaim_id, who.scope, returned_fen=body.returned_fen, at=now
     )
 
 
@@ -275,7 +277,7 @@ async def complete_reclaim(
 async def withdraw(
     disbursement_id: str, uow: UowDep, who: RequesterDep, now: NowDep
 ) -> views.DisbursementOut:
-    item = await handlers.withdraw(uow, disbursement_id, who.acting_for, by=who.sub, at=now)
+    item = await handlers.withdraw(uow, disbursement_id, who.scope, by=who.sub, at=now)
     return views.DisbursementOut.model_validate(item)
 
 
@@ -289,6 +291,8 @@ async def list_disbursements(
     jurisdiction: str | None = None,
     kind: PaymentKind | None = None,
 ) -> Page[views.DisbursementOut]:
+    if jurisdiction is not None:
+        principal.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_disbursements(
             uow.session,

@@ -30,6 +30,7 @@ from services.funding.domain import (
     needs,
     om_needs,
 )
+from shared.auth import Scope
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import (
     AuditReportFiled,
@@ -65,15 +66,17 @@ class RequestDisbursement:
     amount_fen: int
     purpose: str
     by: str
-    agency: str | None
+    scope: Scope  # whose projects the requester acts for
     idempotency_key: str | None = None
     contract_id: str | None = None
     milestone: str | None = None
 
 
-async def _project(uow: FundingUnitOfWork, project_id: str, agency: str | None) -> FundedProject:
+async def _project(uow: FundingUnitOfWork, project_id: str, scope: Scope) -> FundedProject:
+    """The project, locked; one outside the caller's scope (another jurisdiction's, another agency's)
+    is not found, as a missing one."""
     project = await uow.projects.get(project_id, for_update=True)
-    if project is None or (agency is not None and project.agency != agency):
+    if project is None or not scope.covers(project.jurisdiction, project.agency):
         raise ProjectNotFound(f"资金系统中没有项目 {project_id}（尚未申报或无权查看）")
     return project
 
@@ -148,7 +151,7 @@ async def request_disbursement(
     if cmd.kind is PaymentKind.OM:
         raise FundingError("运维经费请通过运维经费申请办理（POST /projects/{id}/om-applications）")
     async with uow:
-        project = await _project(uow, cmd.project_id, cmd.agency)
+        project = await _project(uow, cmd.project_id, cmd.scope)
         today = today_in_shanghai(at)
 
         async def create() -> Disbursement:
@@ -204,14 +207,15 @@ async def request_disbursement(
 
 
 async def withdraw(
-    uow: FundingUnitOfWork, disbursement_id: str, agency: str | None, *, by: str, at: dt.datetime
+    uow: FundingUnitOfWork, disbursement_id: str, scope: Scope, *, by: str, at: dt.datetime
 ) -> Disbursement:
     """The requester takes back a request still held (e.g. after the total was cut)."""
     async with uow:
         project_id = await uow.disbursements.project_of(disbursement_id)
-        if project_id is None:
-            raise DisbursementNotFound(f"拨付申请 {disbursement_id} 不存在")
-        project = await _project(uow, project_id, agency)
+        try:
+            project = await _project(uow, project_id or "", scope)
+        except ProjectNotFound:
+            raise DisbursementNotFound(f"拨付申请 {disbursement_id} 不存在") from None
         item = await uow.disbursements.get(disbursement_id)
         assert item is not None and item.project_id == project.id
         if item.status is not DisbursementStatus.HELD:
@@ -232,7 +236,7 @@ class OmApplication:
     purpose: str
     free_maintenance_ends_on: dt.date | None
     by: str
-    agency: str | None
+    scope: Scope  # whose projects the applicant acts for
     idempotency_key: str | None = None
 
 
@@ -335,7 +339,7 @@ async def apply_for_om(
     """运维经费申请, decided at once: approved, or denied with every reason."""
     async with uow:
         project = await uow.projects.get(app.project_id, for_update=True)
-        if project is None or (app.agency is not None and project.agency != app.agency):
+        if project is None or not app.scope.covers(project.jurisdiction, project.agency):
             rule = policy.rule(jurisdiction, "funding.om_lifecycle_system_required") if jurisdiction else None
             if rule is not None and rule.applies and jurisdiction is not None:
                 raise Refused(
@@ -406,7 +410,7 @@ async def settle(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     final_cost_fen: int,
     settled_on: dt.date,
@@ -415,7 +419,7 @@ async def settle(
 ) -> FundedProject:
     """结算: surplus returned (bayingolin §28), 财评 or audit within two months (lhasa §21), xunyang §20."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         if project.approved_amount_fen is None:
             raise InvalidState("项目尚未批复，不能结算")
         if project.settlement is not None:
@@ -485,11 +489,17 @@ async def settle(
 
 
 async def complete_reclaim(
-    uow: FundingUnitOfWork, project_id: str, reclaim_id: str, *, returned_fen: int, at: dt.datetime
+    uow: FundingUnitOfWork,
+    project_id: str,
+    reclaim_id: str,
+    scope: Scope,
+    *,
+    returned_fen: int,
+    at: dt.datetime,
 ) -> Reclaim:
     async with uow:
         reclaim = await uow.reclaim(reclaim_id)
-        if reclaim is None or reclaim.project_id != project_id:
+        if reclaim is None or reclaim.project_id != project_id or not scope.includes(reclaim.jurisdiction):
             raise DisbursementNotFound(f"资金收回 {reclaim_id} 不存在")
         reclaim.complete(returned_fen, at)
         await uow.commit()

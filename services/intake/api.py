@@ -110,11 +110,11 @@ class AgencyDutiesIn(BaseModel):
     summary="登记建设单位 (authority)",
 )
 async def register_agency(
-    body: RegisterAgencyIn, uow: UowDep, policy: PolicyDep, response: Response, _: AuthorityDep, now: NowDep
+    body: RegisterAgencyIn, uow: UowDep, policy: PolicyDep, response: Response, who: AuthorityDep, now: NowDep
 ) -> Any:
     agency, created = await handlers.register_agency(
         uow,
-        jurisdiction=_known(policy, body.jurisdiction),
+        jurisdiction=who.check_jurisdiction(_known(policy, body.jurisdiction)),
         name=body.name,
         level=body.level,
         parent=body.parent,
@@ -133,6 +133,8 @@ async def list_agencies(
     jurisdiction: str | None = None,
     level: AgencyLevel | None = None,
 ) -> Page[views.AgencyOut]:
+    if jurisdiction is not None:
+        principal.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_agencies(
             uow.session, principal, page, jurisdiction=jurisdiction, level=level.value if level else None
@@ -159,8 +161,10 @@ async def get_agency(agency_id: str, uow: UowDep, principal: ReaderDep) -> views
     responses=NOT_FOUND,
     summary="记录单位履行迁移整合、数据共享义务情况 (authority)",
 )
-async def set_agency_duties(agency_id: str, body: AgencyDutiesIn, uow: UowDep, _: AuthorityDep) -> Any:
-    return await handlers.set_agency_duties(uow, agency_id, unmet=body.duties_unmet, note=body.duties_note)
+async def set_agency_duties(agency_id: str, body: AgencyDutiesIn, uow: UowDep, who: AuthorityDep) -> Any:
+    return await handlers.set_agency_duties(
+        uow, agency_id, who.scope, unmet=body.duties_unmet, note=body.duties_note
+    )
 
 
 # -- declarations -------------------------------------------------------------------------------
@@ -268,7 +272,7 @@ async def create_project(
     project, created = await handlers.create_draft(
         uow,
         handlers.DraftProject(
-            jurisdiction=_known(policy, body.jurisdiction),
+            jurisdiction=who.check_jurisdiction(_known(policy, body.jurisdiction)),
             agency=who.agency,
             by=who.sub,
             declaration=DeclarationData(**fields),
@@ -305,7 +309,7 @@ async def update_project(
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
     changes = checked.model_dump(include=set(given))
-    return await handlers.update_draft(uow, project_id, who.acting_for, changes, by=who.sub, at=now)
+    return await handlers.update_draft(uow, project_id, who.scope, changes, by=who.sub, at=now)
 
 
 @router.post(
@@ -317,7 +321,7 @@ async def update_project(
 async def submit_project(
     project_id: str, uow: UowDep, policy: PolicyDep, who: ApplicantDep, now: NowDep
 ) -> Any:
-    return await handlers.submit(uow, project_id, who.acting_for, policy, by=who.sub, at=now)
+    return await handlers.submit(uow, project_id, who.scope, policy, by=who.sub, at=now)
 
 
 @router.post(
@@ -346,7 +350,7 @@ async def upload_material(
         store,
         policy,
         project_id=project_id,
-        agency=who.acting_for,
+        scope=who.scope,
         material=material,
         filename=file.filename or "",
         chunks=chunks(),
@@ -386,7 +390,7 @@ async def download_material(
 async def withdraw_project(
     project_id: str, body: ReasonIn, uow: UowDep, who: ApplicantDep, now: NowDep
 ) -> Any:
-    return await handlers.withdraw(uow, project_id, who.acting_for, reason=body.reason, by=who.sub, at=now)
+    return await handlers.withdraw(uow, project_id, who.scope, reason=body.reason, by=who.sub, at=now)
 
 
 @router.get("", response_model=Page[views.ProjectOut], summary="项目列表（申报单位只见本单位项目）")
@@ -400,6 +404,8 @@ async def list_projects(
     kind: ProjectKind | None = None,
     plan_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Page[views.ProjectOut]:
+    if jurisdiction is not None:
+        principal.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_projects(
             uow.session,
@@ -441,7 +447,7 @@ async def get_project(
 async def screen_project(
     project_id: str, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
 ) -> Any:
-    return await handlers.screen(uow, project_id, policy, by=who.sub, at=now)
+    return await handlers.screen(uow, project_id, who.scope, policy, by=who.sub, at=now)
 
 
 @router.post(
@@ -455,7 +461,14 @@ async def record_signoff(
     project_id: str, body: SignoffIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep
 ) -> Any:
     return await handlers.record_signoff(
-        uow, project_id, policy, signoff=body.signoff, document_ref=body.document_ref, by=who.sub, at=now
+        uow,
+        project_id,
+        who.scope,
+        policy,
+        signoff=body.signoff,
+        document_ref=body.document_ref,
+        by=who.sub,
+        at=now,
     )
 
 
@@ -471,6 +484,7 @@ async def approve_project(
     return await handlers.approve(
         uow,
         project_id,
+        who.scope,
         policy,
         approval_number=body.approval_number,
         approved_amount_fen=body.approved_amount_fen,
@@ -487,7 +501,7 @@ async def approve_project(
     summary="不予批复 (authority)",
 )
 async def reject_project(project_id: str, body: ReasonIn, uow: UowDep, who: AuthorityDep, now: NowDep) -> Any:
-    return await handlers.reject(uow, project_id, reason=body.reason, by=who.sub, at=now)
+    return await handlers.reject(uow, project_id, who.scope, reason=body.reason, by=who.sub, at=now)
 
 
 # -- annual plans ---------------------------------------------------------------------------------
@@ -518,7 +532,8 @@ async def rank_plan(
     who: AuthorityDep,
     now: NowDep,
 ) -> views.PlanOut:
-    await handlers.set_plan(uow, _known(policy, jurisdiction), year, body.ranking, policy, at=now)
+    who.check_jurisdiction(_known(policy, jurisdiction))
+    await handlers.set_plan(uow, jurisdiction, year, body.ranking, policy, at=now)
     return await _plan(uow, who, jurisdiction, year)
 
 
@@ -537,9 +552,8 @@ async def publish_plan(
     who: AuthorityDep,
     now: NowDep,
 ) -> views.PlanOut:
-    await handlers.publish_plan(
-        uow, _known(policy, jurisdiction), year, body.document, policy, by=who.sub, at=now
-    )
+    who.check_jurisdiction(_known(policy, jurisdiction))
+    await handlers.publish_plan(uow, jurisdiction, year, body.document, policy, by=who.sub, at=now)
     return await _plan(uow, who, jurisdiction, year)
 
 
@@ -547,6 +561,7 @@ async def publish_plan(
 async def get_plan(
     jurisdiction: JurisdictionPath, year: YearPath, uow: UowDep, principal: ReaderDep
 ) -> views.PlanOut:
+    principal.check_jurisdiction(jurisdiction)
     return await _plan(uow, principal, jurisdiction, year)
 
 

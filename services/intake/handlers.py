@@ -45,6 +45,7 @@ from services.intake.screening import AgencyLevel
 from services.intake.screening import Declaration as Screened
 from services.intake.screening import screen as screen_declaration
 from services.intake.storage import MaterialStore
+from shared.auth import Scope
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import (
     DataSharingDecided,
@@ -98,11 +99,13 @@ async def register_agency(
         return agency, True
 
 
-async def set_agency_duties(uow: IntakeUnitOfWork, agency_id: str, *, unmet: bool, note: str) -> Agency:
+async def set_agency_duties(
+    uow: IntakeUnitOfWork, agency_id: str, scope: Scope, *, unmet: bool, note: str
+) -> Agency:
     """Record whether the agency left its migration or data-sharing duties unmet (zhonglou §8)."""
     async with uow:
         agency = await uow.agencies.get(agency_id)
-        if agency is None:
+        if agency is None or not scope.includes(agency.jurisdiction):
             raise AgencyNotFound(f"建设单位 {agency_id} 不存在")
         agency.duties_unmet, agency.duties_note = unmet, note
         await uow.commit()
@@ -164,10 +167,11 @@ async def _commit(uow: IntakeUnitOfWork, conflict: str) -> None:
         raise InvalidTransition(conflict) from exc
 
 
-async def _own(uow: IntakeUnitOfWork, project_id: str, agency: str | None) -> Project:
-    """The project, if the caller may act on it (an applicant only on its own agency's)."""
+async def _own(uow: IntakeUnitOfWork, project_id: str, scope: Scope) -> Project:
+    """The project, if the caller may act on it: of its jurisdictions, and an applicant's own agency's.
+    Another's is not found, as a missing one (its existence is not revealed)."""
     project = await uow.projects.get(project_id, for_update=True)
-    if project is None or (agency is not None and project.agency != agency):
+    if project is None or not scope.covers(project.jurisdiction, project.agency):
         raise ProjectNotFound(f"项目 {project_id} 不存在")
     return project
 
@@ -175,7 +179,7 @@ async def _own(uow: IntakeUnitOfWork, project_id: str, agency: str | None) -> Pr
 async def update_draft(
     uow: IntakeUnitOfWork,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     changes: dict[str, Any],
     *,
     by: str,
@@ -185,7 +189,7 @@ async def update_draft(
     if unknown:
         raise InvalidDeclaration(f"不能修改这些字段: {', '.join(sorted(unknown))}")
     async with uow:
-        project = await _own(uow, project_id, agency)
+        project = await _own(uow, project_id, scope)
         project.update(changes, by=by, at=at)
         await uow.commit()
         return project
@@ -194,7 +198,7 @@ async def update_draft(
 async def submit(
     uow: IntakeUnitOfWork,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     policy: PolicyRegistry,
     *,
     by: str,
@@ -202,7 +206,7 @@ async def submit(
 ) -> Project:
     """申报: the plan cycle, bars and the named predecessor decide whether it may be made."""
     async with uow:
-        project = await _own(uow, project_id, agency)
+        project = await _own(uow, project_id, scope)
         if project.status is not ProjectStatus.DRAFT:
             project.submit(by=by, at=at, plan_year=project.plan_year or 0, refusals=())
             return project
@@ -265,7 +269,7 @@ async def upload_material(
     policy: PolicyRegistry,
     *,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     material: str,
     filename: str,
     chunks: AsyncIterator[bytes],
@@ -276,7 +280,7 @@ async def upload_material(
     Content-Type its bytes show (not the one the client claims)."""
     name = store.check_name(filename)
     async with uow:
-        project = await _own(uow, project_id, agency)
+        project = await _own(uow, project_id, scope)
         if project.status not in OPEN_FOR_MATERIALS:
             raise InvalidTransition(f"项目处于 {project.status.value} 状态，不再接收材料")
         wanted = {m.material: m for m in required_materials(policy, project.jurisdiction, project.facts())}
@@ -287,7 +291,7 @@ async def upload_material(
         await uow.rollback()  # release the write lock while the file is streamed to disk
     stored = await store.save(chunks, name)
     async with uow:
-        project = await _own(uow, project_id, agency)
+        project = await _own(uow, project_id, scope)
         if project.status not in OPEN_FOR_MATERIALS:
             raise InvalidTransition(f"项目处于 {project.status.value} 状态，不再接收材料")
         item = Material(
@@ -310,11 +314,11 @@ async def upload_material(
 
 
 async def screen(
-    uow: IntakeUnitOfWork, project_id: str, policy: PolicyRegistry, *, by: str, at: datetime
+    uow: IntakeUnitOfWork, project_id: str, scope: Scope, policy: PolicyRegistry, *, by: str, at: datetime
 ) -> Project:
     """形式审查 of a submitted declaration, every rule of the pack at once."""
     async with uow:
-        project = await _own(uow, project_id, None)
+        project = await _own(uow, project_id, scope)
         if project.status is not ProjectStatus.DECLARED:
             if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.REJECTED):
                 return project  # screened already: a retried request
@@ -532,6 +536,7 @@ async def publish_plan(
 async def record_signoff(
     uow: IntakeUnitOfWork,
     project_id: str,
+    scope: Scope,
     policy: PolicyRegistry,
     *,
     signoff: str,
@@ -541,7 +546,7 @@ async def record_signoff(
 ) -> Signoff:
     """Record another body's approval (市/省审核、政府审定…) that the project needs before 批复."""
     async with uow:
-        project = await _own(uow, project_id, None)
+        project = await _own(uow, project_id, scope)
         # Also those an approval above the declared amount would need (shexian §25).
         needed = signoffs_up_from(policy, project.jurisdiction, project.facts())
         if signoff not in needed:
@@ -563,6 +568,7 @@ async def record_signoff(
 async def approve(
     uow: IntakeUnitOfWork,
     project_id: str,
+    scope: Scope,
     policy: PolicyRegistry,
     *,
     approval_number: str,
@@ -572,7 +578,7 @@ async def approve(
     at: datetime,
 ) -> Project:
     async with uow:
-        project = await _own(uow, project_id, None)
+        project = await _own(uow, project_id, scope)
         holder = await uow.projects.by_approval_number(project.jurisdiction, approval_number)
         if holder is not None and holder.id != project.id:
             raise InvalidTransition(f"批复文号 {approval_number} 已用于项目「{holder.title}」（{holder.id}）")
@@ -594,19 +600,21 @@ async def approve(
         return project
 
 
-async def reject(uow: IntakeUnitOfWork, project_id: str, *, reason: str, by: str, at: datetime) -> Project:
+async def reject(
+    uow: IntakeUnitOfWork, project_id: str, scope: Scope, *, reason: str, by: str, at: datetime
+) -> Project:
     async with uow:
-        project = await _own(uow, project_id, None)
+        project = await _own(uow, project_id, scope)
         project.reject(reason=reason, by=by, at=at)
         await uow.commit()
         return project
 
 
 async def withdraw(
-    uow: IntakeUnitOfWork, project_id: str, agency: str | None, *, reason: str, by: str, at: datetime
+    uow: IntakeUnitOfWork, project_id: str, scope: Scope, *, reason: str, by: str, at: datetime
 ) -> Project:
     async with uow:
-        project = await _own(uow, project_id, agency)
+        project = await _own(uow, project_id, scope)
         project.withdraw(reason=reason, by=by, at=at)
         await uow.commit()
         return project

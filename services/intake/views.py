@@ -25,7 +25,7 @@ from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
-from shared.views import filters, one, page_of, visible_to
+from shared.views import filters, in_jurisdictions, one, page_of, visible_to
 
 
 class ProjectOut(BaseModel):
@@ -251,7 +251,7 @@ class AgencyDetail(AgencyOut):
 
 async def get_agency(session: AsyncSession, principal: Principal, agency_id: str) -> AgencyDetail | None:
     found = await one(session, agencies, AgencyOut, agencies.c.id == agency_id)
-    if found is None or not principal.may_see_agency(found.name):
+    if found is None or not principal.may_see(found.jurisdiction, found.name):
         return None
     rows = await session.execute(
         select(bars)
@@ -274,9 +274,11 @@ async def list_agencies(
     jurisdiction: str | None,
     level: str | None,
 ) -> Page[AgencyOut]:
-    where = filters([(agencies.c.jurisdiction, jurisdiction), (agencies.c.level, level)])
-    if principal.role is Role.APPLICANT:
-        where.append(agencies.c.name == principal.agency)  # its own record only
+    where = in_jurisdictions(principal, agencies.c.jurisdiction) + filters(
+        [(agencies.c.jurisdiction, jurisdiction), (agencies.c.level, level)]
+    )
+    if principal.scope.agency is not None:
+        where.append(agencies.c.name == principal.scope.agency)  # its own record only
     return await page_of(
         session, agencies, AgencyOut, page, where, [agencies.c.jurisdiction, agencies.c.name]
     )

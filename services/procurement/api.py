@@ -94,6 +94,8 @@ async def list_projects(
     status: Status | None = None,
     agency: str | None = None,
 ) -> Page[views.ProjectOut]:
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_projects(
             uow.session, who, page, jurisdiction=jurisdiction, status=status, agency=agency
@@ -109,7 +111,7 @@ async def list_projects(
 async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
     async with uow:
         project = await uow.projects.get(project_id)
-        if project is None or not who.may_see_agency(project.agency):
+        if project is None or not who.may_see(project.jurisdiction, project.agency):
             raise ProjectNotFound(f"项目 {project_id} 不存在")
         return await _detail(request, uow, project)
 
@@ -139,7 +141,7 @@ async def submit_requirements(
     now: NowDep,
 ) -> Any:
     project = await handlers.submit_requirements(
-        uow, policy, project_id, who.acting_for, summary=body.summary, by=who.sub, at=now
+        uow, policy, project_id, who.scope, summary=body.summary, by=who.sub, at=now
     )
     return await _show(request, uow, project)
 
@@ -160,7 +162,7 @@ async def review_requirements(
     now: NowDep,
 ) -> Any:
     project = await handlers.review_requirements(
-        uow, policy, project_id, approved=body.approved, comment=body.comment, by=who.sub, at=now
+        uow, policy, project_id, who.scope, approved=body.approved, comment=body.comment, by=who.sub, at=now
     )
     return await _show(request, uow, project)
 
@@ -204,7 +206,7 @@ async def record_tender(
 ) -> Any:
     tender = handlers.Tender(**body.model_dump())
     project = await handlers.record_tender(
-        uow, policy, project_id, who.acting_for, tender, by=who.sub, today=today_in_shanghai(now)
+        uow, policy, project_id, who.scope, tender, by=who.sub, today=today_in_shanghai(now)
     )
     return await _show(request, uow, project)
 
@@ -276,7 +278,7 @@ async def file_contract(
         policy,
         calendar,
         project_id,
-        who.acting_for,
+        who.scope,
         terms,
         by=who.sub,
         at=now,
@@ -320,7 +322,7 @@ async def start_construction(
 ) -> Any:
     on = body.started_on or today_in_shanghai(now)
     project = await handlers.start_construction(
-        uow, policy, project_id, who.acting_for, on=on, today=today_in_shanghai(now)
+        uow, policy, project_id, who.scope, on=on, today=today_in_shanghai(now)
     )
     return await _show(request, uow, project)
 
@@ -352,7 +354,7 @@ async def report(
         uow,
         policy,
         project_id,
-        who.acting_for,
+        who.scope,
         kind=body.kind,
         period=body.period,
         summary=body.summary,
@@ -389,7 +391,7 @@ async def complete_construction(
         uow,
         policy,
         project_id,
-        who.acting_for,
+        who.scope,
         on=on,
         security_test_report=body.security_test_report,
         today=today_in_shanghai(now),
@@ -436,7 +438,7 @@ async def request_change(
         uow,
         policy,
         project_id,
-        who.acting_for,
+        who.scope,
         handlers.ChangeRequest(**body.model_dump()),
         by=who.sub,
         at=now,
@@ -452,10 +454,10 @@ async def request_change(
     summary="立即检查各项期限，逾期的发出事件（服务也每小时自行检查）(authority)",
 )
 async def scan_deadlines(
-    request: Request, policy: PolicyDep, calendar: CalendarDep, _: AuthorityDep, now: NowDep
+    request: Request, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
 ) -> dict[str, int]:
     fired = await handlers.scan_deadlines(
-        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now)
+        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now), scope=who.scope
     )
     return {"missed": fired}
 
@@ -472,6 +474,8 @@ async def list_changes(
     jurisdiction: str | None = None,
     status: ChangeState | None = None,
 ) -> Page[views.ChangeOut]:
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
     async with uow:
         return await views.list_changes(
             uow.session, who, page, project_id=project_id, jurisdiction=jurisdiction, status=status
@@ -504,6 +508,7 @@ async def decide_change(change_id: str, body: DecisionIn, uow: UowDep, who: Deci
     return await handlers.decide_change(
         uow,
         change_id,
+        who.scope,
         role=role,
         approve=body.approve,
         comment=body.comment,
@@ -533,11 +538,12 @@ async def set_firm(
     body: FirmIn,
     uow: UowDep,
     policy: PolicyDep,
-    _: AuthorityDep,
+    who: AuthorityDep,
     now: NowDep,
 ) -> Any:
     if jurisdiction not in policy:
         raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    who.check_jurisdiction(jurisdiction)
     return await handlers.set_firm(
         uow,
         policy,
@@ -553,10 +559,14 @@ async def set_firm(
 @firms.get("", response_model=Page[views.FirmOut], summary="企业及失信名单")
 async def list_firms(
     uow: UowDep,
-    _: FirmReaderDep,
+    who: FirmReaderDep,
     page: PageDep,
     jurisdiction: str | None = None,
     blacklisted: bool | None = None,
 ) -> Page[views.FirmOut]:
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
     async with uow:
-        return await views.list_firms(uow.session, page, jurisdiction=jurisdiction, blacklisted=blacklisted)
+        return await views.list_firms(
+            uow.session, who, page, jurisdiction=jurisdiction, blacklisted=blacklisted
+        )

@@ -144,12 +144,12 @@ def _fresh_events(project: Project, _context: Any) -> None:
 class ProjectRepository(AggregateRepository[Project]):
     model = Project
 
-    async def ids_in_progress(self) -> list[str]:
-        """Projects whose deadlines may still run: not closed, not completed."""
-        rows = await self.session.scalars(
-            select(projects.c.id).where(projects.c.status.notin_([Status.CLOSED, Status.COMPLETED]))
-        )
-        return list(rows)
+    async def ids_in_progress(self, jurisdictions: frozenset[str] | None = None) -> list[str]:
+        """Projects whose deadlines may still run: not closed, not completed (of these jurisdictions)."""
+        query = select(projects.c.id).where(projects.c.status.notin_([Status.CLOSED, Status.COMPLETED]))
+        if jurisdictions is not None:
+            query = query.where(projects.c.jurisdiction.in_(sorted(jurisdictions)))
+        return list(await self.session.scalars(query))
 
 
 class ContractRepository:

@@ -24,6 +24,7 @@ from services.procurement.domain import (
     new_id,
     split_milestones,
 )
+from shared.auth import EVERYWHERE, Scope
 from shared.consume import HandlerContext
 from shared.contracts.intake import (
     Closing,
@@ -126,10 +127,11 @@ def _not_after(day: dt.date, today: dt.date, what: str) -> None:
         raise ProcurementError(f"{what} {day.isoformat()} 晚于今日 {today.isoformat()}")
 
 
-async def _project(uow: ProcurementUnitOfWork, project_id: str, agency: str | None) -> Project:
-    """The project, locked; an applicant asking about another agency's project finds nothing."""
+async def _project(uow: ProcurementUnitOfWork, project_id: str, scope: Scope) -> Project:
+    """The project, locked; one outside the caller's scope (another jurisdiction's, another agency's)
+    is not found, as a missing one."""
     project = await uow.projects.get(project_id)
-    if project is None or (agency is not None and project.agency != agency):
+    if project is None or not scope.covers(project.jurisdiction, project.agency):
         raise ProjectNotFound(f"项目 {project_id} 不存在或尚未申报")
     return project
 
@@ -141,14 +143,14 @@ async def submit_requirements(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     summary: str,
     by: str,
     at: dt.datetime,
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         project.submit_requirements(
             summary, by, at, _unapproved(policy, project, "procurement.no_procurement_before_approval")
         )
@@ -160,6 +162,7 @@ async def review_requirements(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
+    scope: Scope,
     *,
     approved: bool,
     comment: str,
@@ -167,7 +170,7 @@ async def review_requirements(
     at: dt.datetime,
 ) -> Project:
     async with uow:
-        project = await _project(uow, project_id, None)
+        project = await _project(uow, project_id, scope)
         articles = policy.rule(project.jurisdiction, "procurement.requirements_review").articles
         project.review_requirements(approved, comment, by, at, articles)
         await uow.commit()
@@ -189,7 +192,7 @@ async def record_tender(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     tender: Tender,
     *,
     by: str,
@@ -199,7 +202,7 @@ async def record_tender(
     if tender.announced_on is not None and tender.announced_on > tender.awarded_on:
         raise ProcurementError("公告日期不能晚于中标（成交）日期")
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         started = tender.announced_on or tender.awarded_on
         what = "采购公告日期" if tender.announced_on is not None else "中标（成交）日期"
@@ -238,7 +241,7 @@ async def file_contract(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     terms: ContractTerms,
     *,
     by: str,
@@ -247,7 +250,7 @@ async def file_contract(
 ) -> tuple[Contract, bool]:
     """合同备案: refused with every reason at once; a late filing is kept and marked with its article."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         filed_on = today_in_shanghai(at)
         if terms.signed_on > filed_on:
@@ -342,14 +345,14 @@ async def start_construction(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     on: dt.date,
     today: dt.date,
 ) -> Project:
     """开工: not before approval (zhonglou §13, shexian §15, bayingolin §15), not without 监理 (lhasa §13)."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         _not_after(on, today, "开工日期")
         refusals = _unapproved(policy, project, "procurement.no_construction_before_approval")
@@ -397,7 +400,7 @@ async def report(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     kind: str,
     period: str | None,
@@ -408,7 +411,7 @@ async def report(
     """实施方案和进度计划 (bayingolin §16), 进度或绩效报告 (bayingolin §20, shexian §35,
     xunyang §17), 逾期情况说明 (lhasa §18)."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         if kind == "progress":
             rule = policy.rule(j, "procurement.progress_reporting")
@@ -435,7 +438,7 @@ async def complete_construction(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     *,
     on: dt.date,
     security_test_report: str | None,
@@ -444,7 +447,7 @@ async def complete_construction(
     """竣工: with the 监理 the pack requires and, in zhonglou, the software's security test (§15)."""
     _not_after(on, today, "竣工日期")
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
         refusals: list[Reason] = []
         if project.supervisor is None and rules.supervision_required(policy, j, project.total_fen):
@@ -490,7 +493,7 @@ async def request_change(
     uow: ProcurementUnitOfWork,
     policy: PolicyRegistry,
     project_id: str,
-    agency: str | None,
+    scope: Scope,
     request: ChangeRequest,
     *,
     by: str,
@@ -499,7 +502,7 @@ async def request_change(
 ) -> tuple[Change, bool]:
     """A change request: its path from the pack; a change over tolerance goes to an expert review."""
     async with uow:
-        project = await _project(uow, project_id, agency)
+        project = await _project(uow, project_id, scope)
         j = project.jurisdiction
 
         async def create() -> Change:
@@ -575,6 +578,7 @@ async def request_change(
 async def decide_change(
     uow: ProcurementUnitOfWork,
     change_id: str,
+    scope: Scope,
     *,
     role: str,
     approve: bool,
@@ -589,7 +593,10 @@ async def decide_change(
         project_id = await uow.changes.project_of(change_id)
         if project_id is None:
             raise ChangeNotFound(f"变更 {change_id} 不存在")
-        project = await _project(uow, project_id, None)
+        try:
+            project = await _project(uow, project_id, scope)
+        except ProjectNotFound:
+            raise ChangeNotFound(f"变更 {change_id} 不存在") from None
         change = await uow.changes.get(change_id)
         assert change is not None
         project.decide_change(change, role, approve, comment, by, at, approval_number)
@@ -668,10 +675,12 @@ async def scan_deadlines(
     calendar: WorkingCalendar,
     *,
     today: dt.date,
+    scope: Scope = EVERYWHERE,
 ) -> int:
-    """Event each missed deadline once, one project per transaction; returns how many fired."""
+    """Event each missed deadline once, one project per transaction (the scope's jurisdictions'
+    only, when the authority asks); returns how many fired."""
     async with new_uow() as uow:
-        ids = await uow.projects.ids_in_progress()
+        ids = await uow.projects.ids_in_progress(scope.jurisdictions)
     fired = 0
     for project_id in ids:
         fired += await _scan_one(new_uow(), policy, calendar, project_id, today)

@@ -12,7 +12,7 @@ from services.procurement.db import changes, contracts, firms, projects
 from services.procurement.domain import ChangeState, Role, Status
 from shared.auth import Principal
 from shared.pagination import Page, PageParams
-from shared.views import filters, one, page_of, visible_to
+from shared.views import filters, in_jurisdictions, one, page_of, visible_to
 
 
 class ProjectOut(BaseModel):
@@ -203,7 +203,15 @@ async def list_contracts(
 
 
 async def list_firms(
-    session: AsyncSession, page: PageParams, *, jurisdiction: str | None, blacklisted: bool | None
+    session: AsyncSession,
+    who: Principal,
+    page: PageParams,
+    *,
+    jurisdiction: str | None,
+    blacklisted: bool | None,
 ) -> Page[FirmOut]:
-    where = filters([(firms.c.jurisdiction, jurisdiction), (firms.c.blacklisted, blacklisted)])
+    """The firms on the lists of the caller's jurisdictions (every list: admin, an agency naming none)."""
+    where = in_jurisdictions(who, firms.c.jurisdiction) + filters(
+        [(firms.c.jurisdiction, jurisdiction), (firms.c.blacklisted, blacklisted)]
+    )
     return await page_of(session, firms, FirmOut, page, where, [firms.c.jurisdiction, firms.c.credit_code])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
 from services.review import handlers, views
@@ -15,16 +15,18 @@ from services.review.domain import (
     ExpertNotFound,
     InvalidCaseState,
     NotOnPanel,
+    ReviewCase,
     ReviewError,
     ThirdPartyReviewMissing,
 )
 from services.review.drawing import ExpertStatus, InsufficientPool
+from services.review.pools import case_scope, pool_of, pools_of
 from services.review.rules import Verdict
 from shared.auth import Principal, Role, require
 from shared.contracts.review import ReviewStage
 from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
 from shared.pagination import Page, PageDep
-from shared.policy import PolicyError
+from shared.policy import PolicyError, PolicyRegistry
 from shared.problems import COMMAND, NOT_FOUND, Problem, problem_responses
 from shared.workdays import today_in_shanghai
 
@@ -45,11 +47,21 @@ CaseReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.
 ExpertDep = Annotated[Principal, require(Role.EXPERT)]
 
 
+def _known(policy: PolicyRegistry, jurisdiction: str) -> str:
+    if jurisdiction not in policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    return jurisdiction
+
+
 experts = APIRouter(prefix="/experts", tags=["experts"])
 cases = APIRouter(prefix="/cases", tags=["cases"])
 
 
 class ExpertIn(BaseModel):
+    jurisdiction: str = Field(
+        description="辖区代码：专家登记入该辖区所用的专家库（见政策包 review.expert_pool）",
+        examples=["zhonglou"],
+    )
     name: str = Field(min_length=2, max_length=64)
     employer: str = Field(min_length=2, max_length=128, description="工作单位（回避依据）")
     title: str = Field(default="", max_length=64, description="职称")
@@ -87,20 +99,29 @@ class OpinionIn(BaseModel):
     responses=problem_responses(409),
     summary="专家入库 (authority)",
 )
-async def add_expert(body: ExpertIn, uow: UowDep, _: AuthorityDep, now: NowDep) -> Any:
-    return await handlers.add_expert(uow, **body.model_dump(), at=now)
+async def add_expert(body: ExpertIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep) -> Any:
+    jurisdiction = who.check_jurisdiction(_known(policy, body.jurisdiction))
+    fields = body.model_dump(exclude={"jurisdiction"})
+    return await handlers.add_expert(uow, pool=pool_of(policy, jurisdiction), **fields, at=now)
 
 
-@experts.get("", response_model=Page[views.ExpertOut], summary="专家库 (authority, auditor)")
+@experts.get(
+    "", response_model=Page[views.ExpertOut], summary="专家库：本辖区所用专家库中的专家 (authority, auditor)"
+)
 async def list_experts(
     uow: UowDep,
-    _: PoolReaderDep,
+    who: PoolReaderDep,
+    policy: PolicyDep,
     page: PageDep,
     status: ExpertStatus | None = None,
     specialty: str | None = None,
+    jurisdiction: Annotated[str | None, Query(description="只列该辖区所用的专家库")] = None,
 ) -> Page[views.ExpertOut]:
+    pools = pools_of(policy, who.scope)
+    if jurisdiction is not None:
+        pools = frozenset([pool_of(policy, who.check_jurisdiction(_known(policy, jurisdiction)))])
     async with uow:
-        return await views.list_experts(uow.session, page, status=status, specialty=specialty)
+        return await views.list_experts(uow.session, page, pools=pools, status=status, specialty=specialty)
 
 
 @experts.put(
@@ -109,8 +130,11 @@ async def list_experts(
     responses=COMMAND,
     summary="暂停、恢复或列入失信名单 (authority)",
 )
-async def set_expert_status(expert_id: str, body: ExpertStatusIn, uow: UowDep, _: AuthorityDep) -> Any:
-    return await handlers.set_expert_status(uow, expert_id, body.status, body.reason)
+async def set_expert_status(
+    expert_id: str, body: ExpertStatusIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep
+) -> Any:
+    pools = pools_of(policy, who.scope)
+    return await handlers.set_expert_status(uow, expert_id, pools, body.status, body.reason)
 
 
 @cases.post(
@@ -129,8 +153,7 @@ async def open_case(
     now: NowDep,
     response: Response,
 ) -> Any:
-    if body.jurisdiction not in policy:
-        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {body.jurisdiction}")
+    who.check_jurisdiction(_known(policy, body.jurisdiction))
     try:
         case, created = await handlers.open_case(
             uow, policy, calendar, **body.model_dump(), by=who.sub, at=now
@@ -142,47 +165,76 @@ async def open_case(
     return views.case_out(case)
 
 
-async def _expert_id(uow: ReviewUnitOfWork, who: Principal) -> str:
+async def _expert_ids(uow: ReviewUnitOfWork, who: Principal) -> frozenset[str]:
+    """The caller's entries as an expert, one per pool they are registered in; 403 if none.
+
+    Which cases they see is decided by their jurisdictions' pools (case_scope); a seat is theirs
+    by their login whatever pool its entry is in (panels drawn before the pools were split)."""
     async with uow:
-        expert_id = await views.expert_by_subject(uow.session, who.sub)
-    if expert_id is None:
+        mine = await views.experts_by_subject(uow.session, who.sub)
+    if not mine:
         raise Problem(403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记为专家")
-    return expert_id
+    return mine
 
 
 @cases.get("", response_model=Page[views.CaseOut], summary="评审案件（专家只见分配给自己的）")
 async def list_cases(
     uow: UowDep,
     who: CaseReaderDep,
+    policy: PolicyDep,
     page: PageDep,
     status: CaseStatus | None = None,
     jurisdiction: str | None = None,
     project_id: str | None = None,
 ) -> Page[views.CaseOut]:
-    mine = await _expert_id(uow, who) if who.role is Role.EXPERT else None
+    scope = case_scope(policy, who)
+    if jurisdiction is not None and not scope.includes(jurisdiction):
+        who.check_jurisdiction(jurisdiction)  # outside the scope: 403
+    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
     async with uow:
         found = await views.list_cases(
-            uow.session, page, expert_id=mine, status=status, jurisdiction=jurisdiction, project_id=project_id
+            uow.session,
+            page,
+            scope,
+            expert_ids=mine,
+            status=status,
+            jurisdiction=jurisdiction,
+            project_id=project_id,
         )
-    found.items = [views.case_out(c, for_expert=mine) for c in found.items]
+    found.items = [views.case_out(c, for_expert=_shown_to(c, mine)) for c in found.items]
     return found
 
 
+def _on_panel(case: views.CaseOut | ReviewCase, mine: frozenset[str]) -> str | None:
+    """The expert's entry among the case's seats, declined ones included; None if not on the panel."""
+    return next((s.expert_id for s in views.case_out(case).seats if s.expert_id in mine), None)
+
+
+def _shown_to(case: views.CaseOut | ReviewCase, mine: frozenset[str] | None) -> str | None:
+    """Whose opinion the caller sees: an expert only their own (no one's when off the panel); the
+    other roles (None) every one."""
+    return None if mine is None else _on_panel(case, mine) or ""
+
+
 @cases.get("/{case_id}", response_model=views.CaseOut, responses=NOT_FOUND, summary="评审案件详情")
-async def get_case(case_id: str, uow: UowDep, who: CaseReaderDep) -> Any:
-    mine = await _expert_id(uow, who) if who.role is Role.EXPERT else None
+async def get_case(case_id: str, uow: UowDep, policy: PolicyDep, who: CaseReaderDep) -> Any:
+    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
     async with uow:
         case = await uow.cases.get(case_id)
-    if case is None or (mine is not None and mine not in {s["expert_id"] for s in case.seats}):
+    if (
+        case is None
+        or not case_scope(policy, who).includes(case.jurisdiction)
+        or (mine is not None and _on_panel(case, mine) is None)
+    ):
         raise CaseNotFound(f"评审案件 {case_id} 不存在")
-    return views.case_out(case, for_expert=mine)
+    return views.case_out(case, for_expert=_shown_to(case, mine))
 
 
 @cases.post(
     "/{case_id}/draw", response_model=views.CaseOut, responses=COMMAND, summary="抽选专家组 (authority)"
 )
-async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, _: AuthorityDep) -> Any:
-    return views.case_out(await handlers.draw_panel(uow, policy, case_id))
+async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, who: AuthorityDep) -> Any:
+    return views.case_out(await handlers.draw_panel(uow, policy, case_id, who.scope))
 
 
 class PartiesIn(BaseModel):
@@ -207,8 +259,8 @@ class AssessmentIn(BaseModel):
     responses=COMMAND,
     summary="设定回避单位（抽选前）(authority)",
 )
-async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDep) -> Any:
-    return views.case_out(await handlers.set_parties(uow, case_id, body.parties))
+async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, who: AuthorityDep) -> Any:
+    return views.case_out(await handlers.set_parties(uow, case_id, who.scope, body.parties))
 
 
 @cases.put(
@@ -217,8 +269,8 @@ async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, _: AuthorityDe
     responses=COMMAND,
     summary="附第三方专业审查或评估意见（shexian §21：报批材料的评审须在抽选专家组前附上）(authority)",
 )
-async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, _: AuthorityDep) -> Any:
-    return views.case_out(await handlers.attach_assessment(uow, case_id, body.text))
+async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, who: AuthorityDep) -> Any:
+    return views.case_out(await handlers.attach_assessment(uow, case_id, who.scope, body.text))
 
 
 @cases.post(
@@ -233,10 +285,12 @@ async def issue_report(
     uow: UowDep,
     policy: PolicyDep,
     calendar: CalendarDep,
-    _: AuthorityDep,
+    who: AuthorityDep,
     now: NowDep,
 ) -> Any:
-    return views.case_out(await handlers.issue_report(uow, policy, calendar, case_id, body.document, at=now))
+    return views.case_out(
+        await handlers.issue_report(uow, policy, calendar, case_id, who.scope, body.document, at=now)
+    )
 
 
 @cases.post(
@@ -246,9 +300,9 @@ async def issue_report(
     summary="修改材料已送达，再次评审 (authority)",
 )
 async def resubmit(
-    case_id: str, uow: UowDep, policy: PolicyDep, calendar: CalendarDep, _: AuthorityDep, now: NowDep
+    case_id: str, uow: UowDep, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
 ) -> Any:
-    return views.case_out(await handlers.resubmit(uow, policy, calendar, case_id, at=now))
+    return views.case_out(await handlers.resubmit(uow, policy, calendar, case_id, who.scope, at=now))
 
 
 @cases.post(
@@ -258,8 +312,9 @@ async def resubmit(
     summary="谢绝或回避，系统补抽 (expert)",
 )
 async def decline(case_id: str, uow: UowDep, policy: PolicyDep, who: ExpertDep) -> Any:
-    mine = await _expert_id(uow, who)
-    return views.case_out(await handlers.decline(uow, policy, case_id, mine), for_expert=mine)
+    mine = await _expert_ids(uow, who)
+    case = await handlers.decline(uow, policy, case_id, case_scope(policy, who), mine)
+    return views.case_out(case, for_expert=_shown_to(case, mine))
 
 
 @cases.post(
@@ -274,19 +329,20 @@ async def submit_opinion(
     who: ExpertDep,
     now: NowDep,
 ) -> Any:
-    mine = await _expert_id(uow, who)
+    mine = await _expert_ids(uow, who)
     case = await handlers.submit_opinion(
         uow,
         policy,
         calendar,
         case_id,
+        case_scope(policy, who),
         mine,
         score=body.score,
         verdict=body.verdict,
         comments=body.comments,
         at=now,
     )
-    return views.case_out(case, for_expert=mine)
+    return views.case_out(case, for_expert=_shown_to(case, mine))
 
 
 @cases.get(
@@ -295,10 +351,10 @@ async def submit_opinion(
     responses=NOT_FOUND,
     summary="复核抽选：以记录的种子与候选名单重抽 (auditor)",
 )
-async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, _: PoolReaderDep) -> Any:
+async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, who: PoolReaderDep) -> Any:
     async with uow:
         case = await uow.cases.get(case_id)
-    if case is None:
+    if case is None or not who.scope.includes(case.jurisdiction):
         raise CaseNotFound(f"评审案件 {case_id} 不存在")
     out = views.case_out(case)
     return views.AuditOut(
@@ -310,5 +366,6 @@ async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, _: PoolReader
 
 
 @cases.post("/overdue-scan", summary="立即检查评审时限，逾期的发出事件（服务也每小时自行检查）(authority)")
-async def scan_overdue(uow: UowDep, policy: PolicyDep, _: AuthorityDep, now: NowDep) -> dict[str, int]:
-    return {"overdue": await handlers.scan_overdue(uow, policy, today=today_in_shanghai(now))}
+async def scan_overdue(uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep) -> dict[str, int]:
+    today = today_in_shanghai(now)
+    return {"overdue": await handlers.scan_overdue(uow, policy, today=today, scope=who.scope)}

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     event,
     or_,
     select,
@@ -42,7 +43,10 @@ experts = Table(
     Column("status", Enum(ExpertStatus, native_enum=False, length=16), nullable=False, index=True),
     Column("status_reason", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("subject", String(128), nullable=True, unique=True),
+    Column("subject", String(128), nullable=True),
+    # The pool (专家库) the expert is registered in; one person in two pools is two entries.
+    Column("pool", String(32), nullable=False, index=True),
+    UniqueConstraint("pool", "subject", name="uq_experts_pool_subject"),
 )
 
 cases = Table(
@@ -94,13 +98,17 @@ class ExpertRepository:
     async def get(self, expert_id: str) -> Expert | None:
         return await self.session.get(Expert, expert_id, with_for_update=True)
 
-    async def by_subject(self, subject: str) -> Expert | None:
-        found: Expert | None = await self.session.scalar(select(Expert).where(experts.c.subject == subject))
+    async def by_subject(self, pool: str, subject: str) -> Expert | None:
+        found: Expert | None = await self.session.scalar(
+            select(Expert).where(experts.c.pool == pool, experts.c.subject == subject)
+        )
         return found
 
-    async def pool(self) -> list[Expert]:
+    async def pool(self, pool: str) -> list[Expert]:
         """Every expert of the pool, in id order (the draw records it as its candidate list)."""
-        return list(await self.session.scalars(select(Expert).order_by(experts.c.id)))
+        return list(
+            await self.session.scalars(select(Expert).where(experts.c.pool == pool).order_by(experts.c.id))
+        )
 
 
 class CaseRepository(AggregateRepository[ReviewCase]):
@@ -130,13 +138,12 @@ class CaseRepository(AggregateRepository[ReviewCase]):
             query = query.where(cases.c.reference == reference)
         return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
-    async def past_due(self, today: dt.date) -> list[ReviewCase]:
-        rows = await self.session.scalars(
-            select(ReviewCase)
-            .where(cases.c.due_on < today, cases.c.overdue_notified.is_(False))
-            .with_for_update(skip_locked=True)
-        )
-        return self.tracked(rows)
+    async def past_due(self, today: dt.date, jurisdictions: frozenset[str] | None = None) -> list[ReviewCase]:
+        """Cases past their time limit not yet notified (of these jurisdictions only, if given)."""
+        query = select(ReviewCase).where(cases.c.due_on < today, cases.c.overdue_notified.is_(False))
+        if jurisdictions is not None:
+            query = query.where(cases.c.jurisdiction.in_(sorted(jurisdictions)))
+        return self.tracked(await self.session.scalars(query.with_for_update(skip_locked=True)))
 
 
 class ReviewUnitOfWork(UnitOfWork):

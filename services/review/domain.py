@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -80,6 +80,7 @@ class Expert:
     status: ExpertStatus
     status_reason: str
     created_at: dt.datetime
+    pool: str  # the 专家库 registered in; status and blacklisting hold in this pool only
     subject: str | None = None  # the `sub` of the expert's token, to show them their cases
 
     def candidate(self) -> Candidate:
@@ -231,6 +232,13 @@ class ReviewCase:
                 articles=tuple(articles),
             )
         )
+
+    def seated_among(self, expert_ids: Collection[str]) -> str:
+        """Which of a person's entries (one per pool) sits on this panel."""
+        for seat in self.seats:
+            if seat["expert_id"] in expert_ids and seat["state"] == "seated":
+                return str(seat["expert_id"])
+        raise NotOnPanel(f"您不是评审案件 {self.id} 专家组的成员")
 
     def seat_of(self, expert_id: str) -> dict[str, Any]:
         for seat in self.seats:

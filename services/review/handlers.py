@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,9 @@ from services.review.domain import (
     ReviewCase,
 )
 from services.review.drawing import Candidate, ExpertStatus, InsufficientPool
+from services.review.pools import pool_of
 from services.review.rules import Clock, Verdict
+from shared.auth import EVERYWHERE, Scope
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
 from shared.contracts.intake import Closing, ProjectScreened
@@ -35,6 +37,7 @@ from shared.workdays import WorkingCalendar, today_in_shanghai
 async def add_expert(
     uow: ReviewUnitOfWork,
     *,
+    pool: str,
     name: str,
     employer: str,
     title: str,
@@ -52,24 +55,30 @@ async def add_expert(
             status=ExpertStatus.ACTIVE,
             status_reason="",
             created_at=at,
+            pool=pool,
             subject=subject,
         )
-        if subject and await uow.experts.by_subject(subject) is not None:
-            raise InvalidCaseState(f"登录身份 {subject} 已对应另一名专家")
+        if subject and await uow.experts.by_subject(pool, subject) is not None:
+            raise InvalidCaseState(f"登录身份 {subject} 已对应专家库 {pool} 中的另一名专家")
         uow.experts.add(expert)
         try:
             await uow.commit()
         except IntegrityError as exc:  # the same subject added concurrently
-            raise InvalidCaseState(f"登录身份 {subject} 已对应另一名专家") from exc
+            raise InvalidCaseState(f"登录身份 {subject} 已对应专家库 {pool} 中的另一名专家") from exc
         return expert
 
 
 async def set_expert_status(
-    uow: ReviewUnitOfWork, expert_id: str, status: ExpertStatus, reason: str
+    uow: ReviewUnitOfWork,
+    expert_id: str,
+    pools: frozenset[str] | None,
+    status: ExpertStatus,
+    reason: str,
 ) -> Expert:
+    """Suspend, restore or blacklist an expert in the pool they are registered in (only there)."""
     async with uow:
         expert = await uow.experts.get(expert_id)
-        if expert is None:
+        if expert is None or (pools is not None and expert.pool not in pools):
             raise ExpertNotFound(f"专家 {expert_id} 不存在")
         expert.set_status(status, reason)
         await uow.commit()
@@ -118,24 +127,26 @@ async def open_case(
         return case, True
 
 
-async def _case(uow: ReviewUnitOfWork, case_id: str) -> ReviewCase:
+async def _case(uow: ReviewUnitOfWork, case_id: str, scope: Scope) -> ReviewCase:
+    """The case, if within the caller's scope; another jurisdiction's is not found, as a missing one."""
     case = await uow.cases.get(case_id)
-    if case is None:
+    if case is None or not scope.includes(case.jurisdiction):
         raise CaseNotFound(f"评审案件 {case_id} 不存在")
     return case
 
 
 async def draw_panel(
-    uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, *, seed: str | None = None
+    uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, scope: Scope, *, seed: str | None = None
 ) -> ReviewCase:
-    """抽选专家组 from the whole pool with a fresh seed, recorded with the candidate list.
+    """抽选专家组 from the pool of the case's jurisdiction with a fresh seed, recorded with the
+    candidate list; no other pool's expert is a candidate.
 
     Where the pack has a third party review the materials first (shexian §21), the draw is refused
     until the assessment is on the case, so the experts review with it in hand.
     """
     async with uow:
-        case = await _case(uow, case_id)
-        pool = await uow.experts.pool()
+        case = await _case(uow, case_id, scope)
+        pool = await uow.experts.pool(pool_of(policy, case.jurisdiction))
         spec = rules.panel_spec(policy, case.jurisdiction, case.stage)
         drawn = drawing.draw(
             seed or drawing.new_seed(), [e.candidate() for e in pool], spec, case.avoidance()
@@ -150,32 +161,42 @@ async def draw_panel(
         return case
 
 
-async def set_parties(uow: ReviewUnitOfWork, case_id: str, parties: Sequence[str]) -> ReviewCase:
+async def set_parties(
+    uow: ReviewUnitOfWork, case_id: str, scope: Scope, parties: Sequence[str]
+) -> ReviewCase:
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, case_id, scope)
         case.set_parties(parties)
         await uow.commit()
         return case
 
 
-async def attach_assessment(uow: ReviewUnitOfWork, case_id: str, text: str) -> ReviewCase:
+async def attach_assessment(uow: ReviewUnitOfWork, case_id: str, scope: Scope, text: str) -> ReviewCase:
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, case_id, scope)
         case.attach_assessment(text)
         await uow.commit()
         return case
 
 
-async def decline(uow: ReviewUnitOfWork, policy: PolicyRegistry, case_id: str, expert_id: str) -> ReviewCase:
-    """An expert declines (回避或无法参加): a replacement is drawn by the case's own seed.
+async def decline(
+    uow: ReviewUnitOfWork,
+    policy: PolicyRegistry,
+    case_id: str,
+    scope: Scope,
+    expert_ids: Collection[str],
+) -> ReviewCase:
+    """An expert declines (回避或无法参加): a replacement is drawn by the case's own seed, from the
+    pool of the case's jurisdiction.
 
     Like for like when the leaving expert's specialty would otherwise fall short; when the
     experts who stay still cover it, any eligible expert may take the seat.
     """
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, case_id, scope)
+        expert_id = case.seated_among(expert_ids)
         leaving = case.leaving(expert_id)
-        experts = await uow.experts.pool()
+        experts = await uow.experts.pool(pool_of(policy, case.jurisdiction))
         pool = [e.candidate() for e in experts]
         if leaving.specialty is not None:
             spec = rules.panel_spec(policy, case.jurisdiction, case.stage)
@@ -204,7 +225,8 @@ async def submit_opinion(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     case_id: str,
-    expert_id: str,
+    scope: Scope,
+    expert_ids: Collection[str],
     *,
     score: int,
     verdict: Verdict,
@@ -213,8 +235,8 @@ async def submit_opinion(
 ) -> ReviewCase:
     """An expert's score, verdict and comments; the last one concludes the case by the pack's rule."""
     async with uow:
-        case = await _case(uow, case_id)
-        case.record_opinion(expert_id, score=score, verdict=verdict, comments=comments)
+        case = await _case(uow, case_id, scope)
+        case.record_opinion(case.seated_among(expert_ids), score=score, verdict=verdict, comments=comments)
         verdicts = case.verdicts()
         if verdicts is not None:
             j = case.jurisdiction
@@ -245,13 +267,14 @@ async def issue_report(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     case_id: str,
+    scope: Scope,
     document: str,
     *,
     at: dt.datetime,
 ) -> ReviewCase:
     """评审报告或书面评审意见已出具: its time limit ends; a revision's starts (lhasa §11)."""
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, case_id, scope)
         on = today_in_shanghai(at)
         deadline = None
         if case.status is CaseStatus.REVISING and case.clock == Clock.FAIL_OPINION.value:
@@ -268,11 +291,17 @@ async def issue_report(
 
 
 async def resubmit(
-    uow: ReviewUnitOfWork, policy: PolicyRegistry, calendar: WorkingCalendar, case_id: str, *, at: dt.datetime
+    uow: ReviewUnitOfWork,
+    policy: PolicyRegistry,
+    calendar: WorkingCalendar,
+    case_id: str,
+    scope: Scope,
+    *,
+    at: dt.datetime,
 ) -> ReviewCase:
     """修改材料已送达: the second review's time limit starts (lhasa §11)."""
     async with uow:
-        case = await _case(uow, case_id)
+        case = await _case(uow, case_id, scope)
         received = today_in_shanghai(at)
         deadline = rules.due(policy, calendar, case.jurisdiction, Clock.SECOND_REVIEW, received)
         case.resubmit(
@@ -284,11 +313,13 @@ async def resubmit(
         return case
 
 
-async def scan_overdue(uow: ReviewUnitOfWork, policy: PolicyRegistry, *, today: dt.date) -> int:
-    """Emit one overdue event per passed time limit; returns how many."""
+async def scan_overdue(
+    uow: ReviewUnitOfWork, policy: PolicyRegistry, *, today: dt.date, scope: Scope = EVERYWHERE
+) -> int:
+    """Emit one overdue event per passed time limit (of the scope's jurisdictions); returns how many."""
     async with uow:
         count = 0
-        for case in await uow.cases.past_due(today):
+        for case in await uow.cases.past_due(today, scope.jurisdictions):
             if case.clock is None or case.due_on is None:
                 continue
             clock = Clock(case.clock)

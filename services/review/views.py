@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.db import cases, experts
 from services.review.domain import CaseStatus, ReviewCase
 from services.review.drawing import ExpertStatus
+from shared.auth import Scope
 from shared.pagination import Page, PageParams
-from shared.views import filters, page_of
+from shared.views import filters, page_of, visible_to
 
 
 class ExpertOut(BaseModel):
@@ -27,6 +28,7 @@ class ExpertOut(BaseModel):
     status: ExpertStatus
     status_reason: str
     subject: str | None
+    pool: str
     created_at: dt.datetime
 
 
@@ -94,9 +96,17 @@ def case_out(case: ReviewCase | CaseOut, *, for_expert: str | None = None) -> Ca
 
 
 async def list_experts(
-    session: AsyncSession, page: PageParams, *, status: ExpertStatus | None, specialty: str | None
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    pools: frozenset[str] | None,
+    status: ExpertStatus | None,
+    specialty: str | None,
 ) -> Page[ExpertOut]:
+    """The experts of the given pools (every pool for None)."""
     where = filters([(experts.c.status, status)])
+    if pools is not None:
+        where.append(experts.c.pool.in_(sorted(pools)))
     if specialty:
         where.append(cast(experts.c.specialties, String).like(f'%"{specialty}"%'))
     return await page_of(session, experts, ExpertOut, page, where, [experts.c.name, experts.c.id])
@@ -105,20 +115,23 @@ async def list_experts(
 async def list_cases(
     session: AsyncSession,
     page: PageParams,
+    scope: Scope,
     *,
-    expert_id: str | None,
+    expert_ids: frozenset[str] | None,
     status: CaseStatus | None,
     jurisdiction: str | None,
     project_id: str | None,
 ) -> Page[CaseOut]:
-    where = filters(
+    """Cases of the scope's jurisdictions; for an expert (their entries given) those they sit on."""
+    where = visible_to(scope, cases) + filters(
         [(cases.c.status, status), (cases.c.jurisdiction, jurisdiction), (cases.c.project_id, project_id)]
     )
-    if expert_id is not None:
-        where.append(cast(cases.c.seats, String).like(f'%"expert_id": "{expert_id}"%'))
+    if expert_ids is not None:
+        seats = cast(cases.c.seats, String)
+        where.append(or_(*(seats.like(f'%"expert_id": "{i}"%') for i in sorted(expert_ids))))
     return await page_of(session, cases, CaseOut, page, where, [cases.c.opened_at.desc(), cases.c.id])
 
 
-async def expert_by_subject(session: AsyncSession, subject: str) -> str | None:
-    found: str | None = await session.scalar(select(experts.c.id).where(experts.c.subject == subject))
-    return found
+async def experts_by_subject(session: AsyncSession, subject: str) -> frozenset[str]:
+    """A person's entries in the pools (one per pool they are registered in)."""
+    return frozenset(await session.scalars(select(experts.c.id).where(experts.c.subject == subject)))

@@ -139,6 +139,10 @@ class PolicyRegistry:
             if own != union:
                 raise PolicyError(f"policy pack {code} lacks rules: {', '.join(sorted(union - own))}")
         self._packs = packs
+        for code in packs:
+            pool = self.expert_pool(code)
+            if pool in packs and self.expert_pool(pool) != pool:
+                raise PolicyError(f"{code} draws from the pool of {pool}, which draws from another pool")
 
     def __getitem__(self, code: str) -> PolicyPack:
         try:
@@ -155,6 +159,15 @@ class PolicyRegistry:
 
     def rule(self, jurisdiction: str, rule_id: str) -> Rule:
         return self[jurisdiction].rule(rule_id)
+
+    def expert_pool(self, jurisdiction: str) -> str:
+        """The expert pool (专家库) the jurisdiction's panels draw from: `pool` of its
+        review.expert_pool, by default its own; jurisdictions naming the same pool share it."""
+        return str(self.rule(jurisdiction, "review.expert_pool").params.get("pool", jurisdiction))
+
+    def sharing_pool(self, pool: str) -> frozenset[str]:
+        """The jurisdictions whose panels draw from `pool`."""
+        return frozenset(code for code in self._packs if self.expert_pool(code) == pool)
 
     def refusal(self, jurisdiction: str, rule_id: str, code: str, detail: str | None = None) -> Reason:
         """A refusal reason for rule_id in jurisdiction, message citing its articles."""

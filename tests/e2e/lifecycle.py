@@ -19,14 +19,23 @@ from tests.intake_flow import declare, events_of, publish_plan, screen, upload_a
 
 POLICY = load_registry()
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-AUTHORITY = bearer(Role.AUTHORITY, sub="主管部门审核员")
-FINANCE = bearer(Role.FINANCE, sub="财政局")
 WAN = 1_000_000  # 1万元 in fen
 SPECIALTIES = ("software", "network", "security", "cost", "data", "archives")
 
 
+def authority(jurisdiction: str) -> dict[str, str]:
+    """The authority of one jurisdiction: each walk acts with its own jurisdiction's people."""
+    return bearer(Role.AUTHORITY, sub=f"{jurisdiction}主管部门审核员", jurisdictions=[jurisdiction])
+
+
+def finance(jurisdiction: str) -> dict[str, str]:
+    return bearer(Role.FINANCE, sub=f"{jurisdiction}财政局", jurisdictions=[jurisdiction])
+
+
 def unit(project: dict[str, Any]) -> dict[str, str]:
-    return bearer(Role.APPLICANT, project["agency"], sub="建设单位经办人")
+    return bearer(
+        Role.APPLICANT, project["agency"], sub="建设单位经办人", jurisdictions=[project["jurisdiction"]]
+    )
 
 
 def at(day: date, hour: int = 10) -> datetime:
@@ -42,11 +51,13 @@ async def until(check: Callable[[], Awaitable[Any]], what: str) -> Any:
     return await eventually(check, timeout=30, what=what)
 
 
-async def state(s: Suite, service: str, path: str, **expect: Any) -> dict[str, Any]:
-    """GET path on a service (as the authority) until every expected field has its value."""
+async def state(s: Suite, jurisdiction: str, service: str, path: str, **expect: Any) -> dict[str, Any]:
+    """GET path on a service (as the jurisdiction's authority, finance for funding) until every
+    expected field has its value."""
+    who = finance(jurisdiction) if service == "funding" else authority(jurisdiction)
 
     async def reached() -> dict[str, Any] | None:
-        response = await s.clients[service].get(path, headers=FINANCE if service == "funding" else AUTHORITY)
+        response = await s.clients[service].get(path, headers=who)
         if response.status_code != 200:
             return None
         found: dict[str, Any] = response.json()
@@ -66,52 +77,57 @@ async def event_data(s: Suite, project: dict[str, Any], event_type: str) -> list
 # -- review: the pool and a passing panel -------------------------------------------------------------
 
 
-async def expert_pool(s: Suite) -> None:
-    """Four experts of each specialty, each from an employer of their own."""
-    listed = body(await s.review.get("/experts", headers=AUTHORITY))
-    if listed["total"] >= 4 * len(SPECIALTIES):
-        return
-    for specialty in SPECIALTIES:
-        for n in range(4):
-            body(
-                await s.review.post(
-                    "/experts",
-                    headers=AUTHORITY,
-                    json={
-                        "name": f"{specialty}专家{n}",
-                        "employer": f"{specialty}研究院{n}",
-                        "title": "高级工程师",
-                        "specialties": [specialty],
-                        "subject": unique("expert-"),
-                    },
-                ),
-                201,
-            )
+async def expert_pool(s: Suite, *jurisdictions: str) -> None:
+    """Into the pool of each jurisdiction (those whose packs have panels, by default), four experts
+    of each specialty, each from an employer of their own."""
+    for j in jurisdictions or [j for j in POLICY.codes if POLICY.rule(j, "review.panel").applies]:
+        listed = body(await s.review.get("/experts", params={"jurisdiction": j}, headers=authority(j)))
+        if listed["total"] >= 4 * len(SPECIALTIES):
+            continue
+        for specialty in SPECIALTIES:
+            for n in range(4):
+                body(
+                    await s.review.post(
+                        "/experts",
+                        headers=authority(j),
+                        json={
+                            "jurisdiction": j,
+                            "name": f"{j}{specialty}专家{n}",
+                            "employer": f"{j}{specialty}研究院{n}",
+                            "title": "高级工程师",
+                            "specialties": [specialty],
+                            "subject": unique("expert-"),
+                        },
+                    ),
+                    201,
+                )
 
 
 async def panel(s: Suite, project: dict[str, Any], stage: str, verdict: str = "pass") -> dict[str, Any]:
-    """The case review opened for the project at `stage`: drawn, and every seated expert's verdict."""
+    """The case review opened for the project at `stage`: drawn from the jurisdiction's pool, and
+    every seated expert's verdict."""
+    j = project["jurisdiction"]
+    who = authority(j)
 
     async def opened() -> dict[str, Any] | None:
-        found = body(await s.review.get("/cases", params={"project_id": project["id"]}, headers=AUTHORITY))
+        found = body(await s.review.get("/cases", params={"project_id": project["id"]}, headers=who))
         return next((c for c in found["items"] if c["stage"] == stage and c["status"] == "open"), None)
 
     case = await until(opened, f"a {stage} case for {project['id']}")
     # The third party's review comes before the experts' where the pack asks for it (shexian §21).
     body(
         await s.review.put(
-            f"/cases/{case['id']}/assessment", headers=AUTHORITY, json={"text": "第三方评审意见〔2026〕1号"}
+            f"/cases/{case['id']}/assessment", headers=who, json={"text": "第三方评审意见〔2026〕1号"}
         )
     )
-    drawn = body(await s.review.post(f"/cases/{case['id']}/draw", headers=AUTHORITY))
+    drawn = body(await s.review.post(f"/cases/{case['id']}/draw", headers=who))
     experts = {
-        e["id"]: e
-        for e in body(await s.review.get("/experts", params={"limit": 200}, headers=AUTHORITY))["items"]
+        e["id"]: e for e in body(await s.review.get("/experts", params={"limit": 200}, headers=who))["items"]
     }
     for seat in drawn["seats"]:
         if seat["state"] != "seated":
             continue
-        token = bearer(Role.EXPERT, sub=experts[seat["expert_id"]]["subject"])
+        token = bearer(Role.EXPERT, sub=experts[seat["expert_id"]]["subject"], jurisdictions=[j])
         body(
             await s.review.post(
                 f"/cases/{case['id']}/opinions",
@@ -119,7 +135,7 @@ async def panel(s: Suite, project: dict[str, Any], stage: str, verdict: str = "p
                 json={"score": 88, "verdict": verdict, "comments": "材料齐全，方案可行"},
             )
         )
-    return await state(s, "review", f"/cases/{case['id']}", status="concluded")
+    return await state(s, j, "review", f"/cases/{case['id']}", status="concluded")
 
 
 # -- intake: declaration to approval -----------------------------------------------------------------
@@ -148,12 +164,12 @@ async def approve(s: Suite, project: dict[str, Any], *, planned: bool = False) -
     review = POLICY.rule(j, "funding.expert_review_required")
     if review.applies:
         await panel(s, project, review.params["stages"][0])
-        await state(s, "intake", f"/projects/{project['id']}", review_verdict="pass")
+        await state(s, j, "intake", f"/projects/{project['id']}", review_verdict="pass")
     await upload_all(s.intake, project)
     approved = body(
         await s.intake.post(
             f"/projects/{project['id']}/approval",
-            headers=AUTHORITY,
+            headers=authority(j),
             json={
                 "approval_number": f"批〔{uuid.uuid4().hex[:6]}〕号",
                 "approved_amount_fen": project["amount_fen"],
@@ -161,8 +177,8 @@ async def approve(s: Suite, project: dict[str, Any], *, planned: bool = False) -
         )
     )
     assert approved["status"] == "approved", approved
-    await state(s, "procurement", f"/projects/{project['id']}", status="approved")
-    await state(s, "funding", f"/projects/{project['id']}", approved=True)
+    await state(s, j, "procurement", f"/projects/{project['id']}", status="approved")
+    await state(s, j, "funding", f"/projects/{project['id']}", approved=True)
     return approved
 
 
@@ -219,7 +235,7 @@ async def build(
         )
         body(
             await s.procurement.post(
-                f"/projects/{pid}/requirements/review", headers=AUTHORITY, json={"approved": True}
+                f"/projects/{pid}/requirements/review", headers=authority(j), json={"approved": True}
             )
         )
     construction = await contract(s, project, "construction", project["amount_fen"] * 80 // 100, start)
@@ -232,7 +248,7 @@ async def build(
         await s.procurement.post(f"/projects/{pid}/construction/completion", headers=unit(project), json={})
     )
     assert done["status"] == "completed", done
-    await state(s, "acceptance", f"/projects/{pid}", status="completed")
+    await state(s, j, "acceptance", f"/projects/{pid}", status="completed")
     return construction
 
 
@@ -299,7 +315,7 @@ async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_
         )
         body(
             await s.acceptance.post(
-                f"/projects/{pid}/data-sharing/decision", headers=AUTHORITY, json={"decision": "confirmed"}
+                f"/projects/{pid}/data-sharing/decision", headers=authority(j), json={"decision": "confirmed"}
             )
         )
     detail = body(await s.acceptance.get(f"/projects/{pid}", headers=unit(project)))
@@ -314,7 +330,7 @@ async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_
     body(applied)
     body(
         await s.acceptance.post(
-            f"/projects/{pid}/final-acceptance/admission", headers=AUTHORITY, json={"admit": True}
+            f"/projects/{pid}/final-acceptance/admission", headers=authority(j), json={"admit": True}
         )
     )
     if acceptance_rules.experts_conclude(POLICY, j):
@@ -322,13 +338,13 @@ async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_
     else:
         body(
             await s.acceptance.post(
-                f"/projects/{pid}/final-acceptance/conclusion", headers=AUTHORITY, json={"passed": True}
+                f"/projects/{pid}/final-acceptance/conclusion", headers=authority(j), json={"passed": True}
             )
         )
-    await state(s, "acceptance", f"/projects/{pid}", status="accepted")
+    await state(s, j, "acceptance", f"/projects/{pid}", status="accepted")
 
     async def funding_knows() -> bool:
-        found = body(await s.funding.get(f"/projects/{pid}", headers=FINANCE))
+        found = body(await s.funding.get(f"/projects/{pid}", headers=finance(j)))
         return found["accepted_on"] is not None
 
     await until(funding_knows, "funding to learn of the acceptance")
@@ -360,5 +376,6 @@ async def om(s: Suite, project: dict[str, Any], budget_year: int, **extra: Any) 
     )
 
 
-async def released(s: Suite, disbursement_id: str) -> dict[str, Any]:
-    return await state(s, "funding", f"/disbursements/{disbursement_id}", status="released")
+async def released(s: Suite, project: dict[str, Any], disbursement_id: str) -> dict[str, Any]:
+    j = project["jurisdiction"]
+    return await state(s, j, "funding", f"/disbursements/{disbursement_id}", status="released")

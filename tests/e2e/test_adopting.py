@@ -24,7 +24,7 @@ from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectInc
 from shared.contracts.procurement import ConstructionCompleted, ContractFiled, Milestone
 from tests.conftest import bearer, unique
 from tests.e2e.conftest import Suite, running_suite
-from tests.e2e.lifecycle import AUTHORITY, FINANCE, WAN, accept, at, body, state, unit, until
+from tests.e2e.lifecycle import WAN, accept, at, authority, body, finance, state, unit, until
 from tests.intake_flow import publish
 
 PROJECTS = "urn:gov:lhasa:project-system"  # the agency's own declaration and approval system
@@ -119,13 +119,13 @@ def concluded(project: dict[str, Any], on: date) -> FinalAcceptanceConcluded:
 
 
 async def gates(s: Suite, project: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    found = body(await s.funding.get(f"/projects/{project['id']}/gates", headers=FINANCE))
+    found = body(await s.funding.get(f"/projects/{project['id']}/gates", headers=finance("lhasa")))
     return {g["gate"]: g for g in found}
 
 
 async def gate(s: Suite, project: dict[str, Any], name: str, *, opened: bool) -> dict[str, Any]:
     async def reached() -> dict[str, Any] | None:
-        response = await s.funding.get(f"/projects/{project['id']}/gates", headers=FINANCE)
+        response = await s.funding.get(f"/projects/{project['id']}/gates", headers=finance("lhasa"))
         if response.status_code != 200:
             return None
         found = {g["gate"]: g for g in response.json()}[name]
@@ -191,13 +191,13 @@ async def test_funding_and_acceptance_alone_take_a_project_to_its_final_payment(
         ),
         PLATFORM,
     )
-    await state(s, "acceptance", f"/projects/{pid}", status="completed")
+    await state(s, "lhasa", "acceptance", f"/projects/{pid}", status="completed")
     report = await gates(s, project)
     assert report["acceptance"]["open"] is False
     assert report["acceptance"]["event"] is None or report["acceptance"]["event"]["id"] != forged_id
 
     await accept(s, project, completed)
-    released = await state(s, "funding", f"/disbursements/{held['id']}", status="released")
+    released = await state(s, "lhasa", "funding", f"/disbursements/{held['id']}", status="released")
     assert released["closed_gates"] == []
 
     report = await gates(s, project)
@@ -211,7 +211,7 @@ async def test_funding_and_acceptance_alone_take_a_project_to_its_final_payment(
 
 
 async def manual(s: Suite, event: Event, document_ref: str, key: str | None = None) -> Any:
-    headers = AUTHORITY | ({"Idempotency-Key": key} if key else {})
+    headers = authority("lhasa") | ({"Idempotency-Key": key} if key else {})
     payload = {
         "type": event.type,
         "data": event.model_dump(mode="json", exclude={"type"}),
@@ -240,14 +240,14 @@ async def test_the_authority_records_by_hand_what_no_system_publishes(adopted: S
     conclusion = concluded(project, date(2027, 9, 1))
     recorded = await manual(s, conclusion, "拉数验〔2027〕8号 验收意见")
     assert recorded.status_code == 201, recorded.text
-    released = await state(s, "funding", f"/disbursements/{held['id']}", status="released")
+    released = await state(s, "lhasa", "funding", f"/disbursements/{held['id']}", status="released")
     assert released["closed_gates"] == []
     acceptance = (await gates(s, project))["acceptance"]
     assert acceptance["open"] and acceptance["event"]["source"] == "urn:govit:funding:manual"
     assert "手工登记" in acceptance["explanation"] and "拉数验〔2027〕8号" in acceptance["explanation"]
 
     # Audited like any other change: the gate's entry names the authority who recorded it.
-    auditor = bearer(Role.AUDITOR, sub="审计局")
+    auditor = bearer(Role.AUDITOR, sub="审计局", jurisdictions=["lhasa"])
     logged = body(await s.funding.get("/audit", params={"entity": "gates", "limit": 200}, headers=auditor))
     mine = [e for e in logged["items"] if e["key"] == [pid, "acceptance"]]
     assert mine and mine[-1]["actor"]["role"] == "authority", mine
@@ -263,7 +263,7 @@ async def test_the_authority_records_by_hand_what_no_system_publishes(adopted: S
     ).status_code == 403
     other = await s.funding.post(
         "/manual-events",
-        headers=AUTHORITY,
+        headers=authority("lhasa"),
         json={"type": "govit.review.panel_drawn.v1", "data": {}, "document_ref": "某文件"},
     )
     assert other.status_code == 422 and other.json()["code"] == "not_consumed", other.text
@@ -272,10 +272,13 @@ async def test_the_authority_records_by_hand_what_no_system_publishes(adopted: S
     )
     forged = await manual(s, approval, "某文件")  # funding consumes it, but it is not on the list
     assert forged.status_code == 403 and forged.json()["code"] == "not_recordable_by_hand", forged.text
-    assert body(await s.funding.get(f"/projects/{pid}", headers=FINANCE))["approved_amount_fen"] == 200 * WAN
+    assert (
+        body(await s.funding.get(f"/projects/{pid}", headers=finance("lhasa")))["approved_amount_fen"]
+        == 200 * WAN
+    )
     broken = await s.funding.post(
         "/manual-events",
-        headers=AUTHORITY,
+        headers=authority("lhasa"),
         json={
             "type": conclusion.type,
             "data": {"project_id": pid, "jurisdiction": "lhasa"},

@@ -12,18 +12,18 @@ import pytest
 from tests.conftest import eventually
 from tests.e2e.conftest import Suite
 from tests.e2e.lifecycle import (
-    AUTHORITY,
-    FINANCE,
     WAN,
     accept,
     approve,
     at,
+    authority,
     body,
     build,
     declared,
     event_data,
     events,
     expert_pool,
+    finance,
     om,
     pay,
     plan,
@@ -42,7 +42,7 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
 ) -> None:
     s = suite
     s.set_time(at(DECLARED_ON))
-    await expert_pool(s)
+    await expert_pool(s, "zhonglou")
     project = await declared(s, "zhonglou", 200 * WAN)
     await approve(s, project)
     pid = project["id"]
@@ -90,7 +90,7 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
 
     await build(s, project, date(2026, 7, 1), date(2026, 9, 1), while_building)
     accepted_on = await accept(s, project, date(2026, 9, 1))
-    item = await released(s, str(paid["final"]))
+    item = await released(s, project, str(paid["final"]))
     assert item["closed_gates"] == []
 
     async def releases() -> list[dict[str, object]]:
@@ -100,7 +100,8 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
     await eventually(releases, what="the release event")
     await asyncio.sleep(0.5)
     assert len(await releases()) == 1  # released by itself, once
-    gates = {g["gate"]: g for g in body(await s.funding.get(f"/projects/{pid}/gates", headers=FINANCE))}
+    found = body(await s.funding.get(f"/projects/{pid}/gates", headers=finance("zhonglou")))
+    gates = {g["gate"]: g for g in found}
     assert gates["acceptance"]["event"]["type"] == "govit.acceptance.final_acceptance_concluded.v1"
 
     s.set_time(at(accepted_on + timedelta(days=30)))
@@ -155,7 +156,7 @@ async def test_shexian_files_an_8_percent_adjustment_and_unconfirmed_sharing_blo
 ) -> None:
     s = suite
     s.set_time(at(DECLARED_ON))
-    await expert_pool(s)
+    await expert_pool(s, "shexian")
     shared, unshared = await declared(s, "shexian", 300 * WAN), await declared(s, "shexian", 300 * WAN)
     await plan(s, shared, unshared)
     for project in (shared, unshared):
@@ -228,8 +229,8 @@ async def test_xunyang_holds_money_without_the_audit_report(suite: Suite) -> Non
         "gate_closed:audit_report",
     }
     accepted_on = await accept(s, project, date(2026, 8, 3))
-    await state(s, "funding", f"/disbursements/{held.json()['id']}", status="held")
-    still = body(await s.funding.get(f"/disbursements/{held.json()['id']}", headers=FINANCE))
+    await state(s, "xunyang", "funding", f"/disbursements/{held.json()['id']}", status="held")
+    still = body(await s.funding.get(f"/disbursements/{held.json()['id']}", headers=finance("xunyang")))
     assert [g["articles"] for g in still["closed_gates"]] == [["xunyang §20"]]
     body(
         await s.acceptance.post(
@@ -238,7 +239,7 @@ async def test_xunyang_holds_money_without_the_audit_report(suite: Suite) -> Non
             json={"reference": "浔审〔2026〕9号", "issued_on": accepted_on.isoformat()},
         )
     )
-    await released(s, held.json()["id"])
+    await released(s, project, held.json()["id"])
     assert (await om(s, project, accepted_on.year + 1)).status_code == 201
 
 
@@ -247,7 +248,7 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
 ) -> None:
     s = suite
     s.set_time(at(date(2026, 3, 2)))
-    await expert_pool(s)
+    await expert_pool(s, "bayingolin")
     project = await declared(s, "bayingolin", 120 * WAN)
     kept = await declared(s, "bayingolin", 120 * WAN)
     await plan(s, project, kept)
@@ -262,9 +263,9 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
 
     # bayingolin §21: no contract four months after the plan: termination, and the money comes back.
     s.set_time(at(date(2026, 7, 20)))
-    body(await s.procurement.post("/projects/deadline-scan", headers=AUTHORITY))
-    await state(s, "intake", f"/projects/{project['id']}", status="terminated")
-    await state(s, "funding", f"/projects/{project['id']}", terminated=True)
+    body(await s.procurement.post("/projects/deadline-scan", headers=authority("bayingolin")))
+    await state(s, "bayingolin", "intake", f"/projects/{project['id']}", status="terminated")
+    await state(s, "bayingolin", "funding", f"/projects/{project['id']}", terminated=True)
 
     async def reclaim() -> list[dict[str, object]]:
         found = await event_data(s, project, "govit.funding.reclaim_recorded.v1")
@@ -275,7 +276,7 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
     missed = await event_data(s, project, "govit.procurement.deadline_missed.v1")
     assert "contract" in [m["deadline"] for m in missed]
     assert (await pay(s, project, WAN)).status_code == 409
-    assert (await state(s, "intake", f"/projects/{kept['id']}"))["status"] != "terminated"
+    assert (await state(s, "bayingolin", "intake", f"/projects/{kept['id']}"))["status"] != "terminated"
 
     # O&M for next year is applied for in the third quarter (bayingolin §10).
     s.set_time(at(date(accepted_on.year + 1, 5, 10)))
@@ -289,7 +290,7 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
 async def test_lhasa_refuses_special_om_funds_within_three_years_of_acceptance(suite: Suite) -> None:
     s = suite
     s.set_time(at(DECLARED_ON))
-    await expert_pool(s)
+    await expert_pool(s, "lhasa")
     project = await declared(s, "lhasa", 200 * WAN)
     await approve(s, project)
     await build(s, project, date(2026, 7, 1), date(2026, 8, 3))
@@ -304,7 +305,7 @@ async def test_lhasa_refuses_special_om_funds_within_three_years_of_acceptance(s
     body(
         await s.acceptance.post(
             f"/projects/{project['id']}/evaluations",
-            headers=AUTHORITY,
+            headers=authority("lhasa"),
             json={"evaluation": "post", "period": str(accepted_on.year + 1), "summary": "运行良好"},
         )
     )
