@@ -469,7 +469,7 @@ async def seeded(
         **isolation,
     )
     app = create(settings, clock=lambda: NOW)
-    async with real_bus(nats_url, isolation) as bus, running(app) as http:
+    async with real_bus(nats_url, isolation, lambda: NOW) as bus, running(app) as http:
         yield name, app, http, await SEED[name](http, bus)
 
 

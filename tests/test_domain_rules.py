@@ -227,7 +227,8 @@ def test_a_token_signed_with_another_secret_is_refused() -> None:
 def test_production_refuses_to_start_with_the_default_secret() -> None:
     with pytest.raises(ValidationError, match="GOVIT_JWT_SECRET"):
         GovitSettings(environment="production")
-    assert GovitSettings(environment="production", jwt_secret="s" * 40).environment == "production"
+    started = GovitSettings(environment="production", jwt_secret="s" * 40, audit_key="k" * 40)
+    assert started.environment == "production"
 
 
 def test_a_service_listening_beyond_loopback_refuses_the_default_secret() -> None:

@@ -487,6 +487,7 @@ def _token(**claims: Any) -> dict[str, str]:
     base = {
         "sub": "审核员",
         "role": "authority",
+        "jurisdiction": "xunyang",
         "iss": "govit",
         "aud": "govit",
         "iat": now,
