@@ -5,7 +5,9 @@ Pure tests of funding's GateState.admits (the rule the handlers apply to every g
 
 from __future__ import annotations
 
-from services.funding.domain import FactOrder, GateState
+from datetime import UTC, datetime
+
+from services.funding.domain import FactOrder, GateFact, GateState
 
 ACCEPTANCE = "/govit/acceptance"
 PLATFORM = "urn:gov:shexian:sharing-platform"
@@ -56,3 +58,33 @@ def test_a_record_by_hand_stands_after_everything_the_stream_held_when_it_was_ma
 def test_the_time_an_event_claims_plays_no_part() -> None:
     fields = set(FactOrder.__dataclass_fields__)
     assert fields == {"source", "sequence", "position", "by_hand"}
+
+
+def fact(order: FactOrder, event_id: str, by: str | None = None) -> GateFact:
+    return GateFact(
+        event_id=event_id,
+        event_type="govit.acceptance.data_sharing_decided.v1",
+        time=datetime(2026, 3, 2, tzinfo=UTC),
+        order=order,
+        recorded_by=by,
+        document_ref="歙数〔2026〕9号" if by else None,
+    )
+
+
+def test_a_gate_records_the_fact_that_moves_it_and_keeps_still_for_an_older_one() -> None:
+    state = GateState(project_id="p", gate="data_sharing", open=False)
+    assert state.record(True, fact(FactOrder(ACCEPTANCE, 2, 10), "e2"), decision="confirmed")
+    assert (state.open, state.event_id, state.event_source) == (True, "e2", ACCEPTANCE)
+    # The producer's older event (1) arriving later moves nothing, whatever it says.
+    assert not state.record(False, fact(FactOrder(ACCEPTANCE, 1, 11), "e1"), decision="revoked")
+    assert (state.open, state.event_id, state.detail) == (True, "e2", {"decision": "confirmed"})
+
+
+def test_who_recorded_a_gate_by_hand_speaks_only_until_the_next_fact() -> None:
+    state = GateState(project_id="p", gate="data_sharing", open=True)
+    assert state.record(
+        False, fact(FactOrder(BY_HAND, None, 10, by_hand=True), "m1", by="数据局"), reason="撤销"
+    )
+    assert state.detail == {"reason": "撤销", "recorded_by": "数据局", "document_ref": "歙数〔2026〕9号"}
+    assert state.record(True, fact(FactOrder(ACCEPTANCE, 3, 11), "e3"), decision="confirmed")
+    assert state.detail == {"reason": "撤销", "decision": "confirmed"}  # the last event speaks

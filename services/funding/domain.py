@@ -165,6 +165,22 @@ class FactOrder:
         return None if self.position is None else [self.position, int(self.by_hand)]
 
 
+MANUAL_KEYS = ("recorded_by", "document_ref")  # set on a gate recorded by hand (POST /manual-events)
+
+
+@dataclass(frozen=True)
+class GateFact:
+    """The fact that would move a gate: the event that states it, where it stands in the suite's
+    order, and who recorded it and on what document when it was recorded by hand."""
+
+    event_id: str
+    event_type: str
+    time: dt.datetime
+    order: FactOrder
+    recorded_by: str | None = None
+    document_ref: str | None = None
+
+
 @dataclass(eq=False)
 class GateState:
     """One gate of one project, with the event that last opened or closed it.
@@ -205,6 +221,28 @@ class GateState:
         setter = [int(p) for p in place]
         # A record by hand is made now: it follows an earlier record at the same place.
         return order.place >= setter if order.by_hand else order.place > setter
+
+    def record(self, open_: bool, fact: GateFact | None, **detail: Any) -> bool:
+        """Move the gate by a fact unless an older one (see the class); False when it is older.
+
+        The fact that sets the gate speaks for it: the detail of a record by hand (who, on what
+        document) does not outlive the next event, and an event's own detail is kept beside
+        what earlier facts said.
+        """
+        if fact is not None:
+            if not self.admits(fact.order):
+                return False
+            self.note(fact.order)
+        self.open = open_
+        self.event_id = fact.event_id if fact else None
+        self.event_type = fact.event_type if fact else None
+        self.event_time = fact.time if fact else None
+        self.event_source = fact.order.source if fact else None
+        earlier = {k: v for k, v in self.detail.items() if k not in MANUAL_KEYS}
+        if fact is not None and fact.recorded_by is not None:
+            detail = {**detail, "recorded_by": fact.recorded_by, "document_ref": fact.document_ref}
+        self.detail = {**earlier, **detail}
+        return True
 
     def note(self, order: FactOrder) -> None:
         """Remember the fact that set the gate, and the last number seen from its source."""

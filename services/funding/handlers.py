@@ -19,6 +19,7 @@ from services.funding.domain import (
     FundedProject,
     FundingError,
     Gate,
+    GateFact,
     GateState,
     InvalidState,
     PaymentKind,
@@ -509,36 +510,30 @@ async def complete_reclaim(
 # -- the gate ledger, from other services' events -----------------------------------------------------
 
 
-MANUAL_KEYS = ("recorded_by", "document_ref")  # set on a gate recorded by hand (POST /manual-events)
-
-
 async def _set_gate(
     uow: FundingUnitOfWork, ctx: HandlerContext, project_id: str, gate: Gate, open_: bool, **detail: Any
 ) -> GateState:
+    """Load the gate (or start it) and let it move by the event being handled (GateState.record)."""
     state = await uow.gates.get(project_id, gate.value)
-    envelope = ctx.envelope
-    order = (
-        FactOrder(envelope.source, envelope.sequence, ctx.position, by_hand=ctx.manual is not None)
-        if envelope
-        else None
-    )
     if state is None:
         state = GateState(project_id=project_id, gate=gate.value, open=open_)
         uow.gates.add(state)
-    elif order is not None and not state.admits(order):
-        return state  # an older fact (by its producer's numbering or its place in the stream)
-    if order is not None:
-        state.note(order)
-    state.open = open_
-    state.event_id = envelope.id if envelope else None
-    state.event_type = envelope.type if envelope else None
-    state.event_time = envelope.time if envelope else None
-    state.event_source = envelope.source if envelope else None
-    earlier = {k: v for k, v in state.detail.items() if k not in MANUAL_KEYS}  # the last event speaks
-    if ctx.manual is not None:
-        detail = {**detail, "recorded_by": ctx.manual.recorded_by, "document_ref": ctx.manual.document_ref}
-    state.detail = {**earlier, **detail}
+    state.record(open_, _fact(ctx), **detail)
     return state
+
+
+def _fact(ctx: HandlerContext) -> GateFact | None:
+    envelope, manual = ctx.envelope, ctx.manual
+    if envelope is None:
+        return None
+    return GateFact(
+        event_id=envelope.id,
+        event_type=envelope.type,
+        time=envelope.time,
+        order=FactOrder(envelope.source, envelope.sequence, ctx.position, by_hand=manual is not None),
+        recorded_by=manual.recorded_by if manual else None,
+        document_ref=manual.document_ref if manual else None,
+    )
 
 
 async def _reconsider(uow: FundingUnitOfWork, ctx: HandlerContext, project: FundedProject) -> None:
