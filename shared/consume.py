@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -113,6 +114,24 @@ EventHandler = Callable[[Any, Any, HandlerContext], Awaitable[None]]  # (uow, ev
 
 class Unprocessable(Exception):
     """Raised by an event handler for an event that will never succeed: dead-letter it."""
+
+
+def unprocessable_on(*errors: type[Exception]) -> Callable[[EventHandler], EventHandler]:
+    """Mark an event handler's errors that no redelivery can cure: the event is dead-lettered at
+    once with the reason, instead of being retried. Anything else (the database away, a fact
+    that has not arrived yet) keeps the retry path."""
+
+    def wrap(handler: EventHandler) -> EventHandler:
+        @functools.wraps(handler)
+        async def handle(uow: Any, event: Any, ctx: HandlerContext) -> None:
+            try:
+                await handler(uow, event, ctx)
+            except errors as exc:
+                raise Unprocessable(f"{type(exc).__name__}: {exc}") from exc
+
+        return handle
+
+    return wrap
 
 
 def backoff(attempt: int) -> float:

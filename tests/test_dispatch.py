@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.intake.db import IntakeUnitOfWork
 from services.intake.main import SPEC
 from shared.bus import Ack, DeadLetter, Delivery, Retry
-from shared.consume import EventDispatcher, HandlerContext, TrustedSources, Unprocessable
+from shared.consume import EventDispatcher, HandlerContext, TrustedSources, Unprocessable, unprocessable_on
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from shared.db import create_engine, migrate
@@ -84,6 +84,27 @@ async def test_an_unprocessable_event_is_dead_lettered_at_once(dispatcher_for: A
 
     verdict = await dispatcher_for(refuse)(delivery(encode(EVENT, source="/govit/intake")))
     assert isinstance(verdict, DeadLetter)
+
+
+async def test_a_handler_marks_which_of_its_errors_no_redelivery_cures(dispatcher_for: Any) -> None:
+    class Invalid(Exception):
+        pass
+
+    class NotYet(Exception):
+        pass
+
+    @unprocessable_on(Invalid)
+    async def invalid(uow: Any, event: Any, ctx: Any) -> None:
+        raise Invalid("项目已关闭")
+
+    @unprocessable_on(Invalid)
+    async def not_yet(uow: Any, event: Any, ctx: Any) -> None:
+        raise NotYet("项目尚未申报")
+
+    raw = encode(EVENT, source="/govit/intake")
+    verdict = await dispatcher_for(invalid)(delivery(raw))
+    assert isinstance(verdict, DeadLetter) and verdict.reason == "Unprocessable: Invalid: 项目已关闭"
+    assert isinstance(await dispatcher_for(not_yet)(delivery(raw)), Retry)
 
 
 async def test_an_event_on_the_wrong_subject_or_of_an_unknown_jurisdiction_is_dead_lettered(
