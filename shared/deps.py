@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 
+from shared.consume import HandlerContext
 from shared.db import UnitOfWork
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar
@@ -47,7 +48,17 @@ def _now(request: Request) -> datetime:
     return now
 
 
+def _context(request: Request) -> HandlerContext:
+    """What a command is judged by — the same HandlerContext an event handler gets — with the
+    service's clock read once for the whole request."""
+    instant: datetime = request.app.state.clock()
+    return HandlerContext(
+        policy=request.app.state.policy, calendar=request.app.state.calendar, now=lambda: instant
+    )
+
+
 PolicyDep = Annotated[PolicyRegistry, Depends(_policy)]
+ContextDep = Annotated[HandlerContext, Depends(_context)]  # policy, calendar and the request's instant
 NowDep = Annotated[datetime, Depends(_now)]  # the service's clock (UTC), injectable in tests
 CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
 IdempotencyKey = Annotated[
