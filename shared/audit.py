@@ -13,16 +13,12 @@ the anchors each service publishes on the stream (shared.audit_anchor) catch tha
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
-from enum import Enum
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -43,7 +39,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
-from shared.audit_key import KEYED, LEGACY, AuditKey, canonical, key_for, legacy_hash
+from shared.audit_key import LEGACY, AuditKey, entry_hash, key_for, plain
 from shared.sqltypes import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -86,53 +82,6 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
     info={SKIP_INFO_KEY: False},
 )
-
-
-def plain(value: Any) -> Any:
-    """A column value as JSON: instants in UTC ISO 8601, Decimal as text, enums by value."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return plain(value.value)
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        if len(raw) <= 256:
-            return {"base64": base64.b64encode(raw).decode()}
-        return {"sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    return str(value)
-
-
-def entry_hash(entry: Mapping[str, Any], key: AuditKey) -> str:
-    """The entry's hash: HMAC under the key over the canonical JSON of its fields, the previous
-    entry's hash and its `alg`; for an entry from before the key (`alg` sha256), plain SHA-256."""
-    at = entry["at"]
-    body = {
-        "n": int(entry["n"]),
-        "at": at.astimezone(UTC).isoformat() if isinstance(at, datetime) else at,
-        "actor": entry["actor"],
-        "entity": entry["entity"],
-        "key": entry["key"],
-        "action": entry["action"],
-        "before": entry["before"],
-        "after": entry["after"],
-        "prev_hash": entry["prev_hash"],
-    }
-    alg = entry["alg"]
-    if alg == LEGACY:
-        return legacy_hash(canonical(body))
-    return key.mac(canonical({**body, "alg": alg}), alg)
 
 
 @dataclass
@@ -284,27 +233,36 @@ def _core_writes(state: ORMExecuteState) -> Any:
         # update(Model)/insert(Model) bulk statements are not read row by row here: refuse them
         # on audited tables rather than let a change through without its entry.
         raise NotImplementedError(f"ORM bulk {type(statement).__name__} on {table.name} is not audited")
+    if isinstance(statement, Insert):
+        return _core_insert(state, statement, table, trail)
+    return _core_change(state, statement, table, trail)
+
+
+def _core_insert(state: ORMExecuteState, statement: Insert, table: Table, trail: AuditTrail) -> Any:
+    primary = list(table.primary_key)
+    params = state.parameters
+    rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
+    values = _statement_values(statement)
+    afters = [{**values, **dict(row)} for row in rows]
+    generated = any(after.get(c.key) is None for after in afters for c in primary)
+    if generated and not getattr(statement, "_returning", ()):
+        # A key the database generates (autoincrement): read it back, or the entry names no row.
+        result = state.invoke_statement(statement=statement.return_defaults(*primary))
+        cursor = cast(CursorResult[Any], result)
+        keys = cursor.inserted_primary_key_rows if len(afters) > 1 else [cursor.inserted_primary_key]
+        for after, key in zip(afters, keys, strict=True):
+            found = dict(zip(primary, key or (), strict=False))
+            after.update({c.key: v for c, v in found.items() if after.get(c.key) is None})
+    else:
+        result = state.invoke_statement()
+    for after in afters:
+        trail.record(str(table.name), [after.get(c.key) for c in primary], "insert", None, after)
+    return result
+
+
+def _core_change(state: ORMExecuteState, statement: Update | Delete, table: Table, trail: AuditTrail) -> Any:
     primary = list(table.primary_key)
     name = str(table.name)
-    if isinstance(statement, Insert):
-        params = state.parameters
-        rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
-        values = _statement_values(statement)
-        afters = [{**values, **dict(row)} for row in rows]
-        generated = any(after.get(c.key) is None for after in afters for c in primary)
-        if generated and not getattr(statement, "_returning", ()):
-            # A key the database generates (autoincrement): read it back, or the entry names no row.
-            result = state.invoke_statement(statement=statement.return_defaults(*primary))
-            cursor = cast(CursorResult[Any], result)
-            keys = cursor.inserted_primary_key_rows if len(afters) > 1 else [cursor.inserted_primary_key]
-            for after, key in zip(afters, keys, strict=True):
-                found = dict(zip(primary, key or (), strict=False))
-                after.update({c.key: v for c, v in found.items() if after.get(c.key) is None})
-        else:
-            result = state.invoke_statement()
-        for after in afters:
-            trail.record(name, [after.get(c.key) for c in primary], "insert", None, after)
-        return result
     where = statement.whereclause
     # The rows about to change, locked (PostgreSQL) so that what is logged is what changes.
     read = (select(table).where(where) if where is not None else select(table)).with_for_update()
@@ -407,91 +365,3 @@ def seal_legacy(connection: Connection, key: AuditKey) -> int | None:
     _write(connection, [seal], SYSTEM, datetime.now(UTC), key)
     log.info("audit chain: %d entries from before the audit key sealed with %s", n, key.algorithm)
     return n
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """What `govit audit verify` found: the entries checked, the head, and the first break."""
-
-    checked: int
-    head_n: int
-    head_hash: str
-    problem: str | None = None
-    at_entry: int | None = None
-
-    @property
-    def intact(self) -> bool:
-        return self.problem is None
-
-
-def verify(
-    connection: Connection,
-    key: AuditKey,
-    *,
-    batch: int = 2000,
-    anchors: Mapping[int, str] | None = None,
-) -> Verdict:
-    """Walk the chain from its first entry: every position present, every hash recomputed.
-
-    `anchors` maps positions to the hashes a head had there when it was published or printed
-    (position → hash): each entry must still carry it, and the chain must reach the furthest.
-    That catches a tail cut with the head rolled back, and a chain rewritten by a key holder.
-    """
-    anchors = anchors or {}
-    head = connection.execute(select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    head_n, head_hash = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
-    expected_n, previous, checked, keyed = 1, GENESIS, 0, False
-    while True:
-        rows = connection.execute(
-            select(audit_log).where(audit_log.c.n >= expected_n).order_by(audit_log.c.n).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            entry = dict(row._mapping)
-            alg = entry["alg"]
-            if entry["n"] != expected_n:
-                problem = f"第 {expected_n} 条记录缺失（被删除）"
-            elif entry["prev_hash"] != previous:
-                problem = f"第 {expected_n} 条记录的前序哈希不符"
-            elif alg != LEGACY and alg not in KEYED:
-                problem = f"第 {expected_n} 条记录的算法 {alg!r} 未知"
-            elif alg == LEGACY and keyed:
-                problem = f"第 {expected_n} 条记录未以审计密钥签名，却在已签名的记录之后（被无密钥者改写）"
-            elif entry_hash(entry, key) != entry["hash"]:
-                problem = f"第 {expected_n} 条记录内容被改动（或以另一密钥签名）"
-            elif expected_n in anchors and anchors[expected_n] != entry["hash"]:
-                problem = f"第 {expected_n} 条记录与锚定的链头 {anchors[expected_n][:16]}… 不符（日志被改写）"
-            else:
-                keyed = keyed or alg != LEGACY
-                previous = entry["hash"]
-                expected_n += 1
-                checked += 1
-                continue
-            return Verdict(checked, head_n, head_hash, problem, expected_n)
-    furthest = max(anchors, default=0)
-    if furthest > checked:
-        return Verdict(
-            checked,
-            head_n,
-            head_hash,
-            f"锚定的链头指向第 {furthest} 条，日志只有 {checked} 条（末尾记录被截去，链头被回退）",
-            checked + 1,
-        )
-    if checked and not keyed:
-        return Verdict(
-            checked,
-            head_n,
-            head_hash,
-            f"链中 {checked} 条记录都未以审计密钥签名（服务启动时会封存旧链；否则为无密钥者改写）",
-            checked,
-        )
-    if checked != head_n or previous != head_hash:
-        return Verdict(
-            checked,
-            head_n,
-            head_hash,
-            f"链尾与链头不符：链中 {checked} 条，链头记为 {head_n} 条（末尾记录被删除或链头被改动）",
-            min(checked, head_n) + 1,
-        )
-    return Verdict(checked, head_n, head_hash)

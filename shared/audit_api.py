@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared import audit
 from shared.audit_anchor import AnchorPublisher
 from shared.audit_key import AuditKey, key_for
+from shared.audit_verify import Verdict, verify
 from shared.auth import Principal, Role, Scope, require
 from shared.db import READ_ONLY
 from shared.pagination import Page, PageDep
@@ -66,12 +67,12 @@ def snapshot_options(engine: AsyncEngine) -> dict[str, Any]:
 
 async def verify_database(
     engine: AsyncEngine, key: AuditKey | None = None, anchors: Mapping[int, str] | None = None
-) -> audit.Verdict:
-    """audit.verify() on one snapshot, with the engine's audit key unless given another."""
+) -> Verdict:
+    """verify() on one snapshot, with the engine's audit key unless given another."""
     chain_key = key or key_for(engine)
     async with engine.connect() as conn:
         await conn.execution_options(**snapshot_options(engine))
-        return await conn.run_sync(lambda c: audit.verify(c, chain_key, anchors=anchors))
+        return await conn.run_sync(lambda c: verify(c, chain_key, anchors=anchors))
 
 
 def _field(name: str) -> ColumnElement[str]:
@@ -102,6 +103,15 @@ def _engine(request: Request) -> AsyncEngine:
     return engine
 
 
+class EntryFilter(BaseModel):
+    """Which entries of the audit log to list (query parameters)."""
+
+    entity: str | None = Field(default=None, max_length=64, description="表名，如 disbursements")
+    key: str | None = Field(default=None, max_length=200, description="主键值（单列主键）")
+    action: str | None = Field(default=None, pattern="^(insert|update|delete)$")
+    since: int = Field(default=0, ge=0, le=2**62, description="只列序号大于此值的记录")
+
+
 def audit_router() -> APIRouter:
     router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -114,19 +124,16 @@ def audit_router() -> APIRouter:
         request: Request,
         who: Annotated[Principal, require(Role.AUDITOR, Role.AUTHORITY)],
         page: PageDep,
-        entity: Annotated[str | None, Query(max_length=64, description="表名，如 disbursements")] = None,
-        key: Annotated[str | None, Query(max_length=200, description="主键值（单列主键）")] = None,
-        action: Annotated[str | None, Query(pattern="^(insert|update|delete)$")] = None,
-        since: Annotated[int, Query(ge=0, le=2**62, description="只列序号大于此值的记录")] = 0,
+        filters: Annotated[EntryFilter, Query()],
     ) -> Page[AuditEntryOut]:
         log = audit.audit_log
-        where = [log.c.n > since]
-        if entity is not None:
-            where.append(log.c.entity == entity)
-        if key is not None:
-            where.append(log.c.key == json.dumps([key], ensure_ascii=False, separators=(",", ":")))
-        if action is not None:
-            where.append(log.c.action == action)
+        where = [log.c.n > filters.since]
+        if filters.entity is not None:
+            where.append(log.c.entity == filters.entity)
+        if filters.key is not None:
+            where.append(log.c.key == json.dumps([filters.key], ensure_ascii=False, separators=(",", ":")))
+        if filters.action is not None:
+            where.append(log.c.action == filters.action)
         policy = request.app.state.policy
         scoped = in_scope(who.scope, {policy.expert_pool(j) for j in who.scope.jurisdictions or ()})
         if scoped is not None:

@@ -12,6 +12,7 @@ none (a script, a test) uses the key of its environment, read once.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -19,6 +20,9 @@ import json
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from enum import Enum
 from typing import Any, Literal
 
 from pysmx.SM3 import SM3Type
@@ -94,3 +98,54 @@ def key_for(bind: Connection | AsyncEngine | Engine) -> AuditKey:
 def environment_key() -> AuditKey:
     """GOVIT_AUDIT_KEY and GOVIT_AUDIT_HASH as this process found them at first use."""
     return AuditKey.from_settings(GovitSettings())
+
+
+def plain(value: Any) -> Any:
+    """A column value as JSON: instants in UTC ISO 8601, Decimal as text, enums by value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return plain(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return _plain_scalar(value)
+
+
+def _plain_scalar(value: Any) -> Any:
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        if len(raw) <= 256:
+            return {"base64": base64.b64encode(raw).decode()}
+        return {"sha256": hashlib.sha256(raw).hexdigest(), "size": len(raw)}
+    return str(value)
+
+
+def entry_hash(entry: Mapping[str, Any], key: AuditKey) -> str:
+    """The entry's hash: HMAC under the key over the canonical JSON of its fields, the previous
+    entry's hash and its `alg`; for an entry from before the key (`alg` sha256), plain SHA-256."""
+    at = entry["at"]
+    body = {
+        "n": int(entry["n"]),
+        "at": at.astimezone(UTC).isoformat() if isinstance(at, datetime) else at,
+        "actor": entry["actor"],
+        "entity": entry["entity"],
+        "key": entry["key"],
+        "action": entry["action"],
+        "before": entry["before"],
+        "after": entry["after"],
+        "prev_hash": entry["prev_hash"],
+    }
+    alg = entry["alg"]
+    if alg == LEGACY:
+        return legacy_hash(canonical(body))
+    return key.mac(canonical({**body, "alg": alg}), alg)

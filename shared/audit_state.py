@@ -18,7 +18,8 @@ from typing import Any, Literal
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
-from shared.audit import SEAL, audit_log, plain
+from shared.audit import SEAL, audit_log
+from shared.audit_key import plain
 
 
 @dataclass(frozen=True)

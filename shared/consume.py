@@ -138,31 +138,23 @@ def backoff(attempt: int) -> float:
     return BACKOFF[min(attempt, len(BACKOFF)) - 1]
 
 
+@dataclass(kw_only=True)
 class EventDispatcher:
     """Routes decoded events to a service's handlers, each in one UnitOfWork with its inbox row."""
 
-    def __init__(
-        self,
-        *,
-        durable: str,
-        subscriptions: Mapping[type[Event], EventHandler],
-        uow_factory: Callable[[], UnitOfWork],
-        context: HandlerContext,
-        max_deliver: int,
-        metrics: Metrics,
-        prefix: str,
-        trusted: TrustedSources | None = None,
-        future_allowance: timedelta = timedelta(minutes=5),
-    ) -> None:
-        self.trusted = trusted or TrustedSources()
-        self.future_allowance = future_allowance
-        self.prefix = prefix
-        self.durable = durable
-        self.handlers = {model.model_fields["type"].default: h for model, h in subscriptions.items()}
-        self.uow_factory = uow_factory
-        self.context = context
-        self.max_deliver = max_deliver
-        self.metrics = metrics
+    durable: str
+    subscriptions: Mapping[type[Event], EventHandler]
+    uow_factory: Callable[[], UnitOfWork]
+    context: HandlerContext
+    max_deliver: int
+    metrics: Metrics
+    prefix: str
+    trusted: TrustedSources = field(default_factory=lambda: TrustedSources())
+    future_allowance: timedelta = timedelta(minutes=5)
+    handlers: dict[str, EventHandler] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handlers = {model.model_fields["type"].default: h for model, h in self.subscriptions.items()}
 
     def filters(self) -> list[str]:
         return [type_filter(self.prefix, t) for t in self.handlers]
@@ -200,25 +192,11 @@ class EventDispatcher:
             envelope = decode(delivery.data)
         except UndeliverableEvent as exc:
             return DeadLetter(f"{type(exc).__name__}: {exc}")
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
+        if envelope.type not in self.handlers:
             return Ack()
-        if subject_for(self.prefix, envelope.data) != delivery.subject:
-            return DeadLetter(f"SubjectMismatch: {delivery.subject} does not carry this {envelope.type}")
-        if envelope.jurisdiction not in self.context.policy:
-            return DeadLetter(f"UnknownJurisdiction: no policy pack for {envelope.jurisdiction!r}")
-        if not self.trusted.allows(envelope.type, envelope.source, envelope.jurisdiction):
-            return DeadLetter(
-                self.trusted.refusal(envelope.type, envelope.source, envelope.jurisdiction, self.durable)
-            )
-        latest = self.context.now() + self.future_allowance
-        if envelope.time > latest:
-            # A wrong clock or a forged date: nothing the suite decides may rest on it.
-            return DeadLetter(
-                f"FutureDated: {envelope.type} {envelope.id} is dated {envelope.time.isoformat()}, "
-                f"later than {self.durable}'s clock allows ({latest.isoformat()}; "
-                "GOVIT_FUTURE_EVENT_ALLOWANCE_SECONDS)"
-            )
+        refusal = self._refusal(delivery, envelope)
+        if refusal is not None:
+            return DeadLetter(refusal)
         context = propagate.extract(delivery.headers)
         attributes = {
             "messaging.system": "nats",
@@ -244,15 +222,34 @@ class EventDispatcher:
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
-                if is_transient(exc):
-                    # The database or network is away: the event is fine, wait and retry for ever.
-                    log.warning("%s: infrastructure away, retrying %s: %r", self.durable, envelope.id, exc)
-                    return Retry(backoff(delivery.attempt))
-                if delivery.attempt >= self.max_deliver:
-                    return DeadLetter(f"gave up after {delivery.attempt} deliveries: {exc!r}")
-                log.warning(
-                    "%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc
-                )
-                return Retry(backoff(delivery.attempt))
+                return self._after_failure(exc, delivery, envelope)
             finally:
                 audit.current_actor.reset(actor)
+
+    def _refusal(self, delivery: Delivery, envelope: Envelope) -> str | None:
+        """Why the event is not believed or not for this suite (dead-lettered unread), if it is not."""
+        if subject_for(self.prefix, envelope.data) != delivery.subject:
+            return f"SubjectMismatch: {delivery.subject} does not carry this {envelope.type}"
+        if envelope.jurisdiction not in self.context.policy:
+            return f"UnknownJurisdiction: no policy pack for {envelope.jurisdiction!r}"
+        if not self.trusted.allows(envelope.type, envelope.source, envelope.jurisdiction):
+            return self.trusted.refusal(envelope.type, envelope.source, envelope.jurisdiction, self.durable)
+        latest = self.context.now() + self.future_allowance
+        if envelope.time > latest:
+            # A wrong clock or a forged date: nothing the suite decides may rest on it.
+            return (
+                f"FutureDated: {envelope.type} {envelope.id} is dated {envelope.time.isoformat()}, "
+                f"later than {self.durable}'s clock allows ({latest.isoformat()}; "
+                "GOVIT_FUTURE_EVENT_ALLOWANCE_SECONDS)"
+            )
+        return None
+
+    def _after_failure(self, exc: Exception, delivery: Delivery, envelope: Envelope) -> Outcome:
+        if is_transient(exc):
+            # The database or network is away: the event is fine, wait and retry for ever.
+            log.warning("%s: infrastructure away, retrying %s: %r", self.durable, envelope.id, exc)
+            return Retry(backoff(delivery.attempt))
+        if delivery.attempt >= self.max_deliver:
+            return DeadLetter(f"gave up after {delivery.attempt} deliveries: {exc!r}")
+        log.warning("%s on %s failed (attempt %s): %r", self.durable, envelope.type, delivery.attempt, exc)
+        return Retry(backoff(delivery.attempt))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -176,68 +176,72 @@ def unavailable(request: Request, exc: BaseException) -> JSONResponse:
     return response
 
 
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc, request)
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {
+        400: "malformed_body",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "payload_too_large",
+    }.get(exc.status_code, "http_error")
+    return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    problem = Problem(422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors)
+    return problem_response(problem, request)
+
+
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
+    if not is_transient(exc):
+        raise exc  # a fault, not the infrastructure: _on_unexpected logs it with its traceback
+    return unavailable(request, exc)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_transient(exc):
+        return unavailable(request, exc)
+    log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return problem_response(
+        Problem(500, "internal_error", "服务内部错误", "请求未能完成，未保存任何更改"), request
+    )
+
+
+def _on_domain(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(request: Request, exc: Exception) -> JSONResponse:
+        problem = Problem(
+            status,
+            getattr(exc, "code", "domain_error"),
+            getattr(exc, "title", None) or str(exc),
+            str(exc),
+            reasons=getattr(exc, "reasons", ()),
+        )
+        return problem_response(problem, request)
+
+    return answer
+
+
 def install(app: FastAPI, errors: dict[type[Exception], int]) -> None:
     """Register problem+json handlers; `errors` maps a service's domain errors to HTTP statuses.
 
     A domain error has `code` (stable, English), its message (Chinese) and optional `reasons`.
     """
-
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Problem)
-        return problem_response(exc, request)
-
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        code = {
-            400: "malformed_body",
-            404: "not_found",
-            405: "method_not_allowed",
-            413: "payload_too_large",
-        }.get(exc.status_code, "http_error")
-        return problem_response(Problem(exc.status_code, code, str(exc.detail)), request)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
-        problem = Problem(
-            422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors
-        )
-        return problem_response(problem, request)
-
-    async def on_database(request: Request, exc: Exception) -> JSONResponse:
-        if not is_transient(exc):
-            raise exc  # a fault, not the infrastructure: on_unexpected logs it with its traceback
-        return unavailable(request, exc)
-
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if is_transient(exc):
-            return unavailable(request, exc)
-        log.exception("%s %s failed", request.method, request.url.path, exc_info=exc)
-        return problem_response(
-            Problem(500, "internal_error", "服务内部错误", "请求未能完成，未保存任何更改"), request
-        )
-
     _document(app)
-    app.add_exception_handler(Problem, on_problem)
-    app.add_exception_handler(Exception, on_unexpected)
-    # Answered here rather than by on_unexpected, which runs in Starlette's outermost middleware
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(Exception, _on_unexpected)
+    # Answered here rather than by _on_unexpected, which runs in Starlette's outermost middleware
     # and raises the exception again after the response, so the server logs a traceback.
     for infrastructure in (DBAPIError, PoolTimeout, OSError):
-        app.add_exception_handler(infrastructure, on_database)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_validation)
-
+        app.add_exception_handler(infrastructure, _on_database)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(RequestValidationError, _on_validation)
     handled: dict[type[Exception], int] = {IdempotencyKeyReused: 422, **errors}
     for error_type, status in handled.items():
-
-        async def on_domain(request: Request, exc: Exception, status: int = status) -> JSONResponse:
-            problem = Problem(
-                status,
-                getattr(exc, "code", "domain_error"),
-                getattr(exc, "title", None) or str(exc),
-                str(exc),
-                reasons=getattr(exc, "reasons", ()),
-            )
-            return problem_response(problem, request)
-
-        app.add_exception_handler(error_type, on_domain)
+        app.add_exception_handler(error_type, _on_domain(status))

@@ -60,6 +60,11 @@ class OutboxRelay:
         self._caught_up = False
         self._missed = False  # a commit went by while not caught up: scan again before trusting
 
+    @property
+    def caught_up(self) -> bool:
+        """Its last scan found nothing new: commits handed over are published without a scan."""
+        return self._caught_up
+
     def committed(self, rows: Sequence[OutboxRow]) -> None:
         """Told by a unit of work, right after its commit, which outbox rows it wrote."""
         if not rows:

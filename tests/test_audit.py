@@ -32,13 +32,15 @@ from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared import audit
 from shared.audit_anchor import AnchorPublisher, is_genuine, make_anchor, open_chain, stored_anchors
-from shared.audit_key import LEGACY, AuditKey, canonical, environment_key, key_for
+from shared.audit_key import LEGACY, AuditKey, canonical, entry_hash, environment_key, key_for
 from shared.audit_state import Difference, compare
+from shared.audit_verify import Verdict, verify
 from shared.auth import Role
-from shared.bus import InMemoryBus, JetStreamBus
+from shared.bus import JetStreamBus
 from shared.contracts import Event
 from shared.contracts.audit import anchor_subject, decode_anchor, encode_anchor
 from shared.db import UnitOfWork, create_engine, infrastructure
+from shared.membus import InMemoryBus
 from shared.settings import GovitSettings
 from tests import test_funding_service as service
 from tests.conftest import EVENT_CLOCKS, bearer, real_bus, running
@@ -109,9 +111,9 @@ def cli_env(nats_url: str, isolation: dict[str, str], **settings: str) -> dict[s
     }
 
 
-async def verdict(engine: AsyncEngine, anchors: dict[int, str] | None = None) -> audit.Verdict:
+async def verdict(engine: AsyncEngine, anchors: dict[int, str] | None = None) -> Verdict:
     async with engine.connect() as conn:
-        return await conn.run_sync(lambda c: audit.verify(c, key_for(c), anchors=anchors))
+        return await conn.run_sync(lambda c: verify(c, key_for(c), anchors=anchors))
 
 
 async def test_orm_and_core_changes_are_logged_with_actor_before_and_after(engine: AsyncEngine) -> None:
@@ -197,7 +199,7 @@ async def test_a_rehashed_entry_still_breaks_the_link_of_the_next(engine: AsyncE
         second = select(audit.audit_log).where(audit.audit_log.c.n == 2)
         row = dict((await conn.execute(second)).one()._mapping)
         row["after"] = {"id": "y", "colour": "gold", "count": 0}
-        forged = audit.entry_hash(row, environment_key())
+        forged = entry_hash(row, environment_key())
         await conn.execute(
             update(audit.audit_log).where(audit.audit_log.c.n == 2).values(after=row["after"], hash=forged)
         )
@@ -311,7 +313,7 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(
         previous = rows[0]["hash"]
         for entry in rows[1:]:
             entry["prev_hash"] = previous
-            entry["hash"] = previous = audit.entry_hash(entry, environment_key())
+            entry["hash"] = previous = entry_hash(entry, environment_key())
             await conn.execute(
                 update(audit.audit_log)
                 .where(audit.audit_log.c.n == entry["n"])
@@ -387,7 +389,7 @@ async def test_entries_from_before_the_key_are_sealed_and_stay_verifiable(engine
                 "prev_hash": previous,
                 "alg": LEGACY,
             }
-            entry["hash"] = previous = audit.entry_hash(entry, key)
+            entry["hash"] = previous = entry_hash(entry, key)
             await conn.execute(audit.audit_log.insert().values(**entry))
             await conn.execute(things.insert().values(id=name, colour="red", count=0))
         await conn.execute(audit.audit_head.insert().values(id=1, n=2, hash=previous))

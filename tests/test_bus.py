@@ -19,12 +19,12 @@ from shared.bus import (
     Bus,
     DeadLetter,
     Delivery,
-    InMemoryBus,
     JetStreamBus,
     Outcome,
     Retry,
     dead_letter_subject,
 )
+from shared.membus import InMemoryBus
 from tests.conftest import eventually, real_bus
 
 

@@ -46,7 +46,7 @@ async def dispatcher_for(make_database: Any) -> Any:
             max_deliver=max_deliver,
             metrics=Metrics("test"),
             prefix="govit",
-            trusted=trusted,
+            trusted=trusted or TrustedSources(),
         )
 
     yield build

@@ -9,7 +9,8 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, text
 
-from shared.db import _alembic_config, create_engine
+from shared.db import create_engine
+from shared.engine import _alembic_config
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
 ROOT = Path(__file__).resolve().parents[1] / "services"

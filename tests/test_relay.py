@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.intake.db import IntakeUnitOfWork
 from services.intake.main import SPEC
-from shared.bus import InMemoryBus
 from shared.contracts.intake import ProjectDeclared
 from shared.db import create_engine, migrate, outbox
+from shared.membus import InMemoryBus
 from shared.metrics import Metrics
 from shared.relay import OutboxRelay
 from tests.conftest import eventually
@@ -136,6 +136,7 @@ async def test_commits_are_published_as_handed_over_without_scanning_the_outbox(
     task = asyncio.create_task(relay.run(stop))
     try:
         await eventually(lambda: len(bus.messages) == 2, what="the rows written before the start")
+        await eventually(lambda: relay.caught_up, what="a scan that finds nothing new")
         scans = relay.scans
         await _declare(sessions, relay, "a", "b", "c")
         await eventually(lambda: len(bus.messages) == 5, what="the handed-over rows")
