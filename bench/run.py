@@ -34,6 +34,7 @@ import nats
 from rich.console import Console
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
+from govit.devnats import EmbeddedNats
 from services.funding.db import projects as funding_projects
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
@@ -42,7 +43,6 @@ from shared.contracts.acceptance import FinalAcceptanceConcluded
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.contracts.procurement import ContractFiled, Milestone
 from shared.db import create_engine
-from shared.devnats import EmbeddedNats
 from shared.settings import GovitSettings
 
 try:
