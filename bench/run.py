@@ -25,6 +25,7 @@ import uuid
 from asyncio.subprocess import PIPE
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -483,21 +484,34 @@ def cell(values: Sequence[float]) -> str:
     return f"{ms(statistics.median(values))} / {ms(pct(values, 99))}"
 
 
-def render(
-    *,
-    server: str,
-    raw: list[float],
-    steady: list[float],
-    echo: list[float],
-    bare: list[float],
-    gate: list[float],
-    funding_rss: tuple[float, float],
-    profile: tuple[float, dict[str, float], list[tuple[str, float]]],
-    raw_rate: float,
-    runs: dict[str, suite.ConsumerRun],
-    reads: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]],
-    walked: suite.LifecycleResult,
-) -> str:
+@dataclass(frozen=True)
+class Measurements:
+    """Everything a run measured, as render() writes it into docs/BENCHMARKS.md."""
+
+    server: str
+    raw: list[float]
+    steady: list[float]
+    echo: list[float]
+    bare: list[float]
+    gate: list[float]
+    funding_rss: tuple[float, float]
+    profile: tuple[float, dict[str, float], list[tuple[str, float]]]
+    raw_rate: float
+    runs: dict[str, suite.ConsumerRun]
+    reads: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]
+    walked: suite.LifecycleResult
+
+
+def render(m: Measurements) -> str:
+    server, raw, steady, echo, bare, gate = m.server, m.raw, m.steady, m.echo, m.bare, m.gate
+    funding_rss, profile, raw_rate, runs, reads, walked = (
+        m.funding_rss,
+        m.profile,
+        m.raw_rate,
+        m.runs,
+        m.reads,
+        m.walked,
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     ratios = {
         name: pct(gate, 99) / pct(base, 99)
@@ -688,18 +702,20 @@ async def main() -> None:
         if embedded is not None:
             embedded.stop()
     report = render(
-        server=f"{server.major}.{server.minor}.{server.patch}",
-        raw=raw,
-        steady=steady,
-        echo=echo,
-        bare=bare,
-        gate=gate,
-        funding_rss=(idle, loaded),
-        profile=(busy, by_group, hot),
-        raw_rate=raw_rate,
-        runs=runs,
-        reads=(small, large),
-        walked=walked,
+        Measurements(
+            server=f"{server.major}.{server.minor}.{server.patch}",
+            raw=raw,
+            steady=steady,
+            echo=echo,
+            bare=bare,
+            gate=gate,
+            funding_rss=(idle, loaded),
+            profile=(busy, by_group, hot),
+            raw_rate=raw_rate,
+            runs=runs,
+            reads=(small, large),
+            walked=walked,
+        )
     )
     OUT.write_text(report, encoding="utf-8")
     console.print(report)
