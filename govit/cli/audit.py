@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from govit.cli.app import SERVICES, options_command, refuse, service_module, service_settings
 from shared.settings import GovitSettings, ServiceSettings
+
+if TYPE_CHECKING:
+    from shared.audit_key import AuditKey
 
 
 class _NoAnchors(Exception):
@@ -173,7 +176,7 @@ class _Database:
     """One service's database and what its chain must carry (the anchors, --expect)."""
 
     url: str
-    key: Any
+    key: AuditKey
     anchors: dict[int, str]
 
     async def check(self, tables: list[Any] | None) -> tuple[Any, list[Any]]:
