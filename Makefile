@@ -49,15 +49,15 @@ deploy-check: $(STAMP) ## Render deploy/ overlays with kubectl kustomize and val
 	$(BIN)/python -m pytest tests/test_deploy.py $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
-	$(BIN)/ruff check shared services tests bench examples
-	$(BIN)/ruff format --check shared services tests bench examples
+	$(BIN)/ruff check shared services govit tests bench examples
+	$(BIN)/ruff format --check shared services govit tests bench examples
 
 format: $(STAMP) ## ruff format and autofix
-	$(BIN)/ruff format shared services tests bench examples
-	$(BIN)/ruff check --fix shared services tests bench examples
+	$(BIN)/ruff format shared services govit tests bench examples
+	$(BIN)/ruff check --fix shared services govit tests bench examples
 
 typecheck: $(STAMP) ## mypy (strict, pydantic plugin)
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services govit
 
 asyncapi: $(STAMP) ## Regenerate docs/asyncapi.yaml and docs/schemas from the event catalog
 	$(BIN)/govit asyncapi --write

@@ -35,6 +35,7 @@ import nats
 from rich.console import Console
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
+from govit.devnats import EmbeddedNats
 from services.funding.db import projects as funding_projects
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
@@ -43,7 +44,6 @@ from shared.contracts.acceptance import FinalAcceptanceConcluded
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.contracts.procurement import ContractFiled, Milestone
 from shared.db import create_engine
-from shared.devnats import EmbeddedNats
 from shared.settings import GovitSettings
 
 try:
@@ -486,7 +486,7 @@ def cell(values: Sequence[float]) -> str:
 
 @dataclass(frozen=True)
 class Measurements:
-    """Everything one run measured, as render() reports it."""
+    """Everything a run measured, as render() writes it into docs/BENCHMARKS.md."""
 
     server: str
     raw: list[float]

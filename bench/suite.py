@@ -1,7 +1,7 @@
 """Benchmarks of the whole suite: the five services as separate processes on one NATS stream.
 
 - `lifecycles`: full project lifecycles per second, driven through every service's HTTP API by
-  the demo driver (shared.demo), one project per jurisdiction per round, with each service's
+  the demo driver (govit.demo), one project per jurisdiction per round, with each service's
   resident memory idle after start and after the load;
 - `consumer_rates` (and `consumer_runs`, the same with its details): events per second each
   service's consumer handles, its database writes included, from a backlog waiting on the stream.
@@ -36,14 +36,14 @@ from rich.console import Console
 from rich.status import Status
 from rich.table import Table
 
+from govit.demo import Demo, free_start, run_demo
+from govit.devnats import EmbeddedNats, free_port
 from shared.auth import TokenIssuer
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import SecurityAttested
 from shared.contracts.intake import ProjectDeclared, ProjectScreened
-from shared.demo import Demo, free_start, run_demo
-from shared.devnats import EmbeddedNats, free_port
 from shared.policy import PolicyRegistry, load_registry
 from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
@@ -77,7 +77,7 @@ def _progress(status: Status | None, text: str) -> Iterator[Callable[[str], None
 
 
 class Processes:
-    """Services of one run as separate `shared.cli serve` processes.
+    """Services of one run as separate `govit.cli serve` processes.
 
     One stream and subject prefix (the run's tag), one SQLite database per service, a shared clock
     file, and a log per service, all under var/bench/<tag>/.
@@ -124,7 +124,7 @@ class Processes:
     def _launch(self, name: str) -> None:
         with self.log(name).open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "serve", name],
+                [sys.executable, "-m", "govit.cli", "serve", name],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -288,7 +288,7 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
                     say(f"lifecycles: round {round_ + 1}/{rounds}, {j} (from {start}) ...")
                     walk = time.perf_counter()
                     await asyncio.to_thread(
-                        run_demo, suite.urls, issuer, policy, suite.clock_file, [j], start, quiet
+                        run_demo, Demo(suite.urls, issuer, policy, suite.clock_file, quiet), [j], start
                     )
                     walks[j].append(time.perf_counter() - walk)
             seconds = time.perf_counter() - began

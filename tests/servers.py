@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.devnats import EmbeddedNats
+from govit.devnats import EmbeddedNats
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

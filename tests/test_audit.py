@@ -28,12 +28,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, u
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import registry
 
+from govit.audit_state import Difference, compare
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared import audit
 from shared.audit_anchor import AnchorPublisher, is_genuine, make_anchor, open_chain, stored_anchors
 from shared.audit_key import LEGACY, AuditKey, canonical, entry_hash, environment_key, key_for
-from shared.audit_state import Difference, compare
 from shared.audit_verify import Verdict, verify
 from shared.auth import Role
 from shared.bus import JetStreamBus
@@ -276,7 +276,7 @@ async def test_govit_audit_verify_names_the_altered_entry(
 ) -> None:
     await logged_three(engine)
     url = engine.url.render_as_string(hide_password=False)
-    govit = [sys.executable, "-m", "shared.cli", "audit", "verify", "funding", "--db-url", url]
+    govit = [sys.executable, "-m", "govit.cli", "audit", "verify", "funding", "--db-url", url]
     env = cli_env(nats_url, isolation)
     ok = await asyncio.to_thread(subprocess.run, govit, capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0 and "intact  3 entries" in ok.stdout, ok.stdout + ok.stderr
@@ -322,7 +322,7 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(
         await conn.execute(update(audit.audit_head).values(hash=previous))
     assert (await verdict(engine)).intact  # the chain alone cannot tell
     url = engine.url.render_as_string(hide_password=False)
-    govit = [sys.executable, "-m", "shared.cli", "audit", "verify", "funding", "--db-url", url]
+    govit = [sys.executable, "-m", "govit.cli", "audit", "verify", "funding", "--db-url", url]
     env = cli_env(nats_url, isolation)
     caught = await asyncio.to_thread(
         subprocess.run,
@@ -341,7 +341,7 @@ async def test_a_chain_rewritten_from_the_start_is_caught_against_a_kept_head(
 
 
 def govit(*args: str, env: dict[str, str]) -> Any:
-    command = [sys.executable, "-m", "shared.cli", *args]
+    command = [sys.executable, "-m", "govit.cli", *args]
     return asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, env=env, timeout=120)
 
 

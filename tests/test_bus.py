@@ -171,7 +171,7 @@ async def test_the_stream_is_created_with_its_replicas_and_more_than_the_servers
 
 
 async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> None:
-    from shared.devnats import free_port
+    from govit.devnats import free_port
 
     bus = JetStreamBus(f"nats://127.0.0.1:{free_port()}", stream="X", prefix="x")
     attempt = asyncio.create_task(bus.connect(timeout=2))
@@ -216,7 +216,7 @@ async def test_a_dead_letter_can_be_listed_and_replayed_onto_its_original_subjec
 
 async def govit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run the govit command in a worker thread (it runs its own event loop)."""
-    command = [sys.executable, "-m", "shared.cli", *args]
+    command = [sys.executable, "-m", "govit.cli", *args]
     return await asyncio.to_thread(
         subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
     )

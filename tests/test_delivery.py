@@ -11,6 +11,7 @@ from typing import Any
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
+from govit.devnats import EmbeddedNats
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from services.intake.main import create_app as create_intake
@@ -20,7 +21,6 @@ from shared.bus import DEAD_LETTER_REASON, JetStreamBus, dead_letter_subject
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import inbox
-from shared.devnats import EmbeddedNats
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, draft, register, submit, upload_all
 

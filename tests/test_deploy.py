@@ -310,7 +310,7 @@ def test_the_nats_values_ask_for_a_jetstream_cluster_of_three_on_files() -> None
 
 def test_the_nats_users_are_the_ones_govit_nats_config_prints_and_each_service_has_its_url() -> None:
     printed = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "nats-config"],
+        [sys.executable, "-m", "govit.cli", "nats-config"],
         env={**os.environ, "GOVIT_STREAM": "GOVIT", "GOVIT_SUBJECT_PREFIX": "govit"},
         cwd=DEPLOY.parent,
         capture_output=True,
@@ -462,7 +462,13 @@ def test_the_build_context_holds_only_the_package() -> None:
         "!pyproject.toml",
         "!README.md",
         "!shared/",
+        "!govit/",
         "!services/",
     }
     copied = [args for instruction, args in dockerfile() if instruction == "COPY" and "--from" not in args]
-    assert copied == ["pyproject.toml README.md ./", "shared/ shared/", "services/ services/"]
+    assert copied == [
+        "pyproject.toml README.md ./",
+        "shared/ shared/",
+        "govit/ govit/",
+        "services/ services/",
+    ]

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from govit.devnats import EmbeddedNats, free_port
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role
@@ -24,7 +25,6 @@ from shared.bus import JetStreamBus
 from shared.contracts import decode, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import create_engine, inbox
-from shared.devnats import EmbeddedNats, free_port
 from tests.conftest import bearer, eventually, running, unique
 
 PROJECTS = 12
@@ -173,7 +173,7 @@ async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_resta
     def start() -> subprocess.Popen[bytes]:
         log = (tmp_path / "funding.log").open("ab")
         return subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "serve", "funding"],
+            [sys.executable, "-m", "govit.cli", "serve", "funding"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

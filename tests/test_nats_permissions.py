@@ -24,6 +24,8 @@ import nats
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from govit.devnats import EmbeddedNats
+from govit.natsauth import NatsUser
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role
@@ -32,8 +34,6 @@ from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import FinalAcceptanceConcluded
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.contracts.procurement import ContractFiled, Milestone
-from shared.devnats import EmbeddedNats
-from shared.natsauth import NatsUser
 from tests.conftest import bearer, eventually, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def nats_config() -> str:
         [
             sys.executable,
             "-m",
-            "shared.cli",
+            "govit.cli",
             "nats-config",
             "--publisher",
             f"{PUBLISHER}=govit.intake.project_approved.v1@zhonglou",

@@ -50,7 +50,7 @@ async def govit_publish(
     }
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "shared.cli", "publish", *args],
+        [sys.executable, "-m", "govit.cli", "publish", *args],
         env=env,
         cwd=ROOT,
         input=stdin,

@@ -18,10 +18,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from govit.devnats import free_port
 from shared.consume import suite_source
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
-from shared.devnats import free_port
 from tests.conftest import eventually, real_bus
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ async def replicas(env: dict[str, str], logs: Path) -> AsyncIterator[list[str]]:
                 proc = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
-                    "shared.cli",
+                    "govit.cli",
                     "serve",
                     "funding",
                     env=env | {"GOVIT_FUNDING_PORT": str(port)},

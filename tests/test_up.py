@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from govit.devnats import free_port
 from shared.auth import Role
-from shared.devnats import free_port
 from shared.workdays import today_in_shanghai
 from tests.conftest import bearer
 
@@ -39,7 +39,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
     env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(free_port())}
     log = (tmp_path / "up.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "up"],
+        [sys.executable, "-m", "govit.cli", "up"],
         env=env,
         cwd=tmp_path,
         stdout=log,
@@ -138,7 +138,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
 def test_an_embedded_server_whose_port_was_taken_meanwhile_starts_on_another(tmp_path: Path) -> None:
     import socket
 
-    from shared.devnats import EmbeddedNats
+    from govit.devnats import EmbeddedNats
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))  # bound, not listening: as a client's ephemeral port is

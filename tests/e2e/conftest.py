@@ -22,9 +22,9 @@ import asyncpg
 import httpx
 import pytest
 
+from govit.devnats import free_port
 from shared.bus import JetStreamBus
 from shared.db import set_clock
-from shared.devnats import free_port
 from tests.conftest import unique
 from tests.servers import missing
 
@@ -63,7 +63,7 @@ def _processes(
         for name in services:
             with (logs / f"{name}.log").open("ab") as log:
                 children[name] = subprocess.Popen(
-                    [sys.executable, "-m", "shared.cli", "serve", name],
+                    [sys.executable, "-m", "govit.cli", "serve", name],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ async def _demo(s: Suite) -> str:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "govit.cli",
         "demo",
         env={**s.env, "COLUMNS": "160"},
         stdout=asyncio.subprocess.PIPE,

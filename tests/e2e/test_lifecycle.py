@@ -126,7 +126,7 @@ async def test_zhonglou_final_payment_waits_for_the_acceptance_report_and_a_12_p
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "govit.cli",
         "timeline",
         pid,
         env=s.env,

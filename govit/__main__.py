@@ -1,0 +1,5 @@
+"""`python -m govit`: the `govit` command."""
+
+from govit.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The `govit` command: run the suite or one service, issue dev tokens, load holiday notices.
+
+Each command group lives in its own module; they are registered here, in the order
+`govit --help` lists them (the groups calendar, dlq and audit come after the commands).
+"""
+
+from govit.cli import asyncapi, audit, calendar, demo, dlq, natsconfig, publish, serve, timeline, tokens, up
+from govit.cli.app import app, audit_app, calendar_app, dlq_app, main
+
+app.command()(serve.serve)
+app.command()(up.up)
+app.command()(tokens.token)
+app.command()(demo.demo)
+app.command()(timeline.timeline)
+app.command()(publish.publish_command)
+app.command("nats-config")(natsconfig.nats_config)
+app.command()(asyncapi.asyncapi)
+calendar_app.command("load")(calendar.calendar_load)
+calendar_app.command("show")(calendar.calendar_show)
+dlq_app.command("list")(dlq.dlq_list)
+dlq_app.command("replay")(dlq.dlq_replay)
+audit_app.command("verify")(audit.audit_verify_command)
+
+__all__ = ["app", "main"]

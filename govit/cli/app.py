@@ -1,0 +1,89 @@
+"""The `govit` Typer application, its command groups and what several commands share."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar, get_type_hints
+
+import typer
+
+from shared.settings import GovitSettings, ServiceSettings
+
+Options = TypeVar("Options")
+
+SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+
+app = typer.Typer(help="govit — 政务信息化项目全生命周期管理", no_args_is_help=True, add_completion=False)
+calendar_app = typer.Typer(help="工作日历: 加载国务院节假日安排通知", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+dlq_app = typer.Typer(help="死信: 无法处理的事件 (list, replay)", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+audit_app = typer.Typer(help="审计日志: 校验哈希链 (verify)", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def service_module(name: str) -> Any:
+    """A service's main module, imported by name (govit is the one package that imports services)."""
+    if name not in SERVICES:
+        raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.main")
+
+
+def service_settings(name: str) -> ServiceSettings:
+    module = importlib.import_module(f"services.{name}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    settings: ServiceSettings = cls()
+    return settings
+
+
+def suite_bus() -> Any:
+    """A bus on the configured NATS (default the local one), named after the command."""
+    from shared.bus import JetStreamBus
+
+    settings = GovitSettings()
+    return JetStreamBus(
+        settings.nats_url or "nats://127.0.0.1:4222",
+        stream=settings.stream,
+        prefix=settings.subject_prefix,
+        name="govit-cli",
+    )
+
+
+def refuse(message: str) -> NoReturn:
+    """Exit 2: what was asked for is wrong, and nothing was done."""
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+def options_command(options: type[Options], run: Callable[[Options], None]) -> Callable[..., None]:
+    """A command whose arguments and options are the fields of a dataclass, handed to `run` as one.
+
+    Typer reads a command's parameters from its signature: this one's are the dataclass's fields,
+    with their annotations (typer.Argument / typer.Option) and defaults, in their order. The
+    command takes `run`'s name and docstring, so its help is what `run` would have shown.
+    """
+    hints = get_type_hints(options, include_extras=True)
+    parameters = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default,
+            annotation=hints[f.name],
+        )
+        for f in dataclasses.fields(options)  # type: ignore[arg-type]
+    ]
+
+    def command(**values: Any) -> None:
+        run(options(**values))
+
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    command.__name__ = command.__qualname__ = run.__name__
+    command.__doc__ = run.__doc__
+    return command
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,147 @@
+"""`govit up`: embedded NATS and the services as child processes, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import httpx
+import typer
+
+from govit.cli.app import SERVICES, service_module, service_settings
+from govit.devnats import EmbeddedNats, free_port, port_is_free
+from shared.settings import GovitSettings
+
+
+def up(
+    services: Annotated[
+        list[str] | None, typer.Argument(help="services to start (default: all five)")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each service to be ready")] = 90,
+) -> None:
+    """Start NATS (embedded unless GOVIT_NATS_URL is set) and the services; Ctrl-C stops all."""
+    names = services or list(SERVICES)
+    for name in names:
+        service_module(name)
+    base = GovitSettings()
+    env = dict(os.environ)
+    if base.environment == "development" and base.clock_file is None:
+        # `govit demo` moves the suite's time through this file; without it the clock is real.
+        env["GOVIT_CLOCK_FILE"] = str((base.var_dir / "clock").resolve())
+    suite = _Suite(base, env)
+    suite.logs.mkdir(parents=True, exist_ok=True)
+
+    def on_signal(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background with SIGINT ignored
+    try:
+        suite.run(names, timeout)
+    except KeyboardInterrupt:
+        suite.shutdown(0)
+    except (TimeoutError, RuntimeError, FileNotFoundError) as exc:
+        typer.echo(str(exc), err=True)
+        suite.shutdown(1)
+
+
+@dataclass
+class _Suite:
+    """What `govit up` started: the embedded NATS (unless one is configured) and the services."""
+
+    base: GovitSettings
+    env: dict[str, str]
+    nats: EmbeddedNats | None = None
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def logs(self) -> Path:
+        return self.base.var_dir / "log"
+
+    def run(self, names: list[str], timeout: float) -> NoReturn:
+        self.start_nats()
+        urls = {name: self.start(name) for name in names}
+        for name in names:
+            _wait_ready(name, urls[name], self.children[name], timeout)
+            typer.echo(f"  ready  {name:<12} {urls[name]}   API docs: {urls[name]}/docs")
+        typer.echo("govit is up. 按 Ctrl-C 停止 / press Ctrl-C to stop.")
+        while True:
+            for name, proc in self.children.items():
+                if proc.poll() is not None:
+                    typer.echo(
+                        f"{name} exited with {proc.returncode}; see {self.logs / (name + '.log')}", err=True
+                    )
+                    self.shutdown(1)
+            time.sleep(0.5)
+
+    def start_nats(self) -> None:
+        if self.base.nats_url is not None:
+            typer.echo(f"NATS  {self.base.nats_url}")
+            return
+        wanted = int(self.env.get("GOVIT_EMBEDDED_NATS_PORT", "4222"))
+        port = wanted if port_is_free(wanted) else free_port()
+        if port != wanted:
+            typer.echo(f"port {wanted} is taken; embedded NATS uses {port}")
+        self.nats = EmbeddedNats(self.base.var_dir / "nats", port=port).start()
+        self.env["GOVIT_NATS_URL"] = self.nats.url
+        typer.echo(
+            f"NATS JetStream (embedded, fsync always)  {self.nats.url}  data: {self.base.var_dir / 'nats'}"
+        )
+
+    def start(self, name: str) -> str:
+        """Start one service as `python -m govit.cli serve NAME`; its URL."""
+        settings = service_settings(name)
+        if not port_is_free(settings.port, settings.host):
+            typer.echo(f"{name}: port {settings.port} is in use (set GOVIT_{name.upper()}_PORT)", err=True)
+            self.shutdown(1)
+        log_path = self.logs / f"{name}.log"
+        with log_path.open("ab") as log_file:
+            self.children[name] = subprocess.Popen(
+                [sys.executable, "-m", "govit.cli", "serve", name],
+                env=self.env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                # Own session: the terminal's Ctrl-C reaches only `govit up`, which stops
+                # the services first and NATS last.
+                start_new_session=True,
+            )
+        url = f"http://{settings.host}:{settings.port}"
+        typer.echo(f"starting {name:<12} {url}  (log: {log_path})")
+        return url
+
+    def shutdown(self, code: int) -> NoReturn:
+        typer.echo("正在停止 / stopping ...")
+        for proc in self.children.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.children.items():
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                typer.echo(f"  {name} did not stop in time; killing")
+                proc.kill()
+        if self.nats is not None:
+            self.nats.stop()
+        typer.echo("已停止 / stopped")
+        raise typer.Exit(code)
+
+
+def _wait_ready(name: str, url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} while starting")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{name} was not ready within {timeout:.0f}s ({url}/readyz)")
