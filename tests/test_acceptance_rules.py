@@ -133,3 +133,69 @@ def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_mo
     refused, _ = codes("zhonglou", zhonglou, dt.date(2026, 6, 9), materials=materials)
     assert refused == {"application_too_early": ("zhonglou §18",)}
     assert codes("zhonglou", zhonglou, dt.date(2026, 6, 10), materials=materials) == ({}, [])
+
+
+def test_records_keep_the_json_they_were_stored_as() -> None:
+    """The typed records read and write the database's JSON unchanged, keys that come with a
+    decision or a conclusion only once it was made."""
+    submitted = {
+        "id": "a1",
+        "round": 1,
+        "status": "submitted",
+        "materials": {"archives_acceptance": "档验〔2026〕1号"},
+        "archives_accepted": True,
+        "submitted_on": "2026-06-01",
+        "submitted_by": "单位",
+        "notes": [
+            {"code": "application_late", "rule": "lhasa §17", "articles": ["lhasa §17"], "message": "逾期"}
+        ],
+    }
+    concluded = {
+        **submitted,
+        "status": "failed",
+        "decided_by": "局",
+        "experts": True,
+        "concluded_on": "2026-07-01",
+        "concluded_by": "review",
+        "rectification_items": ["补充材料"],
+        "rectification_due": None,
+    }
+    for stored in (submitted, concluded):
+        assert domain.Application.from_stored(stored).stored() == stored
+    sharing = {
+        "status": "revoked",
+        "catalogue": ["目录"],
+        "items": [],
+        "submitted_by": "单位",
+        "submitted_at": "2026-05-01T02:00:00+00:00",
+        "duplicate_collection": False,
+        "reason": "重复采集",
+        "decided_by": "局",
+        "decided_at": "2026-05-02T02:00:00+00:00",
+    }
+    assert domain.DataSharing.from_stored(sharing).stored() == sharing
+    assert "decided_at" not in domain.DataSharing.from_stored({**sharing, "decided_at": None}).stored()
+    evaluation = {
+        "id": "e1",
+        "evaluation": "post",
+        "period": None,
+        "serious_problems": ["问题"],
+        "rectified": True,
+        "rectification_due": "2027-12-01",
+        "summary": "评价",
+        "recorded_on": "2027-10-01",
+        "by": "单位",
+        "notes": [],
+        "rectified_on": "2027-11-01",
+        "rectified_by": "局",
+    }
+    assert domain.Evaluation.from_stored(evaluation).stored() == evaluation
+    delay = {
+        "until": "2026-12-01",
+        "reason": "设备",
+        "status": "approved",
+        "by": "单位",
+        "comment": "",
+        "decided_by": "局",
+    }
+    assert domain.Delay.from_stored(delay).stored() == delay
