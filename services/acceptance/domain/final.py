@@ -120,10 +120,8 @@ def _conclude(
     project: Project, pack: Pack, passed: bool, items: Sequence[str], due: dt.date | None, by: str
 ) -> None:
     j, on = project.jurisdiction, pack.today
-    articles = [
-        *pack.articles(j, "acceptance.final_acceptance"),
-        *([] if passed else pack.articles(j, "acceptance.failed_not_in_use")),
-    ]
+    failed = () if passed else pack.articles(j, "acceptance.failed_not_in_use")
+    articles = (*pack.articles(j, "acceptance.final_acceptance"), *failed)
     report_due_on = report_due(pack.policy, pack.calendar, j, on) if passed else None
     project.ensure_built()
     current = project.current
