@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from services.acceptance import rules
-from services.acceptance.domain import Project, Status
-from services.acceptance.handlers import application_checks
+from services.acceptance import domain
+from services.acceptance.domain import DataSharing, InitialAcceptance, Project, Status, application_checks
 from shared.policy import load_registry
 from shared.workdays import WorkingCalendar
 
@@ -21,26 +20,26 @@ CALENDAR = WorkingCalendar()
     [("bayingolin", 1, 3), ("bayingolin", 0, 1), ("shexian", 1, 1), ("xunyang", 0, 0), ("zhonglou", 0, None)],
 )
 def test_trial_run_lengths_follow_each_pack(j: str, software_fen: int, months: int | None) -> None:
-    assert rules.trial_months(POLICY, j, software_fen) == months
+    assert domain.trial_months(POLICY, j, software_fen) == months
 
 
 def test_windows_run_from_completion_or_from_initial_acceptance() -> None:
     completed, initial = dt.date(2026, 3, 2), dt.date(2026, 4, 1)
-    assert rules.initial_due(POLICY, CALENDAR, "shexian", completed) == dt.date(2026, 6, 2)
-    assert rules.initial_due(POLICY, CALENDAR, "zhonglou", completed) is None
-    shexian = rules.application_due(POLICY, CALENDAR, "shexian", completed, initial)
-    assert shexian == rules.ApplicationDue(dt.date(2026, 9, 2), extension_allowed=True)
-    lhasa = rules.application_due(POLICY, CALENDAR, "lhasa", completed, initial)
-    assert lhasa == rules.ApplicationDue(
+    assert domain.initial_due(POLICY, CALENDAR, "shexian", completed) == dt.date(2026, 6, 2)
+    assert domain.initial_due(POLICY, CALENDAR, "zhonglou", completed) is None
+    shexian = domain.application_due(POLICY, CALENDAR, "shexian", completed, initial)
+    assert shexian == domain.ApplicationDue(dt.date(2026, 9, 2), extension_allowed=True)
+    lhasa = domain.application_due(POLICY, CALENDAR, "lhasa", completed, initial)
+    assert lhasa == domain.ApplicationDue(
         dt.date(2026, 10, 8), extension_allowed=False
     )  # 10/1 is National Day
-    assert rules.application_due(POLICY, CALENDAR, "lhasa", completed, None) is None
-    assert rules.earliest_application(POLICY, CALENDAR, "zhonglou", initial) == dt.date(2026, 7, 1)
-    assert rules.trial_limit(POLICY, "bayingolin", dt.date(2026, 2, 28)) == dt.date(2027, 2, 28)
+    assert domain.application_due(POLICY, CALENDAR, "lhasa", completed, None) is None
+    assert domain.earliest_application(POLICY, CALENDAR, "zhonglou", initial) == dt.date(2026, 7, 1)
+    assert domain.trial_limit(POLICY, "bayingolin", dt.date(2026, 2, 28)) == dt.date(2027, 2, 28)
 
 
 def test_materials_and_the_om_exemption() -> None:
-    assert list(rules.materials(POLICY, "shexian", "construction")) == [
+    assert list(domain.materials(POLICY, "shexian", "construction")) == [
         "construction_summary",
         "financial_report",
         "audit_report",
@@ -48,29 +47,29 @@ def test_materials_and_the_om_exemption() -> None:
         "security_risk_assessment",
         "crypto_assessment_report",
     ]
-    assert rules.materials(POLICY, "shexian", "operation") == {}  # 运维类项目可据实提供
-    assert list(rules.materials(POLICY, "xunyang", "operation")) == [
+    assert domain.materials(POLICY, "shexian", "operation") == {}  # 运维类项目可据实提供
+    assert list(domain.materials(POLICY, "xunyang", "operation")) == [
         "unit_materials",
         "contractor_materials",
         "supervisor_materials",
     ]
-    assert rules.materials(POLICY, "lhasa", "construction") == {}
+    assert domain.materials(POLICY, "lhasa", "construction") == {}
 
 
 def test_the_report_and_evaluation_windows() -> None:
     accepted = dt.date(2026, 9, 28)
-    assert rules.report_due(POLICY, CALENDAR, "bayingolin", accepted) == dt.date(2026, 10, 13)
-    assert rules.report_due(POLICY, CALENDAR, "shexian", accepted) is None
-    assert rules.evaluation_window(POLICY, CALENDAR, "shexian", accepted) == rules.Window(
+    assert domain.report_due(POLICY, CALENDAR, "bayingolin", accepted) == dt.date(2026, 10, 13)
+    assert domain.report_due(POLICY, CALENDAR, "shexian", accepted) is None
+    assert domain.evaluation_window(POLICY, CALENDAR, "shexian", accepted) == domain.Window(
         dt.date(2027, 9, 28), dt.date(2028, 9, 28)
     )
-    bayingolin = rules.evaluation_window(POLICY, CALENDAR, "bayingolin", accepted)
+    bayingolin = domain.evaluation_window(POLICY, CALENDAR, "bayingolin", accepted)
     assert bayingolin is not None and bayingolin.opens == dt.date(2027, 9, 28)
     assert bayingolin.closes is not None and bayingolin.closes >= dt.date(2027, 10, 28)
-    assert rules.evaluation_window(POLICY, CALENDAR, "zhonglou", accepted) == rules.Window(
+    assert domain.evaluation_window(POLICY, CALENDAR, "zhonglou", accepted) == domain.Window(
         dt.date(2027, 9, 28), None
     )
-    assert rules.evaluation_window(POLICY, CALENDAR, "xunyang", accepted) is None
+    assert domain.evaluation_window(POLICY, CALENDAR, "xunyang", accepted) is None
 
 
 def built(j: str, **fields: object) -> Project:
@@ -123,14 +122,80 @@ def test_bayingolin_software_runs_three_months_and_a_trial_over_a_year_is_noted(
 
 
 def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_months() -> None:
-    lhasa = built("lhasa", initial={"held_on": "2026-03-10", "passed": True})
+    lhasa = built("lhasa", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
     refused, _ = codes("lhasa", lhasa, dt.date(2026, 9, 30))
     assert refused == {"data_sharing_unconfirmed": ("lhasa §19",)}  # confirmed before acceptance
-    lhasa.data_sharing = {"status": "confirmed"}
+    lhasa.data_sharing = DataSharing("confirmed")
     refused, notes = codes("lhasa", lhasa, dt.date(2026, 9, 30))
     assert refused == {} and notes == ["application_late"]
-    zhonglou = built("zhonglou", initial={"held_on": "2026-03-10", "passed": True})
+    zhonglou = built("zhonglou", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
     materials = {"construction_acceptance_documents": "资料汇编"}
     refused, _ = codes("zhonglou", zhonglou, dt.date(2026, 6, 9), materials=materials)
     assert refused == {"application_too_early": ("zhonglou §18",)}
     assert codes("zhonglou", zhonglou, dt.date(2026, 6, 10), materials=materials) == ({}, [])
+
+
+def test_records_keep_the_json_they_were_stored_as() -> None:
+    """The typed records read and write the database's JSON unchanged, keys that come with a
+    decision or a conclusion only once it was made."""
+    submitted = {
+        "id": "a1",
+        "round": 1,
+        "status": "submitted",
+        "materials": {"archives_acceptance": "档验〔2026〕1号"},
+        "archives_accepted": True,
+        "submitted_on": "2026-06-01",
+        "submitted_by": "单位",
+        "notes": [
+            {"code": "application_late", "rule": "lhasa §17", "articles": ["lhasa §17"], "message": "逾期"}
+        ],
+    }
+    concluded = {
+        **submitted,
+        "status": "failed",
+        "decided_by": "局",
+        "experts": True,
+        "concluded_on": "2026-07-01",
+        "concluded_by": "review",
+        "rectification_items": ["补充材料"],
+        "rectification_due": None,
+    }
+    for stored in (submitted, concluded):
+        assert domain.Application.from_stored(stored).stored() == stored
+    sharing = {
+        "status": "revoked",
+        "catalogue": ["目录"],
+        "items": [],
+        "submitted_by": "单位",
+        "submitted_at": "2026-05-01T02:00:00+00:00",
+        "duplicate_collection": False,
+        "reason": "重复采集",
+        "decided_by": "局",
+        "decided_at": "2026-05-02T02:00:00+00:00",
+    }
+    assert domain.DataSharing.from_stored(sharing).stored() == sharing
+    assert "decided_at" not in domain.DataSharing.from_stored({**sharing, "decided_at": None}).stored()
+    evaluation = {
+        "id": "e1",
+        "evaluation": "post",
+        "period": None,
+        "serious_problems": ["问题"],
+        "rectified": True,
+        "rectification_due": "2027-12-01",
+        "summary": "评价",
+        "recorded_on": "2027-10-01",
+        "by": "单位",
+        "notes": [],
+        "rectified_on": "2027-11-01",
+        "rectified_by": "局",
+    }
+    assert domain.Evaluation.from_stored(evaluation).stored() == evaluation
+    delay = {
+        "until": "2026-12-01",
+        "reason": "设备",
+        "status": "approved",
+        "by": "单位",
+        "comment": "",
+        "decided_by": "局",
+    }
+    assert domain.Delay.from_stored(delay).stored() == delay

@@ -15,14 +15,25 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.acceptance.consumers import SUBSCRIPTIONS
+from services.acceptance.db import AcceptanceUnitOfWork
+from services.acceptance.domain import Application, Project, Status
+from services.acceptance.main import SPEC
 from services.acceptance.main import create_app as create_acceptance
 from services.acceptance.settings import AcceptanceSettings
 from shared.auth import Role
-from shared.bus import JetStreamBus
+from shared.bus import DeadLetter, Delivery, JetStreamBus, Retry
+from shared.consume import EventDispatcher, HandlerContext
+from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from shared.contracts.procurement import ConstructionCompleted
 from shared.contracts.review import ReviewConcluded
+from shared.db import create_engine, migrate
+from shared.metrics import Metrics
+from shared.policy import load_registry
+from shared.workdays import WorkingCalendar
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
@@ -507,3 +518,64 @@ async def test_another_jurisdictions_authority_neither_concludes_nor_sees_its_ac
     xunyang = bearer(Role.AUTHORITY, jurisdictions=["xunyang"])
     concluded = await post(acceptance, mine, "final-acceptance/conclusion", {"passed": True}, as_=xunyang)
     assert concluded.status_code != 404, concluded.text  # its own authority reaches it (then the rules)
+
+
+async def test_a_panel_conclusion_the_project_can_never_take_is_dead_lettered_at_once(
+    make_database: Any,
+) -> None:
+    """A domain error no redelivery cures (here: a panel on a project with no completion) dead-letters
+    on the first delivery with its reason; a project not declared yet keeps being retried."""
+    engine = create_engine(await make_database("acceptance"))
+    await migrate(engine, Path(SPEC.migrations))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def new_uow() -> AcceptanceUnitOfWork:
+        return AcceptanceUnitOfWork(sessions, source="/govit/acceptance", subject_prefix="govit")
+
+    async with new_uow() as uow:
+        uow.projects.add(
+            Project(
+                id="p1",
+                jurisdiction="shexian",
+                agency="县数据局",
+                title="平台",
+                kind="construction",
+                software_fen=0,
+                status=Status.UNDER_ACCEPTANCE,
+                applications=(
+                    Application(
+                        id="a1",
+                        round=1,
+                        status="admitted",
+                        materials={},
+                        archives_accepted=True,
+                        submitted_on=date(2026, 3, 2),
+                        submitted_by="单位",
+                        experts=True,
+                    ),
+                ),
+            )
+        )
+        await uow.commit()
+    dispatch = EventDispatcher(
+        durable="acceptance",
+        subscriptions=SUBSCRIPTIONS,
+        uow_factory=new_uow,
+        context=HandlerContext(policy=load_registry(), calendar=WorkingCalendar()),
+        max_deliver=6,
+        metrics=Metrics("test"),
+        prefix="govit",
+    )
+
+    def delivery(project_id: str) -> Delivery:
+        event = ReviewConcluded(
+            project_id=project_id, jurisdiction="shexian", case_id="c1", stage="acceptance", verdict="pass"
+        )
+        raw = encode(event, source="/govit/review")
+        return Delivery(subject_for("govit", event), raw, {}, 1, 1)
+
+    verdict = await dispatch(delivery("p1"))
+    assert isinstance(verdict, DeadLetter)
+    assert verdict.reason.startswith("Unprocessable: InvalidState: 项目尚未竣工"), verdict.reason
+    assert isinstance(await dispatch(delivery("p2")), Retry)  # not declared yet: it may arrive
+    await engine.dispose()

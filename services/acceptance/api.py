@@ -3,28 +3,41 @@ confirms data sharing, admits and (where no panel does) concludes the final acce
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
 
-from services.acceptance import handlers, rules, views
+from services.acceptance import commands as c
+from services.acceptance import handlers, views
 from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.domain import (
     AcceptanceError,
     EvaluationNotFound,
     InvalidState,
-    Project,
     ProjectNotFound,
     RuleViolation,
     Status,
 )
+from services.acceptance.schemas import (
+    AdmissionIn,
+    ApplicationIn,
+    AttestationIn,
+    AuditReportIn,
+    ConclusionIn,
+    DataSharingDecisionIn,
+    DataSharingIn,
+    DelayDecisionIn,
+    DelayIn,
+    EvaluationIn,
+    InitialIn,
+    RectificationIn,
+    ReportIn,
+    TrialIn,
+)
 from shared.auth import Principal, Role, require
-from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
+from shared.deps import ContextDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.problems import COMMAND, NOT_FOUND
-from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
@@ -42,20 +55,6 @@ ActorDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY)]
 
 
 projects = APIRouter(prefix="/projects", tags=["projects"])
-
-
-def _detail(request: Request, project: Project) -> views.ProjectDetail:
-    policy, calendar = request.app.state.policy, request.app.state.calendar
-    today = today_in_shanghai(request.app.state.clock())
-    return views.ProjectDetail(
-        **{
-            name: getattr(project, name)
-            for name in views.ProjectDetail.model_fields
-            if hasattr(project, name)
-        },
-        required_materials=rules.required_materials(policy, project.jurisdiction, project.kind),
-        deadlines=[views.DeadlineOut(**d) for d in handlers.deadlines(policy, calendar, project, today)],
-    )
 
 
 @projects.get("", response_model=Page[views.ProjectOut], summary="项目（建设单位只见本单位的）")
@@ -81,18 +80,8 @@ async def list_projects(
     responses=NOT_FOUND,
     summary="项目验收详情：初验、试运行、数据共享、申请与结论、评价，以及各项期限（含条款）",
 )
-async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
-    async with uow:
-        project = await uow.projects.get(project_id)
-    if project is None or not who.may_see(project.jurisdiction, project.agency):
-        raise ProjectNotFound(f"项目 {project_id} 不存在")
-    return _detail(request, project)
-
-
-class InitialIn(BaseModel):
-    held_on: dt.date = Field(description="初验日期")
-    passed: bool
-    findings: str = Field(min_length=2, max_length=20000, description="初验意见")
+async def get_project(project_id: str, uow: UowDep, who: ReaderDep, ctx: ContextDep) -> Any:
+    return await views.project_detail(uow, who, project_id, ctx)
 
 
 @projects.post(
@@ -102,31 +91,10 @@ class InitialIn(BaseModel):
     summary="登记初验 (applicant)",
 )
 async def record_initial(
-    project_id: str,
-    body: InitialIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: InitialIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep
 ) -> Any:
-    project = await handlers.record_initial(
-        uow,
-        policy,
-        calendar,
-        project_id,
-        who.scope,
-        **body.model_dump(),
-        by=who.sub,
-        today=today_in_shanghai(now),
-    )
-    return _detail(request, project)
-
-
-class TrialIn(BaseModel):
-    started_on: dt.date | None = Field(default=None, description="试运行开始")
-    ended_on: dt.date | None = Field(default=None, description="试运行结束")
+    cmd = c.RecordInitial(project_id, who.sub, who.scope, body.held_on, body.passed, body.findings)
+    return views.detail(await handlers.record_initial(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -135,38 +103,11 @@ class TrialIn(BaseModel):
     responses=COMMAND,
     summary="登记试运行开始或结束 (applicant)",
 )
-async def trial_run(
-    project_id: str,
-    body: TrialIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
-) -> Any:
+async def trial_run(project_id: str, body: TrialIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep) -> Any:
     if body.started_on is None and body.ended_on is None:
         raise AcceptanceError("请给出试运行开始或结束日期")
-    project = await handlers.trial_run(
-        uow,
-        policy,
-        project_id,
-        who.scope,
-        started_on=body.started_on,
-        ended_on=body.ended_on,
-        today=today_in_shanghai(now),
-    )
-    return _detail(request, project)
-
-
-class DataSharingIn(BaseModel):
-    catalogue: list[str] = Field(min_length=1, max_length=500, description="数据资源目录")
-    items: list[str] = Field(default_factory=list, max_length=500, description="共享的数据项")
-
-
-class DataSharingDecisionIn(BaseModel):
-    decision: Literal["confirmed", "refused", "revoked"]
-    duplicate_collection: bool = Field(default=False, description="存在重复采集数据")
-    reason: str = Field(default="", max_length=5000)
+    cmd = c.RecordTrialRun(project_id, who.sub, who.scope, body.started_on, body.ended_on)
+    return views.detail(await handlers.trial_run(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -176,12 +117,10 @@ class DataSharingDecisionIn(BaseModel):
     summary="提交数据资源目录和共享清单，待主管部门确认 (applicant)",
 )
 async def submit_data_sharing(
-    project_id: str, body: DataSharingIn, request: Request, uow: UowDep, who: ApplicantDep, now: NowDep
+    project_id: str, body: DataSharingIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep
 ) -> Any:
-    project = await handlers.submit_data_sharing(
-        uow, project_id, who.scope, catalogue=body.catalogue, items=body.items, by=who.sub, at=now
-    )
-    return _detail(request, project)
+    cmd = c.SubmitDataSharing(project_id, who.sub, who.scope, tuple(body.catalogue), tuple(body.items))
+    return views.detail(await handlers.submit_data_sharing(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -191,26 +130,12 @@ async def submit_data_sharing(
     summary="数据共享确认、不予确认或撤销确认 (authority; shexian §39, §44(一))",
 )
 async def decide_data_sharing(
-    project_id: str,
-    body: DataSharingDecisionIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: AuthorityDep,
-    now: NowDep,
+    project_id: str, body: DataSharingDecisionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.decide_data_sharing(
-        uow, policy, project_id, who.scope, **body.model_dump(), by=who.sub, at=now
+    cmd = c.DecideDataSharing(
+        project_id, who.sub, who.scope, body.decision, body.duplicate_collection, body.reason
     )
-    return _detail(request, project)
-
-
-class AttestationIn(BaseModel):
-    attestation: Literal["mlps", "crypto"] = Field(description="mlps 等保测评, crypto 密码应用安全性评估")
-    compliant: bool
-    reference: str = Field(min_length=2, max_length=200, description="测评报告编号")
-    issued_on: dt.date
-    valid_until: dt.date | None = Field(default=None, description="有效期至")
+    return views.detail(await handlers.decide_data_sharing(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -219,17 +144,9 @@ class AttestationIn(BaseModel):
     responses=COMMAND,
     summary="登记等保测评或密评结果",
 )
-async def attest(
-    project_id: str, body: AttestationIn, request: Request, uow: UowDep, policy: PolicyDep, who: ActorDep
-) -> Any:
-    project = await handlers.attest(uow, policy, project_id, who.scope, **body.model_dump(), by=who.sub)
-    return _detail(request, project)
-
-
-class AuditReportIn(BaseModel):
-    reference: str = Field(min_length=2, max_length=200, description="审计报告文号")
-    issued_on: dt.date
-    auditor: str = Field(default="", max_length=200, description="审计机构")
+async def attest(project_id: str, body: AttestationIn, uow: UowDep, ctx: ContextDep, who: ActorDep) -> Any:
+    cmd = c.Attest(project_id, who.sub, who.scope, **body.model_dump())
+    return views.detail(await handlers.attest(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -239,20 +156,10 @@ class AuditReportIn(BaseModel):
     summary="报送审计报告 (xunyang §20)",
 )
 async def file_audit_report(
-    project_id: str, body: AuditReportIn, request: Request, uow: UowDep, who: ActorDep
+    project_id: str, body: AuditReportIn, uow: UowDep, ctx: ContextDep, who: ActorDep
 ) -> Any:
-    project = await handlers.file_audit_report(uow, project_id, who.scope, **body.model_dump(), by=who.sub)
-    return _detail(request, project)
-
-
-class DelayIn(BaseModel):
-    until: dt.date = Field(description="申请延期至")
-    reason: str = Field(min_length=2, max_length=5000)
-
-
-class DelayDecisionIn(BaseModel):
-    approve: bool
-    comment: str = Field(default="", max_length=5000)
+    cmd = c.FileAuditReport(project_id, who.sub, who.scope, **body.model_dump())
+    return views.detail(await handlers.file_audit_report(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -262,12 +169,10 @@ class DelayDecisionIn(BaseModel):
     summary="延期验收申请 (applicant; shexian §39)",
 )
 async def request_delay(
-    project_id: str, body: DelayIn, request: Request, uow: UowDep, policy: PolicyDep, who: ApplicantDep
+    project_id: str, body: DelayIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep
 ) -> Any:
-    project = await handlers.request_delay(
-        uow, policy, project_id, who.scope, until=body.until, reason=body.reason, by=who.sub
-    )
-    return _detail(request, project)
+    cmd = c.RequestDelay(project_id, who.sub, who.scope, body.until, body.reason)
+    return views.detail(await handlers.request_delay(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -277,25 +182,10 @@ async def request_delay(
     summary="审批延期验收申请 (authority)",
 )
 async def decide_delay(
-    project_id: str, body: DelayDecisionIn, request: Request, uow: UowDep, who: AuthorityDep
+    project_id: str, body: DelayDecisionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.decide_delay(
-        uow, project_id, who.scope, approve=body.approve, comment=body.comment, by=who.sub
-    )
-    return _detail(request, project)
-
-
-class ApplicationIn(BaseModel):
-    materials: dict[str, str] = Field(
-        default_factory=dict,
-        description="验收材料：材料代码 → 文号或文件引用（见项目详情 required_materials）",
-    )
-    archives_accepted: bool = Field(
-        default=False,
-        deprecated=True,
-        description="不再采用：档案验收以其意见文号证明，请在 materials.archives_acceptance 中填写 "
-        "(shexian §41, bayingolin §25)",
-    )
+    cmd = c.DecideDelay(project_id, who.sub, who.scope, body.approve, body.comment)
+    return views.detail(await handlers.decide_delay(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -304,32 +194,9 @@ class ApplicationIn(BaseModel):
     responses=COMMAND,
     summary="申请终验 (applicant)；不符合条件的一次列明全部理由",
 )
-async def apply(
-    project_id: str,
-    body: ApplicationIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: ApplicantDep,
-    now: NowDep,
-) -> Any:
-    project = await handlers.apply(
-        uow,
-        policy,
-        calendar,
-        project_id,
-        who.scope,
-        materials=body.materials,
-        by=who.sub,
-        at=now,
-    )
-    return _detail(request, project)
-
-
-class AdmissionIn(BaseModel):
-    admit: bool
-    reason: str = Field(default="", max_length=5000, description="退回理由")
+async def apply(project_id: str, body: ApplicationIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep) -> Any:
+    cmd = c.Apply(project_id, who.sub, who.scope, dict(body.materials))
+    return views.detail(await handlers.apply(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -338,19 +205,9 @@ class AdmissionIn(BaseModel):
     responses=COMMAND,
     summary="受理或退回终验申请 (authority; bayingolin §26)；受理后由评审服务抽选专家",
 )
-async def admit(
-    project_id: str, body: AdmissionIn, request: Request, uow: UowDep, policy: PolicyDep, who: AuthorityDep
-) -> Any:
-    project = await handlers.admit(
-        uow, policy, project_id, who.scope, admit=body.admit, reason=body.reason, by=who.sub
-    )
-    return _detail(request, project)
-
-
-class ConclusionIn(BaseModel):
-    passed: bool
-    rectification_items: list[str] = Field(default_factory=list, max_length=200, description="整改事项")
-    rectification_due: dt.date | None = Field(default=None, description="整改期限")
+async def admit(project_id: str, body: AdmissionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    cmd = c.Admit(project_id, who.sub, who.scope, body.admit, body.reason)
+    return views.detail(await handlers.admit(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -360,33 +217,12 @@ class ConclusionIn(BaseModel):
     summary="登记终验结论 (authority；由专家组评审的辖区随评审结论自动登记)",
 )
 async def conclude(
-    project_id: str,
-    body: ConclusionIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: AuthorityDep,
-    now: NowDep,
+    project_id: str, body: ConclusionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.conclude(
-        uow,
-        policy,
-        calendar,
-        project_id,
-        who.scope,
-        passed=body.passed,
-        items=body.rectification_items,
-        rectification_due=body.rectification_due,
-        by=who.sub,
-        at=now,
+    cmd = c.Conclude(
+        project_id, who.sub, who.scope, body.passed, tuple(body.rectification_items), body.rectification_due
     )
-    return _detail(request, project)
-
-
-class RectificationIn(BaseModel):
-    items: list[str] = Field(min_length=1, max_length=200)
-    due_on: dt.date
+    return views.detail(await handlers.conclude(uow, cmd, ctx), ctx)
 
 
 @projects.put(
@@ -396,16 +232,10 @@ class RectificationIn(BaseModel):
     summary="验收未通过的整改事项和期限 (authority; zhonglou §19, bayingolin §25)",
 )
 async def order_rectification(
-    project_id: str, body: RectificationIn, request: Request, uow: UowDep, who: AuthorityDep
+    project_id: str, body: RectificationIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.order_rectification(
-        uow, project_id, who.scope, items=body.items, due_on=body.due_on
-    )
-    return _detail(request, project)
-
-
-class ReportIn(BaseModel):
-    reference: str = Field(min_length=2, max_length=200, description="验收报告文号")
+    cmd = c.OrderRectification(project_id, who.sub, who.scope, tuple(body.items), body.due_on)
+    return views.detail(await handlers.order_rectification(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -415,30 +245,10 @@ class ReportIn(BaseModel):
     summary="验收报告备案 (applicant; bayingolin §29 七个工作日内)",
 )
 async def file_report(
-    project_id: str,
-    body: ReportIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: ReportIn, uow: UowDep, ctx: ContextDep, who: ApplicantDep
 ) -> Any:
-    project = await handlers.file_report(
-        uow, policy, project_id, who.scope, reference=body.reference, by=who.sub, at=now
-    )
-    return _detail(request, project)
-
-
-class EvaluationIn(BaseModel):
-    evaluation: Literal["self", "post", "first_year"] = Field(
-        description="self 绩效自评 (zhonglou §20), post 后评价 (shexian §43, lhasa §22), "
-        "first_year 验收一年后的项目评价 (bayingolin §31)"
-    )
-    period: str | None = Field(default=None, max_length=16, description="评价年度等")
-    serious_problems: list[str] = Field(default_factory=list, max_length=200, description="发现的严重问题")
-    rectified: bool = Field(default=False, description="严重问题已整改到位")
-    rectification_due: dt.date | None = Field(default=None, description="整改期限")
-    summary: str = Field(min_length=2, max_length=20000)
+    cmd = c.FileReport(project_id, who.sub, who.scope, body.reference)
+    return views.detail(await handlers.file_report(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -448,19 +258,21 @@ class EvaluationIn(BaseModel):
     summary="登记绩效自评或后评价",
 )
 async def record_evaluation(
-    project_id: str,
-    body: EvaluationIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: ActorDep,
-    now: NowDep,
+    project_id: str, body: EvaluationIn, uow: UowDep, ctx: ContextDep, who: ActorDep
 ) -> Any:
-    project, _ = await handlers.record_evaluation(
-        uow, policy, calendar, project_id, who.scope, **body.model_dump(), by=who.sub, at=now
+    cmd = c.RecordEvaluation(
+        project_id,
+        who.sub,
+        who.scope,
+        body.evaluation,
+        body.period,
+        tuple(body.serious_problems),
+        body.rectified,
+        body.rectification_due,
+        body.summary,
     )
-    return _detail(request, project)
+    project, _ = await handlers.record_evaluation(uow, cmd, ctx)
+    return views.detail(project, ctx)
 
 
 @projects.post(
@@ -470,28 +282,16 @@ async def record_evaluation(
     summary="确认评价发现的问题已整改到位 (authority; zhonglou §21)",
 )
 async def rectify_evaluation(
-    project_id: str,
-    evaluation_id: str,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: AuthorityDep,
-    now: NowDep,
+    project_id: str, evaluation_id: str, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    project = await handlers.rectify_evaluation(
-        uow, policy, project_id, who.scope, evaluation_id, by=who.sub, at=now
-    )
-    return _detail(request, project)
+    cmd = c.RectifyEvaluation(project_id, who.sub, who.scope, evaluation_id)
+    return views.detail(await handlers.rectify_evaluation(uow, cmd, ctx), ctx)
 
 
 @projects.post(
     "/evaluation-scan",
     summary="立即检查后评价是否到期，到期的发出事件（服务也每小时自行检查）(authority)",
 )
-async def scan(
-    request: Request, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
-) -> dict[str, int]:
-    fired = await handlers.scan(
-        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now), scope=who.scope
-    )
+async def scan(request: Request, ctx: ContextDep, who: AuthorityDep) -> dict[str, int]:
+    fired = await handlers.scan(request.app.state.runtime.new_uow, c.ScanEvaluations(who.scope), ctx)
     return {"due": fired}

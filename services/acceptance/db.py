@@ -2,14 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, Self
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Enum, MetaData, String, Table, Text, event, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    Dialect,
+    Enum,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+)
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 
-from services.acceptance.domain import Project, Status
+from services.acceptance.domain import (
+    Application,
+    Attestation,
+    AuditReport,
+    DataSharing,
+    Delay,
+    Evaluation,
+    InitialAcceptance,
+    Project,
+    Rectification,
+    Report,
+    Status,
+)
 from shared.db import AggregateRepository, UnitOfWork
 from shared.sqltypes import UTCDateTime
+
+
+class StoredRecord(Protocol):
+    @classmethod
+    def from_stored(cls, d: dict[str, Any]) -> Self: ...
+
+    def stored(self) -> dict[str, Any]: ...
+
+
+class Record(TypeDecorator[Any]):
+    """A typed record (or a tuple of them) kept as the JSON it always was."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, record: type[StoredRecord], many: bool = False) -> None:
+        super().__init__()
+        self.record, self.many = record, many
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return [r.stored() for r in value] if self.many else value.stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if self.many:
+            return tuple(self.record.from_stored(d) for d in value)
+        return self.record.from_stored(value)
+
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -27,19 +84,19 @@ projects = Table(
     Column("completed_on", Date, nullable=True),
     Column("contractors", JSON, nullable=False),
     Column("supervisor", String(200), nullable=True),
-    Column("initial", JSON, nullable=True),
+    Column("initial", Record(InitialAcceptance), nullable=True),
     Column("trial_started_on", Date, nullable=True),
     Column("trial_ended_on", Date, nullable=True),
-    Column("data_sharing", JSON, nullable=True),
-    Column("attestations", JSON, nullable=False),
-    Column("audit_report", JSON, nullable=True),
-    Column("delay", JSON, nullable=True),
-    Column("applications", JSON, nullable=False),
+    Column("data_sharing", Record(DataSharing), nullable=True),
+    Column("attestations", Record(Attestation, many=True), nullable=False),
+    Column("audit_report", Record(AuditReport), nullable=True),
+    Column("delay", Record(Delay), nullable=True),
+    Column("applications", Record(Application, many=True), nullable=False),
     Column("accepted_on", Date, nullable=True, index=True),
-    Column("report", JSON, nullable=True),
+    Column("report", Record(Report), nullable=True),
     Column("report_due_on", Date, nullable=True),
-    Column("rectification", JSON, nullable=True),
-    Column("evaluations", JSON, nullable=False),
+    Column("rectification", Record(Rectification), nullable=True),
+    Column("evaluations", Record(Evaluation, many=True), nullable=False),
     Column("notices", JSON, nullable=False),
     Column("closed_reason", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=True),

@@ -9,21 +9,20 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.acceptance import api, consumers, handlers
+from services.acceptance.commands import ScanEvaluations
 from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.settings import AcceptanceSettings
 from shared.app import ServiceSpec, create_service_app
+from shared.auth import EVERYWHERE
 from shared.bus import Bus
+from shared.consume import HandlerContext
 from shared.db import utcnow
-from shared.workdays import today_in_shanghai
 
 
 async def _scan(app: FastAPI) -> None:
-    await handlers.scan(
-        app.state.runtime.new_uow,
-        app.state.policy,
-        app.state.calendar,
-        today=today_in_shanghai(app.state.clock()),
-    )
+    instant: datetime = app.state.clock()
+    ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=lambda: instant)
+    await handlers.scan(app.state.runtime.new_uow, ScanEvaluations(EVERYWHERE), ctx)
 
 
 SPEC = ServiceSpec(

@@ -1,4 +1,5 @@
-"""Acceptance's read side: projects with their acceptance records as API schemas."""
+"""Acceptance's read side: projects with their acceptance records (as stored) and their time
+limits, as API schemas."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.acceptance.db import projects
-from services.acceptance.domain import Status
+from services.acceptance.db import AcceptanceUnitOfWork, projects
+from services.acceptance.domain import Pack, Project, ProjectNotFound, Status, deadlines, required_materials
 from shared.auth import Principal
+from shared.consume import HandlerContext
 from shared.pagination import Page, PageParams
 from shared.views import filters, page_of, visible_to
 
@@ -78,3 +80,39 @@ async def list_projects(
     return await page_of(
         session, projects, ProjectOut, page, where, [projects.c.created_at.desc(), projects.c.id]
     )
+
+
+RECORDS = ("initial", "data_sharing", "audit_report", "delay", "report", "rectification")
+RECORD_LISTS = ("attestations", "applications", "evaluations")
+
+
+def detail(project: Project, ctx: HandlerContext) -> ProjectDetail:
+    """The project with its records as stored, the materials an application carries and every
+    time limit with its state today."""
+    pack = Pack(ctx.policy, ctx.calendar, ctx.now())
+    fields: dict[str, Any] = {
+        name: getattr(project, name)
+        for name in ProjectDetail.model_fields
+        if hasattr(project, name) and name not in RECORDS + RECORD_LISTS
+    }
+    for name in RECORDS:
+        record = getattr(project, name)
+        fields[name] = record.stored() if record is not None else None
+    for name in RECORD_LISTS:
+        fields[name] = [r.stored() for r in getattr(project, name)]
+    return ProjectDetail(
+        **fields,
+        required_materials=required_materials(ctx.policy, project.jurisdiction, project.kind),
+        deadlines=[DeadlineOut.model_validate(d, from_attributes=True) for d in deadlines(project, pack)],
+    )
+
+
+async def project_detail(
+    uow: AcceptanceUnitOfWork, who: Principal, project_id: str, ctx: HandlerContext
+) -> ProjectDetail:
+    """One project as its reader may see it (another's is not found, as a missing one)."""
+    async with uow:
+        project = await uow.projects.get(project_id)
+    if project is None or not who.may_see(project.jurisdiction, project.agency):
+        raise ProjectNotFound(f"项目 {project_id} 不存在")
+    return detail(project, ctx)

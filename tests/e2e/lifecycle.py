@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from httpx import Response
 
-from services.acceptance import rules as acceptance_rules
+from services.acceptance import domain as acceptance_rules
 from shared.auth import Role
 from shared.policy import load_registry
 from tests.conftest import bearer, eventually, unique
