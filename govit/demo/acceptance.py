@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from govit.demo.walk import Walk
-from services.acceptance import rules
+from services.acceptance.domain import experts_conclude, trial_months
 
 
 def accept(w: Walk, finished: date) -> date:
     """Initial acceptance, trial run, the application and the conclusion; the day it was applied for."""
     demo, j, pid, unit = w.demo, w.j, w.pid, w.unit
     trial = demo.policy.rule(j, "acceptance.trial_run_min")
-    months = max(rules.trial_months(demo.policy, j, 0) or 0, 1)
+    months = max(trial_months(demo.policy, j, 0) or 0, 1)
     day = finished + timedelta(days=2)
 
     def initial(on: date) -> None:
@@ -123,7 +123,7 @@ def _apply(w: Walk, day: date) -> None:
 def _conclude(w: Walk) -> None:
     """The experts conclude where the pack asks for them, else the authority; then funding knows."""
     demo, j, pid, authority = w.demo, w.j, w.pid, w.authority
-    if rules.experts_conclude(demo.policy, j):
+    if experts_conclude(demo.policy, j):
         demo.panel(j, pid, "acceptance", w.pool)
     else:
         demo.call(
