@@ -28,11 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
 from services.funding.domain import (
+    BUDGET_KINDS,
     Contract,
     Disbursement,
     DisbursementStatus,
     FundedProject,
     GateState,
+    Ledger,
     PaymentKind,
     Reclaim,
 )
@@ -273,6 +275,24 @@ class FundingUnitOfWork(UnitOfWork):
 
     async def contracts_of(self, project_id: str) -> list[Contract]:
         return list(await self.session.scalars(select(Contract).where(contracts.c.project_id == project_id)))
+
+    async def ledger(self, project_id: str, contract_id: str | None, milestone: str | None) -> Ledger:
+        """The money a new request must fit beside (see Ledger), with the contract it names."""
+        construction = tuple(c for c in await self.contracts_of(project_id) if c.role == "construction")
+        on_construction = [await self.disbursements.committed_on_contract(c.id) for c in construction]
+        on_milestone = (
+            await self.disbursements.committed_on_milestone(f"{contract_id}:{milestone}")
+            if contract_id and milestone
+            else 0
+        )
+        return Ledger(
+            committed_fen=await self.disbursements.committed_fen(project_id, BUDGET_KINDS),
+            construction=construction,
+            on_construction_fen=sum(on_construction),
+            finals_fen=await self.disbursements.committed_fen(project_id, (PaymentKind.FINAL,)),
+            contract=await self.contract(contract_id) if contract_id else None,
+            on_milestone_fen=on_milestone,
+        )
 
     def add_reclaim(self, reclaim: Reclaim) -> None:
         self.session.add(reclaim)
