@@ -22,7 +22,6 @@ from services.funding.schemas import OmApplicationIn, ReclaimDoneIn, RequestDisb
 from shared.auth import Principal, Role, require
 from shared.deps import ContextDep, IdempotencyKey, unit_of_work
 from shared.pagination import Page, PageDep
-from shared.policy import Reason
 from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
 
@@ -183,7 +182,7 @@ async def apply_for_om(
             "om_denied",
             "运维经费不予核准",
             item.decided_reason,
-            reasons=[Reason.model_validate(r) for r in item.closed_gates],
+            reasons=list(item.closed_gates),
             disbursement_id=item.id,
         )
     if not created:

@@ -24,8 +24,10 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 
 from services.funding.domain import (
     BUDGET_KINDS,
@@ -38,8 +40,59 @@ from services.funding.domain import (
     PaymentKind,
     Reclaim,
 )
+from services.funding.domain.contracts import PaymentNode
+from services.funding.domain.gates import GateOrdering
+from services.funding.domain.projects import Settlement
 from shared.db import AggregateRepository, UnitOfWork
+from shared.policy import Reason
 from shared.sqltypes import UTCDateTime
+
+# The typed records of the domain, stored as the JSON they always were (no migration).
+
+
+class SettlementJSON(TypeDecorator[Settlement]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Settlement | None, dialect: Dialect) -> Any:
+        return None if value is None else value.stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Settlement | None:
+        return None if value is None else Settlement.from_stored(value)
+
+
+class OrderingJSON(TypeDecorator[GateOrdering]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: GateOrdering | None, dialect: Dialect) -> Any:
+        return None if value is None else value.stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> GateOrdering | None:
+        return None if value is None else GateOrdering.from_stored(value)
+
+
+class ReasonsJSON(TypeDecorator[list[Reason]]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: list[Reason] | None, dialect: Dialect) -> Any:
+        return None if value is None else [r.model_dump(mode="json") for r in value]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> list[Reason] | None:
+        return None if value is None else [Reason.model_validate(r) for r in value]
+
+
+class MilestonesJSON(TypeDecorator[tuple[PaymentNode, ...]]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[PaymentNode, ...] | None, dialect: Dialect) -> Any:
+        return None if value is None else [m.stored() for m in value]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[PaymentNode, ...] | None:
+        return None if value is None else tuple(PaymentNode.from_stored(m) for m in value)
+
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -57,7 +110,7 @@ projects = Table(
     Column("kind", String(32), nullable=False),
     Column("accepted_on", Date, nullable=True),
     Column("terminated", Boolean, nullable=False),
-    Column("settlement", JSON, nullable=True),
+    Column("settlement", SettlementJSON, nullable=True),
 )
 
 disbursements = Table(
@@ -73,7 +126,7 @@ disbursements = Table(
     Column("requested_by", String(128), nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("status", Enum(DisbursementStatus, native_enum=False, length=16), nullable=False, index=True),
-    Column("closed_gates", JSON, nullable=False),
+    Column("closed_gates", ReasonsJSON, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("released_at", UTCDateTime, nullable=True),
     Column("contract_id", String(64), nullable=True),
@@ -100,7 +153,7 @@ gates = Table(
     Column("event_time", UTCDateTime, nullable=True),
     Column("detail", JSON, nullable=False),
     Column("event_source", String(255), nullable=True),
-    Column("ordering", JSON, nullable=True),
+    Column("ordering", OrderingJSON, nullable=True),
 )
 
 contracts = Table(
@@ -111,7 +164,7 @@ contracts = Table(
     Column("role", String(16), nullable=False),
     Column("counterparty", String(200), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
-    Column("milestones", JSON, nullable=False),
+    Column("milestones", MilestonesJSON, nullable=False),
 )
 
 reclaims = Table(

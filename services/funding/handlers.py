@@ -316,18 +316,9 @@ async def revise_total(uow: FundingUnitOfWork, event: ChangeRecorded, ctx: Handl
 
 @unprocessable_on(WrongJurisdiction)
 async def record_contract(uow: FundingUnitOfWork, event: ContractFiled, ctx: HandlerContext) -> None:
-    project = await _known(uow, event)
+    await _known(uow, event)
     if await uow.contract(event.contract_id) is None:
-        uow.add_contract(
-            Contract(
-                id=event.contract_id,
-                project_id=project.id,
-                role=event.role,
-                counterparty=event.counterparty,
-                amount_fen=event.amount_fen,
-                milestones=[m.model_dump(mode="json") for m in event.milestones],
-            )
-        )
+        uow.add_contract(Contract.filed(event))
 
 
 @unprocessable_on(WrongJurisdiction)

@@ -47,6 +47,19 @@ class DisbursementOut(BaseModel):
     decided_reason: str | None = None
 
 
+class SettlementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    final_cost_fen: int
+    settled_on: date
+    released_fen: int
+    surplus_fen: int
+    to_return_fen: int
+    route: str | None
+    review_due_on: date | None
+    by: str
+
+
 class FundedProjectOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -60,7 +73,7 @@ class FundedProjectOut(BaseModel):
     approved_amount_fen: int | None
     accepted_on: date | None
     terminated: bool
-    settlement: dict[str, Any] | None
+    settlement: SettlementOut | None
 
 
 class GateEventOut(BaseModel):

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.funding.domain.errors import InvalidState
 from services.funding.domain.kinds import DisbursementStatus, PaymentKind
@@ -50,7 +49,7 @@ class Disbursement:
     requested_by: str
     requested_at: dt.datetime
     status: DisbursementStatus
-    closed_gates: list[dict[str, Any]]
+    closed_gates: list[Reason]
     idempotency_key: str | None = None
     released_at: dt.datetime | None = None
     contract_id: str | None = None
@@ -106,7 +105,7 @@ class Disbursement:
         """Release when no gate is closed; True when this call released it."""
         if self.status is not DisbursementStatus.HELD:
             return False
-        self.closed_gates = [r.model_dump(mode="json") for r in closed]
+        self.closed_gates = list(closed)
         if closed:
             if announce_hold:
                 self.events.append(
@@ -161,7 +160,7 @@ class Disbursement:
     def decide_om(self, refusals: Sequence[Reason], at: dt.datetime) -> None:
         """O&M funds are decided at once: approved, or denied with every reason."""
         assert self.budget_year is not None
-        self.closed_gates = [r.model_dump(mode="json") for r in refusals]
+        self.closed_gates = list(refusals)
         if refusals:
             self.status, self.decided_reason = (
                 DisbursementStatus.REJECTED,

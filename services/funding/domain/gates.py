@@ -115,6 +115,33 @@ class GateFact:
     document_ref: str | None = None
 
 
+@dataclass(frozen=True)
+class GateOrdering:
+    """What a gate remembers of the facts that moved it: the last number seen from each source,
+    and the place in the stream (FactOrder.place) of the fact that set it."""
+
+    sources: dict[str, int] = field(default_factory=dict)
+    place: list[int] | None = None
+
+    def after(self, order: FactOrder) -> GateOrdering:
+        """This ordering once the fact in `order` has set the gate."""
+        sources = dict(self.sources)
+        if order.sequence is not None:
+            sources[order.source] = max(order.sequence, sources.get(order.source, 0))
+        return GateOrdering(sources, order.place)
+
+    def stored(self) -> dict[str, Any]:
+        return {"sources": dict(self.sources), "place": self.place}
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> GateOrdering:
+        place = stored.get("place")
+        return cls(
+            sources={k: int(v) for k, v in stored.get("sources", {}).items()},
+            place=None if place is None else [int(p) for p in place],
+        )
+
+
 @dataclass(eq=False)
 class GateState:
     """One gate of one project, with the event that last opened or closed it.
@@ -138,21 +165,19 @@ class GateState:
     event_time: dt.datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     event_source: str | None = None  # the system that published the event (CloudEvents source)
-    # {"sources": {source: last number seen}, "place": FactOrder.place of the fact that set it}
-    ordering: dict[str, Any] | None = None
+    ordering: GateOrdering | None = None  # None until a fact with an order has set it
 
     def admits(self, order: FactOrder) -> bool:
         """Whether a fact in this order is newer than the one that set the gate (see the class)."""
-        seen = dict((self.ordering or {}).get("sources", {}))
-        if order.sequence is not None and order.source in seen:
-            if order.sequence <= int(seen[order.source]):
+        known = self.ordering or GateOrdering()
+        if order.sequence is not None and order.source in known.sources:
+            if order.sequence <= known.sources[order.source]:
                 return False
             if order.source == self.event_source:
                 return True  # the producer's own numbering decides between its own facts
-        place = (self.ordering or {}).get("place")
-        if order.place is None or place is None:
+        setter = known.place
+        if order.place is None or setter is None:
             return True
-        setter = [int(p) for p in place]
         # A record by hand is made now: it follows an earlier record at the same place.
         return order.place >= setter if order.by_hand else order.place > setter
 
@@ -180,10 +205,7 @@ class GateState:
 
     def note(self, order: FactOrder) -> None:
         """Remember the fact that set the gate, and the last number seen from its source."""
-        sources = dict((self.ordering or {}).get("sources", {}))
-        if order.sequence is not None:
-            sources[order.source] = max(order.sequence, int(sources.get(order.source, 0)))
-        self.ordering = {"sources": sources, "place": order.place}
+        self.ordering = (self.ordering or GateOrdering()).after(order)
 
 
 def is_open(

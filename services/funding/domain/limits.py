@@ -54,7 +54,7 @@ def over_cap(policy: PolicyRegistry, project: FundedProject) -> Reason:
 def within_limits(policy: PolicyRegistry, project: FundedProject, ask: Ask, ledger: Ledger) -> str | None:
     """Refuse a request beyond the approved total or the contract; returns the milestone's stage."""
     if project.settlement is not None:
-        raise Refused(f"项目已于 {project.settlement['settled_on']} 结算，不再受理建设资金拨付")
+        raise Refused(f"项目已于 {project.settlement.settled_on.isoformat()} 结算，不再受理建设资金拨付")
     if ask.kind is not PaymentKind.MILESTONE and (ask.contract_id or ask.milestone):
         raise FundingError("只有合同付款节点（milestone）申请可以指明合同和付款节点")
     stage: str | None = None
@@ -79,14 +79,14 @@ def _within_milestone(project: FundedProject, ask: Ask, ledger: Ledger) -> str:
         raise Refused(f"合同 {ask.contract_id} 尚未备案（采购与建设服务备案后方可按付款节点申请）")
     milestone = contract.milestone(ask.milestone)
     taken = ledger.on_milestone_fen
-    if taken + ask.amount_fen > int(milestone["amount_fen"]):
+    if taken + ask.amount_fen > milestone.amount_fen:
         raise Refused(
-            f"付款节点「{ask.milestone}」合同金额 {milestone['amount_fen']} 分，已申请 {taken} 分，"
+            f"付款节点「{ask.milestone}」合同金额 {milestone.amount_fen} 分，已申请 {taken} 分，"
             f"本次 {ask.amount_fen} 分将超过合同约定"
         )
     if contract.role == "construction" and ask.amount_fen > ledger.contract_room:
         raise Refused("本次付款将超过备案施工合同的总金额（含已申请的尾款）")
-    return str(milestone["stage"])
+    return milestone.stage
 
 
 def _within_contracts(ask: Ask, ledger: Ledger) -> None:

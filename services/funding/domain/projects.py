@@ -12,6 +12,47 @@ from shared.contracts import Event
 from shared.contracts.funding import BudgetOpened
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """结算 as recorded: the final cost, the money released, the surplus and what is to be
+    returned, and who reviews it (财评 or audit) by when."""
+
+    final_cost_fen: int
+    settled_on: dt.date
+    released_fen: int
+    surplus_fen: int
+    to_return_fen: int
+    route: str | None
+    review_due_on: dt.date | None
+    by: str
+
+    def stored(self) -> dict[str, Any]:
+        return {
+            "final_cost_fen": self.final_cost_fen,
+            "settled_on": self.settled_on.isoformat(),
+            "released_fen": self.released_fen,
+            "surplus_fen": self.surplus_fen,
+            "to_return_fen": self.to_return_fen,
+            "route": self.route,
+            "review_due_on": self.review_due_on.isoformat() if self.review_due_on else None,
+            "by": self.by,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Settlement:
+        due = stored.get("review_due_on")
+        return cls(
+            final_cost_fen=int(stored["final_cost_fen"]),
+            settled_on=dt.date.fromisoformat(stored["settled_on"]),
+            released_fen=int(stored["released_fen"]),
+            surplus_fen=int(stored["surplus_fen"]),
+            to_return_fen=int(stored["to_return_fen"]),
+            route=stored.get("route"),
+            review_due_on=dt.date.fromisoformat(due) if due else None,
+            by=str(stored.get("by", "")),
+        )
+
+
 @dataclass(eq=False)
 class FundedProject:
     """A project as funding knows it, recorded from intake's events."""
@@ -26,7 +67,7 @@ class FundedProject:
     kind: str = "construction"
     accepted_on: dt.date | None = None
     terminated: bool = False
-    settlement: dict[str, Any] | None = None
+    settlement: Settlement | None = None
     events: list[Event] = field(default_factory=list)
 
     def hears(self, event: Event) -> None:

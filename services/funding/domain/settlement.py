@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from services.funding.domain.disbursements import Disbursement
 from services.funding.domain.errors import InvalidState, Refused
 from services.funding.domain.gates import Gate, GateState
 from services.funding.domain.kinds import BUDGET_KINDS
-from services.funding.domain.projects import FundedProject
+from services.funding.domain.projects import FundedProject, Settlement
 from shared.contracts.funding import SettlementRecorded
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar, months_after
@@ -62,16 +61,16 @@ def settle(
     for item in books.held:
         if item.kind in BUDGET_KINDS:
             item.reject(f"项目已于 {terms.settled_on.isoformat()} 结算", route.articles, at)
-    project.settlement = {
-        "final_cost_fen": terms.final_cost_fen,
-        "settled_on": terms.settled_on.isoformat(),
-        "released_fen": books.released_fen,
-        "surplus_fen": surplus,
-        "to_return_fen": to_return,
-        "route": route.route,
-        "review_due_on": route.due.isoformat() if route.due else None,
-        "by": terms.by,
-    }
+    project.settlement = Settlement(
+        final_cost_fen=terms.final_cost_fen,
+        settled_on=terms.settled_on,
+        released_fen=books.released_fen,
+        surplus_fen=surplus,
+        to_return_fen=to_return,
+        route=route.route,
+        review_due_on=route.due,
+        by=terms.by,
+    )
     project.events.append(_recorded(project, project.settlement, route))
 
 
@@ -79,7 +78,7 @@ def _settleable(policy: PolicyRegistry, project: FundedProject, gates: dict[str,
     if project.approved_amount_fen is None:
         raise InvalidState("项目尚未批复，不能结算")
     if project.settlement is not None:
-        raise InvalidState(f"项目已于 {project.settlement['settled_on']} 结算")
+        raise InvalidState(f"项目已于 {project.settlement.settled_on.isoformat()} 结算")
     if project.terminated:
         raise InvalidState("项目已终止，按资金收回办理")
     j = project.jurisdiction
@@ -118,15 +117,15 @@ def _route(
     return Route(route, due, tuple(articles))
 
 
-def _recorded(project: FundedProject, settled: dict[str, Any], route: Route) -> SettlementRecorded:
+def _recorded(project: FundedProject, settled: Settlement, route: Route) -> SettlementRecorded:
     return SettlementRecorded(
         project_id=project.id,
         jurisdiction=project.jurisdiction,
         agency=project.agency,
-        final_cost_fen=settled["final_cost_fen"],
-        released_fen=settled["released_fen"],
-        surplus_fen=settled["surplus_fen"],
-        to_return_fen=settled["to_return_fen"],
+        final_cost_fen=settled.final_cost_fen,
+        released_fen=settled.released_fen,
+        surplus_fen=settled.surplus_fen,
+        to_return_fen=settled.to_return_fen,
         route=route.route,
         review_due_on=route.due,
         articles=route.articles,
