@@ -64,7 +64,7 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
                 await asyncio.wait(approval, timeout=1)  # in time if nothing serialises the two
                 return project
 
-            self.projects.get = get_then_let_approval_run  # type: ignore[method-assign]
+            self.projects.get = get_then_let_approval_run  # type: ignore[method-assign,assignment]
             return self
 
     item, _ = await handlers.request_disbursement(
