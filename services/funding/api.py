@@ -182,7 +182,7 @@ async def apply_for_om(
             "om_denied",
             "运维经费不予核准",
             item.decided_reason,
-            reasons=list(item.closed_gates),
+            reasons=item.reasons,
             disbursement_id=item.id,
         )
     if not created:

@@ -44,10 +44,10 @@ from services.funding.domain.contracts import PaymentNode
 from services.funding.domain.gates import GateOrdering
 from services.funding.domain.projects import Settlement
 from shared.db import AggregateRepository, UnitOfWork
-from shared.policy import Reason
 from shared.sqltypes import UTCDateTime
 
-# The typed records of the domain, stored as the JSON they always were (no migration).
+# The typed records of the domain, stored as the JSON they always were (no migration); each
+# reads as that JSON too (domain.stored.Stored), so the audit log sees no difference.
 
 
 class SettlementJSON(TypeDecorator[Settlement]):
@@ -70,17 +70,6 @@ class OrderingJSON(TypeDecorator[GateOrdering]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> GateOrdering | None:
         return None if value is None else GateOrdering.from_stored(value)
-
-
-class ReasonsJSON(TypeDecorator[list[Reason]]):
-    impl = JSON
-    cache_ok = True
-
-    def process_bind_param(self, value: list[Reason] | None, dialect: Dialect) -> Any:
-        return None if value is None else [r.model_dump(mode="json") for r in value]
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> list[Reason] | None:
-        return None if value is None else [Reason.model_validate(r) for r in value]
 
 
 class MilestonesJSON(TypeDecorator[tuple[PaymentNode, ...]]):
@@ -126,7 +115,7 @@ disbursements = Table(
     Column("requested_by", String(128), nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),
     Column("status", Enum(DisbursementStatus, native_enum=False, length=16), nullable=False, index=True),
-    Column("closed_gates", ReasonsJSON, nullable=False),
+    Column("closed_gates", JSON, nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     Column("released_at", UTCDateTime, nullable=True),
     Column("contract_id", String(64), nullable=True),

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.funding.domain.errors import Refused
+from services.funding.domain.stored import Stored
 from shared.contracts.procurement import ContractFiled
 
 
 @dataclass(frozen=True)
-class PaymentNode:
+class PaymentNode(Stored):
     """A milestone of a contract (付款节点): its share and amount, and the stage it falls due at."""
 
     name: str

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.funding.domain.errors import InvalidState
 from services.funding.domain.kinds import DisbursementStatus, PaymentKind
@@ -49,7 +50,7 @@ class Disbursement:
     requested_by: str
     requested_at: dt.datetime
     status: DisbursementStatus
-    closed_gates: list[Reason]
+    closed_gates: list[dict[str, Any]]  # the reasons it is held (or denied), as stored
     idempotency_key: str | None = None
     released_at: dt.datetime | None = None
     contract_id: str | None = None
@@ -105,7 +106,7 @@ class Disbursement:
         """Release when no gate is closed; True when this call released it."""
         if self.status is not DisbursementStatus.HELD:
             return False
-        self.closed_gates = list(closed)
+        self.closed_gates = [r.model_dump(mode="json") for r in closed]
         if closed:
             if announce_hold:
                 self.events.append(
@@ -151,6 +152,11 @@ class Disbursement:
             )
         )
 
+    @property
+    def reasons(self) -> list[Reason]:
+        """Why it is held (or was denied), each with its article."""
+        return [Reason.model_validate(r) for r in self.closed_gates]
+
     def withdraw(self, by: str, at: dt.datetime) -> None:
         """The requester takes back a request still held (e.g. after the total was cut)."""
         if self.status is not DisbursementStatus.HELD:
@@ -160,7 +166,7 @@ class Disbursement:
     def decide_om(self, refusals: Sequence[Reason], at: dt.datetime) -> None:
         """O&M funds are decided at once: approved, or denied with every reason."""
         assert self.budget_year is not None
-        self.closed_gates = list(refusals)
+        self.closed_gates = [r.model_dump(mode="json") for r in refusals]
         if refusals:
             self.status, self.decided_reason = (
                 DisbursementStatus.REJECTED,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from services.funding.domain.stored import Stored
 from shared.contracts.acceptance import EvaluationRecorded
 from shared.policy import PolicyRegistry
 
@@ -116,7 +117,7 @@ class GateFact:
 
 
 @dataclass(frozen=True)
-class GateOrdering:
+class GateOrdering(Stored):
     """What a gate remembers of the facts that moved it: the last number seen from each source,
     and the place in the stream (FactOrder.place) of the fact that set it."""
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.funding.domain.errors import WrongJurisdiction
+from services.funding.domain.stored import Stored
 from shared.contracts import Event
 from shared.contracts.funding import BudgetOpened
 
 
 @dataclass(frozen=True)
-class Settlement:
+class Settlement(Stored):
     """结算 as recorded: the final cost, the money released, the surplus and what is to be
     returned, and who reviews it (财评 or audit) by when."""
 
