@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.funding import handlers
+from services.funding import commands, handlers
 from services.funding.db import FundingUnitOfWork, ProjectRepository, disbursements
 from services.funding.domain import FundedProject, PaymentKind
 from services.funding.main import SPEC
@@ -64,12 +64,12 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
                 await asyncio.wait(approval, timeout=1)  # in time if nothing serialises the two
                 return project
 
-            self.projects.get = get_then_let_approval_run  # type: ignore[method-assign]
+            self.projects.get = get_then_let_approval_run  # type: ignore[method-assign,assignment]
             return self
 
     item, _ = await handlers.request_disbursement(
         Racing(sessions, source="/test", subject_prefix="t"),
-        handlers.RequestDisbursement(
+        commands.RequestDisbursement(
             project_id=project_id,
             kind=PaymentKind.CONSTRUCTION,
             amount_fen=10,
@@ -77,8 +77,7 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
             by="u",
             scope=Scope(frozenset({"shexian"}), "a"),
         ),
-        policy,
-        at=utcnow(),
+        HandlerContext(policy=policy, calendar=WorkingCalendar(), now=utcnow),
     )
     await asyncio.wait_for(approval[0], 20)
     async with sessions() as session:

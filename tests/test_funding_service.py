@@ -664,6 +664,28 @@ async def test_a_confirmation_dated_in_the_future_is_dead_lettered_and_the_revoc
     assert (await gates(f, project))["data_sharing"]["open"] is False
 
 
+async def test_an_event_speaking_for_another_jurisdiction_than_its_projects_is_dead_lettered_at_once(
+    funding: Funding,
+) -> None:
+    # The sharing platform is trusted for shexian only; naming shexian on a lhasa project's event
+    # would move lhasa's gate. No redelivery can cure it: dead-lettered on the first delivery
+    # (the retry path would take minutes), with the reason, and the gate is untouched.
+    f = funding
+    project = await approved(f, "lhasa")
+    platform = "urn:gov:shexian:sharing-platform"
+    claimed = about({**project, "jurisdiction": "shexian"}, DataSharingDecided, decision="confirmed")
+    event_id = await send_dated(f, project, claimed, time=f.clock(), source=platform)
+
+    async def parked() -> Any:
+        found = [m for m in await f.bus.dead_letters("funding") if event_id.encode() in m.data]
+        return found[0] if found else None
+
+    letter = await eventually(parked, timeout=10, what="the event dead-lettered at once")
+    assert letter.reason.startswith("Unprocessable: WrongJurisdiction: ")
+    assert project["id"] in letter.reason and "shexian" in letter.reason and "lhasa" in letter.reason
+    assert (await gates(f, project))["data_sharing"]["event"] is None
+
+
 async def test_an_outside_system_that_does_not_number_its_events_is_ordered_by_the_stream(
     funding: Funding,
 ) -> None:

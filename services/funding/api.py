@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from pydantic import BaseModel, Field, model_validator
+from fastapi import APIRouter, Depends, Response, status
 
-from services.funding import handlers, views
+from services.funding import commands, handlers, views
 from services.funding.db import FundingUnitOfWork
 from services.funding.domain import (
     DisbursementNotFound,
     DisbursementStatus,
     FundingError,
     InvalidState,
-    PaymentKind,
     ProjectNotFound,
     Refused,
+    WrongJurisdiction,
 )
+from services.funding.schemas import OmApplicationIn, ReclaimDoneIn, RequestDisbursementIn, SettlementIn
 from shared.auth import Principal, Role, require
-from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_work
-from shared.money import Fen, PositiveFen
+from shared.deps import ContextDep, IdempotencyKey, unit_of_work
 from shared.pagination import Page, PageDep
-from shared.policy import Reason
 from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
 
@@ -32,6 +30,7 @@ ERRORS: dict[type[Exception], int] = {
     DisbursementNotFound: 404,
     Refused: 409,
     InvalidState: 409,
+    WrongJurisdiction: 422,
     FundingError: 422,
 }
 
@@ -48,23 +47,6 @@ projects_router = APIRouter(prefix="/projects", tags=["projects"])
 disbursements_router = APIRouter(prefix="/disbursements", tags=["disbursements"])
 
 
-class RequestDisbursementIn(BaseModel):
-    amount_fen: PositiveFen = Field(description="拨付金额（分）")
-    purpose: str = Field(min_length=2, max_length=200, description="用途")
-    kind: PaymentKind = Field(
-        default=PaymentKind.CONSTRUCTION,
-        description="preparatory 前期工作费用, construction 建设资金, milestone 合同付款节点, final 尾款",
-    )
-    contract_id: str | None = Field(default=None, max_length=64, description="备案合同（milestone）")
-    milestone: str | None = Field(default=None, max_length=100, description="付款节点名称（milestone）")
-
-    @model_validator(mode="after")
-    def _milestone(self) -> RequestDisbursementIn:
-        if self.kind is PaymentKind.MILESTONE and not (self.contract_id and self.milestone):
-            raise ValueError("合同付款须给出 contract_id 和 milestone")
-        return self
-
-
 @projects_router.get(
     "/{project_id}", response_model=views.FundedProjectOut, responses=NOT_FOUND, summary="资金系统中的项目"
 )
@@ -76,21 +58,51 @@ async def get_project(project_id: str, uow: UowDep, principal: ReaderDep) -> vie
     return project
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who asks for money, with the Idempotency-Key that makes a retry safe, and (O&M) the
+    jurisdiction they apply in where the project may not be known."""
+
+    who: Principal
+    idempotency_key: str | None = None
+    jurisdiction: str | None = None
+
+
+def _asker(who: RequesterDep, idempotency_key: IdempotencyKey = None) -> Asker:
+    return Asker(who, idempotency_key)
+
+
+def _om_applicant(
+    who: RequesterDep,
+    ctx: ContextDep,
+    jurisdiction: str | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Asker:
+    if jurisdiction is not None and jurisdiction not in ctx.policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
+    if jurisdiction is not None:
+        who.check_jurisdiction(jurisdiction)
+    return Asker(who, idempotency_key, jurisdiction)
+
+
+AskerDep = Annotated[Asker, Depends(_asker)]
+OmApplicantDep = Annotated[Asker, Depends(_om_applicant)]
+DisbursementFilterDep = Annotated[views.DisbursementFilter, Depends()]
+
+
 @projects_router.get(
     "/{project_id}/gates",
     response_model=list[views.GateOut],
     responses=NOT_FOUND,
     summary="各项拨付前置条件：开启或关闭、所依据的条款、开启或关闭它的事件",
 )
-async def get_gates(
-    project_id: str, request: Request, uow: UowDep, policy: PolicyDep, principal: ReaderDep
-) -> Any:
+async def get_gates(project_id: str, uow: UowDep, ctx: ContextDep, principal: ReaderDep) -> Any:
     async with uow:
         project = await uow.projects.get(project_id)
         if project is None or not principal.may_see(project.jurisdiction, project.agency):
             raise ProjectNotFound(f"资金系统中没有项目 {project_id}")
         gates = await uow.gates.of(project_id)
-    return handlers.gate_report(policy, project, gates, today_in_shanghai(request.app.state.clock()))
+    return views.gate_report(ctx.policy, project, gates, today_in_shanghai(ctx.now()))
 
 
 @projects_router.post(
@@ -111,42 +123,27 @@ async def request_disbursement(
     project_id: str,
     body: RequestDisbursementIn,
     uow: UowDep,
-    policy: PolicyDep,
+    ctx: ContextDep,
     response: Response,
-    who: RequesterDep,
-    now: NowDep,
-    idempotency_key: IdempotencyKey = None,
+    asker: AskerDep,
 ) -> views.DisbursementOut:
-    item, created = await handlers.request_disbursement(
-        uow,
-        handlers.RequestDisbursement(
-            project_id=project_id,
-            kind=body.kind,
-            amount_fen=body.amount_fen,
-            purpose=body.purpose,
-            by=who.sub,
-            scope=who.scope,
-            idempotency_key=idempotency_key,
-            contract_id=body.contract_id,
-            milestone=body.milestone,
-        ),
-        policy,
-        at=now,
+    cmd = commands.RequestDisbursement(
+        project_id=project_id,
+        kind=body.kind,
+        amount_fen=body.amount_fen,
+        purpose=body.purpose,
+        by=asker.who.sub,
+        scope=asker.who.scope,
+        idempotency_key=asker.idempotency_key,
+        contract_id=body.contract_id,
+        milestone=body.milestone,
     )
+    item, created = await handlers.request_disbursement(uow, cmd, ctx)
     if item.status is DisbursementStatus.HELD:
         response.status_code = status.HTTP_202_ACCEPTED
     elif not created:
         response.status_code = status.HTTP_200_OK
     return views.DisbursementOut.model_validate(item)
-
-
-class OmApplicationIn(BaseModel):
-    amount_fen: PositiveFen = Field(description="申请运维经费（分）")
-    budget_year: int = Field(ge=2000, le=2100, description="经费年度")
-    purpose: str = Field(default="运行维护", min_length=2, max_length=200)
-    free_maintenance_ends_on: dt.date | None = Field(
-        default=None, description="免运维服务期截止日期 (lhasa §27)"
-    )
 
 
 @projects_router.post(
@@ -163,52 +160,34 @@ async def apply_for_om(
     project_id: str,
     body: OmApplicationIn,
     uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
+    ctx: ContextDep,
     response: Response,
-    who: RequesterDep,
-    now: NowDep,
-    jurisdiction: str | None = None,
-    idempotency_key: IdempotencyKey = None,
+    asker: OmApplicantDep,
 ) -> views.DisbursementOut:
-    if jurisdiction is not None and jurisdiction not in policy:
-        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
-    if jurisdiction is not None:
-        who.check_jurisdiction(jurisdiction)
-    item, created = await handlers.apply_for_om(
-        uow,
-        policy,
-        calendar,
-        handlers.OmApplication(
-            project_id=project_id,
-            amount_fen=body.amount_fen,
-            budget_year=body.budget_year,
-            purpose=body.purpose,
-            free_maintenance_ends_on=body.free_maintenance_ends_on,
-            by=who.sub,
-            scope=who.scope,
-            idempotency_key=idempotency_key,
-        ),
-        jurisdiction=jurisdiction,
-        at=now,
+    cmd = commands.OmApplication(
+        project_id=project_id,
+        amount_fen=body.amount_fen,
+        budget_year=body.budget_year,
+        purpose=body.purpose,
+        free_maintenance_ends_on=body.free_maintenance_ends_on,
+        by=asker.who.sub,
+        scope=asker.who.scope,
+        idempotency_key=asker.idempotency_key,
+        jurisdiction=asker.jurisdiction,
     )
+    item, created = await handlers.apply_for_om(uow, cmd, ctx)
     if item.status is DisbursementStatus.REJECTED:
         raise Problem(
             409,
             "om_denied",
             "运维经费不予核准",
             item.decided_reason,
-            reasons=[Reason.model_validate(r) for r in item.closed_gates],
+            reasons=item.reasons,
             disbursement_id=item.id,
         )
     if not created:
         response.status_code = status.HTTP_200_OK
     return views.DisbursementOut.model_validate(item)
-
-
-class SettlementIn(BaseModel):
-    final_cost_fen: Fen = Field(description="结算金额（分）")
-    settled_on: dt.date
 
 
 @projects_router.post(
@@ -217,26 +196,15 @@ class SettlementIn(BaseModel):
     responses=COMMAND,
     summary="结算：结余资金、应退回资金，以及财评或审计的路径和期限",
 )
-async def settle(
-    project_id: str,
-    body: SettlementIn,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: RequesterDep,
-    now: NowDep,
-) -> Any:
-    project = await handlers.settle(
-        uow,
-        policy,
-        calendar,
-        project_id,
-        who.scope,
+async def settle(project_id: str, body: SettlementIn, uow: UowDep, ctx: ContextDep, who: RequesterDep) -> Any:
+    cmd = commands.Settle(
+        project_id=project_id,
         final_cost_fen=body.final_cost_fen,
         settled_on=body.settled_on,
         by=who.sub,
-        at=now,
+        scope=who.scope,
     )
+    project = await handlers.settle(uow, cmd, ctx)
     return views.FundedProjectOut.model_validate(project)
 
 
@@ -250,10 +218,6 @@ async def list_reclaims(
         return await views.list_reclaims(uow.session, principal, page, project_id=project_id)
 
 
-class ReclaimDoneIn(BaseModel):
-    returned_fen: Fen = Field(description="实际收回（分）")
-
-
 @projects_router.post(
     "/{project_id}/reclaims/{reclaim_id}/completion",
     response_model=views.ReclaimOut,
@@ -261,11 +225,10 @@ class ReclaimDoneIn(BaseModel):
     summary="登记资金已收回 (finance)",
 )
 async def complete_reclaim(
-    project_id: str, reclaim_id: str, body: ReclaimDoneIn, uow: UowDep, who: FinanceDep, now: NowDep
+    project_id: str, reclaim_id: str, body: ReclaimDoneIn, uow: UowDep, who: FinanceDep, ctx: ContextDep
 ) -> Any:
-    return await handlers.complete_reclaim(
-        uow, project_id, reclaim_id, who.scope, returned_fen=body.returned_fen, at=now
-    )
+    cmd = commands.CompleteReclaim(project_id, reclaim_id, body.returned_fen, who.scope)
+    return await handlers.complete_reclaim(uow, cmd, ctx)
 
 
 @disbursements_router.post(
@@ -275,34 +238,20 @@ async def complete_reclaim(
     summary="撤回挂起的拨付申请",
 )
 async def withdraw(
-    disbursement_id: str, uow: UowDep, who: RequesterDep, now: NowDep
+    disbursement_id: str, uow: UowDep, who: RequesterDep, ctx: ContextDep
 ) -> views.DisbursementOut:
-    item = await handlers.withdraw(uow, disbursement_id, who.scope, by=who.sub, at=now)
+    item = await handlers.withdraw(uow, commands.Withdraw(disbursement_id, who.sub, who.scope), ctx)
     return views.DisbursementOut.model_validate(item)
 
 
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")
 async def list_disbursements(
-    uow: UowDep,
-    principal: ReaderDep,
-    page: PageDep,
-    project_id: str | None = None,
-    status: DisbursementStatus | None = None,
-    jurisdiction: str | None = None,
-    kind: PaymentKind | None = None,
+    uow: UowDep, principal: ReaderDep, page: PageDep, which: DisbursementFilterDep
 ) -> Page[views.DisbursementOut]:
-    if jurisdiction is not None:
-        principal.check_jurisdiction(jurisdiction)
+    if which.jurisdiction is not None:
+        principal.check_jurisdiction(which.jurisdiction)
     async with uow:
-        return await views.list_disbursements(
-            uow.session,
-            principal,
-            page,
-            project_id=project_id,
-            status=status,
-            jurisdiction=jurisdiction,
-            kind=kind,
-        )
+        return await views.list_disbursements(uow.session, principal, page, which)
 
 
 @disbursements_router.get(

@@ -24,20 +24,64 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 
 from services.funding.domain import (
+    BUDGET_KINDS,
     Contract,
     Disbursement,
     DisbursementStatus,
     FundedProject,
     GateState,
+    Ledger,
     PaymentKind,
     Reclaim,
 )
+from services.funding.domain.contracts import PaymentNode
+from services.funding.domain.gates import GateOrdering
+from services.funding.domain.projects import Settlement
 from shared.db import AggregateRepository, UnitOfWork
 from shared.sqltypes import UTCDateTime
+
+# The typed records of the domain, stored as the JSON they always were (no migration); each
+# reads as that JSON too (domain.stored.Stored), so the audit log sees no difference.
+
+
+class SettlementJSON(TypeDecorator[Settlement]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Settlement | None, dialect: Dialect) -> Any:
+        return None if value is None else value.stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Settlement | None:
+        return None if value is None else Settlement.from_stored(value)
+
+
+class OrderingJSON(TypeDecorator[GateOrdering]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: GateOrdering | None, dialect: Dialect) -> Any:
+        return None if value is None else value.stored()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> GateOrdering | None:
+        return None if value is None else GateOrdering.from_stored(value)
+
+
+class MilestonesJSON(TypeDecorator[tuple[PaymentNode, ...]]):
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[PaymentNode, ...] | None, dialect: Dialect) -> Any:
+        return None if value is None else [m.stored() for m in value]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[PaymentNode, ...] | None:
+        return None if value is None else tuple(PaymentNode.from_stored(m) for m in value)
+
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -55,7 +99,7 @@ projects = Table(
     Column("kind", String(32), nullable=False),
     Column("accepted_on", Date, nullable=True),
     Column("terminated", Boolean, nullable=False),
-    Column("settlement", JSON, nullable=True),
+    Column("settlement", SettlementJSON, nullable=True),
 )
 
 disbursements = Table(
@@ -98,7 +142,7 @@ gates = Table(
     Column("event_time", UTCDateTime, nullable=True),
     Column("detail", JSON, nullable=False),
     Column("event_source", String(255), nullable=True),
-    Column("ordering", JSON, nullable=True),
+    Column("ordering", OrderingJSON, nullable=True),
 )
 
 contracts = Table(
@@ -109,7 +153,7 @@ contracts = Table(
     Column("role", String(16), nullable=False),
     Column("counterparty", String(200), nullable=False),
     Column("amount_fen", BigInteger, nullable=False),
-    Column("milestones", JSON, nullable=False),
+    Column("milestones", MilestonesJSON, nullable=False),
 )
 
 reclaims = Table(
@@ -273,6 +317,24 @@ class FundingUnitOfWork(UnitOfWork):
 
     async def contracts_of(self, project_id: str) -> list[Contract]:
         return list(await self.session.scalars(select(Contract).where(contracts.c.project_id == project_id)))
+
+    async def ledger(self, project_id: str, contract_id: str | None, milestone: str | None) -> Ledger:
+        """The money a new request must fit beside (see Ledger), with the contract it names."""
+        construction = tuple(c for c in await self.contracts_of(project_id) if c.role == "construction")
+        on_construction = [await self.disbursements.committed_on_contract(c.id) for c in construction]
+        on_milestone = (
+            await self.disbursements.committed_on_milestone(f"{contract_id}:{milestone}")
+            if contract_id and milestone
+            else 0
+        )
+        return Ledger(
+            committed_fen=await self.disbursements.committed_fen(project_id, BUDGET_KINDS),
+            construction=construction,
+            on_construction_fen=sum(on_construction),
+            finals_fen=await self.disbursements.committed_fen(project_id, (PaymentKind.FINAL,)),
+            contract=await self.contract(contract_id) if contract_id else None,
+            on_milestone_fen=on_milestone,
+        )
 
     def add_reclaim(self, reclaim: Reclaim) -> None:
         self.session.add(reclaim)

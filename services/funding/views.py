@@ -1,7 +1,8 @@
-"""Funding's read side: projects, disbursements and reclaims as API schemas."""
+"""Funding's read side: projects, disbursements and reclaims as API schemas, and the gate report."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -9,10 +10,19 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.db import disbursements, projects, reclaims
-from services.funding.domain import DisbursementStatus, PaymentKind
+from services.funding.domain import (
+    NAMES,
+    DisbursementStatus,
+    FundedProject,
+    Gate,
+    GateState,
+    PaymentKind,
+    required_for,
+    shown_open,
+)
 from shared.auth import Principal
 from shared.pagination import Page, PageParams
-from shared.policy import Reason
+from shared.policy import PolicyRegistry, Reason
 from shared.views import filters, one, page_of, visible_to
 
 
@@ -37,6 +47,19 @@ class DisbursementOut(BaseModel):
     decided_reason: str | None = None
 
 
+class SettlementOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    final_cost_fen: int
+    settled_on: date
+    released_fen: int
+    surplus_fen: int
+    to_return_fen: int
+    route: str | None
+    review_due_on: date | None
+    by: str
+
+
 class FundedProjectOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -50,7 +73,7 @@ class FundedProjectOut(BaseModel):
     approved_amount_fen: int | None
     accepted_on: date | None
     terminated: bool
-    settlement: dict[str, Any] | None
+    settlement: SettlementOut | None
 
 
 class GateEventOut(BaseModel):
@@ -103,22 +126,25 @@ async def get_disbursement(
     )
 
 
+@dataclass(frozen=True)
+class DisbursementFilter:
+    """Which disbursements a list shows (each a query parameter)."""
+
+    project_id: str | None = None
+    status: DisbursementStatus | None = None
+    jurisdiction: str | None = None
+    kind: PaymentKind | None = None
+
+
 async def list_disbursements(
-    session: AsyncSession,
-    principal: Principal,
-    page: PageParams,
-    *,
-    project_id: str | None,
-    status: DisbursementStatus | None,
-    jurisdiction: str | None,
-    kind: PaymentKind | None = None,
+    session: AsyncSession, principal: Principal, page: PageParams, which: DisbursementFilter
 ) -> Page[DisbursementOut]:
     where = visible_to(principal, disbursements) + filters(
         [
-            (disbursements.c.project_id, project_id),
-            (disbursements.c.status, status),
-            (disbursements.c.jurisdiction, jurisdiction),
-            (disbursements.c.kind, kind),
+            (disbursements.c.project_id, which.project_id),
+            (disbursements.c.status, which.status),
+            (disbursements.c.jurisdiction, which.jurisdiction),
+            (disbursements.c.kind, which.kind),
         ]
     )
     order = [disbursements.c.requested_at.desc(), disbursements.c.id]
@@ -130,3 +156,43 @@ async def list_reclaims(
 ) -> Page[ReclaimOut]:
     where = [reclaims.c.project_id == project_id, *visible_to(principal, reclaims)]
     return await page_of(session, reclaims, ReclaimOut, page, where, [reclaims.c.started_at, reclaims.c.id])
+
+
+def gate_report(
+    policy: PolicyRegistry, project: FundedProject, gates: dict[str, GateState], today: date
+) -> list[dict[str, Any]]:
+    """Every gate of the project: open or closed, the rules behind it, and the event that set it."""
+    users = required_for(policy, project.jurisdiction)
+    opened = shown_open(policy, project.jurisdiction, gates, today)
+    out = []
+    for gate in Gate:
+        state = gates.get(gate.value)
+        event = None
+        if state is not None and state.event_id:
+            event = {
+                "id": state.event_id,
+                "type": state.event_type,
+                "time": state.event_time,
+                "source": state.event_source,
+            }
+        out.append(
+            {
+                "gate": gate.value,
+                "open": opened[gate],
+                "required_for": users[gate],
+                "event": event,
+                "detail": state.detail if state is not None else {},
+                "explanation": explain(gate, opened[gate], state),
+            }
+        )
+    return out
+
+
+def explain(gate: Gate, opened: bool, state: GateState | None) -> str:
+    """合同备案 — 已满足；由 … 设定 (the system, or the person and document when recorded by hand)."""
+    said = f"{NAMES[gate]} — {'已满足' if opened else '未满足'}"
+    if state is None or not state.event_id:
+        return f"{said}；尚无事件"
+    if "recorded_by" in state.detail:
+        return f"{said}；由 {state.detail['recorded_by']} 手工登记，依据 {state.detail.get('document_ref')}"
+    return f"{said}；由 {state.event_type} 设定，来源 {state.event_source or '未知'}"

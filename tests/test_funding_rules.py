@@ -1,0 +1,136 @@
+"""Funding's domain rules, pure: the caps, the O&M calendar, whom an event speaks for, and the
+typed records stored as the JSON they always were — no servers needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.funding.domain import (
+    Ask,
+    Contract,
+    FactOrder,
+    FundedProject,
+    GateState,
+    Ledger,
+    OmAsk,
+    PaymentKind,
+    Refused,
+    WrongJurisdiction,
+    om_refusals,
+    within_limits,
+)
+from services.funding.domain.contracts import PaymentNode
+from services.funding.domain.gates import GateOrdering
+from services.funding.domain.projects import Settlement
+from shared.contracts.acceptance import DataSharingDecided
+from shared.policy import load_registry
+
+POLICY = load_registry()
+
+
+def project(jurisdiction: str = "zhonglou", approved_fen: int | None = 100) -> FundedProject:
+    return FundedProject(
+        id="p1",
+        jurisdiction=jurisdiction,
+        agency="a",
+        title="平台",
+        declared_amount_fen=120,
+        approved=approved_fen is not None,
+        approved_amount_fen=approved_fen,
+    )
+
+
+def contract(amount_fen: int = 80) -> Contract:
+    nodes = (PaymentNode("竣工款", "completion", "50", 40), PaymentNode("尾款", "final_acceptance", "50", 40))
+    return Contract("c1", "p1", "construction", "乙公司", amount_fen, nodes)
+
+
+def test_a_request_beyond_the_approved_total_is_refused_with_the_article() -> None:
+    ask = Ask(PaymentKind.CONSTRUCTION, 20, "进度款", "u")
+    assert within_limits(POLICY, project(), ask, Ledger(committed_fen=80)) is None
+    with pytest.raises(Refused) as refused:
+        within_limits(POLICY, project(), ask, Ledger(committed_fen=81))
+    (reason,) = refused.value.reasons
+    assert reason.code == "exceeds_approved_total" and reason.articles == ("zhonglou §13",)
+    assert "批复总投资 100 分" in reason.message
+
+
+def test_a_milestone_is_paid_within_its_node_and_the_final_within_the_contract() -> None:
+    ask = Ask(PaymentKind.MILESTONE, 40, "竣工款", "u", contract_id="c1", milestone="竣工款")
+    ledger = Ledger(committed_fen=0, construction=(contract(),), contract=contract())
+    assert within_limits(POLICY, project(), ask, ledger) == "completion"
+    with pytest.raises(Refused, match="将超过合同约定"):
+        within_limits(
+            POLICY, project(), ask, Ledger(0, (contract(),), contract=contract(), on_milestone_fen=1)
+        )
+    with pytest.raises(Refused, match="没有付款节点「预付款」"):
+        within_limits(POLICY, project(), Ask(PaymentKind.MILESTONE, 1, "x", "u", "k", "c1", "预付款"), ledger)
+    final = Ask(PaymentKind.FINAL, 41, "尾款", "u")
+    with pytest.raises(Refused, match="尚无备案的施工合同"):
+        within_limits(POLICY, project(), final, Ledger(committed_fen=0))
+    taken = Ledger(0, (contract(),), on_construction_fen=40)
+    assert taken.contract_room == 40
+    with pytest.raises(Refused, match="余额 40 分"):
+        within_limits(POLICY, project(), final, taken)
+
+
+def test_bayingolin_takes_o_and_m_applications_in_the_third_quarter_for_the_next_year() -> None:
+    funded = project("bayingolin")
+    app = OmAsk(amount_fen=10, budget_year=2027, purpose="运维", by="u")
+    codes = {r.code for r in om_refusals(POLICY, funded, {}, app, dt.date(2026, 3, 2))}
+    assert "om_outside_window" in codes
+    codes = {r.code for r in om_refusals(POLICY, funded, {}, app, dt.date(2026, 8, 3))}
+    assert not {"om_outside_window", "om_wrong_year"} & codes
+    later = OmAsk(amount_fen=10, budget_year=2028, purpose="运维", by="u")
+    assert "om_wrong_year" in {r.code for r in om_refusals(POLICY, funded, {}, later, dt.date(2026, 8, 3))}
+
+
+def test_lhasa_wants_the_free_period_end_and_an_evaluation_report() -> None:
+    funded = project("lhasa")
+    app = OmAsk(amount_fen=10, budget_year=2027, purpose="运维", by="u")
+    codes = {r.code for r in om_refusals(POLICY, funded, {}, app, dt.date(2026, 3, 2))}
+    assert {"om_free_period_missing", "om_evaluation_report_missing"} <= codes
+    late = OmAsk(10, 2027, "运维", "u", free_maintenance_ends_on=dt.date(2027, 3, 1))
+    assert "om_application_late" in {
+        r.code for r in om_refusals(POLICY, funded, {}, late, dt.date(2026, 9, 1))
+    }
+
+
+def test_an_event_speaks_about_a_project_only_for_the_projects_jurisdiction() -> None:
+    funded = project("lhasa")
+    funded.hears(DataSharingDecided(project_id="p1", jurisdiction="lhasa", agency="a", decision="confirmed"))
+    with pytest.raises(WrongJurisdiction, match="shexian"):
+        funded.hears(
+            DataSharingDecided(project_id="p1", jurisdiction="shexian", agency="a", decision="confirmed")
+        )
+
+
+def test_the_typed_records_are_stored_as_the_json_they_always_were() -> None:
+    settled = Settlement(90, dt.date(2026, 5, 6), 80, 10, 0, "finance_review", dt.date(2026, 7, 31), "财政局")
+    stored = settled.stored()
+    assert stored == {
+        "final_cost_fen": 90,
+        "settled_on": "2026-05-06",
+        "released_fen": 80,
+        "surplus_fen": 10,
+        "to_return_fen": 0,
+        "route": "finance_review",
+        "review_due_on": "2026-07-31",
+        "by": "财政局",
+    }
+    assert Settlement.from_stored(stored) == settled
+    node = PaymentNode("尾款", "final_acceptance", "12.5", 40)
+    assert node.stored() == {
+        "name": "尾款",
+        "stage": "final_acceptance",
+        "share_percent": "12.5",
+        "amount_fen": 40,
+    }
+    assert PaymentNode.from_stored(node.stored()) == node
+    state = GateState(project_id="p", gate="data_sharing", open=True)
+    state.note(FactOrder("/govit/acceptance", 3, 17))
+    assert state.ordering is not None
+    assert state.ordering.stored() == {"sources": {"/govit/acceptance": 3}, "place": [17, 0]}
+    assert GateOrdering.from_stored(state.ordering.stored()) == state.ordering
