@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
-from services.review.domain import CaseStatus, InvalidCaseState, ReviewCase, ThirdPartyReviewMissing
-from services.review.drawing import (
+from services.review.domain import (
+    CaseStatus,
+    Conclusion,
+    InvalidCaseState,
+    ReviewCase,
+    Submission,
+    ThirdPartyReviewMissing,
+)
+from services.review.domain.drawing import (
     Avoidance,
     Candidate,
     ExpertStatus,
@@ -18,7 +24,7 @@ from services.review.drawing import (
     ranking,
     replace,
 )
-from services.review.rules import (
+from services.review.domain.rules import (
     Clock,
     Verdict,
     after_conclusion,
@@ -180,16 +186,11 @@ def test_shexian_has_a_third_party_review_the_approval_materials_before_the_expe
 def shexian_feasibility_case() -> ReviewCase:
     """A shexian 可研 case, opened on Tue 2026-09-29 with no time limit."""
     return ReviewCase.open(
-        project_id="p1",
-        jurisdiction="shexian",
-        stage="feasibility",
-        agency="县局",
-        parties=(),
+        Submission(project_id="p1", jurisdiction="shexian", stage="feasibility", agency="县局", parties=()),
         by="authority",
         at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
         received_on=dt.date(2026, 9, 29),
-        clock=None,
-        due_on=None,
+        limit=None,
     )
 
 
@@ -199,20 +200,19 @@ def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_i
     case = shexian_feasibility_case()
     case.seat_panel(draw("seed-t", pool(), SPEC, Avoidance()), [], ())
     for seat in case.seats:
-        case.record_opinion(seat["expert_id"], score=80, verdict=Verdict.PASS, comments="方案可行")
-    passing: dict[str, Any] = {
-        "at": dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC),
-        "resubmission": None,
-        "next_clock": None,
-        "next_due": None,
-        "articles": (),
-        "third_party": required,
-    }
+        case.record_opinion(seat.expert_id, score=80, verdict=Verdict.PASS, comments="方案可行")
+    passing = Conclusion(
+        Verdict.PASS,
+        at=dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC),
+        resubmission=None,
+        next_limit=None,
+        articles=(),
+    )
     with pytest.raises(ThirdPartyReviewMissing) as refused:
-        case.conclude(Verdict.PASS, **passing)
+        case.conclude(passing, third_party=required)
     assert "shexian §21" in str(refused.value) and case.verdict is None
     case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
-    case.conclude(Verdict.PASS, **passing)
+    case.conclude(passing, third_party=required)
     assert case.status is CaseStatus.CONCLUDED and case.verdict == "pass"
 
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.review.domain.errors import InsufficientPool
+
 
 class ExpertStatus(StrEnum):
     ACTIVE = "active"
@@ -66,17 +68,6 @@ class PanelSpec:
     def __post_init__(self) -> None:
         if self.size < 1 or sum(self.specialties.values()) > self.size:
             raise ValueError("a panel needs at least one seat and room for every required specialty")
-
-
-class InsufficientPool(Exception):
-    """The pool cannot seat this panel: says what is missing, never draws a short panel."""
-
-    code = "insufficient_pool"
-    title = "专家库可抽选人数不足"
-
-    def __init__(self, shortfalls: Sequence[str]) -> None:
-        super().__init__("；".join(shortfalls))
-        self.shortfalls = tuple(shortfalls)
 
 
 @dataclass(frozen=True)
