@@ -9,6 +9,7 @@ import pytest
 from services.review.domain import (
     CaseStatus,
     Conclusion,
+    InsufficientPool,
     InvalidCaseState,
     ReviewCase,
     Submission,
@@ -18,7 +19,6 @@ from services.review.domain.drawing import (
     Avoidance,
     Candidate,
     ExpertStatus,
-    InsufficientPool,
     PanelSpec,
     draw,
     ranking,
@@ -223,3 +223,31 @@ def test_a_cancelled_case_takes_no_third_party_assessment() -> None:
     with pytest.raises(InvalidCaseState, match="已撤销"):
         case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
     assert case.third_party_assessment == ""
+
+
+def test_seats_reports_and_candidates_keep_their_stored_json_shape() -> None:
+    # The cases table stores these as JSON lists; the typed records read and write the same JSON.
+    from services.review.db import Candidates, Reports, Seats
+    from services.review.domain import Opinion, PanelSeat, Report, SeatState
+
+    seated = {"expert_id": "e01", "specialty": "software", "rank": 3, "state": "seated"}
+    opined = {
+        "expert_id": "e02",
+        "specialty": None,
+        "rank": 1,
+        "state": "seated",
+        "opinion": {"score": 85, "verdict": "pass", "comments": "同意"},
+    }
+    declined = {"expert_id": "e03", "specialty": None, "rank": 2, "state": "declined"}
+    seats = Seats().process_result_value([seated, opined, declined], None)
+    assert seats[1] == PanelSeat("e02", None, 1, opinion=Opinion(85, Verdict.PASS, "同意"))
+    assert seats[2].state is SeatState.DECLINED
+    assert Seats().process_bind_param(seats, None) == [seated, opined, declined]
+    report = {"round": 1, "verdict": "fail", "document": "评审意见〔2026〕1号", "issued_on": "2026-10-09"}
+    [loaded] = Reports().process_result_value([report], None)
+    assert loaded == Report(1, Verdict.FAIL, "评审意见〔2026〕1号", dt.date(2026, 10, 9))
+    assert Reports().process_bind_param([loaded], None) == [report]
+    candidate = {"id": "e01", "employer": "单位1", "specialties": ["cost", "software"], "status": "suspended"}
+    [drawn_from] = Candidates().process_result_value([candidate], None)
+    assert drawn_from == Candidate("e01", "单位1", frozenset({"software", "cost"}), ExpertStatus.SUSPENDED)
+    assert Candidates().process_bind_param([drawn_from], None) == [candidate]
