@@ -229,6 +229,7 @@ def test_seats_reports_and_candidates_keep_their_stored_json_shape() -> None:
     # The cases table stores these as JSON lists; the typed records read and write the same JSON.
     from services.review.db import Candidates, Reports, Seats
     from services.review.domain import Opinion, PanelSeat, Report, SeatState
+    from shared.audit import plain
 
     seated = {"expert_id": "e01", "specialty": "software", "rank": 3, "state": "seated"}
     opined = {
@@ -251,3 +252,6 @@ def test_seats_reports_and_candidates_keep_their_stored_json_shape() -> None:
     [drawn_from] = Candidates().process_result_value([candidate], None)
     assert drawn_from == Candidate("e01", "单位1", frozenset({"software", "cost"}), ExpertStatus.SUSPENDED)
     assert Candidates().process_bind_param([drawn_from], None) == [candidate]
+    # The audit log's before and after of a case row show the same JSON as the table.
+    assert plain(seats) == [seated, opined, declined]
+    assert plain((loaded,)) == [report] and plain((drawn_from,)) == [candidate]

@@ -61,19 +61,6 @@ class _Records(TypeDecorator[tuple[R, ...]], Generic[R]):
         return tuple(type(self).loaded(r) for r in value or ())
 
 
-def _candidate_stored(c: Candidate) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "employer": c.employer,
-        "specialties": sorted(c.specialties),
-        "status": c.status.value,
-    }
-
-
-def _candidate_loaded(c: Mapping[str, Any]) -> Candidate:
-    return Candidate(c["id"], c["employer"], frozenset(c["specialties"]), ExpertStatus(c["status"]))
-
-
 class Seats(_Records[PanelSeat]):
     cache_ok = True
     stored = staticmethod(PanelSeat.stored)
@@ -82,8 +69,8 @@ class Seats(_Records[PanelSeat]):
 
 class Candidates(_Records[Candidate]):
     cache_ok = True
-    stored = staticmethod(_candidate_stored)
-    loaded = staticmethod(_candidate_loaded)
+    stored = staticmethod(Candidate.stored)
+    loaded = staticmethod(Candidate.from_stored)
 
 
 class Reports(_Records[Report]):

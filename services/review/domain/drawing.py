@@ -17,8 +17,10 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from services.review.domain.errors import InsufficientPool
+from services.review.domain.stored import Stored
 
 
 class ExpertStatus(StrEnum):
@@ -28,13 +30,28 @@ class ExpertStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """An expert as the draw sees them."""
+class Candidate(Stored):
+    """An expert as the draw sees them (and as a case records its candidate list)."""
 
     id: str
     employer: str
     specialties: frozenset[str]
     status: ExpertStatus = ExpertStatus.ACTIVE
+
+    def stored(self) -> dict[str, Any]:
+        specialties = sorted(self.specialties)
+        return {
+            "id": self.id,
+            "employer": self.employer,
+            "specialties": specialties,
+            "status": self.status.value,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> Candidate:
+        return cls(
+            stored["id"], stored["employer"], frozenset(stored["specialties"]), ExpertStatus(stored["status"])
+        )
 
 
 @dataclass(frozen=True)

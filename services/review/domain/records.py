@@ -11,6 +11,7 @@ from typing import Any
 
 from services.review.domain.drawing import Seat
 from services.review.domain.rules import TimeLimit, Verdict
+from services.review.domain.stored import Stored
 from shared.policy import Reason
 
 
@@ -36,7 +37,7 @@ class Opinion:
 
 
 @dataclass(frozen=True)
-class PanelSeat:
+class PanelSeat(Stored):
     """A seat of the case's panel: who holds it, the specialty it fills, its rank in the draw."""
 
     expert_id: str
@@ -77,7 +78,7 @@ class PanelSeat:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(Stored):
     """评审报告（通过）或书面评审意见（未通过）, issued once per round."""
 
     round: int
