@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
-from services.review.domain import CaseStatus, InvalidCaseState, ReviewCase, ThirdPartyReviewMissing
-from services.review.drawing import (
+from services.review.domain import (
+    CaseStatus,
+    Conclusion,
+    InsufficientPool,
+    InvalidCaseState,
+    ReviewCase,
+    Submission,
+    ThirdPartyReviewMissing,
+)
+from services.review.domain.drawing import (
     Avoidance,
     Candidate,
     ExpertStatus,
-    InsufficientPool,
     PanelSpec,
     draw,
     ranking,
     replace,
 )
-from services.review.rules import (
+from services.review.domain.rules import (
     Clock,
     Verdict,
     after_conclusion,
@@ -180,16 +186,11 @@ def test_shexian_has_a_third_party_review_the_approval_materials_before_the_expe
 def shexian_feasibility_case() -> ReviewCase:
     """A shexian 可研 case, opened on Tue 2026-09-29 with no time limit."""
     return ReviewCase.open(
-        project_id="p1",
-        jurisdiction="shexian",
-        stage="feasibility",
-        agency="县局",
-        parties=(),
+        Submission(project_id="p1", jurisdiction="shexian", stage="feasibility", agency="县局", parties=()),
         by="authority",
         at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
         received_on=dt.date(2026, 9, 29),
-        clock=None,
-        due_on=None,
+        limit=None,
     )
 
 
@@ -199,20 +200,19 @@ def test_a_shexian_panel_drawn_before_the_assessment_does_not_conclude_without_i
     case = shexian_feasibility_case()
     case.seat_panel(draw("seed-t", pool(), SPEC, Avoidance()), [], ())
     for seat in case.seats:
-        case.record_opinion(seat["expert_id"], score=80, verdict=Verdict.PASS, comments="方案可行")
-    passing: dict[str, Any] = {
-        "at": dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC),
-        "resubmission": None,
-        "next_clock": None,
-        "next_due": None,
-        "articles": (),
-        "third_party": required,
-    }
+        case.record_opinion(seat.expert_id, score=80, verdict=Verdict.PASS, comments="方案可行")
+    passing = Conclusion(
+        Verdict.PASS,
+        at=dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC),
+        resubmission=None,
+        next_limit=None,
+        articles=(),
+    )
     with pytest.raises(ThirdPartyReviewMissing) as refused:
-        case.conclude(Verdict.PASS, **passing)
+        case.conclude(passing, third_party=required)
     assert "shexian §21" in str(refused.value) and case.verdict is None
     case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
-    case.conclude(Verdict.PASS, **passing)
+    case.conclude(passing, third_party=required)
     assert case.status is CaseStatus.CONCLUDED and case.verdict == "pass"
 
 
@@ -223,3 +223,35 @@ def test_a_cancelled_case_takes_no_third_party_assessment() -> None:
     with pytest.raises(InvalidCaseState, match="已撤销"):
         case.attach_assessment("某咨询公司 审查意见〔2026〕3号")
     assert case.third_party_assessment == ""
+
+
+def test_seats_reports_and_candidates_keep_their_stored_json_shape() -> None:
+    # The cases table stores these as JSON lists; the typed records read and write the same JSON.
+    from services.review.db import Candidates, Reports, Seats
+    from services.review.domain import Opinion, PanelSeat, Report, SeatState
+    from shared.audit import plain
+
+    seated = {"expert_id": "e01", "specialty": "software", "rank": 3, "state": "seated"}
+    opined = {
+        "expert_id": "e02",
+        "specialty": None,
+        "rank": 1,
+        "state": "seated",
+        "opinion": {"score": 85, "verdict": "pass", "comments": "同意"},
+    }
+    declined = {"expert_id": "e03", "specialty": None, "rank": 2, "state": "declined"}
+    seats = Seats().process_result_value([seated, opined, declined], None)
+    assert seats[1] == PanelSeat("e02", None, 1, opinion=Opinion(85, Verdict.PASS, "同意"))
+    assert seats[2].state is SeatState.DECLINED
+    assert Seats().process_bind_param(seats, None) == [seated, opined, declined]
+    report = {"round": 1, "verdict": "fail", "document": "评审意见〔2026〕1号", "issued_on": "2026-10-09"}
+    [loaded] = Reports().process_result_value([report], None)
+    assert loaded == Report(1, Verdict.FAIL, "评审意见〔2026〕1号", dt.date(2026, 10, 9))
+    assert Reports().process_bind_param([loaded], None) == [report]
+    candidate = {"id": "e01", "employer": "单位1", "specialties": ["cost", "software"], "status": "suspended"}
+    [drawn_from] = Candidates().process_result_value([candidate], None)
+    assert drawn_from == Candidate("e01", "单位1", frozenset({"software", "cost"}), ExpertStatus.SUSPENDED)
+    assert Candidates().process_bind_param([drawn_from], None) == [candidate]
+    # The audit log's before and after of a case row show the same JSON as the table.
+    assert plain(seats) == [seated, opined, declined]
+    assert plain((loaded,)) == [report] and plain((drawn_from,)) == [candidate]

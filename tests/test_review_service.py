@@ -104,18 +104,16 @@ async def everyone_says(
     by_id: dict[str, dict[str, Any]],
     case_id: str,
     seats: list[dict[str, Any]],
-    verdict: str,
-    *,
-    score: int,
-    comments: str,
+    opinion: dict[str, Any],
 ) -> dict[str, Any]:
-    """Every seat's expert gives the same opinion; the case as the last answer left it."""
+    """Every seat's expert gives the same opinion (verdict, score, comments); the case as the last
+    answer left it."""
     result: dict[str, Any] = {}
     for seat in seats:
         response = await http.post(
             f"/cases/{case_id}/opinions",
             headers=as_expert(by_id[seat["expert_id"]]),
-            json={"score": score, "verdict": verdict, "comments": comments},
+            json=opinion,
         )
         assert response.status_code == 200, response.text
         result = response.json()
@@ -378,7 +376,9 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     assert overdue["articles"] == ["lhasa §11"]
 
     seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
-    first = await everyone_says(http, by_id, case["id"], seats, "fail", score=50, comments="需要完善")
+    first = await everyone_says(
+        http, by_id, case["id"], seats, {"verdict": "fail", "score": 50, "comments": "需要完善"}
+    )
     assert first["status"] == "revising" and first["clock"] == "review.fail_opinion_deadline"
     opinion = await http.post(
         f"/cases/{case['id']}/report", headers=AUTHORITY, json={"document": "意见书1号"}
@@ -388,7 +388,9 @@ async def test_lhasa_time_limits_emit_overdue_events_and_two_failures_force_a_fr
     assert first["due_on"] == "2026-10-16", "3 working days to revise (lhasa §11)"
     resubmitted = (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).json()
     assert resubmitted["round"] == 2 and resubmitted["clock"] == "review.second_review_deadline"
-    second = await everyone_says(http, by_id, case["id"], seats, "fail", score=50, comments="需要完善")
+    second = await everyone_says(
+        http, by_id, case["id"], seats, {"verdict": "fail", "score": 50, "comments": "需要完善"}
+    )
     assert second["status"] == "concluded" and second["failures"] == 2
     # The materials are to be redone, but the written opinion is still owed; nothing runs after it.
     assert second["clock"] == "review.fail_opinion_deadline"
@@ -419,7 +421,9 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
 
     # Not passed on Tue 2026-09-29: the written opinion is due in 2 working days, across National
     # Day (Sep 30, Oct 8); the agency cannot revise before it has the opinion.
-    failed = await everyone_says(http, by_id, case["id"], seats, "revise", score=70, comments="评审意见")
+    failed = await everyone_says(
+        http, by_id, case["id"], seats, {"verdict": "revise", "score": 70, "comments": "评审意见"}
+    )
     assert failed["clock"] == "review.fail_opinion_deadline" and failed["due_on"] == "2026-10-08"
     refused = await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)
     assert refused.status_code == 409 and refused.json()["code"] == "invalid_case_state", refused.text
@@ -441,7 +445,9 @@ async def test_lhasa_a_conclusion_owes_the_written_opinion_or_the_report_within_
 
     # Revised, reviewed again and passed the same day: the report is due in 2 working days.
     assert (await http.post(f"/cases/{case['id']}/resubmission", headers=AUTHORITY)).status_code == 200
-    passed = await everyone_says(http, by_id, case["id"], seats, "pass", score=70, comments="评审意见")
+    passed = await everyone_says(
+        http, by_id, case["id"], seats, {"verdict": "pass", "score": 70, "comments": "评审意见"}
+    )
     assert passed["status"] == "concluded" and passed["verdict"] == "pass"
     assert passed["clock"] == "review.pass_report_deadline" and passed["due_on"] == "2026-10-12"
     review.clock.now = datetime(2026, 10, 13, 2, 0, tzinfo=UTC)
@@ -640,7 +646,9 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     drawn = await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)
     assert drawn.status_code == 200, drawn.text
     seated = [s for s in drawn.json()["seats"] if s["state"] == "seated"]
-    result = await everyone_says(http, by_id, case["id"], seated, "pass", score=85, comments="方案可行")
+    result = await everyone_says(
+        http, by_id, case["id"], seated, {"verdict": "pass", "score": 85, "comments": "方案可行"}
+    )
     assert result["status"] == "concluded" and result["verdict"] == "pass"
 
     # Not required for a shexian change review, nor in bayingolin (optional there, bayingolin §9).
@@ -663,7 +671,9 @@ async def test_a_project_closed_after_its_review_passed_stops_the_report_limit_b
 
     # The feasibility review passes on Tue 2026-09-29: the report is owed by Oct 8 (lhasa §11).
     seats = (await http.post(f"/cases/{passed['id']}/draw", headers=AUTHORITY)).json()["seats"]
-    concluded = await everyone_says(http, by_id, passed["id"], seats, "pass", score=90, comments="方案可行")
+    concluded = await everyone_says(
+        http, by_id, passed["id"], seats, {"verdict": "pass", "score": 90, "comments": "方案可行"}
+    )
     assert concluded["clock"] == "review.pass_report_deadline"
 
     # The authority then refuses to approve the project: nothing is owed on its reviews any more.
@@ -699,7 +709,9 @@ async def test_a_change_rejected_after_its_review_passed_stops_the_report_limit_
     # Both change reviews pass on Tue 2026-09-29: each report is owed by Oct 8 (lhasa §11).
     for case in both.values():
         seats = (await http.post(f"/cases/{case['id']}/draw", headers=AUTHORITY)).json()["seats"]
-        concluded = await everyone_says(http, by_id, case["id"], seats, "pass", score=90, comments="变更合理")
+        concluded = await everyone_says(
+            http, by_id, case["id"], seats, {"verdict": "pass", "score": 90, "comments": "变更合理"}
+        )
         assert concluded["clock"] == "review.pass_report_deadline"
 
     # The authority then rejects change-1: its report is no longer owed; change-2's still is.

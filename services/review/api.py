@@ -4,27 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Response, status
 
-from services.review import handlers, views
+from services.review import commands, handlers, views
 from services.review.db import ReviewUnitOfWork
 from services.review.domain import (
     CaseNotFound,
-    CaseStatus,
     ExpertNotFound,
+    InsufficientPool,
     InvalidCaseState,
     NotOnPanel,
-    ReviewCase,
     ReviewError,
     ThirdPartyReviewMissing,
+    case_scope,
+    pool_of,
+    pools_of,
 )
-from services.review.drawing import ExpertStatus, InsufficientPool
-from services.review.pools import case_scope, pool_of, pools_of
-from services.review.rules import Verdict
+from services.review.schemas import (
+    AssessmentIn,
+    CaseQuery,
+    ExpertIn,
+    ExpertQuery,
+    ExpertStatusIn,
+    OpenCaseIn,
+    OpinionIn,
+    PartiesIn,
+    ReportIn,
+)
 from shared.auth import Principal, Role, require
-from shared.contracts.review import ReviewStage
-from shared.deps import CalendarDep, NowDep, PolicyDep, unit_of_work
+from shared.deps import ContextDep, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.policy import PolicyError, PolicyRegistry
 from shared.problems import COMMAND, NOT_FOUND, Problem, problem_responses
@@ -57,41 +65,6 @@ experts = APIRouter(prefix="/experts", tags=["experts"])
 cases = APIRouter(prefix="/cases", tags=["cases"])
 
 
-class ExpertIn(BaseModel):
-    jurisdiction: str = Field(
-        description="辖区代码：专家登记入该辖区所用的专家库（见政策包 review.expert_pool）",
-        examples=["zhonglou"],
-    )
-    name: str = Field(min_length=2, max_length=64)
-    employer: str = Field(min_length=2, max_length=128, description="工作单位（回避依据）")
-    title: str = Field(default="", max_length=64, description="职称")
-    specialties: list[str] = Field(
-        min_length=1, max_length=10, description="software, network, security, data, cost, archives…"
-    )
-    subject: str | None = Field(default=None, max_length=128, description="专家登录令牌的 sub")
-
-
-class ExpertStatusIn(BaseModel):
-    status: ExpertStatus
-    reason: str = Field(default="", max_length=2000, description="暂停或列入失信名单的原因")
-
-
-class OpenCaseIn(BaseModel):
-    project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
-    stage: ReviewStage
-    agency: str = Field(min_length=2, max_length=128, description="申报单位（回避）")
-    parties: list[str] = Field(
-        default_factory=list, max_length=50, description="承建、监理、投标单位（回避）"
-    )
-
-
-class OpinionIn(BaseModel):
-    score: int = Field(ge=0, le=100)
-    verdict: Verdict = Field(description="pass 通过, revise 修改后再审, fail 不通过")
-    comments: str = Field(min_length=2, max_length=20000, description="评审意见")
-
-
 @experts.post(
     "",
     status_code=201,
@@ -99,29 +72,27 @@ class OpinionIn(BaseModel):
     responses=problem_responses(409),
     summary="专家入库 (authority)",
 )
-async def add_expert(body: ExpertIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep) -> Any:
-    jurisdiction = who.check_jurisdiction(_known(policy, body.jurisdiction))
-    fields = body.model_dump(exclude={"jurisdiction"})
-    return await handlers.add_expert(uow, pool=pool_of(policy, jurisdiction), **fields, at=now)
+async def add_expert(body: ExpertIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    jurisdiction = who.check_jurisdiction(_known(ctx.policy, body.jurisdiction))
+    cmd = commands.AddExpert(
+        jurisdiction, body.name, body.employer, body.title, tuple(body.specialties), body.subject
+    )
+    return await handlers.add_expert(uow, cmd, ctx)
 
 
 @experts.get(
     "", response_model=Page[views.ExpertOut], summary="专家库：本辖区所用专家库中的专家 (authority, auditor)"
 )
 async def list_experts(
-    uow: UowDep,
-    who: PoolReaderDep,
-    policy: PolicyDep,
-    page: PageDep,
-    status: ExpertStatus | None = None,
-    specialty: str | None = None,
-    jurisdiction: Annotated[str | None, Query(description="只列该辖区所用的专家库")] = None,
+    uow: UowDep, who: PoolReaderDep, ctx: ContextDep, page: PageDep, wanted: ExpertQuery
 ) -> Page[views.ExpertOut]:
-    pools = pools_of(policy, who.scope)
-    if jurisdiction is not None:
-        pools = frozenset([pool_of(policy, who.check_jurisdiction(_known(policy, jurisdiction)))])
+    pools = pools_of(ctx.policy, who.scope)
+    if wanted.jurisdiction is not None:
+        pools = frozenset(
+            [pool_of(ctx.policy, who.check_jurisdiction(_known(ctx.policy, wanted.jurisdiction)))]
+        )
     async with uow:
-        return await views.list_experts(uow.session, page, pools=pools, status=status, specialty=specialty)
+        return await views.list_experts(uow.session, page, pools, wanted)
 
 
 @experts.put(
@@ -131,10 +102,10 @@ async def list_experts(
     summary="暂停、恢复或列入失信名单 (authority)",
 )
 async def set_expert_status(
-    expert_id: str, body: ExpertStatusIn, uow: UowDep, policy: PolicyDep, who: AuthorityDep
+    expert_id: str, body: ExpertStatusIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    pools = pools_of(policy, who.scope)
-    return await handlers.set_expert_status(uow, expert_id, pools, body.status, body.reason)
+    cmd = commands.SetExpertStatus(expert_id, body.status, body.reason, who.scope)
+    return await handlers.set_expert_status(uow, cmd, ctx)
 
 
 @cases.post(
@@ -145,19 +116,14 @@ async def set_expert_status(
     summary="立案 (authority)",
 )
 async def open_case(
-    body: OpenCaseIn,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: AuthorityDep,
-    now: NowDep,
-    response: Response,
+    body: OpenCaseIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep, response: Response
 ) -> Any:
-    who.check_jurisdiction(_known(policy, body.jurisdiction))
+    who.check_jurisdiction(_known(ctx.policy, body.jurisdiction))
+    cmd = commands.OpenCase(
+        body.project_id, body.jurisdiction, body.stage, body.agency, tuple(body.parties), by=who.sub
+    )
     try:
-        case, created = await handlers.open_case(
-            uow, policy, calendar, **body.model_dump(), by=who.sub, at=now
-        )
+        case, created = await handlers.open_case(uow, cmd, ctx)
     except PolicyError as exc:
         raise Problem(422, "no_expert_review", "本辖区办法未规定专家评审", str(exc)) from exc
     if not created:
@@ -165,92 +131,32 @@ async def open_case(
     return views.case_out(case)
 
 
-async def _expert_ids(uow: ReviewUnitOfWork, who: Principal) -> frozenset[str]:
-    """The caller's entries as an expert, one per pool they are registered in; 403 if none.
-
-    Which cases they see is decided by their jurisdictions' pools (case_scope); a seat is theirs
-    by their login whatever pool its entry is in (panels drawn before the pools were split)."""
-    async with uow:
-        mine = await views.experts_by_subject(uow.session, who.sub)
-    if not mine:
-        raise Problem(403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记为专家")
-    return mine
-
-
 @cases.get("", response_model=Page[views.CaseOut], summary="评审案件（专家只见分配给自己的）")
 async def list_cases(
-    uow: UowDep,
-    who: CaseReaderDep,
-    policy: PolicyDep,
-    page: PageDep,
-    status: CaseStatus | None = None,
-    jurisdiction: str | None = None,
-    project_id: str | None = None,
+    uow: UowDep, who: CaseReaderDep, ctx: ContextDep, page: PageDep, wanted: CaseQuery
 ) -> Page[views.CaseOut]:
-    scope = case_scope(policy, who)
-    if jurisdiction is not None and not scope.includes(jurisdiction):
-        who.check_jurisdiction(jurisdiction)  # outside the scope: 403
-    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
+    scope = case_scope(ctx.policy, who)
+    if wanted.jurisdiction is not None and not scope.includes(wanted.jurisdiction):
+        who.check_jurisdiction(wanted.jurisdiction)  # outside the scope: 403
+    mine = await views.expert_ids(uow, who) if who.role is Role.EXPERT else None
     async with uow:
-        found = await views.list_cases(
-            uow.session,
-            page,
-            scope,
-            expert_ids=mine,
-            status=status,
-            jurisdiction=jurisdiction,
-            project_id=project_id,
-        )
-    found.items = [views.case_out(c, for_expert=_shown_to(c, mine)) for c in found.items]
+        found = await views.list_cases(uow.session, page, scope, wanted, expert_ids=mine)
+    found.items = [views.case_out(c, for_expert=views.shown_to(c, mine)) for c in found.items]
     return found
 
 
-def _on_panel(case: views.CaseOut | ReviewCase, mine: frozenset[str]) -> str | None:
-    """The expert's entry among the case's seats, declined ones included; None if not on the panel."""
-    return next((s.expert_id for s in views.case_out(case).seats if s.expert_id in mine), None)
-
-
-def _shown_to(case: views.CaseOut | ReviewCase, mine: frozenset[str] | None) -> str | None:
-    """Whose opinion the caller sees: an expert only their own (no one's when off the panel); the
-    other roles (None) every one."""
-    return None if mine is None else _on_panel(case, mine) or ""
-
-
 @cases.get("/{case_id}", response_model=views.CaseOut, responses=NOT_FOUND, summary="评审案件详情")
-async def get_case(case_id: str, uow: UowDep, policy: PolicyDep, who: CaseReaderDep) -> Any:
-    mine = await _expert_ids(uow, who) if who.role is Role.EXPERT else None
-    async with uow:
-        case = await uow.cases.get(case_id)
-    if (
-        case is None
-        or not case_scope(policy, who).includes(case.jurisdiction)
-        or (mine is not None and _on_panel(case, mine) is None)
-    ):
-        raise CaseNotFound(f"评审案件 {case_id} 不存在")
-    return views.case_out(case, for_expert=_shown_to(case, mine))
+async def get_case(case_id: str, uow: UowDep, ctx: ContextDep, who: CaseReaderDep) -> Any:
+    mine = await views.expert_ids(uow, who) if who.role is Role.EXPERT else None
+    case = await views.visible_case(uow, case_id, case_scope(ctx.policy, who), mine)
+    return views.case_out(case, for_expert=views.shown_to(case, mine))
 
 
 @cases.post(
     "/{case_id}/draw", response_model=views.CaseOut, responses=COMMAND, summary="抽选专家组 (authority)"
 )
-async def draw_panel(case_id: str, uow: UowDep, policy: PolicyDep, who: AuthorityDep) -> Any:
-    return views.case_out(await handlers.draw_panel(uow, policy, case_id, who.scope))
-
-
-class PartiesIn(BaseModel):
-    parties: list[str] = Field(max_length=50, description="承建、监理、投标单位（评审回避）")
-
-
-class ReportIn(BaseModel):
-    document: str = Field(
-        min_length=2,
-        max_length=2000,
-        description="评审报告与批复文件（通过）或书面评审意见（未通过）的文号与要点",
-    )
-
-
-class AssessmentIn(BaseModel):
-    text: str = Field(min_length=2, max_length=20000, description="第三方评估机构、报告文号与结论")
+async def draw_panel(case_id: str, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    return views.case_out(await handlers.draw_panel(uow, commands.DrawPanel(case_id, who.scope), ctx))
 
 
 @cases.put(
@@ -259,8 +165,9 @@ class AssessmentIn(BaseModel):
     responses=COMMAND,
     summary="设定回避单位（抽选前）(authority)",
 )
-async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, who: AuthorityDep) -> Any:
-    return views.case_out(await handlers.set_parties(uow, case_id, who.scope, body.parties))
+async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    cmd = commands.SetParties(case_id, who.scope, tuple(body.parties))
+    return views.case_out(await handlers.set_parties(uow, cmd, ctx))
 
 
 @cases.put(
@@ -269,8 +176,11 @@ async def set_parties(case_id: str, body: PartiesIn, uow: UowDep, who: Authority
     responses=COMMAND,
     summary="附第三方专业审查或评估意见（shexian §21：报批材料的评审须在抽选专家组前附上）(authority)",
 )
-async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, who: AuthorityDep) -> Any:
-    return views.case_out(await handlers.attach_assessment(uow, case_id, who.scope, body.text))
+async def attach_assessment(
+    case_id: str, body: AssessmentIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
+) -> Any:
+    cmd = commands.AttachAssessment(case_id, who.scope, body.text)
+    return views.case_out(await handlers.attach_assessment(uow, cmd, ctx))
 
 
 @cases.post(
@@ -279,18 +189,9 @@ async def attach_assessment(case_id: str, body: AssessmentIn, uow: UowDep, who: 
     responses=COMMAND,
     summary="出具评审报告并下达批复（通过）或书面反馈评审意见（未通过），每次评审一次 (authority)",
 )
-async def issue_report(
-    case_id: str,
-    body: ReportIn,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: AuthorityDep,
-    now: NowDep,
-) -> Any:
-    return views.case_out(
-        await handlers.issue_report(uow, policy, calendar, case_id, who.scope, body.document, at=now)
-    )
+async def issue_report(case_id: str, body: ReportIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    cmd = commands.IssueReport(case_id, who.scope, body.document)
+    return views.case_out(await handlers.issue_report(uow, cmd, ctx))
 
 
 @cases.post(
@@ -299,10 +200,8 @@ async def issue_report(
     responses=COMMAND,
     summary="修改材料已送达，再次评审 (authority)",
 )
-async def resubmit(
-    case_id: str, uow: UowDep, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
-) -> Any:
-    return views.case_out(await handlers.resubmit(uow, policy, calendar, case_id, who.scope, at=now))
+async def resubmit(case_id: str, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
+    return views.case_out(await handlers.resubmit(uow, commands.Resubmit(case_id, who.scope), ctx))
 
 
 @cases.post(
@@ -311,38 +210,22 @@ async def resubmit(
     responses=COMMAND,
     summary="谢绝或回避，系统补抽 (expert)",
 )
-async def decline(case_id: str, uow: UowDep, policy: PolicyDep, who: ExpertDep) -> Any:
-    mine = await _expert_ids(uow, who)
-    case = await handlers.decline(uow, policy, case_id, case_scope(policy, who), mine)
-    return views.case_out(case, for_expert=_shown_to(case, mine))
+async def decline(case_id: str, uow: UowDep, ctx: ContextDep, who: ExpertDep) -> Any:
+    mine = await views.expert_ids(uow, who)
+    cmd = commands.Decline(case_id, case_scope(ctx.policy, who), mine)
+    case = await handlers.decline(uow, cmd, ctx)
+    return views.case_out(case, for_expert=views.shown_to(case, mine))
 
 
 @cases.post(
     "/{case_id}/opinions", response_model=views.CaseOut, responses=COMMAND, summary="提交评审意见 (expert)"
 )
-async def submit_opinion(
-    case_id: str,
-    body: OpinionIn,
-    uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: ExpertDep,
-    now: NowDep,
-) -> Any:
-    mine = await _expert_ids(uow, who)
-    case = await handlers.submit_opinion(
-        uow,
-        policy,
-        calendar,
-        case_id,
-        case_scope(policy, who),
-        mine,
-        score=body.score,
-        verdict=body.verdict,
-        comments=body.comments,
-        at=now,
-    )
-    return views.case_out(case, for_expert=_shown_to(case, mine))
+async def submit_opinion(case_id: str, body: OpinionIn, uow: UowDep, ctx: ContextDep, who: ExpertDep) -> Any:
+    mine = await views.expert_ids(uow, who)
+    scope = case_scope(ctx.policy, who)
+    cmd = commands.SubmitOpinion(case_id, scope, mine, body.score, body.verdict, body.comments)
+    case = await handlers.submit_opinion(uow, cmd, ctx)
+    return views.case_out(case, for_expert=views.shown_to(case, mine))
 
 
 @cases.get(
@@ -351,21 +234,12 @@ async def submit_opinion(
     responses=NOT_FOUND,
     summary="复核抽选：以记录的种子与候选名单重抽 (auditor)",
 )
-async def audit_case(case_id: str, uow: UowDep, policy: PolicyDep, who: PoolReaderDep) -> Any:
-    async with uow:
-        case = await uow.cases.get(case_id)
-    if case is None or not who.scope.includes(case.jurisdiction):
-        raise CaseNotFound(f"评审案件 {case_id} 不存在")
-    out = views.case_out(case)
-    return views.AuditOut(
-        **out.model_dump(),
-        candidates=[views.CandidateOut(**c) for c in case.candidates],
-        declined=case.declined,
-        redraw_matches=handlers.redraw_check(case, policy),
-    )
+async def audit_case(case_id: str, uow: UowDep, ctx: ContextDep, who: PoolReaderDep) -> Any:
+    case = await views.visible_case(uow, case_id, who.scope)
+    return views.audit_out(case, ctx.policy)
 
 
 @cases.post("/overdue-scan", summary="立即检查评审时限，逾期的发出事件（服务也每小时自行检查）(authority)")
-async def scan_overdue(uow: UowDep, policy: PolicyDep, who: AuthorityDep, now: NowDep) -> dict[str, int]:
-    today = today_in_shanghai(now)
-    return {"overdue": await handlers.scan_overdue(uow, policy, today=today, scope=who.scope)}
+async def scan_overdue(uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> dict[str, int]:
+    cmd = commands.ScanOverdue(today_in_shanghai(ctx.now()), who.scope)
+    return {"overdue": await handlers.scan_overdue(uow, cmd, ctx)}

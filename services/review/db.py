@@ -1,9 +1,14 @@
-"""Review's tables, mapping, repositories and unit of work."""
+"""Review's tables, mapping, repositories and unit of work.
+
+The case's seats, candidates and reports are typed records in the domain and JSON lists in the
+table, the same JSON as ever: the column types below convert on the way in and out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
     or_,
@@ -24,10 +30,54 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
 
-from services.review.domain import CLOSED, CaseStatus, Expert, ReviewCase
-from services.review.drawing import ExpertStatus
+from services.review.domain import (
+    CLOSED,
+    Candidate,
+    CaseStatus,
+    Expert,
+    ExpertStatus,
+    PanelSeat,
+    Report,
+    ReviewCase,
+)
 from shared.db import AggregateRepository, UnitOfWork
 from shared.sqltypes import UTCDateTime
+
+R = TypeVar("R")
+
+
+class _Records(TypeDecorator[tuple[R, ...]], Generic[R]):
+    """A JSON list of records: each stored by `stored`, read back by `loaded`."""
+
+    impl = JSON
+    cache_ok = True
+    stored: Callable[[R], dict[str, Any]]
+    loaded: Callable[[Mapping[str, Any]], R]
+
+    def process_bind_param(self, value: Iterable[R] | None, dialect: Any) -> list[dict[str, Any]] | None:
+        return None if value is None else [type(self).stored(r) for r in value]
+
+    def process_result_value(self, value: list[dict[str, Any]] | None, dialect: Any) -> tuple[R, ...]:
+        return tuple(type(self).loaded(r) for r in value or ())
+
+
+class Seats(_Records[PanelSeat]):
+    cache_ok = True
+    stored = staticmethod(PanelSeat.stored)
+    loaded = staticmethod(PanelSeat.from_stored)
+
+
+class Candidates(_Records[Candidate]):
+    cache_ok = True
+    stored = staticmethod(Candidate.stored)
+    loaded = staticmethod(Candidate.from_stored)
+
+
+class Reports(_Records[Report]):
+    cache_ok = True
+    stored = staticmethod(Report.stored)
+    loaded = staticmethod(Report.from_stored)
+
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -65,8 +115,8 @@ cases = Table(
     Column("round", Integer, nullable=False),
     Column("failures", Integer, nullable=False),
     Column("seed", String(64), nullable=True),
-    Column("candidates", JSON, nullable=False),
-    Column("seats", JSON, nullable=False),
+    Column("candidates", Candidates, nullable=False),
+    Column("seats", Seats, nullable=False),
     Column("declined", JSON, nullable=False),
     Column("clock", String(48), nullable=True),
     Column("due_on", Date, nullable=True, index=True),
@@ -76,7 +126,7 @@ cases = Table(
     Column("third_party_assessment", Text, nullable=False),
     Column("reference", String(64), nullable=True),
     Column("closed_reason", Text, nullable=True),
-    Column("reports", JSON, nullable=False),
+    Column("reports", Reports, nullable=False),
 )
 
 mapper.map_imperatively(Expert, experts)

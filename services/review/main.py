@@ -8,18 +8,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.review import api, consumers, handlers
+from services.review import api, commands, consumers, handlers
 from services.review.db import ReviewUnitOfWork
 from services.review.settings import ReviewSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.consume import HandlerContext
 from shared.db import utcnow
 from shared.workdays import today_in_shanghai
 
 
 async def _scan_overdue(app: FastAPI) -> None:
     uow = app.state.runtime.new_uow()
-    await handlers.scan_overdue(uow, app.state.policy, today=today_in_shanghai(app.state.clock()))
+    ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=app.state.clock)
+    await handlers.scan_overdue(uow, commands.ScanOverdue(today_in_shanghai(ctx.now())), ctx)
 
 
 SPEC = ServiceSpec(

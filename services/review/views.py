@@ -1,19 +1,22 @@
-"""Review's read side: the pool and the cases as API schemas."""
+"""Review's read side: the pool and the cases as API schemas, who sees which case and opinion,
+and the auditor's redraw."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.db import cases, experts
-from services.review.domain import CaseStatus, ReviewCase
-from services.review.drawing import ExpertStatus
-from shared.auth import Scope
+from services.review.db import ReviewUnitOfWork, cases, experts
+from services.review.domain import CaseNotFound, CaseStatus, ExpertStatus, ReviewCase
+from services.review.domain.panels import redraw_matches
+from shared.auth import Principal, Scope
 from shared.pagination import Page, PageParams
+from shared.policy import PolicyRegistry
+from shared.problems import Problem
 from shared.views import filters, page_of, visible_to
 
 
@@ -32,15 +35,27 @@ class ExpertOut(BaseModel):
     created_at: dt.datetime
 
 
+class OpinionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    score: int
+    verdict: str
+    comments: str
+
+
 class SeatOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     expert_id: str
     specialty: str | None
     rank: int
     state: str
-    opinion: dict[str, Any] | None = None
+    opinion: OpinionOut | None = None
 
 
 class ReportOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     round: int
     verdict: str
     document: str
@@ -74,6 +89,8 @@ class CaseOut(BaseModel):
 
 
 class CandidateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     employer: str
     specialties: list[str]
@@ -95,20 +112,31 @@ def case_out(case: ReviewCase | CaseOut, *, for_expert: str | None = None) -> Ca
     return out.model_copy(update={"seats": seats})
 
 
+@dataclass(frozen=True)
+class ExpertFilter:
+    """Which experts to list: of a status, a specialty, the pool of one jurisdiction."""
+
+    status: ExpertStatus | None = None
+    specialty: str | None = None
+    jurisdiction: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: CaseStatus | None = None
+    jurisdiction: str | None = None
+    project_id: str | None = None
+
+
 async def list_experts(
-    session: AsyncSession,
-    page: PageParams,
-    *,
-    pools: frozenset[str] | None,
-    status: ExpertStatus | None,
-    specialty: str | None,
+    session: AsyncSession, page: PageParams, pools: frozenset[str] | None, wanted: ExpertFilter
 ) -> Page[ExpertOut]:
     """The experts of the given pools (every pool for None)."""
-    where = filters([(experts.c.status, status)])
+    where = filters([(experts.c.status, wanted.status)])
     if pools is not None:
         where.append(experts.c.pool.in_(sorted(pools)))
-    if specialty:
-        where.append(cast(experts.c.specialties, String).like(f'%"{specialty}"%'))
+    if wanted.specialty:
+        where.append(cast(experts.c.specialties, String).like(f'%"{wanted.specialty}"%'))
     return await page_of(session, experts, ExpertOut, page, where, [experts.c.name, experts.c.id])
 
 
@@ -116,15 +144,16 @@ async def list_cases(
     session: AsyncSession,
     page: PageParams,
     scope: Scope,
-    *,
-    expert_ids: frozenset[str] | None,
-    status: CaseStatus | None,
-    jurisdiction: str | None,
-    project_id: str | None,
+    wanted: CaseFilter,
+    expert_ids: frozenset[str] | None = None,
 ) -> Page[CaseOut]:
     """Cases of the scope's jurisdictions; for an expert (their entries given) those they sit on."""
     where = visible_to(scope, cases) + filters(
-        [(cases.c.status, status), (cases.c.jurisdiction, jurisdiction), (cases.c.project_id, project_id)]
+        [
+            (cases.c.status, wanted.status),
+            (cases.c.jurisdiction, wanted.jurisdiction),
+            (cases.c.project_id, wanted.project_id),
+        ]
     )
     if expert_ids is not None:
         seats = cast(cases.c.seats, String)
@@ -135,3 +164,57 @@ async def list_cases(
 async def experts_by_subject(session: AsyncSession, subject: str) -> frozenset[str]:
     """A person's entries in the pools (one per pool they are registered in)."""
     return frozenset(await session.scalars(select(experts.c.id).where(experts.c.subject == subject)))
+
+
+def audit_out(case: ReviewCase, policy: PolicyRegistry) -> AuditOut:
+    """The case with the candidates it was drawn from, and whether the recorded seed redraws it."""
+    return AuditOut(
+        **case_out(case).model_dump(),
+        candidates=[
+            CandidateOut(
+                id=c.id, employer=c.employer, specialties=sorted(c.specialties), status=c.status.value
+            )
+            for c in case.candidates
+        ],
+        declined=case.declined,
+        redraw_matches=redraw_matches(case, policy),
+    )
+
+
+async def expert_ids(uow: ReviewUnitOfWork, who: Principal) -> frozenset[str]:
+    """The caller's entries as an expert, one per pool they are registered in; 403 if none.
+
+    Which cases they see is decided by their jurisdictions' pools (case_scope); a seat is theirs
+    by their login whatever pool its entry is in (panels drawn before the pools were split)."""
+    async with uow:
+        mine = await experts_by_subject(uow.session, who.sub)
+    if not mine:
+        raise Problem(403, "not_an_expert", "专家库中没有您的记录", f"令牌 sub {who.sub} 未登记为专家")
+    return mine
+
+
+def on_panel(case: CaseOut | ReviewCase, mine: frozenset[str]) -> str | None:
+    """The expert's entry among the case's seats, declined ones included; None if not on the panel."""
+    return next((s.expert_id for s in case_out(case).seats if s.expert_id in mine), None)
+
+
+def shown_to(case: CaseOut | ReviewCase, mine: frozenset[str] | None) -> str | None:
+    """Whose opinion the caller sees: an expert only their own (no one's when off the panel); the
+    other roles (None) every one."""
+    return None if mine is None else on_panel(case, mine) or ""
+
+
+async def visible_case(
+    uow: ReviewUnitOfWork, case_id: str, scope: Scope, mine: frozenset[str] | None = None
+) -> ReviewCase:
+    """The case if the caller may see it: in `scope`, and for an expert (their entries given) only
+    one they sit or sat on; otherwise not found, as a missing one."""
+    async with uow:
+        case = await uow.cases.get(case_id)
+    if (
+        case is None
+        or not scope.includes(case.jurisdiction)
+        or (mine is not None and on_panel(case, mine) is None)
+    ):
+        raise CaseNotFound(f"评审案件 {case_id} 不存在")
+    return case

@@ -17,6 +17,10 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from services.review.domain.errors import InsufficientPool
+from services.review.domain.stored import Stored
 
 
 class ExpertStatus(StrEnum):
@@ -26,13 +30,28 @@ class ExpertStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """An expert as the draw sees them."""
+class Candidate(Stored):
+    """An expert as the draw sees them (and as a case records its candidate list)."""
 
     id: str
     employer: str
     specialties: frozenset[str]
     status: ExpertStatus = ExpertStatus.ACTIVE
+
+    def stored(self) -> dict[str, Any]:
+        specialties = sorted(self.specialties)
+        return {
+            "id": self.id,
+            "employer": self.employer,
+            "specialties": specialties,
+            "status": self.status.value,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> Candidate:
+        return cls(
+            stored["id"], stored["employer"], frozenset(stored["specialties"]), ExpertStatus(stored["status"])
+        )
 
 
 @dataclass(frozen=True)
@@ -66,17 +85,6 @@ class PanelSpec:
     def __post_init__(self) -> None:
         if self.size < 1 or sum(self.specialties.values()) > self.size:
             raise ValueError("a panel needs at least one seat and room for every required specialty")
-
-
-class InsufficientPool(Exception):
-    """The pool cannot seat this panel: says what is missing, never draws a short panel."""
-
-    code = "insufficient_pool"
-    title = "专家库可抽选人数不足"
-
-    def __init__(self, shortfalls: Sequence[str]) -> None:
-        super().__init__("；".join(shortfalls))
-        self.shortfalls = tuple(shortfalls)
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
-from services.review.drawing import PanelSpec
+from services.review.domain.drawing import PanelSpec
 from shared.policy import PolicyError, PolicyRegistry, Reason
 from shared.workdays import Deadline, WorkingCalendar
 
@@ -40,6 +41,39 @@ class Clock(StrEnum):
     FAIL_OPINION = "review.fail_opinion_deadline"
     REVISION = "review.revision_deadline"
     SECOND_REVIEW = "review.second_review_deadline"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """A running time limit: which one, and the last day it is met."""
+
+    clock: Clock
+    due_on: dt.date
+
+
+def has_panels(policy: PolicyRegistry, jurisdiction: str) -> bool:
+    """Whether the jurisdiction's reviews are by an expert panel at all (xunyang §8: not)."""
+    return policy.rule(jurisdiction, "review.panel").applies
+
+
+def panel_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
+    return policy.rule(jurisdiction, "review.panel").articles
+
+
+def conclusion_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
+    return policy.rule(jurisdiction, "review.conclusion").articles
+
+
+def clock_articles(policy: PolicyRegistry, jurisdiction: str, clock: Clock) -> tuple[str, ...]:
+    return policy.rule(jurisdiction, clock.value).articles
+
+
+def screening_review(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, tuple[str, ...]] | None:
+    """The review stage a declaration admitted by screening goes to first, with the articles asking
+    for it (`funding.expert_review_required`); None where the pack asks for no expert review."""
+    rule = policy.rule(jurisdiction, "funding.expert_review_required")
+    stages = rule.params.get("stages") if rule.applies else None
+    return (str(stages[0]), rule.articles) if stages else None
 
 
 def panel_spec(policy: PolicyRegistry, jurisdiction: str, stage: str) -> PanelSpec:
@@ -79,6 +113,14 @@ def due(
     if not rule.applies:
         return None
     return calendar.add_working_days(start, int(rule.param("working_days")))
+
+
+def time_limit(
+    policy: PolicyRegistry, calendar: WorkingCalendar, jurisdiction: str, clock: Clock, start: dt.date
+) -> TimeLimit | None:
+    """The time limit `clock` started on `start`; None where the pack sets none."""
+    deadline = due(policy, calendar, jurisdiction, clock, start)
+    return TimeLimit(clock, deadline.date) if deadline is not None else None
 
 
 def after_conclusion(

@@ -1,56 +1,26 @@
-"""Review's domain: the expert pool (专家库) and review cases with their panels and opinions.
+"""A review case (评审案件): one project at one stage, its panel, opinions and conclusion.
 
-The rules (panel composition, conclusion, time limits, repeated failure) are asked of the pack
-by the handlers through services.review.rules; the draw itself is services.review.drawing.
+The rules (panel composition, conclusion, time limits, repeated failure) are asked of the pack in
+services.review.domain.rules; the draw itself is services.review.domain.drawing. The case keeps
+the outcome and refuses what its state does not allow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-from services.review.drawing import Avoidance, Candidate, Draw, ExpertStatus, Seat
-from services.review.rules import Clock, Verdict
+from services.review.domain.drawing import Avoidance, Candidate, Draw, Seat
+from services.review.domain.errors import InvalidCaseState, NotOnPanel, ThirdPartyReviewMissing
+from services.review.domain.records import Conclusion, Opinion, PanelSeat, Report, SeatState, Submission
+from services.review.domain.rules import Clock, TimeLimit, Verdict
 from shared.contracts import Event
 from shared.contracts.review import ExpertReplaced, PanelDrawn, ReviewCaseOpened, ReviewConcluded
-from shared.errors import DomainError
 from shared.policy import Reason
-
-
-class ReviewError(DomainError):
-    """Base of review's refusals; `code` is stable, the message is for people."""
-
-    code = "review_error"
-    title = "评审操作被拒绝"
-
-
-class ExpertNotFound(ReviewError):
-    code = "expert_not_found"
-    title = "专家不存在"
-
-
-class CaseNotFound(ReviewError):
-    code = "case_not_found"
-    title = "评审案件不存在"
-
-
-class InvalidCaseState(ReviewError):
-    code = "invalid_case_state"
-    title = "评审案件当前状态不允许此操作"
-
-
-class ThirdPartyReviewMissing(InvalidCaseState):
-    code = "third_party_review_missing"
-    title = "尚未附第三方专业审查意见"
-
-
-class NotOnPanel(ReviewError):
-    code = "not_on_panel"
-    title = "您不是本案专家组成员"
 
 
 class CaseStatus(StrEnum):
@@ -66,30 +36,6 @@ CLOSED = (CaseStatus.CONCLUDED, CaseStatus.CANCELLED)
 
 #: The time limits that end when the report or the written opinion is issued (lhasa §11).
 WRITTEN_RESULT_CLOCKS = (Clock.PASS_REPORT.value, Clock.FAIL_OPINION.value)
-
-
-@dataclass(eq=False)
-class Expert:
-    """专家库中的一名专家."""
-
-    id: str
-    name: str
-    employer: str
-    title: str
-    specialties: list[str]
-    status: ExpertStatus
-    status_reason: str
-    created_at: dt.datetime
-    pool: str  # the 专家库 registered in; status and blacklisting hold in this pool only
-    subject: str | None = None  # the `sub` of the expert's token, to show them their cases
-
-    def candidate(self) -> Candidate:
-        return Candidate(self.id, self.employer, frozenset(self.specialties), self.status)
-
-    def set_status(self, status: ExpertStatus, reason: str) -> None:
-        if status is ExpertStatus.BLACKLISTED and not reason.strip():
-            raise ReviewError("列入失信名单须写明原因 (lhasa §22、xunyang §25)")
-        self.status, self.status_reason = status, reason
 
 
 @dataclass(eq=False)
@@ -109,8 +55,8 @@ class ReviewCase:
     round: int = 1
     failures: int = 0
     seed: str | None = None
-    candidates: list[dict[str, Any]] = field(default_factory=list)  # the pool as drawn from
-    seats: list[dict[str, Any]] = field(default_factory=list)  # expert_id, specialty, rank, state
+    candidates: tuple[Candidate, ...] = ()  # the pool as drawn from
+    seats: tuple[PanelSeat, ...] = ()
     declined: list[str] = field(default_factory=list)
     clock: str | None = None  # the running time limit (rules.Clock value)
     due_on: dt.date | None = None
@@ -120,53 +66,51 @@ class ReviewCase:
     third_party_assessment: str = ""  # 第三方专业审查、造价评估 (shexian §21, bayingolin §9)
     reference: str | None = None  # what is reviewed: a change request, an acceptance application
     closed_reason: str | None = None  # why it was cancelled
-    reports: list[dict[str, Any]] = field(default_factory=list)  # round, verdict, document, issued_on
+    reports: tuple[Report, ...] = ()
     events: list[Event] = field(default_factory=list)
 
     @classmethod
     def open(
         cls,
+        submission: Submission,
         *,
-        project_id: str,
-        jurisdiction: str,
-        stage: str,
-        agency: str,
-        parties: Sequence[str],
         by: str,
         at: dt.datetime,
         received_on: dt.date,
-        clock: str | None,
-        due_on: dt.date | None,
-        articles: Sequence[str] = (),
-        reference: str | None = None,
+        limit: TimeLimit | None,
     ) -> ReviewCase:
         case = cls(
             id=uuid.uuid4().hex,
-            project_id=project_id,
-            jurisdiction=jurisdiction,
-            stage=stage,
-            agency=agency,
-            parties=list(parties),
+            project_id=submission.project_id,
+            jurisdiction=submission.jurisdiction,
+            stage=submission.stage,
+            agency=submission.agency,
+            parties=list(submission.parties),
             status=CaseStatus.OPEN,
             opened_at=at,
             opened_by=by,
             received_on=received_on,
-            clock=clock,
-            due_on=due_on,
-            reference=reference,
+            reference=submission.reference,
         )
+        case._run(limit)
         case.events.append(
             ReviewCaseOpened(
-                project_id=project_id,
-                jurisdiction=jurisdiction,
+                project_id=case.project_id,
+                jurisdiction=case.jurisdiction,
                 case_id=case.id,
-                stage=stage,
-                reference=reference,
-                due_on=due_on,
-                articles=tuple(articles),
+                stage=case.stage,
+                reference=case.reference,
+                due_on=case.due_on,
+                articles=submission.articles,
             )
         )
         return case
+
+    def _run(self, limit: TimeLimit | None) -> None:
+        """The time limit now running (none: no limit runs)."""
+        self.clock = limit.clock.value if limit else None
+        self.due_on = limit.due_on if limit else None
+        self.overdue_notified = False
 
     def set_parties(self, parties: Sequence[str]) -> None:
         """The contractor, 监理 and bidders to avoid; fixed once the panel is drawn."""
@@ -183,12 +127,14 @@ class ReviewCase:
         self.third_party_assessment = text
 
     # -- the panel --------------------------------------------------------------------------------
+    def seated(self) -> list[PanelSeat]:
+        return [s for s in self.seats if s.seated]
+
     def avoidance(self) -> Avoidance:
-        seated = {s["expert_id"] for s in self.seats if s["state"] == "seated"}
         return Avoidance(
             organisations=frozenset([self.agency, *self.parties]),
             declined=frozenset(self.declined),
-            seated=frozenset(seated),
+            seated=frozenset(s.expert_id for s in self.seated()),
         )
 
     def check_third_party_review(self, required: Reason | None) -> None:
@@ -202,7 +148,7 @@ class ReviewCase:
     def seat_panel(
         self,
         drawn: Draw,
-        pool: Sequence[Expert],
+        pool: Sequence[Candidate],
         articles: Sequence[str],
         third_party: Reason | None = None,
     ) -> None:
@@ -210,16 +156,8 @@ class ReviewCase:
             raise InvalidCaseState(f"评审案件 {self.id} 已抽选专家组")
         self.check_third_party_review(third_party)
         self.seed = drawn.seed
-        self.candidates = [
-            {
-                "id": e.id,
-                "employer": e.employer,
-                "specialties": sorted(e.specialties),
-                "status": e.status.value,
-            }
-            for e in sorted(pool, key=lambda e: e.id)
-        ]
-        self.seats = [_seat(s) for s in drawn.seats]
+        self.candidates = tuple(sorted(pool, key=lambda c: c.id))
+        self.seats = tuple(PanelSeat.drawn(s) for s in drawn.seats)
         self.status = CaseStatus.PANEL_DRAWN
         self.events.append(
             PanelDrawn(
@@ -235,14 +173,14 @@ class ReviewCase:
 
     def seated_among(self, expert_ids: Collection[str]) -> str:
         """Which of a person's entries (one per pool) sits on this panel."""
-        for seat in self.seats:
-            if seat["expert_id"] in expert_ids and seat["state"] == "seated":
-                return str(seat["expert_id"])
+        for seat in self.seated():
+            if seat.expert_id in expert_ids:
+                return seat.expert_id
         raise NotOnPanel(f"您不是评审案件 {self.id} 专家组的成员")
 
-    def seat_of(self, expert_id: str) -> dict[str, Any]:
-        for seat in self.seats:
-            if seat["expert_id"] == expert_id and seat["state"] == "seated":
+    def seat_of(self, expert_id: str) -> PanelSeat:
+        for seat in self.seated():
+            if seat.expert_id == expert_id:
                 return seat
         raise NotOnPanel(f"您不是评审案件 {self.id} 专家组的成员")
 
@@ -251,20 +189,17 @@ class ReviewCase:
         if self.status is not CaseStatus.PANEL_DRAWN:
             raise InvalidCaseState("只有评审进行中的案件可以谢绝")
         seat = self.seat_of(expert_id)
-        if seat.get("opinion"):
+        if seat.opinion is not None:
             raise InvalidCaseState("已提交评审意见，不能再谢绝")
-        return Seat(seat["expert_id"], seat["specialty"], seat["rank"])
+        return Seat(seat.expert_id, seat.specialty, seat.rank)
 
-    def _update_seat(self, expert_id: str, **changes: Any) -> None:
-        # New dicts, never in place: the JSON column is saved only when its value compares unequal.
-        self.seats = [
-            {**s, **changes} if s["expert_id"] == expert_id and s["state"] == "seated" else dict(s)
-            for s in self.seats
-        ]
+    def _put(self, seat: PanelSeat) -> None:
+        """`seat` in place of its expert's seated one (a new tuple: the column is saved on change)."""
+        self.seats = tuple(seat if s.expert_id == seat.expert_id and s.seated else s for s in self.seats)
 
     def replace(self, leaving: Seat, replacement: Seat) -> None:
-        self._update_seat(leaving.expert_id, state="declined")
-        self.seats = [*self.seats, _seat(replacement)]
+        self._put(dataclasses.replace(self.seat_of(leaving.expert_id), state=SeatState.DECLINED))
+        self.seats = (*self.seats, PanelSeat.drawn(replacement))
         self.declined = [*self.declined, leaving.expert_id]
         self.events.append(
             ExpertReplaced(
@@ -279,39 +214,27 @@ class ReviewCase:
     def record_opinion(self, expert_id: str, *, score: int, verdict: Verdict, comments: str) -> None:
         if self.status is not CaseStatus.PANEL_DRAWN:
             raise InvalidCaseState(f"评审案件处于 {self.status.value} 状态，不接收评审意见")
-        self.seat_of(expert_id)
-        self._update_seat(expert_id, opinion={"score": score, "verdict": verdict.value, "comments": comments})
+        self._put(dataclasses.replace(self.seat_of(expert_id), opinion=Opinion(score, verdict, comments)))
 
     def verdicts(self) -> list[Verdict] | None:
         """Every seated expert's verdict, or None while someone has not given one."""
-        seated = [s for s in self.seats if s["state"] == "seated"]
-        if not all(s.get("opinion") for s in seated):
+        opinions = [s.opinion for s in self.seated()]
+        if not all(opinions):
             return None
-        return [Verdict(s["opinion"]["verdict"]) for s in seated]
+        return [o.verdict for o in opinions if o is not None]
 
-    def conclude(
-        self,
-        verdict: Verdict,
-        *,
-        at: dt.datetime,
-        resubmission: Reason | None,
-        next_clock: str | None,
-        next_due: dt.date | None,
-        articles: Sequence[str],
-        third_party: Reason | None = None,
-    ) -> None:
+    def conclude(self, conclusion: Conclusion, third_party: Reason | None = None) -> None:
         # A panel drawn before the assessment was required still waits for it (shexian §21).
         self.check_third_party_review(third_party)
+        verdict, resubmission = conclusion.verdict, conclusion.resubmission
         self.verdict = verdict.value
-        self.concluded_at = at
+        self.concluded_at = conclusion.at
         if verdict is not Verdict.PASS:
             self.failures += 1
         # Not passed: the agency revises and the panel reviews again, until the pack's limit
         # of failures asks for the materials to be redone from scratch (lhasa §11).
-        revising = verdict is not Verdict.PASS and resubmission is None
-        self.status = CaseStatus.REVISING if revising else CaseStatus.CONCLUDED
-        self.clock, self.due_on, self.overdue_notified = next_clock, next_due, False
-        seated = [s for s in self.seats if s["state"] == "seated"]
+        self.status = CaseStatus.REVISING if conclusion.revising else CaseStatus.CONCLUDED
+        self._run(conclusion.next_limit)
         self.events.append(
             ReviewConcluded(
                 project_id=self.project_id,
@@ -320,30 +243,22 @@ class ReviewCase:
                 stage=self.stage,
                 verdict=verdict.value,
                 reference=self.reference,
-                scores=tuple(int(s["opinion"]["score"]) for s in seated),
+                scores=tuple(s.opinion.score for s in self.seated() if s.opinion is not None),
                 round=self.round,
                 resubmission_required=resubmission is not None,
-                articles=tuple(articles) + ((resubmission.rule,) if resubmission else ()),
+                articles=conclusion.articles + ((resubmission.rule,) if resubmission else ()),
             )
         )
 
-    def issue_report(
-        self, document: str, *, on: dt.date, next_clock: str | None, next_due: dt.date | None
-    ) -> None:
+    def issue_report(self, document: str, *, on: dt.date, next_limit: TimeLimit | None) -> None:
         """出具评审报告（通过）或书面反馈评审意见（未通过）: ends the time limit for it, once per round."""
         if self.verdict is None or self.status not in (CaseStatus.CONCLUDED, CaseStatus.REVISING):
             raise InvalidCaseState("评审尚未出结论，不能出具评审报告或书面评审意见")
-        if any(r["round"] == self.round for r in self.reports):
+        if any(r.round == self.round for r in self.reports):
             raise InvalidCaseState(f"第 {self.round} 次评审的评审报告或书面评审意见已出具")
-        issued = {
-            "round": self.round,
-            "verdict": self.verdict,
-            "document": document,
-            "issued_on": on.isoformat(),
-        }
-        self.reports = [*self.reports, issued]
+        self.reports = (*self.reports, Report(self.round, Verdict(self.verdict), document, on))
         if self.clock in WRITTEN_RESULT_CLOCKS:
-            self.clock, self.due_on, self.overdue_notified = next_clock, next_due, False
+            self._run(next_limit)
 
     def cancel(self, reason: str, at: dt.datetime) -> bool:
         """撤销: what the case reviews no longer stands; no opinion or conclusion is taken after.
@@ -353,7 +268,7 @@ class ReviewCase:
         self.status = CaseStatus.CANCELLED
         self.closed_reason = reason
         self.concluded_at = at
-        self.clock, self.due_on, self.overdue_notified = None, None, False
+        self._run(None)
         return True
 
     def stop_time_limit(self) -> bool:
@@ -362,10 +277,15 @@ class ReviewCase:
         The status and verdict stay; False when no time limit was running."""
         if self.status is not CaseStatus.CONCLUDED or self.clock is None:
             return False
-        self.clock, self.due_on, self.overdue_notified = None, None, False
+        self._run(None)
         return True
 
-    def resubmit(self, *, received_on: dt.date, clock: str | None, due_on: dt.date | None) -> None:
+    def settle(self, reason: str, at: dt.datetime) -> None:
+        """What the case reviewed no longer stands: cancelled if still open, else its time limit stops."""
+        if not self.cancel(reason, at):
+            self.stop_time_limit()
+
+    def resubmit(self, *, received_on: dt.date, limit: TimeLimit | None) -> None:
         """修改后再审: revised materials arrived; the same panel reviews them again."""
         if self.status is not CaseStatus.REVISING:
             raise InvalidCaseState("只有待修改的案件可以提交修改材料")
@@ -375,9 +295,5 @@ class ReviewCase:
         self.received_on = received_on
         self.status = CaseStatus.PANEL_DRAWN
         self.verdict = None
-        self.seats = [{k: v for k, v in s.items() if k != "opinion"} for s in self.seats]
-        self.clock, self.due_on, self.overdue_notified = clock, due_on, False
-
-
-def _seat(seat: Seat) -> dict[str, Any]:
-    return {"expert_id": seat.expert_id, "specialty": seat.specialty, "rank": seat.rank, "state": "seated"}
+        self.seats = tuple(dataclasses.replace(s, opinion=None) for s in self.seats)
+        self._run(limit)
