@@ -242,20 +242,22 @@ def test_a_service_listening_beyond_loopback_refuses_the_default_secret() -> Non
 
 def test_xunyang_takes_every_change_to_the_authority() -> None:
     """xunyang §15: 严格遵守批准文件中核定的建设内容、规模、标准、投资额 — no change is merely filed."""
-    from services.procurement.rules import Ground, route_change
-    from services.procurement.rules import Path as ChangePath
+    from services.procurement.domain import ChangeFigures, Ground, route_change
+    from services.procurement.domain import Path as ChangePath
 
     for delta, adjustment in ((1, 0), (0, 1), (-1_000_000, 0), (50_000_000, 50_000_000)):
         routed = route_change(
             load_registry(),
             "xunyang",
-            approved_fen=100_000_000,
-            prior_overrun_fen=0,
-            prior_adjusted_fen=0,
-            total_delta_fen=delta,
-            adjustment_fen=adjustment,
-            goal_changed=False,
-            ground=Ground.OPTIMISATION,
+            ChangeFigures(
+                approved_fen=100_000_000,
+                prior_overrun_fen=0,
+                prior_adjusted_fen=0,
+                total_delta_fen=delta,
+                adjustment_fen=adjustment,
+                goal_changed=False,
+                ground=Ground.OPTIMISATION,
+            ),
         )
         assert routed.path is ChangePath.APPROVAL and routed.approvers == ("authority",)
         assert [a for reason in routed.reasons for a in reason.articles] == ["xunyang §15"]

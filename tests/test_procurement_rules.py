@@ -7,17 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from services.procurement.domain import ProcurementError, split_milestones
-from services.procurement.rules import (
+from services.procurement.domain import (
+    ChangeFigures,
     Due,
     Facts,
     Ground,
     Path,
+    ProcurementError,
     deadline_message,
     deadlines,
     filing_due,
     route_change,
     security_test_required,
+    split_milestones,
     supervision_required,
 )
 from shared.policy import PolicyRegistry, load_registry
@@ -39,7 +41,7 @@ def route(j: str, **kw: object) -> tuple[Path, tuple[str, ...], list[str]]:
         "ground": Ground.OPTIMISATION,
         **kw,
     }
-    r = route_change(POLICY, j, **args)  # type: ignore[arg-type]
+    r = route_change(POLICY, j, ChangeFigures(**args))  # type: ignore[arg-type]
     return r.path, r.approvers, [a for reason in r.reasons for a in reason.articles] or list(r.articles)
 
 
@@ -230,7 +232,7 @@ def test_milestone_amounts_are_whole_fen_and_add_up_to_the_contract() -> None:
             ("终验", "final_acceptance", Decimal("36.67")),
         ],
     )
-    assert [p["amount_fen"] for p in parts] == [300_000, 333_300, 366_701]
-    assert sum(p["amount_fen"] for p in parts) == 1_000_001
+    assert [p.amount_fen for p in parts] == [300_000, 333_300, 366_701]
+    assert sum(p.amount_fen for p in parts) == 1_000_001
     with pytest.raises(ProcurementError):
         split_milestones(100, [("全部", "completion", Decimal("99"))])

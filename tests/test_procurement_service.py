@@ -14,11 +14,16 @@ from typing import Any
 
 import pytest
 from httpx import AsyncClient, Response
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.procurement.consumers import SUBSCRIPTIONS
+from services.procurement.db import ProcurementUnitOfWork
+from services.procurement.main import SPEC
 from services.procurement.main import create_app as create_procurement
 from services.procurement.settings import ProcurementSettings
 from shared.auth import Role
-from shared.bus import JetStreamBus
+from shared.bus import Ack, DeadLetter, Delivery, JetStreamBus, Retry
+from shared.consume import EventDispatcher, HandlerContext
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.intake import (
     ProjectApproved,
@@ -27,6 +32,10 @@ from shared.contracts.intake import (
     ProjectTerminated,
 )
 from shared.contracts.review import ReviewConcluded
+from shared.db import create_engine, migrate
+from shared.metrics import Metrics
+from shared.policy import load_registry
+from shared.workdays import WorkingCalendar
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import APPROVAL_STAGE, Clock, events_of, publish
 
@@ -833,3 +842,51 @@ async def test_another_jurisdictions_people_neither_file_nor_decide_nor_see_its_
     }
     assert theirs["id"] in ids
     assert (await http.get("/changes", params={"jurisdiction": "zhonglou"}, headers=lhasa)).status_code == 403
+
+
+async def test_an_event_that_can_never_fit_its_project_is_dead_lettered_at_once_one_not_yet_known_is_retried(
+    make_database: Any,
+) -> None:
+    """A project's approval from another jurisdiction than the project's can never apply: it is
+    dead-lettered on its first delivery with the reason. An approval of a project whose
+    declaration has not arrived yet may apply later: it is retried."""
+    engine = create_engine(await make_database("procurement"))
+    await migrate(engine, Path(SPEC.migrations))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    dispatch = EventDispatcher(
+        durable="procurement",
+        subscriptions=SUBSCRIPTIONS,
+        uow_factory=lambda: ProcurementUnitOfWork(
+            sessions, source="/govit/procurement", subject_prefix="govit"
+        ),
+        context=HandlerContext(policy=load_registry(), calendar=WorkingCalendar()),
+        max_deliver=6,
+        metrics=Metrics("test"),
+        prefix="govit",
+    )
+
+    def delivery(event: Event) -> Delivery:
+        return Delivery(subject_for("govit", event), encode(event, source="/govit/intake"), {}, 1, 1)
+
+    try:
+        declared = ProjectDeclared(
+            project_id="p1",
+            jurisdiction="xunyang",
+            agency="区教育局",
+            title="智慧校园",
+            kind="service",
+            amount_fen=WAN,
+        )
+        assert isinstance(await dispatch(delivery(declared)), Ack)
+        foreign = ProjectApproved(
+            project_id="p1", jurisdiction="zhonglou", approved_amount_fen=WAN, plan_year=2026
+        )
+        verdict = await dispatch(delivery(foreign))
+        assert isinstance(verdict, DeadLetter)
+        assert verdict.reason.startswith("Unprocessable: EventMismatch: 项目 p1 属于 xunyang")
+        unknown = ProjectApproved(
+            project_id="p2", jurisdiction="xunyang", approved_amount_fen=WAN, plan_year=2026
+        )
+        assert isinstance(await dispatch(delivery(unknown)), Retry)
+    finally:
+        await engine.dispose()

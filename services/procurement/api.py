@@ -3,33 +3,40 @@ decides changes and keeps the 失信 list; finance co-decides changes where the 
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
-from pydantic import BaseModel, Field, model_validator
 
-from services.procurement import handlers, views
+from services.procurement import commands, handlers, views
 from services.procurement.db import ProcurementUnitOfWork
 from services.procurement.domain import (
     ChangeNotFound,
     ChangeState,
     InvalidState,
+    Listing,
     ProcurementError,
     Project,
     ProjectNotFound,
     RuleViolation,
     Status,
 )
-from services.procurement.domain import (
-    Role as ContractRole,
+from services.procurement.schemas import (
+    CREDIT_CODE,
+    ChangeIn,
+    CompletionIn,
+    ContractIn,
+    DecisionIn,
+    FirmIn,
+    ReportIn,
+    RequirementsIn,
+    RequirementsReviewIn,
+    StartIn,
+    TenderIn,
 )
-from services.procurement.rules import Ground
 from shared.auth import Principal, Role, require
-from shared.contracts.procurement import MilestoneStage
-from shared.deps import CalendarDep, IdempotencyKey, NowDep, PolicyDep, unit_of_work
-from shared.money import Fen, PositiveFen
+from shared.consume import HandlerContext
+from shared.deps import ContextDep, IdempotencyKey, unit_of_work
 from shared.pagination import Page, PageDep
 from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
@@ -49,37 +56,33 @@ AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
 DeciderDep = Annotated[Principal, require(Role.AUTHORITY, Role.FINANCE)]
 FirmReaderDep = Annotated[Principal, require(Role.AUTHORITY, Role.AUDITOR, Role.APPLICANT, Role.FINANCE)]
 
-CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
-CreditCode = Annotated[str, Field(pattern=CREDIT_CODE, description="统一社会信用代码（18位）")]
 
+@dataclass(frozen=True)
+class Keyed:
+    """The applicant, and the request's Idempotency-Key when it sent one."""
+
+    who: Principal
+    key: str | None
+
+
+def _keyed(who: ApplicantDep, idempotency_key: IdempotencyKey = None) -> Keyed:
+    return Keyed(who, idempotency_key)
+
+
+KeyedApplicantDep = Annotated[Keyed, Depends(_keyed)]
 
 projects = APIRouter(prefix="/projects", tags=["projects"])
 changes = APIRouter(prefix="/changes", tags=["changes"])
 firms = APIRouter(prefix="/firms", tags=["firms"])
 
 
-async def _detail(request: Request, uow: ProcurementUnitOfWork, project: Project) -> views.ProjectDetail:
-    today = today_in_shanghai(request.app.state.clock())
-    contracts = await uow.contracts.of(project.id)
-    found = await uow.changes.of(project.id)
-    deadlines = handlers.upcoming(request.app.state.policy, request.app.state.calendar, project, today)
-    return views.ProjectDetail(
-        **views.ProjectOut.model_validate(project).model_dump(),
-        total_fen=project.total_fen,
-        requirements=project.requirements,
-        tenders=project.tenders,
-        reports=project.reports,
-        implementation_plan_on=project.implementation_plan_on,
-        security_test_report=project.security_test_report,
-        contracts=[views.ContractOut.model_validate(c) for c in contracts],
-        changes=[views.ChangeOut.model_validate(c) for c in found],
-        deadlines=[views.DeadlineOut(**d) for d in deadlines],
-    )
+async def _detail(uow: ProcurementUnitOfWork, project: Project, ctx: HandlerContext) -> views.ProjectDetail:
+    return await views.project_detail(uow, project, (ctx.policy, ctx.calendar, today_in_shanghai(ctx.now())))
 
 
-async def _show(request: Request, uow: ProcurementUnitOfWork, project: Project) -> views.ProjectDetail:
+async def _show(uow: ProcurementUnitOfWork, project: Project, ctx: HandlerContext) -> views.ProjectDetail:
     async with uow:
-        return await _detail(request, uow, project)
+        return await _detail(uow, project, ctx)
 
 
 # -- projects ---------------------------------------------------------------------------------------
@@ -108,21 +111,12 @@ async def list_projects(
     responses=NOT_FOUND,
     summary="项目详情：采购、合同、变更，以及各项期限（含条款）",
 )
-async def get_project(project_id: str, request: Request, uow: UowDep, who: ReaderDep) -> Any:
+async def get_project(project_id: str, uow: UowDep, who: ReaderDep, ctx: ContextDep) -> Any:
     async with uow:
         project = await uow.projects.get(project_id)
         if project is None or not who.may_see(project.jurisdiction, project.agency):
             raise ProjectNotFound(f"项目 {project_id} 不存在")
-        return await _detail(request, uow, project)
-
-
-class RequirementsIn(BaseModel):
-    summary: str = Field(min_length=2, max_length=20000, description="采购需求（技术、商务要求，预算）")
-
-
-class RequirementsReviewIn(BaseModel):
-    approved: bool
-    comment: str = Field(default="", max_length=5000)
+        return await _detail(uow, project, ctx)
 
 
 @projects.post(
@@ -132,18 +126,10 @@ class RequirementsReviewIn(BaseModel):
     summary="提交采购需求 (applicant)",
 )
 async def submit_requirements(
-    project_id: str,
-    body: RequirementsIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: RequirementsIn, uow: UowDep, who: ApplicantDep, ctx: ContextDep
 ) -> Any:
-    project = await handlers.submit_requirements(
-        uow, policy, project_id, who.scope, summary=body.summary, by=who.sub, at=now
-    )
-    return await _show(request, uow, project)
+    cmd = commands.SubmitRequirements(project_id, body.summary, who.sub, who.scope)
+    return await _show(uow, await handlers.submit_requirements(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -153,40 +139,10 @@ async def submit_requirements(
     summary="审核采购需求 (authority; shexian §29)",
 )
 async def review_requirements(
-    project_id: str,
-    body: RequirementsReviewIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: AuthorityDep,
-    now: NowDep,
+    project_id: str, body: RequirementsReviewIn, uow: UowDep, who: AuthorityDep, ctx: ContextDep
 ) -> Any:
-    project = await handlers.review_requirements(
-        uow, policy, project_id, who.scope, approved=body.approved, comment=body.comment, by=who.sub, at=now
-    )
-    return await _show(request, uow, project)
-
-
-TenderMethod = Literal[
-    "public_tender",  # 公开招标
-    "invited_tender",  # 邀请招标
-    "competitive_negotiation",  # 竞争性谈判
-    "competitive_consultation",  # 竞争性磋商
-    "single_source",  # 单一来源
-    "inquiry",  # 询价
-    "framework",  # 框架协议
-    "decentralized",  # 分散采购
-]
-
-
-class TenderIn(BaseModel):
-    method: TenderMethod
-    announced_on: dt.date | None = Field(default=None, description="公告日期")
-    awarded_on: dt.date = Field(description="中标（成交）日期")
-    bidders: list[str] = Field(default_factory=list, max_length=200, description="投标（响应）单位")
-    winner: str = Field(min_length=2, max_length=200)
-    winner_credit_code: CreditCode
-    amount_fen: PositiveFen = Field(description="中标（成交）金额，分")
+    cmd = commands.ReviewRequirements(project_id, body.approved, body.comment, who.sub, who.scope)
+    return await _show(uow, await handlers.review_requirements(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -196,49 +152,10 @@ class TenderIn(BaseModel):
     summary="记录采购结果 (applicant)",
 )
 async def record_tender(
-    project_id: str,
-    body: TenderIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: TenderIn, uow: UowDep, who: ApplicantDep, ctx: ContextDep
 ) -> Any:
-    tender = handlers.Tender(**body.model_dump())
-    project = await handlers.record_tender(
-        uow, policy, project_id, who.scope, tender, by=who.sub, today=today_in_shanghai(now)
-    )
-    return await _show(request, uow, project)
-
-
-class MilestoneIn(BaseModel):
-    name: str = Field(min_length=1, max_length=100, description="付款节点名称")
-    stage: MilestoneStage = Field(description="付款条件所处阶段")
-    share_percent: Decimal = Field(gt=0, le=100, decimal_places=2, description="付款比例（%）")
-
-
-class ContractIn(BaseModel):
-    role: ContractRole = Field(description="construction 承建, supervision 监理")
-    counterparty: str = Field(min_length=2, max_length=200, description="乙方单位名称")
-    credit_code: CreditCode
-    amount_fen: PositiveFen = Field(description="合同金额，分")
-    signed_on: dt.date
-    starts_on: dt.date | None = Field(default=None, description="合同工期起")
-    ends_on: dt.date | None = Field(default=None, description="合同工期止")
-    milestones: list[MilestoneIn] = Field(min_length=1, max_length=50, description="付款节点，比例合计100%")
-    ip_to_government: bool = Field(
-        default=False, description="合同明确项目成果及知识产权归政府所有 (shexian §40)"
-    )
-
-    @model_validator(mode="after")
-    def _period(self) -> ContractIn:
-        if (self.starts_on is None) != (self.ends_on is None):
-            raise ValueError("合同工期须同时给出起止日期")
-        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
-            raise ValueError("合同工期止须晚于起")
-        if sum((m.share_percent for m in self.milestones), Decimal(0)) != 100:
-            raise ValueError("付款节点比例合计须为100%")
-        return self
+    cmd = commands.RecordTender(project_id, body.tender(), who.sub, who.scope)
+    return await _show(uow, await handlers.record_tender(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -256,37 +173,15 @@ async def file_contract(
     body: ContractIn,
     response: Response,
     uow: UowDep,
-    policy: PolicyDep,
-    calendar: CalendarDep,
-    who: ApplicantDep,
-    now: NowDep,
-    idempotency_key: IdempotencyKey = None,
+    caller: KeyedApplicantDep,
+    ctx: ContextDep,
 ) -> Any:
-    terms = handlers.ContractTerms(
-        role=body.role,
-        counterparty=body.counterparty,
-        credit_code=body.credit_code,
-        amount_fen=body.amount_fen,
-        signed_on=body.signed_on,
-        starts_on=body.starts_on,
-        ends_on=body.ends_on,
-        milestones=[(m.name, m.stage, m.share_percent) for m in body.milestones],
-        ip_to_government=body.ip_to_government,
-    )
-    contract, created = await handlers.file_contract(
-        uow,
-        policy,
-        calendar,
-        project_id,
-        who.scope,
-        terms,
-        by=who.sub,
-        at=now,
-        idempotency_key=idempotency_key,
-    )
+    who = caller.who
+    cmd = commands.FileContract(project_id, body.terms(), who.sub, who.scope, caller.key)
+    contract, created = await handlers.file_contract(uow, cmd, ctx)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return contract
+    return views.contract_out(contract)
 
 
 @projects.get(
@@ -301,10 +196,6 @@ async def list_contracts(
         return await views.list_contracts(uow.session, who, page, project_id=project_id, jurisdiction=None)
 
 
-class StartIn(BaseModel):
-    started_on: dt.date | None = Field(default=None, description="开工日期，默认今日")
-
-
 @projects.post(
     "/{project_id}/construction/start",
     response_model=views.ProjectDetail,
@@ -312,27 +203,10 @@ class StartIn(BaseModel):
     summary="开工 (applicant)；未批复或未确定监理的不得开工",
 )
 async def start_construction(
-    project_id: str,
-    body: StartIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: StartIn, uow: UowDep, who: ApplicantDep, ctx: ContextDep
 ) -> Any:
-    on = body.started_on or today_in_shanghai(now)
-    project = await handlers.start_construction(
-        uow, policy, project_id, who.scope, on=on, today=today_in_shanghai(now)
-    )
-    return await _show(request, uow, project)
-
-
-class ReportIn(BaseModel):
-    kind: Literal["implementation_plan", "progress", "delay"] = Field(
-        description="implementation_plan 实施方案和进度计划, progress 进度或绩效报告, delay 逾期情况说明"
-    )
-    period: str | None = Field(default=None, max_length=8, description="报告期：季度 2026Q3 或年度 2026")
-    summary: str = Field(min_length=2, max_length=20000)
+    cmd = commands.StartConstruction(project_id, body.started_on, who.scope)
+    return await _show(uow, await handlers.start_construction(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -341,34 +215,9 @@ class ReportIn(BaseModel):
     responses=COMMAND,
     summary="报送方案、进度或说明 (applicant)",
 )
-async def report(
-    project_id: str,
-    body: ReportIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
-) -> Any:
-    project = await handlers.report(
-        uow,
-        policy,
-        project_id,
-        who.scope,
-        kind=body.kind,
-        period=body.period,
-        summary=body.summary,
-        by=who.sub,
-        at=now,
-    )
-    return await _show(request, uow, project)
-
-
-class CompletionIn(BaseModel):
-    completed_on: dt.date | None = Field(default=None, description="竣工日期，默认今日")
-    security_test_report: str | None = Field(
-        default=None, max_length=500, description="应用软件安全评测报告编号 (zhonglou §15)"
-    )
+async def report(project_id: str, body: ReportIn, uow: UowDep, who: ApplicantDep, ctx: ContextDep) -> Any:
+    cmd = commands.SubmitReport(project_id, body.kind, body.period, body.summary, who.sub, who.scope)
+    return await _show(uow, await handlers.report(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -378,40 +227,10 @@ class CompletionIn(BaseModel):
     summary="竣工 (applicant)；验收由此开始",
 )
 async def complete_construction(
-    project_id: str,
-    body: CompletionIn,
-    request: Request,
-    uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
+    project_id: str, body: CompletionIn, uow: UowDep, who: ApplicantDep, ctx: ContextDep
 ) -> Any:
-    on = body.completed_on or today_in_shanghai(now)
-    project = await handlers.complete_construction(
-        uow,
-        policy,
-        project_id,
-        who.scope,
-        on=on,
-        security_test_report=body.security_test_report,
-        today=today_in_shanghai(now),
-    )
-    return await _show(request, uow, project)
-
-
-class ChangeIn(BaseModel):
-    description: str = Field(min_length=2, max_length=20000, description="变更内容及理由")
-    scope_effect: str = Field(min_length=2, max_length=20000, description="对建设内容、规模的影响")
-    total_delta_fen: int = Field(
-        strict=True, ge=-(10**15), le=10**15, description="对批复总投资的增减（分；超概算为正，核减为负）"
-    )
-    adjustment_fen: Fen = Field(description="资金调整数额（分）：在各建设内容之间调整的资金")
-    goal_changed: bool = Field(default=False, description="建设目标是否改变")
-    major: bool = Field(default=False, description="建设内容重大调整 (zhonglou §14)")
-    ground: Ground | None = Field(
-        default=None,
-        description="可由建设单位自行调整的情形 (shexian §38, lhasa §16)：policy / optimisation / business",
-    )
+    cmd = commands.CompleteConstruction(project_id, body.completed_on, body.security_test_report, who.scope)
+    return await _show(uow, await handlers.complete_construction(uow, cmd, ctx), ctx)
 
 
 @projects.post(
@@ -429,35 +248,24 @@ async def request_change(
     body: ChangeIn,
     response: Response,
     uow: UowDep,
-    policy: PolicyDep,
-    who: ApplicantDep,
-    now: NowDep,
-    idempotency_key: IdempotencyKey = None,
+    caller: KeyedApplicantDep,
+    ctx: ContextDep,
 ) -> Any:
-    change, created = await handlers.request_change(
-        uow,
-        policy,
-        project_id,
-        who.scope,
-        handlers.ChangeRequest(**body.model_dump()),
-        by=who.sub,
-        at=now,
-        idempotency_key=idempotency_key,
-    )
+    who = caller.who
+    cmd = commands.RequestChange(project_id, body.request(), who.sub, who.scope, caller.key)
+    change, created = await handlers.request_change(uow, cmd, ctx)
     if not created:
         response.status_code = status.HTTP_200_OK
-    return change
+    return views.change_out(change)
 
 
 @projects.post(
     "/deadline-scan",
     summary="立即检查各项期限，逾期的发出事件（服务也每小时自行检查）(authority)",
 )
-async def scan_deadlines(
-    request: Request, policy: PolicyDep, calendar: CalendarDep, who: AuthorityDep, now: NowDep
-) -> dict[str, int]:
+async def scan_deadlines(request: Request, who: AuthorityDep, ctx: ContextDep) -> dict[str, int]:
     fired = await handlers.scan_deadlines(
-        request.app.state.runtime.new_uow, policy, calendar, today=today_in_shanghai(now), scope=who.scope
+        request.app.state.runtime.new_uow, commands.ScanDeadlines(who.scope), ctx
     )
     return {"missed": fired}
 
@@ -491,40 +299,23 @@ async def get_change(change_id: str, uow: UowDep, who: ReaderDep) -> Any:
     return found
 
 
-class DecisionIn(BaseModel):
-    approve: bool
-    comment: str = Field(default="", max_length=5000)
-    approval_number: str | None = Field(default=None, max_length=100, description="重新立项的批复文号")
-
-
 @changes.post(
     "/{change_id}/decision",
     response_model=views.ChangeOut,
     responses=COMMAND,
     summary="审批变更 (authority；bayingolin §22 另须 finance)",
 )
-async def decide_change(change_id: str, body: DecisionIn, uow: UowDep, who: DeciderDep, now: NowDep) -> Any:
+async def decide_change(
+    change_id: str, body: DecisionIn, uow: UowDep, who: DeciderDep, ctx: ContextDep
+) -> Any:
     role = "finance" if who.role is Role.FINANCE else "authority"
-    return await handlers.decide_change(
-        uow,
-        change_id,
-        who.scope,
-        role=role,
-        approve=body.approve,
-        comment=body.comment,
-        approval_number=body.approval_number,
-        by=who.sub,
-        at=now,
+    cmd = commands.DecideChange(
+        change_id, role, body.approve, body.comment, body.approval_number, who.sub, who.scope
     )
+    return views.change_out(await handlers.decide_change(uow, cmd, ctx))
 
 
 # -- firms ------------------------------------------------------------------------------------------
-
-
-class FirmIn(BaseModel):
-    name: str = Field(min_length=2, max_length=200)
-    blacklisted: bool
-    reason: str = Field(default="", max_length=2000, description="列入失信名单的原因")
 
 
 @firms.put(
@@ -537,23 +328,14 @@ async def set_firm(
     credit_code: Annotated[str, Path(pattern=CREDIT_CODE, description="统一社会信用代码")],
     body: FirmIn,
     uow: UowDep,
-    policy: PolicyDep,
     who: AuthorityDep,
-    now: NowDep,
+    ctx: ContextDep,
 ) -> Any:
-    if jurisdiction not in policy:
+    if jurisdiction not in ctx.policy:
         raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}")
     who.check_jurisdiction(jurisdiction)
-    return await handlers.set_firm(
-        uow,
-        policy,
-        jurisdiction,
-        credit_code,
-        name=body.name,
-        blacklisted=body.blacklisted,
-        reason=body.reason,
-        at=now,
-    )
+    listing = Listing(jurisdiction, credit_code, body.name, body.blacklisted, body.reason)
+    return await handlers.set_firm(uow, commands.SetFirm(listing), ctx)
 
 
 @firms.get("", response_model=Page[views.FirmOut], summary="企业及失信名单")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -19,12 +20,64 @@ from sqlalchemy import (
     event,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
 
-from services.procurement.domain import Change, ChangeState, Contract, Firm, Project, Role, Status
+from services.procurement.domain import (
+    Change,
+    ChangeState,
+    Contract,
+    Decision,
+    Firm,
+    PaymentMilestone,
+    Project,
+    Report,
+    Requirements,
+    Role,
+    Status,
+    Tender,
+)
+from shared.contracts.envelope import Citation
 from shared.db import AggregateRepository, UnitOfWork
 from shared.sqltypes import UTCDateTime
+
+
+class Stored(TypeDecorator[Any]):
+    """A JSON column holding typed records: `dump` gives the stored JSON, `load` the record back,
+    so the stored shape is the one the columns always had."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, load: Callable[[Any], Any], dump: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.load, self.dump = load, dump
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.dump(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.load(value)
+
+
+def _many(load: Callable[[Any], Any], dump: Callable[[Any], Any]) -> Stored:
+    return Stored(lambda items: [load(i) for i in items], lambda items: [dump(i) for i in items])
+
+
+def _citations() -> Stored:
+    return _many(Citation.model_validate, lambda c: c.model_dump(mode="json"))
+
+
+REQUIREMENTS = Stored(Requirements.from_stored, Requirements.stored)
+TENDERS = _many(Tender.from_stored, Tender.stored)
+REPORTS = _many(Report.from_stored, Report.stored)
+MILESTONES = _many(PaymentMilestone.from_stored, PaymentMilestone.stored)
+DECISIONS = Stored(
+    lambda d: {role: Decision.from_stored(v) for role, v in d.items()},
+    lambda d: {role: v.stored() for role, v in d.items()},
+)
 
 metadata = MetaData()
 mapper = registry(metadata=metadata)
@@ -46,9 +99,9 @@ projects = Table(
     Column("review_passed_on", Date, nullable=True),
     Column("overrun_fen", BigInteger, nullable=False),
     Column("adjusted_fen", BigInteger, nullable=False),
-    Column("requirements", JSON, nullable=True),
-    Column("tenders", JSON, nullable=False),
-    Column("reports", JSON, nullable=False),
+    Column("requirements", REQUIREMENTS, nullable=True),
+    Column("tenders", TENDERS, nullable=False),
+    Column("reports", REPORTS, nullable=False),
     Column("implementation_plan_on", Date, nullable=True),
     Column("contract_signed_on", Date, nullable=True),
     Column("contract_starts_on", Date, nullable=True),
@@ -78,14 +131,14 @@ contracts = Table(
     Column("signed_on", Date, nullable=False),
     Column("starts_on", Date, nullable=True),
     Column("ends_on", Date, nullable=True),
-    Column("milestones", JSON, nullable=False),
+    Column("milestones", MILESTONES, nullable=False),
     Column("ip_to_government", Boolean, nullable=False),
     Column("filed_on", Date, nullable=False),
     Column("filing_due_on", Date, nullable=True),
     Column("late", Boolean, nullable=False),
     Column("filed_by", String(128), nullable=False),
     Column("filed_at", UTCDateTime, nullable=False),
-    Column("notes", JSON, nullable=False),
+    Column("notes", _citations(), nullable=False),
     Column("idempotency_key", String(128), nullable=True),
     UniqueConstraint("project_id", "idempotency_key", name="uq_contracts_idempotency"),
 )
@@ -105,10 +158,10 @@ changes = Table(
     Column("ground", String(32), nullable=True),
     Column("path", String(16), nullable=False),
     Column("approvers", JSON, nullable=False),
-    Column("decisions", JSON, nullable=False),
+    Column("decisions", DECISIONS, nullable=False),
     Column("review", String(16), nullable=True),
     Column("status", Enum(ChangeState, native_enum=False, length=16), nullable=False, index=True),
-    Column("reasons", JSON, nullable=False),
+    Column("reasons", _citations(), nullable=False),
     Column("articles", JSON, nullable=False),
     Column("requested_by", String(128), nullable=False),
     Column("requested_at", UTCDateTime, nullable=False),

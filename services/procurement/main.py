@@ -8,22 +8,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.procurement import api, consumers, handlers
+from services.procurement import api, commands, consumers, handlers
 from services.procurement.db import ProcurementUnitOfWork
 from services.procurement.settings import ProcurementSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.consume import HandlerContext
 from shared.db import utcnow
-from shared.workdays import today_in_shanghai
 
 
 async def _scan_deadlines(app: FastAPI) -> None:
-    await handlers.scan_deadlines(
-        app.state.runtime.new_uow,
-        app.state.policy,
-        app.state.calendar,
-        today=today_in_shanghai(app.state.clock()),
-    )
+    ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=app.state.clock)
+    await handlers.scan_deadlines(app.state.runtime.new_uow, commands.ScanDeadlines(), ctx)
 
 
 SPEC = ServiceSpec(

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.procurement.db import changes, contracts, firms, projects
-from services.procurement.domain import ChangeState, Role, Status
+from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects
+from services.procurement.domain import Change, ChangeState, Contract, Project, Role, Status, deadline_states
 from shared.auth import Principal
 from shared.pagination import Page, PageParams
+from shared.policy import PolicyRegistry
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
+from shared.workdays import WorkingCalendar
+
+
+def _as_stored(value: Any) -> Any:
+    """A record as the API has always shown it: its stored JSON."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if hasattr(value, "stored"):
+        return value.stored()
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(v) for v in value]
+    return value
+
+
+AsStored = BeforeValidator(_as_stored)
 
 
 class ProjectOut(BaseModel):
@@ -64,12 +82,12 @@ class ContractOut(BaseModel):
     signed_on: dt.date
     starts_on: dt.date | None
     ends_on: dt.date | None
-    milestones: list[MilestoneOut]
+    milestones: Annotated[list[MilestoneOut], AsStored]
     ip_to_government: bool
     filed_on: dt.date
     filing_due_on: dt.date | None
     late: bool
-    notes: list[dict[str, Any]]
+    notes: Annotated[list[dict[str, Any]], AsStored]
 
 
 class ChangeOut(BaseModel):
@@ -87,16 +105,18 @@ class ChangeOut(BaseModel):
     ground: str | None
     path: str
     approvers: list[str]
-    decisions: dict[str, Any]
+    decisions: Annotated[dict[str, Any], AsStored]
     review: str | None
     status: ChangeState
-    reasons: list[dict[str, Any]]
+    reasons: Annotated[list[dict[str, Any]], AsStored]
     articles: list[str]
     requested_at: dt.datetime
     decided_at: dt.datetime | None
 
 
 class DeadlineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     deadline: str
     period: str | None
     due_on: dt.date
@@ -108,9 +128,9 @@ class DeadlineOut(BaseModel):
 
 class ProjectDetail(ProjectOut):
     total_fen: int
-    requirements: dict[str, Any] | None
-    tenders: list[dict[str, Any]]
-    reports: list[dict[str, Any]]
+    requirements: Annotated[dict[str, Any] | None, AsStored]
+    tenders: Annotated[list[dict[str, Any]], AsStored]
+    reports: Annotated[list[dict[str, Any]], AsStored]
     implementation_plan_on: dt.date | None
     security_test_report: str | None
     contracts: list[ContractOut]
@@ -215,3 +235,33 @@ async def list_firms(
         [(firms.c.jurisdiction, jurisdiction), (firms.c.blacklisted, blacklisted)]
     )
     return await page_of(session, firms, FirmOut, page, where, [firms.c.jurisdiction, firms.c.credit_code])
+
+
+def contract_out(contract: Contract) -> ContractOut:
+    return ContractOut.model_validate(contract)
+
+
+def change_out(change: Change) -> ChangeOut:
+    return ChangeOut.model_validate(change)
+
+
+async def project_detail(
+    uow: ProcurementUnitOfWork, project: Project, judged: tuple[PolicyRegistry, WorkingCalendar, dt.date]
+) -> ProjectDetail:
+    """The project with its contracts, changes and every deadline (its state and articles) as of
+    the day given, by the pack and calendar given."""
+    policy, calendar, today = judged
+    found_contracts = await uow.contracts.of(project.id)
+    found_changes = await uow.changes.of(project.id)
+    return ProjectDetail(
+        **ProjectOut.model_validate(project).model_dump(),
+        total_fen=project.total_fen,
+        requirements=project.requirements,
+        tenders=project.tenders,
+        reports=project.reports,
+        implementation_plan_on=project.implementation_plan_on,
+        security_test_report=project.security_test_report,
+        contracts=[contract_out(c) for c in found_contracts],
+        changes=[change_out(c) for c in found_changes],
+        deadlines=[DeadlineOut.model_validate(d) for d in deadline_states(policy, calendar, project, today)],
+    )
