@@ -255,50 +255,53 @@ async def build(
 # -- acceptance: 初验 to the final acceptance -----------------------------------------------------------
 
 
+async def _initial_acceptance(s: Suite, project: dict[str, Any], on: date) -> None:
+    s.set_time(at(on))
+    body(
+        await s.acceptance.post(
+            f"/projects/{project['id']}/initial-acceptance",
+            headers=unit(project),
+            json={"held_on": on.isoformat(), "passed": True, "findings": "功能、性能满足合同要求"},
+        )
+    )
+
+
+async def _trial_run(s: Suite, project: dict[str, Any], begin: date) -> date:
+    months = acceptance_rules.trial_months(POLICY, project["jurisdiction"], 0) or 0
+    end = begin + timedelta(days=31 * max(months, 1))
+    for on, field in ((begin, "started_on"), (end, "ended_on")):
+        s.set_time(at(on))
+        body(
+            await s.acceptance.post(
+                f"/projects/{project['id']}/trial-run", headers=unit(project), json={field: on.isoformat()}
+            )
+        )
+    return end
+
+
+async def _initial_and_trial(s: Suite, project: dict[str, Any], completed: date) -> date:
+    """初验 and trial run in the pack's order; the last day either took."""
+    j = project["jurisdiction"]
+    trial = POLICY.rule(j, "acceptance.trial_run_min")
+    day = completed + timedelta(days=1)
+    if trial.applies and trial.params.get("before_initial_acceptance"):
+        day = await _trial_run(s, project, day) + timedelta(days=1)
+        await _initial_acceptance(s, project, day)
+        return day
+    if POLICY.rule(j, "acceptance.initial_by_unit").applies:
+        await _initial_acceptance(s, project, day)
+    if trial.applies:
+        day = await _trial_run(s, project, day + timedelta(days=1))
+    return day
+
+
 async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_sharing: bool = True) -> date:
     """初验 and trial run in the pack's order, data sharing, the application, the conclusion.
 
     Returns the day the application was made."""
     j, pid = project["jurisdiction"], project["id"]
-    trial = POLICY.rule(j, "acceptance.trial_run_min")
-    months = acceptance_rules.trial_months(POLICY, j, 0) or 0
-    day = completed + timedelta(days=1)
     initial = POLICY.rule(j, "acceptance.initial_by_unit").applies
-
-    async def initial_acceptance(on: date) -> None:
-        s.set_time(at(on))
-        body(
-            await s.acceptance.post(
-                f"/projects/{pid}/initial-acceptance",
-                headers=unit(project),
-                json={"held_on": on.isoformat(), "passed": True, "findings": "功能、性能满足合同要求"},
-            )
-        )
-
-    async def trial_run(begin: date) -> date:
-        end = begin + timedelta(days=31 * max(months, 1))
-        s.set_time(at(begin))
-        body(
-            await s.acceptance.post(
-                f"/projects/{pid}/trial-run", headers=unit(project), json={"started_on": begin.isoformat()}
-            )
-        )
-        s.set_time(at(end))
-        body(
-            await s.acceptance.post(
-                f"/projects/{pid}/trial-run", headers=unit(project), json={"ended_on": end.isoformat()}
-            )
-        )
-        return end
-
-    if trial.applies and trial.params.get("before_initial_acceptance"):
-        day = await trial_run(day) + timedelta(days=1)
-        await initial_acceptance(day)
-    else:
-        if initial:
-            await initial_acceptance(day)
-        if trial.applies:
-            day = await trial_run(day + timedelta(days=1))
+    day = await _initial_and_trial(s, project, completed)
     if initial:
         wait = POLICY.rule(j, "acceptance.apply_after_initial")
         if wait.applies:
