@@ -23,14 +23,14 @@ install: $(STAMP) ## Create .venv and install govit with its development tools
 up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
 	$(BIN)/govit up
 
-# make test SERVICE=funding: only tests/test_funding_*.py, which need NATS and that service's
-# database; SERVICE="review funding" runs both services' tests.
+# make test SERVICE=funding: only tests/*/test_funding_*.py (its domain rules and its service
+# tests, which need NATS and that service's database); SERVICE="review funding" runs both.
 SERVICES := intake review procurement acceptance funding
 ifneq ($(and $(strip $(SERVICE)),$(filter test,$(MAKECMDGOALS))),)
 ifneq ($(filter-out $(SERVICES),$(SERVICE)),)
 $(error unknown SERVICE $(filter-out $(SERVICES),$(SERVICE)); choose from: $(SERVICES))
 endif
-SERVICE_TESTS := $(foreach s,$(SERVICE),$(sort $(wildcard tests/test_$(s)_*.py)))
+SERVICE_TESTS := $(foreach s,$(SERVICE),$(sort $(wildcard tests/*/test_$(s)_*.py)))
 endif
 
 test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL); SERVICE=funding: one service's tests
@@ -42,11 +42,11 @@ endif
 bench: $(STAMP) ## Run the benchmarks and write docs/BENCHMARKS.md (not part of make test)
 	$(BIN)/python bench/run.py
 
-test-fast: $(STAMP) ## Run the tests that need no server
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+test-fast: $(STAMP) ## Run the unit tier (domain rules, packs, architecture; no server), in seconds
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 deploy-check: $(STAMP) ## Render deploy/ overlays with kubectl kustomize and validate them offline
-	$(BIN)/python -m pytest tests/test_deploy.py $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e/test_deploy.py $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check shared services govit tests bench examples

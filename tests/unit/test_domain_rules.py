@@ -19,7 +19,7 @@ from shared.problems import Problem
 from shared.settings import GovitSettings
 from shared.workdays import HolidayNotice, WorkingCalendar, load_notice
 
-PACKS = Path(__file__).parents[1] / "shared" / "policy" / "packs"
+PACKS = Path(__file__).parents[2] / "shared" / "policy" / "packs"
 
 
 def test_every_jurisdiction_has_a_pack_with_the_same_rules_each_citing_its_own_articles() -> None:

@@ -36,7 +36,7 @@ from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.contracts.procurement import ContractFiled, Milestone
 from tests.conftest import bearer, eventually, running
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PUBLISHER = "project-system"
 SUBSCRIBER = "city-dashboard"
 USERS = ("intake", "review", "procurement", "acceptance", "funding", PUBLISHER, SUBSCRIBER, "admin")

@@ -24,7 +24,7 @@ from shared.bus import JetStreamBus
 from shared.contracts import CATALOG, decode
 from tests.conftest import real_bus
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APPROVED = "govit.intake.project_approved.v1"
 
 

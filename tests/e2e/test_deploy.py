@@ -20,7 +20,7 @@ import yaml
 
 from tests.servers import missing
 
-DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 KUBERNETES = ("1.30.0", "1.32.0")  # the oldest supported and the one CI's kubectl speaks
 PORTS = {"intake": 8001, "review": 8002, "procurement": 8003, "acceptance": 8004, "funding": 8005}
 SERVICES = tuple(PORTS)

@@ -12,7 +12,7 @@ from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared, ProjectWithdrawn
 from tests.conftest import real_bus, unique
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "subscriber.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "subscriber.py"
 
 
 async def test_the_example_subscriber_filters_by_jurisdiction_and_handles_each_event_once(

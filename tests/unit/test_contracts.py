@@ -84,7 +84,7 @@ def test_subjects_let_a_subscriber_filter_by_region_project_or_type() -> None:
 
 
 def test_the_committed_asyncapi_and_schemas_match_the_catalog() -> None:
-    docs = Path(__file__).parents[1] / "docs"
+    docs = Path(__file__).parents[2] / "docs"
     documents = render_documents()
     committed_schemas = {f"schemas/{p.name}" for p in (docs / "schemas").glob("*.json")}
     assert committed_schemas == {p for p in documents if p.startswith("schemas/")}, "run `make asyncapi`"

@@ -42,12 +42,12 @@ from shared.contracts.audit import anchor_subject, decode_anchor, encode_anchor
 from shared.db import UnitOfWork, create_engine, infrastructure
 from shared.membus import InMemoryBus
 from shared.settings import GovitSettings
-from tests import test_funding_service as service
 from tests.conftest import EVENT_CLOCKS, bearer, real_bus, running
 from tests.intake_flow import Clock
-from tests.test_funding_service import FINANCE, WAN, Funding, approved, pay
-from tests.test_migrations import ROOT as MIGRATIONS
-from tests.test_migrations import _run as migrate_to
+from tests.service import test_funding_service as service
+from tests.service.test_funding_service import FINANCE, WAN, Funding, approved, pay
+from tests.service.test_migrations import ROOT as MIGRATIONS
+from tests.service.test_migrations import _run as migrate_to
 
 funding = service.funding  # the funding service fixture, on this module's backends
 

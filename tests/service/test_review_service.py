@@ -877,7 +877,7 @@ async def shared_pool(
     """Review with packs in which lhasa's panels draw from zhonglou's pool."""
     packs = tmp_path / "packs"
     packs.mkdir()
-    for pack in (Path(__file__).parents[1] / "shared" / "policy" / "packs").glob("*.yaml"):
+    for pack in (Path(__file__).parents[2] / "shared" / "policy" / "packs").glob("*.yaml"):
         data = yaml.safe_load(pack.read_text(encoding="utf-8"))
         if pack.stem == "lhasa":
             data["rules"]["review.expert_pool"]["params"]["pool"] = "zhonglou"

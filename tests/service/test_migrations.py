@@ -13,7 +13,7 @@ from shared.db import create_engine
 from shared.engine import _alembic_config
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
-ROOT = Path(__file__).resolve().parents[1] / "services"
+ROOT = Path(__file__).resolve().parents[2] / "services"
 
 
 async def _run(url: str, migrations: Path, *steps: tuple[str, str]) -> None:

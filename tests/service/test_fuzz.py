@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.auth import Role
 from tests.conftest import bearer, real_bus, running, unique
-from tests.test_authorization import APPS, api_routes, roles_of
+from tests.service.test_authorization import APPS, api_routes, roles_of
 
 # Schemathesis' own strategies for invalid data draw from `random`, which Hypothesis seeds for every
 # example, so runs stay reproducible; the warning is about Schemathesis, not these services.
