@@ -8,8 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, consumers, requirements, screening
+from services.intake import api, consumers
 from services.intake.db import IntakeUnitOfWork
+from services.intake.domain import requirements, screening
 from services.intake.settings import IntakeSettings
 from services.intake.storage import MaterialStore
 from shared.app import ServiceSpec, create_service_app

@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 
 import puremagic
 
-from services.intake.domain import MaterialNotAccepted
+from services.intake.domain.errors import MaterialNotAccepted
 
 # Document formats government offices exchange: PDF/OFD (版式), Word/WPS, Excel/ET, scans, archives.
 # Each suffix, the container its bytes must be (as puremagic tells it) and the Content-Type the

@@ -10,17 +10,27 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.db import agencies, bars, decisions, materials, plan_entries, plans, projects, signoffs
 from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
-from services.intake.requirements import (
+from services.intake.domain.requirements import (
     ProjectFacts,
     RequiredMaterial,
     RequiredSignoff,
     required_materials,
     required_signoffs,
 )
-from services.intake.screening import Deployment
-from services.intake.standing import GROUND_LABELS
+from services.intake.domain.screening import Deployment
+from services.intake.domain.standing import GROUND_LABELS
+from services.intake.schemas import ProjectFilter
+from services.intake.tables import (
+    agencies,
+    bars,
+    decisions,
+    materials,
+    plan_entries,
+    plans,
+    projects,
+    signoffs,
+)
 from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
@@ -199,20 +209,15 @@ async def list_projects(
     session: AsyncSession,
     principal: Principal,
     page: PageParams,
-    *,
-    status: ProjectStatus | None,
-    jurisdiction: str | None,
-    agency: str | None,
-    kind: ProjectKind | None,
-    plan_year: int | None,
+    chosen: ProjectFilter,
 ) -> Page[ProjectOut]:
     where = visible_to(principal, projects) + filters(
         [
-            (projects.c.status, status),
-            (projects.c.jurisdiction, jurisdiction),
-            (projects.c.agency, agency),
-            (projects.c.kind, kind),
-            (projects.c.plan_year, plan_year),
+            (projects.c.status, chosen.status),
+            (projects.c.jurisdiction, chosen.jurisdiction),
+            (projects.c.agency, chosen.agency),
+            (projects.c.kind, chosen.kind),
+            (projects.c.plan_year, chosen.plan_year),
         ]
     )
     return await page_of(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.intake.cycle import plan_cycle, review_batch
+from services.intake.domain.cycle import plan_cycle, review_batch
 from shared.policy import load_registry
 
 POLICY = load_registry()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.requirements import ProjectFacts, Stage, required_materials, validate_packs
+from services.intake.domain.requirements import ProjectFacts, Stage, required_materials, validate_packs
 from shared.policy import PolicyError, load_registry
 from shared.policy.pack import PolicyPack, PolicyRegistry
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from services.intake.requirements import ProjectFacts, Stage, required_materials
-from services.intake.screening import AgencyLevel, Declaration, Deployment, screen
+from services.intake.domain.requirements import ProjectFacts, Stage, required_materials
+from services.intake.domain.screening import AgencyLevel, Declaration, Deployment, screen
 from shared.policy import load_registry
 
 POLICY = load_registry()
@@ -129,6 +129,6 @@ def test_missing_declaration_materials_are_refused_each_with_its_article() -> No
 
 
 def test_every_ground_a_pack_names_is_one_screening_can_tell() -> None:
-    from services.intake.screening import validate_packs
+    from services.intake.domain.screening import validate_packs
 
     validate_packs(POLICY)

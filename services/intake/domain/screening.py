@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from services.intake.requirements import ProjectFacts, Stage, required_materials
+from services.intake.domain.requirements import ProjectFacts, Stage, required_materials
 from shared.policy import Decision, PolicyError, PolicyRegistry, Reason
 
 

@@ -11,10 +11,16 @@ escape a threshold (shexian §20(一), §24, §25 and the like in other packs).
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 
-from services.intake.domain import PRE_APPROVAL_STAGES, Project, ProjectStatus
-from services.intake.requirements import Stage, required_materials, required_signoffs
+from services.intake.domain.errors import InvalidTransition
+from services.intake.domain.kinds import PRE_APPROVAL_STAGES, ProjectStatus
+from services.intake.domain.projects import Project
+from services.intake.domain.records import ApprovalTerms
+from services.intake.domain.requirements import Stage, required_materials, required_signoffs
+from services.intake.domain.reviews import review_state
 from shared.policy import PolicyRegistry, Reason
 
 
@@ -25,7 +31,7 @@ def _wan(fen: int) -> str:
 def review_refusals(policy: PolicyRegistry, project: Project, subject: str = "") -> list[Reason]:
     """No expert review passed, no approval (shexian §7, zhonglou §11–12, bayingolin §9, lhasa §11)."""
     review = policy.rule(project.jurisdiction, "funding.expert_review_required")
-    state = project.review_state(review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
+    state = review_state(project, review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
     if not review.applies or state == "pass":
         return []
     state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(state, "尚未通过专家评审")
@@ -111,3 +117,27 @@ def approval_articles(policy: PolicyRegistry, project: Project) -> tuple[str, ..
         if rule.applies:
             articles.extend(a for a in rule.articles if a not in articles)
     return tuple(articles)
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """What the project has on file when it is approved: files per material, sign-offs recorded,
+    and the project that already holds the approval number, if one does."""
+
+    materials: Mapping[str, int] = field(default_factory=dict)
+    signed: Set[str] = frozenset()
+    number_holder: Project | None = None
+
+
+def approve(
+    policy: PolicyRegistry, project: Project, terms: ApprovalTerms, on_file: OnFile, *, by: str, at: datetime
+) -> None:
+    """批复, every refusal at once; the same terms again change nothing (a retried request)."""
+    holder = on_file.number_holder
+    if holder is not None and holder.id != project.id:
+        raise InvalidTransition(f"批复文号 {terms.number} 已用于项目「{holder.title}」（{holder.id}）")
+    terms = replace(terms, scope=terms.scope or project.summary or project.title)
+    refusals: list[Reason] = []
+    if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
+        refusals = approval_refusals(policy, project, on_file.materials, on_file.signed, terms.amount_fen)
+    project.approve(terms, refusals, approval_articles(policy, project), by=by, at=at)

@@ -1,0 +1,62 @@
+"""形式审查 of a submitted declaration: every ground of the pack at once (zhonglou §8, shexian §13,
+lhasa §7, xunyang §11, lhasa §8, the checklist), and declarations that look split (shexian §12),
+flagged for the authority either way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.intake.domain import standing
+from services.intake.domain.errors import InvalidTransition
+from services.intake.domain.kinds import ADMITTED, ProjectStatus
+from services.intake.domain.projects import Project
+from services.intake.domain.records import Agency, Bar
+from services.intake.domain.screening import AgencyLevel, Declaration, screen
+from shared.policy import PolicyRegistry
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What screening looks at besides the declaration: its agency (locked: lhasa §7 counts its
+    declarations), the agency's bars, the files provided, and its other live declarations."""
+
+    agency: Agency
+    bars: Sequence[Bar] = ()
+    materials: Mapping[str, int] = field(default_factory=dict)
+    siblings: Sequence[Project] = ()
+
+
+def screened_already(project: Project) -> bool:
+    """True for a retried screening; refuses a project not (or no longer) awaiting it."""
+    if project.status is ProjectStatus.DECLARED:
+        return False
+    if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.REJECTED):
+        return True
+    raise InvalidTransition(f"项目处于 {project.status.value} 状态，不能进行形式审查")
+
+
+def _declaration(project: Project, around: Surroundings) -> Declaration:
+    agency, bars = around.agency, around.bars
+    return Declaration(
+        jurisdiction=project.jurisdiction,
+        facts=project.facts(),
+        agency_level=AgencyLevel(agency.level),
+        deployment=project.deployment,
+        deployment_explained=bool(project.deployment_explanation.strip()),
+        shares_data_with_platform=project.shares_data_with_platform,
+        assigned_from_above=project.assigned_from_above,
+        xinchuang_compatible=project.xinchuang_compatible,
+        has_security_plan=bool(project.security_plan.strip()),
+        agency_duties_unmet=agency.duties_unmet or any(b.ground == "data_not_shared" for b in bars),
+        materials=dict(around.materials),
+        other_declarations_this_year=sum(1 for s in around.siblings if s.status in ADMITTED),
+    )
+
+
+def review(policy: PolicyRegistry, project: Project, around: Surroundings, *, by: str, at: datetime) -> None:
+    """Screen the project: accepted, or refused with every reason."""
+    decision = screen(_declaration(project, around), policy)
+    flags = standing.likely_splits(policy, project.jurisdiction, project, around.siblings)
+    project.screen(reasons=decision.reasons, flags=flags, by=by, at=at)

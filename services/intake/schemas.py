@@ -1,0 +1,200 @@
+"""Intake's request side: bodies, query parameters, and who acts (the dependencies that bundle
+a command's unit of work, context and person)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from services.intake.db import IntakeUnitOfWork
+from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
+from services.intake.domain.screening import AgencyLevel, Deployment
+from services.intake.storage import MaterialStore
+from shared.auth import Principal, Role, require
+from shared.consume import HandlerContext
+from shared.deps import ContextDep, unit_of_work
+from shared.money import Fen, PositiveFen
+from shared.policy import PolicyRegistry
+from shared.problems import Problem
+
+
+class RegisterAgencyIn(BaseModel):
+    jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
+    name: str = Field(min_length=2, max_length=128, description="单位名称，与申报令牌的 agency 一致")
+    level: AgencyLevel = Field(description="单位层级: prefecture/city/district/county/township")
+    parent: str | None = Field(default=None, max_length=128, description="上级主管部门")
+
+
+class AgencyDutiesIn(BaseModel):
+    duties_unmet: bool = Field(
+        description="未按时按要求完成迁移整合或违反政务信息资源共享管理办法 (zhonglou §8)"
+    )
+    duties_note: str = Field(default="", max_length=2000)
+
+
+class DeclarationFields(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    kind: ProjectKind = Field(description="construction 建设类, operation 运维类, service 服务类")
+    amount_fen: Fen = Field(description="投资估算（分）")
+    classified: bool = Field(default=False, description="涉密项目")
+    nature: ProjectNature = Field(default=ProjectNature.NEW, description="建设性质: 新建/续建/改建/扩建/升级")
+    software_fen: Fen = Field(default=0, description="软件开发部分估算（分）")
+    packaged_software: bool = Field(default=False, description="采购成品软件")
+    simple: bool = Field(default=False, description="建设内容单一、技术方案简单 (lhasa §10)")
+    summary: str = Field(default="", max_length=20000, description="主要建设内容")
+    deployment: Deployment = Field(
+        default=Deployment.GOV_CLOUD, description="部署: 政务云/政务外网/其他/自建机房"
+    )
+    deployment_explanation: str = Field(
+        default="", max_length=5000, description="未部署在政务云或政务外网的情况说明"
+    )
+    xinchuang_compatible: bool = Field(default=True, description="支持信创适配")
+    shares_data_with_platform: bool = Field(default=True, description="向政务数据共享交换平台提供数据")
+    assigned_from_above: bool = Field(default=False, description="上级条线配发项目")
+    data_sharing_items: list[str] = Field(default_factory=list, max_length=500, description="共享数据清单")
+    security_plan: str = Field(default="", max_length=20000, description="网络安全解决方案概要")
+    off_plan: bool = Field(default=False, description="计划外紧急项目")
+    off_plan_reason: str = Field(default="", max_length=5000)
+    funding_source: FundingSource = Field(
+        default=FundingSource.LOCAL, description="local 本级, upper_level 上级统筹拨付"
+    )
+    upper_approval_ref: str = Field(default="", max_length=128, description="上级批复或资金下达文号")
+    predecessor_id: str | None = Field(
+        default=None, max_length=64, description="升级、扩建或运维所针对的原项目"
+    )
+    predecessor_acceptance_ref: str = Field(
+        default="", max_length=128, description="原系统不在本系统中时，其竣工验收文号（由主管部门核实）"
+    )
+    requested_plan_year: int | None = Field(
+        default=None, ge=2000, le=2100, description="申报的计划年度，默认下一年"
+    )
+
+
+class DeclareProjectIn(DeclarationFields):
+    jurisdiction: str = Field(
+        description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa", examples=["zhonglou"]
+    )
+
+
+# PATCH body: any subset of the declaration's fields (OpenAPI shows them all as optional).
+_OPTIONAL: dict[str, Any] = {
+    name: (cast(Any, f.annotation) | None, Field(default=None, description=f.description))
+    for name, f in DeclarationFields.model_fields.items()
+}
+UpdateProjectIn: type[BaseModel] = create_model(
+    "UpdateProjectIn",
+    __doc__="修改草稿：只提交要改的字段",
+    __config__=ConfigDict(extra="forbid"),
+    **_OPTIONAL,
+)
+# What DeclarationFields needs to validate a partial update; these values themselves are never kept.
+_REQUIRED_PLACEHOLDERS = {"title": "--", "kind": ProjectKind.SERVICE, "amount_fen": 0}
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class SignoffIn(BaseModel):
+    signoff: str = Field(pattern=r"^[a-z_]+$", description="见项目的 required_signoffs")
+    document_ref: str = Field(min_length=2, max_length=128, description="审核意见或批文文号")
+
+
+class ApproveProjectIn(BaseModel):
+    approval_number: str = Field(min_length=2, max_length=128, description="批复文号")
+    approved_amount_fen: PositiveFen = Field(description="批复金额（分）")
+    approved_scope: str = Field(
+        default="", max_length=20000, description="批复建设内容，默认为申报的建设内容"
+    )
+
+
+class RankingIn(BaseModel):
+    ranking: list[str] = Field(max_length=2000, description="按优先顺序排列的项目 id")
+
+
+class PublishPlanIn(BaseModel):
+    document: str = Field(min_length=2, max_length=128, description="年度计划下达文号")
+
+
+def changes_of(body: BaseModel) -> dict[str, Any]:
+    """The fields a PATCH of a draft changes, each checked as the declaration checks it; a field
+    that may not be empty sent as null is a 422 naming it."""
+    given = body.model_dump(exclude_unset=True)
+    nullable = {"predecessor_id", "requested_plan_year"}
+    errors = [
+        {"loc": ("body", k), "msg": "不能为空", "type": "missing"}
+        for k, v in given.items()
+        if v is None and k not in nullable
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+    try:
+        checked = DeclarationFields.model_validate({**_REQUIRED_PLACEHOLDERS, **given})
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+    return checked.model_dump(include=set(given))
+
+
+class ProjectFilter(BaseModel):
+    """Which projects to list (query parameters)."""
+
+    status: ProjectStatus | None = None
+    jurisdiction: str | None = None
+    agency: str | None = None
+    kind: ProjectKind | None = None
+    plan_year: int | None = Field(default=None, ge=2000, le=2100)
+
+
+UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
+
+# Who may read: the agency (its own), the authority, finance and audit; experts see only
+# the cases assigned to them, in the review service.
+ReaderDep = Annotated[Principal, require(Role.APPLICANT, Role.AUTHORITY, Role.FINANCE, Role.AUDITOR)]
+ApplicantDep = Annotated[Principal, require(Role.APPLICANT)]
+AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
+
+
+def _store(request: Request) -> MaterialStore:
+    store: MaterialStore = request.app.state.materials
+    return store
+
+
+StoreDep = Annotated[MaterialStore, Depends(_store)]
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A command's unit of work, context and the person giving it (one dependency)."""
+
+    uow: IntakeUnitOfWork
+    ctx: HandlerContext
+    who: Principal
+
+
+@dataclass(frozen=True)
+class Uploading(Acting):
+    store: MaterialStore
+
+
+def _authority_acts(uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Acting:
+    return Acting(uow, ctx, who)
+
+
+def _uploading(uow: UowDep, ctx: ContextDep, who: ApplicantDep, store: StoreDep) -> Uploading:
+    return Uploading(uow, ctx, who, store)
+
+
+AuthorityActs = Annotated[Acting, Depends(_authority_acts)]
+UploadDep = Annotated[Uploading, Depends(_uploading)]
+
+
+def known(policy: PolicyRegistry, jurisdiction: str) -> str:
+    if jurisdiction not in policy:
+        raise Problem(
+            422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {jurisdiction}", known=list(policy.codes)
+        )
+    return jurisdiction
