@@ -12,18 +12,22 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from services.intake import handlers as intake_handlers
 from services.intake.db import IntakeUnitOfWork
+from services.intake.domain import Declaration, Project, ProjectKind
 from services.intake.main import SPEC
 from shared.bus import Ack, DeadLetter, Delivery, Retry
 from shared.consume import EventDispatcher, HandlerContext, TrustedSources, Unprocessable, unprocessable_on
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
+from shared.contracts.review import ReviewConcluded
 from shared.db import create_engine, migrate
 from shared.metrics import Metrics
 from shared.policy import load_registry
 from shared.settings import GovitSettings
 from shared.workdays import WorkingCalendar
 
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 EVENT = ProjectDeclared(
     project_id="p1", jurisdiction="xunyang", agency="区教育局", title="智慧校园", kind="service", amount_fen=1
 )
@@ -224,3 +228,53 @@ def test_trusted_sources_must_name_their_jurisdictions_and_never_the_suites_own(
         GovitSettings(trusted_sources={"*": {"urn:gov:hub": []}})
     settings = GovitSettings(trusted_sources={"*": {"urn:gov:hub": ["lhasa"]}})
     assert settings.trusted_sources == {"*": {"urn:gov:hub": ["lhasa"]}}
+
+
+async def test_intake_dead_letters_at_once_an_event_speaking_for_another_jurisdiction(
+    make_database: Any,
+) -> None:
+    # A review conclusion naming shexian for a xunyang project would record a verdict the
+    # project's own panel never gave; no redelivery cures it. One for a project intake does
+    # not know is acknowledged and changes nothing, as before.
+    engine = create_engine(await make_database("intake"))
+    await migrate(engine, Path(SPEC.migrations))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def uow() -> IntakeUnitOfWork:
+        return IntakeUnitOfWork(sessions, source="/govit/intake", subject_prefix="govit")
+
+    async with uow() as work:
+        declared = Declaration(title="智慧校园", kind=ProjectKind.SERVICE, amount_fen=1)
+        project = Project.draft(
+            jurisdiction="xunyang", agency="区教育局", declaration=declared, by="u", at=NOW
+        )
+        work.projects.add(project)
+        await work.commit()
+    dispatch = EventDispatcher(
+        durable="intake",
+        subscriptions={ReviewConcluded: intake_handlers.record_review},
+        uow_factory=uow,
+        context=HandlerContext(policy=load_registry(), calendar=WorkingCalendar()),
+        max_deliver=3,
+        metrics=Metrics("test"),
+        prefix="govit",
+    )
+
+    def concluded(project_id: str, jurisdiction: str) -> Delivery:
+        event = ReviewConcluded(
+            project_id=project_id,
+            jurisdiction=jurisdiction,
+            case_id="c1",
+            stage="declaration",
+            verdict="pass",
+        )
+        return Delivery(subject_for("govit", event), encode(event, source="/govit/review"), {}, 1, 1)
+
+    verdict = await dispatch(concluded(project.id, "shexian"))
+    assert isinstance(verdict, DeadLetter), verdict
+    assert verdict.reason.startswith("Unprocessable: WrongJurisdiction: ") and "xunyang" in verdict.reason
+    assert isinstance(await dispatch(concluded("unknown", "xunyang")), Ack)
+    async with uow() as work:
+        kept = await work.projects.get(project.id)
+        assert kept is not None and kept.reviews == {}
+    await engine.dispose()
