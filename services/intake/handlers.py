@@ -367,14 +367,7 @@ async def _bar(uow: IntakeUnitOfWork, event: Event, bar: Bar | None, ground: str
 
 
 def _bar_of(event: DataSharingDecided | EvaluationRecorded | SecurityAttested, ground: str) -> Bar:
-    return Bar(
-        id=uuid.uuid4().hex,
-        jurisdiction=event.jurisdiction,
-        agency=event.agency,
-        ground=ground,
-        source_project_id=event.project_id,
-        since=utcnow(),
-    )
+    return Bar.of(event, event.agency, ground, utcnow())
 
 
 async def record_data_sharing(uow: IntakeUnitOfWork, event: DataSharingDecided, ctx: HandlerContext) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from services.intake.domain.errors import InvalidTransition
-from shared.contracts.envelope import Citation
+from shared.contracts.envelope import Citation, Event
 from shared.policy import Reason
 
 
@@ -90,6 +91,11 @@ class Bar:
     detail: str = ""
     lifted_at: datetime | None = None
     effective_on: date | None = None  # bars after a missed rectification deadline start the day after
+
+    @staticmethod
+    def of(event: Event, agency: str, ground: str, since: datetime) -> Bar:
+        """A bar on the event's agency for what it says of one of its projects."""
+        return Bar(uuid.uuid4().hex, event.jurisdiction, agency, ground, event.project_id, since)
 
     @staticmethod
     def with_detail(bar: Bar, detail: str, effective_on: date | None = None) -> Bar:
