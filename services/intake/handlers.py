@@ -234,6 +234,7 @@ async def set_plan(uow: IntakeUnitOfWork, cmd: c.RankPlan, ctx: HandlerContext) 
     the ranking names the projects to add, ranked after those already published, which stay.
     """
     j, year, ranking = cmd.jurisdiction, cmd.year, list(cmd.ranking)
+    plans.check_distinct(ranking)
     async with uow:
         plan = await uow.plans.state(j, year)
         plans.may_rank(ctx.policy, plan)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from services.intake.domain.cycle import plan_cycle, review_batch
 from shared.policy import load_registry
 
@@ -64,3 +66,17 @@ def test_bayingolin_takes_om_declarations_in_the_third_quarter_only() -> None:
     assert cycle("bayingolin", dt.date(2026, 11, 20)) == (2026, set())
     assert cycle("bayingolin", dt.date(2026, 11, 20), requested=2027) == (2027, set())
     assert cycle("shexian", dt.date(2026, 11, 20), kind="operation") == (2027, set())
+
+
+def test_a_ranking_naming_a_project_twice_is_refused_before_the_plan_is_asked() -> None:
+    from services.intake.domain import plans
+    from services.intake.domain.errors import InvalidTransition, PlanError
+
+    plans.check_distinct(["a", "b"])
+    with pytest.raises(PlanError, match="重复"):
+        plans.check_distinct(["a", "b", "a"])
+    # A published zhonglou plan takes no new ranking; bayingolin's is issued in batches (§9).
+    published = plans.PlanState("zhonglou", 2027, published=True, document="钟政发〔2026〕1号")
+    with pytest.raises(InvalidTransition, match="已下达"):
+        plans.may_rank(POLICY, published)
+    plans.may_rank(POLICY, plans.PlanState("bayingolin", 2027, published=True, document="巴政发〔2026〕1号"))

@@ -50,10 +50,14 @@ def may_rank(policy: PolicyRegistry, plan: PlanState | None) -> None:
         )
 
 
-def check_ranking(ranking: Sequence[str], found: Mapping[str, Project], jurisdiction: str, year: int) -> None:
-    """Each ranked project once, of the jurisdiction, screened, declared for the year and in plan."""
+def check_distinct(ranking: Sequence[str]) -> None:
+    """Each ranked project once — asked before anything else about the ranking."""
     if len(set(ranking)) != len(ranking):
         raise PlanError("排序中有重复的项目")
+
+
+def check_ranking(ranking: Sequence[str], found: Mapping[str, Project], jurisdiction: str, year: int) -> None:
+    """Each ranked project of the jurisdiction, screened, declared for the year and in plan."""
     for index, project_id in enumerate(ranking):
         project = found.get(project_id)
         if project is None:
