@@ -1,11 +1,24 @@
 """The `govit` command: run the suite or one service, issue dev tokens, load holiday notices.
 
 Each command group lives in its own module; they are registered here, in the order
-`govit --help` lists them (the groups calendar, dlq and audit come after the commands).
+`govit --help` lists them (the groups calendar, dlq, audit and policy come after the commands).
 """
 
-from govit.cli import asyncapi, audit, calendar, demo, dlq, natsconfig, publish, serve, timeline, tokens, up
-from govit.cli.app import app, audit_app, calendar_app, dlq_app, main
+from govit.cli import (
+    asyncapi,
+    audit,
+    calendar,
+    demo,
+    dlq,
+    natsconfig,
+    policy,
+    publish,
+    serve,
+    timeline,
+    tokens,
+    up,
+)
+from govit.cli.app import app, audit_app, calendar_app, dlq_app, main, policy_app
 
 app.command()(serve.serve)
 app.command()(up.up)
@@ -20,5 +33,7 @@ calendar_app.command("show")(calendar.calendar_show)
 dlq_app.command("list")(dlq.dlq_list)
 dlq_app.command("replay")(dlq.dlq_replay)
 audit_app.command("verify")(audit.audit_verify_command)
+policy_app.command("coverage")(policy.policy_coverage)
+policy_app.command("article")(policy.policy_article)
 
 __all__ = ["app", "main"]

@@ -23,6 +23,8 @@ dlq_app = typer.Typer(help="死信: 无法处理的事件 (list, replay)", no_ar
 app.add_typer(dlq_app, name="dlq")
 audit_app = typer.Typer(help="审计日志: 校验哈希链 (verify)", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+policy_app = typer.Typer(help="政策包: 条文覆盖与条文查询 (coverage, article)", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
 
 
 def service_module(name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,45 @@ _ARTICLE = re.compile(r"^(?P<code>[a-z]+) §\d+(\([一二三四五六七八九�
 
 class PolicyError(Exception):
     """A policy pack is missing, malformed or inconsistent with the others."""
+
+
+def article_number(article: str) -> int:
+    """'shexian §44(一)' → 44."""
+    match = _ARTICLE.match(article)
+    if match is None:
+        raise PolicyError(f"article {article!r} is not of the form 'shexian §39' or 'shexian §44(一)'")
+    return int(article.split("§")[1].split("(")[0])
+
+
+class ArticleKind(StrEnum):
+    """How the suite treats one article of a regulation (the pack's 条文索引)."""
+
+    GENERAL = "general"  # binds no particular project: purpose, scope, principles, duties, entry into force
+    ENFORCED = "enforced"  # the suite enforces all of it
+    PARTIAL = "partial"  # the suite enforces part of it; `why` names the rest
+    JUDGEMENT = "judgement"  # a person's judgement the suite can record but not check
+    OUTSIDE = "outside"  # facts or acts the suite does not see
+    GAP = "gap"  # checkable, not yet built
+
+    @property
+    def enforcing(self) -> bool:
+        return self in {ArticleKind.ENFORCED, ArticleKind.PARTIAL}
+
+
+class Article(BaseModel):
+    """One entry of a pack's 条文索引: the article's title and how the suite treats it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=2, max_length=24)
+    kind: ArticleKind
+    why: str = ""
+
+    @model_validator(mode="after")
+    def _explained(self) -> Article:
+        if self.kind not in {ArticleKind.GENERAL, ArticleKind.ENFORCED} and not self.why:
+            raise ValueError(f"an article of kind {self.kind} says why")
+        return self
 
 
 class Rule(BaseModel):
@@ -72,6 +112,7 @@ class PolicyPack(BaseModel):
     authority: str
     seed: str
     rules: dict[str, Rule]
+    articles: dict[int, Article] = Field(default_factory=dict, description="条文索引, every article")
 
     @model_validator(mode="after")
     def _articles_are_own(self) -> PolicyPack:
@@ -80,6 +121,31 @@ class PolicyPack(BaseModel):
                 if not article.startswith(f"{self.code} §"):
                     raise ValueError(f"rule {rule_id} of {self.code} cites another jurisdiction: {article}")
         return self
+
+    @model_validator(mode="after")
+    def _index_agrees_with_rules(self) -> PolicyPack:
+        """A rule that applies cites enforced or partial articles; each of those has such a rule."""
+        if not self.articles:
+            return self
+        for number, rule_ids in self.enforcing_rules().items():
+            entry = self.articles.get(number)
+            if entry is None or not entry.kind.enforcing:
+                kind = entry.kind if entry else "missing from the index"
+                raise ValueError(f"rules {', '.join(rule_ids)} cite {self.code} §{number}, which is {kind}")
+        enforced = self.enforcing_rules()
+        for number, entry in self.articles.items():
+            if entry.kind.enforcing and number not in enforced:
+                raise ValueError(f"{self.code} §{number} is {entry.kind} but no rule that applies cites it")
+        return self
+
+    def enforcing_rules(self) -> dict[int, tuple[str, ...]]:
+        """Article number → the ids of the rules that apply and cite it."""
+        found: dict[int, list[str]] = {}
+        for rule_id, rule in self.rules.items():
+            if rule.applies:
+                for number in dict.fromkeys(article_number(a) for a in rule.articles):
+                    found.setdefault(number, []).append(rule_id)
+        return {n: tuple(ids) for n, ids in sorted(found.items())}
 
     def rule(self, rule_id: str) -> Rule:
         try:
