@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shared.contracts.envelope import Citation
+from shared.policy.params import check_params
 
 JURISDICTIONS: tuple[str, ...] = ("zhonglou", "shexian", "bayingolin", "xunyang", "lhasa")
 _ARTICLE = re.compile(r"^(?P<code>[a-z]+) §\d+(\([一二三四五六七八九十]+\))?$")
@@ -111,8 +112,31 @@ class PolicyPack(BaseModel):
     regulation: str
     authority: str
     seed: str
+    thresholds: dict[str, int] = Field(
+        default_factory=dict, description="amounts and counts several rules share, referred to as $name"
+    )
     rules: dict[str, Rule]
     articles: dict[int, Article] = Field(default_factory=dict, description="条文索引, every article")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_references(cls, data: Any) -> Any:
+        """`$name` in a rule's params is the pack's threshold `name`, or else another param of the rule."""
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), dict):
+            return data
+        shared = data.get("thresholds") or {}
+        rules = {}
+        for rule_id, raw in data["rules"].items():
+            if isinstance(raw, dict) and isinstance(raw.get("params"), dict):
+                raw = {**raw, "params": _resolve(raw["params"], {**raw["params"], **shared}, rule_id)}
+            rules[rule_id] = raw
+        return {**data, "rules": rules}
+
+    @model_validator(mode="after")
+    def _params_fit_their_rules(self) -> PolicyPack:
+        for rule_id, rule in self.rules.items():
+            check_params(rule_id, rule.params)
+        return self
 
     @model_validator(mode="after")
     def _articles_are_own(self) -> PolicyPack:
@@ -152,6 +176,20 @@ class PolicyPack(BaseModel):
             return self.rules[rule_id]
         except KeyError:
             raise PolicyError(f"policy pack {self.code} has no rule {rule_id!r}") from None
+
+
+def _resolve(value: Any, names: dict[str, Any], rule_id: str) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        if value[1:] not in names:
+            raise ValueError(
+                f"rule {rule_id}: {value} is neither a threshold of the pack nor a param of the rule"
+            )
+        return names[value[1:]]
+    if isinstance(value, dict):
+        return {k: _resolve(v, names, rule_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, names, rule_id) for v in value]
+    return value
 
 
 class Reason(BaseModel):
@@ -247,8 +285,20 @@ def _read(path: Path | Any) -> PolicyPack:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return PolicyPack.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
+    except yaml.YAMLError as exc:
         raise PolicyError(f"policy pack {path.name} is invalid: {exc}") from exc
+    except ValidationError as exc:
+        raise PolicyError(f"policy pack {path.name} is invalid: {_errors(exc)}") from exc
+
+
+def _errors(exc: ValidationError) -> str:
+    """Each error as `where: what`, without pydantic's echo of the whole pack."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        what = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {what}" if where else what)
+    return "; ".join(lines)
 
 
 def load_registry(directory: Path | None = None) -> PolicyRegistry:

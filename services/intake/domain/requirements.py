@@ -3,109 +3,20 @@
 The pack's `intake.required_materials` rule lists each material with the article that asks
 for it, the stage it is due at (declaration or approval) and the conditions under which it is
 needed (kind, amount, software-development share, packaged software, simple project). A
-condition value written `$name` refers to another parameter of the same rule, so a threshold
+value written `$name` is resolved when the pack is loaded (shared.policy.pack), so a threshold
 such as shexian's 分散采购限额标准 is written once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.policy import PolicyError, PolicyRegistry, Rule
+from shared.policy.conditions import Condition, ProjectFacts, Requirement, Signoff, Stage
+
+__all__ = ["Condition", "ProjectFacts", "Requirement", "Signoff", "Stage"]
 
 RULE = "intake.required_materials"
-
-
-class Stage(StrEnum):
-    DECLARATION = "declaration"  # 申报时提交
-    APPROVAL = "approval"  # 审批（论证、可研、初设）时提交
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectFacts:
-    """What the conditions look at."""
-
-    kind: str
-    amount_fen: int
-    software_fen: int = 0
-    classified: bool = False
-    packaged_software: bool = False
-    simple: bool = False
-    off_plan: bool = False
-
-    @classmethod
-    def of(cls, project: Any) -> ProjectFacts:
-        """From anything with the project's attributes (the aggregate or a read model)."""
-        return cls(
-            kind=str(project.kind),
-            amount_fen=project.amount_fen,
-            software_fen=project.software_fen,
-            classified=project.classified,
-            packaged_software=project.packaged_software,
-            simple=project.simple,
-            off_plan=getattr(project, "off_plan", False),
-        )
-
-    def at_amount(self, amount_fen: int) -> ProjectFacts:
-        """The same project at another amount (an approval above the declared one)."""
-        return replace(self, amount_fen=amount_fen)
-
-    def as_approved(self, approved_amount_fen: int | None) -> ProjectFacts:
-        """The project at the larger of its declared and its approved amount.
-
-        Approving more than was declared does not escape a threshold (shexian §20(一), §24, §25
-        and the like in other packs): approval checks, and the checklist shows, the larger one.
-        """
-        return self.at_amount(max(self.amount_fen, approved_amount_fen or 0))
-
-
-class Condition(BaseModel):
-    """All given clauses must hold (min inclusive, below exclusive)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kinds: tuple[str, ...] | None = None
-    min_amount_fen: int | None = None
-    below_amount_fen: int | None = None
-    min_software_fen: int | None = None
-    packaged_software: bool | None = None
-    simple: bool | None = None
-    off_plan: bool | None = None
-
-    def holds(self, facts: ProjectFacts) -> bool:
-        checks = (
-            self.kinds is None or facts.kind in self.kinds,
-            self.min_amount_fen is None or facts.amount_fen >= self.min_amount_fen,
-            self.below_amount_fen is None or facts.amount_fen < self.below_amount_fen,
-            self.min_software_fen is None or facts.software_fen >= self.min_software_fen,
-            self.packaged_software is None or facts.packaged_software == self.packaged_software,
-            self.simple is None or facts.simple == self.simple,
-            self.off_plan is None or facts.off_plan == self.off_plan,
-        )
-        return all(checks)
-
-
-class Requirement(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    material: str = Field(pattern=r"^[a-z_]+$")
-    stage: Stage
-    article: str
-    when: Condition = Condition()
-    unless: Condition | None = None
-    exempt_classified: bool = False
-    min_count: int = Field(default=1, ge=1)
-
-    def applies_to(self, facts: ProjectFacts) -> bool:
-        if self.exempt_classified and facts.classified:
-            return False  # 涉密项目除外
-        if self.unless is not None and self.unless.holds(facts):
-            return False
-        return self.when.holds(facts)
 
 
 class RequiredMaterial(BaseModel):
@@ -120,23 +31,12 @@ class RequiredMaterial(BaseModel):
     min_count: int
 
 
-def _resolve(value: Any, params: dict[str, Any]) -> Any:
-    if isinstance(value, str) and value.startswith("$"):
-        try:
-            return params[value[1:]]
-        except KeyError:
-            raise PolicyError(f"{RULE}: no parameter {value[1:]!r} to refer to") from None
-    if isinstance(value, dict):
-        return {k: _resolve(v, params) for k, v in value.items()}
-    return value
-
-
 def requirements(rule: Rule) -> tuple[Requirement, ...]:
     """The rule's requirements, validated; each must cite one of the rule's own articles' jurisdiction."""
     code = rule.article.split(" ")[0] if rule.articles else ""
     try:
         items = tuple(
-            Requirement.model_validate(_resolve(raw, rule.params))
+            Requirement.model_validate(raw)
             for raw in rule.params.get("requirements", [])
         )
     except ValidationError as exc:
@@ -173,16 +73,6 @@ def required_materials(
 
 # Rules whose `signoffs` name approvals by other bodies that must be recorded before 批复.
 SIGNOFF_RULES = ("intake.escalation_threshold", "intake.off_plan_emergency")
-
-
-class Signoff(BaseModel):
-    """An approval by another body (上级审核、政府审定…) that must precede 批复."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    signoff: str = Field(pattern=r"^[a-z_]+$")
-    article: str
-    when: Condition = Condition()
 
 
 class RequiredSignoff(BaseModel):

@@ -1,0 +1,56 @@
+"""Parameters of the funding.* rules (拨付、运维经费、结算)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.policy.params.common import Day, Month, Months, Params, PaymentKinds, Threshold
+
+
+class AcceptanceRequired(PaymentKinds):
+    defer_after_failure: bool | None = None
+
+
+class ApprovalRequired(Params):
+    exempt_preparatory: bool | None = None
+
+
+class ExpertReviewRequired(Params):
+    stages: tuple[str, ...] | None = None
+
+
+class OmApplicationDeadline(Params):
+    quarter: int | None = Field(default=None, ge=1, le=4)
+    month: int | None = Month
+    day: int | None = Day
+    years_before_free_period_end: int | None = Field(default=None, ge=0)
+    evaluation_report_required: bool | None = None
+
+
+class OmCryptoSecurity(Params):
+    attestation_required: bool | None = None
+
+
+class OmDataSharing(Params):
+    authority_confirmation: bool | None = None
+    duplicate_collection_blocks: bool | None = None
+    share_by_year: int | None = Field(default=None, ge=2000)
+    month: int | None = Month
+    day: int | None = Day
+
+
+class OmNotAccepted(Params):
+    scope: Literal["upgrade_expansion_om", "subsequent_funds"] | None = None
+
+
+class PlanRequired(Params):
+    issued_in_batches: bool | None = None
+
+
+class SettlementAudit(Months, Threshold):
+    after_acceptance: bool | None = None
+    at_or_below: Literal["financial_review", "audit"] | None = None
+    above: Literal["financial_review", "audit"] | None = None
+    reviewer: Literal["self_or_third_party"] | None = None

@@ -1,0 +1,83 @@
+"""Parameters of the intake.* rules (申报、年度计划、批复)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.policy.conditions import Requirement, Signoff
+from shared.policy.params.common import Day, Month, Params, Threshold
+
+
+class AnnualDeadline(Params):
+    month: int | None = Month
+    day: int | None = Day
+    late_plan_year_offset: int | None = Field(default=None, ge=1)
+
+
+class ApprovalPath(Threshold):
+    max_amount_fen: int | None = Field(default=None, ge=0)
+    max_inclusive: bool | None = None
+    lower_threshold: Literal["decentralized_procurement_limit"] | None = None
+    om_no_further_approval: bool | None = None
+    steps: tuple[str, ...] | None = None
+
+
+class DataCatalog(Params):
+    materials: tuple[str, ...] | None = None
+
+
+class Signoffs(Threshold):
+    signoffs: tuple[Signoff, ...] | None = None
+    labels: dict[str, str] | None = None
+
+
+class Escalation(Signoffs):
+    excludes_om: bool | None = None
+
+
+class OffPlan(Signoffs):
+    approver: str | None = None
+
+
+class MonthlyPrereview(Params):
+    frequency: Literal["monthly"] | None = None
+    default_plan_year_offset: int | None = Field(default=None, ge=0)
+    week_of_month: int | None = Field(default=None, ge=1, le=5)
+    iso_weekday: int | None = Field(default=None, ge=1, le=7)
+
+
+class MachineRoom(Params):
+    deploy_on_gov_cloud: bool | None = None
+
+
+class NoSplitting(Params):
+    title_similarity: float | None = Field(default=None, gt=0, le=1)
+    content_similarity: float | None = Field(default=None, gt=0, le=1)
+    thresholds_fen: tuple[int, ...] | None = None
+
+
+class OmWindow(Params):
+    quarter: int | None = Field(default=None, ge=1, le=4)
+
+
+class RefuseWithoutReview(Params):
+    conditions: tuple[str, ...] | None = None
+    labels: dict[str, str] | None = None
+    secret_exempt: bool | None = None
+
+
+class FundsFromAbove(Params):
+    timing: Literal["before_implementation", "at_declaration"] | None = None
+
+
+class RequiredMaterials(Params):
+    requirements: tuple[Requirement, ...] | None = None
+    labels: dict[str, str] | None = None
+    feasibility_contents: tuple[str, ...] | None = None
+    packaged_software_quotes_min_count: int | None = Field(default=None, ge=1)
+    decentralized_procurement_limit_fen: int | None = Field(default=None, ge=0)
+    conditions: tuple[str, ...] | None = None
+    xinchuang_required: bool | None = None
+    secret_exempt: bool | None = None

@@ -1,0 +1,39 @@
+"""Parameters of the review.* rules (专家库、评审)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.policy.params.common import Params
+
+
+class Blacklist(Params):
+    covers: tuple[Literal["experts", "third_parties", "enterprises"], ...] | None = None
+
+
+class Conclusion(Params):
+    method: Literal["majority"] | None = None
+
+
+class ExpertPool(Params):
+    pool: str | None = None
+    kept_by: Literal["province_city", "authority"] | None = None
+
+
+class ReviewMethod(Params):
+    written: bool | None = None
+    oral_defense: bool | None = None
+    third_party_review: bool | None = None
+    third_party_review_stages: tuple[str, ...] | None = None
+
+
+class PanelSize(Params):
+    size: int = Field(ge=1)
+    specialties: dict[str, int] = Field(default_factory=dict)
+
+
+class Panel(Params):
+    default: PanelSize | None = None
+    stages: dict[str, PanelSize] | None = None
