@@ -125,6 +125,7 @@ disbursements = Table(
     Column("budget_year", Integer, nullable=True),
     Column("decided_reason", Text, nullable=True),
     Column("om_key", String(100), nullable=True),
+    Column("bases", JSON, nullable=True),
     UniqueConstraint("agency", "idempotency_key", name="uq_disbursements_agency_idempotency_key"),
     CheckConstraint("amount_fen > 0", name="ck_disbursements_amount_positive"),
     Index("ix_disbursements_milestone", "milestone_key"),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.db import disbursements, projects, reclaims
@@ -17,6 +17,7 @@ from services.funding.domain import (
     Gate,
     GateState,
     PaymentKind,
+    basis_for,
     required_for,
     shown_open,
 )
@@ -45,6 +46,14 @@ class DisbursementOut(BaseModel):
     stage: str | None = None
     budget_year: int | None = None
     decided_reason: str | None = None
+    bases: list[Reason] = Field(
+        default_factory=list, description="重要依据：随运维经费决定提供的情况及其条款，不构成拒绝理由"
+    )
+
+    @field_validator("bases", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return value or []
 
 
 class SettlementOut(BaseModel):
@@ -87,6 +96,7 @@ class GateOut(BaseModel):
     gate: str
     open: bool
     required_for: dict[str, list[str]]  # payment kind → the articles that make it needed
+    basis_for: dict[str, list[str]] = {}  # payment kind → 重要依据 shown with it (not required), by article
     event: GateEventOut | None
     detail: dict[str, Any]
     explanation: str  # e.g. 终验 — 已满足；由 govit.acceptance.final_acceptance_concluded.v1 设定，来源 …
@@ -163,6 +173,7 @@ def gate_report(
 ) -> list[dict[str, Any]]:
     """Every gate of the project: open or closed, the rules behind it, and the event that set it."""
     users = required_for(policy, project.jurisdiction)
+    shown = basis_for(policy, project.jurisdiction)
     opened = shown_open(policy, project.jurisdiction, gates, today)
     out = []
     for gate in Gate:
@@ -180,6 +191,7 @@ def gate_report(
                 "gate": gate.value,
                 "open": opened[gate],
                 "required_for": users[gate],
+                "basis_for": shown[gate],
                 "event": event,
                 "detail": state.detail if state is not None else {},
                 "explanation": explain(gate, opened[gate], state),

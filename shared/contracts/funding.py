@@ -101,6 +101,10 @@ class OmDecided(Event):
     amount_fen: PositiveFen
     budget_year: int
     reasons: tuple[Citation, ...] = ()
+    bases: tuple[Citation, ...] = Field(
+        default=(),
+        description="重要依据：提供给决策者参考、不作为拒绝理由的情况（如 bayingolin §13 数据共享）",
+    )
 
     summary: ClassVar[str] = "运维经费已决定"
 

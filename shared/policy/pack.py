@@ -95,6 +95,16 @@ class Rule(BaseModel):
     def article(self) -> str:
         return self.articles[0] if self.articles else ""
 
+    @property
+    def is_basis(self) -> bool:
+        """重要依据: the rule's facts are shown to the people deciding, not a gate (`effect: basis`)."""
+        return self.applies and self.params.get("effect") == "basis"
+
+    @property
+    def is_gate(self) -> bool:
+        """The rule applies and stops what it governs until its condition holds (the default)."""
+        return self.applies and self.params.get("effect", "gate") == "gate"
+
     def param(self, name: str) -> Any:
         try:
             return self.params[name]
@@ -278,6 +288,12 @@ class PolicyRegistry:
         rule = self.rule(jurisdiction, rule_id)
         cited = "、".join(rule.articles)
         message = f"{detail or rule.summary}（{cited}）"
+        return Reason(code=code, rule=rule.article, articles=rule.articles, message=message)
+
+    def basis(self, jurisdiction: str, rule_id: str, code: str, facts: str) -> Reason:
+        """重要依据 shown beside a decision: the facts, then what the article makes them a basis for."""
+        rule = self.rule(jurisdiction, rule_id)
+        message = f"{facts}。{rule.summary}（{'、'.join(rule.articles)}）"
         return Reason(code=code, rule=rule.article, articles=rule.articles, message=message)
 
 

@@ -309,13 +309,16 @@ async def test_bayingolin_software_trial_report_within_seven_working_days_and_fi
     assert (
         "三个月" in short.json()["reasons"][0]["message"] or "3个月" in short.json()["reasons"][0]["message"]
     )
-    assert refused(short)["data_sharing_unconfirmed"] == ["bayingolin §13"], short.text
+    # bayingolin §13: data sharing is 重要依据 for acceptance, not a precondition.
+    assert "data_sharing_unconfirmed" not in refused(short), short.text
     a.clock.now = at(date(2026, 9, 25))
     await post(a, project, "data-sharing", {"catalogue": ["人口基础信息"]})
-    await post(a, project, "data-sharing/decision", {"decision": "confirmed"}, AUTHORITY)
     materials = {"acceptance_application_form": "申请表", "acceptance_preparation_materials": "准备材料"}
     applied = await post(a, project, "final-acceptance/application", {"materials": {**materials, **ARCHIVES}})
     assert applied.status_code == 200, applied.text
+    (basis,) = applied.json()["applications"][-1]["notes"]
+    assert basis["code"] == "basis:data_sharing" and basis["articles"] == ["bayingolin §13"]
+    assert basis["message"].startswith("数据共享情况：已提交、待主管部门确认"), basis
     await post(a, project, "final-acceptance/admission", {"admit": True}, AUTHORITY)
     a.clock.now = at(date(2026, 9, 28))
     await review_concludes(a, project, "pass", "accepted")
@@ -441,18 +444,17 @@ async def test_zhonglou_applies_three_months_after_initial_and_post_evaluation_f
     assert (await a.http.post("/projects/evaluation-scan", headers=AUTHORITY)).json() == {"due": 0}
 
 
-async def test_lhasa_the_authority_concludes_and_a_revoked_confirmation_stops_admission(
+async def test_lhasa_the_authority_concludes_and_in_shexian_a_revoked_confirmation_stops_admission(
     acceptance: Acceptance,
 ) -> None:
     a = acceptance
     lhasa = await completed(a, "lhasa")
     a.clock.now = at(date(2026, 3, 10))
     await post(a, lhasa, "initial-acceptance", {"held_on": "2026-03-10", "passed": True, "findings": "同意"})
-    unconfirmed = await post(a, lhasa, "final-acceptance/application", {})
-    assert refused(unconfirmed) == {"data_sharing_unconfirmed": ["lhasa §19"]}, unconfirmed.text
-    await post(a, lhasa, "data-sharing", {"catalogue": ["企业登记信息"]})
-    await post(a, lhasa, "data-sharing/decision", {"decision": "confirmed"}, AUTHORITY)
-    assert (await post(a, lhasa, "final-acceptance/application", {})).status_code == 200
+    # lhasa §19 asks for no confirmation of data sharing before acceptance: none is waited for.
+    applied = await post(a, lhasa, "final-acceptance/application", {})
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["applications"][-1]["notes"] == []
     await post(a, lhasa, "final-acceptance/admission", {"admit": True}, AUTHORITY)
     (application,) = await events(a, lhasa, "final_acceptance_applied")
     assert not application["experts"]  # lhasa §17: the authority organises or delegates it

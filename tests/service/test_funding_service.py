@@ -456,10 +456,7 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
     assert reasons == {
         "om_within_grace_years": ["lhasa §20"],
         "om_evaluation_report_missing": ["lhasa §27"],
-        "gate_closed:data_sharing": ["lhasa §19"],  # not confirmed by the authority
-    }
-    await send(f, lhasa, DataSharingDecided, decision="confirmed")
-    await gate_is(f, lhasa, "data_sharing", True)
+    }  # lhasa §19 ties no O&M funds to an authority's confirmation of data sharing
     f.clock.now = datetime(2028, 3, 2, 2, 0, tzinfo=UTC)
     await gate_event(f, lhasa, "evaluation", await send(f, lhasa, EvaluationRecorded, evaluation="post"))
     late = denied(await om(f, lhasa, 2029, free_maintenance_ends_on="2028-12-31"))
@@ -470,15 +467,21 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
     f.clock.now = datetime(2028, 5, 2, 2, 0, tzinfo=UTC)
     assert denied(await om(f, bayingolin, 2029)) == {
         "gate_closed:acceptance": ["bayingolin §25"],
-        "gate_closed:data_sharing": ["bayingolin §13"],
         "om_outside_window": ["bayingolin §10"],
-    }
+    }  # bayingolin §13: data sharing is 重要依据, shown beside the decision, never a refusal
     await send(f, bayingolin, FinalAcceptanceConcluded, passed=True, concluded_on=date(2027, 3, 1))
-    await send(f, bayingolin, DataSharingDecided, decision="confirmed")
+    await send(f, bayingolin, DataSharingDecided, decision="refused", reason="共享清单不全")
     await gate_is(f, bayingolin, "acceptance", True)
-    await gate_is(f, bayingolin, "data_sharing", True)
+    await gate_is(f, bayingolin, "data_sharing", False)
     f.clock.now = datetime(2028, 8, 2, 2, 0, tzinfo=UTC)
-    assert (await om(f, bayingolin, 2029)).status_code == 201
+    granted = await om(f, bayingolin, 2029)
+    assert granted.status_code == 201 and granted.json()["status"] == "released", granted.text
+    (basis,) = granted.json()["bases"]
+    assert basis["code"] == "basis:data_sharing" and basis["articles"] == ["bayingolin §13"]
+    assert basis["message"].startswith("数据共享情况：主管部门不予确认（共享清单不全）"), basis
+    report = (await f.http.get(f"/projects/{bayingolin['id']}/gates", headers=FINANCE)).json()
+    sharing = next(g for g in report if g["gate"] == "data_sharing")
+    assert sharing["required_for"] == {} and sharing["basis_for"] == {"om": ["bayingolin §13"]}
 
 
 async def test_xunyang_om_waits_for_the_acceptance_and_the_audit_report(funding: Funding) -> None:

@@ -118,14 +118,12 @@ def test_bayingolin_software_runs_three_months_and_a_trial_over_a_year_is_noted(
     refused, _ = codes("bayingolin", project, dt.date(2026, 5, 10), materials=ARCHIVES)
     assert "trial_run_too_short" in refused
     refused, notes = codes("bayingolin", project, dt.date(2027, 3, 11), materials=ARCHIVES)
-    assert "trial_run_too_short" not in refused and notes == ["trial_run_over_a_year"]
+    assert "trial_run_too_short" not in refused and notes == ["trial_run_over_a_year", "basis:data_sharing"]
 
 
 def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_months() -> None:
     lhasa = built("lhasa", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
-    refused, _ = codes("lhasa", lhasa, dt.date(2026, 9, 30))
-    assert refused == {"data_sharing_unconfirmed": ("lhasa §19",)}  # confirmed before acceptance
-    lhasa.data_sharing = DataSharing("confirmed")
+    # lhasa §19 asks for no confirmation of data sharing before acceptance.
     refused, notes = codes("lhasa", lhasa, dt.date(2026, 9, 30))
     assert refused == {} and notes == ["application_late"]
     zhonglou = built("zhonglou", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
@@ -199,3 +197,39 @@ def test_records_keep_the_json_they_were_stored_as() -> None:
         "decided_by": "局",
     }
     assert domain.Delay.from_stored(delay).stored() == delay
+
+
+def test_data_sharing_confirmation_is_a_gate_in_shexian_a_basis_in_bayingolin_and_not_asked_in_lhasa() -> (
+    None
+):
+    today = dt.date(2026, 9, 30)
+    # shexian §39: no acceptance organised before the authority confirms.
+    refused, _ = codes("shexian", built("shexian"), today)
+    assert refused["data_sharing_unconfirmed"] == ("shexian §39", "shexian §44(一)")
+    # bayingolin §13: the record travels with the application as 重要依据, whatever it says.
+    project = built("bayingolin", trial_started_on=dt.date(2026, 3, 10))
+    refusals, notes = application_checks(POLICY, CALENDAR, project, materials=ARCHIVES, today=today)
+    assert "data_sharing_unconfirmed" not in {r.code for r in refusals}
+    (basis,) = [n for n in notes if n.code == "basis:data_sharing"]
+    assert basis.message.startswith("数据共享情况：建设单位尚未提交信息资源目录和共享清单。")
+    assert basis.articles == ("bayingolin §13",) and "重要依据" in basis.message
+    project.data_sharing = DataSharing(
+        "refused",
+        ("企业登记",),
+        (),
+        "u",
+        None,
+        False,
+        "清单不全",
+        "局",
+        dt.datetime(2026, 9, 1, tzinfo=dt.UTC),
+    )
+    _, notes = application_checks(POLICY, CALENDAR, project, materials=ARCHIVES, today=today)
+    assert (
+        "主管部门不予确认（目录 1 项，共享清单 0 项，局 于 2026-09-01 决定，理由：清单不全）"
+        in notes[-1].message
+    )
+    # lhasa §19: neither a gate nor a basis.
+    lhasa = built("lhasa", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
+    refused, notes_of_lhasa = codes("lhasa", lhasa, today)
+    assert "data_sharing_unconfirmed" not in refused and "basis:data_sharing" not in notes_of_lhasa

@@ -12,12 +12,15 @@ from services.funding.domain import (
     Contract,
     FactOrder,
     FundedProject,
+    Gate,
     GateState,
     Ledger,
     OmAsk,
     PaymentKind,
     Refused,
     WrongJurisdiction,
+    basis_for,
+    om_bases,
     om_refusals,
     within_limits,
 )
@@ -134,3 +137,30 @@ def test_the_typed_records_are_stored_as_the_json_they_always_were() -> None:
     assert state.ordering is not None
     assert state.ordering.stored() == {"sources": {"/govit/acceptance": 3}, "place": [17, 0]}
     assert GateOrdering.from_stored(state.ordering.stored()) == state.ordering
+
+
+def test_data_sharing_is_a_gate_in_shexian_a_basis_in_bayingolin_and_nothing_in_lhasa() -> None:
+    app = OmAsk(amount_fen=10, budget_year=2027, purpose="运维", by="u")
+    today = dt.date(2026, 8, 3)
+
+    def sharing(jurisdiction: str, gates: dict[str, GateState]) -> tuple[set[str], list[str]]:
+        funded = project(jurisdiction)
+        refused = {r.code for r in om_refusals(POLICY, funded, gates, app, today) if "data_sharing" in r.code}
+        return refused, [b.message for b in om_bases(POLICY, jurisdiction, gates)]
+
+    # shexian §39, §44(一): unconfirmed sharing withholds O&M funds.
+    assert sharing("shexian", {}) == ({"gate_closed:data_sharing"}, [])
+    # bayingolin §13: 重要依据 — shown with the decision, never a refusal.
+    refused, bases = sharing("bayingolin", {})
+    assert refused == set()
+    assert bases == [
+        "数据共享情况：尚无主管部门的确认记录。"
+        "信息资源共享的完整性、时效性是确定运行维护经费的重要依据（bayingolin §13）"
+    ]
+    revoked = GateState("p1", "data_sharing", False, detail={"decision": "revoked", "reason": "目录未更新"})
+    refused, bases = sharing("bayingolin", {"data_sharing": revoked})
+    assert refused == set() and bases[0].startswith("数据共享情况：主管部门已撤销确认（目录未更新）")
+    # lhasa §19 says nothing of O&M funds and data sharing.
+    assert sharing("lhasa", {}) == (set(), [])
+    assert basis_for(POLICY, "bayingolin")[Gate.DATA_SHARING] == {"om": ["bayingolin §13"]}
+    assert basis_for(POLICY, "shexian")[Gate.DATA_SHARING] == {}

@@ -17,7 +17,7 @@ from services.acceptance.domain.errors import InvalidState, RuleViolation
 from services.acceptance.domain.outcomes import Application
 from services.acceptance.domain.project import Pack, Project, Status, new_id
 from services.acceptance.domain.records import notes_of
-from services.acceptance.domain.sharing import data_sharing_required
+from services.acceptance.domain.sharing import data_sharing_basis, data_sharing_required
 from services.acceptance.domain.trial import trial_limit, trial_months
 from shared.policy import PolicyRegistry, Reason
 from shared.workdays import WorkingCalendar, months_after
@@ -201,6 +201,9 @@ def _preconditions(c: _Checks, given: dict[str, str]) -> None:
             "data_sharing_unconfirmed",
             f"数据共享情况未经主管部门确认（当前：{state}），不组织验收",
         )
+    basis = data_sharing_basis(c.policy, project)
+    if basis is not None:
+        c.notes.append(basis)
     if archives_required(c.policy, j) and not given.get(ARCHIVES, "").strip():
         c.refuse(
             "acceptance.archives_required",

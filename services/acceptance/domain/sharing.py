@@ -1,5 +1,7 @@
 """Data sharing: the unit submits its data resources catalogue and sharing list, the authority
-confirms, refuses or revokes (shexian §39, §44(一)); no acceptance without it where the pack says so."""
+confirms, refuses or revokes. Where the pack makes the confirmation a gate (shexian §39, §44(一))
+there is no acceptance without it; where it makes sharing 重要依据 (bayingolin §13) the record is
+shown with the application and blocks nothing."""
 
 from __future__ import annotations
 
@@ -10,13 +12,42 @@ from services.acceptance.domain.errors import AcceptanceError, InvalidState
 from services.acceptance.domain.project import Pack, Project
 from services.acceptance.domain.records import DataSharing
 from shared.contracts.acceptance import DataSharingDecided
-from shared.policy import PolicyRegistry
+from shared.policy import PolicyRegistry, Reason
 
 DECISIONS = ("confirmed", "refused", "revoked")
 
 
+RULE = "acceptance.data_sharing_confirmed_required"
+STATES = {
+    "submitted": "已提交、待主管部门确认",
+    "confirmed": "已经主管部门确认",
+    "refused": "主管部门不予确认",
+}
+
+
 def data_sharing_required(policy: PolicyRegistry, jurisdiction: str) -> bool:
-    return policy.rule(jurisdiction, "acceptance.data_sharing_confirmed_required").applies
+    """Whether acceptance waits for the authority's confirmation (a gate, not a basis)."""
+    return policy.rule(jurisdiction, RULE).is_gate
+
+
+def data_sharing_basis(policy: PolicyRegistry, project: Project) -> Reason | None:
+    """The sharing record as 重要依据 for the deciders, where the pack makes it one."""
+    if not policy.rule(project.jurisdiction, RULE).is_basis:
+        return None
+    return policy.basis(project.jurisdiction, RULE, "basis:data_sharing", sharing_facts(project.data_sharing))
+
+
+def sharing_facts(sharing: DataSharing | None) -> str:
+    """数据共享情况 in one sentence: what was submitted, and the authority's decision."""
+    if sharing is None:
+        return "数据共享情况：建设单位尚未提交信息资源目录和共享清单"
+    said = STATES.get(sharing.status, "主管部门已撤销确认")
+    facts = f"数据共享情况：{said}（目录 {len(sharing.catalogue)} 项，共享清单 {len(sharing.items)} 项"
+    if sharing.decided_by and sharing.decided_at:
+        facts += f"，{sharing.decided_by} 于 {sharing.decided_at.date().isoformat()} 决定"
+    if sharing.reason:
+        facts += f"，理由：{sharing.reason}"
+    return facts + "）"
 
 
 def submit_data_sharing(
@@ -64,5 +95,5 @@ def decide_data_sharing(
         decision=decision,
         duplicate_collection=duplicate_collection,
         reason=reason,
-        articles=pack.articles(project.jurisdiction, "acceptance.data_sharing_confirmed_required"),
+        articles=pack.articles(project.jurisdiction, RULE),
     )

@@ -37,7 +37,16 @@ from services.funding.domain.gates import (
 )
 from services.funding.domain.kinds import BUDGET_KINDS, DisbursementStatus, PaymentKind
 from services.funding.domain.limits import Ledger, over_cap, within_limits
-from services.funding.domain.needs import Need, closed_reasons, needs, om_needs, required_for, shown_open
+from services.funding.domain.needs import (
+    Need,
+    basis_for,
+    closed_reasons,
+    needs,
+    om_bases,
+    om_needs,
+    required_for,
+    shown_open,
+)
 from services.funding.domain.om import OmAsk, om_refusals
 from services.funding.domain.payments import Standing
 from services.funding.domain.projects import FundedProject
@@ -73,10 +82,12 @@ __all__ = [
     "Standing",
     "WrongJurisdiction",
     "after_evaluation",
+    "basis_for",
     "close_for_good",
     "closed_reasons",
     "is_open",
     "needs",
+    "om_bases",
     "om_needs",
     "om_refusals",
     "over_cap",

@@ -60,6 +60,7 @@ class Disbursement:
     stage: str | None = None
     budget_year: int | None = None
     decided_reason: str | None = None
+    bases: list[dict[str, Any]] | None = None  # 重要依据 shown with an O&M decision (bayingolin §13)
     events: list[Event] = field(default_factory=list)
 
     @classmethod
@@ -163,10 +164,12 @@ class Disbursement:
             raise InvalidState(f"拨付申请 {self.id} 已{self.status.value}，不能撤回")
         self.reject(f"申请人撤回（{by}）", (), at)
 
-    def decide_om(self, refusals: Sequence[Reason], at: dt.datetime) -> None:
-        """O&M funds are decided at once: approved, or denied with every reason."""
+    def decide_om(self, refusals: Sequence[Reason], at: dt.datetime, bases: Sequence[Reason] = ()) -> None:
+        """O&M funds are decided at once: approved, or denied with every reason; the pack's
+        重要依据 are recorded beside the decision, which they do not change."""
         assert self.budget_year is not None
         self.closed_gates = [r.model_dump(mode="json") for r in refusals]
+        self.bases = [b.model_dump(mode="json") for b in bases]
         if refusals:
             self.status, self.decided_reason = (
                 DisbursementStatus.REJECTED,
@@ -185,5 +188,6 @@ class Disbursement:
                 amount_fen=self.amount_fen,
                 budget_year=self.budget_year,
                 reasons=citations(refusals),
+                bases=citations(bases),
             )
         )

@@ -72,8 +72,8 @@ def needs(
 def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
     """The gates O&M funds need (shexian §39, §44; zhonglou §19, §21, §28; bayingolin §25)."""
     found = needs(policy, jurisdiction, PaymentKind.OM)
-    sharing = policy.rule(jurisdiction, "funding.om_data_sharing_required")
-    if sharing.applies:
+    sharing = policy.rule(jurisdiction, SHARING)
+    if sharing.is_gate:
         found.append(Need(Gate.DATA_SHARING, "funding.om_data_sharing_required"))
         if sharing.params.get("duplicate_collection_blocks"):
             found.append(Need(Gate.NO_DUPLICATE, "funding.om_data_sharing_required"))
@@ -99,6 +99,34 @@ def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
         if named and all(n.gate is not gate for n in found):
             found.append(Need(gate, key))
     return found
+
+
+SHARING = "funding.om_data_sharing_required"
+DECISIONS = {"confirmed": "已经主管部门确认", "refused": "主管部门不予确认", "revoked": "主管部门已撤销确认"}
+
+
+def om_bases(policy: PolicyRegistry, jurisdiction: str, gates: dict[str, GateState]) -> list[Reason]:
+    """重要依据 shown with an O&M decision, which they do not decide (bayingolin §13: data sharing)."""
+    if not policy.rule(jurisdiction, SHARING).is_basis:
+        return []
+    state = gates.get(Gate.DATA_SHARING.value)
+    if state is None:
+        facts = "数据共享情况：尚无主管部门的确认记录"
+    else:
+        decision = str(state.detail.get("decision", "confirmed" if state.open else "refused"))
+        facts = f"数据共享情况：{DECISIONS.get(decision, decision)}"
+        if state.detail.get("reason"):
+            facts += f"（{state.detail['reason']}）"
+    return [policy.basis(jurisdiction, SHARING, "basis:data_sharing", facts)]
+
+
+def basis_for(policy: PolicyRegistry, jurisdiction: str) -> dict[Gate, dict[str, list[str]]]:
+    """For each gate, the payment kinds it is 重要依据 for (shown, not required), with the articles."""
+    rule = policy.rule(jurisdiction, SHARING)
+    shown: dict[Gate, dict[str, list[str]]] = {g: {} for g in Gate}
+    if rule.is_basis:
+        shown[Gate.DATA_SHARING][PaymentKind.OM.value] = list(rule.articles)
+    return shown
 
 
 def _stage_label(stage: str) -> str:

@@ -9,7 +9,7 @@ from services.funding.domain.disbursements import Ask, Disbursement
 from services.funding.domain.errors import FundingError, ProjectNotFound, Refused
 from services.funding.domain.gates import Gate, GateState
 from services.funding.domain.kinds import PaymentKind
-from services.funding.domain.needs import closed_reasons, om_needs
+from services.funding.domain.needs import closed_reasons, om_bases, om_needs
 from services.funding.domain.projects import FundedProject
 from shared.policy import PolicyRegistry, Reason, Rule
 from shared.workdays import months_after, today_in_shanghai
@@ -61,7 +61,8 @@ def decide(
 ) -> Disbursement:
     """The application recorded and decided at once."""
     item = Disbursement.request(project, app.ask(), at)
-    item.decide_om(om_refusals(policy, project, gates, app, today_in_shanghai(at)), at)
+    refusals = om_refusals(policy, project, gates, app, today_in_shanghai(at))
+    item.decide_om(refusals, at, om_bases(policy, project.jurisdiction, gates))
     return item
 
 

@@ -35,10 +35,7 @@ def requirements(rule: Rule) -> tuple[Requirement, ...]:
     """The rule's requirements, validated; each must cite one of the rule's own articles' jurisdiction."""
     code = rule.article.split(" ")[0] if rule.articles else ""
     try:
-        items = tuple(
-            Requirement.model_validate(raw)
-            for raw in rule.params.get("requirements", [])
-        )
+        items = tuple(Requirement.model_validate(raw) for raw in rule.params.get("requirements", []))
     except ValidationError as exc:
         raise PolicyError(f"{RULE} is invalid: {exc}") from exc
     labels = rule.params.get("labels", {})

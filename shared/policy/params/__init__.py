@@ -19,13 +19,22 @@ from shared.policy.params import intake as i
 from shared.policy.params import oversight as o
 from shared.policy.params import procurement as p
 from shared.policy.params import review as r
-from shared.policy.params.common import MaxCount, Months, Params, PaymentKinds, Threshold, WorkingDays, Years
+from shared.policy.params.common import (
+    Effect,
+    MaxCount,
+    Months,
+    Params,
+    PaymentKinds,
+    Threshold,
+    WorkingDays,
+    Years,
+)
 
 MODELS: dict[str, type[Params]] = {
     "acceptance.apply_after_initial": Months,
     "acceptance.apply_deadline": a.ApplyDeadline,
     "acceptance.archives_required": a.ArchivesRequired,
-    "acceptance.data_sharing_confirmed_required": Params,
+    "acceptance.data_sharing_confirmed_required": Effect,
     "acceptance.failed_not_in_use": Params,
     "acceptance.final_acceptance": a.FinalAcceptance,
     "acceptance.initial_by_unit": a.InitialByUnit,

@@ -17,6 +17,12 @@ class Params(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Effect(Params):
+    """A rule that is either a gate (the default) or 重要依据 shown to the deciders (`basis`)."""
+
+    effect: Literal["gate", "basis"] | None = None
+
+
 class Months(Params):
     months: int | None = Field(default=None, ge=0)
 

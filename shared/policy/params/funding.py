@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.policy.params.common import Day, Month, Months, Params, PaymentKinds, Threshold
+from shared.policy.params.common import Day, Effect, Month, Months, Params, PaymentKinds, Threshold
 
 
 class AcceptanceRequired(PaymentKinds):
@@ -33,7 +33,7 @@ class OmCryptoSecurity(Params):
     attestation_required: bool | None = None
 
 
-class OmDataSharing(Params):
+class OmDataSharing(Effect):
     authority_confirmation: bool | None = None
     duplicate_collection_blocks: bool | None = None
     share_by_year: int | None = Field(default=None, ge=2000)
