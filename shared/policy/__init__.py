@@ -1,6 +1,7 @@
 """Policy packs: each jurisdiction's thresholds, deadlines and articles, loaded as data."""
 
 from shared.policy.pack import (
+    SUITE_DEFAULT,
     Decision,
     PolicyError,
     PolicyPack,
@@ -12,6 +13,7 @@ from shared.policy.pack import (
 )
 
 __all__ = [
+    "SUITE_DEFAULT",
     "Decision",
     "PolicyError",
     "PolicyPack",

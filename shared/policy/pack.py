@@ -23,6 +23,10 @@ class PolicyError(Exception):
     """A policy pack is missing, malformed or inconsistent with the others."""
 
 
+#: Said where the suite applies a rule of its own that no article prescribes, instead of a citation.
+SUITE_DEFAULT = "本系统默认，非办法条文"
+
+
 def article_number(article: str) -> int:
     """'shexian §44(一)' → 44."""
     match = _ARTICLE.match(article)

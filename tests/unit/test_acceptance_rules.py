@@ -233,3 +233,16 @@ def test_data_sharing_confirmation_is_a_gate_in_shexian_a_basis_in_bayingolin_an
     lhasa = built("lhasa", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
     refused, notes_of_lhasa = codes("lhasa", lhasa, today)
     assert "data_sharing_unconfirmed" not in refused and "basis:data_sharing" not in notes_of_lhasa
+
+
+def test_who_confirms_a_fix_is_the_suites_default_and_cites_no_article() -> None:
+    from services.acceptance.domain.errors import AcceptanceError
+    from services.acceptance.domain.evaluation import EvaluationReport, may_report
+    from shared.auth import Scope
+    from shared.policy import SUITE_DEFAULT
+
+    fixed = EvaluationReport("post", None, ("数据未更新",), True, None, "已整改")
+    with pytest.raises(AcceptanceError) as refused:
+        may_report(fixed, Scope(frozenset({"shexian"}), agency="单位"))
+    assert SUITE_DEFAULT in str(refused.value) and "§" not in str(refused.value)
+    may_report(fixed, Scope(frozenset({"shexian"})))  # the authority may

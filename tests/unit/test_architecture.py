@@ -7,6 +7,7 @@ repository, and each is shown a module that breaks it, so that none can pass by 
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ PACK_LOOKUPS = frozenset({"rule", "refusal", "expert_pool", "sharing_pool"})
 MAX_MODULE_LINES = 400
 MAX_DOMAIN_MODULE_LINES = 300
 MAX_HANDLER_LINES = 40
+#: An article written into code: a message that cites it would cite it for every jurisdiction.
+CITATION = re.compile(r"(zhonglou|shexian|bayingolin|xunyang|lhasa) §\d+")
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,37 @@ def modules_stay_short(module: Module) -> list[str]:
     return [f"{module.name} has {lines} lines (at most {limit})"] if lines > limit else []
 
 
+def messages_cite_from_the_pack(module: Module) -> list[str]:
+    """A domain or handler message names no article: its citation comes from the jurisdiction's
+    pack, or it says it is the suite's default (SUITE_DEFAULT). Docstrings and comments may."""
+    parts = module.name.split(".")
+    if parts[0] != "services" or not ("domain" in parts or parts[-1] == "handlers"):
+        return []
+    tree = module.tree
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        f"{module.name}:{node.lineno} writes an article into a message: {node.value[:40]!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and CITATION.search(node.value)
+    ]
+
+
 RULES: tuple[Callable[[Module], list[str]], ...] = (
     shared_imports_no_service,
     services_stay_apart,
     domain_is_pure,
     handlers_only_orchestrate,
     modules_stay_short,
+    messages_cite_from_the_pack,
 )
 
 
@@ -215,6 +243,14 @@ BROKEN: list[tuple[Callable[[Module], list[str]], Module]] = [
     (handlers_only_orchestrate, Module("services.funding.handlers", HANDLER_41_LINES)),
     (modules_stay_short, Module("services.funding.api", "x = 1\n" * 401)),
     (modules_stay_short, Module("services.funding.domain.gates", "x = 1\n" * 301)),
+    (
+        messages_cite_from_the_pack,
+        Module(
+            "services.acceptance.domain.evaluation",
+            'def f():\n    raise E("由主管部门确认（zhonglou §21）")\n',
+        ),
+    ),
+    (messages_cite_from_the_pack, Module("services.review.handlers", 'M = f"名单 (lhasa §22、{x})"\n')),
 ]
 
 
@@ -237,6 +273,11 @@ def test_the_rules_let_the_allowed_through() -> None:
             Module("services.funding.handlers", "async def f(uow, cmd, ctx):\n    return 1\n"),
         ),
         (modules_stay_short, Module("services.funding.api", "x = 1\n" * 400)),
+        (
+            messages_cite_from_the_pack,
+            Module("services.funding.domain.om", 'def f():\n    """No O&M funds (zhonglou §21)."""\n'),
+        ),
+        (messages_cite_from_the_pack, Module("services.funding.api", 'S = "拨付 (zhonglou §13)"\n')),
     ]
     for rule, module in allowed:
         assert not rule(module), f"{rule.__name__} refused {module.name}"

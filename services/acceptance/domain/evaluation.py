@@ -19,7 +19,7 @@ from services.acceptance.domain.project import Pack, Project, new_id
 from services.acceptance.domain.records import notes_of
 from shared.auth import Scope
 from shared.contracts.acceptance import EvaluationRecorded, PostEvaluationDue
-from shared.policy import PolicyRegistry, Reason
+from shared.policy import SUITE_DEFAULT, PolicyRegistry, Reason
 from shared.workdays import WorkingCalendar, months_after
 
 EVALUATION_RULES = {
@@ -71,10 +71,11 @@ class EvaluationReport:
 
 
 def may_report(report: EvaluationReport, scope: Scope) -> None:
-    """Whether serious problems were fixed is the authority's to confirm (zhonglou §21)."""
+    """Whether serious problems were fixed is the authority's to confirm — the suite's own rule:
+    the articles (zhonglou §21, shexian §49, lhasa §18) order rectification but name no confirmer."""
     if scope.agency is not None and report.serious_problems and report.rectified:
         raise AcceptanceError(
-            "严重问题是否整改到位由主管部门确认（zhonglou §21），建设单位登记时不能自行标注"
+            f"严重问题是否整改到位由主管部门确认（{SUITE_DEFAULT}），建设单位登记时不能自行标注"
         )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from services.review.domain.drawing import Candidate, ExpertStatus
 from services.review.domain.errors import ExpertNotFound, InvalidCaseState, ReviewError
+from shared.policy import SUITE_DEFAULT
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Expert:
 
     def set_status(self, status: ExpertStatus, reason: str) -> None:
         if status is ExpertStatus.BLACKLISTED and not reason.strip():
-            raise ReviewError("列入失信名单须写明原因 (lhasa §22、xunyang §25)")
+            raise ReviewError(f"列入失信名单须写明原因（{SUITE_DEFAULT}）")
         self.status, self.status_reason = status, reason
 
 
