@@ -58,6 +58,10 @@ class PanelDrawn(Event):
     panel_size: int
     candidate_count: int
     articles: tuple[str, ...] = ()
+    method: str = Field(
+        default="",
+        description="组成方式及其依据：办法规定的抽选注明条款，本系统默认的随机抽选与回避注明“非办法条文”",
+    )
 
     summary: ClassVar[str] = "专家组已抽选"
 

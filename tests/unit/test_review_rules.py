@@ -255,3 +255,17 @@ def test_seats_reports_and_candidates_keep_their_stored_json_shape() -> None:
     # The audit log's before and after of a case row show the same JSON as the table.
     assert plain(seats) == [seated, opined, declined]
     assert plain((loaded,)) == [report] and plain((drawn_from,)) == [candidate]
+
+
+def test_only_shexian_cites_an_article_for_the_random_draw_and_avoidance_is_the_suites_default() -> None:
+    from services.review.domain.rules import draw_method, panel_articles
+    from shared.policy import SUITE_DEFAULT
+
+    shexian = draw_method(POLICY, "shexian")
+    assert shexian.startswith("随机抽选专家组：根据工作需要及时从评审专家委员会抽选成立专家组（shexian §7）")
+    assert "shexian §7" in panel_articles(POLICY, "shexian")
+    for jurisdiction in ("zhonglou", "bayingolin", "xunyang", "lhasa"):
+        said = draw_method(POLICY, jurisdiction)
+        assert said.startswith(f"随机抽选专家组（{SUITE_DEFAULT}）") and "§" not in said, said
+        assert "shexian §7" not in panel_articles(POLICY, jurisdiction)
+    assert f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）" in shexian

@@ -120,10 +120,9 @@ class ReviewCase:
 
     def attach_assessment(self, text: str) -> None:
         """第三方造价等专业评估 (bayingolin §9, shexian §21), for the panel to read."""
-        if self.status is CaseStatus.CONCLUDED:
-            raise InvalidCaseState("评审已出结论")
-        if self.status is CaseStatus.CANCELLED:
-            raise InvalidCaseState(f"评审案件 {self.id} 已撤销，不再接收第三方评估意见")
+        if self.status in (CaseStatus.CONCLUDED, CaseStatus.CANCELLED):
+            done = "评审已出结论" if self.status is CaseStatus.CONCLUDED else f"评审案件 {self.id} 已撤销"
+            raise InvalidCaseState(f"{done}，不再接收第三方评估意见")
         self.third_party_assessment = text
 
     # -- the panel --------------------------------------------------------------------------------
@@ -151,6 +150,7 @@ class ReviewCase:
         pool: Sequence[Candidate],
         articles: Sequence[str],
         third_party: Reason | None = None,
+        method: str = "",
     ) -> None:
         if self.status is not CaseStatus.OPEN:
             raise InvalidCaseState(f"评审案件 {self.id} 已抽选专家组")
@@ -168,6 +168,7 @@ class ReviewCase:
                 panel_size=len(drawn.seats),
                 candidate_count=len(pool),
                 articles=tuple(articles),
+                method=method,
             )
         )
 

@@ -1,4 +1,5 @@
-"""抽选专家组 (shexian §7) — a random panel that an auditor can draw again and get the same.
+"""抽选专家组 — a random panel that an auditor can draw again and get the same (the draw is written
+in shexian §7 only; elsewhere it is the suite's default, see rules.draw_method).
 
 The draw is a pure function of the recorded seed, the candidate list and the case's
 avoidance facts: each eligible expert is ranked by SHA-256(seed ‖ expert id), the required

@@ -1,4 +1,7 @@
-"""抽选专家组 for a case, 补抽 when an expert declines, and the auditor's redraw (shexian §7).
+"""抽选专家组 for a case, 补抽 when an expert declines, and the auditor's redraw.
+
+抽选 is written in shexian §7 only; elsewhere the random draw is the suite's default, and so is
+回避 everywhere (rules.draw_method says which, on every PanelDrawn).
 
 Every draw is from the pool of the case's jurisdiction only; the seed and the candidate list are
 recorded on the case so that anyone can draw the first panel again and get the same.
@@ -13,7 +16,7 @@ from services.review.domain.cases import ReviewCase
 from services.review.domain.drawing import Avoidance, Seat
 from services.review.domain.errors import InsufficientPool, InvalidCaseState
 from services.review.domain.experts import Expert, candidates
-from services.review.domain.rules import panel_articles, panel_spec, third_party_review
+from services.review.domain.rules import draw_method, panel_articles, panel_spec, third_party_review
 from shared.policy import PolicyRegistry
 
 
@@ -28,6 +31,7 @@ def draw_panel(case: ReviewCase, pool: Sequence[Expert], policy: PolicyRegistry,
         candidates(pool),
         panel_articles(policy, case.jurisdiction),
         third_party=third_party_review(policy, case.jurisdiction, case.stage),
+        method=draw_method(policy, case.jurisdiction),
     )
 
 

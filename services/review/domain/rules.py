@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.review.domain.drawing import PanelSpec
-from shared.policy import PolicyError, PolicyRegistry, Reason
+from shared.policy import SUITE_DEFAULT, PolicyError, PolicyRegistry, Reason
 from shared.workdays import Deadline, WorkingCalendar
 
 
@@ -57,7 +57,19 @@ def has_panels(policy: PolicyRegistry, jurisdiction: str) -> bool:
 
 
 def panel_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
-    return policy.rule(jurisdiction, "review.panel").articles
+    """The articles behind a panel: its size and specialties, and the random draw where written."""
+    draw = policy.rule(jurisdiction, "review.random_draw")
+    return policy.rule(jurisdiction, "review.panel").articles + (draw.articles if draw.applies else ())
+
+
+def draw_method(policy: PolicyRegistry, jurisdiction: str) -> str:
+    """How the panel was formed, and on what footing: 抽选 is written only where the pack cites it
+    (shexian §7); elsewhere the random draw, like 回避 everywhere, is the suite's default."""
+    draw = policy.rule(jurisdiction, "review.random_draw")
+    avoidance = f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）"
+    if draw.applies:
+        return f"随机抽选专家组：{draw.summary}（{'、'.join(draw.articles)}）；{avoidance}"
+    return f"随机抽选专家组（{SUITE_DEFAULT}）；{avoidance}"
 
 
 def conclusion_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
