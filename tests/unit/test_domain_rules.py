@@ -124,11 +124,20 @@ def test_a_notice_that_marks_a_weekday_as_adjusted_working_day_is_rejected() -> 
         ("ABCDEFG1", False),
     ],
 )
-def test_passwords_follow_zhonglou_24(password: str, ok: bool) -> None:
-    decision = check_password(password, load_registry())
+def test_passwords_follow_zhonglou_24_there_and_the_suites_default_elsewhere(password: str, ok: bool) -> None:
+    policy = load_registry()
+    decision = check_password(password, policy, "zhonglou")
     assert decision.allowed is ok
     if not ok:
         assert decision.reasons[0].rule == "zhonglou §24"
+    # No other text writes a password rule: the same strength, said to be the suite's own.
+    elsewhere = check_password(password, policy, "lhasa")
+    assert elsewhere.allowed is ok
+    if not ok:
+        assert (
+            elsewhere.reasons[0].articles == () and "本系统默认，非办法条文" in elsewhere.reasons[0].message
+        )
+        assert "§" not in elsewhere.reasons[0].message
 
 
 def test_password_hashes_are_argon2_and_verify() -> None:
