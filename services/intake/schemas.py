@@ -47,7 +47,8 @@ class DeclarationFields(BaseModel):
     simple: bool = Field(default=False, description="建设内容单一、技术方案简单 (lhasa §10)")
     summary: str = Field(default="", max_length=20000, description="主要建设内容")
     deployment: Deployment = Field(
-        default=Deployment.GOV_CLOUD, description="部署: 政务云/政务外网/其他/自建机房"
+        default=Deployment.GOV_CLOUD,
+        description="部署: 政务机房/政务云/政务外网/其他/自建机房（新建、改扩建机房）",
     )
     deployment_explanation: str = Field(
         default="", max_length=5000, description="未部署在政务云或政务外网的情况说明"

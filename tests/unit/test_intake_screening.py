@@ -101,18 +101,32 @@ def test_a_new_machine_room_is_refused_where_the_regulation_forbids_it() -> None
 
 
 def test_a_non_secret_system_off_the_gov_cloud_is_refused_where_the_regulation_requires_it() -> None:
-    # xunyang §11 (必须部署在浔阳区政务云平台) and lhasa §8 (依托政务机房、政务云): the extranet or
-    # another deployment, explained or not, is refused with the article; zhonglou §8 only wants it
+    # xunyang §11 (新建业务应用系统必须部署在浔阳区政务云平台): the extranet, a 政务机房 or another
+    # deployment, explained or not, is refused with the article; zhonglou §8 only wants it
     # explained, and shexian has no such article.
-    for jurisdiction, article in (("xunyang", "xunyang §11"), ("lhasa", "lhasa §8")):
-        for deployment in (Deployment.GOV_EXTRANET, Deployment.OTHER):
-            declaration = complete(jurisdiction, deployment=deployment, deployment_explained=True)
-            assert codes(declaration) == {"not_on_gov_cloud": article}, (jurisdiction, deployment)
-        [reason] = screen(complete(jurisdiction, deployment=Deployment.GOV_EXTRANET), POLICY).reasons
-        assert "电子政务外网" in reason.message and article in reason.message
-        # 涉密 systems follow the secrecy rules instead.
-        secret = ProjectFacts(kind="construction", amount_fen=1, classified=True)
-        assert codes(complete(jurisdiction, facts=secret, deployment=Deployment.OTHER)) == {}
+    for deployment in (Deployment.GOV_EXTRANET, Deployment.GOV_MACHINE_ROOM, Deployment.OTHER):
+        declaration = complete("xunyang", deployment=deployment, deployment_explained=True)
+        assert codes(declaration) == {"not_on_gov_cloud": "xunyang §11"}, deployment
+    [reason] = screen(complete("xunyang", deployment=Deployment.GOV_EXTRANET), POLICY).reasons
+    assert (
+        "电子政务外网" in reason.message
+        and "应为政务云" in reason.message
+        and "xunyang §11" in reason.message
+    )
+    # 涉密 systems follow the secrecy rules instead.
+    secret = ProjectFacts(kind="construction", amount_fen=1, classified=True)
+    assert codes(complete("xunyang", facts=secret, deployment=Deployment.OTHER)) == {}
+
+
+def test_lhasa_builds_on_any_shared_facility_and_refuses_only_a_new_or_expanded_machine_room() -> None:
+    # lhasa §8: 依托政务机房、政务云、政务网络…，各部门不得新建、改扩建信息化机房.
+    for deployment in (Deployment.GOV_MACHINE_ROOM, Deployment.GOV_CLOUD, Deployment.GOV_EXTRANET):
+        assert codes(complete("lhasa", deployment=deployment)) == {}, deployment
+    assert codes(complete("lhasa", deployment=Deployment.OWN_MACHINE_ROOM)) == {
+        "new_machine_room": "lhasa §8"
+    }
+    secret = ProjectFacts(kind="construction", amount_fen=1, classified=True)
+    assert codes(complete("lhasa", facts=secret, deployment=Deployment.OWN_MACHINE_ROOM)) == {}
     assert codes(complete("zhonglou", deployment=Deployment.OTHER, deployment_explained=True)) == {}
     assert codes(complete("shexian", deployment=Deployment.GOV_EXTRANET)) == {}
 

@@ -23,6 +23,7 @@ class AgencyLevel(StrEnum):
 
 
 class Deployment(StrEnum):
+    GOV_MACHINE_ROOM = "gov_machine_room"  # 政务机房 (统筹建设的, lhasa §8)
     GOV_CLOUD = "gov_cloud"  # 政务云
     GOV_EXTRANET = "gov_extranet"  # 电子政务外网
     OTHER = "other"  # 其他（须说明）
@@ -97,6 +98,7 @@ def _per_department(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
 
 
 _DEPLOYMENT_LABELS = {
+    Deployment.GOV_MACHINE_ROOM: "政务机房",
     Deployment.GOV_CLOUD: "政务云",
     Deployment.GOV_EXTRANET: "电子政务外网",
     Deployment.OTHER: "其他方式",
@@ -105,7 +107,9 @@ _DEPLOYMENT_LABELS = {
 
 
 def _machine_room(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
-    """No machine room of one's own, and where the pack says so the 政务云 only (xunyang §11, lhasa §8).
+    """No new or expanded machine room of one's own; where the pack lists the lawful places, one
+    of them (xunyang §11: the 政务云 only; lhasa §8 lists none: 政务机房, 政务云, 政务网络 and the
+    rest of the shared facilities are all lawful).
 
     涉密 systems follow the secrecy rules instead (xunyang §11 涉密信息网络按照国家及省有关规定实施;
     lhasa §8 speaks of 非涉密业务系统).
@@ -115,8 +119,10 @@ def _machine_room(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
         return []
     if d.deployment is Deployment.OWN_MACHINE_ROOM:
         return [policy.refusal(d.jurisdiction, "intake.no_new_machine_room", "new_machine_room")]
-    if rule.params.get("deploy_on_gov_cloud") and d.deployment is not Deployment.GOV_CLOUD:
-        detail = f"申报的部署方式为{_DEPLOYMENT_LABELS[d.deployment]}；{rule.summary}"
+    allowed = rule.params.get("allowed_deployments")
+    if allowed and d.deployment.value not in allowed:
+        places = "、".join(_DEPLOYMENT_LABELS[Deployment(a)] for a in allowed)
+        detail = f"申报的部署方式为{_DEPLOYMENT_LABELS[d.deployment]}，应为{places}；{rule.summary}"
         return [policy.refusal(d.jurisdiction, "intake.no_new_machine_room", "not_on_gov_cloud", detail)]
     return []
 

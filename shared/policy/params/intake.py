@@ -49,7 +49,10 @@ class MonthlyPrereview(Params):
 
 
 class MachineRoom(Params):
-    deploy_on_gov_cloud: bool | None = None
+    # where a non-secret system may be deployed, if the article lists the places (xunyang §11)
+    allowed_deployments: (
+        tuple[Literal["gov_machine_room", "gov_cloud", "gov_extranet", "other"], ...] | None
+    ) = None
 
 
 class NoSplitting(Params):
