@@ -824,6 +824,10 @@ async def test_the_emergency_path_asks_each_jurisdiction_for_its_documents_and_s
         declared = (await submit(http, project)).json()
         assert declared["plan_year"] == 2026, jurisdiction
         assert (await screen(http, project)).json()["status"] == "accepted", jurisdiction
+        if jurisdiction == "zhonglou":  # zhonglou §9: the emergency path skips the plan, not the 论证
+            approval_stage = {m["material"]: m["article"] for m in await checklist(http, project)}
+            assert approval_stage["demonstration_plan"] == "zhonglou §11"
+            assert approval_stage["final_proposal"] == "zhonglou §12"
         await upload_all(http, project)
         await publish(bus, review_passed(project))
         await eventually(lambda p=project: _field(intake, p["id"], "review_verdict", "pass"))

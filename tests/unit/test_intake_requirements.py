@@ -98,3 +98,20 @@ def test_a_requirement_citing_another_jurisdiction_is_refused() -> None:
     registry = PolicyRegistry({**{c: POLICY[c] for c in POLICY.codes}, "xunyang": bad_pack})
     with pytest.raises(PolicyError, match="not a xunyang article"):
         validate_packs(registry)
+
+
+def test_zhonglou_emergency_projects_skip_the_plan_not_the_demonstration() -> None:
+    # zhonglou §9: 临时新增项目 … 经审议通过后按要求进行项目论证、实施、验收 — the 论证 of §11 and
+    # the final 建议书 of §12 are asked of them as of any other project.
+    planned = checklist("zhonglou", Stage.APPROVAL, amount_fen=50 * WAN)
+    emergency = checklist("zhonglou", Stage.APPROVAL, amount_fen=50 * WAN, off_plan=True)
+    for material, article in {
+        "demonstration_request": "zhonglou §11",
+        "demonstration_proposal": "zhonglou §11",
+        "demonstration_plan": "zhonglou §11",
+        "final_proposal": "zhonglou §12",
+    }.items():
+        assert planned[material] == emergency[material] == article
+    # What §9 adds is asked at declaration: the minutes and the 网信办 opinion.
+    declared = checklist("zhonglou", Stage.DECLARATION, amount_fen=50 * WAN, off_plan=True)
+    assert declared["meeting_minutes"] == declared["cybersecurity_review_opinion"] == "zhonglou §9"
