@@ -270,3 +270,9 @@ def test_xunyang_takes_every_change_to_the_authority() -> None:
         )
         assert routed.path is ChangePath.APPROVAL and routed.approvers == ("authority",)
         assert [a for reason in routed.reasons for a in reason.articles] == ["xunyang §15"]
+        # §15 keeps the approved content and names no approver: that part is the suite's default.
+        (message,) = [reason.message for reason in routed.reasons]
+        assert message == (
+            "无特殊原因，项目建设过程中应当严格遵守批准文件中核定的建设内容、规模、标准、投资额和其他控制指标"
+            "（xunyang §15）；变更由主管部门审批（本系统默认，非办法条文）"
+        )

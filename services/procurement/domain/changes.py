@@ -20,7 +20,7 @@ from typing import Any
 
 from services.procurement.domain.errors import InvalidState, ProcurementError
 from shared.contracts.envelope import Citation
-from shared.policy import PolicyRegistry, Reason, Rule
+from shared.policy import SUITE_DEFAULT, PolicyRegistry, Reason, Rule
 
 
 class Path(StrEnum):
@@ -136,6 +136,10 @@ def _route_reapproval(
     reason = policy.refusal(
         jurisdiction, "procurement.change_reapproval", "change_needs_approval", reapproval.summary
     )
+    if reapproval.params.get("approvers_by_default"):
+        # The article keeps the approved content but names no approver (xunyang §15).
+        said = f"{reason.message}；变更由主管部门审批（{SUITE_DEFAULT}）"
+        reason = reason.model_copy(update={"message": said})
     return ChangeRoute(Path.APPROVAL, _approvers(reapproval), (reason,), reapproval.articles)
 
 

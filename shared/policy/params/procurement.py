@@ -12,6 +12,7 @@ from shared.policy.params.common import Day, Month, Months, Params, Threshold
 class ChangeReapproval(Params):
     percent: int | None = Field(default=None, ge=0, le=100)
     approvers: tuple[Literal["authority", "finance"], ...] | None = None
+    approvers_by_default: bool | None = None  # the article names no approver: the suite's default
     expert_review: bool | None = None
     inclusive: bool | None = None
     procedure_when: tuple[Literal["major", "overrun"], ...] | None = None
