@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.intake import handlers as intake_handlers
+from services.intake import event_handlers as intake_handlers
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import Declaration, Project, ProjectKind
 from services.intake.main import SPEC

@@ -130,7 +130,7 @@ def domain_is_pure(module: Module) -> list[str]:
 def handlers_only_orchestrate(module: Module) -> list[str]:
     """handlers.py loads, makes one domain call and commits: no pack look-ups, short functions."""
     parts = module.name.split(".")
-    if parts[0] != "services" or parts[-1] != "handlers":
+    if parts[0] != "services" or not parts[-1].endswith("handlers"):
         return []
     found = []
     for node in ast.walk(module.tree):
@@ -163,7 +163,7 @@ def messages_cite_from_the_pack(module: Module) -> list[str]:
     """A domain or handler message names no article: its citation comes from the jurisdiction's
     pack, or it says it is the suite's default (SUITE_DEFAULT). Docstrings and comments may."""
     parts = module.name.split(".")
-    if parts[0] != "services" or not ("domain" in parts or parts[-1] == "handlers"):
+    if parts[0] != "services" or not ("domain" in parts or parts[-1].endswith("handlers")):
         return []
     tree = module.tree
     docstrings = {
