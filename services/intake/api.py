@@ -329,6 +329,19 @@ async def reject_project(
     return await handlers.reject(uow, c.Reject(project_id, who.scope, who.sub, body.reason), ctx)
 
 
+@router.post(
+    "/{project_id}/termination-decision",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    summary="对终止建议作出决定：终止、延期或继续实施 (authority; 原则上终止 zhonglou §17、bayingolin §21)",
+)
+async def decide_termination(
+    project_id: str, body: s.TerminationDecisionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
+) -> Any:
+    cmd = c.DecideTermination(project_id, who.scope, who.sub, **body.model_dump())
+    return await handlers.decide_termination(uow, cmd, ctx)
+
+
 # -- annual plans ---------------------------------------------------------------------------------
 
 plans = APIRouter(prefix="/plans", tags=["plans"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from services.intake.domain import ApprovalTerms, Declaration
@@ -87,6 +88,14 @@ class Reject(ProjectCommand):
 @dataclass(frozen=True)
 class Withdraw(ProjectCommand):
     reason: str
+
+
+@dataclass(frozen=True)
+class DecideTermination(ProjectCommand):
+    decision: str
+    document_ref: str
+    reason: str
+    until: date | None = None
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,8 @@ async def record_review(uow: IntakeUnitOfWork, event: ReviewConcluded, ctx: Hand
 async def terminate(uow: IntakeUnitOfWork, event: TerminationRecommended, ctx: HandlerContext) -> None:
     project = await _heard(uow, event)
     if project is not None:
-        endings.terminate(
-            project, reason=event.reason, articles=event.articles, by="procurement", at=utcnow()
-        )
+        recommended = endings.Recommendation(event.reason, event.articles, event.deadline, utcnow())
+        endings.recommend_termination(project, recommended)
 
 
 @unprocessable_on(WrongJurisdiction)

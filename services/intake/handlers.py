@@ -303,3 +303,14 @@ async def withdraw(uow: IntakeUnitOfWork, cmd: c.Withdraw, ctx: HandlerContext) 
         endings.withdraw(project, reason=cmd.reason, by=cmd.by, at=ctx.now())
         await uow.commit()
         return project
+
+
+async def decide_termination(uow: IntakeUnitOfWork, cmd: c.DecideTermination, ctx: HandlerContext) -> Project:
+    """The authority decides a termination recommendation: terminate, extend or keep (原则上)."""
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        decision = endings.TerminationDecision(cmd.decision, cmd.document_ref, cmd.reason, cmd.by, cmd.until)
+        now = ctx.now()
+        endings.decide_termination(project, decision, now, today_in_shanghai(now))
+        await uow.commit()
+        return project

@@ -4,7 +4,8 @@ a command's unit of work, context and person)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from datetime import date
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -148,6 +149,18 @@ class ProjectFilter(BaseModel):
     agency: str | None = None
     kind: ProjectKind | None = None
     plan_year: int | None = Field(default=None, ge=2000, le=2100)
+    termination: Literal["pending", "terminate", "extend", "keep"] | None = Field(
+        default=None, description="终止建议：pending 待主管部门决定，或已作的决定"
+    )
+
+
+class TerminationDecisionIn(BaseModel):
+    """主管部门对终止建议的决定（原则上终止：zhonglou §17、bayingolin §21）."""
+
+    decision: Literal["terminate", "extend", "keep"] = Field(description="终止、延期或继续实施")
+    document_ref: str = Field(min_length=2, max_length=128, description="决定文号")
+    reason: str = Field(default="", max_length=2000, description="理由（延期、继续实施时必填）")
+    until: date | None = Field(default=None, description="延期至（decision=extend 时必填）")
 
 
 UowDep = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]

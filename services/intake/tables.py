@@ -91,6 +91,8 @@ projects = Table(
     Column("approved_amount_fen", BigInteger, nullable=True),
     Column("approved_at", UTCDateTime, nullable=True),
     Column("closed_reason", Text, nullable=True),
+    Column("termination", JSON, nullable=True),  # 终止建议 and the authority's decision on it
+    Column("termination_state", String(16), nullable=True, index=True),  # pending | the decision
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

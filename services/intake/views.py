@@ -125,6 +125,10 @@ class ProjectDetail(ProjectOut):
     plan_document: str | None
     approved_scope: str | None
     closed_reason: str | None
+    termination: dict[str, Any] | None = Field(
+        default=None,
+        description="终止建议（原因、条款、所依据的期限）及主管部门的决定（终止、延期至某日或继续实施，文号、理由、决定人）",
+    )
     final_acceptance: str | None
     notes: list[Citation]
     required_materials: list[ChecklistItem] = Field(
@@ -218,6 +222,7 @@ async def list_projects(
             (projects.c.agency, chosen.agency),
             (projects.c.kind, chosen.kind),
             (projects.c.plan_year, chosen.plan_year),
+            (projects.c.termination_state, chosen.termination),
         ]
     )
     return await page_of(

@@ -13,6 +13,7 @@ from shared.contracts.intake import (
     ProjectRejected,
     ProjectTerminated,
     ProjectWithdrawn,
+    TerminationDecided,
 )
 from shared.contracts.review import ReviewConcluded
 
@@ -26,4 +27,5 @@ SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectRejected: handlers.close,
     ProjectWithdrawn: handlers.close,
     ProjectTerminated: handlers.close,
+    TerminationDecided: handlers.record_termination_decision,
 }

@@ -114,6 +114,7 @@ projects = Table(
     Column("security_test_report", Text, nullable=True),
     Column("closed_reason", String(64), nullable=True),
     Column("notices", JSON, nullable=False),
+    Column("extensions", JSON, nullable=True),  # deadline kind → the date the authority extended it to
     Column("created_at", UTCDateTime, nullable=True),
 )
 

@@ -45,6 +45,7 @@ from shared.contracts.intake import (
     ProjectDeclared,
     ProjectIncludedInPlan,
     ProjectRecorded,
+    TerminationDecided,
 )
 from shared.contracts.review import ReviewConcluded
 from shared.idempotency import create_once
@@ -313,3 +314,13 @@ async def record_review(uow: ProcurementUnitOfWork, event: ReviewConcluded, ctx:
 async def close(uow: ProcurementUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
     project = await _known(uow, event.project_id, event.jurisdiction)
     project.close(event.outcome)
+
+
+@unprocessable_on(EventMismatch)
+async def record_termination_decision(
+    uow: ProcurementUnitOfWork, event: TerminationDecided, ctx: HandlerContext
+) -> None:
+    """延期: the authority extended the missed deadline instead of terminating (原则上)."""
+    project = await _known(uow, event.project_id, event.jurisdiction)
+    if event.decision == "extend":
+        project.extend(event.deadline, event.until)

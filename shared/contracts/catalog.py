@@ -46,6 +46,7 @@ from shared.contracts.intake import (
     ProjectScreened,
     ProjectTerminated,
     ProjectWithdrawn,
+    TerminationDecided,
 )
 from shared.contracts.procurement import (
     ChangeRecorded,
@@ -75,6 +76,7 @@ EVENTS: tuple[type[Event], ...] = (
     ProjectRejected,
     ProjectWithdrawn,
     ProjectTerminated,
+    TerminationDecided,
     ProjectRecorded,
     ReviewCaseOpened,
     PanelDrawn,

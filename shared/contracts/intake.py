@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -93,14 +94,31 @@ class ProjectWithdrawn(Event):
 
 
 class ProjectTerminated(Event):
-    """项目终止 — an approved project was terminated (e.g. no contract or no start in time)."""
+    """项目终止 — the authority terminated an approved project (e.g. no contract or no start in time)."""
 
     type: Literal["govit.intake.project_terminated.v1"] = "govit.intake.project_terminated.v1"
     reason: str
     articles: tuple[str, ...] = ()
+    document_ref: str | None = Field(default=None, description="终止决定的文号")
 
     summary: ClassVar[str] = "项目已终止"
     outcome: ClassVar[str] = "终止"  # what became of the project, for other services to say
+
+
+class TerminationDecided(Event):
+    """终止建议的决定 — the authority, not the deadline, decides (原则上: zhonglou §17, bayingolin §21):
+    extend the deadline to a date, or keep the project going. A decision to terminate is
+    ProjectTerminated."""
+
+    type: Literal["govit.intake.termination_decided.v1"] = "govit.intake.termination_decided.v1"
+    decision: Literal["extend", "keep"]
+    deadline: str | None = Field(default=None, description="建议所依据的期限（如 start、contract）")
+    until: date | None = Field(default=None, description="延期至（Asia/Shanghai 日期）")
+    reason: str
+    document_ref: str = Field(description="决定文号")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "终止建议已决定"
 
 
 # The events after which a project goes no further (其后不再建设、验收或拨付).

@@ -137,6 +137,7 @@ class TerminationRecommended(Event):
     )
     reason: str
     articles: tuple[str, ...] = ()
+    deadline: str | None = Field(default=None, description="错过的期限（start、contract）")
 
     summary: ClassVar[str] = "项目建议终止"
 

@@ -261,9 +261,24 @@ async def test_bayingolin_no_contract_four_months_after_the_plan_ends_in_termina
     await build(s, kept, date(2026, 4, 1), date(2026, 6, 1))
     accepted_on = await accept(s, kept, date(2026, 6, 1))
 
-    # bayingolin §21: no contract four months after the plan: termination, and the money comes back.
+    # bayingolin §21: no contract four months after the plan — 原则上终止: the deadline recommends,
+    # nothing is reclaimed until the authority decides to terminate; then the money comes back.
     s.set_time(at(date(2026, 7, 20)))
     body(await s.procurement.post("/projects/deadline-scan", headers=authority("bayingolin")))
+
+    async def pending() -> bool:
+        listed = await s.intake.get("/projects?termination=pending", headers=authority("bayingolin"))
+        return project["id"] in [p["id"] for p in listed.json()["items"]]
+
+    await eventually(pending, what="the termination recommended to the authority")
+    assert (await state(s, "bayingolin", "intake", f"/projects/{project['id']}"))["status"] == "approved"
+    assert not (await state(s, "bayingolin", "funding", f"/projects/{project['id']}"))["terminated"]
+    decided = await s.intake.post(
+        f"/projects/{project['id']}/termination-decision",
+        headers=authority("bayingolin"),
+        json={"decision": "terminate", "document_ref": "巴数字〔2026〕7号"},
+    )
+    assert decided.status_code == 200, decided.text
     await state(s, "bayingolin", "intake", f"/projects/{project['id']}", status="terminated")
     await state(s, "bayingolin", "funding", f"/projects/{project['id']}", terminated=True)
 

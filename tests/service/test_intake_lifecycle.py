@@ -676,16 +676,46 @@ async def test_withdrawal_and_termination_end_a_project_with_an_event(intake: In
     )
     assert late.status_code == 409 and late.json()["code"] == "invalid_transition"
 
+    # A deadline only recommends (原则上终止): the project goes on until the authority decides.
     await publish(
         bus,
         TerminationRecommended(
-            project_id=approved_one["id"], jurisdiction="xunyang", reason="批复后逾期未签订合同", articles=()
+            project_id=approved_one["id"],
+            jurisdiction="xunyang",
+            reason="批复后逾期未签订合同",
+            articles=(),
+            deadline="contract",
         ),
         source="/govit/procurement",
     )
-    await eventually(lambda: _field(intake, approved_one["id"], "status", "terminated"))
+
+    async def recommended() -> bool:
+        return (await intake.project(approved_one["id"]))["termination"] is not None
+
+    await eventually(recommended, what="the recommendation recorded")
+    shown = await intake.project(approved_one["id"])
+    assert shown["status"] == "approved" and shown["termination"]["reason"] == "批复后逾期未签订合同"
+    pending = await http.get("/projects", headers=AUTHORITY, params={"termination": "pending"})
+    assert approved_one["id"] in [p["id"] for p in pending.json()["items"]]
+    decide = f"/projects/{approved_one['id']}/termination-decision"
+    incomplete = await http.post(
+        decide, headers=AUTHORITY, json={"decision": "keep", "document_ref": "浔数〔2026〕1号"}
+    )
+    assert incomplete.status_code == 422 and incomplete.json()["code"] == "termination_decision_invalid"
+    by_applicant = await http.post(
+        decide, headers=applicant, json={"decision": "terminate", "document_ref": "文"}
+    )
+    assert by_applicant.status_code == 403
+    terminated = await http.post(
+        decide, headers=AUTHORITY, json={"decision": "terminate", "document_ref": "浔数〔2026〕2号"}
+    )
+    assert terminated.status_code == 200 and terminated.json()["status"] == "terminated", terminated.text
+    again = await http.post(
+        decide, headers=AUTHORITY, json={"decision": "terminate", "document_ref": "浔数〔2026〕2号"}
+    )
+    assert again.status_code == 200  # a retry of the same decision changes nothing
     event = await eventually(lambda: event_of(bus, approved_one["id"], "project_terminated"))
-    assert event["reason"] == "批复后逾期未签订合同"
+    assert event["reason"] == "批复后逾期未签订合同" and event["document_ref"] == "浔数〔2026〕2号"
 
 
 async def test_materials_are_stored_with_their_hash_and_checked_against_the_checklist(intake: Intake) -> None:

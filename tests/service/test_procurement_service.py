@@ -30,6 +30,7 @@ from shared.contracts.intake import (
     ProjectDeclared,
     ProjectIncludedInPlan,
     ProjectTerminated,
+    TerminationDecided,
 )
 from shared.contracts.review import ReviewConcluded
 from shared.db import create_engine, migrate
@@ -544,8 +545,37 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
             assert detail is not None
             states = {d["deadline"]: d["state"] for d in detail["deadlines"]}
             assert states == {"implementation_plan": "met", "start": "met", "contract": "missed"}
+            assert termination["deadline"] == "contract"
 
-            # Intake terminates on the recommendation; procurement closes the project.
+            # 原则上终止: the authority extends the contract deadline instead (intake's decision).
+            await publish(
+                bus,
+                TerminationDecided(
+                    project_id=project["id"],
+                    jurisdiction="bayingolin",
+                    decision="extend",
+                    deadline="contract",
+                    until=date(2026, 8, 31),
+                    reason="招标流标后重新采购",
+                    document_ref="巴数字〔2026〕5号",
+                    articles=("bayingolin §21",),
+                ),
+                "/govit/intake",
+            )
+
+            async def extended() -> bool:
+                found = await known(p, project)
+                return found is not None and any(
+                    d["deadline"] == "contract" and d["due_on"] == "2026-08-31" and d["state"] == "running"
+                    for d in found["deadlines"]
+                )
+
+            await eventually(extended, what="the contract deadline extended to 2026-08-31")
+            clock.now = datetime(2026, 9, 14, 2, 0, tzinfo=UTC)
+            assert (await http.post("/projects/deadline-scan", headers=AUTHORITY)).json() == {"missed": 1}
+            assert len(await event(p, project, "termination_recommended")) == 2  # missed anew
+
+            # The authority terminates; procurement closes the project.
             await publish(
                 bus,
                 ProjectTerminated(

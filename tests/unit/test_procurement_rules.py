@@ -177,12 +177,23 @@ def test_bayingolin_recommends_termination_only_once_a_contract_signed_on_the_la
     assert shorter.filing_until == dt.date(2026, 7, 21) and shorter.missed(dt.date(2026, 7, 22))
 
 
-def test_zhonglou_start_runs_three_months_from_the_reviews_pass() -> None:
+def test_zhonglou_start_runs_three_months_from_the_reviews_pass_but_not_before_the_approval() -> None:
+    def start_of(approved_on: dt.date | None) -> list[dt.date]:
+        facts = Facts(jurisdiction="zhonglou", review_passed_on=dt.date(2026, 7, 1), approved_on=approved_on)
+        return [
+            d.due_on for d in deadlines(POLICY, CALENDAR, facts, dt.date(2026, 10, 9)) if d.kind == "start"
+        ]
+
+    # zhonglou §13: nothing may start before the approval, so §17's clock does not run without it.
+    assert start_of(None) == []
+    # Approved before the pass: three months from the pass; 10/1 is National Day → 10/8.
+    assert start_of(dt.date(2026, 6, 20)) == [dt.date(2026, 10, 8)]
+    # Approved after it: from the approval (2026-10-10 is a working Saturday).
+    assert start_of(dt.date(2026, 7, 10)) == [dt.date(2026, 10, 10)]
     facts = Facts(
-        jurisdiction="zhonglou", review_passed_on=dt.date(2026, 7, 1), approved_on=dt.date(2026, 7, 10)
+        jurisdiction="zhonglou", review_passed_on=dt.date(2026, 7, 1), approved_on=dt.date(2026, 6, 20)
     )
     (start,) = [d for d in deadlines(POLICY, CALENDAR, facts, dt.date(2026, 10, 9)) if d.kind == "start"]
-    assert start.due_on == dt.date(2026, 10, 8)  # 10/1 is National Day → the first working day after
     assert start.terminate and start.missed(dt.date(2026, 10, 9))
     assert [
         d.kind for d in deadlines(POLICY, CALENDAR, Facts(jurisdiction="lhasa"), dt.date(2027, 1, 1))
@@ -236,3 +247,21 @@ def test_milestone_amounts_are_whole_fen_and_add_up_to_the_contract() -> None:
     assert sum(p.amount_fen for p in parts) == 1_000_001
     with pytest.raises(ProcurementError):
         split_milestones(100, [("全部", "completion", Decimal("99"))])
+
+
+def test_a_deadline_the_authority_extended_runs_to_the_new_day_and_is_missed_anew() -> None:
+    # bayingolin §21: 原则上终止 — the authority extended the contract deadline to 2026-09-30.
+    plan = dt.date(2026, 3, 16)
+    facts = Facts(
+        jurisdiction="bayingolin", plan_issued_on=plan, extensions={"contract": dt.date(2026, 9, 30)}
+    )
+    contract = by_key(deadlines(POLICY, CALENDAR, facts, dt.date(2026, 8, 1)))["contract@2026-09-30"]
+    assert contract.due_on == dt.date(2026, 9, 30) and not contract.missed(dt.date(2026, 9, 30))
+    assert contract.missed(dt.date(2026, 10, 8)) and contract.terminate
+    signed = Facts(
+        jurisdiction="bayingolin",
+        plan_issued_on=plan,
+        contract_signed_on=dt.date(2026, 9, 1),
+        extensions={"contract": dt.date(2026, 9, 30)},
+    )
+    assert by_key(deadlines(POLICY, CALENDAR, signed, dt.date(2026, 10, 8)))["contract@2026-09-30"].met

@@ -14,6 +14,7 @@ from services.intake.domain.errors import (
     MaterialNotAccepted,
     PlanError,
     ProjectNotFound,
+    TerminationDecisionInvalid,
     WrongJurisdiction,
 )
 from services.intake.domain.kinds import (
@@ -62,5 +63,6 @@ __all__ = [
     "ProjectNotFound",
     "ProjectStatus",
     "Signoff",
+    "TerminationDecisionInvalid",
     "WrongJurisdiction",
 ]

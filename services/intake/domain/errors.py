@@ -62,3 +62,8 @@ class PlanError(IntakeError):
 class WrongJurisdiction(IntakeError):
     code = "wrong_jurisdiction"
     title = "事件所述辖区与项目不符"
+
+
+class TerminationDecisionInvalid(IntakeError):
+    code = "termination_decision_invalid"
+    title = "终止建议的决定不完整"

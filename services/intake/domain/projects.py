@@ -91,6 +91,8 @@ class Project:
     approved_amount_fen: int | None = None
     approved_at: datetime | None = None
     closed_reason: str | None = None
+    termination: dict[str, Any] | None = None  # 终止建议 and the decision on it (domain.endings)
+    termination_state: str | None = None  # pending, or the decision: terminate | extend | keep
     events: list[Event] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 

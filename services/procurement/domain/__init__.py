@@ -30,16 +30,7 @@ from services.procurement.domain.construction import (
     supervision_required,
 )
 from services.procurement.domain.contracts import Contract, ContractTerms, Role, filing_due
-from services.procurement.domain.deadlines import (
-    DeadlineState,
-    Due,
-    Facts,
-    deadline_message,
-    deadline_states,
-    deadlines,
-    facts_of,
-    note_missed,
-)
+from services.procurement.domain.deadlines import Due, Facts, deadline_message, deadlines
 from services.procurement.domain.errors import (
     ChangeNotFound,
     EventMismatch,
@@ -60,6 +51,12 @@ from services.procurement.domain.procurement import (
     submit_requirements,
 )
 from services.procurement.domain.project import Project
+from services.procurement.domain.project_deadlines import (
+    DeadlineState,
+    deadline_states,
+    facts_of,
+    note_missed,
+)
 from services.procurement.domain.records import Filing, Report, Requirements, Tender, new_id
 from services.procurement.domain.status import Status
 

@@ -10,16 +10,12 @@ shexian §35 and xunyang §17 yearly) and delay beyond a share of the contract p
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.procurement.domain.contracts import filing_due
 from services.procurement.domain.periods import periods
-from services.procurement.domain.project import Project
-from services.procurement.domain.status import Status
-from shared.contracts import Event
-from shared.contracts.procurement import DeadlineMissed, TerminationRecommended
 from shared.policy import PolicyRegistry
-from shared.workdays import WorkingCalendar, months_after, today_in_shanghai
+from shared.workdays import WorkingCalendar, months_after
 
 
 @dataclass(frozen=True)
@@ -37,6 +33,9 @@ class Facts:
     completed_on: dt.date | None = None
     contract_period: tuple[dt.date, dt.date] | None = None  # 合同工期 of the construction contract
     reports: dict[tuple[str, str | None], dt.date] = field(default_factory=dict)  # (kind, period) → submitted
+    extensions: dict[str, dt.date] = field(
+        default_factory=dict
+    )  # kind → the day the authority extended it to
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class Due:
     terminate: bool = False
     period: str | None = None
     filing_until: dt.date | None = None  # what was done by due_on may be reported up to this day
+    done_on: dt.date | None = None  # when what it asks for was done, if it was
 
     def missed(self, today: dt.date) -> bool:
         return not self.met and today > (self.filing_until or self.due_on)
@@ -82,6 +82,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                 "procurement.implementation_plan_deadline",
                 due,
                 _by(facts.implementation_plan_on, due),
+                done_on=facts.implementation_plan_on,
             )
         )
     contract = policy.rule(j, "procurement.contract_deadline")
@@ -98,6 +99,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                 _by(facts.contract_signed_on, due),
                 bool(contract.params.get("terminate_on_breach")),
                 filing_until=filing,
+                done_on=facts.contract_signed_on,
             )
         )
     start = policy.rule(j, "procurement.start_deadline")
@@ -107,11 +109,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
         # for the contract under §21: the implementation plan or procurement begun).
         kinds = start.params.get("started_by", ["contract", "construction"])
         started = min((d for k in kinds if (d := evidence[str(k)]) is not None), default=None)
-        origin = (
-            facts.plan_issued_on
-            if start.params.get("start_from") == "plan_issued"
-            else (facts.review_passed_on or facts.approved_on)
-        )
+        origin = _start_origin(start.params, facts)
         if origin is not None:
             due = calendar.last_day(months_after(origin, int(start.param("months"))))
             found.append(
@@ -122,6 +120,7 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
                     due,
                     _by(started, due),
                     bool(start.params.get("terminate_on_breach")),
+                    done_on=started,
                 )
             )
     progress = policy.rule(j, "procurement.progress_reporting")
@@ -151,7 +150,34 @@ def deadlines(policy: PolicyRegistry, calendar: WorkingCalendar, facts: Facts, t
         slack = (ends - begins) * int(delay.param("percent")) / 100
         due = ends + dt.timedelta(days=slack.days)
         found.append(Due("delay", "delay", "procurement.delay_report", due, ("delay", None) in facts.reports))
-    return sorted(found, key=lambda d: (d.due_on, d.key))
+    return sorted((_extended(d, facts) for d in found), key=lambda d: (d.due_on, d.key))
+
+
+def _start_origin(params: dict[str, object], facts: Facts) -> dt.date | None:
+    """The day the start clock runs from: the plan's issue (bayingolin §16) or the review's pass
+    (zhonglou §17); with `not_before_approval` no earlier than the approval, since nothing may
+    start before it (zhonglou §13) — and not at all while there is none."""
+    if params.get("start_from") == "plan_issued":
+        return facts.plan_issued_on
+    if params.get("not_before_approval"):
+        if facts.approved_on is None:
+            return None
+        return max(facts.review_passed_on or facts.approved_on, facts.approved_on)
+    return facts.review_passed_on or facts.approved_on
+
+
+def _extended(due: Due, facts: Facts) -> Due:
+    """A deadline the authority extended (延期) runs to the new day; missed again, it is evented again."""
+    until = facts.extensions.get(due.kind)
+    if until is None or until <= due.due_on:
+        return due
+    return replace(
+        due,
+        key=f"{due.key}@{until.isoformat()}",
+        due_on=until,
+        met=_by(due.done_on, until),
+        filing_until=None,
+    )
 
 
 STARTED_BY = {
@@ -180,110 +206,3 @@ def deadline_message(policy: PolicyRegistry, jurisdiction: str, due: Due) -> str
         cited = "、".join(policy.rule(jurisdiction, "procurement.contract_filing").articles)
         filing = f"，合同备案期至 {due.filing_until.isoformat()}，{cited}"
     return f"{what}（期限 {due.due_on.isoformat()}{filing}）{ending}（{'、'.join(rule.articles)}）"
-
-
-# -- a project's deadlines --------------------------------------------------------------------------
-
-
-def procurement_started_on(project: Project) -> dt.date | None:
-    """The first sign of procurement under way: requirements submitted, or a tender's announcement
-    (its award where no announcement was recorded)."""
-    days = [t.started_on for t in project.tenders]
-    if project.requirements:
-        days.append(today_in_shanghai(project.requirements.submitted_at))
-    return min(days, default=None)
-
-
-def facts_of(project: Project) -> Facts:
-    period = (
-        (project.contract_starts_on, project.contract_ends_on)
-        if project.contract_starts_on and project.contract_ends_on
-        else None
-    )
-    return Facts(
-        jurisdiction=project.jurisdiction,
-        plan_issued_on=project.plan_issued_on,
-        review_passed_on=project.review_passed_on,
-        approved_on=project.approved_on,
-        implementation_plan_on=project.implementation_plan_on,
-        procurement_started_on=procurement_started_on(project),
-        contract_signed_on=project.contract_signed_on,
-        started_on=project.started_on,
-        completed_on=project.completed_on,
-        contract_period=period,
-        reports={(r.kind, r.period): r.submitted_on for r in project.reports},
-    )
-
-
-def note_missed(policy: PolicyRegistry, calendar: WorkingCalendar, project: Project, today: dt.date) -> int:
-    """Event each deadline the project missed, once (its key kept in the project's notices);
-    returns how many fired."""
-    if not project.in_progress:
-        return 0
-    missed = [
-        d
-        for d in deadlines(policy, calendar, facts_of(project), today)
-        if d.missed(today) and d.key not in project.notices
-    ]
-    for due in missed:
-        project.events.extend(_missed_events(policy, project, due))
-    if missed:
-        project.notices = [*project.notices, *(d.key for d in missed)]
-    return len(missed)
-
-
-def _missed_events(policy: PolicyRegistry, project: Project, due: Due) -> list[Event]:
-    j = project.jurisdiction
-    message = deadline_message(policy, j, due)
-    articles = policy.rule(j, due.rule).articles
-    found: list[Event] = [
-        DeadlineMissed(
-            project_id=project.id,
-            jurisdiction=j,
-            agency=project.agency,
-            deadline=due.kind,
-            period=due.period,
-            due_on=due.due_on,
-            terminate=due.terminate,
-            message=message,
-            articles=articles,
-        )
-    ]
-    if due.terminate:
-        found.append(
-            TerminationRecommended(project_id=project.id, jurisdiction=j, reason=message, articles=articles)
-        )
-    return found
-
-
-@dataclass(frozen=True)
-class DeadlineState:
-    """A deadline of the project as people read it: running, met or missed, with its articles."""
-
-    deadline: str
-    period: str | None
-    due_on: dt.date
-    state: str  # running | met | missed
-    terminate_on_breach: bool
-    articles: tuple[str, ...]
-    message: str
-
-
-def deadline_states(
-    policy: PolicyRegistry, calendar: WorkingCalendar, project: Project, today: dt.date
-) -> list[DeadlineState]:
-    """Every deadline of the project with its state, for people to read."""
-    if project.status is Status.CLOSED:
-        return []
-    return [
-        DeadlineState(
-            deadline=due.kind,
-            period=due.period,
-            due_on=due.due_on,
-            state="met" if due.met else ("missed" if due.missed(today) else "running"),
-            terminate_on_breach=due.terminate,
-            articles=tuple(policy.rule(project.jurisdiction, due.rule).articles),
-            message=deadline_message(policy, project.jurisdiction, due),
-        )
-        for due in deadlines(policy, calendar, facts_of(project), today)
-    ]

@@ -2,8 +2,7 @@
 
 It carries its requirements review, procurement results, reports and construction dates;
 contracts (with their payment milestones) and change requests are records of their own. Every
-refusal names the rule's article; the rules are asked of the pack by the other domain modules.
-"""
+refusal names the rule's article; the rules are asked of the pack by the other domain modules."""
 
 from __future__ import annotations
 
@@ -64,6 +63,7 @@ class Project:
     security_test_report: str | None = None
     closed_reason: str | None = None
     notices: list[str] = field(default_factory=list)  # deadlines already evented
+    extensions: dict[str, str] | None = None  # 延期: deadline kind → ISO date (Project.extend)
     created_at: dt.datetime | None = None
     events: list[Event] = field(default_factory=list)
 
@@ -75,6 +75,11 @@ class Project:
             self.approved_fen, self.approved_on = approved_fen, on
         if self.status is Status.DECLARED:
             self.status = Status.APPROVED
+
+    def extend(self, deadline: str | None, until: dt.date | None) -> None:
+        """延期: the authority moved a missed deadline to a later day instead of terminating."""
+        if deadline and until and self.status is not Status.CLOSED:
+            self.extensions = {**(self.extensions or {}), deadline: until.isoformat()}
 
     def plan_issued(self, on: dt.date) -> None:
         """计划下达: bayingolin §16 and §21 count from the first."""

@@ -43,6 +43,7 @@ StartedBy = Literal["implementation_plan", "procurement", "contract", "construct
 
 class StartDeadline(Months):
     start_from: Literal["plan_issued", "review_passed"] | None = None
+    not_before_approval: bool | None = None  # the clock waits for the approval (zhonglou §13)
     terminate_on_breach: bool | None = None
     started_by: (
         tuple[Literal["implementation_plan", "procurement", "contract", "construction"], ...] | None
