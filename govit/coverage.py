@@ -66,12 +66,28 @@ def test_citations(tests: Path) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     for path in sorted(tests.rglob("test_*.py")):
         source = path.read_text(encoding="utf-8")
-        for node in ast.walk(ast.parse(source)):
+        module = ast.parse(source)
+        tables = _module_tables(source, module)
+        for node in ast.walk(module):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
                 name = f"{path.relative_to(tests.parent).as_posix()}::{node.name}"
-                for article in cited_articles(_with_decorators(source, node)):
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                text = _with_decorators(source, node) + "".join(tables.get(u, "") for u in used)
+                for article in cited_articles(text):
                     found.setdefault(article, []).append(name)
     return {article: tuple(names) for article, names in found.items()}
+
+
+def _module_tables(source: str, module: ast.Module) -> dict[str, str]:
+    """Module-level names bound to tables of cases (a test using OFF_PLAN cites what OFF_PLAN does)."""
+    tables: dict[str, str] = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    tables[target.id] = ast.get_source_segment(source, node) or ""
+    return tables
 
 
 def _with_decorators(source: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
