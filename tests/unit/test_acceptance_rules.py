@@ -246,3 +246,54 @@ def test_who_confirms_a_fix_is_the_suites_default_and_cites_no_article() -> None
         may_report(fixed, Scope(frozenset({"shexian"}), agency="单位"))
     assert SUITE_DEFAULT in str(refused.value) and "§" not in str(refused.value)
     may_report(fixed, Scope(frozenset({"shexian"})))  # the authority may
+
+
+def test_attestations_and_evaluations_cite_the_jurisdictions_own_articles() -> None:
+    from services.acceptance.domain.evaluation import EvaluationReport, evaluation_window, record_evaluation
+    from services.acceptance.domain.project import Pack
+    from services.acceptance.domain.records import Attestation
+    from services.acceptance.domain.security import attest
+
+    pack = Pack(POLICY, CALENDAR, dt.datetime(2028, 3, 1, 2, tzinfo=dt.UTC))
+    for jurisdiction, kind, articles in (
+        ("shexian", "crypto", ("shexian §33",)),
+        ("shexian", "mlps", ("shexian §30",)),
+        ("bayingolin", "crypto", ("bayingolin §7",)),
+        ("lhasa", "crypto", ("lhasa §25",)),
+    ):
+        project = built(jurisdiction)
+        attest(project, pack, Attestation(kind, True, "测评〔2026〕1号", dt.date(2026, 5, 1), None, "u"))
+        assert project.events[-1].articles[: len(articles)] == articles, (jurisdiction, kind)
+    # shexian §43: 12 to 24 months after acceptance; serious problems are ordered rectified (§49).
+    window = evaluation_window(POLICY, CALENDAR, "shexian", dt.date(2026, 3, 2))
+    assert window is not None and window.opens == dt.date(2027, 3, 2)
+    for jurisdiction, window_article, rectification in (
+        ("shexian", "shexian §43", "shexian §49"),
+        ("lhasa", "lhasa §22", "lhasa §18"),
+    ):
+        project = built(jurisdiction, accepted_on=dt.date(2026, 3, 2), status=Status.ACCEPTED)
+        found = EvaluationReport("post", None, ("数据未共享",), False, dt.date(2028, 6, 30), "后评价")
+        record_evaluation(project, pack, found, "u")
+        assert project.events[-1].articles == (window_article, rectification), jurisdiction
+
+
+def test_bayingolin_self_evaluation_has_no_deadline_and_zhonglou_closes_on_november_30() -> None:
+    from services.acceptance.domain.evaluation import self_evaluation_due
+
+    # bayingolin §30: by the prefecture's budget-performance rules, no date in the text.
+    assert self_evaluation_due(POLICY, "bayingolin", 2026) is None
+    assert POLICY.rule("bayingolin", "acceptance.self_evaluation_deadline").articles == ("bayingolin §30",)
+    assert self_evaluation_due(POLICY, "zhonglou", 2026) == dt.date(2026, 11, 30)  # zhonglou §20
+
+
+def test_bayingolin_26_asks_for_the_application_form_and_preparation_materials() -> None:
+    project = built("bayingolin", trial_started_on=dt.date(2026, 3, 10))
+    refused, _ = codes("bayingolin", project, dt.date(2026, 9, 30), materials=ARCHIVES)
+    assert refused["materials_missing"] == ("bayingolin §26", "bayingolin §28")
+    given = {
+        **ARCHIVES,
+        "acceptance_application_form": "申请表",
+        "acceptance_preparation_materials": "准备材料",
+    }
+    refused, _ = codes("bayingolin", project, dt.date(2026, 9, 30), materials=given)
+    assert "materials_missing" not in refused

@@ -164,3 +164,17 @@ def test_data_sharing_is_a_gate_in_shexian_a_basis_in_bayingolin_and_nothing_in_
     assert sharing("lhasa", {}) == (set(), [])
     assert basis_for(POLICY, "bayingolin")[Gate.DATA_SHARING] == {"om": ["bayingolin §13"]}
     assert basis_for(POLICY, "shexian")[Gate.DATA_SHARING] == {}
+
+
+def test_zhonglou_28_withholds_om_funds_only_from_systems_found_unshared() -> None:
+    app = OmAsk(amount_fen=10, budget_year=2027, purpose="运维", by="u")
+    funded = project("zhonglou")
+    codes = {r.code for r in om_refusals(POLICY, funded, {}, app, dt.date(2026, 8, 3))}
+    assert "gate_closed:data_sharing" not in codes  # no confirmation step in zhonglou
+    unshared = GateState("p1", "data_sharing", False, detail={"decision": "refused"})
+    (reason,) = [
+        r
+        for r in om_refusals(POLICY, funded, {"data_sharing": unshared}, app, dt.date(2026, 8, 3))
+        if r.code == "gate_closed:data_sharing"
+    ]
+    assert reason.articles == ("zhonglou §28",)

@@ -115,3 +115,16 @@ def test_zhonglou_emergency_projects_skip_the_plan_not_the_demonstration() -> No
     # What §9 adds is asked at declaration: the minutes and the 网信办 opinion.
     declared = checklist("zhonglou", Stage.DECLARATION, amount_fen=50 * WAN, off_plan=True)
     assert declared["meeting_minutes"] == declared["cybersecurity_review_opinion"] == "zhonglou §9"
+
+
+def test_shexian_18_and_bayingolin_11_ask_for_the_feasibility_study() -> None:
+    # shexian §18: projects in the county plan go straight to the 可研 (no 建议书 approved again);
+    # §20(一) says from which amount.
+    assert POLICY.rule("shexian", "intake.approval_path_by_amount").articles == ("shexian §18", "shexian §20")
+    above = checklist("shexian", Stage.APPROVAL, amount_fen=300 * WAN)
+    assert above["feasibility_study"] == "shexian §20(一)" and "project_proposal" not in above
+    # bayingolin §11: the 可研 with its listed contents, at declaration for building and service projects.
+    assert (
+        checklist("bayingolin", Stage.DECLARATION, amount_fen=300 * WAN)["feasibility_study"]
+        == "bayingolin §11"
+    )

@@ -265,3 +265,48 @@ def test_a_deadline_the_authority_extended_runs_to_the_new_day_and_is_missed_ane
         extensions={"contract": dt.date(2026, 9, 30)},
     )
     assert by_key(deadlines(POLICY, CALENDAR, signed, dt.date(2026, 10, 8)))["contract@2026-09-30"].met
+
+
+def test_supervision_is_required_from_each_packs_amount_with_its_article() -> None:
+    from services.procurement.domain.construction import SUPERVISION, supervision_required
+
+    for jurisdiction, below, article in (
+        ("zhonglou", 30 * WAN, "zhonglou §15"),  # 30万元（含）以上
+        ("bayingolin", 100 * WAN, "bayingolin §19"),  # 100万元（含）以上, below it encouraged
+        ("shexian", 0, "shexian §30"),  # every project (原则上实行监理制)
+        ("xunyang", 0, "xunyang §16"),  # every project
+    ):
+        assert supervision_required(POLICY, jurisdiction, below), jurisdiction
+        assert POLICY.rule(jurisdiction, SUPERVISION).articles[0] == article
+        if below:
+            assert not supervision_required(POLICY, jurisdiction, below - 1), jurisdiction
+
+
+def test_each_report_and_delay_deadline_cites_its_own_article() -> None:
+    started = {"contract_signed_on": dt.date(2026, 2, 10)}
+    for jurisdiction, article in (
+        ("bayingolin", "bayingolin §20"),
+        ("shexian", "shexian §35"),
+        ("xunyang", "xunyang §17"),
+    ):
+        facts = Facts(jurisdiction=jurisdiction, **started)  # type: ignore[arg-type]
+        due = next(d for d in deadlines(POLICY, CALENDAR, facts, dt.date(2027, 1, 5)) if d.kind == "progress")
+        assert deadline_message(POLICY, jurisdiction, due).endswith(f"（{article}）"), jurisdiction
+    period = (dt.date(2026, 1, 1), dt.date(2026, 5, 1))
+    lhasa = Facts(jurisdiction="lhasa", contract_signed_on=dt.date(2026, 1, 1), contract_period=period)
+    (delay,) = [d for d in deadlines(POLICY, CALENDAR, lhasa, dt.date(2026, 9, 1)) if d.kind == "delay"]
+    assert "lhasa §18" in deadline_message(POLICY, "lhasa", delay)
+
+
+def test_a_firm_on_xunyangs_list_is_refused_with_xunyang_25_and_zhonglou_keeps_no_list() -> None:
+    from services.procurement.domain.errors import ProcurementError
+    from services.procurement.domain.firms import Listing, blacklisted, check_listing, list_firm
+
+    code = "91360400MA35XXXX1A"
+    listing = Listing("xunyang", code, "某科技公司", True, "违反市场规则")
+    check_listing(POLICY, listing)
+    firm = list_firm(None, listing, dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    (refused,) = blacklisted(POLICY, firm, code, "某科技公司")
+    assert refused.articles == ("xunyang §25",) and "已列入失信名单：违反市场规则" in refused.message
+    with pytest.raises(ProcurementError, match="未规定企业失信名单"):
+        check_listing(POLICY, Listing("zhonglou", code, "某科技公司", True, "x"))

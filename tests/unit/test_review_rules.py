@@ -269,3 +269,9 @@ def test_only_shexian_cites_an_article_for_the_random_draw_and_avoidance_is_the_
         assert said.startswith(f"随机抽选专家组（{SUITE_DEFAULT}）") and "§" not in said, said
         assert "shexian §7" not in panel_articles(POLICY, jurisdiction)
     assert f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）" in shexian
+
+
+def test_zhonglou_keeps_its_own_pool_as_zhonglou_4_says_the_authority_does() -> None:
+    assert POLICY.expert_pool("zhonglou") == "zhonglou"
+    assert POLICY.rule("zhonglou", "review.expert_pool").articles == ("zhonglou §4",)
+    assert POLICY.sharing_pool("zhonglou") == frozenset({"zhonglou"})

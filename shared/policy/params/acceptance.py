@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.policy.params.common import Day, Month, Months, Params, WorkingDays
+from shared.policy.params.common import Day, Month, Months, Params
 
 
 class ApplyDeadline(Months):
@@ -19,14 +19,7 @@ class ArchivesRequired(Params):
 
 
 class FinalAcceptance(Params):
-    organizer: Literal["unit", "authority"] | None = None
     experts: bool | None = None
-    authority_approval_required: bool | None = None
-    may_delegate: bool | None = None
-
-
-class InitialByUnit(Params):
-    organizer: Literal["unit", "unspecified"] | None = None
 
 
 class AcceptanceMaterials(Params):
@@ -35,18 +28,13 @@ class AcceptanceMaterials(Params):
     om_flexible: bool | None = None
 
 
-class PostEvaluationWindow(WorkingDays):
+class PostEvaluationWindow(Params):
     min_months: int | None = Field(default=None, ge=0)
     max_months: int | None = Field(default=None, ge=0)
     frequency: Literal["yearly"] | None = None
 
 
-class ReportDeadline(WorkingDays):
-    deadline_specified: bool | None = None
-
-
 class SelfEvaluationDeadline(Params):
-    deadline_specified: bool | None = None
     month: int | None = Month
     day: int | None = Day
 
@@ -59,4 +47,3 @@ class TrialRunMin(Months):
     software_dev_months: int | None = Field(default=None, ge=0)
     after_initial_acceptance: bool | None = None
     before_initial_acceptance: bool | None = None
-    duration_specified: bool | None = None

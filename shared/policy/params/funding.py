@@ -36,13 +36,6 @@ class OmCryptoSecurity(Params):
 class OmDataSharing(Effect):
     authority_confirmation: bool | None = None
     duplicate_collection_blocks: bool | None = None
-    share_by_year: int | None = Field(default=None, ge=2000)
-    month: int | None = Month
-    day: int | None = Day
-
-
-class OmNotAccepted(Params):
-    scope: Literal["upgrade_expansion_om", "subsequent_funds"] | None = None
 
 
 class PlanRequired(Params):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.policy.conditions import Requirement, Signoff
-from shared.policy.params.common import Day, Month, Params, Threshold
+from shared.policy.params.common import Day, Month, Params
 
 
 class AnnualDeadline(Params):
@@ -16,33 +16,16 @@ class AnnualDeadline(Params):
     late_plan_year_offset: int | None = Field(default=None, ge=1)
 
 
-class ApprovalPath(Threshold):
-    max_amount_fen: int | None = Field(default=None, ge=0)
-    max_inclusive: bool | None = None
-    lower_threshold: Literal["decentralized_procurement_limit"] | None = None
+class ApprovalPath(Params):
     om_no_further_approval: bool | None = None
-    steps: tuple[str, ...] | None = None
 
 
-class DataCatalog(Params):
-    materials: tuple[str, ...] | None = None
-
-
-class Signoffs(Threshold):
+class Signoffs(Params):
     signoffs: tuple[Signoff, ...] | None = None
     labels: dict[str, str] | None = None
 
 
-class Escalation(Signoffs):
-    excludes_om: bool | None = None
-
-
-class OffPlan(Signoffs):
-    approver: str | None = None
-
-
 class MonthlyPrereview(Params):
-    frequency: Literal["monthly"] | None = None
     default_plan_year_offset: int | None = Field(default=None, ge=0)
     week_of_month: int | None = Field(default=None, ge=1, le=5)
     iso_weekday: int | None = Field(default=None, ge=1, le=7)
@@ -78,9 +61,3 @@ class FundsFromAbove(Params):
 class RequiredMaterials(Params):
     requirements: tuple[Requirement, ...] | None = None
     labels: dict[str, str] | None = None
-    feasibility_contents: tuple[str, ...] | None = None
-    packaged_software_quotes_min_count: int | None = Field(default=None, ge=1)
-    decentralized_procurement_limit_fen: int | None = Field(default=None, ge=0)
-    conditions: tuple[str, ...] | None = None
-    xinchuang_required: bool | None = None
-    secret_exempt: bool | None = None

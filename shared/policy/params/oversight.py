@@ -10,29 +10,10 @@ from shared.policy.params.common import Params
 
 
 class BreachBars(Params):
-    scope: Literal["related_projects", "all_projects"] | None = None
     predecessor_natures: tuple[str, ...] | None = None
     predecessor_kinds: tuple[str, ...] | None = None
     grounds: tuple[str, ...] | None = None
     natures: tuple[str, ...] | None = None
-
-
-Step = Literal["notify", "defer_plan_or_funds", "suspend_construction", "terminate", "stop_om_funds"]
-
-
-class Rectification(Params):
-    escalation: (
-        tuple[
-            Literal["notify", "defer_plan_or_funds", "suspend_construction", "terminate", "stop_om_funds"],
-            ...,
-        ]
-        | None
-    ) = None
-
-
-class CryptoAssessment(Params):
-    three_sync: bool | None = None
-    periodic_assessment: bool | None = None
 
 
 class Password(Params):

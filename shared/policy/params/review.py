@@ -19,13 +19,9 @@ class Conclusion(Params):
 
 class ExpertPool(Params):
     pool: str | None = None
-    kept_by: Literal["province_city", "authority"] | None = None
 
 
 class ReviewMethod(Params):
-    written: bool | None = None
-    oral_defense: bool | None = None
-    third_party_review: bool | None = None
     third_party_review_stages: tuple[str, ...] | None = None
 
 
