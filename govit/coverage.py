@@ -61,8 +61,8 @@ def cited_articles(text: str) -> set[str]:
     return found
 
 
-def test_citations(tests: Path) -> dict[str, tuple[str, ...]]:
-    """Article → the tests (path::function) whose body cites it."""
+def citations_in_tests(tests: Path) -> dict[str, tuple[str, ...]]:
+    """Article → the tests (path::function) whose body, decorators or case tables cite it."""
     found: dict[str, list[str]] = {}
     for path in sorted(tests.rglob("test_*.py")):
         source = path.read_text(encoding="utf-8")

@@ -19,14 +19,14 @@ def policy_coverage(
     check: Annotated[bool, typer.Option(help=f"fail when {COVERAGE_MD} drifted or coverage fails")] = False,
 ) -> None:
     """条文覆盖: every article → the rules that enforce it → the tests that cite it."""
-    from govit.coverage import matrix, problems, render_markdown, render_text, test_citations
+    from govit.coverage import citations_in_tests, matrix, problems, render_markdown, render_text
     from shared.policy import load_registry
     from shared.settings import GovitSettings
 
     policy = load_registry(GovitSettings().policy_dir)
     if jurisdiction is not None and jurisdiction not in policy:
         refuse(f"unknown jurisdiction {jurisdiction!r}; one of {', '.join(policy.codes)}")
-    cited = test_citations(tests) if tests.is_dir() else {}
+    cited = citations_in_tests(tests) if tests.is_dir() else {}
     rows = matrix(policy, cited)
     found = problems(policy, rows, cited)
     if write or check:
@@ -49,7 +49,7 @@ def policy_article(
     tests: Annotated[Path, typer.Option(help="the test tree whose citations count")] = Path("tests"),
 ) -> None:
     """One article: its text, how the suite treats it, the rules that enforce it and the tests."""
-    from govit.coverage import KIND_LABELS, test_citations
+    from govit.coverage import KIND_LABELS, citations_in_tests
     from shared.policy import PolicyError, load_registry
     from shared.policy.pack import article_number
     from shared.policy.text import articles_of
@@ -72,5 +72,5 @@ def policy_article(
         typer.echo(f"处理: {KIND_LABELS[entry.kind]} ({entry.kind}){why}")
     for rule_id in pack.enforcing_rules().get(number, ()):
         typer.echo(f"规则: {rule_id} — {pack.rules[rule_id].summary}")
-    for name in (test_citations(tests) if tests.is_dir() else {}).get(f"{code} §{number}", ()):
+    for name in (citations_in_tests(tests) if tests.is_dir() else {}).get(f"{code} §{number}", ()):
         typer.echo(f"测试: {name}")
