@@ -18,7 +18,13 @@ from services.funding.domain import (
     Refused,
     WrongJurisdiction,
 )
-from services.funding.schemas import OmApplicationIn, ReclaimDoneIn, RequestDisbursementIn, SettlementIn
+from services.funding.schemas import (
+    OmApplicationIn,
+    OmExceptionIn,
+    ReclaimDoneIn,
+    RequestDisbursementIn,
+    SettlementIn,
+)
 from shared.auth import Principal, Role, require
 from shared.deps import ContextDep, IdempotencyKey, unit_of_work
 from shared.pagination import Page, PageDep
@@ -242,6 +248,19 @@ async def withdraw(
 ) -> views.DisbursementOut:
     item = await handlers.withdraw(uow, commands.Withdraw(disbursement_id, who.sub, who.scope), ctx)
     return views.DisbursementOut.model_validate(item)
+
+
+@disbursements_router.post(
+    "/{disbursement_id}/exception",
+    response_model=views.DisbursementOut,
+    responses=COMMAND,
+    summary="对被拒绝的运维经费申请依“原则上”条款作出例外并核准 (finance; zhonglou §28、lhasa §20 等)",
+)
+async def grant_by_exception(
+    disbursement_id: str, body: OmExceptionIn, uow: UowDep, who: FinanceDep, ctx: ContextDep
+) -> views.DisbursementOut:
+    cmd = commands.GrantByException(disbursement_id, body.made_by(who.sub), who.scope)
+    return views.DisbursementOut.model_validate(await handlers.grant_by_exception(uow, cmd, ctx))
 
 
 @disbursements_router.get("", response_model=Page[views.DisbursementOut], summary="拨付申请列表")

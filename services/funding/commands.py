@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from services.funding.domain import Ask, Disbursement, OmAsk, PaymentKind
 from services.funding.domain.settlement import Terms
 from shared.auth import Scope
+from shared.policy.principle import PrincipleException
 
 
 @dataclass(frozen=True)
@@ -100,4 +101,13 @@ class CompleteReclaim:
     project_id: str
     reclaim_id: str
     returned_fen: int
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class GrantByException:
+    """Finance grants a denied O&M application, departing from its 原则上 refusals."""
+
+    disbursement_id: str
+    exceptions: tuple[PrincipleException, ...]
     scope: Scope

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.funding import handlers
+from services.funding import event_handlers as handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
 from shared.contracts.acceptance import (

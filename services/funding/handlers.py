@@ -7,54 +7,33 @@ decisions (which gates a payment needs, the caps, the O&M rules, settlement) are
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.funding.commands import CompleteReclaim, OmApplication, RequestDisbursement, Settle, Withdraw
+from services.funding.commands import (
+    CompleteReclaim,
+    GrantByException,
+    OmApplication,
+    RequestDisbursement,
+    Settle,
+    Withdraw,
+)
 from services.funding.db import FundingUnitOfWork
 from services.funding.domain import (
     BUDGET_KINDS,
-    Closure,
-    Contract,
     Disbursement,
     DisbursementNotFound,
-    FactOrder,
     FundedProject,
-    Gate,
-    GateFact,
-    GateState,
     ProjectNotFound,
     Reclaim,
     Refused,
-    WrongJurisdiction,
-    after_evaluation,
     payments,
-    reclaims,
     settlement,
 )
 from services.funding.domain import om as om_rules
 from shared.auth import Scope
-from shared.consume import HandlerContext, unprocessable_on
-from shared.contracts import Event
-from shared.contracts.acceptance import (
-    AuditReportFiled,
-    DataSharingDecided,
-    EvaluationRecorded,
-    FinalAcceptanceConcluded,
-    InitialAcceptanceRecorded,
-    SecurityAttested,
-)
-from shared.contracts.intake import (
-    Closing,
-    ProjectApproved,
-    ProjectDeclared,
-    ProjectIncludedInPlan,
-    ProjectRecorded,
-)
-from shared.contracts.procurement import ChangeRecorded, ConstructionCompleted, ContractFiled
+from shared.consume import HandlerContext
 from shared.idempotency import create_once
-from shared.workdays import today_in_shanghai
 
 # -- commands -----------------------------------------------------------------------------------------
 
@@ -121,6 +100,29 @@ async def withdraw(uow: FundingUnitOfWork, cmd: Withdraw, ctx: HandlerContext) -
         return item
 
 
+async def grant_by_exception(
+    uow: FundingUnitOfWork, cmd: GrantByException, ctx: HandlerContext
+) -> Disbursement:
+    """例外: finance grants a denied O&M application, each 原则上 refusal departed from on the record."""
+    async with uow:
+        item = await _disbursement(uow, cmd.disbursement_id, cmd.scope)
+        year = item.budget_year or 0
+        om_rules.not_granted_yet(await uow.disbursements.om_granted(item.project_id, year), year)
+        om_rules.grant_by_exception(item, cmd.exceptions, ctx.now())
+        try:
+            await uow.commit()
+        except IntegrityError as exc:  # the same year granted concurrently
+            raise Refused(f"{year} 年度运维经费已核准") from exc
+        return item
+
+
+async def _disbursement(uow: FundingUnitOfWork, disbursement_id: str, scope: Scope) -> Disbursement:
+    item = await uow.disbursements.get(disbursement_id)
+    if item is None or not scope.covers(item.jurisdiction, item.agency):
+        raise DisbursementNotFound(f"拨付申请 {disbursement_id} 不存在")
+    return item
+
+
 async def apply_for_om(
     uow: FundingUnitOfWork, cmd: OmApplication, ctx: HandlerContext
 ) -> tuple[Disbursement, bool]:
@@ -179,211 +181,3 @@ async def complete_reclaim(uow: FundingUnitOfWork, cmd: CompleteReclaim, ctx: Ha
         reclaim.complete(cmd.returned_fen, ctx.now())
         await uow.commit()
         return reclaim
-
-
-# -- the gate ledger, from other services' events -----------------------------------------------------
-
-
-async def _set_gate(
-    uow: FundingUnitOfWork, ctx: HandlerContext, project_id: str, gate: Gate, open_: bool, **detail: Any
-) -> GateState:
-    """Load the gate (or start it) and let it move by the event being handled (GateState.record)."""
-    state = await uow.gates.get(project_id, gate.value)
-    if state is None:
-        state = GateState(project_id=project_id, gate=gate.value, open=open_)
-        uow.gates.add(state)
-    state.record(open_, _fact(ctx), **detail)
-    return state
-
-
-def _fact(ctx: HandlerContext) -> GateFact | None:
-    envelope, manual = ctx.envelope, ctx.manual
-    if envelope is None:
-        return None
-    return GateFact(
-        event_id=envelope.id,
-        event_type=envelope.type,
-        time=envelope.time,
-        order=FactOrder(envelope.source, envelope.sequence, ctx.position, by_hand=manual is not None),
-        recorded_by=manual.recorded_by if manual else None,
-        document_ref=manual.document_ref if manual else None,
-    )
-
-
-async def _reconsider(uow: FundingUnitOfWork, ctx: HandlerContext, project: FundedProject) -> None:
-    """Held requests whose gates are now all open are released, each once."""
-    gates = await uow.gates.of(project.id)
-    released = await uow.disbursements.released_fen(project.id, BUDGET_KINDS)
-    held = await uow.disbursements.held_for(project.id)
-    payments.reconsider_held(ctx.policy, project, held, gates, released, ctx.now())
-
-
-async def _known(uow: FundingUnitOfWork, event: Event) -> FundedProject:
-    project = await uow.projects.get(event.project_id, for_update=True)
-    if project is None:
-        # The declaration has not been recorded yet: fail, and JetStream redelivers later.
-        raise ProjectNotFound(f"项目 {event.project_id} 的申报事件尚未到达")
-    project.hears(event)
-    return project
-
-
-async def record_declared_project(
-    uow: FundingUnitOfWork, event: ProjectDeclared, ctx: HandlerContext
-) -> None:
-    if await uow.projects.get(event.project_id) is None:
-        uow.projects.add(
-            FundedProject(
-                id=event.project_id,
-                jurisdiction=event.jurisdiction,
-                agency=event.agency,
-                title=event.title,
-                declared_amount_fen=event.amount_fen,
-                kind=event.kind,
-            )
-        )
-
-
-async def record_upper_level(uow: FundingUnitOfWork, event: ProjectRecorded, ctx: HandlerContext) -> None:
-    """上级资金项目报备 (zhonglou §10): approved and planned above."""
-    project = await uow.projects.get(event.project_id, for_update=True)
-    if project is None:
-        project = FundedProject(
-            id=event.project_id,
-            jurisdiction=event.jurisdiction,
-            agency=event.agency,
-            title=event.title,
-            declared_amount_fen=event.amount_fen,
-        )
-        uow.projects.add(project)
-        await uow.session.flush()
-    project.mark_approved(event.amount_fen, event.articles)
-    await _set_gate(uow, ctx, project.id, Gate.APPROVAL, True, reference=event.upper_approval_ref)
-    await _set_gate(uow, ctx, project.id, Gate.PLAN, True, reference=event.upper_approval_ref)
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def open_plan_gate(uow: FundingUnitOfWork, event: ProjectIncludedInPlan, ctx: HandlerContext) -> None:
-    project = await _known(uow, event)
-    await _set_gate(
-        uow, ctx, project.id, Gate.PLAN, True, plan_year=event.plan_year, document=event.plan_document
-    )
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def open_approval_gate(uow: FundingUnitOfWork, event: ProjectApproved, ctx: HandlerContext) -> None:
-    """The approval gate opens, and the plan gate with it (approval is within a plan or off-plan)."""
-    project = await _known(uow, event)
-    project.mark_approved(event.approved_amount_fen, event.articles)
-    await _set_gate(uow, ctx, project.id, Gate.APPROVAL, True, approval_number=event.approval_number)
-    # An approval is given within a plan year's plan, or by the emergency path outside it.
-    plan = await uow.gates.get(project.id, Gate.PLAN.value)
-    if plan is None or not plan.open:
-        await _set_gate(
-            uow, ctx, project.id, Gate.PLAN, True, plan_year=event.plan_year, off_plan=event.off_plan
-        )
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def close_for_good(uow: FundingUnitOfWork, event: Closing, ctx: HandlerContext) -> None:
-    """Rejected, withdrawn or terminated: held requests are rejected; after a termination the
-    money already released is to be reclaimed (zhonglou §17, bayingolin §21)."""
-    project = await _known(uow, event)
-    closure = Closure.of(event)
-    await _set_gate(
-        uow, ctx, project.id, Gate.STANDING, False, reason=closure.reason, articles=list(closure.articles)
-    )
-    if project.terminated:
-        return
-    held = await uow.disbursements.held_for(project.id)
-    released = await uow.disbursements.released_fen(project.id, BUDGET_KINDS)
-    reclaim = reclaims.close_for_good(project, closure, held, released, ctx.now())
-    if reclaim is not None:
-        uow.add_reclaim(reclaim)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def revise_total(uow: FundingUnitOfWork, event: ChangeRecorded, ctx: HandlerContext) -> None:
-    """A change took effect: the approved total payments may reach follows it."""
-    if event.status not in ("filed", "approved"):
-        return
-    project = await _known(uow, event)
-    project.revise_total(event.approved_total_fen, event.articles)
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_contract(uow: FundingUnitOfWork, event: ContractFiled, ctx: HandlerContext) -> None:
-    await _known(uow, event)
-    if await uow.contract(event.contract_id) is None:
-        uow.add_contract(Contract.filed(event))
-
-
-@unprocessable_on(WrongJurisdiction)
-async def open_completion_gate(
-    uow: FundingUnitOfWork, event: ConstructionCompleted, ctx: HandlerContext
-) -> None:
-    project = await _known(uow, event)
-    await _set_gate(uow, ctx, project.id, Gate.COMPLETION, True, completed_on=event.completed_on.isoformat())
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_initial_acceptance(
-    uow: FundingUnitOfWork, event: InitialAcceptanceRecorded, ctx: HandlerContext
-) -> None:
-    project = await _known(uow, event)
-    await _set_gate(
-        uow, ctx, project.id, Gate.INITIAL_ACCEPTANCE, event.passed, held_on=event.held_on.isoformat()
-    )
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_final_acceptance(
-    uow: FundingUnitOfWork, event: FinalAcceptanceConcluded, ctx: HandlerContext
-) -> None:
-    project = await _known(uow, event)
-    if event.passed:
-        project.accepted_on = event.concluded_on
-    await _set_gate(
-        uow, ctx, project.id, Gate.ACCEPTANCE, event.passed, concluded_on=event.concluded_on.isoformat()
-    )
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_audit_report(uow: FundingUnitOfWork, event: AuditReportFiled, ctx: HandlerContext) -> None:
-    project = await _known(uow, event)
-    await _set_gate(uow, ctx, project.id, Gate.AUDIT_REPORT, True, reference=event.reference)
-    await _reconsider(uow, ctx, project)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_data_sharing(uow: FundingUnitOfWork, event: DataSharingDecided, ctx: HandlerContext) -> None:
-    project = await _known(uow, event)
-    confirmed = event.decision == "confirmed"
-    await _set_gate(
-        uow, ctx, project.id, Gate.DATA_SHARING, confirmed, decision=event.decision, reason=event.reason
-    )
-    await _set_gate(uow, ctx, project.id, Gate.NO_DUPLICATE, not event.duplicate_collection)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_security(uow: FundingUnitOfWork, event: SecurityAttested, ctx: HandlerContext) -> None:
-    project = await _known(uow, event)
-    gate = Gate.SECURITY if event.attestation == "mlps" else Gate.CRYPTO
-    until = event.valid_until.isoformat() if event.valid_until else None
-    await _set_gate(uow, ctx, project.id, gate, event.compliant, valid_until=until)
-
-
-@unprocessable_on(WrongJurisdiction)
-async def record_evaluation(uow: FundingUnitOfWork, event: EvaluationRecorded, ctx: HandlerContext) -> None:
-    """Serious problems left unfixed after their deadline withhold O&M funds (zhonglou §21)."""
-    project = await _known(uow, event)
-    state = await uow.gates.get(project.id, Gate.EVALUATION.value)
-    today = today_in_shanghai(ctx.now())
-    opened, unfixed = after_evaluation(ctx.policy, project.jurisdiction, state, event, today)
-    await _set_gate(uow, ctx, project.id, Gate.EVALUATION, opened, unfixed=unfixed, evaluated=True)

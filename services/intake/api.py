@@ -14,15 +14,9 @@ from services.intake import schemas as s
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import (
     AgencyNotFound,
-    AgencyNotRegistered,
-    ApprovalRefused,
     ApprovalTerms,
-    DeclarationRefused,
     IntakeError,
-    InvalidDeclaration,
     InvalidTransition,
-    MaterialNotAccepted,
-    PlanError,
     ProjectNotFound,
 )
 from services.intake.domain import Declaration as DeclarationData
@@ -47,15 +41,9 @@ ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
     AgencyNotFound: 404,
     InvalidTransition: 409,
-    DeclarationRefused: 422,
-    ApprovalRefused: 422,
-    AgencyNotRegistered: 422,
-    MaterialNotAccepted: 422,
     MaterialTooLarge: 413,
     MaterialContentRefused: 415,
-    PlanError: 422,
-    InvalidDeclaration: 422,
-    IntakeError: 422,
+    IntakeError: 422,  # every other refusal of the domain (declaration, approval, plan, materials…)
 }
 
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="计划年度")]
@@ -286,8 +274,11 @@ async def get_project(
     responses=COMMAND,
     summary="形式审查 (authority)",
 )
-async def screen_project(project_id: str, uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Any:
-    return await handlers.screen(uow, c.Screen(project_id, who.scope, who.sub), ctx)
+async def screen_project(
+    project_id: str, uow: UowDep, ctx: ContextDep, who: AuthorityDep, body: s.ScreeningIn | None = None
+) -> Any:
+    made = body.exceptions_by(who.sub) if body else ()
+    return await handlers.screen(uow, c.Screen(project_id, who.scope, who.sub, made), ctx)
 
 
 @router.post(
@@ -338,8 +329,9 @@ async def reject_project(
 async def decide_termination(
     project_id: str, body: s.TerminationDecisionIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    cmd = c.DecideTermination(project_id, who.scope, who.sub, **body.model_dump())
-    return await handlers.decide_termination(uow, cmd, ctx)
+    return await handlers.decide_termination(
+        uow, c.DecideTermination(project_id, who.scope, who.sub, **body.model_dump()), ctx
+    )
 
 
 # -- annual plans ---------------------------------------------------------------------------------

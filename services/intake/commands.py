@@ -11,6 +11,7 @@ from typing import Any
 from services.intake.domain import ApprovalTerms, Declaration
 from services.intake.domain.screening import AgencyLevel
 from shared.auth import Scope
+from shared.policy.principle import PrincipleException
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class UploadMaterial(ProjectCommand):
 
 @dataclass(frozen=True)
 class Screen(ProjectCommand):
-    pass
+    exceptions: tuple[PrincipleException, ...] = ()  # 原则上 refusals the authority departs from
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ async def screen(uow: IntakeUnitOfWork, cmd: c.Screen, ctx: HandlerContext) -> P
             materials=await uow.projects.material_counts(project.id),
             siblings=await uow.projects.siblings(project),
         )
-        formal_review.review(ctx.policy, project, around, by=cmd.by, at=ctx.now())
+        formal_review.review(ctx.policy, project, around, by=cmd.by, at=ctx.now(), exceptions=cmd.exceptions)
         await uow.commit()
         return project
 

@@ -20,6 +20,7 @@ from shared.consume import HandlerContext
 from shared.deps import ContextDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.policy import PolicyRegistry
+from shared.policy.principle import PrincipleException
 from shared.problems import Problem
 
 
@@ -152,6 +153,21 @@ class ProjectFilter(BaseModel):
     termination: Literal["pending", "terminate", "extend", "keep"] | None = Field(
         default=None, description="终止建议：pending 待主管部门决定，或已作的决定"
     )
+
+
+class ExceptionIn(BaseModel):
+    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个）."""
+
+    code: str = Field(min_length=2, max_length=100, description="例外的理由代码，如 too_many_declarations")
+    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
+    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
+
+
+class ScreeningIn(BaseModel):
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=20)
+
+    def exceptions_by(self, who: str) -> tuple[PrincipleException, ...]:
+        return tuple(PrincipleException(e.code, e.reason, e.document_ref, who) for e in self.exceptions)
 
 
 class TerminationDecisionIn(BaseModel):

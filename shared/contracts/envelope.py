@@ -11,7 +11,14 @@ from typing import Annotated, Any, ClassVar
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    model_serializer,
+)
 
 CONTENT_TYPE = "application/cloudevents+json"
 #: CloudEvents extension attribute (the documented "sequence" extension): the producer's number
@@ -52,6 +59,17 @@ class Citation(BaseModel):
     rule: str = Field(description="the first article cited, e.g. 'shexian §13'")
     articles: tuple[str, ...] = ()
     message: str = ""
+    in_principle: bool = Field(
+        default=False, description="原则上：条文留有例外余地，决定者可说明理由、注明文号后作出例外"
+    )
+
+    @model_serializer(mode="wrap")
+    def _only_when_in_principle(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`in_principle` is written only when true: verdicts stored before it read the same."""
+        data: dict[str, Any] = handler(self)
+        if not self.in_principle:
+            data.pop("in_principle", None)
+        return data
 
 
 class UndeliverableEvent(Exception):

@@ -23,6 +23,9 @@ class PolicyError(Exception):
     """A policy pack is missing, malformed or inconsistent with the others."""
 
 
+#: Said with a refusal the article qualifies with 原则上.
+IN_PRINCIPLE = "办法规定为“原则上”，决定者可说明理由、注明文号后作出例外"
+
 #: Said where the suite applies a rule of its own that no article prescribes, instead of a citation.
 SUITE_DEFAULT = "本系统默认，非办法条文"
 
@@ -103,6 +106,11 @@ class Rule(BaseModel):
     def is_basis(self) -> bool:
         """重要依据: the rule's facts are shown to the people deciding, not a gate (`effect: basis`)."""
         return self.applies and self.params.get("effect") == "basis"
+
+    @property
+    def in_principle(self) -> bool:
+        """原则上: the article leaves room for a person's exception (`in_principle: true`)."""
+        return self.applies and bool(self.params.get("in_principle"))
 
     @property
     def is_gate(self) -> bool:
@@ -215,6 +223,7 @@ class Reason(BaseModel):
     rule: str
     articles: tuple[str, ...]
     message: str
+    in_principle: bool = False  # 原则上: the deciding person may make an exception, with reason and document
 
 
 def citations(reasons: Iterable[Reason]) -> tuple[Citation, ...]:
@@ -292,7 +301,15 @@ class PolicyRegistry:
         rule = self.rule(jurisdiction, rule_id)
         cited = "、".join(rule.articles)
         message = f"{detail or rule.summary}（{cited}）"
-        return Reason(code=code, rule=rule.article, articles=rule.articles, message=message)
+        if rule.in_principle:
+            message += f"；{IN_PRINCIPLE}"
+        return Reason(
+            code=code,
+            rule=rule.article,
+            articles=rule.articles,
+            message=message,
+            in_principle=rule.in_principle,
+        )
 
     def basis(self, jurisdiction: str, rule_id: str, code: str, facts: str) -> Reason:
         """重要依据 shown beside a decision: the facts, then what the article makes them a basis for."""

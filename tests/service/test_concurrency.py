@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.funding import commands, handlers
+from services.funding import commands, event_handlers, handlers
 from services.funding.db import FundingUnitOfWork, ProjectRepository, disbursements
 from services.funding.domain import FundedProject, PaymentKind
 from services.funding.main import SPEC
@@ -49,7 +49,7 @@ async def test_a_request_racing_the_approval_is_released_not_left_held(make_data
             event = ProjectApproved(
                 project_id=project_id, jurisdiction="shexian", approved_amount_fen=100, plan_year=2027
             )
-            await handlers.open_approval_gate(u, event, context)
+            await event_handlers.open_approval_gate(u, event, context)
             await u.commit()
 
     approval: list[asyncio.Task[None]] = []

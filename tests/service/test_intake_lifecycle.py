@@ -211,7 +211,27 @@ async def test_screening_refuses_with_every_reason_and_its_article(intake: Intak
         project = await declare(http, department, "lhasa", title=f"警务系统{n}号")
         results.append((await screen(http, project)).json()["status"])
     assert results == ["accepted", "accepted", "rejected"]
-    assert (await intake.project(project["id"]))["decisions"][-1]["reasons"][0]["rule"] == "lhasa §7"
+    refusal = (await intake.project(project["id"]))["decisions"][-1]["reasons"][0]
+    assert refusal["rule"] == "lhasa §7" and refusal["in_principle"] and "原则上" in refusal["message"]
+    # 原则上: the authority may admit a fourth, on the record, with its reason and document.
+    fourth = await declare(http, department, "lhasa", title="警务系统3号")
+    screening = f"/projects/{fourth['id']}/screening"
+    excepted = {
+        "code": "too_many_declarations",
+        "reason": "市委部署的专项任务",
+        "document_ref": "拉政办〔2026〕8号",
+    }
+    admitted = await http.post(screening, headers=authority("lhasa"), json={"exceptions": [excepted]})
+    assert admitted.status_code == 200 and admitted.json()["status"] == "accepted", admitted.text
+    (made,) = [f for f in admitted.json()["flags"] if f["code"] == "exception:too_many_declarations"]
+    assert made["articles"] == ["lhasa §7"] and "拉政办〔2026〕8号" in made["message"]
+    # Only a 原则上 refusal admits an exception (lhasa §8 forbids new machine rooms outright).
+    room = await declare(http, unique("机房局"), "lhasa", deployment="own_machine_room")
+    no_room = {"code": "new_machine_room", "reason": "急需", "document_ref": "文"}
+    refused = await http.post(
+        f"/projects/{room['id']}/screening", headers=authority("lhasa"), json={"exceptions": [no_room]}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "exception_refused", refused.text
 
     # xunyang §11 and lhasa §8: no new machine rooms of one's own; shexian has no such article.
     for jurisdiction, expected in (("xunyang", "xunyang §11"), ("lhasa", "lhasa §8"), ("shexian", None)):

@@ -178,3 +178,40 @@ def test_zhonglou_28_withholds_om_funds_only_from_systems_found_unshared() -> No
         if r.code == "gate_closed:data_sharing"
     ]
     assert reason.articles == ("zhonglou §28",)
+
+
+def test_finance_departs_from_lhasa_20_only_on_the_record_and_only_from_what_it_qualifies() -> None:
+    from services.funding.domain import Disbursement, DisbursementStatus, FundingError, InvalidState
+    from services.funding.domain.om import decide
+    from services.funding.domain.om import grant_by_exception as grant
+    from shared.policy.principle import PrincipleException
+
+    funded = project("lhasa")
+    funded.accepted_on = dt.date(2026, 3, 2)
+    evaluated = {
+        "evaluation": GateState("p1", "evaluation", True, detail={"evaluated": True}),
+        "approval": GateState("p1", "approval", True),
+    }
+    at = dt.datetime(2026, 8, 3, 2, tzinfo=dt.UTC)
+    app = OmAsk(10, 2027, "运维", "u", free_maintenance_ends_on=dt.date(2027, 12, 31))
+    denied = decide(POLICY, funded, evaluated, app, at)
+    assert denied.status is DisbursementStatus.REJECTED
+    (grace,) = denied.reasons
+    assert grace.code == "om_within_grace_years" and grace.in_principle  # lhasa §20: 原则上三年内
+    with pytest.raises(FundingError, match="须写明理由并注明文号"):
+        grant(denied, [PrincipleException(grace.code, "", "", "财政局")], at)
+    with pytest.raises(FundingError, match="没有可作例外的理由"):
+        grant(denied, [PrincipleException("gate_closed:plan", "急需", "文", "财政局")], at)
+    exception = PrincipleException(grace.code, "核心系统故障须专项维护", "拉财〔2026〕12号", "财政局")
+    grant(denied, [exception], at)
+    assert denied.status is DisbursementStatus.RELEASED and denied.om_key == "p1:2027"
+    (recorded,) = denied.bases or []
+    assert recorded["code"] == "exception:om_within_grace_years" and "拉财〔2026〕12号" in recorded["message"]
+    assert denied.events[-1].approved and denied.events[-1].bases[0].articles == ("lhasa §20",)
+    with pytest.raises(InvalidState):
+        grant(denied, [exception], at)
+    assert (
+        isinstance(denied, Disbursement)
+        and denied.decided_reason
+        and "拉财〔2026〕12号" in denied.decided_reason
+    )

@@ -14,8 +14,8 @@ from shared.policy.text import articles_of
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_registry()
 CITED = citations_in_tests(ROOT / "tests")
-#: Params the Rule model itself reads (Rule.is_basis, Rule.is_gate), whatever the rule.
-READ_BY_THE_RULE = {"effect"}
+#: Params the Rule model itself reads (Rule.is_basis, Rule.is_gate, Rule.in_principle), whatever the rule.
+READ_BY_THE_RULE = {"effect", "in_principle"}
 
 
 def test_every_article_of_every_text_is_indexed_and_every_promise_has_a_test() -> None:

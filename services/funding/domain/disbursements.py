@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.funding.domain.errors import InvalidState
+from services.funding.domain.errors import InvalidState, Refused
 from services.funding.domain.kinds import DisbursementStatus, PaymentKind
 from services.funding.domain.projects import FundedProject
 from shared.contracts import Event
@@ -152,6 +152,19 @@ class Disbursement:
                 articles=tuple(articles),
             )
         )
+
+    def ensure_denied_om(self) -> None:
+        if self.kind is not PaymentKind.OM or self.status is not DisbursementStatus.REJECTED:
+            raise InvalidState(f"拨付申请 {self.id} 不是被拒绝的运维经费申请，不能作出例外")
+
+    def grant_by_exception(self, standing: Sequence[Reason], made: Sequence[Reason], at: dt.datetime) -> None:
+        """A denied O&M application granted after all, the 原则上 refusals departed from (made) and
+        nothing else standing; else it stays denied, with what still stands."""
+        self.ensure_denied_om()
+        Refused.refuse_if(standing, "作出例外后仍不符合核准条件")
+        self.bases = [*(self.bases or []), *(m.model_dump(mode="json") for m in made)]
+        self.closed_gates, self.decided_reason = [], "；".join(m.message for m in made)
+        self.decide_om((), at, [Reason.model_validate(b) for b in self.bases])
 
     @property
     def reasons(self) -> list[Reason]:

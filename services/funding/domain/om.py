@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.funding.domain.disbursements import Ask, Disbursement
@@ -12,6 +13,7 @@ from services.funding.domain.kinds import PaymentKind
 from services.funding.domain.needs import closed_reasons, om_bases, om_needs
 from services.funding.domain.projects import FundedProject
 from shared.policy import PolicyRegistry, Reason, Rule
+from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
 from shared.workdays import months_after, today_in_shanghai
 
 DEADLINE = "funding.om_application_deadline"
@@ -147,3 +149,14 @@ def _before_free_period_ends(
         return []
     message = f"免运维服务期于 {ends.isoformat()} 截止，应在 {due.isoformat()} 前申请"
     return [policy.refusal(j, DEADLINE, "om_application_late", message)]
+
+
+def grant_by_exception(item: Disbursement, exceptions: Sequence[PrincipleException], at: dt.datetime) -> None:
+    """Finance departs from the 原则上 refusals of a denied O&M application (zhonglou §28, lhasa
+    §20), each with its reason and document; the other reasons it was denied for still stand."""
+    item.ensure_denied_om()
+    try:
+        standing, made = except_in_principle(item.reasons, exceptions)
+    except ExceptionRefused as exc:
+        raise FundingError(str(exc)) from exc
+    item.grant_by_exception(standing, made, at)

@@ -67,3 +67,8 @@ class WrongJurisdiction(IntakeError):
 class TerminationDecisionInvalid(IntakeError):
     code = "termination_decision_invalid"
     title = "终止建议的决定不完整"
+
+
+class ExceptionNotAllowed(IntakeError):
+    code = "exception_refused"
+    title = "不能作出例外"

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.intake.domain import standing
-from services.intake.domain.errors import InvalidTransition
+from services.intake.domain.errors import ExceptionNotAllowed, InvalidTransition
 from services.intake.domain.kinds import ADMITTED, ProjectStatus
 from services.intake.domain.projects import Project
 from services.intake.domain.records import Agency, Bar
 from services.intake.domain.screening import AgencyLevel, Declaration, screen
 from shared.policy import PolicyRegistry
+from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,21 @@ def _declaration(project: Project, around: Surroundings) -> Declaration:
     )
 
 
-def review(policy: PolicyRegistry, project: Project, around: Surroundings, *, by: str, at: datetime) -> None:
-    """Screen the project: accepted, or refused with every reason."""
+def review(
+    policy: PolicyRegistry,
+    project: Project,
+    around: Surroundings,
+    *,
+    by: str,
+    at: datetime,
+    exceptions: Sequence[PrincipleException] = (),
+) -> None:
+    """Screen the project: accepted, or refused with every reason — but for the 原则上 ones the
+    authority departs from (lhasa §7), recorded with its reason and document."""
     decision = screen(_declaration(project, around), policy)
+    try:
+        standing_reasons, made = except_in_principle(decision.reasons, exceptions)
+    except ExceptionRefused as exc:
+        raise ExceptionNotAllowed(str(exc)) from exc
     flags = standing.likely_splits(policy, project.jurisdiction, project, around.siblings)
-    project.screen(reasons=decision.reasons, flags=flags, by=by, at=at)
+    project.screen(reasons=standing_reasons, flags=[*flags, *made], by=by, at=at)

@@ -12,9 +12,13 @@ Day = Field(default=None, ge=1, le=31)
 
 
 class Params(BaseModel):
-    """No parameters."""
+    """No parameters but the one every rule may have: `in_principle`, where the article says
+    原则上 — its refusal is the suite's recommendation, and the deciding person may make an
+    exception with a reason and a document (Rule.in_principle)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    in_principle: bool | None = None
 
 
 class Effect(Params):

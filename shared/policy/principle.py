@@ -1,0 +1,47 @@
+"""原则上: where an article qualifies a refusal with 原则上, the suite recommends and the deciding
+person decides. An exception names the refusal's code, gives a reason and the document it rests
+on; it is recorded beside the decision, citing the article it departs from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shared.policy.pack import Reason
+
+
+class ExceptionRefused(ValueError):
+    """An exception that cannot be made: no such refusal, or one the article does not qualify."""
+
+
+@dataclass(frozen=True)
+class PrincipleException:
+    """例外: the deciding person departs from a 原则上 refusal, with a reason and a document."""
+
+    code: str
+    reason: str
+    document_ref: str
+    by: str
+
+
+def except_in_principle(
+    reasons: Sequence[Reason], exceptions: Sequence[PrincipleException]
+) -> tuple[list[Reason], list[Reason]]:
+    """(the refusals that stand, the exceptions made as records citing their articles)."""
+    by_code = {r.code: r for r in reasons}
+    made: list[Reason] = []
+    for exception in exceptions:
+        refused = by_code.get(exception.code)
+        if refused is None:
+            raise ExceptionRefused(f"没有可作例外的理由 {exception.code}")
+        if not refused.in_principle:
+            raise ExceptionRefused(f"{refused.message}：办法未规定为“原则上”，不能作出例外")
+        if not exception.reason.strip() or not exception.document_ref.strip():
+            raise ExceptionRefused(f"对 {exception.code} 作出例外须写明理由并注明文号")
+        message = (
+            f"{exception.by} 依{'、'.join(refused.articles)}“原则上”的规定作出例外："
+            f"{exception.reason}（{exception.document_ref}）"
+        )
+        made.append(refused.model_copy(update={"code": f"exception:{refused.code}", "message": message}))
+    excepted = {e.code for e in exceptions}
+    return [r for r in reasons if r.code not in excepted], made
