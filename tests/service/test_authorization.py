@@ -367,6 +367,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "approved_amount_fen": WAN,
     },
     ("POST", "/projects/{project_id}/rejection"): {"reason": "不予批复"},
+    ("POST", "/projects/{project_id}/termination-decision"): {
+        "decision": "terminate",
+        "document_ref": "钟〔2026〕1号",
+    },
+    ("POST", "/disbursements/{disbursement_id}/exception"): {
+        "exceptions": [{"code": "om_within_grace_years", "reason": "例外", "document_ref": "财〔2026〕1号"}]
+    },
     ("PUT", "/plans/{jurisdiction}/{year}"): {"ranking": []},
     ("POST", "/plans/{jurisdiction}/{year}/publication"): {"document": "钟计〔2026〕9号"},
     ("POST", "/experts"): {"jurisdiction": HOME, "name": "王工", "employer": "某院", "specialties": ["data"]},

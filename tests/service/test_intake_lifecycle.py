@@ -227,7 +227,7 @@ async def test_screening_refuses_with_every_reason_and_its_article(intake: Intak
     assert made["articles"] == ["lhasa §7"] and "拉政办〔2026〕8号" in made["message"]
     # Only a 原则上 refusal admits an exception (lhasa §8 forbids new machine rooms outright).
     room = await declare(http, unique("机房局"), "lhasa", deployment="own_machine_room")
-    no_room = {"code": "new_machine_room", "reason": "急需", "document_ref": "文"}
+    no_room = {"code": "new_machine_room", "reason": "急需", "document_ref": "拉政办〔2026〕9号"}
     refused = await http.post(
         f"/projects/{room['id']}/screening", headers=authority("lhasa"), json={"exceptions": [no_room]}
     )

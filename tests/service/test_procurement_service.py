@@ -307,7 +307,8 @@ async def test_dates_come_from_when_the_review_and_approval_happened_not_when_th
     await published_at(p, approval, "/govit/intake", datetime(2026, 3, 2, 17, 30, tzinfo=UTC))
     detail = await eventually(lambda: known(p, project, status="approved"), what="the approval")
     assert (detail["review_passed_on"], detail["approved_on"]) == ("2026-03-02", "2026-03-03")
-    assert {d["deadline"]: d["due_on"] for d in detail["deadlines"]}["start"] == "2026-06-02"
+    # zhonglou §17 runs from the pass but not before the approval (§13): three months from 3/03.
+    assert {d["deadline"]: d["due_on"] for d in detail["deadlines"]}["start"] == "2026-06-03"
 
     start = await p.http.post(
         f"/projects/{project['id']}/construction/start",
@@ -648,7 +649,11 @@ async def test_bayingolin_quarterly_progress_reports_and_zhonglou_start_deadline
     assert quarter["period"] == "2026Q2" and quarter["due_on"] == "2026-06-30"
     assert quarter["articles"] == ["bayingolin §20"] and not quarter["terminate"]
     (start,) = await event(p, zhonglou, "deadline_missed")
-    assert start["deadline"] == "start" and start["terminate"] and start["articles"] == ["zhonglou §17"]
+    assert (
+        start["deadline"] == "start"
+        and start["terminate"]
+        and start["articles"] == ["zhonglou §17", "zhonglou §13"]
+    )
     assert start["due_on"] == "2026-06-02"
     assert "govit.procurement.termination_recommended.v1" in await types(p, zhonglou)
     assert "govit.procurement.termination_recommended.v1" not in await types(p, project)
