@@ -39,7 +39,7 @@ from shared.metrics import Metrics
 from shared.policy import PolicyRegistry, load_registry
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.workdays import WorkingCalendar
+from shared.workdays import WorkingCalendar, install_calendar
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,7 @@ def create_service_app(
     app.state.policy = load_registry(settings.policy_dir)
     _check_trusted_jurisdictions(settings, app.state.policy)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
+    install_calendar(app.state.calendar)
     problems.install(app, dict(spec.errors))
     # Uploads (multipart) get the same cap unless the service raises it (intake's materials).
     app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)

@@ -169,3 +169,23 @@ def load_notice(source: Path, directory: Path) -> HolidayNotice:
     )
     tmp.replace(target)
     return notice
+
+
+# -- the process's calendar, for saying whether a date shown to people is provisional -----------------
+
+_INSTALLED: list[WorkingCalendar] = []
+
+
+def install_calendar(calendar: WorkingCalendar) -> None:
+    """The calendar the process runs by (the app factory installs the one its settings name)."""
+    _INSTALLED[:] = [calendar]
+
+
+def is_provisional(day: dt.date | None) -> bool:
+    """暂定: a due date in a year the installed calendar has no holiday arrangement for — loading the
+    year's notice (`govit calendar load`) may move it."""
+    if day is None:
+        return False
+    if not _INSTALLED:
+        _INSTALLED.append(WorkingCalendar())
+    return not _INSTALLED[0].known(day.year)

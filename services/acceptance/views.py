@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.acceptance.db import AcceptanceUnitOfWork, projects
@@ -15,6 +15,7 @@ from shared.auth import Principal
 from shared.consume import HandlerContext
 from shared.pagination import Page, PageParams
 from shared.views import filters, page_of, visible_to
+from shared.workdays import is_provisional
 
 
 class ProjectOut(BaseModel):
@@ -37,6 +38,11 @@ class DeadlineOut(BaseModel):
     state: str  # running | open | met | missed
     articles: list[str]
 
+    @computed_field(description="期限所在年度尚未加载节假日安排通知：暂定，加载后可能变动")  # type: ignore[prop-decorator]
+    @property
+    def provisional(self) -> bool:
+        return is_provisional(self.due_on)
+
 
 class ProjectDetail(ProjectOut):
     software_fen: int
@@ -53,6 +59,12 @@ class ProjectDetail(ProjectOut):
     report: dict[str, Any] | None
     report_due_on: dt.date | None
     rectification: dict[str, Any] | None
+
+    @computed_field(description="验收报告期限为暂定（所在年度尚未加载节假日安排通知）")  # type: ignore[prop-decorator]
+    @property
+    def report_due_on_provisional(self) -> bool:
+        return is_provisional(self.report_due_on)
+
     evaluations: list[dict[str, Any]]
     required_materials: dict[str, str]
     deadlines: list[DeadlineOut]

@@ -245,4 +245,12 @@ async def record_evaluation(uow: FundingUnitOfWork, event: EvaluationRecorded, c
     state = await uow.gates.get(project.id, Gate.EVALUATION.value)
     today = today_in_shanghai(ctx.now())
     opened, unfixed = after_evaluation(ctx.policy, project.jurisdiction, state, event, today)
-    await _set_gate(uow, ctx, project.id, Gate.EVALUATION, opened, unfixed=unfixed, evaluated=True)
+    latest = {
+        "evaluation": event.evaluation,
+        "recorded_on": today.isoformat(),
+        "serious_problems": list(event.serious_problems),
+        "rectified": event.rectified,
+    }
+    await _set_gate(
+        uow, ctx, project.id, Gate.EVALUATION, opened, unfixed=unfixed, evaluated=True, latest=latest
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects
@@ -14,7 +14,7 @@ from shared.auth import Principal
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
-from shared.workdays import WorkingCalendar
+from shared.workdays import WorkingCalendar, is_provisional
 
 
 def _as_stored(value: Any) -> Any:
@@ -124,6 +124,11 @@ class DeadlineOut(BaseModel):
     terminate_on_breach: bool
     articles: list[str]
     message: str
+
+    @computed_field(description="期限所在年度尚未加载节假日安排通知：暂定，加载后可能变动")  # type: ignore[prop-decorator]
+    @property
+    def provisional(self) -> bool:
+        return is_provisional(self.due_on)
 
 
 class ProjectDetail(ProjectOut):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
 from shared.problems import Problem
 from shared.views import filters, page_of, visible_to
+from shared.workdays import is_provisional
 
 
 class ExpertOut(BaseModel):
@@ -81,6 +82,12 @@ class CaseOut(BaseModel):
     clock: str | None
     due_on: dt.date | None
     verdict: str | None
+
+    @computed_field(description="期限所在年度尚未加载节假日安排通知：暂定，加载后可能变动")  # type: ignore[prop-decorator]
+    @property
+    def due_on_provisional(self) -> bool:
+        return is_provisional(self.due_on)
+
     concluded_at: dt.datetime | None
     third_party_assessment: str
     reference: str | None = None

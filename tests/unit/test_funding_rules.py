@@ -146,7 +146,9 @@ def test_data_sharing_is_a_gate_in_shexian_a_basis_in_bayingolin_and_nothing_in_
     def sharing(jurisdiction: str, gates: dict[str, GateState]) -> tuple[set[str], list[str]]:
         funded = project(jurisdiction)
         refused = {r.code for r in om_refusals(POLICY, funded, gates, app, today) if "data_sharing" in r.code}
-        return refused, [b.message for b in om_bases(POLICY, jurisdiction, gates)]
+        return refused, [
+            b.message for b in om_bases(POLICY, jurisdiction, gates) if b.code == "basis:data_sharing"
+        ]
 
     # shexian §39, §44(一): unconfirmed sharing withholds O&M funds.
     assert sharing("shexian", {}) == ({"gate_closed:data_sharing"}, [])
@@ -205,9 +207,9 @@ def test_finance_departs_from_lhasa_20_only_on_the_record_and_only_from_what_it_
     exception = PrincipleException(grace.code, "核心系统故障须专项维护", "拉财〔2026〕12号", "财政局")
     grant(denied, [exception], at)
     assert denied.status is DisbursementStatus.RELEASED and denied.om_key == "p1:2027"
-    (recorded,) = denied.bases or []
+    (recorded,) = [b for b in denied.bases or [] if b["code"].startswith("exception:")]
     assert recorded["code"] == "exception:om_within_grace_years" and "拉财〔2026〕12号" in recorded["message"]
-    assert denied.events[-1].approved and denied.events[-1].bases[0].articles == ("lhasa §20",)
+    assert denied.events[-1].approved and ("lhasa §20",) in [b.articles for b in denied.events[-1].bases]
     with pytest.raises(InvalidState):
         grant(denied, [exception], at)
     assert (
@@ -215,3 +217,32 @@ def test_finance_departs_from_lhasa_20_only_on_the_record_and_only_from_what_it_
         and denied.decided_reason
         and "拉财〔2026〕12号" in denied.decided_reason
     )
+
+
+def test_the_latest_evaluation_is_shown_with_the_om_decision_where_the_text_makes_it_a_basis() -> None:
+    # zhonglou §20, shexian §50, lhasa §22: 重要依据 — shown, never a refusal by itself.
+    latest = {
+        "evaluation": "post",
+        "recorded_on": "2027-06-10",
+        "serious_problems": ["数据未共享"],
+        "rectified": False,
+    }
+    evaluated = GateState("p1", "evaluation", True, detail={"evaluated": True, "latest": latest})
+    for jurisdiction, article in (
+        ("zhonglou", "zhonglou §20"),
+        ("shexian", "shexian §50"),
+        ("lhasa", "lhasa §22"),
+    ):
+        (basis,) = [
+            b
+            for b in om_bases(POLICY, jurisdiction, {"evaluation": evaluated})
+            if b.code == "basis:evaluation"
+        ]
+        assert basis.articles == (article,)
+        assert basis.message.startswith(
+            "评价结果：最近一次后评价（2027-06-10）发现严重问题 1 项（数据未共享），尚未整改到位"
+        )
+        (none,) = [b for b in om_bases(POLICY, jurisdiction, {}) if b.code == "basis:evaluation"]
+        assert none.message.startswith("评价结果：尚无评价记录")
+        assert basis_for(POLICY, jurisdiction)[Gate.EVALUATION] == {"om": [article]}
+    assert [b for b in om_bases(POLICY, "xunyang", {"evaluation": evaluated})] == []  # xunyang says nothing

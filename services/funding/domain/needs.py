@@ -106,10 +106,36 @@ DECISIONS = {"confirmed": "已经主管部门确认", "refused": "主管部门�
 
 
 def om_bases(policy: PolicyRegistry, jurisdiction: str, gates: dict[str, GateState]) -> list[Reason]:
-    """重要依据 shown with an O&M decision, which they do not decide (bayingolin §13: data sharing)."""
-    if not policy.rule(jurisdiction, SHARING).is_basis:
-        return []
-    state = gates.get(Gate.DATA_SHARING.value)
+    """重要依据 shown with an O&M decision, which they do not decide: data sharing (bayingolin §13)
+    and the evaluations' results (zhonglou §20, shexian §50, lhasa §22)."""
+    found = []
+    if policy.rule(jurisdiction, SHARING).is_basis:
+        found.append(_sharing_basis(policy, jurisdiction, gates.get(Gate.DATA_SHARING.value)))
+    if policy.rule(jurisdiction, EVALUATIONS).is_basis:
+        facts = evaluation_facts(gates.get(Gate.EVALUATION.value))
+        found.append(policy.basis(jurisdiction, EVALUATIONS, "basis:evaluation", facts))
+    return found
+
+
+EVALUATIONS = "funding.evaluation_drives_funding"
+KINDS = {"self": "绩效自评", "post": "后评价", "first_year": "验收一年后的项目评价"}
+
+
+def evaluation_facts(state: GateState | None) -> str:
+    """The latest evaluation in one sentence: which, when, and its serious problems."""
+    latest = state.detail.get("latest") if state is not None else None
+    if not latest:
+        return "评价结果：尚无评价记录"
+    kind = KINDS.get(latest["evaluation"], latest["evaluation"])
+    said = f"评价结果：最近一次{kind}（{latest['recorded_on']}）"
+    problems = latest.get("serious_problems") or []
+    if not problems:
+        return f"{said}未发现严重问题"
+    fixed = "已整改到位" if latest.get("rectified") else "尚未整改到位"
+    return f"{said}发现严重问题 {len(problems)} 项（{'、'.join(problems)}），{fixed}"
+
+
+def _sharing_basis(policy: PolicyRegistry, jurisdiction: str, state: GateState | None) -> Reason:
     if state is None:
         facts = "数据共享情况：尚无主管部门的确认记录"
     else:
@@ -117,15 +143,16 @@ def om_bases(policy: PolicyRegistry, jurisdiction: str, gates: dict[str, GateSta
         facts = f"数据共享情况：{DECISIONS.get(decision, decision)}"
         if state.detail.get("reason"):
             facts += f"（{state.detail['reason']}）"
-    return [policy.basis(jurisdiction, SHARING, "basis:data_sharing", facts)]
+    return policy.basis(jurisdiction, SHARING, "basis:data_sharing", facts)
 
 
 def basis_for(policy: PolicyRegistry, jurisdiction: str) -> dict[Gate, dict[str, list[str]]]:
     """For each gate, the payment kinds it is 重要依据 for (shown, not required), with the articles."""
-    rule = policy.rule(jurisdiction, SHARING)
     shown: dict[Gate, dict[str, list[str]]] = {g: {} for g in Gate}
-    if rule.is_basis:
-        shown[Gate.DATA_SHARING][PaymentKind.OM.value] = list(rule.articles)
+    for gate, rule_id in ((Gate.DATA_SHARING, SHARING), (Gate.EVALUATION, EVALUATIONS)):
+        rule = policy.rule(jurisdiction, rule_id)
+        if rule.is_basis:
+            shown[gate][PaymentKind.OM.value] = list(rule.articles)
     return shown
 
 
