@@ -93,6 +93,7 @@ projects = Table(
     Column("closed_reason", Text, nullable=True),
     Column("termination", JSON, nullable=True),  # 终止建议 and the authority's decision on it
     Column("termination_state", String(16), nullable=True, index=True),  # pending | the decision
+    Column("oversight", JSON, nullable=True),  # 限期整改 orders and the measures taken on them
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

@@ -115,6 +115,7 @@ projects = Table(
     Column("closed_reason", String(64), nullable=True),
     Column("notices", JSON, nullable=False),
     Column("extensions", JSON, nullable=True),  # deadline kind → the date the authority extended it to
+    Column("suspension", JSON, nullable=True),  # 暂停建设: the measure that suspends construction
     Column("created_at", UTCDateTime, nullable=True),
 )
 

@@ -93,6 +93,7 @@ class Project:
     closed_reason: str | None = None
     termination: dict[str, Any] | None = None  # 终止建议 and the decision on it (domain.endings)
     termination_state: str | None = None  # pending, or the decision: terminate | extend | keep
+    oversight: dict[str, Any] | None = None  # 限期整改 orders and their measures (domain.oversight)
     events: list[Event] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 

@@ -64,6 +64,7 @@ class Project:
     closed_reason: str | None = None
     notices: list[str] = field(default_factory=list)  # deadlines already evented
     extensions: dict[str, str] | None = None  # 延期: deadline kind → ISO date (Project.extend)
+    suspension: dict[str, str] | None = None  # 暂停建设 by the authority's measure, until lifted
     created_at: dt.datetime | None = None
     events: list[Event] = field(default_factory=list)
 
