@@ -14,6 +14,8 @@ from shared.contracts.acceptance import (
     SecurityAttested,
 )
 from shared.contracts.intake import (
+    OversightMeasureLifted,
+    OversightMeasureTaken,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -42,4 +44,6 @@ SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     DataSharingDecided: handlers.record_data_sharing,
     SecurityAttested: handlers.record_security,
     EvaluationRecorded: handlers.record_evaluation,
+    OversightMeasureTaken: handlers.record_measure,
+    OversightMeasureLifted: handlers.record_measure,
 }

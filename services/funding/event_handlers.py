@@ -9,6 +9,7 @@ from typing import Any
 from services.funding.db import FundingUnitOfWork
 from services.funding.domain import (
     BUDGET_KINDS,
+    MEASURE_GATES,
     Closure,
     Contract,
     FactOrder,
@@ -19,6 +20,7 @@ from services.funding.domain import (
     ProjectNotFound,
     WrongJurisdiction,
     after_evaluation,
+    measures_in_force,
     payments,
     reclaims,
 )
@@ -34,6 +36,8 @@ from shared.contracts.acceptance import (
 )
 from shared.contracts.intake import (
     Closing,
+    OversightMeasureLifted,
+    OversightMeasureTaken,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -254,3 +258,18 @@ async def record_evaluation(uow: FundingUnitOfWork, event: EvaluationRecorded, c
     await _set_gate(
         uow, ctx, project.id, Gate.EVALUATION, opened, unfixed=unfixed, evaluated=True, latest=latest
     )
+
+
+@unprocessable_on(WrongJurisdiction)
+async def record_measure(
+    uow: FundingUnitOfWork, event: OversightMeasureTaken | OversightMeasureLifted, ctx: HandlerContext
+) -> None:
+    """暂缓安排资金 holds every new payment, 停止发放运维经费 the O&M funds, each until the authority
+    lifts it (zhonglou §21, shexian §49, lhasa §18); the project's other measures are not funding's."""
+    gate = MEASURE_GATES.get(event.measure)
+    if gate is None:
+        return
+    project = await _known(uow, event)
+    measures = measures_in_force(await uow.gates.get(project.id, gate.value), event)
+    await _set_gate(uow, ctx, project.id, gate, not measures, measures=measures)
+    await _reconsider(uow, ctx, project)

@@ -20,6 +20,7 @@ from services.intake.domain import (
     ProjectNotFound,
 )
 from services.intake.domain import Declaration as DeclarationData
+from services.intake.domain.errors import MeasurePremature
 from services.intake.domain.screening import AgencyLevel
 from services.intake.schemas import (
     ApplicantDep,
@@ -41,6 +42,7 @@ ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
     AgencyNotFound: 404,
     InvalidTransition: 409,
+    MeasurePremature: 409,
     MaterialTooLarge: 413,
     MaterialContentRefused: 415,
     IntakeError: 422,  # every other refusal of the domain (declaration, approval, plan, materials…)

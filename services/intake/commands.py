@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain import ApprovalTerms, Declaration
+from services.intake.domain.oversight import MeasureTerms, OrderTerms, Review
 from services.intake.domain.screening import AgencyLevel
 from shared.auth import Scope
 from shared.policy.principle import PrincipleException
@@ -112,3 +113,25 @@ class PublishPlan:
     year: int
     document: str
     by: str
+
+
+@dataclass(frozen=True)
+class OrderRectification(ProjectCommand):
+    terms: OrderTerms
+
+
+@dataclass(frozen=True)
+class ReviewRectification(ProjectCommand):
+    review: Review
+
+
+@dataclass(frozen=True)
+class TakeMeasure(ProjectCommand):
+    terms: MeasureTerms
+
+
+@dataclass(frozen=True)
+class LiftMeasure(ProjectCommand):
+    measure_id: str
+    document_ref: str
+    reason: str

@@ -31,6 +31,7 @@ from services.intake.domain import (
     endings,
     formal_review,
     materials,
+    oversight,
     plans,
     submission,
 )
@@ -312,5 +313,46 @@ async def decide_termination(uow: IntakeUnitOfWork, cmd: c.DecideTermination, ct
         decision = endings.TerminationDecision(cmd.decision, cmd.document_ref, cmd.reason, cmd.by, cmd.until)
         now = ctx.now()
         endings.decide_termination(project, decision, now, today_in_shanghai(now))
+        await uow.commit()
+        return project
+
+
+# -- 监督整改 (domain.oversight) -------------------------------------------------------------------
+
+
+async def order_rectification(
+    uow: IntakeUnitOfWork, cmd: c.OrderRectification, ctx: HandlerContext
+) -> Project:
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        now = ctx.now()
+        oversight.order_rectification(ctx.policy, project, cmd.terms, cmd.by, now, today_in_shanghai(now))
+        await uow.commit()
+        return project
+
+
+async def review_rectification(
+    uow: IntakeUnitOfWork, cmd: c.ReviewRectification, ctx: HandlerContext
+) -> Project:
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        oversight.review_rectification(project, cmd.review, cmd.by, ctx.now())
+        await uow.commit()
+        return project
+
+
+async def take_measure(uow: IntakeUnitOfWork, cmd: c.TakeMeasure, ctx: HandlerContext) -> Project:
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        now = ctx.now()
+        oversight.take_measure(ctx.policy, project, cmd.terms, cmd.by, now, today_in_shanghai(now))
+        await uow.commit()
+        return project
+
+
+async def lift_measure(uow: IntakeUnitOfWork, cmd: c.LiftMeasure, ctx: HandlerContext) -> Project:
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        oversight.lift_measure(project, cmd.measure_id, cmd.document_ref, cmd.reason, cmd.by, ctx.now())
         await uow.commit()
         return project

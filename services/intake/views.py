@@ -129,6 +129,11 @@ class ProjectDetail(ProjectOut):
         default=None,
         description="终止建议（原因、条款、所依据的期限）及主管部门的决定（终止、延期至某日或继续实施，文号、理由、决定人）",
     )
+    oversight: dict[str, Any] | None = Field(
+        default=None,
+        description="监督整改：整改通知（问题、事项、期限、文号、状态 open/rectified/unmet）"
+        "及处理措施（措施、文号、解除情况）",
+    )
     final_acceptance: str | None
     notes: list[Citation]
     required_materials: list[ChecklistItem] = Field(

@@ -21,6 +21,7 @@ from services.procurement.domain import (
     RuleViolation,
     Status,
 )
+from services.procurement.domain.suspension import ConstructionSuspended
 from services.procurement.schemas import (
     CREDIT_CODE,
     ChangeIn,
@@ -43,6 +44,7 @@ from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
+    ConstructionSuspended: 409,
     ChangeNotFound: 404,
     InvalidState: 409,
     RuleViolation: 409,

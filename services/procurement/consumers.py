@@ -6,6 +6,8 @@ from services.procurement import handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
 from shared.contracts.intake import (
+    OversightMeasureLifted,
+    OversightMeasureTaken,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -28,4 +30,6 @@ SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectWithdrawn: handlers.close,
     ProjectTerminated: handlers.close,
     TerminationDecided: handlers.record_termination_decision,
+    OversightMeasureTaken: handlers.record_measure,
+    OversightMeasureLifted: handlers.record_measure,
 }

@@ -36,11 +36,14 @@ from services.procurement.domain import (
     Project,
     ProjectNotFound,
     Reporting,
+    suspension,
 )
 from shared.auth import Scope
 from shared.consume import HandlerContext, unprocessable_on
 from shared.contracts.intake import (
     Closing,
+    OversightMeasureLifted,
+    OversightMeasureTaken,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -324,3 +327,12 @@ async def record_termination_decision(
     project = await _known(uow, event.project_id, event.jurisdiction)
     if event.decision == "extend":
         project.extend(event.deadline, event.until)
+
+
+@unprocessable_on(EventMismatch)
+async def record_measure(
+    uow: ProcurementUnitOfWork, event: OversightMeasureTaken | OversightMeasureLifted, ctx: HandlerContext
+) -> None:
+    """暂停建设 taken or lifted by the authority (zhonglou §21, shexian §49, lhasa §18)."""
+    project = await _known(uow, event.project_id, event.jurisdiction)
+    suspension.hear(project, event)

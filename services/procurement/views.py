@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, computed_field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects
@@ -59,6 +59,9 @@ class ProjectOut(BaseModel):
     started_on: dt.date | None
     completed_on: dt.date | None
     closed_reason: str | None
+    suspension: dict[str, Any] | None = Field(
+        default=None, description="暂停建设：生效中的处理措施（按措施编号：名称、文号、条款），解除后为空"
+    )
 
 
 class MilestoneOut(BaseModel):

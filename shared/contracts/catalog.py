@@ -38,6 +38,8 @@ from shared.contracts.funding import (
     SettlementRecorded,
 )
 from shared.contracts.intake import (
+    OversightMeasureLifted,
+    OversightMeasureTaken,
     ProjectApproved,
     ProjectDeclared,
     ProjectIncludedInPlan,
@@ -46,6 +48,8 @@ from shared.contracts.intake import (
     ProjectScreened,
     ProjectTerminated,
     ProjectWithdrawn,
+    RectificationOrdered,
+    RectificationReviewed,
     TerminationDecided,
 )
 from shared.contracts.procurement import (
@@ -78,6 +82,10 @@ EVENTS: tuple[type[Event], ...] = (
     ProjectTerminated,
     TerminationDecided,
     ProjectRecorded,
+    RectificationOrdered,
+    RectificationReviewed,
+    OversightMeasureTaken,
+    OversightMeasureLifted,
     ReviewCaseOpened,
     PanelDrawn,
     ExpertReplaced,

@@ -136,3 +136,70 @@ class ProjectRecorded(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "上级资金项目已报备"
+
+
+# -- 监督整改 (zhonglou §21, shexian §49, lhasa §18) ---------------------------------------------
+
+Measure = Literal["notify", "defer_plan", "defer_funds", "stop_om_funds", "suspend_construction", "terminate"]
+
+
+class RectificationOrdered(Event):
+    """责令限期整改 — the authority ordered the agency to fix what was found, by a date."""
+
+    type: Literal["govit.intake.rectification_ordered.v1"] = "govit.intake.rectification_ordered.v1"
+    order_id: str
+    finding: str = Field(description="发现的问题")
+    items: tuple[str, ...] = Field(default=(), description="整改事项")
+    due_on: date = Field(description="整改期限（Asia/Shanghai 日期）")
+    document_ref: str = Field(description="整改通知文号")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "已责令限期整改"
+
+
+class RectificationReviewed(Event):
+    """整改情况认定 — the rectification met the requirements, or still does not (the ground for a measure)."""
+
+    type: Literal["govit.intake.rectification_reviewed.v1"] = "govit.intake.rectification_reviewed.v1"
+    order_id: str
+    compliant: bool = Field(description="整改到位；false 为整改后仍不符合要求")
+    document_ref: str
+    note: str = ""
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "整改情况已认定"
+
+
+class OversightMeasureTaken(Event):
+    """处理措施 — on a rectification overdue or still not met, the authority took a measure its
+    regulation lists: 通报, 暂缓安排计划或资金, 停止发放运维经费, 暂停建设, 终止 (终止 is also
+    announced as ProjectTerminated)."""
+
+    type: Literal["govit.intake.oversight_measure_taken.v1"] = "govit.intake.oversight_measure_taken.v1"
+    order_id: str
+    measure_id: str
+    measure: Measure
+    label: str = Field(description="措施名称，依本辖区办法的用语")
+    document_ref: str = Field(description="处理决定文号")
+    concurrence_ref: str | None = Field(
+        default=None, description="会同部门的文号（lhasa §18 会同资金安排部门）"
+    )
+    reason: str = ""
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "已采取处理措施"
+
+
+class OversightMeasureLifted(Event):
+    """处理措施解除 — a lasting measure (暂缓、暂停、停止发放) lifted by the authority's document."""
+
+    type: Literal["govit.intake.oversight_measure_lifted.v1"] = "govit.intake.oversight_measure_lifted.v1"
+    order_id: str
+    measure_id: str
+    measure: Measure
+    label: str
+    document_ref: str
+    reason: str = ""
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "处理措施已解除"

@@ -371,6 +371,22 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "decision": "terminate",
         "document_ref": "钟〔2026〕1号",
     },
+    ("POST", "/projects/{project_id}/rectification-orders"): {
+        "finding": "未按要求共享数据",
+        "due_on": "2099-01-01",
+        "document_ref": "整改〔2026〕1号",
+    },
+    ("POST", "/projects/{project_id}/rectification-orders/{order_id}/review"): {
+        "compliant": True,
+        "document_ref": "认定〔2026〕1号",
+    },
+    ("POST", "/projects/{project_id}/rectification-orders/{order_id}/measures"): {
+        "measure": "notify",
+        "document_ref": "通报〔2026〕1号",
+    },
+    ("POST", "/projects/{project_id}/oversight-measures/{measure_id}/lift"): {
+        "document_ref": "解除〔2026〕1号"
+    },
     ("POST", "/disbursements/{disbursement_id}/exception"): {
         "exceptions": [{"code": "om_within_grace_years", "reason": "例外", "document_ref": "财〔2026〕1号"}]
     },

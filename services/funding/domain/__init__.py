@@ -25,6 +25,7 @@ from services.funding.domain.errors import (
 from services.funding.domain.gates import (
     LABELS,
     MANUAL_KEYS,
+    MEASURE_GATES,
     MILESTONE_GATES,
     NAMES,
     OPEN_BY_DEFAULT,
@@ -34,6 +35,7 @@ from services.funding.domain.gates import (
     GateState,
     after_evaluation,
     is_open,
+    measures_in_force,
 )
 from services.funding.domain.kinds import BUDGET_KINDS, DisbursementStatus, PaymentKind
 from services.funding.domain.limits import Ledger, over_cap, within_limits
@@ -56,6 +58,7 @@ __all__ = [
     "BUDGET_KINDS",
     "LABELS",
     "MANUAL_KEYS",
+    "MEASURE_GATES",
     "MILESTONE_GATES",
     "NAMES",
     "OPEN_BY_DEFAULT",
@@ -86,6 +89,7 @@ __all__ = [
     "close_for_good",
     "closed_reasons",
     "is_open",
+    "measures_in_force",
     "needs",
     "om_bases",
     "om_needs",

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.funding.domain.stored import Stored
 from shared.contracts.acceptance import EvaluationRecorded
+from shared.contracts.intake import OversightMeasureLifted, OversightMeasureTaken
 from shared.policy import PolicyRegistry
 
 
@@ -33,10 +34,22 @@ class Gate(StrEnum):
     SECURITY = "security"  # 等保合规 — acceptance.security_attested
     CRYPTO = "crypto"  # 密评合规 — acceptance.security_attested
     EVALUATION = "evaluation"  # 评价问题已整改 — acceptance.evaluation_recorded
+    FUNDS_DEFERRED = "funds_deferred"  # 未被暂缓安排资金 — intake.oversight_measure_taken / _lifted
+    OM_STOPPED = "om_stopped"  # 未被停止发放运维经费 — intake.oversight_measure_taken / _lifted
 
 
 # A gate nobody has spoken about yet: open where it only closes on bad news.
-OPEN_BY_DEFAULT = {Gate.STANDING, Gate.NO_DUPLICATE, Gate.SECURITY, Gate.CRYPTO, Gate.EVALUATION}
+OPEN_BY_DEFAULT = {
+    Gate.STANDING,
+    Gate.NO_DUPLICATE,
+    Gate.SECURITY,
+    Gate.CRYPTO,
+    Gate.EVALUATION,
+    Gate.FUNDS_DEFERRED,
+    Gate.OM_STOPPED,
+}
+# The authority's measures that hold money (zhonglou §21, shexian §49, lhasa §18), by the gate they close.
+MEASURE_GATES = {"defer_funds": Gate.FUNDS_DEFERRED, "stop_om_funds": Gate.OM_STOPPED}
 
 NAMES = {
     Gate.APPROVAL: "项目批复",
@@ -51,6 +64,8 @@ NAMES = {
     Gate.SECURITY: "等保合规",
     Gate.CRYPTO: "密评合规",
     Gate.EVALUATION: "评价问题整改",
+    Gate.FUNDS_DEFERRED: "未暂缓安排资金",
+    Gate.OM_STOPPED: "未停止发放运维经费",
 }
 
 LABELS = {
@@ -66,6 +81,8 @@ LABELS = {
     Gate.SECURITY: "网络安全等级保护测评不合规或已过有效期",
     Gate.CRYPTO: "密码应用安全性评估不合规或已过有效期",
     Gate.EVALUATION: "评价发现的严重问题逾期未整改",
+    Gate.FUNDS_DEFERRED: "主管部门已决定暂缓安排该项目资金",
+    Gate.OM_STOPPED: "主管部门已决定停止发放该项目运维经费",
 }
 
 # The contract's own payment conditions (付款节点), opened by the matching event.
@@ -222,6 +239,8 @@ def is_open(
     if gate in (Gate.SECURITY, Gate.CRYPTO) and state.open:
         until = state.detail.get("valid_until")
         return until is None or dt.date.fromisoformat(until) >= today
+    if gate in (Gate.FUNDS_DEFERRED, Gate.OM_STOPPED):
+        return not state.detail.get("measures")
     if gate is Gate.EVALUATION:
         # zhonglou §21: unfixed serious problems count once their rectification deadline passed.
         return not any(
@@ -251,3 +270,20 @@ def after_evaluation(
         state.project_id if state else "", Gate.EVALUATION.value, True, detail={"unfixed": unfixed}
     )
     return is_open(policy, jurisdiction, opened, Gate.EVALUATION, today), unfixed
+
+
+def measures_in_force(
+    state: GateState | None, event: OversightMeasureTaken | OversightMeasureLifted
+) -> dict[str, dict[str, Any]]:
+    """The authority's measures holding the gate once `event` is heard: a measure taken holds it,
+    by its name and document, until the measure is lifted (zhonglou §21, shexian §49, lhasa §18)."""
+    measures: dict[str, dict[str, Any]] = dict(state.detail.get("measures", {})) if state else {}
+    if isinstance(event, OversightMeasureLifted):
+        measures.pop(event.measure_id, None)
+    else:
+        measures[event.measure_id] = {
+            "label": event.label,
+            "document_ref": event.document_ref,
+            "articles": list(event.articles),
+        }
+    return measures

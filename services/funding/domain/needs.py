@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from services.funding.domain.gates import LABELS, MILESTONE_GATES, Gate, GateState, is_open
+from services.funding.domain.gates import LABELS, MEASURE_GATES, MILESTONE_GATES, Gate, GateState, is_open
 from services.funding.domain.kinds import PaymentKind
 from shared.policy import PolicyRegistry, Reason
 
@@ -34,7 +34,7 @@ def needs(
     policy: PolicyRegistry, jurisdiction: str, kind: PaymentKind, stage: str | None = None
 ) -> list[Need]:
     """The gates a payment of `kind` needs in the jurisdiction (stage: the milestone's, if any)."""
-    found: list[Need] = [Need(Gate.STANDING, None)]
+    found: list[Need] = [Need(Gate.STANDING, None), *_held(policy, jurisdiction, "defer_funds")]
     approval = policy.rule(jurisdiction, "funding.approval_required")
     if approval.applies and not (
         kind is PaymentKind.PREPARATORY and approval.params.get("exempt_preparatory")
@@ -71,7 +71,7 @@ def needs(
 
 def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
     """The gates O&M funds need (shexian §39, §44; zhonglou §19, §21, §28; bayingolin §25)."""
-    found = needs(policy, jurisdiction, PaymentKind.OM)
+    found = [*needs(policy, jurisdiction, PaymentKind.OM), *_held(policy, jurisdiction, "stop_om_funds")]
     sharing = policy.rule(jurisdiction, SHARING)
     if sharing.is_gate:
         found.append(Need(Gate.DATA_SHARING, "funding.om_data_sharing_required"))
@@ -101,6 +101,16 @@ def om_needs(policy: PolicyRegistry, jurisdiction: str) -> list[Need]:
     return found
 
 
+def _held(policy: PolicyRegistry, jurisdiction: str, measure: str) -> list[Need]:
+    """The gate a measure of the authority closes, where the jurisdiction's article provides it:
+    暂缓安排资金 holds every payment (shexian §49, lhasa §18), 停止发放运维经费 the O&M funds
+    (zhonglou §21)."""
+    rule = policy.rule(jurisdiction, OVERSIGHT)
+    provided = rule.applies and measure in (rule.params.get("measures") or {})
+    return [Need(MEASURE_GATES[measure], OVERSIGHT)] if provided else []
+
+
+OVERSIGHT = "oversight.rectification"
 SHARING = "funding.om_data_sharing_required"
 DECISIONS = {"confirmed": "已经主管部门确认", "refused": "主管部门不予确认", "revoked": "主管部门已撤销确认"}
 
@@ -197,8 +207,15 @@ def closed_reasons(
             what = need.note or LABELS[need.gate]
             if state is None and need.unknown is False:
                 what = f"{what}（尚无测评结果）"
+            elif state is not None and need.gate in MEASURE_GATES.values():
+                what = f"{what}（{_measures(state)}）"
             reasons.append(policy.refusal(jurisdiction, need.rule, code, f"{what}：{rule.summary}"))
     return reasons
+
+
+def _measures(state: GateState) -> str:
+    """The measures in force, each by its name in the regulation and its document."""
+    return "；".join(f"{m['label']}，{m['document_ref']}" for m in state.detail.get("measures", {}).values())
 
 
 def required_for(policy: PolicyRegistry, jurisdiction: str) -> dict[Gate, dict[str, list[str]]]:

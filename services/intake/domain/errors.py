@@ -72,3 +72,13 @@ class TerminationDecisionInvalid(IntakeError):
 class ExceptionNotAllowed(IntakeError):
     code = "exception_refused"
     title = "不能作出例外"
+
+
+class OversightRefused(IntakeError):
+    code = "oversight_refused"
+    title = "整改或处理措施不符合办法规定"
+
+
+class MeasurePremature(IntakeError):
+    code = "measure_premature"
+    title = "整改期限未届满，不能采取处理措施"

@@ -11,6 +11,7 @@ from datetime import datetime
 from services.intake.domain.approval import review_refusals
 from services.intake.domain.errors import ApprovalRefused, InvalidTransition, PlanError
 from services.intake.domain.kinds import ProjectKind, ProjectStatus
+from services.intake.domain.orders import Oversight
 from services.intake.domain.projects import Project
 from shared.policy import PolicyRegistry
 
@@ -66,6 +67,11 @@ def check_ranking(ranking: Sequence[str], found: Mapping[str, Project], jurisdic
             raise PlanError(
                 f"ranking[{index}]: 项目 {project.title} 已由 {project.plan_document} 列入计划，"
                 "已下达的不再排序；请只列本批新增的项目"
+            )
+        for held in Oversight.of(project.oversight).active("defer_plan"):
+            raise PlanError(
+                f"ranking[{index}]: 项目 {project.title} 已被{held.label}（{held.document_ref}，"
+                f"{'、'.join(held.articles)}），解除前不列入计划"
             )
         if project.status is not ProjectStatus.ACCEPTED or project.plan_year != year or project.off_plan:
             raise PlanError(

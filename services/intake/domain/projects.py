@@ -1,5 +1,5 @@
 """The declared project from draft to approval (项目申报、形式审查、计划与批复): the state machine,
-each decision recorded with its citations, the events. The rules arrive as reasons from the
+each decision recorded with its citations, the events; the rules arrive as reasons from the
 decisions beside it (submission, screening, approval, plans), which ask the pack."""
 
 from __future__ import annotations
@@ -157,11 +157,9 @@ class Project:
         self.record_decision("update", "changed", by, at, note="、".join(sorted(changes)))
 
     def submit(self, judged: Judgement, *, by: str, at: datetime) -> None:
-        """申报. `judged.refusals` are the rules that forbid it (nothing changes then).
-
-        A project funded from above in a jurisdiction that only asks for it to be reported
-        (`judged.record_only` = the articles) is recorded instead of entering screening.
-        """
+        """申报. `judged.refusals` are the rules that forbid it (nothing changes then). A project
+        funded from above in a jurisdiction that only asks for it to be reported
+        (`judged.record_only` = the articles) is recorded instead of entering screening."""
         if self.status is not ProjectStatus.DRAFT:
             if self.status in LIVE | {ProjectStatus.RECORDED}:
                 return  # a retried submit

@@ -16,6 +16,7 @@ from services.procurement.domain.periods import period_label, period_starts, val
 from services.procurement.domain.prerequisites import dated_before_approval, not_after, unapproved
 from services.procurement.domain.project import Project
 from services.procurement.domain.records import Report
+from services.procurement.domain.suspension import not_suspended
 from shared.policy import PolicyRegistry, Reason
 from shared.workdays import today_in_shanghai
 
@@ -46,6 +47,7 @@ def start(policy: PolicyRegistry, project: Project, on: dt.date, today: dt.date)
     """开工: not before approval (zhonglou §13, shexian §15, bayingolin §15), not without 监理 (lhasa §13)."""
     j = project.jurisdiction
     not_after(on, today, "开工日期")
+    not_suspended(project, "登记开工")
     refusals = unapproved(policy, project, NO_CONSTRUCTION)
     refusals += dated_before_approval(
         policy, project, (on, "开工日期"), NO_CONSTRUCTION, "started_before_approval"
@@ -123,6 +125,7 @@ def complete(
     zhonglou, the software's security test (§15)."""
     on, security_test_report = completion
     not_after(on, today, "竣工日期")
+    not_suspended(project, "登记竣工")
     j = project.jurisdiction
     refusals: list[Reason] = []
     if project.supervisor is None and supervision_required(policy, j, project.total_fen):

@@ -1,14 +1,13 @@
-"""The project as procurement sees it: from approval to completed construction.
-
-It carries its requirements review, procurement results, reports and construction dates;
-contracts (with their payment milestones) and change requests are records of their own. Every
-refusal names the rule's article; the rules are asked of the pack by the other domain modules."""
+"""The project as procurement sees it, from approval to completed construction: requirements review,
+procurement results, reports, construction dates; contracts and change requests are records of their
+own. Every refusal names the rule's article; the other domain modules ask the pack for the rules."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.procurement.domain.changes import Change, ChangeState, Decision
 from services.procurement.domain.contracts import Contract, Role
@@ -64,7 +63,7 @@ class Project:
     closed_reason: str | None = None
     notices: list[str] = field(default_factory=list)  # deadlines already evented
     extensions: dict[str, str] | None = None  # 延期: deadline kind → ISO date (Project.extend)
-    suspension: dict[str, str] | None = None  # 暂停建设 by the authority's measure, until lifted
+    suspension: dict[str, Any] | None = None  # 暂停建设 in force, by measure id (domain.suspension)
     created_at: dt.datetime | None = None
     events: list[Event] = field(default_factory=list)
 

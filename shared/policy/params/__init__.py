@@ -75,7 +75,7 @@ MODELS: dict[str, type[Params]] = {
     "intake.software_study_threshold": Params,
     "intake.township_self_build_forbidden": Params,
     "oversight.breach_bars_new_projects": o.BreachBars,
-    "oversight.rectification": Params,
+    "oversight.rectification": o.Rectification,
     "procurement.change_reapproval": p.ChangeReapproval,
     "procurement.change_within_budget": p.ChangeWithinBudget,
     "procurement.contract_deadline": p.ContractDeadline,
