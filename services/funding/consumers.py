@@ -14,6 +14,7 @@ from shared.contracts.acceptance import (
     SecurityAttested,
 )
 from shared.contracts.intake import (
+    DesignApproved,
     OversightMeasureLifted,
     OversightMeasureTaken,
     ProjectApproved,
@@ -32,6 +33,7 @@ SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectRecorded: handlers.record_upper_level,
     ProjectIncludedInPlan: handlers.open_plan_gate,
     ProjectApproved: handlers.open_approval_gate,
+    DesignApproved: handlers.open_design_gate,
     ProjectRejected: handlers.close_for_good,
     ProjectWithdrawn: handlers.close_for_good,
     ProjectTerminated: handlers.close_for_good,

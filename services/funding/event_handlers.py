@@ -36,6 +36,7 @@ from shared.contracts.acceptance import (
 )
 from shared.contracts.intake import (
     Closing,
+    DesignApproved,
     OversightMeasureLifted,
     OversightMeasureTaken,
     ProjectApproved,
@@ -140,6 +141,8 @@ async def open_approval_gate(uow: FundingUnitOfWork, event: ProjectApproved, ctx
     project = await _known(uow, event)
     project.mark_approved(event.approved_amount_fen, event.articles)
     await _set_gate(uow, ctx, project.id, Gate.APPROVAL, True, approval_number=event.approval_number)
+    if event.design_approval_required:  # shexian §20(一): the construction money waits for it
+        await _set_gate(uow, ctx, project.id, Gate.DESIGN_APPROVAL, False, feasibility=event.approval_number)
     # An approval is given within a plan year's plan, or by the emergency path outside it.
     plan = await uow.gates.get(project.id, Gate.PLAN.value)
     if plan is None or not plan.open:
@@ -272,4 +275,13 @@ async def record_measure(
     project = await _known(uow, event)
     measures = measures_in_force(await uow.gates.get(project.id, gate.value), event)
     await _set_gate(uow, ctx, project.id, gate, not measures, measures=measures)
+    await _reconsider(uow, ctx, project)
+
+
+@unprocessable_on(WrongJurisdiction)
+async def open_design_gate(uow: FundingUnitOfWork, event: DesignApproved, ctx: HandlerContext) -> None:
+    """初步设计批复 (shexian §20(一)): construction money may follow; its 概算 is the total."""
+    project = await _known(uow, event)
+    project.revise_total(event.approved_amount_fen, event.articles)
+    await _set_gate(uow, ctx, project.id, Gate.DESIGN_APPROVAL, True, approval_number=event.approval_number)
     await _reconsider(uow, ctx, project)

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from services.intake.domain import ApprovalTerms, Declaration
+from services.intake.domain.design import DesignTerms
 from services.intake.domain.oversight import MeasureTerms, OrderTerms, Review
 from services.intake.domain.screening import AgencyLevel
 from shared.auth import Scope
@@ -135,3 +136,8 @@ class LiftMeasure(ProjectCommand):
     measure_id: str
     document_ref: str
     reason: str
+
+
+@dataclass(frozen=True)
+class ApproveDesign(ProjectCommand):
+    terms: DesignTerms

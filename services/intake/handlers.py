@@ -28,6 +28,7 @@ from services.intake.domain import (
     ProjectStatus,
     Signoff,
     approval,
+    design,
     endings,
     formal_review,
     materials,
@@ -171,7 +172,7 @@ async def upload_material(
     stored = await store.save(cmd.chunks, name)
     async with uow:
         project = await _own(uow, cmd.project_id, cmd.scope)
-        materials.open_for_materials(project)
+        materials.accept_material(ctx.policy, project, cmd.material)  # still, after the upload
         item = Material(
             id=uuid.uuid4().hex,
             project_id=project.id,
@@ -313,6 +314,16 @@ async def decide_termination(uow: IntakeUnitOfWork, cmd: c.DecideTermination, ct
         decision = endings.TerminationDecision(cmd.decision, cmd.document_ref, cmd.reason, cmd.by, cmd.until)
         now = ctx.now()
         endings.decide_termination(project, decision, now, today_in_shanghai(now))
+        await uow.commit()
+        return project
+
+
+async def approve_design(uow: IntakeUnitOfWork, cmd: c.ApproveDesign, ctx: HandlerContext) -> Project:
+    """初步设计批复 after the 可研 one, where the pack asks for it (shexian §20(一))."""
+    async with uow:
+        project = await _own(uow, cmd.project_id, cmd.scope)
+        on_file = await uow.projects.material_counts(project.id)
+        design.approve_design(ctx.policy, project, cmd.terms, on_file, cmd.by, ctx.now())
         await uow.commit()
         return project
 

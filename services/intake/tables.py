@@ -94,6 +94,7 @@ projects = Table(
     Column("termination", JSON, nullable=True),  # 终止建议 and the authority's decision on it
     Column("termination_state", String(16), nullable=True, index=True),  # pending | the decision
     Column("oversight", JSON, nullable=True),  # 限期整改 orders and the measures taken on them
+    Column("design_approval", JSON, nullable=True),  # 初步设计批复 awaited or given (shexian §20(一))
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

@@ -6,6 +6,7 @@ from services.procurement import handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
 from shared.contracts.intake import (
+    DesignApproved,
     OversightMeasureLifted,
     OversightMeasureTaken,
     ProjectApproved,
@@ -25,6 +26,7 @@ SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectRecorded: handlers.record_upper_level,
     ProjectIncludedInPlan: handlers.record_plan,
     ProjectApproved: handlers.record_approval,
+    DesignApproved: handlers.record_design_approval,
     ReviewConcluded: handlers.record_review,
     ProjectRejected: handlers.close,
     ProjectWithdrawn: handlers.close,

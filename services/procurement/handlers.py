@@ -42,6 +42,7 @@ from shared.auth import Scope
 from shared.consume import HandlerContext, unprocessable_on
 from shared.contracts.intake import (
     Closing,
+    DesignApproved,
     OversightMeasureLifted,
     OversightMeasureTaken,
     ProjectApproved,
@@ -336,3 +337,13 @@ async def record_measure(
     """暂停建设 taken or lifted by the authority (zhonglou §21, shexian §49, lhasa §18)."""
     project = await _known(uow, event.project_id, event.jurisdiction)
     suspension.hear(project, event)
+
+
+@unprocessable_on(EventMismatch)
+async def record_design_approval(
+    uow: ProcurementUnitOfWork, event: DesignApproved, ctx: HandlerContext
+) -> None:
+    """初步设计批复 (shexian §20(一)): its 概算 is the approved total changes are measured against."""
+    project = await _known(uow, event.project_id, event.jurisdiction)
+    if project.approved_fen is not None:
+        project.approved_fen = event.approved_amount_fen

@@ -6,12 +6,19 @@ from services.review import handlers
 from shared.consume import EventHandler
 from shared.contracts import Event
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
-from shared.contracts.intake import ProjectRejected, ProjectScreened, ProjectTerminated, ProjectWithdrawn
+from shared.contracts.intake import (
+    ProjectApproved,
+    ProjectRejected,
+    ProjectScreened,
+    ProjectTerminated,
+    ProjectWithdrawn,
+)
 from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 
 DURABLE = "review"
 SUBSCRIPTIONS: dict[type[Event], EventHandler] = {
     ProjectScreened: handlers.open_for_screened,
+    ProjectApproved: handlers.open_for_design,
     ChangeReviewRequested: handlers.open_for_change,
     ChangeRecorded: handlers.cancel_for_rejected_change,
     ProjectRejected: handlers.cancel_for_closed_project,

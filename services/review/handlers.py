@@ -13,7 +13,7 @@ from services.review.domain.records import Submission
 from shared.auth import Scope
 from shared.consume import HandlerContext
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
-from shared.contracts.intake import Closing, ProjectScreened
+from shared.contracts.intake import Closing, ProjectApproved, ProjectScreened
 from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
 
 # -- the pool -------------------------------------------------------------------------------------
@@ -170,6 +170,11 @@ async def _open_from_event(
 async def open_for_screened(uow: ReviewUnitOfWork, event: ProjectScreened, ctx: HandlerContext) -> None:
     """A declaration admitted by screening goes to the review stage its pack names first."""
     await _open_from_event(uow, opening.after_screening(ctx.policy, event), _by(event.type), ctx)
+
+
+async def open_for_design(uow: ReviewUnitOfWork, event: ProjectApproved, ctx: HandlerContext) -> None:
+    """After the 可研 approval, the 初步设计 review its design approval waits for (shexian §20(一))."""
+    await _open_from_event(uow, opening.after_feasibility(ctx.policy, event), _by(event.type), ctx)
 
 
 async def open_for_change(uow: ReviewUnitOfWork, event: ChangeReviewRequested, ctx: HandlerContext) -> None:

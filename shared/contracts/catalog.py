@@ -38,6 +38,7 @@ from shared.contracts.funding import (
     SettlementRecorded,
 )
 from shared.contracts.intake import (
+    DesignApproved,
     OversightMeasureLifted,
     OversightMeasureTaken,
     ProjectApproved,
@@ -77,6 +78,7 @@ EVENTS: tuple[type[Event], ...] = (
     ProjectScreened,
     ProjectIncludedInPlan,
     ProjectApproved,
+    DesignApproved,
     ProjectRejected,
     ProjectWithdrawn,
     ProjectTerminated,

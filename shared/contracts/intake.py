@@ -63,14 +63,29 @@ class ProjectApproved(Event):
     """项目批复 — the authority approved the project; funds may now be arranged (zhonglou §13)."""
 
     type: Literal["govit.intake.project_approved.v1"] = "govit.intake.project_approved.v1"
+    agency: Agency | None = None
     approved_amount_fen: Fen = Field(description="批复金额, integer fen")
     plan_year: int
     approval_number: str | None = Field(default=None, description="批复文号")
     approved_scope: str | None = Field(default=None, description="批复建设内容")
     off_plan: bool = Field(default=False, description="经计划外紧急程序批复")
     articles: tuple[str, ...] = Field(default=(), description="批复所依据的条款")
+    design_approval_required: bool = Field(
+        default=False, description="此为可研批复，还须报批初步设计（shexian §20(一)）；建设资金待初步设计批复"
+    )
 
     summary: ClassVar[str] = "项目已批复"
+
+
+class DesignApproved(Event):
+    """初步设计批复 — the second approval after the 可研 one where the text asks for it (shexian §20(一))."""
+
+    type: Literal["govit.intake.design_approved.v1"] = "govit.intake.design_approved.v1"
+    approval_number: str = Field(description="初步设计批复文号")
+    approved_amount_fen: Fen = Field(description="批复概算, integer fen")
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "初步设计已批复"
 
 
 class ProjectRejected(Event):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Stage(StrEnum):
     DECLARATION = "declaration"  # 申报时提交
     APPROVAL = "approval"  # 审批（论证、可研、初设）时提交
+    DESIGN_APPROVAL = "design_approval"  # 可研批复后报批初步设计时提交 (shexian §20(一))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,7 @@ class ProjectFacts:
     packaged_software: bool = False
     simple: bool = False
     off_plan: bool = False
+    nature: str = "new"
 
     @classmethod
     def of(cls, project: Any) -> ProjectFacts:
@@ -38,6 +40,7 @@ class ProjectFacts:
             packaged_software=project.packaged_software,
             simple=project.simple,
             off_plan=getattr(project, "off_plan", False),
+            nature=str(getattr(project, "nature", "new")),
         )
 
     def at_amount(self, amount_fen: int) -> ProjectFacts:
@@ -65,6 +68,7 @@ class Condition(BaseModel):
     packaged_software: bool | None = None
     simple: bool | None = None
     off_plan: bool | None = None
+    natures: tuple[str, ...] | None = None  # 新建、续建、改建、扩建、升级
 
     def holds(self, facts: ProjectFacts) -> bool:
         checks = (
@@ -75,6 +79,7 @@ class Condition(BaseModel):
             self.packaged_software is None or facts.packaged_software == self.packaged_software,
             self.simple is None or facts.simple == self.simple,
             self.off_plan is None or facts.off_plan == self.off_plan,
+            self.natures is None or facts.nature in self.natures,
         )
         return all(checks)
 

@@ -371,6 +371,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "decision": "terminate",
         "document_ref": "钟〔2026〕1号",
     },
+    ("POST", "/projects/{project_id}/design-approval"): {"approval_number": "初设〔2026〕1号"},
     ("POST", "/projects/{project_id}/rectification-orders"): {
         "finding": "未按要求共享数据",
         "due_on": "2099-01-01",

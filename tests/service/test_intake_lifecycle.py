@@ -472,13 +472,13 @@ async def test_bayingolin_issues_the_years_plan_in_batches_after_each_monthly_re
 async def test_approving_more_than_was_declared_needs_what_the_larger_amount_needs(intake: Intake) -> None:
     http, bus = intake.http, intake.bus
     agency = unique("县自然资源局")
-    # Declared just under shexian's 500万 line and approved at 600万: the 市/省 review of §25 and
-    # the 初步设计 of §20(一) are asked of the larger amount, each saying why.
+    # Declared just under shexian's 500万 line and approved at 600万: the 市/省 review of §25 is
+    # asked of the larger amount, saying why; so is the 初步设计 of §20(一), which follows the 可研
+    # approval as an approval of its own.
     project = await declare(http, agency, "shexian", title="不动产登记平台", amount_fen=499_990_000)
     refused = await take_to_approval(http, bus, project, 600_000_000)
     assert refused.status_code == 422 and refused.json()["code"] == "approval_refused"
     assert codes(refused.json()) == {
-        "material_missing:preliminary_design": "shexian §20(一)",
         "signoff_missing:city_review": "shexian §25",
         "signoff_missing:province_review": "shexian §25",
     }
@@ -495,15 +495,17 @@ async def test_approving_more_than_was_declared_needs_what_the_larger_amount_nee
             json={"signoff": signoff, "document_ref": f"{signoff}〔2026〕7号"},
         )
         assert recorded.status_code == 201, recorded.text
-    assert (await upload(http, project, "preliminary_design")).status_code == 201
     approved = await approve(http, project, 600_000_000)
     assert approved.status_code == 200, approved.text
     assert approved.json()["approved_amount_fen"] == 600_000_000
+    assert (await upload(http, project, "preliminary_design")).status_code == 201  # for the 初步设计 approval
 
     # The project's checklist is now that of the approved amount, with what was put on file.
     detail = await intake.project(project["id"])
     design = [m for m in detail["required_materials"] if m["material"] == "preliminary_design"]
-    assert [(m["article"], m["complete"]) for m in design] == [("shexian §20(一)", True)]
+    assert [(m["article"], m["stage"], m["complete"]) for m in design] == [
+        ("shexian §20(一)", "design_approval", True)
+    ]
     assert {(s["signoff"], s["article"], s["recorded"]) for s in detail["required_signoffs"]} >= {
         ("city_review", "shexian §25", True),
         ("province_review", "shexian §25", True),

@@ -29,8 +29,14 @@ def test_shexian_asks_for_a_plan_below_the_procurement_limit_and_a_feasibility_s
     assert {"feasibility_study", "data_sharing_analysis_chapter"} <= middle.keys()
     assert "construction_plan" not in middle and "preliminary_design" not in middle
     large = checklist("shexian", Stage.APPROVAL, amount_fen=500 * WAN)  # 500万元及以上
-    assert large["preliminary_design"] == "shexian §20(一)"
-    assert large["data_resource_catalog"] == "shexian §24"
+    assert "preliminary_design" not in large and large["data_resource_catalog"] == "shexian §24"
+    # …whose 初步设计方案 comes after the 可研 approval, unless an emergency project combines them.
+    assert checklist("shexian", Stage.DESIGN_APPROVAL, amount_fen=500 * WAN) == {
+        "preliminary_design": "shexian §20(一)"
+    }
+    combined = checklist("shexian", Stage.APPROVAL, amount_fen=500 * WAN, off_plan=True)
+    assert combined["preliminary_design"] == "shexian §20(二)"
+    assert "preliminary_design" not in checklist("shexian", amount_fen=500 * WAN, nature="continued")
 
 
 def test_shexian_om_projects_need_no_approval_documents() -> None:

@@ -23,6 +23,7 @@ class Gate(StrEnum):
     """A precondition of payment, opened and closed by another service's event."""
 
     APPROVAL = "approval"  # 项目已批复 — intake.project_approved / project_recorded
+    DESIGN_APPROVAL = "design_approval"  # 初步设计已批复 — intake.project_approved (awaited), design_approved
     PLAN = "plan"  # 已列入年度计划 — intake.project_included_in_plan, off-plan approval
     STANDING = "standing"  # 项目未终止 — closed for good by intake.project_terminated
     COMPLETION = "completion"  # 已竣工 — procurement.construction_completed
@@ -47,12 +48,14 @@ OPEN_BY_DEFAULT = {
     Gate.EVALUATION,
     Gate.FUNDS_DEFERRED,
     Gate.OM_STOPPED,
+    Gate.DESIGN_APPROVAL,  # closed only for a project whose approval says a design approval follows
 }
 # The authority's measures that hold money (zhonglou §21, shexian §49, lhasa §18), by the gate they close.
 MEASURE_GATES = {"defer_funds": Gate.FUNDS_DEFERRED, "stop_om_funds": Gate.OM_STOPPED}
 
 NAMES = {
     Gate.APPROVAL: "项目批复",
+    Gate.DESIGN_APPROVAL: "初步设计批复",
     Gate.PLAN: "列入年度计划",
     Gate.STANDING: "项目未终止",
     Gate.COMPLETION: "竣工",
@@ -70,6 +73,7 @@ NAMES = {
 
 LABELS = {
     Gate.APPROVAL: "项目尚未批复",
+    Gate.DESIGN_APPROVAL: "可研已批复，初步设计尚未批复",
     Gate.PLAN: "项目尚未列入年度计划",
     Gate.STANDING: "项目已终止",
     Gate.COMPLETION: "项目尚未竣工",

@@ -42,6 +42,9 @@ def needs(
         found.append(Need(Gate.APPROVAL, "funding.approval_required"))
     if kind is PaymentKind.PREPARATORY or kind is PaymentKind.OM:
         return found
+    path = policy.rule(jurisdiction, DESIGN)
+    if path.applies and path.params.get("design_approval"):
+        found.append(Need(Gate.DESIGN_APPROVAL, DESIGN))  # shexian §20(一): construction money waits
     if policy.rule(jurisdiction, "funding.plan_required").applies:
         found.append(Need(Gate.PLAN, "funding.plan_required"))
     if kind is PaymentKind.MILESTONE and stage in ("completion", "initial_acceptance"):
@@ -111,6 +114,7 @@ def _held(policy: PolicyRegistry, jurisdiction: str, measure: str) -> list[Need]
 
 
 OVERSIGHT = "oversight.rectification"
+DESIGN = "intake.approval_path_by_amount"
 SHARING = "funding.om_data_sharing_required"
 DECISIONS = {"confirmed": "已经主管部门确认", "refused": "主管部门不予确认", "revoked": "主管部门已撤销确认"}
 

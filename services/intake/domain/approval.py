@@ -15,34 +15,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from services.intake.domain import design
 from services.intake.domain.errors import InvalidTransition
-from services.intake.domain.kinds import PRE_APPROVAL_STAGES, ProjectStatus
+from services.intake.domain.kinds import ProjectStatus
 from services.intake.domain.projects import Project
 from services.intake.domain.records import ApprovalTerms
 from services.intake.domain.requirements import Stage, required_materials, required_signoffs
-from services.intake.domain.reviews import review_state
+from services.intake.domain.reviews import review_refusals
 from shared.policy import PolicyRegistry, Reason
 
 
 def _wan(fen: int) -> str:
     return f"{(Decimal(fen) / 1_000_000).normalize():f}"
-
-
-def review_refusals(policy: PolicyRegistry, project: Project, subject: str = "") -> list[Reason]:
-    """No expert review passed, no approval (shexian §7, zhonglou §11–12, bayingolin §9, lhasa §11)."""
-    review = policy.rule(project.jurisdiction, "funding.expert_review_required")
-    state = review_state(project, review.params.get("stages") or sorted(PRE_APPROVAL_STAGES))
-    if not review.applies or state == "pass":
-        return []
-    state = {"revise": "评审意见为修改后再审", "fail": "评审未通过"}.get(state, "尚未通过专家评审")
-    return [
-        policy.refusal(
-            project.jurisdiction,
-            "funding.expert_review_required",
-            "review_not_passed",
-            f"{subject}{state}，{review.summary}",
-        )
-    ]
 
 
 def approval_refusals(
@@ -74,6 +58,8 @@ def approval_refusals(
     reasons += review_refusals(policy, project)
     at_declared = {m.material for m in required_materials(policy, j, declared)}
     for item in required_materials(policy, j, facts):
+        if item.stage is Stage.DESIGN_APPROVAL:
+            continue  # asked for by the 初步设计 approval that follows (domain.design)
         provided = materials.get(item.material, 0)
         if provided < item.min_count:
             need = f"（至少 {item.min_count} 份，已提交 {provided} 份）" if item.min_count > 1 else ""
@@ -136,7 +122,11 @@ def approve(
     holder = on_file.number_holder
     if holder is not None and holder.id != project.id:
         raise InvalidTransition(f"批复文号 {terms.number} 已用于项目「{holder.title}」（{holder.id}）")
-    terms = replace(terms, scope=terms.scope or project.summary or project.title)
+    terms = replace(
+        terms,
+        scope=terms.scope or project.summary or project.title,
+        design_required=design.required(policy, project, terms.amount_fen),
+    )
     refusals: list[Reason] = []
     if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
         refusals = approval_refusals(policy, project, on_file.materials, on_file.signed, terms.amount_fen)

@@ -3,6 +3,7 @@ approval above the declared amount would ask for (shexian §20(一), §25)."""
 
 from __future__ import annotations
 
+from services.intake.domain import design
 from services.intake.domain.errors import InvalidDeclaration, InvalidTransition, MaterialNotAccepted
 from services.intake.domain.kinds import OPEN_FOR_MATERIALS
 from services.intake.domain.projects import Project
@@ -21,8 +22,10 @@ def open_for_materials(project: Project) -> None:
 
 
 def accept_material(policy: PolicyRegistry, project: Project, material: str) -> None:
-    """Refuses a material type the project's checklist does not ask for, naming those it does."""
-    open_for_materials(project)
+    """Refuses a material type the project's checklist does not ask for, naming those it does;
+    after the 可研 approval, the 初步设计 approval's own materials (shexian §20(一))."""
+    if not (design.awaited(project) and material in design.stage_materials(policy, project)):
+        open_for_materials(project)
     facts = project.facts()
     if material in materials_up_from(policy, project.jurisdiction, facts):
         return

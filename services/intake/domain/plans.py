@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.intake.domain.approval import review_refusals
 from services.intake.domain.errors import ApprovalRefused, InvalidTransition, PlanError
 from services.intake.domain.kinds import ProjectKind, ProjectStatus
 from services.intake.domain.orders import Oversight
 from services.intake.domain.projects import Project
+from services.intake.domain.reviews import review_refusals
 from shared.policy import PolicyRegistry
 
 

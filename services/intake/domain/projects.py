@@ -94,6 +94,7 @@ class Project:
     termination: dict[str, Any] | None = None  # 终止建议 and the decision on it (domain.endings)
     termination_state: str | None = None  # pending, or the decision: terminate | extend | keep
     oversight: dict[str, Any] | None = None  # 限期整改 orders and their measures (domain.oversight)
+    design_approval: dict[str, Any] | None = None  # 初步设计批复 awaited or given (domain.design)
     events: list[Event] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
@@ -279,21 +280,21 @@ class Project:
     def _approve(self, terms: ApprovalTerms, articles: Sequence[str], by: str, at: datetime) -> None:
         assert self.plan_year is not None
         number, amount, scope = terms.number, terms.amount_fen, terms.scope
-        self.status = ProjectStatus.APPROVED
-        self.approval_number = number
-        self.approved_amount_fen = amount
-        self.approved_scope = scope
-        self.approved_at = at
+        self.status, self.approval_number, self.approved_scope = ProjectStatus.APPROVED, number, scope
+        self.approved_amount_fen, self.approved_at = amount, at
+        self.design_approval = {"required": True} if terms.design_required else None
         self.record_decision("approval", "approved", by, at, note=f"{number}，批复金额 {amount} 分")
         self.events.append(
             ProjectApproved(
                 project_id=self.id,
                 jurisdiction=self.jurisdiction,
+                agency=self.agency,
                 approved_amount_fen=amount,
                 plan_year=self.plan_year,
                 approval_number=number,
                 approved_scope=scope,
                 off_plan=self.off_plan,
                 articles=tuple(articles),
+                design_approval_required=terms.design_required,
             )
         )

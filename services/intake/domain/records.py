@@ -122,3 +122,4 @@ class ApprovalTerms:
     number: str
     amount_fen: int
     scope: str
+    design_required: bool = False  # a 初步设计 approval follows this one (shexian §20(一))

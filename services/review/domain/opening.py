@@ -21,7 +21,7 @@ from services.review.domain.rules import (
     time_limit,
 )
 from shared.contracts.acceptance import FinalAcceptanceApplied, PostEvaluationDue
-from shared.contracts.intake import ProjectScreened
+from shared.contracts.intake import ProjectApproved, ProjectScreened
 from shared.contracts.procurement import ChangeReviewRequested
 from shared.policy import PolicyRegistry
 from shared.workdays import WorkingCalendar, today_in_shanghai
@@ -61,6 +61,26 @@ def after_screening(policy: PolicyRegistry, event: ProjectScreened) -> Submissio
         return None
     stage, articles = wanted
     return Submission(event.project_id, event.jurisdiction, stage, event.agency, articles=articles)
+
+
+DESIGN_STAGE = "preliminary_design"
+
+
+def after_feasibility(policy: PolicyRegistry, event: ProjectApproved) -> Submission | None:
+    """A 可研 approval that a 初步设计 approval follows (shexian §20(一)) opens the 初步设计 review,
+    where the pack reviews that stage before approval (shexian §7, §21)."""
+    rule = policy.rule(event.jurisdiction, "funding.expert_review_required")
+    stages = rule.params.get("stages") or () if rule.applies else ()
+    if not event.design_approval_required or event.agency is None or DESIGN_STAGE not in stages:
+        return None
+    return Submission(
+        event.project_id,
+        event.jurisdiction,
+        DESIGN_STAGE,
+        event.agency,
+        reference=event.approval_number,
+        articles=rule.articles,
+    )
 
 
 def for_change(event: ChangeReviewRequested) -> Submission:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.policy.conditions import Requirement, Signoff
+from shared.policy.conditions import Condition, Requirement, Signoff
 from shared.policy.params.common import Day, Month, Params
 
 
@@ -18,6 +18,7 @@ class AnnualDeadline(Params):
 
 class ApprovalPath(Params):
     om_no_further_approval: bool | None = None
+    design_approval: Condition | None = None  # the projects whose 可研 approval a 初步设计 approval follows
 
 
 class Signoffs(Params):

@@ -1,6 +1,7 @@
-"""监督整改 over HTTP: the authority orders rectification with a deadline, finds it met or not, and
-— only on an order overdue or not met — takes the measures its regulation lists, and lifts them
-(zhonglou §21, shexian §49, lhasa §18). Each answer is the project with its `oversight`."""
+"""The authority's later acts on a project, over HTTP: the 初步设计 approval that follows the 可研
+one where the text asks for it (shexian §20(一)), and 监督整改 — rectification ordered with a
+deadline, found met or not, and only on an order overdue or not met the measures the regulation
+lists, until lifted (zhonglou §21, shexian §49, lhasa §18). Each answer is the project."""
 
 from __future__ import annotations
 
@@ -12,13 +13,38 @@ from pydantic import BaseModel, Field
 
 from services.intake import commands as c
 from services.intake import handlers, views
+from services.intake.domain.design import DesignTerms
 from services.intake.domain.oversight import MeasureTerms, OrderTerms, Review
 from services.intake.schemas import AuthorityDep, UowDep
 from shared.contracts.intake import Measure
 from shared.deps import ContextDep
+from shared.money import PositiveFen
 from shared.problems import COMMAND
 
 router = APIRouter(prefix="/projects", tags=["oversight"])
+
+
+class DesignApprovalIn(BaseModel):
+    """初步设计批复."""
+
+    approval_number: str = Field(min_length=2, max_length=128, description="初步设计批复文号")
+    approved_amount_fen: PositiveFen | None = Field(
+        default=None, description="批复概算（分），默认为可研批复金额"
+    )
+
+
+@router.post(
+    "/{project_id}/design-approval",
+    response_model=views.ProjectOut,
+    responses=COMMAND,
+    tags=["projects"],
+    summary="初步设计批复：可研批复后报批的第二次批复 (authority; shexian §20(一))",
+)
+async def approve_design(
+    project_id: str, body: DesignApprovalIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
+) -> Any:
+    terms = DesignTerms(body.approval_number, body.approved_amount_fen)
+    return await handlers.approve_design(uow, c.ApproveDesign(project_id, who.scope, who.sub, terms), ctx)
 
 
 class OrderIn(BaseModel):
