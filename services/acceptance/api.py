@@ -142,7 +142,7 @@ async def decide_data_sharing(
     "/{project_id}/attestations",
     response_model=views.ProjectDetail,
     responses=COMMAND,
-    summary="登记等保测评或密评结果",
+    summary="登记等保测评、密评结果，或涉密信息系统的保密测评、保密审查结果 (shexian §42)",
 )
 async def attest(project_id: str, body: AttestationIn, uow: UowDep, ctx: ContextDep, who: ActorDep) -> Any:
     cmd = c.Attest(project_id, who.sub, who.scope, **body.model_dump())

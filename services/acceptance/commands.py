@@ -49,11 +49,13 @@ class DecideDataSharing(ProjectCommand):
 
 @dataclass(frozen=True)
 class Attest(ProjectCommand):
-    attestation: str  # mlps | crypto
+    attestation: str  # mlps | crypto | secrecy_assessment | secrecy_approval
     compliant: bool
     reference: str
     issued_on: dt.date
     valid_until: dt.date | None
+    issuer: str = ""
+    issuer_level: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     Dialect,
@@ -81,6 +82,7 @@ projects = Table(
     Column("kind", String(32), nullable=False),
     Column("software_fen", BigInteger, nullable=False),
     Column("status", Enum(Status, native_enum=False, length=24), nullable=False, index=True),
+    Column("classified", Boolean, nullable=False),
     Column("completed_on", Date, nullable=True),
     Column("contractors", JSON, nullable=False),
     Column("supervisor", String(200), nullable=True),

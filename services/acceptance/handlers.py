@@ -116,9 +116,17 @@ async def decide_data_sharing(
 
 
 async def attest(uow: AcceptanceUnitOfWork, cmd: c.Attest, ctx: HandlerContext) -> Project:
-    """等保测评 or 密评 with its validity (shexian §33, §44(二); bayingolin §7; zhonglou §24)."""
+    """等保测评 or 密评 with its validity (shexian §33, §44(二); bayingolin §7; zhonglou §24); a
+    classified system's 保密测评 or 保密审查 (shexian §42)."""
     record = Attestation(
-        cmd.attestation, cmd.compliant, cmd.reference, cmd.issued_on, cmd.valid_until, cmd.by
+        cmd.attestation,
+        cmd.compliant,
+        cmd.reference,
+        cmd.issued_on,
+        cmd.valid_until,
+        cmd.by,
+        cmd.issuer,
+        cmd.issuer_level,
     )
     return await _decide(uow, cmd, ctx, lambda p, pack: security.attest(p, pack, record))
 
@@ -239,6 +247,7 @@ async def record_declared(uow: AcceptanceUnitOfWork, event: ProjectDeclared, ctx
                 kind=event.kind,
                 software_fen=event.software_fen,
                 status=Status.BUILDING,
+                classified=event.classified,
                 created_at=ctx.now(),
             )
         )

@@ -31,11 +31,20 @@ class DataSharingDecisionIn(BaseModel):
 
 
 class AttestationIn(BaseModel):
-    attestation: Literal["mlps", "crypto"] = Field(description="mlps 等保测评, crypto 密码应用安全性评估")
-    compliant: bool
-    reference: str = Field(min_length=2, max_length=200, description="测评报告编号")
+    attestation: Literal["mlps", "crypto", "secrecy_assessment", "secrecy_approval"] = Field(
+        description="mlps 等保测评, crypto 密码应用安全性评估; 涉密信息系统的 secrecy_assessment "
+        "保密测评机构检测评估, secrecy_approval 保密行政管理部门审查 (shexian §42)"
+    )
+    compliant: bool = Field(description="合格")
+    reference: str = Field(min_length=2, max_length=200, description="测评报告编号或审查合格证编号")
     issued_on: dt.date
     valid_until: dt.date | None = Field(default=None, description="有效期至")
+    issuer: str = Field(
+        default="", max_length=200, description="出具机构：测评机构，或作出审查的保密行政管理部门"
+    )
+    issuer_level: Literal["county", "city", "province", "national"] | None = Field(
+        default=None, description="审查部门的层级（secrecy_approval 必填）：县级、市级、省级、国家级"
+    )
 
 
 class AuditReportIn(BaseModel):

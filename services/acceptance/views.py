@@ -46,6 +46,7 @@ class DeadlineOut(BaseModel):
 
 class ProjectDetail(ProjectOut):
     software_fen: int
+    classified: bool
     contractors: list[str]
     supervisor: str | None
     initial: dict[str, Any] | None

@@ -180,6 +180,7 @@ async def apply_for_om(
         scope=asker.who.scope,
         idempotency_key=asker.idempotency_key,
         jurisdiction=asker.jurisdiction,
+        classified=body.classified,
     )
     item, created = await handlers.apply_for_om(uow, cmd, ctx)
     if item.status is DisbursementStatus.REJECTED:

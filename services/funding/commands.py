@@ -57,6 +57,7 @@ class OmApplication:
     scope: Scope  # whose projects the applicant acts for
     idempotency_key: str | None = None
     jurisdiction: str | None = None  # the applicant's, where the project is not known
+    classified: bool = False  # the applicant's word, where the project is not known
 
     def application(self) -> OmAsk:
         return OmAsk(

@@ -97,6 +97,7 @@ projects = Table(
     Column("approved", Boolean, nullable=False),
     Column("approved_amount_fen", BigInteger, nullable=True),
     Column("kind", String(32), nullable=False),
+    Column("classified", Boolean, nullable=False),
     Column("accepted_on", Date, nullable=True),
     Column("terminated", Boolean, nullable=False),
     Column("settlement", SettlementJSON, nullable=True),

@@ -24,6 +24,7 @@ from services.funding.domain import (
     payments,
     reclaims,
 )
+from services.funding.domain.sharing import first_shared_on
 from shared.consume import HandlerContext, unprocessable_on
 from shared.contracts import Event
 from shared.contracts.acceptance import (
@@ -103,6 +104,7 @@ async def record_declared_project(
                 title=event.title,
                 declared_amount_fen=event.amount_fen,
                 kind=event.kind,
+                classified=event.classified,
             )
         )
 
@@ -231,8 +233,17 @@ async def record_audit_report(uow: FundingUnitOfWork, event: AuditReportFiled, c
 async def record_data_sharing(uow: FundingUnitOfWork, event: DataSharingDecided, ctx: HandlerContext) -> None:
     project = await _known(uow, event)
     confirmed = event.decision == "confirmed"
+    state = await uow.gates.get(project.id, Gate.DATA_SHARING.value)
+    day = event.shared_on or today_in_shanghai(ctx.envelope.time if ctx.envelope else ctx.now())
     await _set_gate(
-        uow, ctx, project.id, Gate.DATA_SHARING, confirmed, decision=event.decision, reason=event.reason
+        uow,
+        ctx,
+        project.id,
+        Gate.DATA_SHARING,
+        confirmed,
+        decision=event.decision,
+        reason=event.reason,
+        shared_on=first_shared_on(state, event.decision, day),  # zhonglou §28's deadline
     )
     await _set_gate(uow, ctx, project.id, Gate.NO_DUPLICATE, not event.duplicate_collection)
 

@@ -130,7 +130,7 @@ async def apply_for_om(
     async with uow:
         project = await uow.projects.get(cmd.project_id, for_update=True)
         if project is None or not cmd.scope.covers(project.jurisdiction, project.agency):
-            raise om_rules.unknown_project(ctx.policy, cmd.jurisdiction, cmd.project_id)
+            raise om_rules.unknown_project(ctx.policy, cmd.jurisdiction, cmd.project_id, cmd.classified)
 
         async def create() -> Disbursement:
             granted = await uow.disbursements.om_granted(project.id, cmd.budget_year)

@@ -35,6 +35,11 @@ class OmApplicationIn(BaseModel):
     free_maintenance_ends_on: dt.date | None = Field(
         default=None, description="免运维服务期截止日期 (lhasa §27)"
     )
+    classified: bool = Field(
+        default=False,
+        description="涉密项目：资金系统中没有的项目由申请人说明；未纳入全生命周期管理系统不予安排"
+        "运维经费的规定只适用于非涉密项目 (shexian §44(三))",
+    )
 
 
 class ExceptionIn(BaseModel):

@@ -77,6 +77,7 @@ class FundedProjectOut(BaseModel):
     agency: str
     title: str
     kind: str
+    classified: bool
     declared_amount_fen: int
     approved: bool
     approved_amount_fen: int | None

@@ -37,6 +37,10 @@ class DataSharingDecided(Event):
     decision: Literal["confirmed", "refused", "revoked"]
     duplicate_collection: bool = Field(default=False, description="重复采集数据")
     reason: str = ""
+    shared_on: date | None = Field(
+        default=None,
+        description="数据已共享之日（确认此前已共享的，如在用系统，可注明；未注明以确认之日计）",
+    )
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "数据共享确认结果"

@@ -91,6 +91,7 @@ async def completed(
     on: date = date(2026, 3, 2),
     software_fen: int = 0,
     kind: str = "construction",
+    classified: bool = False,
 ) -> dict[str, Any]:
     """A project as intake declares it and procurement completes it; waits until acceptance knows."""
     project = {"id": unique("p"), "jurisdiction": jurisdiction, "agency": unique("单位")}
@@ -104,6 +105,7 @@ async def completed(
             kind=kind,  # type: ignore[arg-type]
             amount_fen=200_000_000,
             software_fen=software_fen,
+            classified=classified,
         ),
         "/govit/intake",
     )
@@ -295,6 +297,47 @@ async def test_shexian_applies_after_six_months_only_with_an_approved_delay(acce
     lhasa = await completed(a, "lhasa")
     no_delay = await post(a, lhasa, "acceptance-delay", {"until": "2026-10-30", "reason": "x"})
     assert no_delay.status_code == 422
+
+
+async def test_shexian_a_classified_system_is_accepted_into_use_only_after_its_secrecy_review(
+    acceptance: Acceptance,
+) -> None:
+    """shexian §42: 保密测评机构检测评估，并经市级以上保密行政管理部门审查合格，方可投入使用."""
+    a = acceptance
+    project = await completed(a, "shexian", classified=True)
+    assert (await detail(a, project))["classified"] is True  # type: ignore[index]
+    application = {"materials": SHEXIAN_MATERIALS}
+    early = await post(a, project, "final-acceptance/application", application)
+    assert refused(early)["classified_assessment_missing"] == ["shexian §42", "shexian §39"]
+    assert refused(early)["classified_approval_missing"] == ["shexian §42", "shexian §39"]
+
+    def secrecy(kind: str, reference: str, issuer: str, **more: Any) -> dict[str, Any]:
+        body = {"attestation": kind, "compliant": True, "reference": reference, "issued_on": "2026-03-01"}
+        return {**body, "issuer": issuer, **more}
+
+    assessed = await post(
+        a, project, "attestations", secrecy("secrecy_assessment", "保测〔2026〕8号", "某保密测评中心")
+    )
+    assert assessed.status_code == 200, assessed.text
+    county = secrecy("secrecy_approval", "歙保审〔2026〕1号", "歙县保密局", issuer_level="county")
+    assert (await post(a, project, "attestations", county)).status_code == 200
+    again = await post(a, project, "final-acceptance/application", application)
+    reasons = {r["code"]: r["message"] for r in again.json()["reasons"]}
+    assert "classified_assessment_missing" not in reasons
+    assert "由县级部门审查" in reasons["classified_approval_missing"]  # not 市级以上
+    city = secrecy("secrecy_approval", "黄保审〔2026〕3号", "黄山市国家保密局", issuer_level="city")
+    recorded = await post(a, project, "attestations", city)
+    assert recorded.json()["attestations"][-1]["issuer_level"] == "city", recorded.text
+    cleared = await post(a, project, "final-acceptance/application", application)
+    assert not {"classified_assessment_missing", "classified_approval_missing"} & set(refused(cleared))
+    # A record without its level, or about a system that is not classified, is refused.
+    levelless = secrecy("secrecy_approval", "黄保审〔2026〕4号", "黄山市国家保密局")
+    assert (await post(a, project, "attestations", levelless)).status_code == 422
+    public = await completed(a, "shexian")
+    assert (await post(a, public, "attestations", city)).status_code == 422
+    assert "classified_approval_missing" not in refused(
+        await post(a, public, "final-acceptance/application", application)
+    )
 
 
 async def test_bayingolin_software_trial_report_within_seven_working_days_and_first_year_evaluation(

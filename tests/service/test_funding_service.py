@@ -132,10 +132,10 @@ async def gate_event(f: Funding, project: dict[str, Any], gate: str, event_id: s
 
 
 async def declared(
-    f: Funding, jurisdiction: str, amount_fen: int = 200 * WAN, kind: str = "construction"
+    f: Funding, jurisdiction: str, amount_fen: int = 200 * WAN, kind: str = "construction", **fields: Any
 ) -> dict[str, Any]:
     project = {"id": unique("p"), "jurisdiction": jurisdiction, "agency": unique("单位")}
-    await send(f, project, ProjectDeclared, title="政务服务平台", kind=kind, amount_fen=amount_fen)
+    await send(f, project, ProjectDeclared, title="政务服务平台", kind=kind, amount_fen=amount_fen, **fields)
 
     async def known() -> bool:
         return (await f.http.get(f"/projects/{project['id']}", headers=FINANCE)).status_code == 200
@@ -445,6 +445,52 @@ async def test_zhonglou_om_waits_for_acceptance_and_for_fixed_evaluation_problem
     )
     await gate_event(f, project, "evaluation", fixed)
     assert (await om(f, project, 2028)).status_code == 201
+
+
+async def test_zhonglou_28_withholds_om_from_systems_unshared_by_its_day_and_never_from_classified_ones(
+    funding: Funding,
+) -> None:
+    """zhonglou §28: 未于2023年9月底前…共享数据信息的系统(非涉密)，原则上下一年的维护经费一律不予核准."""
+    f = funding
+    f.clock.now = datetime(2023, 11, 1, 2, 0, tzinfo=UTC)
+    in_use = await approved(f, "zhonglou")
+    await send(f, in_use, FinalAcceptanceConcluded, passed=True, concluded_on=date(2022, 6, 1))
+    await gate_is(f, in_use, "acceptance", True)
+    refusal = (await om(f, in_use, 2024)).json()["reasons"]
+    assert [(r["code"], r["articles"], r["in_principle"]) for r in refusal] == [
+        ("om_not_shared_by_deadline", ["zhonglou §28"], True)
+    ]
+    # The authority records by hand that the system shared its data before the day.
+    shared = about(in_use, DataSharingDecided, decision="confirmed", shared_on=date(2023, 9, 15))
+    recorded = await f.http.post(
+        "/manual-events",
+        headers=AUTHORITY,
+        json={
+            "type": SHARING,
+            "data": shared.model_dump(mode="json", exclude={"type"}),
+            "document_ref": "钟数〔2023〕12号",
+        },
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert (await gates(f, in_use))["data_sharing"]["detail"]["shared_on"] == "2023-09-15"
+    assert (await om(f, in_use, 2024)).status_code == 201
+
+    # A classified system meets neither the day nor a refused sharing decision (非涉密 only).
+    secret = await approved(f, "zhonglou", classified=True)
+    assert (await f.http.get(f"/projects/{secret['id']}", headers=FINANCE)).json()["classified"] is True
+    await send(f, secret, FinalAcceptanceConcluded, passed=True, concluded_on=date(2022, 6, 1))
+    await send(f, secret, DataSharingDecided, decision="refused", reason="未接入共享平台")
+    await gate_is(f, secret, "data_sharing", False)
+    assert (await om(f, secret, 2024)).status_code == 201
+
+    # shexian §44(三) binds 非涉密 projects: an unrecorded classified one is not refused by it.
+    unknown = await f.http.post(
+        "/projects/nowhere/om-applications",
+        params={"jurisdiction": "shexian"},
+        headers=FINANCE,
+        json={"amount_fen": WAN, "budget_year": 2024, "classified": True},
+    )
+    assert unknown.status_code == 404 and "shexian §44(三)" in unknown.json()["detail"], unknown.text
 
 
 async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:

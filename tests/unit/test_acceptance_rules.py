@@ -297,3 +297,116 @@ def test_bayingolin_26_asks_for_the_application_form_and_preparation_materials()
     }
     refused, _ = codes("bayingolin", project, dt.date(2026, 9, 30), materials=given)
     assert "materials_missing" not in refused
+
+
+def test_shexian_42_a_classified_system_is_not_accepted_into_use_before_its_secrecy_review() -> None:
+    """shexian §42: 涉密信息系统…经保密测评机构检测评估，并经市级以上保密行政管理部门审查合格，
+    方可投入使用 (its 审查合格证 among shexian §39's 验收资料)."""
+    from services.acceptance.domain.errors import AcceptanceError
+    from services.acceptance.domain.project import Pack
+    from services.acceptance.domain.records import Attestation
+    from services.acceptance.domain.security import attest
+
+    today = dt.date(2026, 9, 30)
+    pack = Pack(POLICY, CALENDAR, dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC))
+    secret = built("shexian", classified=True)
+    refused, _ = codes("shexian", secret, today)
+    assert refused["classified_assessment_missing"] == ("shexian §42", "shexian §39")
+    assert refused["classified_approval_missing"] == ("shexian §42", "shexian §39")
+    assert "市级以上保密行政管理部门" in refused_messages(secret, today)["classified_approval_missing"]
+    # A public system is not asked, nor a classified one where the pack has no such article.
+    assert "classified_assessment_missing" not in codes("shexian", built("shexian"), today)[0]
+    for j in ("zhonglou", "bayingolin", "xunyang", "lhasa"):
+        assert not {"classified_assessment_missing", "classified_approval_missing"} & set(
+            codes(j, built(j, classified=True), today)[0]
+        ), j
+
+    def record(kind: str, compliant: bool = True, level: str | None = "city") -> None:
+        reference = f"{kind}-{len(secret.attestations)}"
+        issued = dt.date(2026, 9, 1)
+        attest(secret, pack, Attestation(kind, compliant, reference, issued, None, "u", "某机构", level))
+
+    record("secrecy_assessment", compliant=False)
+    assert "结论为不合格" in refused_messages(secret, today)["classified_assessment_missing"]
+    record("secrecy_assessment")
+    record("secrecy_approval", level="county")  # a county's review is not 市级以上
+    messages = refused_messages(secret, today)
+    assert "classified_assessment_missing" not in messages
+    assert "由县级部门审查" in messages["classified_approval_missing"]
+    record("secrecy_approval", level="province")
+    assert not {"classified_assessment_missing", "classified_approval_missing"} & set(
+        codes("shexian", secret, today)[0]
+    )
+    assert secret.events == []  # kept for the acceptance, announced as no 等保 or 密评
+    # The record must be about a classified project, name its issuer and (a review) its level.
+    with pytest.raises(AcceptanceError, match="未申报为涉密项目"):
+        attest(
+            built("shexian"), pack, Attestation("secrecy_assessment", True, "测评", today, None, "u", "机构")
+        )
+    with pytest.raises(AcceptanceError, match="保密测评机构"):
+        attest(secret, pack, Attestation("secrecy_assessment", True, "测评", today, None, "u"))
+    with pytest.raises(AcceptanceError, match="层级"):
+        attest(secret, pack, Attestation("secrecy_approval", True, "证", today, None, "u", "市保密局"))
+
+
+def refused_messages(project: Project, today: dt.date) -> dict[str, str]:
+    refusals, _ = application_checks(POLICY, CALENDAR, project, materials={}, today=today)
+    return {r.code: r.message for r in refusals}
+
+
+def test_shexian_42_holds_at_admission_and_at_the_authoritys_conclusion_too() -> None:
+    """A review found wanting after the application stops its admission, and where the authority
+    concludes, its conclusion that the system passes into use (shexian §42)."""
+    import dataclasses
+
+    from services.acceptance.domain import RuleViolation
+    from services.acceptance.domain.final import admit, conclude
+    from services.acceptance.domain.outcomes import Application
+    from services.acceptance.domain.project import Pack
+    from services.acceptance.domain.records import Attestation
+    from shared.policy import PolicyRegistry
+
+    pack = Pack(POLICY, CALENDAR, dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC))
+    day = dt.date(2026, 9, 1)
+    cleared = (
+        Attestation("secrecy_assessment", True, "测评", day, None, "u", "测评中心"),
+        Attestation("secrecy_approval", True, "证", day, dt.date(2026, 9, 29), "u", "市保密局", "city"),
+    )
+    applied = Application(
+        id="a1",
+        round=1,
+        status="submitted",
+        materials={},
+        archives_accepted=True,
+        submitted_on=day,
+        submitted_by="u",
+    )
+    project = built(
+        "shexian",
+        classified=True,
+        status=Status.APPLIED,
+        applications=(applied,),
+        attestations=cleared,
+        data_sharing=DataSharing("confirmed"),
+    )
+    with pytest.raises(RuleViolation) as refused:
+        admit(project, pack, admit=True, reason="", by="局")
+    assert [r.code for r in refused.value.reasons] == ["classified_approval_missing"]
+    assert "已于 2026-09-29 过期" in refused.value.reasons[0].message
+    project.attestations = (*cleared, dataclasses.replace(cleared[1], valid_until=None))
+    admit(project, pack, admit=True, reason="", by="局")
+    assert project.status is Status.UNDER_ACCEPTANCE
+
+    # The same article where the authority, not a panel, concludes.
+    shexian = POLICY["shexian"]
+    final = shexian.rule("acceptance.final_acceptance").model_copy(update={"params": {}})
+    rules = {**shexian.rules, "acceptance.final_acceptance": final}
+    packs = {code: POLICY[code] for code in POLICY.codes}
+    by_authority = PolicyRegistry({**packs, "shexian": shexian.model_copy(update={"rules": rules})})
+    authority = Pack(by_authority, CALENDAR, pack.now)
+    project.attestations = (*project.attestations, dataclasses.replace(cleared[0], compliant=False))
+    with pytest.raises(RuleViolation) as refused:
+        conclude(project, authority, passed=True, items=(), due=None, by="局")
+    assert [r.code for r in refused.value.reasons] == ["classified_assessment_missing"]
+    conclude(project, authority, passed=False, items=("重新保密测评",), due=None, by="局")
+    assert project.status.value == "rectifying"

@@ -28,7 +28,7 @@ from services.funding.domain.contracts import PaymentNode
 from services.funding.domain.gates import GateOrdering
 from services.funding.domain.projects import Settlement
 from shared.contracts.acceptance import DataSharingDecided
-from shared.policy import load_registry
+from shared.policy import Reason, load_registry
 
 POLICY = load_registry()
 
@@ -180,6 +180,85 @@ def test_zhonglou_28_withholds_om_funds_only_from_systems_found_unshared() -> No
         if r.code == "gate_closed:data_sharing"
     ]
     assert reason.articles == ("zhonglou §28",)
+
+
+def test_zhonglou_28_the_deadline_binds_systems_in_use_on_it_and_never_a_classified_one() -> None:
+    """zhonglou §28: 未于2023年9月底前…共享数据信息的系统(非涉密)，原则上下一年的维护经费一律不予核准."""
+    from services.funding.domain.sharing import first_shared_on
+
+    def refused(funded: FundedProject, gates: dict[str, GateState], year: int = 2024) -> dict[str, Reason]:
+        app = OmAsk(amount_fen=10, budget_year=year, purpose="运维", by="u")
+        return {r.code: r for r in om_refusals(POLICY, funded, gates, app, dt.date(2023, 11, 1))}
+
+    accepted = {g: GateState("p1", g, True) for g in ("acceptance", "approval")}
+    in_use = project("zhonglou")
+    in_use.accepted_on = dt.date(2022, 6, 1)
+    never = refused(in_use, accepted)["om_not_shared_by_deadline"]
+    assert never.articles == ("zhonglou §28",) and never.in_principle
+    assert (
+        "2022-06-01" in never.message
+        and "2023-09-30" in never.message
+        and "尚无共享确认记录" in never.message
+    )
+
+    def shared(on: dt.date) -> dict[str, GateState]:
+        confirmed = first_shared_on(None, "confirmed", on)
+        return {
+            **accepted,
+            "data_sharing": GateState("p1", "data_sharing", True, detail={"shared_on": confirmed}),
+        }
+
+    assert (
+        "至 2023-10-08 方经确认共享"
+        in refused(in_use, shared(dt.date(2023, 10, 8)))["om_not_shared_by_deadline"].message
+    )
+    assert refused(in_use, shared(dt.date(2023, 9, 30))) == {}
+    # The year of the deadline itself is not 下一年; a system put into use after the day is not bound by it.
+    assert "om_not_shared_by_deadline" not in refused(in_use, accepted, year=2023)
+    later = project("zhonglou")
+    later.accepted_on = dt.date(2023, 10, 1)
+    assert refused(later, accepted) == {}
+    # (非涉密): a classified system meets neither the deadline nor a refused sharing decision.
+    secret = project("zhonglou")
+    secret.accepted_on, secret.classified = dt.date(2022, 6, 1), True
+    unshared = {
+        **accepted,
+        "data_sharing": GateState("p1", "data_sharing", False, detail={"decision": "refused"}),
+    }
+    assert refused(secret, unshared) == {}
+    in_use.accepted_on = dt.date(2023, 10, 1)
+    assert set(refused(in_use, unshared)) == {"gate_closed:data_sharing"}
+    # Other packs name no day; shexian's gate still binds a classified system (§44(一) has no such limit).
+    shexian = project("shexian")
+    shexian.accepted_on, shexian.classified = dt.date(2022, 6, 1), True
+    assert "gate_closed:data_sharing" in refused(shexian, accepted)
+
+
+def test_the_first_confirmation_is_the_day_the_data_was_shared() -> None:
+    from services.funding.domain.sharing import first_shared_on, shared_on
+
+    def state(on: str | None) -> GateState:
+        return GateState("p1", "data_sharing", True, detail={"shared_on": on} if on else {})
+
+    assert first_shared_on(None, "refused", dt.date(2023, 9, 1)) is None
+    assert first_shared_on(None, "confirmed", dt.date(2023, 9, 1)) == "2023-09-01"
+    assert first_shared_on(state("2023-09-01"), "confirmed", dt.date(2024, 1, 1)) == "2023-09-01"
+    assert first_shared_on(state("2023-09-01"), "revoked", dt.date(2024, 1, 1)) == "2023-09-01"
+    assert first_shared_on(state("2024-01-01"), "confirmed", dt.date(2023, 9, 1)) == "2023-09-01"
+    assert shared_on(state(None)) is None
+
+
+def test_shexian_44_3_binds_only_projects_that_are_not_classified() -> None:
+    """shexian §44(三): 未纳入…全生命周期管理系统的非涉密项目，原则上不予安排运行维护经费."""
+    from services.funding.domain import ProjectNotFound
+    from services.funding.domain.om import unknown_project
+
+    public = unknown_project(POLICY, "shexian", "nowhere")
+    assert isinstance(public, Refused) and public.reasons[0].articles == ("shexian §44(三)",)
+    secret = unknown_project(POLICY, "shexian", "nowhere", classified=True)
+    assert isinstance(secret, ProjectNotFound) and not isinstance(secret, Refused)
+    assert "涉密项目按国家有关保密规定管理" in str(secret) and "shexian §44(三)" in str(secret)
+    assert isinstance(unknown_project(POLICY, "zhonglou", "nowhere", classified=True), ProjectNotFound)
 
 
 def test_finance_departs_from_lhasa_20_only_on_the_record_and_only_from_what_it_qualifies() -> None:

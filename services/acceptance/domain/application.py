@@ -3,8 +3,9 @@
 - Application windows: zhonglou §18 not before three months after 初验; shexian §39 within six
   months of completion unless a delay was approved; lhasa §17 within six months of 初验.
 - Preconditions: 初验 passed; the trial run long enough (trial.py); data sharing confirmed
-  (shexian §39, §44(一)); archives accepted (shexian §41, bayingolin §25); the pack's materials
-  (shexian §39, xunyang §19, zhonglou §18, bayingolin §26).
+  (shexian §39, §44(一)); archives accepted (shexian §41, bayingolin §25); a classified system's
+  保密测评 and 保密审查 (shexian §42, secrecy.py); the pack's materials (shexian §39, xunyang §19,
+  zhonglou §18, bayingolin §26).
 Every unmet precondition is given at once, each citing its article.
 """
 
@@ -17,6 +18,7 @@ from services.acceptance.domain.errors import InvalidState, RuleViolation
 from services.acceptance.domain.outcomes import Application
 from services.acceptance.domain.project import Pack, Project, Status, new_id
 from services.acceptance.domain.records import notes_of
+from services.acceptance.domain.secrecy import clearance_refusals
 from services.acceptance.domain.sharing import data_sharing_basis, data_sharing_required
 from services.acceptance.domain.trial import trial_limit, trial_months
 from shared.policy import PolicyRegistry, Reason
@@ -201,6 +203,7 @@ def _preconditions(c: _Checks, given: dict[str, str]) -> None:
             "data_sharing_unconfirmed",
             f"数据共享情况未经主管部门确认（当前：{state}），不组织验收",
         )
+    c.refusals += clearance_refusals(c.policy, project, c.today)
     basis = data_sharing_basis(c.policy, project)
     if basis is not None:
         c.notes.append(basis)

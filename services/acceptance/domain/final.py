@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from services.acceptance.domain.errors import AcceptanceError, InvalidState, RuleViolation
 from services.acceptance.domain.project import Pack, Project, Status
 from services.acceptance.domain.records import Delay, Rectification, Report, notes_of
+from services.acceptance.domain.secrecy import clearance_refusals
 from services.acceptance.domain.sharing import data_sharing_required
 from shared.contracts.acceptance import (
     AcceptanceReportFiled,
@@ -83,8 +84,8 @@ def _unshared(project: Project, policy: PolicyRegistry) -> list[Reason]:
 
 def admit(project: Project, pack: Pack, *, admit: bool, reason: str, by: str) -> None:
     """The authority admits (bayingolin §26) or returns the application; an admitted one goes to
-    experts where they conclude."""
-    refusals = _unshared(project, pack.policy)
+    experts where they conclude. A classified system's secrecy records must still stand (shexian §42)."""
+    refusals = _unshared(project, pack.policy) + clearance_refusals(pack.policy, project, pack.today)
     experts = experts_conclude(pack.policy, project.jurisdiction)
     project.ensure_built()
     current = project.current
@@ -168,6 +169,9 @@ def conclude(
         )
     if not passed and not items:
         raise AcceptanceError("验收不通过须列明整改事项")
+    if passed:  # a classified system passes into use only when its secrecy records stand
+        uncleared = clearance_refusals(pack.policy, project, pack.today)
+        RuleViolation.refuse_if(uncleared, "不能作出验收通过的结论")
     _conclude(project, pack, passed, items, due, by)
 
 

@@ -73,6 +73,7 @@ class Project:
     kind: str
     software_fen: int
     status: Status
+    classified: bool = False  # 涉密项目, as declared
     completed_on: dt.date | None = None
     contractors: list[str] = field(default_factory=list)
     supervisor: str | None = None

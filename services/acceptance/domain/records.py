@@ -124,14 +124,17 @@ class DataSharing:
 
 @dataclass(frozen=True)
 class Attestation:
-    """等保测评 or 密评 with its validity."""
+    """等保测评, 密评, or for a classified system 保密测评 and 保密审查 (shexian §42), with its
+    validity and, where given, who issued it (and at what level, for a 保密行政管理部门)."""
 
-    attestation: str  # mlps | crypto
+    attestation: str  # mlps | crypto | secrecy_assessment | secrecy_approval
     compliant: bool
     reference: str
     issued_on: dt.date
     valid_until: dt.date | None
     by: str
+    issuer: str = ""
+    issuer_level: str | None = None  # county | city | province | national
 
     @classmethod
     def from_stored(cls, d: Stored) -> Attestation:
@@ -142,10 +145,12 @@ class Attestation:
             dt.date.fromisoformat(d["issued_on"]),
             day_of(d.get("valid_until")),
             d.get("by", ""),
+            d.get("issuer", ""),
+            d.get("issuer_level"),
         )
 
     def stored(self) -> Stored:
-        return {
+        out: Stored = {
             "attestation": self.attestation,
             "compliant": self.compliant,
             "reference": self.reference,
@@ -153,6 +158,9 @@ class Attestation:
             "valid_until": iso(self.valid_until),
             "by": self.by,
         }
+        if self.issuer:
+            out |= {"issuer": self.issuer, "issuer_level": self.issuer_level}
+        return out
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from services.funding.domain.disbursements import Ask, Disbursement
 from services.funding.domain.errors import FundingError, ProjectNotFound, Refused
 from services.funding.domain.gates import Gate, GateState
 from services.funding.domain.kinds import PaymentKind
-from services.funding.domain.needs import closed_reasons, om_bases, om_needs
+from services.funding.domain.needs import SHARING, closed_reasons, om_bases, om_needs
 from services.funding.domain.projects import FundedProject
+from services.funding.domain.sharing import exempt, not_shared_by_deadline
 from shared.policy import PolicyRegistry, Reason, Rule
 from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
 from shared.workdays import months_after, today_in_shanghai
@@ -41,12 +42,22 @@ class OmAsk:
         )
 
 
-def unknown_project(policy: PolicyRegistry, jurisdiction: str | None, project_id: str) -> FundingError:
+def unknown_project(
+    policy: PolicyRegistry, jurisdiction: str | None, project_id: str, classified: bool = False
+) -> FundingError:
     """The error for an application about a project funding does not know (or may not show):
-    where the pack wants every O&M project in the lifecycle system, a refusal with its article."""
+    where the pack wants every O&M project in the lifecycle system, a refusal with its article —
+    unless the applicant says the project is classified and the article binds 非涉密 projects only
+    (shexian §44(三)): a classified project is managed under the secrecy rules, outside the system."""
     if jurisdiction:
         key = "funding.om_lifecycle_system_required"
-        if policy.rule(jurisdiction, key).applies:
+        rule = policy.rule(jurisdiction, key)
+        if rule.applies and classified and rule.params.get("secret_exempt"):
+            return ProjectNotFound(
+                f"资金系统中没有项目 {project_id}：涉密项目按国家有关保密规定管理，"
+                f"“{rule.summary}”不适用于它（{'、'.join(rule.articles)}）"
+            )
+        if rule.applies:
             return Refused(
                 f"项目 {project_id} 未纳入全生命周期管理系统",
                 [policy.refusal(jurisdiction, key, "not_in_lifecycle_system")],
@@ -83,7 +94,9 @@ def om_refusals(
 ) -> list[Reason]:
     """Every reason O&M funds are denied, each with its article."""
     j = project.jurisdiction
-    refusals = closed_reasons(policy, j, om_needs(policy, j), gates, today)
+    wanted = [n for n in om_needs(policy, j) if not (n.rule == SHARING and exempt(policy, project))]
+    refusals = closed_reasons(policy, j, wanted, gates, today)
+    refusals += not_shared_by_deadline(policy, project, gates, app.budget_year)
     refusals += _grace(policy, project, today)
     window = policy.rule(j, DEADLINE)
     if window.applies and "quarter" in window.params:

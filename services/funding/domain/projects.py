@@ -66,6 +66,7 @@ class FundedProject:
     approved: bool = False
     approved_amount_fen: int | None = None
     kind: str = "construction"
+    classified: bool = False  # 涉密项目, as declared
     accepted_on: dt.date | None = None
     terminated: bool = False
     settlement: Settlement | None = None

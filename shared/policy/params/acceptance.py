@@ -47,3 +47,8 @@ class TrialRunMin(Months):
     software_dev_months: int | None = Field(default=None, ge=0)
     after_initial_acceptance: bool | None = None
     before_initial_acceptance: bool | None = None
+
+
+class ClassifiedSystems(Params):
+    # the lowest level of 保密行政管理部门 whose review counts (shexian §42: 市级以上)
+    approver_min_level: Literal["city", "province", "national"] | None = None

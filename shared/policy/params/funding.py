@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field
@@ -36,6 +37,13 @@ class OmCryptoSecurity(Params):
 class OmDataSharing(Effect):
     authority_confirmation: bool | None = None
     duplicate_collection_blocks: bool | None = None
+    # systems in use on this day that had not shared their data by it (zhonglou §28)
+    shared_by: dt.date | None = None
+    secret_exempt: bool | None = None  # the article speaks of 非涉密 systems only
+
+
+class OmLifecycleSystem(Params):
+    secret_exempt: bool | None = None  # the article speaks of 非涉密 projects only
 
 
 class PlanRequired(Params):
