@@ -36,6 +36,7 @@ from services.intake.storage import MaterialContentRefused, MaterialTooLarge
 from shared.auth import Principal
 from shared.deps import ContextDep, IdempotencyKey, PolicyDep
 from shared.pagination import Page, PageDep
+from shared.policy import PolicyRegistry
 from shared.problems import COMMAND, NOT_FOUND, Problem, problem_responses
 
 ERRORS: dict[type[Exception], int] = {
@@ -356,7 +357,7 @@ async def rank_plan(
     uow, ctx, who = act.uow, act.ctx, act.who
     who.check_jurisdiction(_known(ctx.policy, jurisdiction))
     await handlers.set_plan(uow, c.RankPlan(jurisdiction, year, tuple(body.ranking)), ctx)
-    return await _plan(uow, who, jurisdiction, year)
+    return await _plan(uow, who, jurisdiction, year, ctx.policy)
 
 
 @plans.post(
@@ -374,20 +375,22 @@ async def publish_plan(
     uow, ctx, who = act.uow, act.ctx, act.who
     who.check_jurisdiction(_known(ctx.policy, jurisdiction))
     await handlers.publish_plan(uow, c.PublishPlan(jurisdiction, year, body.document, who.sub), ctx)
-    return await _plan(uow, who, jurisdiction, year)
+    return await _plan(uow, who, jurisdiction, year, ctx.policy)
 
 
 @plans.get("/{jurisdiction}/{year}", response_model=views.PlanOut, responses=NOT_FOUND, summary="年度计划")
 async def get_plan(
-    jurisdiction: JurisdictionPath, year: YearPath, uow: UowDep, principal: ReaderDep
+    jurisdiction: JurisdictionPath, year: YearPath, uow: UowDep, principal: ReaderDep, policy: PolicyDep
 ) -> views.PlanOut:
     principal.check_jurisdiction(jurisdiction)
-    return await _plan(uow, principal, jurisdiction, year)
+    return await _plan(uow, principal, jurisdiction, year, policy)
 
 
-async def _plan(uow: IntakeUnitOfWork, principal: Principal, jurisdiction: str, year: int) -> views.PlanOut:
+async def _plan(
+    uow: IntakeUnitOfWork, principal: Principal, jurisdiction: str, year: int, policy: PolicyRegistry
+) -> views.PlanOut:
     async with uow:
-        plan = await views.get_plan(uow.session, principal, jurisdiction, year)
+        plan = await views.get_plan(uow.session, principal, (jurisdiction, year), policy)
     if plan is None:
         raise Problem(404, "plan_not_found", "年度计划不存在", f"{jurisdiction} 尚无 {year} 年度计划")
     return plan

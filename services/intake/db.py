@@ -45,6 +45,17 @@ class ProjectRepository(AggregateRepository[Project]):
         )
         return list(rows)
 
+    async def evaluated(self, jurisdiction: str, agency: str) -> list[Project]:
+        """The agency's projects with an evaluation on file (zhonglou §20, shexian §50)."""
+        rows = await self.session.scalars(
+            select(Project).where(
+                projects.c.jurisdiction == jurisdiction,
+                projects.c.agency == agency,
+                projects.c.evaluation.is_not(None),
+            )
+        )
+        return list(rows)
+
     async def for_plan(self, jurisdiction: str, ids: Sequence[str]) -> dict[str, Project]:
         rows = await self.session.scalars(
             select(Project).where(projects.c.jurisdiction == jurisdiction, projects.c.id.in_(list(ids)))

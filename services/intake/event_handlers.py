@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from services.intake.db import IntakeUnitOfWork
-from services.intake.domain import Bar, Project, WrongJurisdiction, endings, reviews
+from services.intake.domain import Bar, Project, WrongJurisdiction, endings, evaluations, reviews
 from shared.consume import HandlerContext, unprocessable_on
 from shared.contracts import Event
 from shared.contracts.acceptance import (
@@ -19,6 +19,7 @@ from shared.contracts.acceptance import (
 from shared.contracts.procurement import TerminationRecommended
 from shared.contracts.review import ReviewConcluded
 from shared.db import utcnow
+from shared.workdays import today_in_shanghai
 
 
 async def _heard(uow: IntakeUnitOfWork, event: Event) -> Project | None:
@@ -77,7 +78,12 @@ async def record_data_sharing(uow: IntakeUnitOfWork, event: DataSharingDecided, 
     await _bar(uow, event, bar if event.duplicate_collection else None, duplicate)
 
 
+@unprocessable_on(WrongJurisdiction)
 async def record_evaluation(uow: IntakeUnitOfWork, event: EvaluationRecorded, ctx: HandlerContext) -> None:
+    # zhonglou §20, shexian §50: kept to be shown beside the agency's next declarations.
+    project = await _heard(uow, event)
+    if project is not None:
+        project.evaluation = evaluations.latest(event, today_in_shanghai(ctx.now()))
     # zhonglou §21: the bar starts only once the rectification deadline has passed unfixed.
     ground = "evaluation_problems_unfixed"
     unfixed = bool(event.serious_problems) and not event.rectified

@@ -209,6 +209,7 @@ async def screen(uow: IntakeUnitOfWork, cmd: c.Screen, ctx: HandlerContext) -> P
             bars=await uow.bars.active(project.jurisdiction, project.agency),
             materials=await uow.projects.material_counts(project.id),
             siblings=await uow.projects.siblings(project),
+            evaluated=await uow.projects.evaluated(project.jurisdiction, project.agency),
         )
         formal_review.review(ctx.policy, project, around, by=cmd.by, at=ctx.now(), exceptions=cmd.exceptions)
         await uow.commit()

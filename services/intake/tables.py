@@ -95,6 +95,7 @@ projects = Table(
     Column("termination_state", String(16), nullable=True, index=True),  # pending | the decision
     Column("oversight", JSON, nullable=True),  # 限期整改 orders and the measures taken on them
     Column("design_approval", JSON, nullable=True),  # 初步设计批复 awaited or given (shexian §20(一))
+    Column("evaluation", JSON, nullable=True),  # the latest evaluation, a basis for the next years
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

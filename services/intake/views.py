@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
+from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus, evaluations
 from services.intake.domain.requirements import (
     ProjectFacts,
     RequiredMaterial,
@@ -34,7 +34,7 @@ from services.intake.tables import (
 from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
 from shared.pagination import Page, PageParams
-from shared.policy import PolicyRegistry
+from shared.policy import PolicyRegistry, citations
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
 
 
@@ -128,6 +128,12 @@ class ProjectDetail(ProjectOut):
     termination: dict[str, Any] | None = Field(
         default=None,
         description="终止建议（原因、条款、所依据的期限）及主管部门的决定（终止、延期至某日或继续实施，文号、理由、决定人）",
+    )
+    design_approval: dict[str, Any] | None = Field(
+        default=None, description="初步设计批复（shexian §20(一)）：required 待批复；批复后有文号、概算"
+    )
+    evaluation: dict[str, Any] | None = Field(
+        default=None, description="最近一次评价结果（评价类型、日期、严重问题、是否整改到位）"
     )
     oversight: dict[str, Any] | None = Field(
         default=None,
@@ -310,6 +316,10 @@ class PlanEntryOut(BaseModel):
     document: str | None = Field(
         description="列入计划的下达文号（分批下达的为其批次的文号，bayingolin §9）；未下达为 null"
     )
+    bases: list[Citation] = Field(
+        default_factory=list,
+        description="排序的重要依据（不构成拒绝）：本单位项目的评价结果（zhonglou §20、shexian §50）",
+    )
 
 
 class PlanOut(BaseModel):
@@ -323,13 +333,15 @@ class PlanOut(BaseModel):
 
 
 async def get_plan(
-    session: AsyncSession, principal: Principal, jurisdiction: str, year: int
+    session: AsyncSession, principal: Principal, which: tuple[str, int], policy: PolicyRegistry
 ) -> PlanOut | None:
+    jurisdiction, year = which
     plan = (
         await session.execute(select(plans).where(plans.c.jurisdiction == jurisdiction, plans.c.year == year))
     ).first()
     if plan is None or (plan.status != "published" and principal.role is Role.APPLICANT):
         return None  # agencies see a plan once it is published
+    evaluated = await _evaluated(session, jurisdiction)
     rows = await session.execute(
         select(plan_entries.c.rank, projects)
         .join(projects, projects.c.id == plan_entries.c.project_id)
@@ -346,6 +358,7 @@ async def get_plan(
             amount_fen=r.amount_fen,
             status=r.status,
             document=r.plan_document,
+            bases=citations(evaluations.bases(policy, jurisdiction, evaluated.get(r.agency, ()))),
         )
         for r in rows
         # Agencies see what has been published; a further batch once it is (bayingolin §9).
@@ -360,3 +373,18 @@ async def get_plan(
         entries=entries,
         total_fen=sum(e.amount_fen for e in entries),
     )
+
+
+async def _evaluated(session: AsyncSession, jurisdiction: str) -> dict[str, list[SimpleNamespace]]:
+    """The jurisdiction's projects with an evaluation on file, by agency (zhonglou §20, shexian §50)."""
+    found: dict[str, list[SimpleNamespace]] = {}
+    rows = await session.execute(
+        select(projects.c.id, projects.c.title, projects.c.agency, projects.c.evaluation).where(
+            projects.c.jurisdiction == jurisdiction, projects.c.evaluation.is_not(None)
+        )
+    )
+    for r in rows:
+        found.setdefault(r.agency, []).append(
+            SimpleNamespace(id=r.id, title=r.title, evaluation=r.evaluation)
+        )
+    return found

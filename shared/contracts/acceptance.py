@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import ClassVar, Literal
 
@@ -61,6 +62,20 @@ class EvaluationRecorded(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "评价结果已记录"
+
+
+EVALUATION_KINDS = {"self": "绩效自评", "post": "后评价", "first_year": "验收一年后的项目评价"}
+
+
+def evaluation_sentence(
+    evaluation: str, recorded_on: str, serious_problems: Sequence[str], rectified: bool
+) -> str:
+    """An evaluation's result in one sentence, as it is shown beside a decision it is a basis for."""
+    said = f"最近一次{EVALUATION_KINDS.get(evaluation, evaluation)}（{recorded_on}）"
+    if not serious_problems:
+        return f"{said}未发现严重问题"
+    fixed = "已整改到位" if rectified else "尚未整改到位"
+    return f"{said}发现严重问题 {len(serious_problems)} 项（{'、'.join(serious_problems)}），{fixed}"
 
 
 class SecurityAttested(Event):

@@ -1021,3 +1021,64 @@ async def test_another_jurisdictions_authority_can_neither_screen_plan_approve_n
     elsewhere = bearer(Role.APPLICANT, mine["agency"], jurisdictions=["lhasa"])
     assert (await http.get(f"/projects/{pid}", headers=elsewhere)).status_code == 404
     assert (await http.get(f"/projects/{pid}", headers=applicant(mine))).status_code == 200
+
+
+async def test_evaluation_results_are_shown_beside_screening_and_ranking_never_refusing(
+    intake: Intake,
+) -> None:
+    """zhonglou §20: 年度项目评价结果作为下一年度安排项目投资…的重要依据 — shown, not a ground."""
+    http, bus = intake.http, intake.bus
+    department = unique("区民政局")
+    system = await declare(http, department, "zhonglou", title="社会救助平台")
+    await publish(
+        bus,
+        EvaluationRecorded(
+            project_id=system["id"],
+            jurisdiction="zhonglou",
+            agency=department,
+            evaluation="self",
+            serious_problems=("响应超时",),
+            rectified=True,
+        ),
+        source="/govit/acceptance",
+    )
+
+    await eventually(lambda: _kept(intake, system["id"]), what="the evaluation kept by intake")
+    following = await declare(http, department, "zhonglou", title="养老服务平台")
+    screened = await screen(http, following)
+    assert screened.status_code == 200 and screened.json()["status"] == "accepted", screened.text
+    (basis,) = [f for f in screened.json()["flags"] if f["code"] == "basis:evaluation"]
+    assert basis["articles"] == ["zhonglou §20"]
+    assert (
+        "社会救助平台" in basis["message"]
+        and "响应超时" in basis["message"]
+        and "已整改到位" in basis["message"]
+    )
+
+    ranked = await http.put(
+        f"/plans/zhonglou/{following['plan_year']}",
+        headers=authority("zhonglou"),
+        json={"ranking": [following["id"]]},
+    )
+    assert ranked.status_code == 200, ranked.text
+    (entry,) = [e for e in ranked.json()["entries"] if e["project_id"] == following["id"]]
+    assert [b["code"] for b in entry["bases"]] == ["basis:evaluation"]
+
+    # lhasa §22 makes the results a basis for O&M funds only: nothing shown at screening.
+    bureau = unique("市交通局")
+    lhasa_system = await declare(http, bureau, "lhasa", title="交通运行监测平台")
+    await publish(
+        bus,
+        EvaluationRecorded(
+            project_id=lhasa_system["id"], jurisdiction="lhasa", agency=bureau, evaluation="post"
+        ),
+        source="/govit/acceptance",
+    )
+    await eventually(lambda: _kept(intake, lhasa_system["id"]), what="the lhasa evaluation")
+    later = await declare(http, bureau, "lhasa", title="公交调度系统")
+    flags = (await screen(http, later)).json()["flags"]
+    assert "basis:evaluation" not in [f["code"] for f in flags]
+
+
+async def _kept(intake: Intake, project_id: str) -> bool:
+    return (await intake.project(project_id)).get("evaluation") is not None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from services.funding.domain.gates import LABELS, MEASURE_GATES, MILESTONE_GATES, Gate, GateState, is_open
 from services.funding.domain.kinds import PaymentKind
+from shared.contracts.acceptance import evaluation_sentence
 from shared.policy import PolicyRegistry, Reason
 
 
@@ -125,14 +126,14 @@ def om_bases(policy: PolicyRegistry, jurisdiction: str, gates: dict[str, GateSta
     found = []
     if policy.rule(jurisdiction, SHARING).is_basis:
         found.append(_sharing_basis(policy, jurisdiction, gates.get(Gate.DATA_SHARING.value)))
-    if policy.rule(jurisdiction, EVALUATIONS).is_basis:
+    evaluations = policy.rule(jurisdiction, EVALUATIONS)
+    if evaluations.is_basis and "om" in (evaluations.params.get("informs") or ("om",)):
         facts = evaluation_facts(gates.get(Gate.EVALUATION.value))
         found.append(policy.basis(jurisdiction, EVALUATIONS, "basis:evaluation", facts))
     return found
 
 
 EVALUATIONS = "funding.evaluation_drives_funding"
-KINDS = {"self": "绩效自评", "post": "后评价", "first_year": "验收一年后的项目评价"}
 
 
 def evaluation_facts(state: GateState | None) -> str:
@@ -140,13 +141,11 @@ def evaluation_facts(state: GateState | None) -> str:
     latest = state.detail.get("latest") if state is not None else None
     if not latest:
         return "评价结果：尚无评价记录"
-    kind = KINDS.get(latest["evaluation"], latest["evaluation"])
-    said = f"评价结果：最近一次{kind}（{latest['recorded_on']}）"
     problems = latest.get("serious_problems") or []
-    if not problems:
-        return f"{said}未发现严重问题"
-    fixed = "已整改到位" if latest.get("rectified") else "尚未整改到位"
-    return f"{said}发现严重问题 {len(problems)} 项（{'、'.join(problems)}），{fixed}"
+    said = evaluation_sentence(
+        latest["evaluation"], latest["recorded_on"], problems, bool(latest.get("rectified"))
+    )
+    return f"评价结果：{said}"
 
 
 def _sharing_basis(policy: PolicyRegistry, jurisdiction: str, state: GateState | None) -> Reason:

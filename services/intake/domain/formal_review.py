@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.intake.domain import standing
+from services.intake.domain import evaluations, standing
 from services.intake.domain.errors import ExceptionNotAllowed, InvalidTransition
 from services.intake.domain.kinds import ADMITTED, ProjectStatus
 from services.intake.domain.projects import Project
@@ -27,6 +27,7 @@ class Surroundings:
     bars: Sequence[Bar] = ()
     materials: Mapping[str, int] = field(default_factory=dict)
     siblings: Sequence[Project] = ()
+    evaluated: Sequence[Project] = ()  # the agency's projects with an evaluation (zhonglou §20)
 
 
 def screened_already(project: Project) -> bool:
@@ -73,4 +74,5 @@ def review(
     except ExceptionRefused as exc:
         raise ExceptionNotAllowed(str(exc)) from exc
     flags = standing.likely_splits(policy, project.jurisdiction, project, around.siblings)
-    project.screen(reasons=standing_reasons, flags=[*flags, *made], by=by, at=at)
+    shown = evaluations.bases(policy, project.jurisdiction, around.evaluated)  # 重要依据, not a ground
+    project.screen(reasons=standing_reasons, flags=[*flags, *made, *shown], by=by, at=at)

@@ -95,6 +95,7 @@ class Project:
     termination_state: str | None = None  # pending, or the decision: terminate | extend | keep
     oversight: dict[str, Any] | None = None  # 限期整改 orders and their measures (domain.oversight)
     design_approval: dict[str, Any] | None = None  # 初步设计批复 awaited or given (domain.design)
+    evaluation: dict[str, Any] | None = None  # the latest evaluation (domain.evaluations)
     events: list[Event] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
 
@@ -109,9 +110,8 @@ class Project:
     def hears(self, event: Event) -> None:
         """An event about this project speaks for its jurisdiction, or it is not believed."""
         if event.jurisdiction != self.jurisdiction:
-            raise WrongJurisdiction(
-                f"{event.type} 称项目 {self.id} 属于 {event.jurisdiction}，而该项目属于 {self.jurisdiction}"
-            )
+            said = f"{event.type} 称项目 {self.id} 属于 {event.jurisdiction}"
+            raise WrongJurisdiction(f"{said}，而该项目属于 {self.jurisdiction}")
 
     def require(self, allowed: frozenset[ProjectStatus] | set[ProjectStatus], doing: str) -> None:
         if self.status not in allowed:

@@ -47,7 +47,7 @@ MODELS: dict[str, type[Params]] = {
     "funding.acceptance_required": f.AcceptanceRequired,
     "funding.approval_required": f.ApprovalRequired,
     "funding.audit_report_required": PaymentKinds,
-    "funding.evaluation_drives_funding": Effect,
+    "funding.evaluation_drives_funding": f.EvaluationDrivesFunding,
     "funding.expert_review_required": f.ExpertReviewRequired,
     "funding.om_application_deadline": f.OmApplicationDeadline,
     "funding.om_crypto_security_required": f.OmCryptoSecurity,

@@ -18,6 +18,13 @@ class ApprovalRequired(Params):
     exempt_preparatory: bool | None = None
 
 
+class EvaluationDrivesFunding(Effect):
+    """What the evaluations' results are a basis for: O&M funds (`om`), next year's investment
+    in construction (`construction`)."""
+
+    informs: tuple[Literal["om", "construction"], ...] | None = None
+
+
 class ExpertReviewRequired(Params):
     stages: tuple[str, ...] | None = None
 
