@@ -94,6 +94,16 @@ projects = Table(
     Column("termination", JSON, nullable=True),  # 终止建议 and the authority's decision on it
     Column("termination_state", String(16), nullable=True, index=True),  # pending | the decision
     Column("oversight", JSON, nullable=True),  # 限期整改 orders and the measures taken on them
+    # 建设方式 (domain.facilities.BuildProfile): platform, networks, hardware, software costs
+    Column("on_platform", Boolean, nullable=False),
+    Column("off_platform_reason", Text, nullable=False),
+    Column("network_links", JSON, nullable=False),
+    Column("leases_lines", Boolean, nullable=False),
+    Column("hardware", JSON, nullable=False),
+    Column("hardware_secure_controllable", Boolean, nullable=False),
+    Column("cybersecurity_review_ref", String(128), nullable=False),
+    Column("original_development", Boolean, nullable=False),
+    Column("development_fees_separate", Boolean, nullable=False),
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

@@ -1,11 +1,12 @@
 """Conditions and items the packs' rules are written in: which projects a requirement or a
-sign-off applies to (kind, amount, software share, packaged software, simple project, off-plan)."""
+sign-off applies to (kind, amount, software share, packaged software, simple project, off-plan,
+built off the shared platform, hardware procured)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,8 @@ class ProjectFacts:
     packaged_software: bool = False
     simple: bool = False
     off_plan: bool = False
+    off_platform: bool = False  # not built on the shared platform (shexian §10)
+    hardware: bool = False  # its implementation procures hardware equipment (bayingolin §17)
 
     @classmethod
     def of(cls, project: Any) -> ProjectFacts:
@@ -38,6 +41,8 @@ class ProjectFacts:
             packaged_software=project.packaged_software,
             simple=project.simple,
             off_plan=getattr(project, "off_plan", False),
+            off_platform=not getattr(project, "on_platform", True),
+            hardware=bool(getattr(project, "hardware", ())),
         )
 
     def at_amount(self, amount_fen: int) -> ProjectFacts:
@@ -65,6 +70,8 @@ class Condition(BaseModel):
     packaged_software: bool | None = None
     simple: bool | None = None
     off_plan: bool | None = None
+    off_platform: bool | None = None
+    hardware: bool | None = None
 
     def holds(self, facts: ProjectFacts) -> bool:
         checks = (
@@ -75,6 +82,8 @@ class Condition(BaseModel):
             self.packaged_software is None or facts.packaged_software == self.packaged_software,
             self.simple is None or facts.simple == self.simple,
             self.off_plan is None or facts.off_plan == self.off_plan,
+            self.off_platform is None or facts.off_platform == self.off_platform,
+            self.hardware is None or facts.hardware == self.hardware,
         )
         return all(checks)
 
@@ -99,10 +108,13 @@ class Requirement(BaseModel):
 
 
 class Signoff(BaseModel):
-    """An approval by another body (上级审核、政府审定…) that must precede 批复."""
+    """An approval or filing by another body (上级审核、政府审定、备案审核…) with its document:
+    one that must precede 批复 (`before: approval`, the default), or one the article places
+    later, before the project's procurement (`before: procurement`, bayingolin §17)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     signoff: str = Field(pattern=r"^[a-z_]+$")
     article: str
     when: Condition = Condition()
+    before: Literal["approval", "procurement"] = "approval"

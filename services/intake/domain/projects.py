@@ -18,6 +18,7 @@ from services.intake.domain.errors import (
     PlanError,
     WrongJurisdiction,
 )
+from services.intake.domain.facilities import BuildProfile
 from services.intake.domain.kinds import (
     EDITABLE,
     LIVE,
@@ -41,7 +42,7 @@ from shared.policy import Reason, citations
 
 
 @dataclass(eq=False)
-class Project:
+class Project(BuildProfile):
     """政务信息化项目 as intake knows it."""
 
     id: str
