@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus
+from services.intake.domain.facilities import Hardware, Network, NetworkLink
 from services.intake.domain.screening import AgencyLevel, Deployment
 from services.intake.storage import MaterialStore
 from shared.auth import Principal, Role, require
@@ -74,6 +75,35 @@ class DeclarationFields(BaseModel):
     )
     requested_plan_year: int | None = Field(
         default=None, ge=2000, le=2100, description="申报的计划年度，默认下一年"
+    )
+    on_platform: bool = Field(
+        default=True, description="依托辖区办法规定的一体化平台建设（如 shexian §10 全省一体化数据基础平台）"
+    )
+    off_platform_reason: str = Field(
+        default="", max_length=5000, description="因特殊情况不能在平台上建设的说明"
+    )
+    network_links: dict[NetworkLink, Network] = Field(
+        default_factory=dict,
+        description="项目的网络连接及其依托的网络: vertical 本级与下级（区与街道）政务机关之间, "
+        "horizontal 部门之间横向连接 → gov_extranet 电子政务外网, township_network “乡乡通”网络, "
+        "gov_info_network 政务信息网, internet 互联网, department_network 部门自建网络",
+    )
+    leases_lines: bool = Field(default=False, description="自行开通（租用）线路或光纤")
+    hardware: list[Hardware] = Field(
+        default_factory=list,
+        max_length=5,
+        description="采购的硬件设备: network 网络设备, security 安全设备, server 服务器, "
+        "storage 存储设备, other 其他",
+    )
+    hardware_secure_controllable: bool = Field(
+        default=False, description="网络设备、安全设备、服务器、存储设备按照安全自主可控实施"
+    )
+    cybersecurity_review_ref: str = Field(
+        default="", max_length=128, description="适用《网络安全审查办法》的，网络安全审查结论文号"
+    )
+    original_development: bool = Field(default=False, description="包含业务系统软件的原始开发")
+    development_fees_separate: bool = Field(
+        default=False, description="二次开发和实施费用单列（未列入软件采购费）"
     )
 
 
@@ -156,9 +186,13 @@ class ProjectFilter(BaseModel):
 
 
 class ExceptionIn(BaseModel):
-    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个）."""
+    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个，lhasa §11 原则上不再支持原始开发）."""
 
-    code: str = Field(min_length=2, max_length=100, description="例外的理由代码，如 too_many_declarations")
+    code: str = Field(
+        min_length=2,
+        max_length=100,
+        description="例外的理由代码，如 too_many_declarations、original_development",
+    )
     reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
     document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
 

@@ -96,6 +96,16 @@ projects = Table(
     Column("oversight", JSON, nullable=True),  # 限期整改 orders and the measures taken on them
     Column("design_approval", JSON, nullable=True),  # 初步设计批复 awaited or given (shexian §20(一))
     Column("evaluation", JSON, nullable=True),  # the latest evaluation, a basis for the next years
+    # 建设方式 (domain.facilities.BuildProfile): platform, networks, hardware, software costs
+    Column("on_platform", Boolean, nullable=False),
+    Column("off_platform_reason", Text, nullable=False),
+    Column("network_links", JSON, nullable=False),
+    Column("leases_lines", Boolean, nullable=False),
+    Column("hardware", JSON, nullable=False),
+    Column("hardware_secure_controllable", Boolean, nullable=False),
+    Column("cybersecurity_review_ref", String(128), nullable=False),
+    Column("original_development", Boolean, nullable=False),
+    Column("development_fees_separate", Boolean, nullable=False),
     UniqueConstraint("agency", "idempotency_key", name="uq_projects_agency_idempotency_key"),
     UniqueConstraint("jurisdiction", "approval_number", name="uq_projects_approval_number"),
 )

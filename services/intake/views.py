@@ -120,6 +120,15 @@ class ProjectDetail(ProjectOut):
     upper_approval_ref: str
     predecessor_id: str | None
     predecessor_acceptance_ref: str
+    on_platform: bool
+    off_platform_reason: str
+    network_links: dict[str, str] = Field(description="网络连接 → 依托的网络")
+    leases_lines: bool
+    hardware: list[str] = Field(description="采购的硬件设备类别")
+    hardware_secure_controllable: bool
+    cybersecurity_review_ref: str
+    original_development: bool
+    development_fees_separate: bool
     review_batch: str | None
     review_stage: str | None
     plan_document: str | None
@@ -145,7 +154,9 @@ class ProjectDetail(ProjectOut):
     required_materials: list[ChecklistItem] = Field(
         description="该项目须提交的材料（按辖区办法与金额计算），每项注明依据条款、提交阶段与已上传份数"
     )
-    required_signoffs: list[SignoffItem] = Field(description="批复前须记录的其他机关审核意见")
+    required_signoffs: list[SignoffItem] = Field(
+        description="须记录的其他机关审核、备案意见：before=approval 批复前，before=procurement 采购前"
+    )
     materials: list[MaterialOut]
     signoffs: list[SignoffOut]
     decisions: list[DecisionOut] = Field(description="每一项决定及其依据条款，按时间先后")
@@ -384,7 +395,5 @@ async def _evaluated(session: AsyncSession, jurisdiction: str) -> dict[str, list
         )
     )
     for r in rows:
-        found.setdefault(r.agency, []).append(
-            SimpleNamespace(id=r.id, title=r.title, evaluation=r.evaluation)
-        )
+        found.setdefault(r.agency, []).append(SimpleNamespace(**r._mapping))
     return found

@@ -1,11 +1,12 @@
 """Conditions and items the packs' rules are written in: which projects a requirement or a
-sign-off applies to (kind, amount, software share, packaged software, simple project, off-plan)."""
+sign-off applies to (kind, amount, software share, packaged software, simple project, off-plan,
+built off the shared platform, hardware procured)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,8 @@ class ProjectFacts:
     simple: bool = False
     off_plan: bool = False
     nature: str = "new"
+    off_platform: bool = False  # not built on the shared platform (shexian §10)
+    hardware: bool = False  # its implementation procures hardware equipment (bayingolin §17)
 
     @classmethod
     def of(cls, project: Any) -> ProjectFacts:
@@ -41,6 +44,8 @@ class ProjectFacts:
             simple=project.simple,
             off_plan=getattr(project, "off_plan", False),
             nature=str(getattr(project, "nature", "new")),
+            off_platform=not getattr(project, "on_platform", True),
+            hardware=bool(getattr(project, "hardware", ())),
         )
 
     def at_amount(self, amount_fen: int) -> ProjectFacts:
@@ -69,6 +74,8 @@ class Condition(BaseModel):
     simple: bool | None = None
     off_plan: bool | None = None
     natures: tuple[str, ...] | None = None  # 新建、续建、改建、扩建、升级
+    off_platform: bool | None = None
+    hardware: bool | None = None
 
     def holds(self, facts: ProjectFacts) -> bool:
         checks = (
@@ -80,6 +87,8 @@ class Condition(BaseModel):
             self.simple is None or facts.simple == self.simple,
             self.off_plan is None or facts.off_plan == self.off_plan,
             self.natures is None or facts.nature in self.natures,
+            self.off_platform is None or facts.off_platform == self.off_platform,
+            self.hardware is None or facts.hardware == self.hardware,
         )
         return all(checks)
 
@@ -104,10 +113,13 @@ class Requirement(BaseModel):
 
 
 class Signoff(BaseModel):
-    """An approval by another body (上级审核、政府审定…) that must precede 批复."""
+    """An approval or filing by another body (上级审核、政府审定、备案审核…) with its document:
+    one that must precede 批复 (`before: approval`, the default), or one the article places
+    later, before the project's procurement (`before: procurement`, bayingolin §17)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     signoff: str = Field(pattern=r"^[a-z_]+$")
     article: str
     when: Condition = Condition()
+    before: Literal["approval", "procurement"] = "approval"

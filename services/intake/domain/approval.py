@@ -3,7 +3,8 @@
 Nothing outside the plan is approved (zhonglou §9, shexian §15, bayingolin §15, xunyang §9,
 lhasa §6) except through the off-plan emergency path; no expert review, no approval
 (shexian §7, zhonglou §11–12, bayingolin §9, lhasa §11); the approval-stage documents and the
-sign-offs of other bodies (shexian §25 escalation, the off-plan sign-offs) must be on file, at
+sign-offs of other bodies (shexian §25 escalation, the off-plan sign-offs, shexian §10 building
+off the platform; not those due before procurement, bayingolin §17) must be on file, at
 the larger of the declared and the approved amount: approving more than was declared does not
 escape a threshold (shexian §20(一), §24, §25 and the like in other packs).
 """
@@ -75,7 +76,7 @@ def approval_refusals(
             )
     needed_at_declared = {s.signoff for s in required_signoffs(policy, j, declared)}
     for needed in required_signoffs(policy, j, facts):
-        if needed.signoff not in signed:
+        if needed.before == "approval" and needed.signoff not in signed:
             missing = (
                 f"尚无{needed.label}的记录"
                 if needed.signoff in needed_at_declared

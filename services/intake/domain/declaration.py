@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.intake.domain.errors import InvalidDeclaration
+from services.intake.domain.facilities import BuildProfile
 from services.intake.domain.kinds import FundingSource, ProjectKind, ProjectNature
 from services.intake.domain.screening import Deployment
 
 
 @dataclass
-class Declaration:
-    """What an agency says of its project; all of it may change while the project is a draft."""
+class Declaration(BuildProfile):
+    """What an agency says of its project; all of it may change while the project is a draft.
+    How it is built (platform, networks, hardware, software costs) is its BuildProfile."""
 
     title: str
     kind: ProjectKind

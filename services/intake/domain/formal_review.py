@@ -1,6 +1,6 @@
 """形式审查 of a submitted declaration: every ground of the pack at once (zhonglou §8, shexian §13,
-lhasa §7, xunyang §11, lhasa §8, the checklist), and declarations that look split (shexian §12),
-flagged for the authority either way."""
+lhasa §7, xunyang §11, lhasa §8, xunyang §12–13, lhasa §26, lhasa §11, the checklist), and
+declarations that look split (shexian §12), flagged for the authority either way."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def _declaration(project: Project, around: Surroundings) -> Declaration:
         agency_duties_unmet=agency.duties_unmet or any(b.ground == "data_not_shared" for b in bars),
         materials=dict(around.materials),
         other_declarations_this_year=sum(1 for s in around.siblings if s.status in ADMITTED),
+        network_links=dict(project.network_links),
+        leases_lines=project.leases_lines,
+        hardware=tuple(project.hardware),
+        hardware_secure_controllable=project.hardware_secure_controllable,
+        original_development=project.original_development,
+        development_fees_separate=project.development_fees_separate,
     )
 
 
@@ -67,7 +73,7 @@ def review(
     exceptions: Sequence[PrincipleException] = (),
 ) -> None:
     """Screen the project: accepted, or refused with every reason — but for the 原则上 ones the
-    authority departs from (lhasa §7), recorded with its reason and document."""
+    authority departs from (lhasa §7, §11), recorded with its reason and document."""
     decision = screen(_declaration(project, around), policy)
     try:
         standing_reasons, made = except_in_principle(decision.reasons, exceptions)

@@ -10,14 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.intake.domain import errors as e
 from services.intake.domain.declaration import DECLARATION_FIELDS, Declaration
-from services.intake.domain.errors import (
-    ApprovalRefused,
-    DeclarationRefused,
-    InvalidTransition,
-    PlanError,
-    WrongJurisdiction,
-)
+from services.intake.domain.facilities import BuildProfile
 from services.intake.domain.kinds import (
     EDITABLE,
     LIVE,
@@ -41,7 +36,7 @@ from shared.policy import Reason, citations
 
 
 @dataclass(eq=False)
-class Project:
+class Project(BuildProfile):
     """政务信息化项目 as intake knows it."""
 
     id: str
@@ -111,11 +106,11 @@ class Project:
         """An event about this project speaks for its jurisdiction, or it is not believed."""
         if event.jurisdiction != self.jurisdiction:
             said = f"{event.type} 称项目 {self.id} 属于 {event.jurisdiction}"
-            raise WrongJurisdiction(f"{said}，而该项目属于 {self.jurisdiction}")
+            raise e.WrongJurisdiction(f"{said}，而该项目属于 {self.jurisdiction}")
 
     def require(self, allowed: frozenset[ProjectStatus] | set[ProjectStatus], doing: str) -> None:
         if self.status not in allowed:
-            raise InvalidTransition(f"项目 {self.id} 处于 {self.status.value} 状态，不能{doing}")
+            raise e.InvalidTransition(f"项目 {self.id} 处于 {self.status.value} 状态，不能{doing}")
 
     @classmethod
     def draft(
@@ -166,7 +161,7 @@ class Project:
                 return  # a retried submit
             self.require(EDITABLE, "提交申报")
         if judged.refusals:
-            raise DeclarationRefused("；".join(r.message for r in judged.refusals), judged.refusals)
+            raise e.DeclarationRefused("；".join(r.message for r in judged.refusals), judged.refusals)
         notes, flags, record_only = judged.notes, judged.flags, judged.record_only
         self.declared_at = at
         self.plan_year = judged.plan_year
@@ -235,7 +230,7 @@ class Project:
     ) -> None:
         self.require({ProjectStatus.ACCEPTED}, "列入年度计划")
         if self.plan_year != year:
-            raise PlanError(f"项目 {self.title} 申报的计划年度为 {self.plan_year}，不能列入 {year} 年度计划")
+            raise e.PlanError(f"项目 {self.title} 申报年度为 {self.plan_year}，不能列入 {year} 年度计划")
         self.status = ProjectStatus.IN_PLAN
         self.plan_rank = rank
         self.plan_document = document
@@ -264,12 +259,12 @@ class Project:
         if self.status is ProjectStatus.APPROVED:
             if (self.approval_number, self.approved_amount_fen) == (terms.number, terms.amount_fen):
                 return
-            raise InvalidTransition(
+            raise e.InvalidTransition(
                 f"项目 {self.id} 已批复（{self.approval_number}），不能以不同文号或金额再次批复"
             )
         self.require({ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN}, "批复（须先通过形式审查）")
         if refusals:
-            raise ApprovalRefused("；".join(r.message for r in refusals), refusals)
+            raise e.ApprovalRefused("；".join(r.message for r in refusals), refusals)
         self._approve(terms, articles, by, at)
 
     def approve_with_plan(self, *, document: str, articles: Sequence[str], by: str, at: datetime) -> None:

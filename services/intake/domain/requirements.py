@@ -68,8 +68,14 @@ def required_materials(
     ]
 
 
-# Rules whose `signoffs` name approvals by other bodies that must be recorded before 批复.
-SIGNOFF_RULES = ("intake.escalation_threshold", "intake.off_plan_emergency")
+# Rules whose `signoffs` name approvals or filings by other bodies to be recorded with their
+# documents: before 批复, or (`before: procurement`) before the project's procurement.
+SIGNOFF_RULES = (
+    "intake.escalation_threshold",
+    "intake.off_plan_emergency",
+    "intake.shared_platform",
+    "intake.hardware_filing",
+)
 
 
 class RequiredSignoff(BaseModel):
@@ -78,6 +84,7 @@ class RequiredSignoff(BaseModel):
     signoff: str
     label: str
     article: str
+    before: str = "approval"  # approval (批复前) | procurement (采购前)
 
 
 def _signoffs(rule_id: str, rule: Rule) -> tuple[Signoff, ...]:
@@ -95,7 +102,8 @@ def _signoffs(rule_id: str, rule: Rule) -> tuple[Signoff, ...]:
 def required_signoffs(
     policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts
 ) -> list[RequiredSignoff]:
-    """Sign-offs the project needs before approval: escalation by amount, and the off-plan path."""
+    """Sign-offs the project needs: escalation by amount, the off-plan path, building off the shared
+    platform (before approval), and filings of its hardware procurement (before procurement)."""
     needed: dict[str, RequiredSignoff] = {}
     for rule_id in SIGNOFF_RULES:
         rule = policy.rule(jurisdiction, rule_id)
@@ -105,7 +113,7 @@ def required_signoffs(
         for item in _signoffs(rule_id, rule):
             if item.when.holds(facts) and item.signoff not in needed:
                 needed[item.signoff] = RequiredSignoff(
-                    signoff=item.signoff, label=labels[item.signoff], article=item.article
+                    signoff=item.signoff, label=labels[item.signoff], article=item.article, before=item.before
                 )
     return list(needed.values())
 

@@ -6,11 +6,13 @@ are code, the thresholds, articles and wording are the pack's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from services.intake.domain import facilities
 from services.intake.domain.requirements import ProjectFacts, Stage, required_materials
+from services.intake.domain.software import software_cost_refusals
 from shared.policy import Decision, PolicyError, PolicyRegistry, Reason
 
 
@@ -46,6 +48,12 @@ class Declaration:
     agency_duties_unmet: bool = False  # 迁移整合或数据共享义务未履行
     materials: dict[str, int] = field(default_factory=dict)  # material -> files provided
     other_declarations_this_year: int = 0  # same department, same plan year
+    network_links: Mapping[str, str] = field(default_factory=dict)  # link -> network it runs on
+    leases_lines: bool = False
+    hardware: tuple[str, ...] = ()  # categories of hardware equipment procured
+    hardware_secure_controllable: bool = False
+    original_development: bool = False
+    development_fees_separate: bool = False
 
 
 Check = Callable[[Declaration, PolicyRegistry], list[Reason]]
@@ -144,11 +152,37 @@ def _materials(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
     return reasons
 
 
-CHECKS: tuple[Check, ...] = (_refuse_without_review, _township, _per_department, _machine_room, _materials)
+def _networks(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
+    return facilities.network_refusals(
+        policy, d.jurisdiction, d.network_links, d.leases_lines, d.facts.classified
+    )
+
+
+def _equipment(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
+    return facilities.uncontrolled_equipment(
+        policy, d.jurisdiction, d.hardware, d.hardware_secure_controllable
+    )
+
+
+def _software(d: Declaration, policy: PolicyRegistry) -> list[Reason]:
+    return software_cost_refusals(policy, d.jurisdiction, d.original_development, d.development_fees_separate)
+
+
+CHECKS: tuple[Check, ...] = (
+    _refuse_without_review,
+    _township,
+    _per_department,
+    _machine_room,
+    _networks,
+    _equipment,
+    _software,
+    _materials,
+)
 
 
 def validate_packs(policy: PolicyRegistry) -> None:
     """Fail at start when a pack names a ground of refusal this code cannot tell."""
+    facilities.validate_packs(policy)
     for code in policy.codes:
         rule = policy.rule(code, "intake.refuse_without_review")
         unknown = set(rule.params.get("conditions", [])) - _ZHONGLOU_8.keys() if rule.applies else set()

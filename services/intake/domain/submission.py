@@ -1,8 +1,9 @@
 """申报 — whether a declaration may be made now, and for which plan year: the plan calendar
 (zhonglou §6, xunyang §7, lhasa §7, bayingolin §9/§10), the agency's bars from later stages
 (zhonglou §21, shexian §44, lhasa §24), the earlier project it must name (bayingolin §25), the
-projects funded and approved above that are only reported (zhonglou §10, bayingolin §14), and
-what looks like one project split under a threshold (shexian §12, flagged, not refused)."""
+projects funded and approved above that are only reported (zhonglou §10, bayingolin §14), the
+reason a project is not built on the shared platform (shexian §10), and what looks like one
+project split under a threshold (shexian §12, flagged, not refused)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from services.intake.domain import standing
+from services.intake.domain import facilities, standing
 from services.intake.domain.cycle import Cycle, plan_cycle
 from services.intake.domain.errors import InvalidDeclaration
 from services.intake.domain.kinds import FundingSource
@@ -77,6 +78,7 @@ def judge(policy: PolicyRegistry, project: Project, found: Standing, today: date
     j = project.jurisdiction
     cycle, record_only = _cycle(policy, project, today)
     refusals = [*cycle.refusals, *standing.barred(policy, j, project.nature.value, found.bars, today)]
+    refusals += facilities.platform_unexplained(policy, j, project.on_platform, project.off_platform_reason)
     more, flags = _predecessor(policy, project, found.predecessor)
     return Judgement(
         plan_year=cycle.plan_year,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.policy.conditions import Condition, Requirement, Signoff
 from shared.policy.params.common import Day, Month, Params
@@ -24,6 +24,38 @@ class ApprovalPath(Params):
 class Signoffs(Params):
     signoffs: tuple[Signoff, ...] | None = None
     labels: dict[str, str] | None = None
+
+
+class SharedPlatform(Signoffs):
+    # the platform projects are built on (shexian §10 全省一体化数据基础平台); the exception's
+    # review and approval are the sign-offs, `when: {off_platform: true}`
+    platform: str | None = None
+
+
+Network = Literal["gov_extranet", "township_network", "gov_info_network", "internet", "department_network"]
+HardwareCategory = Literal["network", "security", "server", "storage", "other"]
+
+
+class NetworkLinkRule(BaseModel):
+    """A link between government bodies (vertical 本级与下级, horizontal 部门之间), the networks it
+    must run on, whether leasing lines or fibre for it is forbidden, and the article saying so."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    link: Literal["vertical", "horizontal"]
+    networks: tuple[Network, ...] = Field(min_length=1)
+    article: str
+    no_leased_lines: bool = False
+    summary: str
+
+
+class DesignatedNetwork(Params):
+    links: tuple[NetworkLinkRule, ...] | None = None
+    secret_exempt: bool | None = None
+
+
+class SecureEquipment(Params):
+    categories: tuple[HardwareCategory, ...] | None = None  # procured equipment that must be 安全自主可控
 
 
 class MonthlyPrereview(Params):
