@@ -261,9 +261,10 @@ async def record_upper_level(uow: AcceptanceUnitOfWork, event: ProjectRecorded, 
                 jurisdiction=event.jurisdiction,
                 agency=event.agency,
                 title=event.title,
-                kind="construction",
-                software_fen=0,
+                kind=event.kind,
+                software_fen=event.software_fen,
                 status=Status.BUILDING,
+                classified=event.classified,
                 created_at=ctx.now(),
             )
         )

@@ -119,6 +119,8 @@ async def record_upper_level(uow: FundingUnitOfWork, event: ProjectRecorded, ctx
             agency=event.agency,
             title=event.title,
             declared_amount_fen=event.amount_fen,
+            kind=event.kind,
+            classified=event.classified,
         )
         uow.projects.add(project)
         await uow.session.flush()

@@ -149,6 +149,9 @@ class ProjectRecorded(Event):
     amount_fen: Fen
     upper_approval_ref: str = Field(description="上级批复或资金下达文号")
     articles: tuple[str, ...] = ()
+    kind: Kind = Field(default="construction", description="项目类别（试运行期限、运维等按此办理）")
+    software_fen: Fen = Field(default=0, description="软件开发部分, integer fen（安全测评、试运行期限按此）")
+    classified: bool = Field(default=False, description="涉密项目")
 
     summary: ClassVar[str] = "上级资金项目已报备"
 

@@ -779,7 +779,12 @@ async def test_materials_are_stored_with_their_hash_and_checked_against_the_chec
 
 async def test_upper_level_funded_projects_are_recorded_where_the_pack_says_so(intake: Intake) -> None:
     http, bus = intake.http, intake.bus
-    fields = {"funding_source": "upper_level", "upper_approval_ref": "苏财建〔2026〕88号"}
+    fields = {
+        "funding_source": "upper_level",
+        "upper_approval_ref": "苏财建〔2026〕88号",
+        "kind": "service",
+        "software_fen": 40_000_000,
+    }
     # Reported before they start, whatever the plan calendar says (zhonglou §10, bayingolin §14).
     intake.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
     for jurisdiction in ("zhonglou", "bayingolin"):
@@ -788,6 +793,8 @@ async def test_upper_level_funded_projects_are_recorded_where_the_pack_says_so(i
         event = await eventually(lambda r=recorded: event_of(bus, r["id"], "project_recorded"))
         assert event["articles"] == [f"{jurisdiction} §{10 if jurisdiction == 'zhonglou' else 14}"]
         assert event["upper_approval_ref"] == "苏财建〔2026〕88号"
+        # …with what the later stages need of it (zhonglou §15 security test, bayingolin §27 trial run).
+        assert (event["kind"], event["software_fen"]) == ("service", 40_000_000)
     intake.clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
     agency = unique("区卫健局")
     await register(http, "zhonglou", agency)

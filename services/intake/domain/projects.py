@@ -180,6 +180,9 @@ class Project(BuildProfile):
                     amount_fen=self.amount_fen,
                     upper_approval_ref=self.upper_approval_ref,
                     articles=tuple(record_only),
+                    kind=self.kind.value,
+                    software_fen=self.software_fen,
+                    classified=self.classified,
                 )
             )
             return

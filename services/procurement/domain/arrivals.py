@@ -13,15 +13,16 @@ from shared.policy import PolicyRegistry
 
 
 def declared(event: ProjectDeclared | ProjectRecorded, at: dt.datetime) -> Project:
-    """A project first known: declared to intake, or 上级资金项目报备 (zhonglou §10, as construction)."""
+    """A project first known: declared to intake, or 上级资金项目报备 (zhonglou §10) with its kind and
+    software share (zhonglou §15's security test, bayingolin §14)."""
     return Project(
         id=event.project_id,
         jurisdiction=event.jurisdiction,
         agency=event.agency,
         title=event.title,
-        kind="construction" if isinstance(event, ProjectRecorded) else event.kind,
+        kind=event.kind,
         declared_fen=event.amount_fen,
-        software_fen=0 if isinstance(event, ProjectRecorded) else event.software_fen,
+        software_fen=event.software_fen,
         status=Status.DECLARED,
         created_at=at,
     )
