@@ -567,14 +567,31 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
         source="/govit/acceptance",
     )
     await eventually(lambda: _bars(http, "zhonglou", department), what="the zhonglou §21 bar")
+    # 原则上不得新建: the bar is the authority's to apply at screening, or to depart from with its
+    # reason and document; the agency's declaration is made, flagged.
+    barred = "agency_barred:evaluation_problems_unfixed"
     blocked = await draft(http, department, "zhonglou", title="公共法律服务平台")
     await upload_all(http, blocked, "declaration")
-    refused = await submit(http, blocked)
-    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
+    made = await submit(http, blocked)
+    assert made.status_code == 200 and made.json()["status"] == "declared", made.text
+    (flag,) = [f for f in made.json()["flags"] if f["code"] == barred]
+    assert flag["articles"] == ["zhonglou §21"] and flag["in_principle"]
+    assert (await screen(http, blocked)).json()["status"] == "rejected"
+    screened = await eventually(lambda: event_of(bus, blocked["id"], "project_screened"))
+    assert codes(screened) == {barred: "zhonglou §21"}
     upgrade = await draft(http, department, "zhonglou", title="公共法律服务平台升级", nature="upgrade")
     await upload_all(http, upgrade, "declaration")
-    refused = await submit(http, upgrade)
-    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
+    assert (await submit(http, upgrade)).status_code == 200
+    excepted = {
+        "code": barred,
+        "reason": "涉及法律援助急需，区政府专题会议同意",
+        "document_ref": "钟政会〔2026〕3号",
+    }
+    admitted = await http.post(
+        f"/projects/{upgrade['id']}/screening", headers=authority("zhonglou"), json={"exceptions": [excepted]}
+    )
+    assert admitted.json()["status"] == "accepted", admitted.text
+    assert f"exception:{barred}" in [f["code"] for f in admitted.json()["flags"]]
 
     # With a rectification deadline, the bar starts only after it has passed unfixed.
     patient = unique("区审计局")
@@ -597,8 +614,9 @@ async def test_bars_from_later_stages_stop_new_declarations_while_they_last(inta
     intake.clock.now = datetime(2026, 7, 2, 2, 0, tzinfo=UTC)
     overdue = await draft(http, patient, "zhonglou", title="审计数据分析平台二期")
     await upload_all(http, overdue, "declaration")
-    refused = await submit(http, overdue)
-    assert codes(refused.json()) == {"agency_barred:evaluation_problems_unfixed": "zhonglou §21"}
+    flagged = (await submit(http, overdue)).json()
+    assert barred in [f["code"] for f in flagged["flags"]]
+    assert barred not in [f["code"] for f in (await intake.project(in_time["id"]))["flags"]]
     intake.clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
     # lhasa §24: an unremedied 等保 finding stops every declaration of the department, 续建 too.

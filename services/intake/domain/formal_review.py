@@ -16,6 +16,7 @@ from services.intake.domain.records import Agency, Bar
 from services.intake.domain.screening import AgencyLevel, Declaration, screen
 from shared.policy import PolicyRegistry
 from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
+from shared.workdays import today_in_shanghai
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,13 @@ def review(
     """Screen the project: accepted, or refused with every reason — but for the 原则上 ones the
     authority departs from (lhasa §7, §11), recorded with its reason and document."""
     decision = screen(_declaration(project, around), policy)
+    # 原则上 bars (zhonglou §21) are the authority's to decide here; the others refused submission.
+    bars = standing.barred(
+        policy, project.jurisdiction, project.nature.value, around.bars, today_in_shanghai(at)
+    )
+    recommended = [*decision.reasons, *(b for b in bars if b.in_principle)]
     try:
-        standing_reasons, made = except_in_principle(decision.reasons, exceptions)
+        standing_reasons, made = except_in_principle(recommended, exceptions)
     except ExceptionRefused as exc:
         raise ExceptionNotAllowed(str(exc)) from exc
     flags = standing.likely_splits(policy, project.jurisdiction, project, around.siblings)

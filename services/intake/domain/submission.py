@@ -77,14 +77,20 @@ def judge(policy: PolicyRegistry, project: Project, found: Standing, today: date
     """Everything the pack says of submitting this draft today, every refusal at once."""
     j = project.jurisdiction
     cycle, record_only = _cycle(policy, project, today)
-    refusals = [*cycle.refusals, *standing.barred(policy, j, project.nature.value, found.bars, today)]
+    bars = standing.barred(policy, j, project.nature.value, found.bars, today)
+    # A bar the article qualifies with 原则上 (zhonglou §21) goes to the authority's screening.
+    refusals = [*cycle.refusals, *(b for b in bars if not b.in_principle)]
     refusals += facilities.platform_unexplained(policy, j, project.on_platform, project.off_platform_reason)
     more, flags = _predecessor(policy, project, found.predecessor)
     return Judgement(
         plan_year=cycle.plan_year,
         refusals=[*refusals, *more],
         notes=cycle.notes,
-        flags=[*standing.likely_splits(policy, j, project, found.siblings), *flags],
+        flags=[
+            *standing.likely_splits(policy, j, project, found.siblings),
+            *flags,
+            *(b for b in bars if b.in_principle),
+        ],
         review_batch=cycle.review_batch,
         record_only=record_only,
     )
