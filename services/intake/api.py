@@ -307,7 +307,10 @@ async def record_signoff(
 async def approve_project(
     project_id: str, body: s.ApproveProjectIn, uow: UowDep, ctx: ContextDep, who: AuthorityDep
 ) -> Any:
-    terms = ApprovalTerms(body.approval_number, body.approved_amount_fen, body.approved_scope)
+    made = body.exceptions_by(who.sub)
+    terms = ApprovalTerms(
+        body.approval_number, body.approved_amount_fen, body.approved_scope, exceptions=made
+    )
     return await handlers.approve(uow, c.Approve(project_id, who.scope, who.sub, terms), ctx)
 
 

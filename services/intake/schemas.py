@@ -137,7 +137,34 @@ class SignoffIn(BaseModel):
     document_ref: str = Field(min_length=2, max_length=128, description="审核意见或批文文号")
 
 
-class ApproveProjectIn(BaseModel):
+class ExceptionIn(BaseModel):
+    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个，lhasa §11 原则上不再支持原始开发）."""
+
+    code: str = Field(
+        min_length=2,
+        max_length=100,
+        description="例外的理由代码，如 too_many_declarations、original_development",
+    )
+    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
+    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
+
+
+class ExceptionsIn(BaseModel):
+    exceptions: list[ExceptionIn] = Field(
+        default_factory=list,
+        max_length=20,
+        description="对“原则上”理由的例外（如 lhasa §7、shexian §15 未纳入年度计划），每项写明理由与文号",
+    )
+
+    def exceptions_by(self, who: str) -> tuple[PrincipleException, ...]:
+        return tuple(PrincipleException(e.code, e.reason, e.document_ref, who) for e in self.exceptions)
+
+
+class ScreeningIn(ExceptionsIn):
+    """形式审查; the exceptions the authority makes to 原则上 grounds."""
+
+
+class ApproveProjectIn(ExceptionsIn):
     approval_number: str = Field(min_length=2, max_length=128, description="批复文号")
     approved_amount_fen: PositiveFen = Field(description="批复金额（分）")
     approved_scope: str = Field(
@@ -183,25 +210,6 @@ class ProjectFilter(BaseModel):
     termination: Literal["pending", "terminate", "extend", "keep"] | None = Field(
         default=None, description="终止建议：pending 待主管部门决定，或已作的决定"
     )
-
-
-class ExceptionIn(BaseModel):
-    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个，lhasa §11 原则上不再支持原始开发）."""
-
-    code: str = Field(
-        min_length=2,
-        max_length=100,
-        description="例外的理由代码，如 too_many_declarations、original_development",
-    )
-    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
-    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
-
-
-class ScreeningIn(BaseModel):
-    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=20)
-
-    def exceptions_by(self, who: str) -> tuple[PrincipleException, ...]:
-        return tuple(PrincipleException(e.code, e.reason, e.document_ref, who) for e in self.exceptions)
 
 
 class TerminationDecisionIn(BaseModel):

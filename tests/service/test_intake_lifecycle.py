@@ -1107,3 +1107,58 @@ async def test_evaluation_results_are_shown_beside_screening_and_ranking_never_r
 
 async def _kept(intake: Intake, project_id: str) -> bool:
     return (await intake.project(project_id)).get("evaluation") is not None
+
+
+async def test_the_authority_may_approve_outside_the_plan_by_exception_where_the_text_says_in_principle(
+    intake: Intake,
+) -> None:
+    """shexian §15 未纳入年度计划的项目原则上不予审批: refused, unless the authority departs from it with
+    its reason and document; zhonglou §9 says 不得擅自建设, with no such latitude."""
+    http, bus = intake.http, intake.bus
+    project = await declare(http, unique("县文旅局"), "shexian", title="智慧旅游平台")
+    assert (await screen(http, project)).json()["status"] == "accepted"
+    await publish(bus, review_passed(project))
+
+    await eventually(lambda: _verdict(intake, project["id"]), what="the review's pass")
+    await upload_all(http, project)
+    refused = await approve(http, project)
+    assert refused.status_code == 422, refused.text
+    (not_in_plan,) = [r for r in refused.json()["reasons"] if r["code"] == "not_in_plan"]
+    assert not_in_plan["in_principle"] and not_in_plan["articles"] == ["shexian §15"]
+    excepted = {
+        "code": "not_in_plan",
+        "reason": "省定民生实事，县政府常务会议同意",
+        "document_ref": "歙政办〔2026〕21号",
+    }
+    approved = await http.post(
+        f"/projects/{project['id']}/approval",
+        headers=authority("shexian"),
+        json={
+            "approval_number": "歙数批〔2026〕77号",
+            "approved_amount_fen": project["amount_fen"],
+            "exceptions": [excepted],
+        },
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    assert "exception:not_in_plan" in [f["code"] for f in approved.json()["flags"]]
+
+    # zhonglou: the plan is not 原则上 — no exception to make.
+    strict = await declare(http, unique("区文旅局"), "zhonglou", title="文旅数据平台")
+    assert (await screen(http, strict)).json()["status"] == "accepted"
+    await publish(bus, review_passed(strict))
+    await eventually(lambda: _verdict(intake, strict["id"]), what="the zhonglou review's pass")
+    await upload_all(http, strict)
+    denied = await http.post(
+        f"/projects/{strict['id']}/approval",
+        headers=authority("zhonglou"),
+        json={
+            "approval_number": "钟批〔2026〕5号",
+            "approved_amount_fen": strict["amount_fen"],
+            "exceptions": [excepted],
+        },
+    )
+    assert denied.status_code == 422 and denied.json()["code"] == "exception_refused", denied.text
+
+
+async def _verdict(intake: Intake, project_id: str) -> bool:
+    return (await intake.project(project_id))["review_verdict"] == "pass"

@@ -17,13 +17,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from services.intake.domain import design
-from services.intake.domain.errors import InvalidTransition
+from services.intake.domain.errors import ExceptionNotAllowed, InvalidTransition
 from services.intake.domain.kinds import ProjectStatus
 from services.intake.domain.projects import Project
 from services.intake.domain.records import ApprovalTerms
 from services.intake.domain.requirements import Stage, required_materials, required_signoffs
 from services.intake.domain.reviews import review_refusals
-from shared.policy import PolicyRegistry, Reason
+from shared.policy import PolicyRegistry, Reason, citations
+from shared.policy.principle import ExceptionRefused, except_in_principle
 
 
 def _wan(fen: int) -> str:
@@ -131,4 +132,11 @@ def approve(
     refusals: list[Reason] = []
     if project.status in (ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN):
         refusals = approval_refusals(policy, project, on_file.materials, on_file.signed, terms.amount_fen)
+    try:  # 原则上不予审批 (shexian §15, lhasa §6, xunyang §9): the authority may depart, on the record
+        refusals, made = except_in_principle(refusals, terms.exceptions)
+    except ExceptionRefused as exc:
+        raise ExceptionNotAllowed(str(exc)) from exc
     project.approve(terms, refusals, approval_articles(policy, project), by=by, at=at)
+    if made and project.approved_at == at:
+        project.flags = [*project.flags, *(c.model_dump(mode="json") for c in citations(made))]
+        project.record_decision("approval_exception", "excepted", by, at, reasons=citations(made))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from services.intake.domain.errors import InvalidTransition
 from shared.contracts.envelope import Citation, Event
 from shared.policy import Reason
+from shared.policy.principle import PrincipleException
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,4 @@ class ApprovalTerms:
     amount_fen: int
     scope: str
     design_required: bool = False  # a 初步设计 approval follows this one (shexian §20(一))
+    exceptions: tuple[PrincipleException, ...] = ()  # 原则上 refusals the authority departs from
