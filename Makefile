@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help install up test test-fast deploy-check bench lint format typecheck asyncapi clean
+.PHONY: help install up test test-fast deploy-check bench mutation lint format typecheck asyncapi clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ test-fast: $(STAMP) ## Run the unit tier (domain rules, packs, architecture; no 
 
 deploy-check: $(STAMP) ## Render deploy/ overlays with kubectl kustomize and validate them offline
 	$(BIN)/python -m pytest tests/e2e/test_deploy.py $(PYTEST_ARGS)
+
+mutation: $(STAMP) ## Switch each pack rule off in turn and run the unit tests citing it (not part of make test)
+	$(BIN)/govit policy mutate
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check shared services govit tests bench examples

@@ -35,5 +35,6 @@ dlq_app.command("replay")(dlq.dlq_replay)
 audit_app.command("verify")(audit.audit_verify_command)
 policy_app.command("coverage")(policy.policy_coverage)
 policy_app.command("article")(policy.policy_article)
+policy_app.command("mutate")(policy.policy_mutate)
 
 __all__ = ["app", "main"]

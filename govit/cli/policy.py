@@ -74,3 +74,34 @@ def policy_article(
         typer.echo(f"规则: {rule_id} — {pack.rules[rule_id].summary}")
     for name in (citations_in_tests(tests) if tests.is_dir() else {}).get(f"{code} §{number}", ()):
         typer.echo(f"测试: {name}")
+
+
+def policy_mutate(
+    jurisdiction: Annotated[str | None, typer.Argument(help="one of the five codes; default all")] = None,
+    tier: Annotated[
+        str, typer.Option(help="the tests run against each mutant (a path prefix)")
+    ] = "tests/unit",
+    check: Annotated[bool, typer.Option(help="fail when a rule survives or has no test in the tier")] = False,
+) -> None:
+    """规则变异检查: each rule that applies switched off in turn; a test citing it must then fail."""
+    from govit.coverage import citations_in_tests
+    from govit.mutation import Outcome, mutants, pytest_runner
+    from govit.mutation import check as check_all
+    from shared.policy import load_registry
+    from shared.settings import GovitSettings
+
+    policy = load_registry(GovitSettings().policy_dir)
+    if jurisdiction is not None and jurisdiction not in policy:
+        refuse(f"unknown jurisdiction {jurisdiction!r}; one of {', '.join(policy.codes)}")
+    found = list(mutants(policy, citations_in_tests(Path("tests")), tier, jurisdiction))
+    marks = {True: "✓ killed  ", False: "✗ survived", None: "· untested"}
+
+    def progress(number: int, outcome: Outcome) -> None:
+        tests = len(outcome.mutant.tests)
+        typer.echo(f"[{number}/{len(found)}] {marks[outcome.killed]} {outcome.mutant.name} ({tests} tests)")
+
+    outcomes = check_all(found, pytest_runner(Path.cwd()), progress)
+    counts = {label: sum(1 for o in outcomes if o.killed is key) for key, label in marks.items()}
+    typer.echo("  ".join(f"{label.strip()}: {n}" for label, n in counts.items()))
+    if check and any(o.killed is not True for o in outcomes):
+        raise typer.Exit(1)

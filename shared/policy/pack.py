@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from enum import StrEnum
@@ -350,4 +351,19 @@ def load_registry(directory: Path | None = None) -> PolicyRegistry:
         if pack.code != code:
             raise PolicyError(f"{code}.yaml declares code {pack.code!r}")
         packs[code] = pack
+    mutant = os.environ.get(MUTANT_ENV)
+    if mutant:
+        _switch_off(packs, mutant)
     return PolicyRegistry(packs)
+
+
+#: `jurisdiction:rule_id` — load the packs with that one rule switched off (`govit policy mutate`
+#: runs the tests that cite its articles this way: one of them must then fail).
+MUTANT_ENV = "GOVIT_POLICY_MUTANT"
+
+
+def _switch_off(packs: dict[str, PolicyPack], mutant: str) -> None:
+    code, _, rule_id = mutant.partition(":")
+    if code not in packs or rule_id not in packs[code].rules:
+        raise PolicyError(f"{MUTANT_ENV}={mutant!r} names no rule of a loaded pack")
+    packs[code].rules[rule_id] = packs[code].rules[rule_id].model_copy(update={"applies": False})

@@ -1,0 +1,88 @@
+"""规则变异检查: a rule that applies must have a test that fails without it.
+
+For every rule that applies in a pack, the tests citing any of its articles (govit.coverage) are
+run with that one rule switched off (shared.policy.pack.MUTANT_ENV). A run that still passes means
+no test notices the rule is gone: the rule "survives" and its tests do not test it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.policy import PolicyRegistry
+from shared.policy.pack import MUTANT_ENV
+
+
+@dataclass(frozen=True)
+class Mutant:
+    jurisdiction: str
+    rule: str
+    tests: tuple[str, ...]  # path::function, as govit.coverage names them
+
+    @property
+    def name(self) -> str:
+        return f"{self.jurisdiction}:{self.rule}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant: Mutant
+    killed: bool | None  # None: no test cites the rule's articles in the tier run
+
+
+def mutants(
+    policy: PolicyRegistry, cited: Mapping[str, tuple[str, ...]], tier: str, jurisdiction: str | None = None
+) -> Iterator[Mutant]:
+    """Each rule that applies, with the tests of `tier` (a path prefix) citing its articles."""
+    for code in policy.codes:
+        if jurisdiction not in (None, code):
+            continue
+        for rule_id, rule in sorted(policy[code].rules.items()):
+            if not rule.applies:
+                continue
+            tests = sorted(
+                {
+                    t
+                    for article in _articles(rule.articles)
+                    for t in cited.get(article, ())
+                    if t.startswith(tier)
+                }
+            )
+            yield Mutant(code, rule_id, tuple(tests))
+
+
+def _articles(cited: tuple[str, ...]) -> set[str]:
+    """'shexian §44(一)' → 'shexian §44', as tests cite it."""
+    return {a.split("(")[0] for a in cited}
+
+
+Runner = Callable[[Mutant], bool]
+
+
+def pytest_runner(root: Path) -> Runner:
+    """Run the mutant's tests in a fresh interpreter with the rule switched off; True: one failed."""
+
+    def run(mutant: Mutant) -> bool:
+        env = {**os.environ, MUTANT_ENV: mutant.name}
+        command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutant.tests]
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+        if done.returncode not in (0, 1):  # 1: a test failed; anything else did not run the tests
+            raise RuntimeError(f"{mutant.name}: pytest exited {done.returncode}\n{done.stdout[-2000:]}")
+        return done.returncode == 1
+
+    return run
+
+
+def check(found: list[Mutant], run: Runner, progress: Callable[[int, Outcome], None]) -> list[Outcome]:
+    """Run every mutant that has tests; `progress` hears each outcome with its 1-based number."""
+    outcomes = []
+    for number, mutant in enumerate(found, start=1):
+        outcome = Outcome(mutant, run(mutant) if mutant.tests else None)
+        progress(number, outcome)
+        outcomes.append(outcome)
+    return outcomes

@@ -1,0 +1,43 @@
+"""The rule-mutation check: one rule switched off by the environment, and the tests picked for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from govit.mutation import Mutant, check, mutants
+from shared.policy import PolicyError, load_registry
+from shared.policy.pack import MUTANT_ENV
+
+
+def test_the_environment_switches_off_exactly_one_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MUTANT_ENV, "shexian:oversight.rectification")
+    policy = load_registry()
+    assert not policy.rule("shexian", "oversight.rectification").applies
+    assert policy.rule("lhasa", "oversight.rectification").applies
+    assert policy.rule("shexian", "funding.plan_required").applies
+    monkeypatch.setenv(MUTANT_ENV, "shexian:no.such_rule")
+    with pytest.raises(PolicyError, match=MUTANT_ENV):
+        load_registry()
+
+
+def test_each_applying_rule_gets_the_tests_of_the_tier_citing_its_articles() -> None:
+    policy = load_registry()
+    cited = {
+        "shexian §49": ("tests/unit/test_a.py::test_order", "tests/service/test_b.py::test_http"),
+        "shexian §44": ("tests/unit/test_c.py::test_bar",),
+    }
+    found = {m.rule: m for m in mutants(policy, cited, "tests/unit", "shexian")}
+    assert found["oversight.rectification"].tests == ("tests/unit/test_a.py::test_order",)
+    assert found["oversight.breach_bars_new_projects"].tests == ("tests/unit/test_c.py::test_bar",)  # §44(一)
+    assert "security.password" not in found  # does not apply in shexian
+    assert {m.jurisdiction for m in found.values()} == {"shexian"}
+
+
+def test_a_rule_no_test_notices_survives_and_one_without_tests_is_untested() -> None:
+    heard: list[int] = []
+    outcomes = check(
+        [Mutant("x", "a", ("t1",)), Mutant("x", "b", ("t2",)), Mutant("x", "c", ())],
+        lambda m: m.rule == "a",
+        lambda number, _: heard.append(number),
+    )
+    assert [o.killed for o in outcomes] == [True, False, None] and heard == [1, 2, 3]
