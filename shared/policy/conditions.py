@@ -30,6 +30,7 @@ class ProjectFacts:
     off_plan: bool = False
     nature: str = "new"
     off_platform: bool = False  # not built on the shared platform (shexian §10)
+    not_sharing: bool = False  # declared unable to share its data (shexian §44)
     hardware: bool = False  # its implementation procures hardware equipment (bayingolin §17)
 
     @classmethod
@@ -45,6 +46,7 @@ class ProjectFacts:
             off_plan=getattr(project, "off_plan", False),
             nature=str(getattr(project, "nature", "new")),
             off_platform=not getattr(project, "on_platform", True),
+            not_sharing=not getattr(project, "shares_data_with_platform", True),
             hardware=bool(getattr(project, "hardware", ())),
         )
 
@@ -75,6 +77,7 @@ class Condition(BaseModel):
     off_plan: bool | None = None
     natures: tuple[str, ...] | None = None  # 新建、续建、改建、扩建、升级
     off_platform: bool | None = None
+    not_sharing: bool | None = None
     hardware: bool | None = None
 
     def holds(self, facts: ProjectFacts) -> bool:
@@ -88,6 +91,7 @@ class Condition(BaseModel):
             self.off_plan is None or facts.off_plan == self.off_plan,
             self.natures is None or facts.nature in self.natures,
             self.off_platform is None or facts.off_platform == self.off_platform,
+            self.not_sharing is None or facts.not_sharing == self.not_sharing,
             self.hardware is None or facts.hardware == self.hardware,
         )
         return all(checks)

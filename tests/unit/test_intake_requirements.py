@@ -134,3 +134,17 @@ def test_shexian_18_and_bayingolin_11_ask_for_the_feasibility_study() -> None:
         checklist("bayingolin", Stage.DECLARATION, amount_fen=300 * WAN)["feasibility_study"]
         == "bayingolin §11"
     )
+
+
+def test_shexian_44_a_project_that_cannot_share_its_data_waits_for_the_county_government() -> None:
+    from services.intake.domain.requirements import required_signoffs
+
+    def signoffs(jurisdiction: str, **facts: object) -> dict[str, str]:
+        found = required_signoffs(
+            POLICY, jurisdiction, ProjectFacts(**{"kind": "construction", "amount_fen": WAN, **facts})
+        )  # type: ignore[arg-type]
+        return {s.signoff: s.article for s in found}
+
+    assert signoffs("shexian", not_sharing=True)["county_government_sharing_exemption"] == "shexian §44"
+    assert "county_government_sharing_exemption" not in signoffs("shexian")
+    assert "county_government_sharing_exemption" not in signoffs("zhonglou", not_sharing=True)

@@ -74,6 +74,7 @@ SIGNOFF_RULES = (
     "intake.escalation_threshold",
     "intake.off_plan_emergency",
     "intake.shared_platform",
+    "intake.sharing_exemption",
     "intake.hardware_filing",
 )
 
@@ -103,7 +104,8 @@ def required_signoffs(
     policy: PolicyRegistry, jurisdiction: str, facts: ProjectFacts
 ) -> list[RequiredSignoff]:
     """Sign-offs the project needs: escalation by amount, the off-plan path, building off the shared
-    platform (before approval), and filings of its hardware procurement (before procurement)."""
+    platform or without sharing its data (before approval), and filings of its hardware procurement
+    (before procurement)."""
     needed: dict[str, RequiredSignoff] = {}
     for rule_id in SIGNOFF_RULES:
         rule = policy.rule(jurisdiction, rule_id)

@@ -77,6 +77,7 @@ MODELS: dict[str, type[Params]] = {
     "intake.required_materials": i.RequiredMaterials,
     "intake.secure_controllable_equipment": i.SecureEquipment,
     "intake.shared_platform": i.SharedPlatform,
+    "intake.sharing_exemption": i.Signoffs,
     "intake.software_study_threshold": Params,
     "intake.township_self_build_forbidden": Params,
     "oversight.breach_bars_new_projects": o.BreachBars,
