@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
+from shared.calendar_watch import CalendarWatch
 from shared.consume import (
     ANY_JURISDICTION,
     EventDispatcher,
@@ -61,6 +62,9 @@ class ServiceSpec:
     errors: Mapping[type[Exception], int] = field(default_factory=dict)
     #: (seconds, job) run every so often while the service runs, e.g. deadline scans.
     periodic: Sequence[tuple[float, Callable[[FastAPI], Awaitable[None]]]] = ()
+    #: (app, old calendar, new calendar): moves the open deadlines a newly loaded holiday notice
+    #: changes and announces each move (shared.calendar_watch); None where nothing depends on it.
+    recompute: Callable[[FastAPI, WorkingCalendar, WorkingCalendar], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -173,6 +177,10 @@ def create_service_app(
         for every, job in spec.periodic:
             runtime.tasks.append(asyncio.create_task(_every(every, job, app, runtime.stop), name="periodic"))
         runtime.tasks.append(asyncio.create_task(anchors.run(runtime.stop), name="audit-anchors"))
+        watch = _calendar_watch(app, dispatcher)
+        runtime.tasks.append(
+            asyncio.create_task(watch.run(settings.calendar_poll_seconds, runtime.stop), name="calendar")
+        )
         try:
             yield
         finally:
@@ -206,6 +214,25 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _calendar_watch(app: FastAPI, dispatcher: EventDispatcher) -> CalendarWatch:
+    """The watch on the calendar directory: a new calendar becomes the app's, the process's and the
+    event handlers'; the service's hook then moves the deadlines it changes."""
+    runtime: Runtime = app.state.runtime
+    hook = runtime.spec.recompute
+
+    def swap(calendar: WorkingCalendar) -> None:
+        app.state.calendar = calendar
+        install_calendar(calendar)
+        dispatcher.context = replace(dispatcher.context, calendar=calendar)
+
+    async def recompute(old: WorkingCalendar, new: WorkingCalendar) -> None:
+        if hook is not None:
+            audit.current_actor.set({"kind": "system", "job": "calendar"})
+            await hook(app, old, new)
+
+    return CalendarWatch(runtime.settings.calendar_path, app.state.calendar, swap, recompute)
 
 
 def _check_trusted_jurisdictions(settings: ServiceSettings, policy: PolicyRegistry) -> None:

@@ -172,6 +172,13 @@ class ServiceSettings(GovitSettings):
         ge=1024,
         description="largest request body other than a file upload; a larger one is refused (413)",
     )
+    calendar_poll_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="how often a running service looks for holiday notices loaded into the calendar "
+        "directory (`govit calendar load`, or a ConfigMap updated in place); a new one applies "
+        "without a restart and moves the open deadlines it changes",
+    )
     db_write_timeout_seconds: float = Field(
         default=30,
         gt=0,

@@ -135,6 +135,10 @@ class WorkingCalendar:
             day += dt.timedelta(days=1)
         return day
 
+    def dated(self, day: dt.date) -> str:
+        """A due date as people read it: （暂定） after one in a year this calendar does not know."""
+        return Deadline(day, not self.known(day.year)).label()
+
     def working_days_between(self, start: dt.date, end: dt.date) -> tuple[int, bool]:
         """Working days after start up to and including end, and whether that count is provisional."""
         count, provisional, day = 0, False, start
@@ -181,11 +185,28 @@ def install_calendar(calendar: WorkingCalendar) -> None:
     _INSTALLED[:] = [calendar]
 
 
+def installed_calendar() -> WorkingCalendar:
+    """The calendar the process runs by (a bare one until the app factory installs its own)."""
+    if not _INSTALLED:
+        _INSTALLED.append(WorkingCalendar())
+    return _INSTALLED[0]
+
+
 def is_provisional(day: dt.date | None) -> bool:
     """暂定: a due date in a year the installed calendar has no holiday arrangement for — loading the
     year's notice (`govit calendar load`) may move it."""
     if day is None:
         return False
-    if not _INSTALLED:
-        _INSTALLED.append(WorkingCalendar())
-    return not _INSTALLED[0].known(day.year)
+    return not installed_calendar().known(day.year)
+
+
+def dated(day: dt.date) -> str:
+    """A due date as people read it: （暂定） after one whose year has no holiday arrangement yet."""
+    return Deadline(day, is_provisional(day)).label()
+
+
+def changed_years(old: WorkingCalendar, new: WorkingCalendar) -> tuple[int, ...]:
+    """The years whose holiday arrangement differs between two calendars (a notice loaded,
+    replaced or removed)."""
+    years = set(old.notices) | set(new.notices)
+    return tuple(sorted(y for y in years if old.notices.get(y) != new.notices.get(y)))

@@ -26,7 +26,11 @@ def calendar_load(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
         f"已加载 {notice.year} 年节假日安排（{notice.source}）: "
         f"{len(notice.holiday_dates())} 天假日, {len(notice.workdays)} 天调休上班 → {settings.calendar_path}"
     )
-    typer.echo("服务重启后生效 / restart the services to apply")
+    typer.echo(
+        "运行中的服务在 GOVIT_CALENDAR_POLL_SECONDS（默认 30 秒）内自动加载，"
+        "重算未到期的期限并逐项发布期限变动事件 / running services pick it up within "
+        "GOVIT_CALENDAR_POLL_SECONDS and announce every open due date it moves"
+    )
 
 
 def calendar_show(year: int) -> None:

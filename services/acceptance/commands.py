@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from shared.auth import Scope
+from shared.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,12 @@ class ScanEvaluations:
     """Announce the post-evaluations whose window opened, of the scope's jurisdictions."""
 
     scope: Scope
+
+
+@dataclass(frozen=True)
+class RecomputeDeadlines:
+    """The holiday arrangement of `years` changed: the time limits were worked out by `previous`;
+    the context's calendar is the new one."""
+
+    previous: WorkingCalendar
+    years: tuple[int, ...]

@@ -21,6 +21,7 @@ from services.acceptance.domain import (
     audit,
     evaluation,
     final,
+    moved,
     security,
     sharing,
     trial,
@@ -231,6 +232,24 @@ async def scan(
                 fired += evaluation.announce_post_evaluations(project, _pack(ctx))
                 await uow.commit()
     return fired
+
+
+async def recompute_deadlines(
+    new_uow: Callable[[], AcceptanceUnitOfWork], cmd: c.RecomputeDeadlines, ctx: HandlerContext
+) -> int:
+    """A holiday notice was loaded: each open time limit it moves is moved and announced, one
+    project per unit of work; returns how many moved."""
+    async with new_uow() as uow:
+        ids = await uow.projects.ids_to_watch()
+    count = 0
+    for project_id in ids:
+        async with new_uow() as uow:
+            project = await uow.projects.get(project_id)
+            if project is not None:
+                packs = (Pack(ctx.policy, cmd.previous, ctx.now()), _pack(ctx))
+                count += moved.move_deadlines(project, packs, cmd.years)
+                await uow.commit()
+    return count
 
 
 # -- events from intake, procurement and review ------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.acceptance import api, consumers, handlers
-from services.acceptance.commands import ScanEvaluations
+from services.acceptance.commands import RecomputeDeadlines, ScanEvaluations
 from services.acceptance.db import AcceptanceUnitOfWork
 from services.acceptance.settings import AcceptanceSettings
 from shared.app import ServiceSpec, create_service_app
@@ -17,12 +17,21 @@ from shared.auth import EVERYWHERE
 from shared.bus import Bus
 from shared.consume import HandlerContext
 from shared.db import utcnow
+from shared.workdays import WorkingCalendar, changed_years
 
 
 async def _scan(app: FastAPI) -> None:
     instant: datetime = app.state.clock()
     ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=lambda: instant)
     await handlers.scan(app.state.runtime.new_uow, ScanEvaluations(EVERYWHERE), ctx)
+
+
+async def _recompute(app: FastAPI, old: WorkingCalendar, new: WorkingCalendar) -> None:
+    instant: datetime = app.state.clock()
+    ctx = HandlerContext(policy=app.state.policy, calendar=new, now=lambda: instant)
+    await handlers.recompute_deadlines(
+        app.state.runtime.new_uow, RecomputeDeadlines(old, changed_years(old, new)), ctx
+    )
 
 
 SPEC = ServiceSpec(
@@ -35,6 +44,7 @@ SPEC = ServiceSpec(
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
     periodic=((3600.0, _scan),),
+    recompute=_recompute,
 )
 
 

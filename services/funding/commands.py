@@ -9,6 +9,7 @@ from services.funding.domain import Ask, Disbursement, OmAsk, PaymentKind
 from services.funding.domain.settlement import Terms
 from shared.auth import Scope
 from shared.policy.principle import PrincipleException
+from shared.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -112,3 +113,12 @@ class GrantByException:
     disbursement_id: str
     exceptions: tuple[PrincipleException, ...]
     scope: Scope
+
+
+@dataclass(frozen=True)
+class RecomputeDeadlines:
+    """The holiday arrangement of `years` changed: the settlement reviews' due dates were worked out
+    by `previous`; the context's calendar is the new one."""
+
+    previous: WorkingCalendar
+    years: tuple[int, ...]

@@ -194,6 +194,13 @@ class ProjectRepository(AggregateRepository[FundedProject]):
     model = FundedProject
     locks = False
 
+    async def settled(self) -> list[str]:
+        """The projects settled with a review due date, by id."""
+        rows = await self.session.execute(
+            select(projects.c.id, projects.c.settlement).order_by(projects.c.id)
+        )
+        return [row.id for row in rows if row.settlement is not None and row.settlement.review_due_on]
+
 
 class GateRepository:
     """A project's gates, read in one query the first time a unit of work asks for any of them

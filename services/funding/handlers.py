@@ -14,6 +14,7 @@ from services.funding.commands import (
     CompleteReclaim,
     GrantByException,
     OmApplication,
+    RecomputeDeadlines,
     RequestDisbursement,
     Settle,
     Withdraw,
@@ -27,6 +28,7 @@ from services.funding.domain import (
     ProjectNotFound,
     Reclaim,
     Refused,
+    moved,
     payments,
     settlement,
 )
@@ -167,6 +169,24 @@ async def settle(uow: FundingUnitOfWork, cmd: Settle, ctx: HandlerContext) -> Fu
         settlement.settle(ctx.policy, ctx.calendar, project, books, cmd.terms(), ctx.now())
         await uow.commit()
         return project
+
+
+async def recompute_deadlines(
+    new_uow: Callable[[], FundingUnitOfWork], cmd: RecomputeDeadlines, ctx: HandlerContext
+) -> int:
+    """A holiday notice was loaded: each settlement review's due date it moves is moved and
+    announced, one project per unit of work; returns how many moved."""
+    async with new_uow() as uow:
+        ids = await uow.projects.settled()
+    count = 0
+    for project_id in ids:
+        async with new_uow() as uow:
+            project = await uow.projects.get(project_id, for_update=True)
+            calendars = (cmd.previous, ctx.calendar)
+            if project is not None and moved.move_review_due(ctx.policy, calendars, project, cmd.years):
+                await uow.commit()
+                count += 1
+    return count
 
 
 async def complete_reclaim(uow: FundingUnitOfWork, cmd: CompleteReclaim, ctx: HandlerContext) -> Reclaim:

@@ -8,12 +8,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.funding import api, consumers
+from services.funding import api, consumers, handlers
+from services.funding.commands import RecomputeDeadlines
 from services.funding.db import FundingUnitOfWork
 from services.funding.settings import FundingSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
+from shared.consume import HandlerContext
 from shared.db import utcnow
+from shared.workdays import WorkingCalendar, changed_years
+
+
+async def _recompute(app: FastAPI, old: WorkingCalendar, new: WorkingCalendar) -> None:
+    ctx = HandlerContext(policy=app.state.policy, calendar=new, now=app.state.clock)
+    cmd = RecomputeDeadlines(old, changed_years(old, new))
+    await handlers.recompute_deadlines(app.state.runtime.new_uow, cmd, ctx)
+
 
 SPEC = ServiceSpec(
     name=consumers.DURABLE,
@@ -24,6 +34,7 @@ SPEC = ServiceSpec(
     uow=FundingUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    recompute=_recompute,
 )
 
 

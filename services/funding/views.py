@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.funding.db import disbursements, projects, reclaims
@@ -25,6 +25,7 @@ from shared.auth import Principal
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry, Reason
 from shared.views import filters, one, page_of, visible_to
+from shared.workdays import is_provisional
 
 
 class DisbursementOut(BaseModel):
@@ -67,6 +68,11 @@ class SettlementOut(BaseModel):
     route: str | None
     review_due_on: date | None
     by: str
+
+    @computed_field(description="财评或审计期限为暂定（所在年度尚未加载节假日安排通知）")  # type: ignore[prop-decorator]
+    @property
+    def review_due_on_provisional(self) -> bool:
+        return is_provisional(self.review_due_on)
 
 
 class FundedProjectOut(BaseModel):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from services.procurement.domain import ChangeRequest, ContractTerms, Listing, Tender
 from shared.auth import EVERYWHERE, Scope
+from shared.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,12 @@ class ScanDeadlines:
     """Check every project in progress (in the scope's jurisdictions) for missed deadlines."""
 
     scope: Scope = EVERYWHERE
+
+
+@dataclass(frozen=True)
+class RecomputeDeadlines:
+    """The holiday arrangement of `years` changed: the open deadlines were worked out by `previous`;
+    the context's calendar is the new one."""
+
+    previous: WorkingCalendar
+    years: tuple[int, ...]

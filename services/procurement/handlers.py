@@ -15,6 +15,7 @@ from services.procurement.commands import (
     CompleteConstruction,
     DecideChange,
     FileContract,
+    RecomputeDeadlines,
     RecordTender,
     RequestChange,
     ReviewRequirements,
@@ -36,6 +37,7 @@ from services.procurement.domain import (
     Project,
     ProjectNotFound,
     Reporting,
+    moved_deadlines,
     suspension,
 )
 from shared.auth import Scope
@@ -251,6 +253,25 @@ async def _scan_one(uow: ProcurementUnitOfWork, project_id: str, ctx: HandlerCon
         fired = domain.note_missed(ctx.policy, ctx.calendar, project, _today(ctx))
         await uow.commit()
         return fired
+
+
+async def recompute_deadlines(
+    new_uow: Callable[[], ProcurementUnitOfWork], cmd: RecomputeDeadlines, ctx: HandlerContext
+) -> int:
+    """A holiday notice was loaded: each open deadline it moves is announced, one project per
+    transaction; returns how many moved."""
+    async with new_uow() as uow:
+        ids = await uow.projects.ids_in_progress()
+    moved = 0
+    for project_id in ids:
+        async with new_uow() as uow:
+            project = await uow.projects.get(project_id)
+            if project is None:
+                continue
+            calendars = (cmd.previous, ctx.calendar)
+            moved += moved_deadlines.move_deadlines(ctx.policy, calendars, project, _today(ctx), cmd.years)
+            await uow.commit()
+    return moved
 
 
 # -- events from intake and review ------------------------------------------------------------------

@@ -15,11 +15,18 @@ from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
 from shared.consume import HandlerContext
 from shared.db import utcnow
+from shared.workdays import WorkingCalendar, changed_years
 
 
 async def _scan_deadlines(app: FastAPI) -> None:
     ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=app.state.clock)
     await handlers.scan_deadlines(app.state.runtime.new_uow, commands.ScanDeadlines(), ctx)
+
+
+async def _recompute(app: FastAPI, old: WorkingCalendar, new: WorkingCalendar) -> None:
+    ctx = HandlerContext(policy=app.state.policy, calendar=new, now=app.state.clock)
+    cmd = commands.RecomputeDeadlines(old, changed_years(old, new))
+    await handlers.recompute_deadlines(app.state.runtime.new_uow, cmd, ctx)
 
 
 SPEC = ServiceSpec(
@@ -32,6 +39,7 @@ SPEC = ServiceSpec(
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
     periodic=((3600.0, _scan_deadlines),),
+    recompute=_recompute,
 )
 
 

@@ -92,6 +92,11 @@ class ContractOut(BaseModel):
     late: bool
     notes: Annotated[list[dict[str, Any]], AsStored]
 
+    @computed_field(description="备案期限为暂定（所在年度尚未加载节假日安排通知）")  # type: ignore[prop-decorator]
+    @property
+    def filing_due_on_provisional(self) -> bool:
+        return is_provisional(self.filing_due_on)
+
 
 class ChangeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from services.review.domain import ExpertStatus, Opinion, Registration, Submission, Verdict
 from shared.auth import EVERYWHERE, Scope
+from shared.workdays import WorkingCalendar
 
 
 @dataclass(frozen=True)
@@ -105,3 +106,12 @@ class Resubmit:
 class ScanOverdue:
     today: dt.date
     scope: Scope = EVERYWHERE
+
+
+@dataclass(frozen=True)
+class RecomputeTimeLimits:
+    """The holiday arrangement of `years` changed: the running time limits were counted by
+    `previous`; the context's calendar is the new one."""
+
+    previous: WorkingCalendar
+    years: tuple[int, ...]

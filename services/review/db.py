@@ -188,6 +188,11 @@ class CaseRepository(AggregateRepository[ReviewCase]):
             query = query.where(cases.c.reference == reference)
         return self.tracked(await self.session.scalars(query.order_by(cases.c.id).with_for_update()))
 
+    async def running(self) -> list[str]:
+        """The cases with a time limit running (not cancelled), by id."""
+        query = select(cases.c.id).where(cases.c.clock.is_not(None), cases.c.status != CaseStatus.CANCELLED)
+        return list(await self.session.scalars(query.order_by(cases.c.id)))
+
     async def past_due(self, today: dt.date, jurisdictions: frozenset[str] | None = None) -> list[ReviewCase]:
         """Cases past their time limit not yet notified (of these jurisdictions only, if given)."""
         query = select(ReviewCase).where(cases.c.due_on < today, cases.c.overdue_notified.is_(False))

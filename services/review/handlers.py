@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
 
 from services.review import commands
 from services.review.db import ReviewUnitOfWork
-from services.review.domain import CaseNotFound, Expert, ReviewCase, opening, panels, pools
+from services.review.domain import CaseNotFound, Expert, ReviewCase, opening, panels, pools, recompute
 from services.review.domain import conclusions as concluding
 from services.review.domain.experts import in_pools, subject_taken
 from services.review.domain.records import Submission
@@ -149,6 +151,24 @@ async def scan_overdue(uow: ReviewUnitOfWork, cmd: commands.ScanOverdue, ctx: Ha
                 count += 1
         await uow.commit()
         return count
+
+
+async def recompute_time_limits(
+    new_uow: Callable[[], ReviewUnitOfWork], cmd: commands.RecomputeTimeLimits, ctx: HandlerContext
+) -> int:
+    """A holiday notice was loaded: each running time limit it moves is moved and announced, one
+    case per unit of work. Returns how many moved."""
+    async with new_uow() as uow:
+        ids = await uow.cases.running()
+    moved = 0
+    for case_id in ids:
+        async with new_uow() as uow:
+            case = await uow.cases.get(case_id)
+            calendars = (cmd.previous, ctx.calendar)
+            if case is not None and recompute.move_time_limit(case, ctx.policy, calendars, cmd.years):
+                await uow.commit()
+                moved += 1
+    return moved
 
 
 # -- events ----------------------------------------------------------------------------------------

@@ -15,13 +15,19 @@ from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
 from shared.consume import HandlerContext
 from shared.db import utcnow
-from shared.workdays import today_in_shanghai
+from shared.workdays import WorkingCalendar, changed_years, today_in_shanghai
 
 
 async def _scan_overdue(app: FastAPI) -> None:
     uow = app.state.runtime.new_uow()
     ctx = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=app.state.clock)
     await handlers.scan_overdue(uow, commands.ScanOverdue(today_in_shanghai(ctx.now())), ctx)
+
+
+async def _recompute(app: FastAPI, old: WorkingCalendar, new: WorkingCalendar) -> None:
+    ctx = HandlerContext(policy=app.state.policy, calendar=new, now=app.state.clock)
+    cmd = commands.RecomputeTimeLimits(old, changed_years(old, new))
+    await handlers.recompute_time_limits(app.state.runtime.new_uow, cmd, ctx)
 
 
 SPEC = ServiceSpec(
@@ -34,6 +40,7 @@ SPEC = ServiceSpec(
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
     periodic=((3600.0, _scan_overdue),),
+    recompute=_recompute,
 )
 
 

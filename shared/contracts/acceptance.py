@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from shared.contracts.deadlines import PROVISIONAL_NOTE, DeadlineMoved
 from shared.contracts.envelope import Agency, Citation, Event
 
 
@@ -25,6 +26,7 @@ class FinalAcceptanceConcluded(Event):
     rectification_items: tuple[str, ...] = Field(default=(), description="整改事项（未通过时）")
     rectification_due: date | None = Field(default=None, description="整改期限（未通过时）")
     report_due_on: date | None = Field(default=None, description="验收报告报送期限 (bayingolin §29)")
+    report_due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "终验已出结论"
@@ -114,6 +116,7 @@ class PostEvaluationDue(Event):
     type: Literal["govit.acceptance.post_evaluation_due.v1"] = "govit.acceptance.post_evaluation_due.v1"
     agency: Agency
     due_on: date
+    due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     parties: tuple[str, ...] = ()
     articles: tuple[str, ...] = ()
 
@@ -171,8 +174,19 @@ class AcceptanceReportFiled(Event):
     reference: str
     filed_on: date
     due_on: date | None = None
+    due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     late: bool = False
     notes: tuple[Citation, ...] = ()
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "验收报告已备案"
+
+
+class AcceptanceDeadlineMoved(DeadlineMoved):
+    """验收期限变动 — a newly loaded holiday notice moved an open time limit of the project:
+    `deadline` is initial_acceptance, application_opens, application, acceptance_report,
+    post_evaluation_opens or post_evaluation."""
+
+    type: Literal["govit.acceptance.deadline_moved.v1"] = "govit.acceptance.deadline_moved.v1"
+
+    summary: ClassVar[str] = "验收期限已变动"

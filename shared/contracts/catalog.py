@@ -7,6 +7,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, ValidationError
 
 from shared.contracts.acceptance import (
+    AcceptanceDeadlineMoved,
     AcceptanceReportFiled,
     AuditReportFiled,
     DataSharingDecided,
@@ -33,6 +34,7 @@ from shared.contracts.funding import (
     DisbursementRejected,
     DisbursementReleased,
     DisbursementRequested,
+    FundingDeadlineMoved,
     OmDecided,
     ReclaimRecorded,
     SettlementRecorded,
@@ -60,6 +62,7 @@ from shared.contracts.procurement import (
     ConstructionStarted,
     ContractFiled,
     DeadlineMissed,
+    ProcurementDeadlineMoved,
     ProgressReported,
     RequirementsReviewed,
     TenderRecorded,
@@ -70,6 +73,7 @@ from shared.contracts.review import (
     PanelDrawn,
     ReviewCaseOpened,
     ReviewConcluded,
+    ReviewDeadlineMoved,
     ReviewOverdue,
 )
 
@@ -93,6 +97,7 @@ EVENTS: tuple[type[Event], ...] = (
     ExpertReplaced,
     ReviewConcluded,
     ReviewOverdue,
+    ReviewDeadlineMoved,
     RequirementsReviewed,
     TenderRecorded,
     ContractFiled,
@@ -100,6 +105,7 @@ EVENTS: tuple[type[Event], ...] = (
     ProgressReported,
     DeadlineMissed,
     TerminationRecommended,
+    ProcurementDeadlineMoved,
     ChangeRecorded,
     ChangeReviewRequested,
     ConstructionCompleted,
@@ -113,6 +119,7 @@ EVENTS: tuple[type[Event], ...] = (
     AcceptanceReportFiled,
     EvaluationRecorded,
     PostEvaluationDue,
+    AcceptanceDeadlineMoved,
     BudgetOpened,
     DisbursementRequested,
     DisbursementHeld,
@@ -121,6 +128,7 @@ EVENTS: tuple[type[Event], ...] = (
     ReclaimRecorded,
     OmDecided,
     SettlementRecorded,
+    FundingDeadlineMoved,
 )
 
 CATALOG: dict[str, type[Event]] = {model.model_fields["type"].default: model for model in EVENTS}

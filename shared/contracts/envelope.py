@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
 from cloudevents.core.exceptions import BaseCloudEventException
@@ -18,7 +19,10 @@ from pydantic import (
     SerializerFunctionWrapHandler,
     StringConstraints,
     model_serializer,
+    model_validator,
 )
+
+from shared.workdays import is_provisional
 
 CONTENT_TYPE = "application/cloudevents+json"
 #: CloudEvents extension attribute (the documented "sequence" extension): the producer's number
@@ -48,6 +52,45 @@ class Event(BaseModel):
     jurisdiction: Jurisdiction
 
     summary: ClassVar[str] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provisional_beside_due_dates(cls, data: Any) -> Any:
+        """A `<due date>_provisional` flag not given is said by the calendar the process runs by:
+        暂定 when the due date's year has no holiday arrangement yet (shared.workdays)."""
+        flags = _provisional_flags(cls)
+        if not flags or not isinstance(data, dict) or all(flag in data for flag, _ in flags):
+            return data
+        filled = dict(data)
+        for flag, due in flags:
+            if flag not in filled:
+                filled[flag] = is_provisional(_as_date(filled.get(due)))
+        return filled
+
+
+PROVISIONAL = "_provisional"
+
+
+@functools.cache
+def _provisional_flags(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """The model's (flag, due date field) pairs: `due_on_provisional` beside `due_on`."""
+    names = model.model_fields
+    return tuple(
+        (name, name.removesuffix(PROVISIONAL))
+        for name in names
+        if name.endswith(PROVISIONAL) and name.removesuffix(PROVISIONAL) in names
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None  # the field's own validation says what is wrong
+    return None
 
 
 class Citation(BaseModel):

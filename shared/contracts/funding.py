@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from shared.contracts.deadlines import PROVISIONAL_NOTE, DeadlineMoved
 from shared.contracts.envelope import Agency, Citation, Event
 from shared.money import Fen, PositiveFen
 
@@ -122,6 +123,16 @@ class SettlementRecorded(Event):
         default=None, description="financial_review 财评 / audit 审计 / self_or_third_party"
     )
     review_due_on: date | None = None
+    review_due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目已结算"
+
+
+class FundingDeadlineMoved(DeadlineMoved):
+    """结算审查期限变动 — a newly loaded holiday notice moved the settlement's 财评 or audit due date
+    (lhasa §21); `deadline` is settlement_review."""
+
+    type: Literal["govit.funding.deadline_moved.v1"] = "govit.funding.deadline_moved.v1"
+
+    summary: ClassVar[str] = "结算审查期限已变动"

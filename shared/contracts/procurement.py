@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.deadlines import PROVISIONAL_NOTE, DeadlineMoved
 from shared.contracts.envelope import Agency, Citation, Event
 from shared.money import Fen
 
@@ -80,6 +81,7 @@ class ContractFiled(Event):
     signed_on: date
     filed_on: date
     filing_due_on: date | None = None
+    filing_due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     late: bool = False
     ip_to_government: bool = Field(default=False, description="成果及知识产权归政府所有条款 (shexian §40)")
     milestones: tuple[Milestone, ...] = ()
@@ -122,6 +124,7 @@ class DeadlineMissed(Event):
     deadline: DeadlineKind
     period: str | None = None
     due_on: date
+    due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     terminate: bool = False
     message: str = ""
     articles: tuple[str, ...] = ()
@@ -190,3 +193,12 @@ class ConstructionCompleted(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目已竣工"
+
+
+class ProcurementDeadlineMoved(DeadlineMoved):
+    """期限变动 — a newly loaded holiday notice moved an open deadline of the project: `deadline` is
+    implementation_plan, contract, start, progress (`reference` the period) or delay."""
+
+    type: Literal["govit.procurement.deadline_moved.v1"] = "govit.procurement.deadline_moved.v1"
+
+    summary: ClassVar[str] = "期限已变动"

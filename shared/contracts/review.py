@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from shared.contracts.deadlines import PROVISIONAL_NOTE, DeadlineMoved
 from shared.contracts.envelope import Event
 
 ReviewStage = Literal[
@@ -44,6 +45,7 @@ class ReviewCaseOpened(Event):
     stage: ReviewStage
     reference: str | None = Field(default=None, description="评审对象：变更申请或终验申请的编号")
     due_on: date | None = Field(default=None, description="初步评审期限（工作日计算）")
+    due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "评审已立案"
@@ -83,6 +85,17 @@ class ReviewOverdue(Event):
     case_id: str
     clock: str = Field(description="first_review, pass_report, fail_opinion, revision, second_review")
     due_on: date
+    due_on_provisional: bool = Field(default=False, description=PROVISIONAL_NOTE)
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "评审已逾期"
+
+
+class ReviewDeadlineMoved(DeadlineMoved):
+    """评审期限变动 — a newly loaded holiday notice moved a running time limit of a case (lhasa §11);
+    `deadline` is the time limit (first_review, pass_report, fail_opinion, revision, second_review),
+    `reference` the case."""
+
+    type: Literal["govit.review.deadline_moved.v1"] = "govit.review.deadline_moved.v1"
+
+    summary: ClassVar[str] = "评审期限已变动"

@@ -19,6 +19,7 @@ from shared.bus import JetStreamBus
 from shared.contracts.acceptance import FinalAcceptanceApplied
 from shared.contracts.intake import ProjectRejected, ProjectScreened, ProjectTerminated
 from shared.contracts.procurement import ChangeRecorded, ChangeReviewRequested
+from shared.workdays import load_notice
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
@@ -924,3 +925,54 @@ async def test_jurisdictions_naming_one_pool_share_its_experts(shared_pool: Revi
     # lhasa's cases stay lhasa's: zhonglou's authority shares the experts, not the cases.
     zhonglou = bearer(Role.AUTHORITY, jurisdictions=["zhonglou"])
     assert (await http.get(f"/cases/{case['id']}", headers=zhonglou)).status_code == 404
+
+
+# A year's holiday notice loaded while the service runs (test data, not the real arrangement):
+# the National Day week of 2027, a year the holiday package does not know, off from 1 to 7 October.
+NOTICE_2027 = {
+    "year": 2027,
+    "source": "测试用2027年节假日安排（示例）",
+    "holidays": [{"name": "国庆节", "start": "2027-10-01", "end": "2027-10-07"}],
+}
+
+
+async def test_a_notice_loaded_while_running_moves_an_open_time_limit_and_announces_it(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    clock = Clock(datetime(2027, 9, 28, 2, 0, tzinfo=UTC))  # Tuesday 28 September 2027
+    settings = ReviewSettings(
+        database_url=await make_database("review"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        calendar_poll_seconds=0.1,
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus, running(create_review(settings, clock=clock)) as http:
+        # lhasa §11: five working days, by weekends alone until the year's notice is loaded.
+        case = await open_case(http, "lhasa", "change")
+        assert (case["due_on"], case["due_on_provisional"]) == ("2027-10-05", True)
+        [(_, opened)] = await events_of(bus, case["project_id"])
+        assert opened["due_on"] == "2027-10-05" and opened["due_on_provisional"] is True
+
+        source = tmp_path / "notice.yaml"
+        source.write_text(yaml.safe_dump(NOTICE_2027, allow_unicode=True), encoding="utf-8")
+        load_notice(source, settings.calendar_path)  # what `govit calendar load` does
+
+        async def moved() -> dict[str, Any] | None:
+            found = dict(await events_of(bus, case["project_id"]))
+            return found.get("govit.review.deadline_moved.v1")
+
+        event = await eventually(moved, what="the deadline_moved event")
+        assert (event["previous_due_on"], event["due_on"], event["deadline"]) == (
+            "2027-10-05",
+            "2027-10-12",
+            "first_review",
+        )
+        assert event["due_on_provisional"] is False and event["years"] == [2027]
+        assert event["reference"] == case["id"] and event["articles"] == ["lhasa §11"]
+        shown = (await http.get(f"/cases/{case['id']}", headers=AUTHORITY)).json()
+        assert (shown["due_on"], shown["due_on_provisional"]) == ("2027-10-12", False)
+        # A case opened now counts by the new calendar at once.
+        later = await open_case(http, "lhasa", "change")
+        assert (later["due_on"], later["due_on_provisional"]) == ("2027-10-12", False)

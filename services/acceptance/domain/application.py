@@ -164,7 +164,7 @@ def _too_early(c: _Checks) -> None:
         c.refuse(
             "acceptance.apply_after_initial",
             "application_too_early",
-            f"初验于 {initial_on.isoformat()} 结束，{earliest.isoformat()} 起方可申请终验",
+            f"初验于 {initial_on.isoformat()} 结束，{c.calendar.dated(earliest)} 起方可申请终验",
         )
 
 
@@ -180,7 +180,7 @@ def _too_late(c: _Checks) -> None:
             c.reason(
                 "acceptance.apply_deadline",
                 "application_late",
-                f"应在 {due.due_on.isoformat()} 前申请竣工验收，已逾期",
+                f"应在 {c.calendar.dated(due.due_on)} 前申请竣工验收，已逾期",
             )
         )
         return
@@ -189,7 +189,7 @@ def _too_late(c: _Checks) -> None:
         c.refuse(
             "acceptance.apply_deadline",
             "application_late",
-            f"应在 {due.due_on.isoformat()} 前申请验收，已逾期且没有获准的延期验收申请"
+            f"应在 {c.calendar.dated(due.due_on)} 前申请验收，已逾期且没有获准的延期验收申请"
             + (f"（延期至 {delayed.isoformat()}）" if delayed else ""),
         )
 

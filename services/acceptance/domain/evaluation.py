@@ -95,13 +95,14 @@ def _window_reasons(project: Project, pack: Pack, evaluation: str) -> tuple[list
                 j,
                 WINDOW,
                 "evaluation_too_early",
-                f"项目于 {accepted_on.isoformat()} 通过验收，{window.opens.isoformat()} 起方可开展评价",
+                f"项目于 {accepted_on.isoformat()} 通过验收，"
+                f"{pack.calendar.dated(window.opens)} 起方可开展评价",
             )
         )
     if window is not None and window.closes is not None and today > window.closes:
         notes.append(
             pack.policy.refusal(
-                j, WINDOW, "evaluation_late", f"评价应在 {window.closes.isoformat()} 前完成，已逾期"
+                j, WINDOW, "evaluation_late", f"评价应在 {pack.calendar.dated(window.closes)} 前完成，已逾期"
             )
         )
     return refusals, notes

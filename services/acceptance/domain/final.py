@@ -207,7 +207,7 @@ def _report_late(project: Project, pack: Pack) -> list[Reason]:
             project.jurisdiction,
             "acceptance.report_deadline",
             "acceptance_report_late",
-            f"应在 {due.isoformat()} 前报送验收报告，实际 {today.isoformat()} 报送，已逾期",
+            f"应在 {pack.calendar.dated(due)} 前报送验收报告，实际 {today.isoformat()} 报送，已逾期",
         )
     ]
 

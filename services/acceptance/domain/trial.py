@@ -84,7 +84,7 @@ def _initial_late(project: Project, pack: Pack, held_on: dt.date) -> list[Reason
             project.jurisdiction,
             "acceptance.initial_deadline",
             "initial_acceptance_late",
-            f"项目于 {project.completed_on.isoformat()} 竣工，应在 {due.isoformat()} 前初验，"
+            f"项目于 {project.completed_on.isoformat()} 竣工，应在 {pack.calendar.dated(due)} 前初验，"
             f"实际 {held_on.isoformat()} 初验，已逾期",
         )
     ]

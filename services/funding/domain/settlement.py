@@ -108,13 +108,24 @@ def _route(
             assert project.approved_amount_fen is not None
             small = project.approved_amount_fen <= int(review.params["amount_fen"])
             route = str(review.params["at_or_below"] if small else review.params["above"])
-            due = calendar.last_day(months_after(settled_on, int(review.param("months"))))
+            due = review_due(policy, calendar, j, settled_on)
         else:
             route = str(review.params.get("reviewer", "review"))
     returning = policy.rule(j, "funding.surplus_return")
     if returning.applies and returns_money:
         articles += returning.articles
     return Route(route, due, tuple(articles))
+
+
+def review_due(
+    policy: PolicyRegistry, calendar: WorkingCalendar, jurisdiction: str, settled_on: dt.date
+) -> dt.date | None:
+    """The last day of the settlement's 财评 or audit (lhasa §21: two months, ending on a working
+    day); None where the pack sets no such limit."""
+    review = policy.rule(jurisdiction, "funding.settlement_audit")
+    if not review.applies or "amount_fen" not in review.params:
+        return None
+    return calendar.last_day(months_after(settled_on, int(review.param("months"))))
 
 
 def _recorded(project: FundedProject, settled: Settlement, route: Route) -> SettlementRecorded:

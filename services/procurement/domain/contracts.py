@@ -12,7 +12,7 @@ from services.procurement.domain.errors import ProcurementError
 from services.procurement.domain.milestones import PaymentMilestone
 from shared.contracts.envelope import Citation
 from shared.policy import PolicyRegistry, Reason
-from shared.workdays import WorkingCalendar
+from shared.workdays import WorkingCalendar, dated
 
 
 class Role(StrEnum):
@@ -93,7 +93,7 @@ def late_filing(
             jurisdiction,
             "procurement.contract_filing",
             "contract_filed_late",
-            f"合同于 {signed_on.isoformat()} 签订，应在 {due.isoformat()} 前报送备案，"
+            f"合同于 {signed_on.isoformat()} 签订，应在 {dated(due)} 前报送备案，"
             f"实际 {filed_on.isoformat()} 报送，已逾期",
         )
     ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from services.procurement.domain.contracts import filing_due
 from services.procurement.domain.periods import periods
 from shared.policy import PolicyRegistry
-from shared.workdays import WorkingCalendar, months_after
+from shared.workdays import WorkingCalendar, dated, months_after
 
 
 @dataclass(frozen=True)
@@ -204,5 +204,5 @@ def deadline_message(policy: PolicyRegistry, jurisdiction: str, due: Due) -> str
     filing = ""
     if due.filing_until is not None:
         cited = "、".join(policy.rule(jurisdiction, "procurement.contract_filing").articles)
-        filing = f"，合同备案期至 {due.filing_until.isoformat()}，{cited}"
-    return f"{what}（期限 {due.due_on.isoformat()}{filing}）{ending}（{'、'.join(rule.articles)}）"
+        filing = f"，合同备案期至 {dated(due.filing_until)}，{cited}"
+    return f"{what}（期限 {dated(due.due_on)}{filing}）{ending}（{'、'.join(rule.articles)}）"
