@@ -21,6 +21,7 @@ from services.procurement.domain import (
     RuleViolation,
     Status,
 )
+from services.procurement.domain.errors import PurchaseNotFound
 from services.procurement.domain.suspension import ConstructionSuspended
 from services.procurement.schemas import (
     CREDIT_CODE,
@@ -28,6 +29,7 @@ from services.procurement.schemas import (
     CompletionIn,
     ContractIn,
     DecisionIn,
+    ExceptionIn,
     FirmIn,
     ReportIn,
     RequirementsIn,
@@ -44,6 +46,7 @@ from shared.workdays import today_in_shanghai
 
 ERRORS: dict[type[Exception], int] = {
     ProjectNotFound: 404,
+    PurchaseNotFound: 404,
     ConstructionSuspended: 409,
     ChangeNotFound: 404,
     InvalidState: 409,
@@ -209,6 +212,19 @@ async def start_construction(
 ) -> Any:
     cmd = commands.StartConstruction(project_id, body.started_on, who.scope)
     return await _show(uow, await handlers.start_construction(uow, cmd, ctx), ctx)
+
+
+@projects.post(
+    "/{project_id}/exceptions",
+    response_model=views.ProjectDetail,
+    responses=COMMAND,
+    summary="依“原则上”条款作出例外 (authority)，如 shexian §30 不实行监理：写明理由、注明文号",
+)
+async def record_exception(
+    project_id: str, body: ExceptionIn, uow: UowDep, who: AuthorityDep, ctx: ContextDep
+) -> Any:
+    cmd = commands.RecordException(project_id, body.made_by(who.sub), who.scope)
+    return await _show(uow, await handlers.record_exception(uow, cmd, ctx), ctx)
 
 
 @projects.post(

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from services.procurement.domain import ChangeRequest, ContractTerms, Listing, Tender
+from services.procurement.domain import ChangeRequest, ContractTerms, Listing, PurchaseTerms, Tender
 from shared.auth import EVERYWHERE, Scope
+from shared.policy.principle import PrincipleException
 from shared.workdays import WorkingCalendar
 
 
@@ -53,6 +54,15 @@ class StartConstruction:
 
 
 @dataclass(frozen=True)
+class RecordException:
+    """例外: the authority departs from a 原则上 refusal (shexian §30's 监理制)."""
+
+    project_id: str
+    exception: PrincipleException
+    scope: Scope
+
+
+@dataclass(frozen=True)
 class SubmitReport:
     project_id: str
     kind: str
@@ -86,6 +96,25 @@ class DecideChange:
     approve: bool
     comment: str
     approval_number: str | None
+    by: str
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class RecordPurchase:
+    """计划外采购 recorded once its procurement is complete; filed at once when materials come with it."""
+
+    terms: PurchaseTerms
+    materials: str | None
+    by: str
+    scope: Scope
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class FilePurchase:
+    purchase_id: str
+    materials: str
     by: str
     scope: Scope
 

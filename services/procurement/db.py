@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from services.procurement.domain import (
     Firm,
     PaymentMilestone,
     Project,
+    Purchase,
     Report,
     Requirements,
     Role,
@@ -109,6 +111,7 @@ projects = Table(
     Column("contractors", JSON, nullable=False),
     Column("contract_total_fen", BigInteger, nullable=False),
     Column("supervisor", String(200), nullable=True),
+    Column("exceptions", JSON, nullable=True),  # 原则上: the authority's exceptions (code, reason, document)
     Column("started_on", Date, nullable=True),
     Column("completed_on", Date, nullable=True),
     Column("security_test_report", Text, nullable=True),
@@ -185,15 +188,42 @@ firms = Table(
     UniqueConstraint("jurisdiction", "credit_code", name="uq_firms_code"),
 )
 
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("jurisdiction", String(32), nullable=False, index=True),
+    Column("agency", String(128), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("supplier", String(200), nullable=False),
+    Column("credit_code", String(18), nullable=False),
+    Column("procured_on", Date, nullable=False),
+    Column("filing_due_on", Date, nullable=False, index=True),
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("materials", Text, nullable=True),
+    Column("filed_on", Date, nullable=True),
+    Column("filed_by", String(128), nullable=True),
+    Column("late", Boolean, nullable=False),
+    Column("notes", _citations(), nullable=False),
+    Column("missed_noticed", Boolean, nullable=False),
+    Column("idempotency_key", String(128), nullable=True),
+    UniqueConstraint("agency", "idempotency_key", name="uq_purchases_idempotency"),
+)
+
 mapper.map_imperatively(Project, projects)
 mapper.map_imperatively(Contract, contracts)
 mapper.map_imperatively(Change, changes)
 mapper.map_imperatively(Firm, firms)
+mapper.map_imperatively(Purchase, purchases)
 
 
 @event.listens_for(Project, "load")
-def _fresh_events(project: Project, _context: Any) -> None:
-    project.events = []
+@event.listens_for(Purchase, "load")
+def _fresh_events(aggregate: Project | Purchase, _context: Any) -> None:
+    aggregate.events = []
 
 
 class ProjectRepository(AggregateRepository[Project]):
@@ -282,11 +312,33 @@ class FirmRepository:
         return found
 
 
+class PurchaseRepository(AggregateRepository[Purchase]):
+    model = Purchase
+
+    async def by_key(self, agency: str, key: str) -> Purchase | None:
+        found = await self.session.scalar(
+            select(Purchase).where(purchases.c.agency == agency, purchases.c.idempotency_key == key)
+        )
+        return self.tracked([found])[0] if found is not None else None
+
+    async def ids_unfiled_past(self, day: dt.date, jurisdictions: frozenset[str] | None = None) -> list[str]:
+        """Purchases unfiled whose limit ended before `day` and not yet evented (of these jurisdictions)."""
+        query = select(purchases.c.id).where(
+            purchases.c.filed_on.is_(None),
+            purchases.c.filing_due_on < day,
+            purchases.c.missed_noticed.is_(False),
+        )
+        if jurisdictions is not None:
+            query = query.where(purchases.c.jurisdiction.in_(sorted(jurisdictions)))
+        return list(await self.session.scalars(query))
+
+
 class ProcurementUnitOfWork(UnitOfWork):
     projects: ProjectRepository
     contracts: ContractRepository
     changes: ChangeRepository
     firms: FirmRepository
+    purchases: PurchaseRepository
 
     async def __aenter__(self) -> ProcurementUnitOfWork:
         await super().__aenter__()
@@ -294,4 +346,5 @@ class ProcurementUnitOfWork(UnitOfWork):
         self.contracts = ContractRepository(self.session)
         self.changes = ChangeRepository(self.session)
         self.firms = FirmRepository(self.session)
+        self.purchases = PurchaseRepository(self.session, self)
         return self

@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 
-from services.procurement import domain
+from services.procurement import domain, purchase_handlers
 from services.procurement.commands import (
     CompleteConstruction,
     DecideChange,
     FileContract,
     RecomputeDeadlines,
+    RecordException,
     RecordTender,
     RequestChange,
     ReviewRequirements,
@@ -116,7 +117,8 @@ async def file_contract(
 
         async def create() -> Contract:
             firm = await uow.firms.get(project.jurisdiction, cmd.terms.credit_code)
-            contract = domain.file_contract(ctx.policy, ctx.calendar, project, cmd.terms, firm, filing)
+            on_file = domain.OnFile(firm, await uow.contracts.of(project.id))
+            contract = domain.file_contract(ctx.policy, ctx.calendar, project, cmd.terms, on_file, filing)
             uow.contracts.add(contract)
             await uow.commit()
             return contract
@@ -140,6 +142,15 @@ async def start_construction(
     async with uow:
         project = await _project(uow, cmd.project_id, cmd.scope)
         domain.start(ctx.policy, project, cmd.on or today, today)
+        await uow.commit()
+        return project
+
+
+async def record_exception(uow: ProcurementUnitOfWork, cmd: RecordException, ctx: HandlerContext) -> Project:
+    """例外: the authority departs from a 原则上 refusal of the project's construction, on the record."""
+    async with uow:
+        project = await _project(uow, cmd.project_id, cmd.scope)
+        domain.record_exception(ctx.policy, project, cmd.exception)
         await uow.commit()
         return project
 
@@ -236,13 +247,14 @@ async def scan_deadlines(
     new_uow: Callable[[], ProcurementUnitOfWork], cmd: ScanDeadlines, ctx: HandlerContext
 ) -> int:
     """Event each missed deadline once, one project per transaction (the scope's jurisdictions'
-    only, when the authority asks); returns how many fired."""
+    only, when the authority asks), and each purchase outside the plan filed too late; returns
+    how many fired."""
     async with new_uow() as uow:
         ids = await uow.projects.ids_in_progress(cmd.scope.jurisdictions)
     fired = 0
     for project_id in ids:
         fired += await _scan_one(new_uow(), project_id, ctx)
-    return fired
+    return fired + await purchase_handlers.scan_filings(new_uow, cmd.scope, ctx)
 
 
 async def _scan_one(uow: ProcurementUnitOfWork, project_id: str, ctx: HandlerContext) -> int:

@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from services.procurement.domain import ChangeRequest, ContractTerms, Ground, Tender
+from services.procurement.domain import ChangeRequest, ContractTerms, Ground, PurchaseTerms, Tender
 from services.procurement.domain import Role as ContractRole
 from shared.contracts.procurement import MilestoneStage
 from shared.money import Fen, PositiveFen
+from shared.policy.principle import PrincipleException
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 CreditCode = Annotated[str, Field(pattern=CREDIT_CODE, description="统一社会信用代码（18位）")]
@@ -58,7 +59,7 @@ class MilestoneIn(BaseModel):
 
 
 class ContractIn(BaseModel):
-    role: ContractRole = Field(description="construction 承建, supervision 监理")
+    role: ContractRole = Field(description="design 设计, construction 承建（实施）, supervision 监理")
     counterparty: str = Field(min_length=2, max_length=200, description="乙方单位名称")
     credit_code: CreditCode
     amount_fen: PositiveFen = Field(description="合同金额，分")
@@ -113,6 +114,17 @@ class CompletionIn(BaseModel):
     )
 
 
+class ExceptionIn(BaseModel):
+    """对“原则上”理由的例外（如 shexian §30 原则上实行监理制：不实行监理）."""
+
+    code: str = Field(min_length=2, max_length=100, description="例外的理由代码，如 no_supervisor")
+    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
+    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
+
+    def made_by(self, who: str) -> PrincipleException:
+        return PrincipleException(self.code, self.reason, self.document_ref, who)
+
+
 class ChangeIn(BaseModel):
     description: str = Field(min_length=2, max_length=20000, description="变更内容及理由")
     scope_effect: str = Field(min_length=2, max_length=20000, description="对建设内容、规模的影响")
@@ -141,3 +153,36 @@ class FirmIn(BaseModel):
     name: str = Field(min_length=2, max_length=200)
     blacklisted: bool
     reason: str = Field(default="", max_length=2000, description="列入失信名单的原因")
+
+
+class PurchaseIn(BaseModel):
+    """计划外采购 (lhasa §10：办公区域网络改造、安防和办公设备采购等), recorded once procured."""
+
+    jurisdiction: str = Field(pattern=r"^[a-z]{2,32}$", description="辖区代码")
+    title: str = Field(min_length=2, max_length=200, description="采购事项")
+    category: str = Field(
+        min_length=2, max_length=32, description="采购类别，按办法所列：如 network_renovation、security"
+    )
+    amount_fen: PositiveFen = Field(description="采购金额，分")
+    supplier: str = Field(min_length=2, max_length=200, description="供应商")
+    credit_code: CreditCode
+    procured_on: dt.date = Field(description="采购完成日期")
+    materials: str | None = Field(
+        default=None, min_length=2, max_length=20000, description="备案材料；同时给出即同时备案"
+    )
+
+    def terms(self, agency: str) -> PurchaseTerms:
+        return PurchaseTerms(
+            jurisdiction=self.jurisdiction,
+            agency=agency,
+            title=self.title,
+            category=self.category,
+            amount_fen=self.amount_fen,
+            supplier=self.supplier,
+            credit_code=self.credit_code,
+            procured_on=self.procured_on,
+        )
+
+
+class PurchaseFilingIn(BaseModel):
+    materials: str = Field(min_length=2, max_length=20000, description="备案材料")

@@ -6,10 +6,21 @@ import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects
-from services.procurement.domain import Change, ChangeState, Contract, Project, Role, Status, deadline_states
+from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects, purchases
+from services.procurement.domain import (
+    Change,
+    ChangeState,
+    Contract,
+    Project,
+    Purchase,
+    Role,
+    Status,
+    deadline_states,
+)
+from services.procurement.domain.purchases import RULE as PURCHASE_RULE
 from shared.auth import Principal
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
@@ -146,9 +157,34 @@ class ProjectDetail(ProjectOut):
     reports: Annotated[list[dict[str, Any]], AsStored]
     implementation_plan_on: dt.date | None
     security_test_report: str | None
+    exceptions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="主管部门依“原则上”条款作出的例外：理由代码、理由、文号、作出者、条款（如 shexian §30）",
+    )
     contracts: list[ContractOut]
     changes: list[ChangeOut]
     deadlines: list[DeadlineOut]
+
+
+class PurchaseOut(BaseModel):
+    """计划外采购 and its filing (lhasa §10): the limit, and whether it is filed, running or missed."""
+
+    id: str
+    jurisdiction: str
+    agency: str
+    title: str
+    category: str
+    amount_fen: int
+    supplier: str
+    credit_code: str
+    procured_on: dt.date
+    filing_due_on: dt.date
+    filed_on: dt.date | None
+    late: bool
+    notes: Annotated[list[dict[str, Any]], AsStored]
+    materials: str | None
+    state: str = Field(description="filed 已备案, running 备案期限未到, missed 逾期未备案")
+    articles: list[str]
 
 
 class FirmOut(BaseModel):
@@ -274,7 +310,40 @@ async def project_detail(
         reports=project.reports,
         implementation_plan_on=project.implementation_plan_on,
         security_test_report=project.security_test_report,
+        exceptions=project.exceptions or [],
         contracts=[contract_out(c) for c in found_contracts],
         changes=[change_out(c) for c in found_changes],
         deadlines=[DeadlineOut.model_validate(d) for d in deadline_states(policy, calendar, project, today)],
     )
+
+
+def purchase_out(purchase: Purchase, policy: PolicyRegistry, today: dt.date) -> PurchaseOut:
+    """The purchase as of `today`: its filing state, and the articles its limit comes from."""
+    fields = {name: getattr(purchase, name) for name in PurchaseOut.model_fields if name not in _JUDGED}
+    articles = list(policy.rule(purchase.jurisdiction, PURCHASE_RULE).articles)
+    return PurchaseOut.model_validate({**fields, "state": purchase.state(today), "articles": articles})
+
+
+_JUDGED = frozenset({"state", "articles"})
+
+
+async def list_purchases(
+    session: AsyncSession,
+    who: Principal,
+    page: PageParams,
+    jurisdiction: str | None,
+    judged: tuple[PolicyRegistry, dt.date],
+) -> Page[PurchaseOut]:
+    """The purchases outside the plan the caller may see (an applicant its agency's), newest first."""
+    policy, today = judged
+    where = [*visible_to(who, purchases), *filters([(purchases.c.jurisdiction, jurisdiction)])]
+    total = await session.scalar(select(func.count()).select_from(purchases).where(*where)) or 0
+    found = await session.scalars(
+        select(Purchase)
+        .where(*where)
+        .order_by(purchases.c.recorded_at.desc(), purchases.c.id)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    items = [purchase_out(p, policy, today) for p in found]
+    return Page[PurchaseOut](items=items, total=total, limit=page.limit, offset=page.offset)

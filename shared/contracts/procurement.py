@@ -8,10 +8,10 @@ from typing import ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.deadlines import PROVISIONAL_NOTE, DeadlineMoved
-from shared.contracts.envelope import Agency, Citation, Event
+from shared.contracts.envelope import Agency, Citation, Event, Title
 from shared.money import Fen
 
-ContractRole = Literal["construction", "supervision"]
+ContractRole = Literal["design", "construction", "supervision"]  # 设计、承建（实施）、监理
 MilestoneStage = Literal[
     "signing",  # 合同签订后（预付款）
     "progress",  # 建设进度节点
@@ -21,7 +21,9 @@ MilestoneStage = Literal[
     "warranty",  # 质保期满
 ]
 ReportKind = Literal["implementation_plan", "progress", "delay"]
-DeadlineKind = Literal["implementation_plan", "contract", "start", "progress", "delay"]
+DeadlineKind = Literal[
+    "implementation_plan", "contract", "start", "progress", "delay", "purchase_filing"  # 计划外采购备案
+]
 ChangePath = Literal["file", "approval", "reapproval"]
 ChangeStatus = Literal["filed", "pending", "approved", "rejected"]
 
@@ -65,10 +67,11 @@ class TenderRecorded(Event):
 
 
 class ContractFiled(Event):
-    """合同备案 — a construction or supervision contract with its payment milestones.
+    """合同备案 — a design, construction or supervision contract with its payment milestones.
 
-    Funding pays against the milestones; `late` marks a filing after the pack's limit
-    (bayingolin §18: 7 working days from signing), with the citation in `notes`.
+    Funding pays against the milestones (the construction contracts alone bound the final payment);
+    `late` marks a filing after the pack's limit (bayingolin §18: 7 working days from signing), with
+    the citation in `notes`.
     """
 
     type: Literal["govit.procurement.contract_filed.v1"] = "govit.procurement.contract_filed.v1"
@@ -92,12 +95,16 @@ class ContractFiled(Event):
 
 
 class ConstructionStarted(Event):
-    """开工 — construction started with its 监理 in place (lhasa §13)."""
+    """开工 — construction started with its 监理 in place (lhasa §13), or without by the authority's
+    exception where the article says 原则上 (shexian §30)."""
 
     type: Literal["govit.procurement.construction_started.v1"] = "govit.procurement.construction_started.v1"
     agency: Agency
     started_on: date
     supervisor: str | None = None
+    exceptions: tuple[Citation, ...] = Field(
+        default=(), description="主管部门依“原则上”条款作出的例外（如不实行监理 shexian §30），注理由、文号"
+    )
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目已开工"
@@ -177,6 +184,29 @@ class ChangeReviewRequested(Event):
     summary: ClassVar[str] = "变更需专家评审"
 
 
+class PurchaseFiled(Event):
+    """计划外采购备案 — a department filed the materials of a purchase made outside the annual plan
+    (lhasa §10: 办公区域网络改造、安防和办公设备采购等, within a month of the procurement). `project_id`
+    is the purchase's own id: it is no project of the plan. `late` marks a filing after the limit,
+    with the citation in `notes`."""
+
+    type: Literal["govit.procurement.purchase_filed.v1"] = "govit.procurement.purchase_filed.v1"
+    agency: Agency
+    title: Title
+    category: str = Field(description="采购类别（办法所列，如 network_renovation 办公区域网络改造）")
+    amount_fen: Fen
+    supplier: str = Field(description="供应商")
+    credit_code: str = Field(description="供应商统一社会信用代码")
+    procured_on: date = Field(description="采购完成日期")
+    filed_on: date
+    filing_due_on: date
+    late: bool = False
+    notes: tuple[Citation, ...] = ()
+    articles: tuple[str, ...] = ()
+
+    summary: ClassVar[str] = "计划外采购已备案"
+
+
 class ConstructionCompleted(Event):
     """竣工 — construction completed; acceptance starts from here."""
 
@@ -190,6 +220,9 @@ class ConstructionCompleted(Event):
     contractors: tuple[str, ...] = ()
     supervisor: str | None = None
     security_test_report: str | None = Field(default=None, description="应用软件安全评测报告 (zhonglou §15)")
+    exceptions: tuple[Citation, ...] = Field(
+        default=(), description="主管部门依“原则上”条款作出的例外（如不实行监理 shexian §30），注理由、文号"
+    )
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "项目已竣工"

@@ -27,15 +27,20 @@ class PrincipleException:
 def except_in_principle(
     reasons: Sequence[Reason], exceptions: Sequence[PrincipleException]
 ) -> tuple[list[Reason], list[Reason]]:
-    """(the refusals that stand, the exceptions made as records citing their articles)."""
-    by_code = {r.code: r for r in reasons}
+    """(the refusals that stand, the exceptions made as records citing their articles). Where two
+    rules refuse with one code, the exception is made only if every one of them is 原则上."""
+    by_code: dict[str, list[Reason]] = {}
+    for r in reasons:
+        by_code.setdefault(r.code, []).append(r)
     made: list[Reason] = []
     for exception in exceptions:
-        refused = by_code.get(exception.code)
-        if refused is None:
+        found = by_code.get(exception.code)
+        if not found:
             raise ExceptionRefused(f"没有可作例外的理由 {exception.code}")
-        if not refused.in_principle:
-            raise ExceptionRefused(f"{refused.message}：办法未规定为“原则上”，不能作出例外")
+        strict = [r for r in found if not r.in_principle]
+        if strict:
+            raise ExceptionRefused(f"{strict[0].message}：办法未规定为“原则上”，不能作出例外")
+        refused = found[0]
         if not exception.reason.strip() or not exception.document_ref.strip():
             raise ExceptionRefused(f"对 {exception.code} 作出例外须写明理由并注明文号")
         message = (

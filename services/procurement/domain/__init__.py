@@ -4,7 +4,8 @@ One module per aggregate or decision: errors, records (what a project keeps insi
 project (the aggregate), prerequisites (what the pack says before anything starts), procurement
 (requirements, tender, contract filing), contracts and milestones, firms (the 失信 list),
 construction (start, reports, completion), changes and change_requests (paths and decisions),
-deadlines and periods (limits that run by themselves), arrivals (intake's and review's events).
+deadlines and periods (limits that run by themselves), arrivals (intake's and review's events),
+purchases (计划外采购 and their filing, outside any project).
 """
 
 from services.procurement.domain.arrivals import declared, review_starts_clock, reviewed_changes
@@ -24,6 +25,7 @@ from services.procurement.domain.changes import (
 from services.procurement.domain.construction import (
     Reporting,
     complete,
+    record_exception,
     report,
     security_test_required,
     start,
@@ -34,6 +36,7 @@ from services.procurement.domain.deadlines import Due, Facts, deadline_message, 
 from services.procurement.domain.errors import (
     ChangeNotFound,
     EventMismatch,
+    ExceptionNotAllowed,
     InvalidState,
     ProcurementError,
     ProjectNotFound,
@@ -43,6 +46,7 @@ from services.procurement.domain.firms import Firm, Listing, blacklisted, check_
 from services.procurement.domain.milestones import PaymentMilestone, split_milestones
 from services.procurement.domain.periods import period_label, period_starts, valid_period
 from services.procurement.domain.procurement import (
+    OnFile,
     check_contract_terms,
     check_tender_dates,
     file_contract,
@@ -56,6 +60,13 @@ from services.procurement.domain.project_deadlines import (
     deadline_states,
     facts_of,
     note_missed,
+)
+from services.procurement.domain.purchases import (
+    Purchase,
+    PurchaseTerms,
+    file_purchase,
+    note_missed_filing,
+    record_purchase,
 )
 from services.procurement.domain.records import Filing, Report, Requirements, Tender, new_id
 from services.procurement.domain.status import Status
@@ -73,17 +84,21 @@ __all__ = [
     "Decision",
     "Due",
     "EventMismatch",
+    "ExceptionNotAllowed",
     "Facts",
     "Filing",
     "Firm",
     "Ground",
     "InvalidState",
     "Listing",
+    "OnFile",
     "Path",
     "PaymentMilestone",
     "ProcurementError",
     "Project",
     "ProjectNotFound",
+    "Purchase",
+    "PurchaseTerms",
     "Report",
     "Reporting",
     "Requirements",
@@ -104,12 +119,16 @@ __all__ = [
     "expert_review_wanted",
     "facts_of",
     "file_contract",
+    "file_purchase",
     "filing_due",
     "list_firm",
     "new_id",
     "note_missed",
+    "note_missed_filing",
     "period_label",
     "period_starts",
+    "record_exception",
+    "record_purchase",
     "record_tender",
     "report",
     "request_change",

@@ -1,7 +1,9 @@
 """Construction: its start (approval and 监理 first), reports, and completion.
 
 - Supervision (`procurement.supervision_required`): from the pack's amount (inclusive or not);
-  zhonglou §15 also wants a security test of application software.
+  zhonglou §15 also wants a security test of application software. Where the article says
+  原则上 (shexian §30 原则上实行监理制) the authority may record an exception with its reason and
+  document; the start and the completion then go ahead without a 监理, the exception cited.
 - 实施方案和进度计划 (bayingolin §16), 进度或绩效报告 (bayingolin §20, shexian §35, xunyang §17),
   逾期情况说明 (lhasa §18).
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from services.procurement.domain.errors import ProcurementError
+from services.procurement.domain.errors import ExceptionNotAllowed, InvalidState, ProcurementError
 from services.procurement.domain.periods import period_label, period_starts, valid_period
 from services.procurement.domain.prerequisites import dated_before_approval, not_after, unapproved
 from services.procurement.domain.project import Project
 from services.procurement.domain.records import Report
 from services.procurement.domain.suspension import not_suspended
 from shared.policy import PolicyRegistry, Reason
+from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
 from shared.workdays import today_in_shanghai
 
 NO_CONSTRUCTION = "procurement.no_construction_before_approval"
@@ -58,7 +61,8 @@ def start(policy: PolicyRegistry, project: Project, on: dt.date, today: dt.date)
         *policy.rule(j, NO_CONSTRUCTION).articles,
         *policy.rule(j, "procurement.no_construction_before_supervision").articles,
     ]
-    project.start(on, refusals, articles)
+    standing, made = _excepted(project, refusals)
+    project.start(on, standing, articles, made)
 
 
 def _unsupervised(policy: PolicyRegistry, project: Project) -> list[Reason]:
@@ -130,10 +134,53 @@ def complete(
     refusals: list[Reason] = []
     if project.supervisor is None and supervision_required(policy, j, project.total_fen):
         refusals.append(policy.refusal(j, SUPERVISION, "no_supervisor", "本项目须实行监理，尚未备案监理合同"))
+    refusals, made = _excepted(project, refusals)
     if security_test_required(policy, j, project.software_fen) and not security_test_report:
         refusals.append(
             policy.refusal(
                 j, SUPERVISION, "security_test_missing", "应用软件开发须进行安全评测，请提供评测报告"
             )
         )
-    project.complete(on, security_test_report, refusals, policy.rule(j, SUPERVISION).articles)
+    project.complete(on, security_test_report, refusals, policy.rule(j, SUPERVISION).articles, made)
+
+
+# -- 原则上: the authority's exceptions -----------------------------------------------------------
+
+
+def record_exception(policy: PolicyRegistry, project: Project, exception: PrincipleException) -> None:
+    """例外: the authority departs, with its reason and document, from a refusal the project's
+    construction would meet where the article says 原则上 (shexian §30 原则上实行监理制); one the
+    article does not qualify (lhasa §13 不得施工, zhonglou §15 须) cannot be departed from."""
+    if not project.in_progress:
+        raise InvalidState(f"项目 {project.id} 已{project.closed_reason or '竣工'}，不再作出例外")
+    if project.supervisor is not None:
+        raise InvalidState(f"项目已备案监理合同（{project.supervisor}），无须作出例外")
+    if any(e["code"] == exception.code for e in project.exceptions or ()):
+        raise InvalidState(f"已对 {exception.code} 作出例外")
+    try:
+        _, (made,) = except_in_principle(_unsupervised(policy, project), [exception])
+    except ExceptionRefused as exc:
+        raise ExceptionNotAllowed(str(exc)) from exc
+    project.exceptions = [
+        *(project.exceptions or ()),
+        {
+            "code": exception.code,
+            "reason": exception.reason,
+            "document_ref": exception.document_ref,
+            "by": exception.by,
+            "articles": list(made.articles),
+            "message": made.message,
+        },
+    ]
+
+
+def _excepted(project: Project, refusals: list[Reason]) -> tuple[list[Reason], list[Reason]]:
+    """The refusals that stand beside the authority's recorded exceptions, and those exceptions as
+    made (citing the article); one recorded under a rule no longer 原则上 does not set it aside."""
+    codes = {r.code for r in refusals}
+    recorded = [
+        PrincipleException(e["code"], e["reason"], e["document_ref"], e["by"])
+        for e in project.exceptions or ()
+        if e["code"] in codes and all(r.in_principle for r in refusals if r.code == e["code"])
+    ]
+    return except_in_principle(refusals, recorded)

@@ -17,6 +17,11 @@ class ProjectNotFound(ProcurementError):
     title = "项目不存在"
 
 
+class PurchaseNotFound(ProcurementError):
+    code = "purchase_not_found"
+    title = "计划外采购不存在"
+
+
 class ChangeNotFound(ProcurementError):
     code = "change_not_found"
     title = "变更申请不存在"
@@ -37,3 +42,10 @@ class EventMismatch(ProcurementError):
 
     code = "event_project_mismatch"
     title = "事件与项目不符"
+
+
+class ExceptionNotAllowed(ProcurementError):
+    """An exception the article does not allow: no such refusal, or one it does not qualify with 原则上."""
+
+    code = "exception_not_allowed"
+    title = "不能作出例外"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from services.procurement.domain.contracts import (
     Contract,
@@ -11,6 +13,7 @@ from services.procurement.domain.contracts import (
     filing_due,
     ip_clause_missing,
     late_filing,
+    same_firm_designs_and_builds,
 )
 from services.procurement.domain.errors import ProcurementError
 from services.procurement.domain.firms import Firm, blacklisted
@@ -65,12 +68,21 @@ def check_contract_terms(terms: ContractTerms, filed_on: dt.date) -> None:
     split_milestones(terms.amount_fen, terms.milestones)
 
 
+@dataclass(frozen=True)
+class OnFile:
+    """What a contract filing is judged beside: its firm on the 失信 list (None: not listed), and
+    the contracts the project has filed already."""
+
+    firm: Firm | None = None
+    contracts: Sequence[Contract] = ()
+
+
 def file_contract(
     policy: PolicyRegistry,
     calendar: WorkingCalendar,
     project: Project,
     terms: ContractTerms,
-    firm: Firm | None,
+    on_file: OnFile,
     filing: Filing,
 ) -> Contract:
     """合同备案: refused with every reason at once; a late filing is kept and marked with its article."""
@@ -80,10 +92,12 @@ def file_contract(
     refusals = [
         *unapproved(policy, project, NO_PROCUREMENT),
         *procured_early(policy, project, terms.signed_on, "合同签订日期", tendering=construction),
-        *blacklisted(policy, firm, terms.credit_code, terms.counterparty),
+        *blacklisted(policy, on_file.firm, terms.credit_code, terms.counterparty),
+        *same_firm_designs_and_builds(policy, j, terms, on_file.contracts),
     ]
     if construction:
-        refusals += [*requirements_unreviewed(policy, project), *ip_clause_missing(policy, j, terms)]
+        refusals += requirements_unreviewed(policy, project)
+    refusals += ip_clause_missing(policy, j, terms)
     due = filing_due(policy, calendar, j, terms.signed_on)
     notes = late_filing(policy, j, terms.signed_on, due, filed_on)
     contract = Contract(

@@ -20,13 +20,13 @@ from shared.contracts.procurement import (
     ChangeReviewRequested,
     ConstructionCompleted,
     ConstructionStarted,
-    ContractFiled,
-    Milestone,
     ProgressReported,
     RequirementsReviewed,
     TenderRecorded,
 )
-from shared.policy import Reason
+from shared.policy import Reason, citations
+
+Reasons = Sequence[Reason]
 
 
 @dataclass(eq=False)
@@ -57,6 +57,7 @@ class Project:
     contractors: list[str] = field(default_factory=list)
     contract_total_fen: int = 0
     supervisor: str | None = None
+    exceptions: list[dict[str, Any]] | None = None  # 原则上: the authority's exceptions (domain.construction)
     started_on: dt.date | None = None
     completed_on: dt.date | None = None
     security_test_report: str | None = None
@@ -159,24 +160,9 @@ class Project:
         RuleViolation.refuse_if(refusals, "合同不予备案")
         if contract.role is Role.SUPERVISION:
             self.supervisor = contract.counterparty
-        else:
-            self._contracted(contract)
-        self._emit(
-            ContractFiled,
-            contract_id=contract.id,
-            role=contract.role.value,
-            counterparty=contract.counterparty,
-            credit_code=contract.credit_code,
-            amount_fen=contract.amount_fen,
-            signed_on=contract.signed_on,
-            filed_on=contract.filed_on,
-            filing_due_on=contract.filing_due_on,
-            late=contract.late,
-            ip_to_government=contract.ip_to_government,
-            milestones=tuple(Milestone(**m.stored()) for m in contract.milestones),
-            notes=tuple(contract.notes),
-            articles=tuple(articles),
-        )
+        elif contract.role is Role.CONSTRUCTION:
+            self._contracted(contract)  # a design contract (设计) is none of construction's facts
+        self.events.append(contract.filed(articles))
 
     def _contracted(self, contract: Contract) -> None:
         self.contractors = sorted({*self.contractors, contract.counterparty})
@@ -191,14 +177,18 @@ class Project:
             self.status = Status.CONTRACTED
 
     # -- construction ---------------------------------------------------------------------------
-    def start(self, on: dt.date, refusals: Sequence[Reason], articles: Sequence[str]) -> None:
+    def start(self, on: dt.date, refusals: Reasons, articles: Sequence[str], excepted: Reasons = ()) -> None:
+        """开工; `excepted`: the 原则上 refusals the authority departed from, cited in the event."""
         self._building()
         if self.started_on is not None:
             raise InvalidState(f"项目已于 {self.started_on.isoformat()} 开工")
         RuleViolation.refuse_if(refusals, "不得开工")
         self.started_on = on
         self.status = Status.UNDER_CONSTRUCTION
-        self._emit(ConstructionStarted, started_on=on, supervisor=self.supervisor, articles=tuple(articles))
+        made, cited = citations(excepted), tuple(articles)
+        self._emit(
+            ConstructionStarted, started_on=on, supervisor=self.supervisor, exceptions=made, articles=cited
+        )
 
     def report(self, report: Report, articles: Sequence[str]) -> None:
         self._building()
@@ -223,8 +213,9 @@ class Project:
         self,
         on: dt.date,
         security_test_report: str | None,
-        refusals: Sequence[Reason],
+        refusals: Reasons,
         articles: Sequence[str],
+        excepted: Reasons = (),
     ) -> None:
         self._building()
         if self.started_on is None:
@@ -242,6 +233,7 @@ class Project:
             contractors=tuple(self.contractors),
             supervisor=self.supervisor,
             security_test_report=security_test_report,
+            exceptions=citations(excepted),
             articles=tuple(articles),
         )
 

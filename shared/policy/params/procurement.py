@@ -52,3 +52,10 @@ class StartDeadline(Months):
 
 class SupervisionRequired(Threshold):
     software_security_test: bool | None = None
+
+
+class UnplannedPurchaseFiling(Months):
+    """采购完成后若干月内备案 (lhasa §10): the months, and the kinds of purchase outside the plan
+    (code → the article's words)."""
+
+    categories: dict[str, str] | None = None
