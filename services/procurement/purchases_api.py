@@ -45,6 +45,8 @@ async def record_purchase(
     body: PurchaseIn, response: Response, uow: UowDep, caller: KeyedApplicantDep, ctx: ContextDep
 ) -> Any:
     who = caller.who
+    if body.jurisdiction not in ctx.policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {body.jurisdiction}")
     who.check_jurisdiction(body.jurisdiction)
     cmd = commands.RecordPurchase(body.terms(_agency(who)), body.materials, who.sub, who.scope, caller.key)
     purchase, created = await purchase_handlers.record_purchase(uow, cmd, ctx)
