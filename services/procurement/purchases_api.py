@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 
 from services.procurement import commands, purchase_handlers, views
 from services.procurement.api import ApplicantDep, KeyedApplicantDep, ReaderDep, UowDep
+from services.procurement.domain import Purchase
 from services.procurement.domain.errors import PurchaseNotFound
 from services.procurement.schemas import PurchaseFilingIn, PurchaseIn
 from shared.auth import Principal
@@ -27,7 +28,7 @@ def _agency(who: Principal) -> str:
     return who.agency
 
 
-def _out(purchase: Any, ctx: HandlerContext) -> views.PurchaseOut:
+def _out(purchase: Purchase, ctx: HandlerContext) -> views.PurchaseOut:
     return views.purchase_out(purchase, ctx.policy, today_in_shanghai(ctx.now()))
 
 
