@@ -136,7 +136,8 @@ class Demo:
             f"the {stage} case",
         )
         case = next(c for c in case["items"] if c["stage"] == stage and c["status"] == "open")
-        # The third party's review comes before the experts' where the pack asks for it (shexian §21).
+        # The third party's review comes before the experts' where the pack asks for it (shexian §21,
+        # bayingolin §9).
         assessment = {"text": "第三方评审意见（演示）"}
         self.call("PUT", "review", f"/cases/{case['id']}/assessment", authority, json=assessment)
         drawn = self.call("POST", "review", f"/cases/{case['id']}/draw", authority)

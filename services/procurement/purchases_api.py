@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 
 from services.procurement import commands, purchase_handlers, views
 from services.procurement.api import ApplicantDep, KeyedApplicantDep, ReaderDep, UowDep
+from services.procurement.domain import Purchase
 from services.procurement.domain.errors import PurchaseNotFound
 from services.procurement.schemas import PurchaseFilingIn, PurchaseIn
 from shared.auth import Principal
@@ -27,7 +28,7 @@ def _agency(who: Principal) -> str:
     return who.agency
 
 
-def _out(purchase: Any, ctx: HandlerContext) -> views.PurchaseOut:
+def _out(purchase: Purchase, ctx: HandlerContext) -> views.PurchaseOut:
     return views.purchase_out(purchase, ctx.policy, today_in_shanghai(ctx.now()))
 
 
@@ -45,6 +46,8 @@ async def record_purchase(
     body: PurchaseIn, response: Response, uow: UowDep, caller: KeyedApplicantDep, ctx: ContextDep
 ) -> Any:
     who = caller.who
+    if body.jurisdiction not in ctx.policy:
+        raise Problem(422, "unknown_jurisdiction", "辖区代码无效", f"未知辖区 {body.jurisdiction}")
     who.check_jurisdiction(body.jurisdiction)
     cmd = commands.RecordPurchase(body.terms(_agency(who)), body.materials, who.sub, who.scope, caller.key)
     purchase, created = await purchase_handlers.record_purchase(uow, cmd, ctx)

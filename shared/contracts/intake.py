@@ -39,6 +39,9 @@ class ProjectScreened(Event):
     type: Literal["govit.intake.project_screened.v1"] = "govit.intake.project_screened.v1"
     agency: Agency
     accepted: bool
+    kind: Kind | None = Field(
+        default=None, description="项目类别：评审按类别进入评审阶段 (bayingolin §9、§10)"
+    )
     reasons: tuple[Citation, ...] = Field(default=(), description="不予受理的理由，各注条款")
     flags: tuple[Citation, ...] = Field(
         default=(), description="提请主管部门注意的情形（如疑似拆分申报 shexian §12），不构成拒绝"

@@ -12,6 +12,7 @@ from shared.contracts.envelope import Event
 
 ReviewStage = Literal[
     "declaration",  # 申报评审
+    "om_declaration",  # 运维类项目申报评审 (bayingolin §10, apart from §9's 建设和服务类 review)
     "demonstration",  # 论证
     "feasibility",  # 可研
     "preliminary_design",  # 初步设计

@@ -114,7 +114,8 @@ async def panel(s: Suite, project: dict[str, Any], stage: str, verdict: str = "p
         return next((c for c in found["items"] if c["stage"] == stage and c["status"] == "open"), None)
 
     case = await until(opened, f"a {stage} case for {project['id']}")
-    # The third party's review comes before the experts' where the pack asks for it (shexian §21).
+    # The third party's review comes before the experts' where the pack asks for it (shexian §21,
+    # bayingolin §9).
     body(
         await s.review.put(
             f"/cases/{case['id']}/assessment", headers=who, json={"text": "第三方评审意见〔2026〕1号"}

@@ -49,9 +49,6 @@ APPS = {
     "funding": (funding_app, FundingSettings),
 }
 PUBLIC = {"/healthz", "/readyz", "/metrics"}
-#: Records zhonglou (HOME) cannot have, so none is seeded for its own people to read: purchases
-#: outside the plan are filed in lhasa only (lhasa §10).
-UNSEEDED = {"/purchases/{purchase_id}"}
 SAMPLES = {"jurisdiction": "zhonglou", "year": "2027", "credit_code": "91340000MA2XXXXX1A"}
 TOKENS = {
     Role.APPLICANT: bearer(Role.APPLICANT, "某区教育局"),
@@ -188,6 +185,9 @@ class Seeded:
     markers: set[str]  # ids and names of zhonglou's records, never to be seen from lhasa
     agency: str  # the zhonglou project's agency
     expert: str = "无此专家"  # the login of an expert of zhonglou's pool who sits on its panel
+    # Path parameters of records zhonglou's pack does not provide (a purchase outside the plan is
+    # lhasa §10's): lhasa's people still find nothing of zhonglou there; zhonglou's own read nothing.
+    none_at_home: frozenset[str] = frozenset()
 
 
 def _as(role: Role, seeded: Seeded, jurisdiction: str) -> dict[str, str]:
@@ -298,7 +298,8 @@ async def _seed_procurement(http: AsyncClient, bus: JetStreamBus) -> Seeded:
     filed = _ok(await http.post(f"/projects/{project}/contracts", headers=unit, json=contract), 201)
     change = _ok(await http.post(f"/projects/{project}/changes", headers=unit, json=CHANGE), 201)
     values = {"project_id": project, "change_id": change["id"], "jurisdiction": HOME}
-    return Seeded(values, {project, filed["id"], change["id"], agency}, agency)
+    markers = {project, filed["id"], change["id"], agency}
+    return Seeded(values, markers, agency, none_at_home=frozenset({"purchase_id"}))
 
 
 async def _seed_acceptance(http: AsyncClient, bus: JetStreamBus) -> Seeded:
@@ -375,11 +376,6 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "document_ref": "钟〔2026〕1号",
     },
     ("POST", "/projects/{project_id}/design-approval"): {"approval_number": "初设〔2026〕1号"},
-    ("POST", "/projects/{project_id}/exceptions"): {
-        "code": "no_supervisor",
-        "reason": "例外",
-        "document_ref": "歙数〔2026〕1号",
-    },
     ("POST", "/projects/{project_id}/rectification-orders"): {
         "finding": "未按要求共享数据",
         "due_on": "2099-01-01",
@@ -401,16 +397,6 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("PUT", "/plans/{jurisdiction}/{year}"): {"ranking": []},
     ("POST", "/plans/{jurisdiction}/{year}/publication"): {"document": "钟计〔2026〕9号"},
-    ("POST", "/purchases"): {
-        "jurisdiction": HOME,
-        "title": "办公区网络改造",
-        "category": "network_renovation",
-        "amount_fen": 100,
-        "supplier": "某公司",
-        "credit_code": CREDIT_CODE,
-        "procured_on": "2026-06-01",
-    },
-    ("POST", "/purchases/{purchase_id}/filing"): {"materials": "备案材料"},
     ("POST", "/experts"): {"jurisdiction": HOME, "name": "王工", "employer": "某院", "specialties": ["data"]},
     ("PUT", "/experts/{expert_id}/status"): {"status": "blacklisted", "reason": "收受好处"},
     ("POST", "/cases"): {
@@ -441,6 +427,21 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "milestones": [{"name": "全款", "stage": "signing", "share_percent": "100"}],
     },
     ("POST", "/projects/{project_id}/reports"): {"kind": "progress", "period": "2026", "summary": "进度"},
+    ("POST", "/projects/{project_id}/exceptions"): {
+        "code": "no_supervisor",
+        "reason": "例外",
+        "document_ref": "钟〔2026〕1号",
+    },
+    ("POST", "/purchases"): {
+        "jurisdiction": HOME,
+        "title": "办公楼网络改造",
+        "category": "network_renovation",
+        "amount_fen": WAN,
+        "supplier": "某某信息技术有限公司",
+        "credit_code": CREDIT_CODE,
+        "procured_on": TODAY,
+    },
+    ("POST", "/purchases/{purchase_id}/filing"): {"materials": "备案材料"},
     ("POST", "/projects/{project_id}/changes"): CHANGE,
     ("POST", "/changes/{change_id}/decision"): {"approve": True},
     ("PUT", "/firms/{jurisdiction}/{credit_code}"): {"name": "某某信息技术有限公司", "blacklisted": False},
@@ -565,7 +566,7 @@ async def test_another_jurisdictions_people_neither_act_on_nor_see_its_data(
                 if response.status_code == 403:
                     assert response.json()["code"] == "forbidden_jurisdiction", what
                 checked += 1
-            if method == "GET" and full not in UNSEEDED:
+            if method == "GET" and not any(f"{{{name}}}" in full for name in data.none_at_home):
                 await _reads_home(http, full, path, allowed, data, route)
     assert checked > 0
     # Nothing any of them asked changed anything.

@@ -628,8 +628,9 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     draw), keeps §21's order (the experts review with the assessment in hand), and never leaves an
     expert's last opinion refused, or a conclusion silently held, for something only the authority
     can supply. A panel drawn before the requirement still does not conclude without it: its last
-    opinion is refused the same way (see test_review_rules). Change reviews (§38) and bayingolin
-    §9, where the assessment is an optional aid to the experts, draw without it as before.
+    opinion is refused the same way (see test_review_rules). Change reviews (§38) draw without it,
+    and so does bayingolin, whose §9 asks for the assessment to assist the experts: there it is
+    wanted before their opinions (test_review_third_party), not before the draw.
     """
     http = review.http
     pool = await add_pool(http, "shexian", "bayingolin")
@@ -656,7 +657,7 @@ async def test_shexian_draws_the_panel_for_approval_materials_only_once_the_thir
     )
     assert result["status"] == "concluded" and result["verdict"] == "pass"
 
-    # Not required for a shexian change review, nor in bayingolin (optional there, bayingolin §9).
+    # Not required for a shexian change review; bayingolin §9 wants it before the opinions, not the draw.
     for jurisdiction, stage in (("shexian", "change"), ("bayingolin", "declaration")):
         other = await open_case(http, jurisdiction, stage, agency="县局")
         response = await http.post(f"/cases/{other['id']}/draw", headers=AUTHORITY)

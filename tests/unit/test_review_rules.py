@@ -33,6 +33,7 @@ from services.review.domain.rules import (
     must_resubmit,
     overdue_reason,
     panel_spec,
+    screening_review,
     third_party_review,
 )
 from shared.policy import PolicyError, load_registry
@@ -178,9 +179,32 @@ def test_shexian_has_a_third_party_review_the_approval_materials_before_the_expe
         assert reason is not None and reason.articles == ("shexian §21",) and "第三方" in reason.message
     for stage in ("change", "acceptance", "post_evaluation"):
         assert third_party_review(POLICY, "shexian", stage) is None
-    # bayingolin §9 uses a third-party assessment as an optional aid; the others say nothing of one.
-    for jurisdiction in ("bayingolin", "zhonglou", "lhasa"):
+    # bayingolin §9 wants it to assist the experts: before their opinions, not before the draw.
+    assert third_party_review(POLICY, "bayingolin", "declaration") is None
+    # The others say nothing of one.
+    for jurisdiction in ("zhonglou", "lhasa"):
         assert third_party_review(POLICY, jurisdiction, "feasibility") is None
+        assert third_party_review(POLICY, jurisdiction, "feasibility", "opinion") is None
+
+
+def test_bayingolin_brings_in_a_third_party_assessment_for_the_experts_of_build_and_service_reviews() -> None:
+    """bayingolin §9: 建设和服务类项目评审会…引入软件造价等第三方专业评估，辅助专家开展评审工作. Its
+    reviews (the declaration with its 可研, a 初步设计) want it before the experts' opinions; the
+    O&M review of §10 (om_declaration), changes and acceptance do not."""
+    for stage in ("declaration", "feasibility", "preliminary_design"):
+        reason = third_party_review(POLICY, "bayingolin", stage, "opinion")
+        assert reason is not None and reason.articles == ("bayingolin §9",), stage
+        assert "第三方专业评估" in reason.message
+    for stage in ("om_declaration", "change", "acceptance"):
+        assert third_party_review(POLICY, "bayingolin", stage, "opinion") is None
+    # A declaration is reviewed by its kind: O&M apart (bayingolin §10), build and service at §9's meeting.
+    assert screening_review(POLICY, "bayingolin", "operation") == (
+        "om_declaration",
+        ("bayingolin §9", "bayingolin §10"),
+    )
+    for kind in ("construction", "service", None):
+        assert (screening_review(POLICY, "bayingolin", kind) or ("",))[0] == "declaration", kind
+    assert screening_review(POLICY, "shexian", "operation") == screening_review(POLICY, "shexian")
 
 
 def shexian_feasibility_case() -> ReviewCase:

@@ -49,4 +49,6 @@ LIVE = frozenset(
 )
 ADMITTED = frozenset({ProjectStatus.ACCEPTED, ProjectStatus.IN_PLAN, ProjectStatus.APPROVED})
 # Review stages whose pass opens the way to approval (论证、可研、初步设计).
-PRE_APPROVAL_STAGES = frozenset({"declaration", "demonstration", "feasibility", "preliminary_design"})
+PRE_APPROVAL_STAGES = frozenset(
+    {"declaration", "om_declaration", "demonstration", "feasibility", "preliminary_design"}
+)

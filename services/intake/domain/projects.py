@@ -223,6 +223,7 @@ class Project(BuildProfile):
                 jurisdiction=self.jurisdiction,
                 agency=self.agency,
                 accepted=accepted,
+                kind=self.kind.value,
                 reasons=citations(reasons),
                 flags=citations(flags),
             )

@@ -39,13 +39,14 @@ def give_opinion(
 ) -> None:
     """An expert's score, verdict and comments; the last one concludes the case by the pack's rule."""
     expert_id = case.seated_among(expert_ids)
+    # bayingolin §9: the experts review with the third-party assessment in hand.
+    third_party = third_party_review(policy, case.jurisdiction, case.stage, "opinion")
+    if case.status is CaseStatus.PANEL_DRAWN:
+        case.check_third_party_review(third_party)
     case.record_opinion(expert_id, score=opinion.score, verdict=opinion.verdict, comments=opinion.comments)
     verdicts = case.verdicts()
     if verdicts is not None:
-        case.conclude(
-            conclusion_of(policy, calendar, case, verdicts, at),
-            third_party=third_party_review(policy, case.jurisdiction, case.stage),
-        )
+        case.conclude(conclusion_of(policy, calendar, case, verdicts, at), third_party=third_party)
 
 
 def conclusion_of(

@@ -56,7 +56,7 @@ def _opened(
 
 def after_screening(policy: PolicyRegistry, event: ProjectScreened) -> Submission | None:
     """A declaration admitted by screening goes to the review stage its pack names first."""
-    wanted = screening_review(policy, event.jurisdiction) if event.accepted else None
+    wanted = screening_review(policy, event.jurisdiction, event.kind) if event.accepted else None
     if wanted is None:
         return None
     stage, articles = wanted

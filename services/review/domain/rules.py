@@ -10,8 +10,10 @@
   after the written opinion (after the conclusion where the pack sets no opinion limit);
   second review 3 days after the revised materials arrive.
 - Two failed reviews of one submission → the materials are redone from scratch (lhasa §11).
-- Third-party review first (shexian §21): at the stages `review.method` lists, the panel is drawn
-  and concludes only with the third-party assessment on the case; elsewhere it is optional.
+- Third-party review (shexian §21, bayingolin §9): at the stages `review.method` lists, the
+  assessment is on the case before the panel is drawn (shexian §21: 第三方审查 first), or before
+  the experts give their opinions where the pack says so (bayingolin §9: it assists the experts);
+  no panel concludes without it there; elsewhere it is optional.
 """
 
 from __future__ import annotations
@@ -80,12 +82,18 @@ def clock_articles(policy: PolicyRegistry, jurisdiction: str, clock: Clock) -> t
     return policy.rule(jurisdiction, clock.value).articles
 
 
-def screening_review(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, tuple[str, ...]] | None:
-    """The review stage a declaration admitted by screening goes to first, with the articles asking
-    for it (`funding.expert_review_required`); None where the pack asks for no expert review."""
+def screening_review(
+    policy: PolicyRegistry, jurisdiction: str, kind: str | None = None
+) -> tuple[str, tuple[str, ...]] | None:
+    """The review stage a declaration admitted by screening goes to first — by the project's kind
+    where the pack reviews kinds apart (bayingolin §9, §10) — with the articles asking for it
+    (`funding.expert_review_required`); None where the pack asks for no expert review."""
     rule = policy.rule(jurisdiction, "funding.expert_review_required")
     stages = rule.params.get("stages") if rule.applies else None
-    return (str(stages[0]), rule.articles) if stages else None
+    if not stages:
+        return None
+    by_kind = rule.params.get("screening_stage_by_kind") or {}
+    return str(by_kind.get(kind, stages[0])), rule.articles
 
 
 def panel_spec(policy: PolicyRegistry, jurisdiction: str, stage: str) -> PanelSpec:
@@ -173,11 +181,25 @@ def must_resubmit(policy: PolicyRegistry, jurisdiction: str, failures: int) -> R
     return policy.refusal(jurisdiction, "review.max_failures", "resubmission_required", detail)
 
 
-def third_party_review(policy: PolicyRegistry, jurisdiction: str, stage: str) -> Reason | None:
-    """Why the panel waits at `stage` for the third-party assessment (shexian §21), or None where the
-    pack does not require one before the experts (bayingolin §9 uses it as an optional aid)."""
+#: The steps of a review, in order, at which the third-party assessment may be required.
+STEPS = ("draw", "opinion")
+
+
+def third_party_review(
+    policy: PolicyRegistry, jurisdiction: str, stage: str, step: str = "draw"
+) -> Reason | None:
+    """Why the case waits at `step` (the draw; the experts' opinions and the conclusion) for the
+    third-party assessment, or None where the pack does not require it by then: shexian §21 before
+    the draw, bayingolin §9 before the experts' opinions (the assessment assists them)."""
     rule = policy.rule(jurisdiction, "review.method")
     if not rule.applies or stage not in rule.params.get("third_party_review_stages", ()):
         return None
-    detail = "须先委托第三方机构开展专业审查，附上第三方专业审查意见后，方可组织专家论证评审并出具结论"
+    before = str(rule.params.get("third_party_review_before", "draw"))
+    if STEPS.index(step) < STEPS.index(before):
+        return None
+    detail = (
+        "须先委托第三方机构开展专业审查，附上第三方专业审查意见后，方可组织专家论证评审并出具结论"
+        if before == "draw"
+        else "须引入第三方专业评估（如软件造价评估），附上评估意见后，专家方可出具评审意见和结论"
+    )
     return policy.refusal(jurisdiction, "review.method", "third_party_review_missing", detail)

@@ -27,6 +27,9 @@ class EvaluationDrivesFunding(Effect):
 
 class ExpertReviewRequired(Params):
     stages: tuple[str, ...] | None = None
+    # The stage a declaration admitted by screening is reviewed at, by the project's kind, where
+    # it is not the first of `stages` (bayingolin §10: O&M projects are reviewed apart from §9's).
+    screening_stage_by_kind: dict[Literal["construction", "operation", "service"], str] | None = None
 
 
 class OmApplicationDeadline(Params):

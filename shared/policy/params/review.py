@@ -23,6 +23,9 @@ class ExpertPool(Params):
 
 class ReviewMethod(Params):
     third_party_review_stages: tuple[str, ...] | None = None
+    # When the assessment must be on the case: before the panel is drawn (shexian §21, the
+    # default), or before the experts give their opinions (bayingolin §9: 辅助专家开展评审工作).
+    third_party_review_before: Literal["draw", "opinion"] | None = None
 
 
 class PanelSize(Params):
