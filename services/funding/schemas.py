@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.funding.domain import PaymentKind
 from shared.money import Fen, PositiveFen
-from shared.policy.principle import PrincipleException
+from shared.policy.principle import ExceptionIn, PrincipleException
 
 
 class RequestDisbursementIn(BaseModel):
@@ -42,19 +42,11 @@ class OmApplicationIn(BaseModel):
     )
 
 
-class ExceptionIn(BaseModel):
-    """对“原则上”不予核准理由的例外（如 lhasa §20、zhonglou §28、shexian §44(三)）."""
-
-    code: str = Field(min_length=2, max_length=100, description="例外的理由代码，如 om_within_grace_years")
-    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
-    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
-
-
 class OmExceptionIn(BaseModel):
     exceptions: list[ExceptionIn] = Field(min_length=1, max_length=20)
 
     def made_by(self, who: str) -> tuple[PrincipleException, ...]:
-        return tuple(PrincipleException(e.code, e.reason, e.document_ref, who) for e in self.exceptions)
+        return tuple(e.made_by(who) for e in self.exceptions)
 
 
 class SettlementIn(BaseModel):

@@ -21,7 +21,7 @@ from shared.consume import HandlerContext
 from shared.deps import ContextDep, unit_of_work
 from shared.money import Fen, PositiveFen
 from shared.policy import PolicyRegistry
-from shared.policy.principle import PrincipleException
+from shared.policy.principle import ExceptionIn, PrincipleException
 from shared.problems import Problem
 
 
@@ -137,18 +137,6 @@ class SignoffIn(BaseModel):
     document_ref: str = Field(min_length=2, max_length=128, description="审核意见或批文文号")
 
 
-class ExceptionIn(BaseModel):
-    """对“原则上”不予受理理由的例外（如 lhasa §7 每部门原则上不超过2个，lhasa §11 原则上不再支持原始开发）."""
-
-    code: str = Field(
-        min_length=2,
-        max_length=100,
-        description="例外的理由代码，如 too_many_declarations、original_development",
-    )
-    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
-    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
-
-
 class ExceptionsIn(BaseModel):
     exceptions: list[ExceptionIn] = Field(
         default_factory=list,
@@ -157,7 +145,7 @@ class ExceptionsIn(BaseModel):
     )
 
     def exceptions_by(self, who: str) -> tuple[PrincipleException, ...]:
-        return tuple(PrincipleException(e.code, e.reason, e.document_ref, who) for e in self.exceptions)
+        return tuple(e.made_by(who) for e in self.exceptions)
 
 
 class ScreeningIn(ExceptionsIn):

@@ -29,7 +29,6 @@ from services.procurement.schemas import (
     CompletionIn,
     ContractIn,
     DecisionIn,
-    ExceptionIn,
     FirmIn,
     ReportIn,
     RequirementsIn,
@@ -41,6 +40,7 @@ from shared.auth import Principal, Role, require
 from shared.consume import HandlerContext
 from shared.deps import ContextDep, IdempotencyKey, unit_of_work
 from shared.pagination import Page, PageDep
+from shared.policy.principle import ExceptionIn
 from shared.problems import COMMAND, NOT_FOUND, Problem
 from shared.workdays import today_in_shanghai
 

@@ -12,7 +12,6 @@ from services.procurement.domain import ChangeRequest, ContractTerms, Ground, Pu
 from services.procurement.domain import Role as ContractRole
 from shared.contracts.procurement import MilestoneStage
 from shared.money import Fen, PositiveFen
-from shared.policy.principle import PrincipleException
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 CreditCode = Annotated[str, Field(pattern=CREDIT_CODE, description="统一社会信用代码（18位）")]
@@ -112,17 +111,6 @@ class CompletionIn(BaseModel):
     security_test_report: str | None = Field(
         default=None, max_length=500, description="应用软件安全评测报告编号 (zhonglou §15)"
     )
-
-
-class ExceptionIn(BaseModel):
-    """对“原则上”理由的例外（如 shexian §30 原则上实行监理制：不实行监理）."""
-
-    code: str = Field(min_length=2, max_length=100, description="例外的理由代码，如 no_supervisor")
-    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
-    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
-
-    def made_by(self, who: str) -> PrincipleException:
-        return PrincipleException(self.code, self.reason, self.document_ref, who)
 
 
 class ChangeIn(BaseModel):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -224,3 +225,20 @@ class OversightMeasureLifted(Event):
     articles: tuple[str, ...] = ()
 
     summary: ClassVar[str] = "处理措施已解除"
+
+
+def measures_in_force(
+    held: Mapping[str, Mapping[str, Any]], event: OversightMeasureTaken | OversightMeasureLifted
+) -> dict[str, dict[str, Any]]:
+    """The measures holding something once `event` is heard, by measure id: a measure taken holds
+    by its name, document and articles until the same measure is lifted; again is no change."""
+    measures = {k: dict(v) for k, v in held.items()}
+    if isinstance(event, OversightMeasureLifted):
+        measures.pop(event.measure_id, None)
+    else:
+        measures[event.measure_id] = {
+            "label": event.label,
+            "document_ref": event.document_ref,
+            "articles": list(event.articles),
+        }
+    return measures

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pydantic import BaseModel, Field
+
 from shared.policy.pack import Reason
 
 
@@ -22,6 +24,21 @@ class PrincipleException:
     reason: str
     document_ref: str
     by: str
+
+
+class ExceptionIn(BaseModel):
+    """对“原则上”理由的例外, as a request states it: which refusal, why, on which document."""
+
+    code: str = Field(
+        min_length=2,
+        max_length=100,
+        description="例外的理由代码（拒绝理由的 code），如 not_in_plan、no_supervisor",
+    )
+    reason: str = Field(min_length=2, max_length=2000, description="作出例外的理由")
+    document_ref: str = Field(min_length=2, max_length=128, description="所依据的文件文号")
+
+    def made_by(self, who: str) -> PrincipleException:
+        return PrincipleException(self.code, self.reason, self.document_ref, who)
 
 
 def except_in_principle(

@@ -16,6 +16,7 @@ from typing import Any
 from services.funding.domain.stored import Stored
 from shared.contracts.acceptance import EvaluationRecorded
 from shared.contracts.intake import OversightMeasureLifted, OversightMeasureTaken
+from shared.contracts.intake import measures_in_force as in_force
 from shared.policy import PolicyRegistry
 
 
@@ -279,15 +280,6 @@ def after_evaluation(
 def measures_in_force(
     state: GateState | None, event: OversightMeasureTaken | OversightMeasureLifted
 ) -> dict[str, dict[str, Any]]:
-    """The authority's measures holding the gate once `event` is heard: a measure taken holds it,
-    by its name and document, until the measure is lifted (zhonglou §21, shexian §49, lhasa §18)."""
-    measures: dict[str, dict[str, Any]] = dict(state.detail.get("measures", {})) if state else {}
-    if isinstance(event, OversightMeasureLifted):
-        measures.pop(event.measure_id, None)
-    else:
-        measures[event.measure_id] = {
-            "label": event.label,
-            "document_ref": event.document_ref,
-            "articles": list(event.articles),
-        }
-    return measures
+    """The authority's measures holding the gate once `event` is heard (zhonglou §21, shexian §49,
+    lhasa §18)."""
+    return in_force(state.detail.get("measures", {}) if state else {}, event)

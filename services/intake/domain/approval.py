@@ -63,18 +63,10 @@ def approval_refusals(
         if item.stage is Stage.DESIGN_APPROVAL:
             continue  # asked for by the 初步设计 approval that follows (domain.design)
         provided = materials.get(item.material, 0)
-        if provided < item.min_count:
-            need = f"（至少 {item.min_count} 份，已提交 {provided} 份）" if item.min_count > 1 else ""
-            stage = "审批" if item.stage is Stage.APPROVAL else "申报"
-            missing = f"缺少{stage}材料" if item.material in at_declared else f"{above}须补充{stage}材料"
-            reasons.append(
-                Reason(
-                    code=f"material_missing:{item.material}",
-                    rule=item.article,
-                    articles=(item.article,),
-                    message=f"{missing}：{item.label}{need}（{item.article}）",
-                )
-            )
+        stage = "审批" if item.stage is Stage.APPROVAL else "申报"
+        said = f"缺少{stage}材料" if item.material in at_declared else f"{above}须补充{stage}材料"
+        if (short := item.missing(provided, said)) is not None:
+            reasons.append(short)
     needed_at_declared = {s.signoff for s in required_signoffs(policy, j, declared)}
     for needed in required_signoffs(policy, j, facts):
         if needed.before == "approval" and needed.signoff not in signed:

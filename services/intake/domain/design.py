@@ -19,7 +19,7 @@ from services.intake.domain.projects import Project
 from services.intake.domain.requirements import Stage, required_materials
 from services.intake.domain.reviews import DESIGN_STAGE, design_awaited, review_refusals
 from shared.contracts.intake import DesignApproved
-from shared.policy import PolicyRegistry, Reason
+from shared.policy import PolicyRegistry
 from shared.policy.conditions import Condition
 
 RULE = "intake.approval_path_by_amount"
@@ -71,14 +71,10 @@ def approve_design(
     rule = policy.rule(project.jurisdiction, RULE)
     facts = project.facts().as_approved(project.approved_amount_fen)
     missing = [
-        Reason(
-            code=f"material_missing:{m.material}",
-            rule=m.article,
-            articles=(m.article,),
-            message=f"缺少初步设计报批材料：{m.label}（{m.article}）",
-        )
+        reason
         for m in required_materials(policy, project.jurisdiction, facts)
-        if m.stage is Stage.DESIGN_APPROVAL and materials.get(m.material, 0) < m.min_count
+        if m.stage is Stage.DESIGN_APPROVAL
+        and (reason := m.missing(materials.get(m.material, 0), "缺少初步设计报批材料"))
     ]
     unreviewed = review_refusals(policy, project, "初步设计方案", stages=[DESIGN_STAGE])
     ApprovalRefused.refuse_if([*missing, *unreviewed], "初步设计不予批复")

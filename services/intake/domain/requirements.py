@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.policy import PolicyError, PolicyRegistry, Rule
+from shared.policy import PolicyError, PolicyRegistry, Reason, Rule
 from shared.policy.conditions import Condition, ProjectFacts, Requirement, Signoff, Stage
 
 __all__ = ["Condition", "ProjectFacts", "Requirement", "Signoff", "Stage"]
@@ -29,6 +29,18 @@ class RequiredMaterial(BaseModel):
     stage: Stage
     article: str
     min_count: int
+
+    def missing(self, provided: int, said: str) -> Reason | None:
+        """The refusal when fewer than `min_count` copies are on file, opening with `said`."""
+        if provided >= self.min_count:
+            return None
+        need = f"（至少 {self.min_count} 份，已提交 {provided} 份）" if self.min_count > 1 else ""
+        return Reason(
+            code=f"material_missing:{self.material}",
+            rule=self.article,
+            articles=(self.article,),
+            message=f"{said}：{self.label}{need}（{self.article}）",
+        )
 
 
 def requirements(rule: Rule) -> tuple[Requirement, ...]:

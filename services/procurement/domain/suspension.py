@@ -5,11 +5,9 @@ procurement keeps which of them are in force, by their ids."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.procurement.domain.errors import InvalidState
 from services.procurement.domain.project import Project
-from shared.contracts.intake import OversightMeasureLifted, OversightMeasureTaken
+from shared.contracts.intake import OversightMeasureLifted, OversightMeasureTaken, measures_in_force
 
 SUSPEND = "suspend_construction"
 
@@ -23,15 +21,7 @@ def hear(project: Project, event: OversightMeasureTaken | OversightMeasureLifted
     """A suspension taken is kept by its id until the same measure is lifted; again is no change."""
     if event.measure != SUSPEND:
         return
-    held: dict[str, Any] = dict(project.suspension or {})
-    if isinstance(event, OversightMeasureLifted):
-        held.pop(event.measure_id, None)
-    else:
-        held[event.measure_id] = {
-            "label": event.label,
-            "document_ref": event.document_ref,
-            "articles": list(event.articles),
-        }
+    held = measures_in_force(project.suspension or {}, event)
     project.suspension = held or None
 
 
