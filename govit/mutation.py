@@ -36,21 +36,29 @@ class Outcome:
 
 
 def mutants(
-    policy: PolicyRegistry, cited: Mapping[str, tuple[str, ...]], tier: str, jurisdiction: str | None = None
+    policy: PolicyRegistry,
+    cited: Mapping[str, tuple[str, ...]],
+    tier: str | tuple[str, ...],
+    jurisdiction: str | None = None,
+    only: frozenset[str] = frozenset(),
 ) -> Iterator[Mutant]:
-    """Each rule that applies, with the tests of `tier` (a path prefix) citing its articles."""
+    """Each rule that applies, with the tests of `tier` (path prefixes) citing its articles.
+
+    `only` narrows to the named mutants ('shexian:oversight.rectification') or rule ids in every pack.
+    """
+    prefixes = (tier,) if isinstance(tier, str) else tier
     for code in policy.codes:
         if jurisdiction not in (None, code):
             continue
         for rule_id, rule in sorted(policy[code].rules.items()):
-            if not rule.applies:
+            if not rule.applies or (only and not only & {rule_id, f"{code}:{rule_id}"}):
                 continue
             tests = sorted(
                 {
                     t
                     for article in _articles(rule.articles)
                     for t in cited.get(article, ())
-                    if t.startswith(tier)
+                    if t.startswith(prefixes)
                 }
             )
             yield Mutant(code, rule_id, tuple(tests))

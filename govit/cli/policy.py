@@ -79,8 +79,11 @@ def policy_article(
 def policy_mutate(
     jurisdiction: Annotated[str | None, typer.Argument(help="one of the five codes; default all")] = None,
     tier: Annotated[
-        str, typer.Option(help="the tests run against each mutant (a path prefix)")
-    ] = "tests/unit",
+        list[str] | None, typer.Option(help="the tests run against each mutant (path prefixes; repeatable)")
+    ] = None,
+    rule: Annotated[
+        list[str] | None, typer.Option(help="only these rules (id, or jurisdiction:id; repeatable)")
+    ] = None,
     check: Annotated[bool, typer.Option(help="fail when a rule survives or has no test in the tier")] = False,
 ) -> None:
     """规则变异检查: each rule that applies switched off in turn; a test citing it must then fail."""
@@ -93,7 +96,8 @@ def policy_mutate(
     policy = load_registry(GovitSettings().policy_dir)
     if jurisdiction is not None and jurisdiction not in policy:
         refuse(f"unknown jurisdiction {jurisdiction!r}; one of {', '.join(policy.codes)}")
-    found = list(mutants(policy, citations_in_tests(Path("tests")), tier, jurisdiction))
+    tiers = tuple(tier or ["tests/unit"])
+    found = list(mutants(policy, citations_in_tests(Path("tests")), tiers, jurisdiction, frozenset(rule or ())))
     marks = {True: "✓ killed  ", False: "✗ survived", None: "· untested"}
 
     def progress(number: int, outcome: Outcome) -> None:

@@ -41,3 +41,20 @@ def test_a_rule_no_test_notices_survives_and_one_without_tests_is_untested() -> 
         lambda number, _: heard.append(number),
     )
     assert [o.killed for o in outcomes] == [True, False, None] and heard == [1, 2, 3]
+
+
+def test_several_tiers_and_named_rules_narrow_the_mutants() -> None:
+    policy = load_registry()
+    cited = {
+        "shexian §49": ("tests/unit/test_a.py::test_order", "tests/service/test_b.py::test_http"),
+        "lhasa §18": ("tests/e2e/test_c.py::test_flow",),
+    }
+    found = list(
+        mutants(policy, cited, ("tests/unit", "tests/service"), only=frozenset({"oversight.rectification"}))
+    )
+    assert {m.jurisdiction for m in found} == {"zhonglou", "shexian", "xunyang", "lhasa"}
+    by_code = {m.jurisdiction: m.tests for m in found}
+    assert by_code["shexian"] == ("tests/service/test_b.py::test_http", "tests/unit/test_a.py::test_order")
+    assert by_code["lhasa"] == ()  # only the e2e tier cites lhasa §18
+    named = list(mutants(policy, cited, "tests/unit", only=frozenset({"shexian:oversight.rectification"})))
+    assert [m.name for m in named] == ["shexian:oversight.rectification"]
