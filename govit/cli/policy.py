@@ -96,8 +96,8 @@ def policy_mutate(
     policy = load_registry(GovitSettings().policy_dir)
     if jurisdiction is not None and jurisdiction not in policy:
         refuse(f"unknown jurisdiction {jurisdiction!r}; one of {', '.join(policy.codes)}")
-    tiers = tuple(tier or ["tests/unit"])
-    found = list(mutants(policy, citations_in_tests(Path("tests")), tiers, jurisdiction, frozenset(rule or ())))
+    tiers, only = tuple(tier or ["tests/unit"]), frozenset(rule or ())
+    found = list(mutants(policy, citations_in_tests(Path("tests")), tiers, jurisdiction, only))
     marks = {True: "✓ killed  ", False: "✗ survived", None: "· untested"}
 
     def progress(number: int, outcome: Outcome) -> None:

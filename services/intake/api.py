@@ -377,7 +377,8 @@ async def publish_plan(
 ) -> views.PlanOut:
     uow, ctx, who = act.uow, act.ctx, act.who
     who.check_jurisdiction(_known(ctx.policy, jurisdiction))
-    await handlers.publish_plan(uow, c.PublishPlan(jurisdiction, year, body.document, who.sub), ctx)
+    publication = c.PublishPlan(jurisdiction, year, body.document, who.sub, body.exceptions_by(who.sub))
+    await handlers.publish_plan(uow, publication, ctx)
     return await _plan(uow, who, jurisdiction, year, ctx.policy)
 
 

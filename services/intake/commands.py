@@ -114,6 +114,7 @@ class PublishPlan:
     year: int
     document: str
     by: str
+    exceptions: tuple[PrincipleException, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -240,8 +240,10 @@ async def publish_plan(uow: IntakeUnitOfWork, cmd: c.PublishPlan, ctx: HandlerCo
     """下达年度计划: every ranked project is included (domain.plans.publish).
 
     In batches (bayingolin §9), each later publication includes the projects ranked since the
-    last one, under its own document. O&M projects the plan approves (shexian §20(三)) wait for
-    their expert review's pass; until then the plan is refused, naming each.
+    last one, under its own document; where the plan is fixed 原则上 (zhonglou §9), such a later
+    publication is an adjustment and needs the authority's exception. O&M projects the plan
+    approves (shexian §20(三)) wait for their expert review's pass; until then the plan is refused,
+    naming each.
     """
     j, year, at = cmd.jurisdiction, cmd.year, ctx.now()
     async with uow:
@@ -254,9 +256,10 @@ async def publish_plan(uow: IntakeUnitOfWork, cmd: c.PublishPlan, ctx: HandlerCo
         waiting = [(rank, p) for rank, p in await uow.plans.ranked(j, year) if p not in issued]
         if plans.batch_retried(plan, issued, cmd.document, len(waiting)):
             return
+        excepted = plans.adjustment(ctx.policy, plan, cmd.exceptions)
         found = await uow.projects.for_plan(j, [p for _, p in waiting])
         ranked = [(rank, found[p]) for rank, p in waiting]
-        plans.publish(ctx.policy, plan, plans.Publication(cmd.document, ranked, cmd.by, at))
+        plans.publish(ctx.policy, plan, plans.Publication(cmd.document, ranked, cmd.by, at, excepted))
         # The plan's own document and date stay those of its first publication.
         first = {} if issued else {"document": cmd.document, "published_at": at, "published_by": cmd.by}
         await uow.plans.published(plan, first, at)

@@ -164,7 +164,9 @@ class RankingIn(BaseModel):
     ranking: list[str] = Field(max_length=2000, description="按优先顺序排列的项目 id")
 
 
-class PublishPlanIn(BaseModel):
+class PublishPlanIn(ExceptionsIn):
+    """下达; a further publication of a plan fixed 原则上 (zhonglou §9) carries the exception."""
+
     document: str = Field(min_length=2, max_length=128, description="年度计划下达文号")
 
 

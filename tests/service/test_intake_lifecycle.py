@@ -403,7 +403,52 @@ async def test_shexian_om_projects_in_a_published_plan_need_no_further_approval(
     late = await declare(http, agency, "shexian", title="档案数字化", amount_fen=10_000_000)
     await screen(http, late)
     again = await http.put("/plans/shexian/2027", headers=AUTHORITY, json={"ranking": [late["id"]]})
-    assert again.status_code == 409
+    assert again.status_code == 409 and "本系统默认，非办法条文" in again.json()["detail"]
+
+
+async def test_zhonglou_adjusts_a_published_plan_only_by_the_authoritys_exception(intake: Intake) -> None:
+    """zhonglou §9 年度项目计划一经确定，原则上不予调整: a further publication is refused, citing the
+    article as 原则上, until the authority departs from it with its reason and document."""
+    http, bus = intake.http, intake.bus
+    agency = unique("区住建局")
+    first = await declare(http, agency, "zhonglou", title="智慧工地")
+    await screen(http, first)
+    published = await publish_plan(http, "zhonglou", 2027, first["id"])
+    assert published.status_code == 200, published.text
+    late = await declare(http, agency, "zhonglou", title="燃气安全监测")
+    assert (await screen(http, late)).json()["status"] == "accepted"
+    url = "/plans/zhonglou/2027"
+    ranked = await http.put(url, headers=AUTHORITY, json={"ranking": [late["id"]]})
+    assert ranked.status_code == 200, ranked.text
+    document = f"钟数发〔2027〕{unique('')}号"
+    refused = await http.post(f"{url}/publication", headers=AUTHORITY, json={"document": document})
+    assert refused.status_code == 409, refused.text
+    (fixed,) = refused.json()["reasons"]
+    assert (fixed["code"], fixed["in_principle"], fixed["articles"]) == ("plan_fixed", True, ["zhonglou §9"])
+    assert (await intake.project(late["id"]))["status"] == "accepted", "nothing of the refusal is kept"
+    excepted = {"code": "plan_fixed", "reason": "区政府常务会议决定增补", "document_ref": "钟政纪〔2027〕9号"}
+    body = {"document": document, "exceptions": [excepted]}
+    for _ in range(2):  # a retried adjustment changes nothing
+        adjusted = await http.post(f"{url}/publication", headers=AUTHORITY, json=body)
+        assert adjusted.status_code == 200, adjusted.text
+    entries = [(e["project_id"], e["rank"], e["document"]) for e in adjusted.json()["entries"]]
+    assert entries == [(first["id"], 1, published.json()["document"]), (late["id"], 2, document)]
+    project = await intake.project(late["id"])
+    assert project["status"] == "in_plan"
+    (flag,) = [f for f in project["flags"] if f["code"] == "exception:plan_fixed"]
+    assert flag["articles"] == ["zhonglou §9"] and "钟政纪〔2027〕9号" in flag["message"]
+    event = await eventually(lambda: event_of(bus, late["id"], "project_included_in_plan"))
+    assert event["plan_document"] == document
+    # An exception where nothing is refused is not taken: the first publication of shexian's plan.
+    other = await declare(http, unique("县住建局"), "shexian", title="智慧工地")
+    await screen(http, other)
+    await http.put("/plans/shexian/2027", headers=authority("shexian"), json={"ranking": [other["id"]]})
+    needless = await http.post(
+        "/plans/shexian/2027/publication",
+        headers=authority("shexian"),
+        json={"document": "歙计〔2027〕1号", "exceptions": [excepted]},
+    )
+    assert needless.status_code == 422 and needless.json()["code"] == "exception_refused", needless.text
 
 
 async def test_bayingolin_issues_the_years_plan_in_batches_after_each_monthly_review(intake: Intake) -> None:

@@ -75,8 +75,30 @@ def test_a_ranking_naming_a_project_twice_is_refused_before_the_plan_is_asked() 
     plans.check_distinct(["a", "b"])
     with pytest.raises(PlanError, match="重复"):
         plans.check_distinct(["a", "b", "a"])
-    # A published zhonglou plan takes no new ranking; bayingolin's is issued in batches (§9).
-    published = plans.PlanState("zhonglou", 2027, published=True, document="钟政发〔2026〕1号")
-    with pytest.raises(InvalidTransition, match="已下达"):
-        plans.may_rank(POLICY, published)
+    # A published shexian plan takes no new ranking (no article speaks of it: the suite's default);
+    # bayingolin's is issued in batches (§9); zhonglou's is adjusted by exception (§9 原则上).
+    with pytest.raises(InvalidTransition, match="本系统默认"):
+        plans.may_rank(POLICY, plans.PlanState("shexian", 2027, published=True, document="歙政发〔2026〕1号"))
     plans.may_rank(POLICY, plans.PlanState("bayingolin", 2027, published=True, document="巴政发〔2026〕1号"))
+    plans.may_rank(POLICY, plans.PlanState("zhonglou", 2027, published=True, document="钟政发〔2026〕1号"))
+
+
+def test_zhonglou_adjusts_its_published_plan_only_by_exception() -> None:
+    from services.intake.domain import plans
+    from services.intake.domain.errors import ExceptionNotAllowed, InvalidTransition
+    from shared.policy.principle import PrincipleException
+
+    published = plans.PlanState("zhonglou", 2027, published=True, document="钟政发〔2026〕1号")
+    with pytest.raises(InvalidTransition, match="原则上不予调整") as refused:
+        plans.adjustment(POLICY, published, ())
+    assert [(r.code, r.in_principle, r.articles) for r in refused.value.reasons] == [
+        ("plan_fixed", True, ("zhonglou §9",))
+    ]
+    exception = PrincipleException("plan_fixed", "年中增补", "钟政纪〔2027〕9号", "authority")
+    (made,) = plans.adjustment(POLICY, published, (exception,))
+    assert made.code == "exception:plan_fixed" and "钟政纪〔2027〕9号" in made.message
+    # A first publication, or bayingolin's next batch, has nothing to depart from.
+    assert plans.adjustment(POLICY, plans.PlanState("zhonglou", 2028), ()) == []
+    batch = plans.PlanState("bayingolin", 2027, published=True, document="巴政发〔2026〕1号")
+    with pytest.raises(ExceptionNotAllowed):
+        plans.adjustment(POLICY, batch, (exception,))

@@ -1,6 +1,7 @@
 """The annual plan (年度计划): the authority's ranking, and its publication, which includes every
-ranked project — in batches where the pack says so (bayingolin §9) — and is itself the approval
-of O&M projects where the pack says so (shexian §20(三))."""
+ranked project — in batches where the pack says so (bayingolin §9), or adjusted by the authority's
+exception where the text fixes the plan 原则上 (zhonglou §9) — and is itself the approval of O&M
+projects where the pack says so (shexian §20(三))."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.intake.domain.errors import ApprovalRefused, InvalidTransition, PlanError
+from services.intake.domain.errors import ApprovalRefused, ExceptionNotAllowed, InvalidTransition, PlanError
 from services.intake.domain.kinds import ProjectKind, ProjectStatus
 from services.intake.domain.orders import Oversight
 from services.intake.domain.projects import Project
 from services.intake.domain.reviews import review_refusals
-from shared.policy import PolicyRegistry
+from shared.policy import SUITE_DEFAULT, PolicyRegistry, Reason, citations
+from shared.policy.principle import ExceptionRefused, PrincipleException, except_in_principle
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Publication:
     ranked: Sequence[tuple[int, Project]]
     by: str
     at: datetime
+    excepted: Sequence[Reason] = ()  # the authority's exception to a plan fixed 原则上 (zhonglou §9)
 
 
 def in_batches(policy: PolicyRegistry, jurisdiction: str) -> bool:
@@ -42,13 +45,45 @@ def in_batches(policy: PolicyRegistry, jurisdiction: str) -> bool:
     return rule.applies and bool(rule.params.get("issued_in_batches"))
 
 
+def takes_more(policy: PolicyRegistry, jurisdiction: str) -> bool:
+    """Whether a published plan takes further projects under a further document: issued in batches
+    (bayingolin §9), or adjusted by exception where the text fixes it only 原则上 (zhonglou §9)."""
+    return in_batches(policy, jurisdiction) or policy.rule(jurisdiction, "intake.plan_fixed").in_principle
+
+
 def may_rank(policy: PolicyRegistry, plan: PlanState | None) -> None:
-    """A published plan takes no new ranking, unless it is issued in batches."""
-    if plan is not None and plan.published and not in_batches(policy, plan.jurisdiction):
+    """A published plan takes no new ranking, unless it takes more (takes_more). Where no article
+    speaks of adjusting a plan, keeping the issued one is the suite's default, and says so."""
+    if plan is not None and plan.published and not takes_more(policy, plan.jurisdiction):
         raise InvalidTransition(
-            f"{plan.jurisdiction} {plan.year} 年度计划已下达（{plan.document}），不能再调整；"
-            "新增项目请走计划外程序"
+            f"{plan.jurisdiction} {plan.year} 年度计划已下达（{plan.document}），"
+            f"不再调整（{SUITE_DEFAULT}）；新增项目请走计划外程序"
         )
+
+
+def adjustment(
+    policy: PolicyRegistry, plan: PlanState, exceptions: Sequence[PrincipleException]
+) -> list[Reason]:
+    """A further publication of a plan the text fixes (zhonglou §9 一经确定原则上不予调整): refused,
+    unless the authority departs from it with its reason and document; returns that exception."""
+    if not plan.published or in_batches(policy, plan.jurisdiction):
+        if exceptions:
+            raise ExceptionNotAllowed(f"{plan.jurisdiction} {plan.year} 年度计划的这次下达没有可作例外的理由")
+        return []
+    rule = policy.rule(plan.jurisdiction, "intake.plan_fixed")
+    fixed = Reason(
+        code="plan_fixed",
+        rule="intake.plan_fixed",
+        articles=rule.articles,
+        message=f"{plan.jurisdiction} {plan.year} 年度计划已下达（{plan.document}），{rule.summary}",
+        in_principle=rule.in_principle,
+    )
+    try:
+        standing, made = except_in_principle([fixed], exceptions)
+    except ExceptionRefused as exc:
+        raise ExceptionNotAllowed(str(exc)) from exc
+    InvalidTransition.refuse_if(standing, "调整年度计划被拒绝")
+    return made
 
 
 def check_distinct(ranking: Sequence[str]) -> None:
@@ -81,8 +116,8 @@ def check_ranking(ranking: Sequence[str], found: Mapping[str, Project], jurisdic
 
 
 def already_published(policy: PolicyRegistry, plan: PlanState, document: str) -> bool:
-    """True for a retried publication of a plan not issued in batches; refuses another document."""
-    if not plan.published or in_batches(policy, plan.jurisdiction):
+    """True for a retried publication of a plan that takes no more; refuses another document."""
+    if not plan.published or takes_more(policy, plan.jurisdiction):
         return False
     if plan.document == document:
         return True
@@ -90,7 +125,8 @@ def already_published(policy: PolicyRegistry, plan: PlanState, document: str) ->
 
 
 def batch_retried(plan: PlanState, issued: Mapping[str, str], document: str, waiting: int) -> bool:
-    """True for the last batch's publication retried; refuses a reused document or an empty plan."""
+    """True for the last batch's (or adjustment's) publication retried; refuses a reused document
+    or an empty plan."""
     if document in issued.values():
         if not waiting:
             return True
@@ -120,5 +156,9 @@ def publish(policy: PolicyRegistry, plan: PlanState, publication: Publication) -
         project.include_in_plan(
             year=year, rank=rank, document=document, articles=plan_rule.articles, by=by, at=at
         )
+        if publication.excepted:
+            made = citations(publication.excepted)
+            project.flags = [*project.flags, *(c.model_dump(mode="json") for c in made)]
+            project.record_decision("plan_adjustment", "excepted", by, at, reasons=made)
         if project in direct:
             project.approve_with_plan(document=document, articles=path.articles, by=by, at=at)

@@ -72,6 +72,7 @@ MODELS: dict[str, type[Params]] = {
     "intake.no_splitting": i.NoSplitting,
     "intake.off_plan_emergency": i.Signoffs,
     "intake.om_declaration_window": i.OmWindow,
+    "intake.plan_fixed": Params,
     "intake.refuse_without_review": i.RefuseWithoutReview,
     "intake.report_funds_from_above": i.FundsFromAbove,
     "intake.required_materials": i.RequiredMaterials,
