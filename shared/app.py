@@ -24,6 +24,7 @@ from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
 from shared.bus import Bus, JetStreamBus
+from shared.calendar_store import SettledCalendar
 from shared.calendar_watch import CalendarWatch
 from shared.consume import (
     ANY_JURISDICTION,
@@ -177,7 +178,7 @@ def create_service_app(
         for every, job in spec.periodic:
             runtime.tasks.append(asyncio.create_task(_every(every, job, app, runtime.stop), name="periodic"))
         runtime.tasks.append(asyncio.create_task(anchors.run(runtime.stop), name="audit-anchors"))
-        watch = _calendar_watch(app, dispatcher)
+        watch = _calendar_watch(app, dispatcher, SettledCalendar(engine))
         runtime.tasks.append(
             asyncio.create_task(watch.run(settings.calendar_poll_seconds, runtime.stop), name="calendar")
         )
@@ -216,9 +217,10 @@ def create_service_app(
     return app
 
 
-def _calendar_watch(app: FastAPI, dispatcher: EventDispatcher) -> CalendarWatch:
+def _calendar_watch(app: FastAPI, dispatcher: EventDispatcher, store: SettledCalendar) -> CalendarWatch:
     """The watch on the calendar directory: a new calendar becomes the app's, the process's and the
-    event handlers'; the service's hook then moves the deadlines it changes."""
+    event handlers'; the service's hook then moves the deadlines it changes, and the calendar they
+    were settled by is recorded in the service's database (where it has deadlines to move)."""
     runtime: Runtime = app.state.runtime
     hook = runtime.spec.recompute
 
@@ -232,7 +234,9 @@ def _calendar_watch(app: FastAPI, dispatcher: EventDispatcher) -> CalendarWatch:
             audit.current_actor.set({"kind": "system", "job": "calendar"})
             await hook(app, old, new)
 
-    return CalendarWatch(runtime.settings.calendar_path, app.state.calendar, swap, recompute)
+    settled = store if hook is not None else None
+    clock = app.state.clock
+    return CalendarWatch(runtime.settings.calendar_path, app.state.calendar, swap, recompute, settled, clock)
 
 
 def _check_trusted_jurisdictions(settings: ServiceSettings, policy: PolicyRegistry) -> None:

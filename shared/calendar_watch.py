@@ -10,6 +10,10 @@ handlers, periodic jobs, the 暂定 flags) and hands the old and the new calenda
 A hook that fails (the database away) is tried again at the next look, from the calendar the
 deadlines were last settled by; the hooks compare stored due dates with what the old calendar
 gave, so running one twice (or in two replicas) moves and announces each due date once.
+
+A service with a hook records each settled calendar in its database (shared.calendar_store). At
+its first look, at start, it reads that record back: notices loaded while it was stopped are
+settled then, as if it had been running.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
+from shared.clock import utcnow
 from shared.workdays import WorkingCalendar, changed_years
 
 log = logging.getLogger(__name__)
@@ -28,6 +35,14 @@ log = logging.getLogger(__name__)
 Fingerprint = tuple[tuple[str, int, int], ...]
 #: (old calendar, new calendar) → moves the open deadlines that depend on the difference
 Recompute = Callable[[WorkingCalendar, WorkingCalendar], Awaitable[None]]
+
+
+class Settled(Protocol):
+    """Where the calendar the deadlines were last settled by is kept (shared.calendar_store)."""
+
+    async def load(self) -> WorkingCalendar | None: ...
+
+    async def save(self, calendar: WorkingCalendar, at: datetime) -> None: ...
 
 
 def fingerprint(directory: Path) -> Fingerprint:
@@ -51,8 +66,11 @@ class CalendarWatch:
     calendar: WorkingCalendar  # the calendar the service runs by
     swap: Callable[[WorkingCalendar], None]  # makes a new calendar the service's
     recompute: Recompute | None = None
+    store: Settled | None = None
+    clock: Callable[[], datetime] = utcnow
     seen: Fingerprint = field(default=())
     settled: WorkingCalendar | None = None  # the calendar the stored deadlines were last settled by
+    resumed: bool = False  # the record of the last settlement has been read
 
     def __post_init__(self) -> None:
         self.seen = fingerprint(self.directory)
@@ -60,6 +78,8 @@ class CalendarWatch:
 
     async def look(self) -> bool:
         """One look at the directory; True when the service now runs by a new calendar."""
+        if not self.resumed:
+            await self._resume()
         now = fingerprint(self.directory)
         changed = now != self.seen
         if changed:
@@ -75,19 +95,37 @@ class CalendarWatch:
         await self._settle()
         return changed
 
+    async def _resume(self) -> None:
+        """The calendar the stored deadlines were settled by, as recorded before this start; the
+        first start records the one it runs by."""
+        if self.store is not None:
+            recorded = await self.store.load()
+            if recorded is None:
+                await self.store.save(self.calendar, self.clock())
+            else:
+                self.settled = recorded
+        self.resumed = True
+
     async def _settle(self) -> None:
         settled = self.settled or self.calendar
         if settled is self.calendar:
             return
-        if self.recompute is not None and changed_years(settled, self.calendar):
-            await self.recompute(settled, self.calendar)
+        if changed_years(settled, self.calendar):
+            if self.recompute is not None:
+                await self.recompute(settled, self.calendar)
+            if self.store is not None:
+                await self.store.save(self.calendar, self.clock())
         self.settled = self.calendar
 
     async def run(self, every: float, stop: asyncio.Event) -> None:
-        """Look every `every` seconds until the service stops; a failure waits for the next look."""
+        """Look at once, then every `every` seconds until the service stops; a failure waits for
+        the next look."""
+        first = True
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
+            if not first:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), every)
+            first = False
             if stop.is_set():
                 return
             try:

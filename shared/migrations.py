@@ -111,3 +111,17 @@ def unkey_audit_log() -> None:
     """Back to one algorithm: keyed entries can then only be verified by a release that knows them."""
     with op.batch_alter_table("audit_log") as batch:
         batch.drop_column("alg")
+
+
+def create_calendar_settled() -> None:
+    """The holiday notices the service's open deadlines were last settled by (shared.calendar_store)."""
+    op.create_table(
+        "calendar_settled",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("notices", sa.JSON, nullable=False),
+        sa.Column("settled_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def drop_calendar_settled() -> None:
+    op.drop_table("calendar_settled")

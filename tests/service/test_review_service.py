@@ -977,3 +977,35 @@ async def test_a_notice_loaded_while_running_moves_an_open_time_limit_and_announ
         # A case opened now counts by the new calendar at once.
         later = await open_case(http, "lhasa", "change")
         assert (later["due_on"], later["due_on_provisional"]) == ("2027-10-12", False)
+
+
+async def test_a_notice_loaded_while_the_service_was_stopped_moves_the_time_limit_when_it_starts(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    clock = Clock(datetime(2027, 9, 28, 2, 0, tzinfo=UTC))  # Tuesday 28 September 2027
+    settings = ReviewSettings(
+        database_url=await make_database("review"),
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        calendar_poll_seconds=30,  # the running service does not look again in this test
+        **isolation,
+    )
+    async with real_bus(nats_url, isolation) as bus:
+        async with running(create_review(settings, clock=clock)) as http:
+            case = await open_case(http, "lhasa", "change")
+            assert (case["due_on"], case["due_on_provisional"]) == ("2027-10-05", True)
+        source = tmp_path / "notice.yaml"
+        source.write_text(yaml.safe_dump(NOTICE_2027, allow_unicode=True), encoding="utf-8")
+        load_notice(source, settings.calendar_path)  # while the service is stopped
+
+        async with running(create_review(settings, clock=clock)) as http:
+
+            async def moved() -> dict[str, Any] | None:
+                found = dict(await events_of(bus, case["project_id"]))
+                return found.get("govit.review.deadline_moved.v1")
+
+            event = await eventually(moved, what="the deadline_moved event after the restart")
+            assert (event["previous_due_on"], event["due_on"]) == ("2027-10-05", "2027-10-12")
+            shown = (await http.get(f"/cases/{case['id']}", headers=AUTHORITY)).json()
+            assert (shown["due_on"], shown["due_on_provisional"]) == ("2027-10-12", False)

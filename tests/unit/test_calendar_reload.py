@@ -303,3 +303,45 @@ async def test_a_failed_recompute_is_tried_again_and_a_bad_notice_keeps_the_cale
     os.utime(broken)
     assert not await watch.look()
     assert watch.calendar.known(YEAR) and not watch.calendar.known(2028)
+
+
+class _Record:
+    """The settled calendar as a service's database keeps it (shared.calendar_store), in memory."""
+
+    def __init__(self, calendar: WorkingCalendar | None = None) -> None:
+        self.calendar = calendar
+        self.saves = 0
+
+    async def load(self) -> WorkingCalendar | None:
+        return self.calendar
+
+    async def save(self, calendar: WorkingCalendar, at: dt.datetime) -> None:
+        self.calendar, self.saves = calendar, self.saves + 1
+
+
+async def test_a_notice_loaded_while_the_service_was_stopped_is_settled_at_its_first_look(
+    tmp_path: Path,
+) -> None:
+    directory = tmp_path / "calendar"
+    handed: list[tuple[WorkingCalendar, WorkingCalendar]] = []
+
+    async def recompute(old: WorkingCalendar, new: WorkingCalendar) -> None:
+        handed.append((old, new))
+
+    # The first start records the calendar it runs by, and moves nothing.
+    record = _Record()
+    first = CalendarWatch(directory, BARE, lambda _: None, recompute, record)
+    assert not await first.look()
+    assert record.calendar is BARE and handed == []
+    # Stopped; the notice is loaded; started again, by the new calendar from the start.
+    write_notice(directory, tmp_path)
+    started = WorkingCalendar.from_dir(directory)
+    again = CalendarWatch(directory, started, lambda _: None, recompute, record)
+    assert not await again.look()  # the directory is as it found it: no swap
+    [(old, new)] = handed
+    assert not old.known(YEAR) and new is started
+    assert record.calendar is started and record.saves == 2
+    # A third start finds the record equal to its calendar: nothing to move.
+    third = CalendarWatch(directory, WorkingCalendar.from_dir(directory), lambda _: None, recompute, record)
+    await third.look()
+    assert len(handed) == 1 and record.saves == 2
