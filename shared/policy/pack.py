@@ -358,7 +358,8 @@ def load_registry(directory: Path | None = None) -> PolicyRegistry:
 
 
 #: `jurisdiction:rule_id` — load the packs with that one rule switched off (`govit policy mutate`
-#: runs the tests that cite its articles this way: one of them must then fail).
+#: runs the tests that cite its articles this way: one of them must then fail). The rule is then
+#: as a pack writes one its text does not have: no articles, not applying, no parameters.
 MUTANT_ENV = "GOVIT_POLICY_MUTANT"
 
 
@@ -366,4 +367,5 @@ def _switch_off(packs: dict[str, PolicyPack], mutant: str) -> None:
     code, _, rule_id = mutant.partition(":")
     if code not in packs or rule_id not in packs[code].rules:
         raise PolicyError(f"{MUTANT_ENV}={mutant!r} names no rule of a loaded pack")
-    packs[code].rules[rule_id] = packs[code].rules[rule_id].model_copy(update={"applies": False})
+    switched = {"applies": False, "articles": (), "params": {}}
+    packs[code].rules[rule_id] = packs[code].rules[rule_id].model_copy(update=switched)

@@ -12,7 +12,8 @@ from shared.policy.pack import MUTANT_ENV
 def test_the_environment_switches_off_exactly_one_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(MUTANT_ENV, "shexian:oversight.rectification")
     policy = load_registry()
-    assert not policy.rule("shexian", "oversight.rectification").applies
+    switched = policy.rule("shexian", "oversight.rectification")
+    assert (switched.applies, switched.articles, switched.params) == (False, (), {})
     assert policy.rule("lhasa", "oversight.rectification").applies
     assert policy.rule("shexian", "funding.plan_required").applies
     monkeypatch.setenv(MUTANT_ENV, "shexian:no.such_rule")
