@@ -69,16 +69,20 @@ def _articles(cited: tuple[str, ...]) -> set[str]:
     return {a.split("(")[0] for a in cited}
 
 
-Runner = Callable[[Mutant], bool]
+Runner = Callable[[Mutant], bool | None]
+NO_TESTS_RAN = 5  # pytest's exit code when every test was deselected (PYTEST_ADDOPTS='-k …')
 
 
 def pytest_runner(root: Path) -> Runner:
-    """Run the mutant's tests in a fresh interpreter with the rule switched off; True: one failed."""
+    """Run the mutant's tests in a fresh interpreter with the rule switched off; True: one failed,
+    None: none of them ran (deselected through PYTEST_ADDOPTS, e.g. '-k "not postgresql"')."""
 
-    def run(mutant: Mutant) -> bool:
+    def run(mutant: Mutant) -> bool | None:
         env = {**os.environ, MUTANT_ENV: mutant.name}
         command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *mutant.tests]
         done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False)
+        if done.returncode == NO_TESTS_RAN:
+            return None
         if done.returncode not in (0, 1):  # 1: a test failed; anything else did not run the tests
             raise RuntimeError(f"{mutant.name}: pytest exited {done.returncode}\n{done.stdout[-2000:]}")
         return done.returncode == 1

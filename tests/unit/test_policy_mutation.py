@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from govit.mutation import Mutant, check, mutants
+from govit.mutation import Mutant, check, mutants, pytest_runner
 from shared.policy import PolicyError, load_registry
 from shared.policy.pack import MUTANT_ENV
 
@@ -59,3 +61,18 @@ def test_several_tiers_and_named_rules_narrow_the_mutants() -> None:
     assert by_code["lhasa"] == ()  # only the e2e tier cites lhasa §18
     named = list(mutants(policy, cited, "tests/unit", only=frozenset({"shexian:oversight.rectification"})))
     assert [m.name for m in named] == ["shexian:oversight.rectification"]
+
+
+def test_the_runner_tells_a_failing_a_passing_and_a_deselected_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "test_probe.py").write_text(
+        f"import os\n\ndef test_probe():\n    assert os.environ['{MUTANT_ENV}'] != 'x:off'\n",
+        encoding="utf-8",
+    )
+    run = pytest_runner(tmp_path)
+    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    assert run(Mutant("x", "off", ("test_probe.py",))) is True
+    assert run(Mutant("x", "on", ("test_probe.py",))) is False
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-k no_such_test")
+    assert run(Mutant("x", "off", ("test_probe.py",))) is None
