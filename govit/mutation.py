@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,11 +91,19 @@ def pytest_runner(root: Path) -> Runner:
     return run
 
 
-def check(found: list[Mutant], run: Runner, progress: Callable[[int, Outcome], None]) -> list[Outcome]:
-    """Run every mutant that has tests; `progress` hears each outcome with its 1-based number."""
-    outcomes = []
-    for number, mutant in enumerate(found, start=1):
-        outcome = Outcome(mutant, run(mutant) if mutant.tests else None)
-        progress(number, outcome)
-        outcomes.append(outcome)
-    return outcomes
+def check(
+    found: list[Mutant], run: Runner, progress: Callable[[int, Outcome], None], jobs: int = 1
+) -> list[Outcome]:
+    """Run every mutant that has tests, `jobs` at a time; `progress` hears each outcome as it
+    comes, numbered in the order they come; the outcomes are returned in the order found."""
+
+    def one(mutant: Mutant) -> Outcome:
+        return Outcome(mutant, run(mutant) if mutant.tests else None)
+
+    outcomes: dict[Mutant, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for number, done in enumerate(as_completed(pool.submit(one, m) for m in found), start=1):
+            outcome = done.result()
+            progress(number, outcome)
+            outcomes[outcome.mutant] = outcome
+    return [outcomes[m] for m in found]

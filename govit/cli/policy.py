@@ -85,6 +85,7 @@ def policy_mutate(
         list[str] | None, typer.Option(help="only these rules (id, or jurisdiction:id; repeatable)")
     ] = None,
     check: Annotated[bool, typer.Option(help="fail when a rule survives or has no test in the tier")] = False,
+    jobs: Annotated[int, typer.Option(min=1, help="mutants run at once, each in its own pytest")] = 1,
 ) -> None:
     """规则变异检查: each rule that applies switched off in turn; a test citing it must then fail."""
     from govit.coverage import citations_in_tests
@@ -104,7 +105,7 @@ def policy_mutate(
         tests = len(outcome.mutant.tests)
         typer.echo(f"[{number}/{len(found)}] {marks[outcome.killed]} {outcome.mutant.name} ({tests} tests)")
 
-    outcomes = check_all(found, pytest_runner(Path.cwd()), progress)
+    outcomes = check_all(found, pytest_runner(Path.cwd()), progress, jobs)
     counts = {label: sum(1 for o in outcomes if o.killed is key) for key, label in marks.items()}
     typer.echo("  ".join(f"{label.strip()}: {n}" for label, n in counts.items()))
     if check and any(o.killed is not True for o in outcomes):

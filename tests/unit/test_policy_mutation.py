@@ -44,6 +44,12 @@ def test_a_rule_no_test_notices_survives_and_one_without_tests_is_untested() -> 
         lambda number, _: heard.append(number),
     )
     assert [o.killed for o in outcomes] == [True, False, None] and heard == [1, 2, 3]
+    # Several at once: each is heard once, and the outcomes keep the order the mutants came in.
+    many = [Mutant("x", f"r{n}", (f"t{n}",)) for n in range(8)]
+    heard.clear()
+    outcomes = check(many, lambda m: m.rule in {"r1", "r6"}, lambda number, _: heard.append(number), jobs=3)
+    assert [o.mutant for o in outcomes] == many and sorted(heard) == list(range(1, 9))
+    assert [o.mutant.rule for o in outcomes if o.killed] == ["r1", "r6"]
 
 
 def test_several_tiers_and_named_rules_narrow_the_mutants() -> None:
