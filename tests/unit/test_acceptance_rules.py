@@ -110,15 +110,46 @@ def test_shexian_gives_every_unmet_precondition_at_once_with_its_article() -> No
     assert notes == []
 
 
+def test_each_pack_asks_for_its_own_initial_acceptance_and_materials() -> None:
+    """zhonglou §18 (初验 by the unit, 验收资料 attached), xunyang §19 (初步验收 after a trial run,
+    materials from the unit, contractor and 监理), lhasa §17 (the application follows a passed
+    初验, no materials named); bayingolin's text names no 初验."""
+    today = dt.date(2026, 9, 30)
+    assert codes("zhonglou", built("zhonglou"), today) == (
+        {"initial_acceptance_missing": ("zhonglou §18",), "materials_missing": ("zhonglou §18",)},
+        [],
+    )
+    assert codes("xunyang", built("xunyang"), today) == (
+        {
+            "initial_acceptance_missing": ("xunyang §19",),
+            "trial_run_missing": ("xunyang §19",),
+            "materials_missing": ("xunyang §19",),
+        },
+        [],
+    )
+    assert (
+        "建设单位验收材料、承建单位验收材料、监理单位验收材料"
+        in refused_messages(built("xunyang"), today)["materials_missing"]
+    )
+    assert codes("lhasa", built("lhasa"), today) == ({"initial_acceptance_missing": ("lhasa §17",)}, [])
+    bayingolin = built("bayingolin", trial_started_on=dt.date(2026, 3, 10))
+    assert "initial_acceptance_missing" not in codes("bayingolin", bayingolin, today)[0]
+
+
 ARCHIVES = {"archives_acceptance": "档验〔2026〕1号"}  # 档案验收意见 (bayingolin §25)
 
 
 def test_bayingolin_software_runs_three_months_and_a_trial_over_a_year_is_noted() -> None:
     project = built("bayingolin", software_fen=10, trial_started_on=dt.date(2026, 3, 10))
     refused, _ = codes("bayingolin", project, dt.date(2026, 5, 10), materials=ARCHIVES)
-    assert "trial_run_too_short" in refused
+    assert refused["trial_run_too_short"] == ("bayingolin §27",)
     refused, notes = codes("bayingolin", project, dt.date(2027, 3, 11), materials=ARCHIVES)
     assert "trial_run_too_short" not in refused and notes == ["trial_run_over_a_year", "basis:data_sharing"]
+    # bayingolin §25, §27: 试运行至完成验收不得超过一年, noted for the deciders on the day after.
+    _, noted = application_checks(POLICY, CALENDAR, project, materials=ARCHIVES, today=dt.date(2027, 3, 11))
+    assert noted[0].articles == ("bayingolin §25", "bayingolin §27")
+    _, noted = application_checks(POLICY, CALENDAR, project, materials=ARCHIVES, today=dt.date(2027, 3, 10))
+    assert [n.code for n in noted] == ["basis:data_sharing"]
 
 
 def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_months() -> None:
@@ -126,6 +157,11 @@ def test_lhasa_late_application_is_noted_not_refused_and_zhonglou_waits_three_mo
     # lhasa §19 asks for no confirmation of data sharing before acceptance.
     refused, notes = codes("lhasa", lhasa, dt.date(2026, 9, 30))
     assert refused == {} and notes == ["application_late"]
+    # lhasa §17: 初步验收通过后六个月内 — the late application is noted with its article, and not
+    # on the last day of the six months.
+    _, (late,) = application_checks(POLICY, CALENDAR, lhasa, materials={}, today=dt.date(2026, 9, 30))
+    assert late.articles == ("lhasa §17",) and "2026-09-10" in late.message
+    assert codes("lhasa", lhasa, dt.date(2026, 9, 10)) == ({}, [])
     zhonglou = built("zhonglou", initial=InitialAcceptance(dt.date(2026, 3, 10), passed=True))
     materials = {"construction_acceptance_documents": "资料汇编"}
     refused, _ = codes("zhonglou", zhonglou, dt.date(2026, 6, 9), materials=materials)
@@ -260,6 +296,8 @@ def test_attestations_and_evaluations_cite_the_jurisdictions_own_articles() -> N
         ("shexian", "mlps", ("shexian §30",)),
         ("bayingolin", "crypto", ("bayingolin §7",)),
         ("lhasa", "crypto", ("lhasa §25",)),
+        ("lhasa", "mlps", ("lhasa §24",)),
+        ("zhonglou", "crypto", ("zhonglou §24",)),
     ):
         project = built(jurisdiction)
         attest(project, pack, Attestation(kind, True, "测评〔2026〕1号", dt.date(2026, 5, 1), None, "u"))
@@ -290,6 +328,9 @@ def test_bayingolin_26_asks_for_the_application_form_and_preparation_materials()
     project = built("bayingolin", trial_started_on=dt.date(2026, 3, 10))
     refused, _ = codes("bayingolin", project, dt.date(2026, 9, 30), materials=ARCHIVES)
     assert refused["materials_missing"] == ("bayingolin §26", "bayingolin §28")
+    # bayingolin §25: 未进行档案验收或者档案验收不合格的，不得通过项目验收.
+    refused, _ = codes("bayingolin", project, dt.date(2026, 9, 30))
+    assert refused["archives_not_accepted"] == ("bayingolin §25",)
     given = {
         **ARCHIVES,
         "acceptance_application_form": "申请表",
