@@ -991,7 +991,8 @@ async def test_approval_is_refused_after_a_revise_verdict_and_retries_are_harmle
     other = await http.post(
         "/plans/zhonglou/2027/publication", headers=AUTHORITY, json={"document": "另一个文号"}
     )
-    assert other.status_code == 409
+    # Another document with nothing ranked since: no adjustment to publish (zhonglou §9).
+    assert other.status_code == 422 and "没有新增项目" in other.json()["detail"], other.text
 
     # The panel asks for revision: no approval yet (zhonglou §11–12).
     await publish(bus, review_passed(first, verdict="revise"))
