@@ -20,8 +20,11 @@ from services.funding.domain import (
     Refused,
     WrongJurisdiction,
     basis_for,
+    closed_reasons,
+    needs,
     om_bases,
     om_refusals,
+    required_for,
     within_limits,
 )
 from services.funding.domain.contracts import PaymentNode
@@ -58,6 +61,42 @@ def test_a_request_beyond_the_approved_total_is_refused_with_the_article() -> No
     (reason,) = refused.value.reasons
     assert reason.code == "exceeds_approved_total" and reason.articles == ("zhonglou §13",)
     assert "批复总投资 100 分" in reason.message
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "approval", "plan"),
+    [
+        # shexian §15, bayingolin §15: 未纳入计划的项目不予审批、不予安排资金，不得未批先建
+        ("shexian", ("shexian §15",), ("shexian §15",)),
+        ("bayingolin", ("bayingolin §15",), ("bayingolin §15",)),
+        # xunyang §8: 立项、可研批复后纳入年度投资计划，区财政局据此安排资金; §9: 未纳入的原则上不予同意建设
+        ("xunyang", ("xunyang §8",), ("xunyang §8", "xunyang §9")),
+        # lhasa §7: 市财政局根据审定结果安排预算; §6: 未纳入规划或实施方案的原则上不予审批
+        ("lhasa", ("lhasa §7",), ("lhasa §6", "lhasa §7")),
+    ],
+)
+def test_money_waits_for_the_approval_and_the_plan_each_by_its_article(
+    jurisdiction: str, approval: tuple[str, ...], plan: tuple[str, ...]
+) -> None:
+    today = dt.date(2026, 8, 3)
+    wanted = needs(POLICY, jurisdiction, PaymentKind.CONSTRUCTION)
+    held = {r.code: r for r in closed_reasons(POLICY, jurisdiction, wanted, {}, today)}
+    assert held["gate_closed:approval"].articles == approval
+    assert held["gate_closed:plan"].articles == plan
+    assert "项目尚未批复" in held["gate_closed:approval"].message
+    assert "项目尚未列入年度计划" in held["gate_closed:plan"].message
+    opened = {g: GateState("p1", g, True) for g in ("approval", "plan")}
+    assert not {r.code for r in closed_reasons(POLICY, jurisdiction, wanted, opened, today)} & {
+        "gate_closed:approval",
+        "gate_closed:plan",
+    }
+    assert required_for(POLICY, jurisdiction)[Gate.APPROVAL]["construction"] == list(approval)
+    # The approved total caps the money, on the article that funds a project on its approval.
+    with pytest.raises(Refused) as refused:
+        within_limits(
+            POLICY, project(jurisdiction), Ask(PaymentKind.CONSTRUCTION, 101, "进度款", "u"), Ledger(0)
+        )
+    assert refused.value.reasons[0].articles == approval
 
 
 def test_a_milestone_is_paid_within_its_node_and_the_final_within_the_contract() -> None:

@@ -102,3 +102,39 @@ def test_zhonglou_adjusts_its_published_plan_only_by_exception() -> None:
     batch = plans.PlanState("bayingolin", 2027, published=True, document="巴政发〔2026〕1号")
     with pytest.raises(ExceptionNotAllowed):
         plans.adjustment(POLICY, batch, (exception,))
+
+
+def test_xunyang_declares_a_project_funded_from_above_like_any_other_by_its_article() -> None:
+    # xunyang §7: 属上级转移支付资金安排的信息化项目，项目建设使用单位在申报项目时应贯彻上述要求.
+    from services.intake.domain import Project, ProjectKind, ProjectStatus
+    from services.intake.domain.kinds import FundingSource
+    from services.intake.domain.submission import Standing, judge
+
+    at = dt.datetime(2026, 6, 15, 2, tzinfo=dt.UTC)
+
+    def judged(jurisdiction: str, source: FundingSource) -> dict[str, tuple[tuple[str, ...], str]]:
+        project = Project(
+            id="p1",
+            jurisdiction=jurisdiction,
+            agency="区卫健局",
+            title="全民健康信息平台",
+            kind=ProjectKind.SERVICE,
+            amount_fen=100,
+            classified=False,
+            status=ProjectStatus.DRAFT,
+            declared_at=None,
+            declared_by="u",
+            created_at=at,
+            funding_source=source,
+            upper_approval_ref="赣财建〔2026〕8号",
+        )
+        said = judge(POLICY, project, Standing(), at.date())
+        assert not said.refusals and not said.record_only  # declared, screened, planned as any other
+        return {n.code: (n.articles, n.message) for n in said.notes}
+
+    articles, message = judged("xunyang", FundingSource.UPPER_LEVEL)["upper_level_declared"]
+    assert articles == ("xunyang §7",) and message.endswith("（xunyang §7）")
+    assert "upper_level_declared" not in judged("xunyang", FundingSource.LOCAL)
+    # lhasa's text says nothing of such projects: declaring them like any other is the suite's own.
+    articles, message = judged("lhasa", FundingSource.UPPER_LEVEL)["upper_level_declared"]
+    assert articles == () and "本系统默认，非办法条文" in message

@@ -110,6 +110,21 @@ def test_no_measure_before_the_deadline_unless_the_rectification_was_found_not_m
         review_rectification(q, Review(other, True, "认定〔2026〕2号", ""), "局", AT)
 
 
+def test_xunyang_orders_rectification_within_a_time_limit_and_lists_no_measure_after_it() -> None:
+    # xunyang §20: 对不符合要求的项目，项目建设单位要限期整改 — the article stops there.
+    p, order_id = ordered("xunyang")
+    (event,) = p.events
+    assert isinstance(event, RectificationOrdered)
+    assert event.due_on == DUE and event.articles == ("xunyang §20",)
+    (kept,) = Oversight.of(p.oversight).orders
+    assert kept.articles == ("xunyang §20",)
+    with pytest.raises(OversightRefused) as refused:
+        measure(p, order_id, "notify")
+    (reason,) = refused.value.reasons
+    assert reason.code == "measure_not_provided" and reason.articles == ("xunyang §20",)
+    assert "可采取：无" in reason.message
+
+
 def test_each_jurisdiction_offers_the_measures_its_article_lists_by_its_own_words() -> None:
     z, order_id = ordered("zhonglou")
     with pytest.raises(OversightRefused) as refused:

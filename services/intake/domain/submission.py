@@ -8,7 +8,7 @@ project split under a threshold (shexian §12, flagged, not refused)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from services.intake.domain import facilities, standing
@@ -17,7 +17,7 @@ from services.intake.domain.errors import InvalidDeclaration
 from services.intake.domain.kinds import FundingSource
 from services.intake.domain.projects import Project
 from services.intake.domain.records import Bar, Judgement
-from shared.policy import PolicyRegistry, Reason
+from shared.policy import SUITE_DEFAULT, PolicyRegistry, Reason
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,9 @@ class Standing:
 
 def _cycle(policy: PolicyRegistry, project: Project, today: date) -> tuple[Cycle, Sequence[str]]:
     """The plan cycle, and the articles when the project is only reported (funded from above)."""
-    from_above = policy.rule(project.jurisdiction, "intake.report_funds_from_above")
-    if (
-        project.funding_source is FundingSource.UPPER_LEVEL
-        and from_above.applies
-        and from_above.params.get("timing") == "before_implementation"
-    ):
+    from_above = policy.rule(project.jurisdiction, FROM_ABOVE)
+    upper = project.funding_source is FundingSource.UPPER_LEVEL
+    if upper and from_above.applies and from_above.params.get("timing") == "before_implementation":
         return Cycle(plan_year=project.requested_plan_year or today.year), from_above.articles
     cycle = plan_cycle(
         policy,
@@ -47,7 +44,22 @@ def _cycle(policy: PolicyRegistry, project: Project, today: date) -> tuple[Cycle
         requested=project.requested_plan_year,
         today=today,
     )
+    if upper:
+        cycle = replace(cycle, notes=(*cycle.notes, _declared_as_any(policy, project.jurisdiction)))
     return cycle, ()
+
+
+FROM_ABOVE = "intake.report_funds_from_above"
+
+
+def _declared_as_any(policy: PolicyRegistry, jurisdiction: str) -> Reason:
+    """Why a project funded from above is declared like any other: its article (xunyang §7:
+    申报时应贯彻上述要求), or where the text says nothing of such projects, the suite's default."""
+    if policy.rule(jurisdiction, FROM_ABOVE).applies:
+        detail = "属上级转移支付资金安排的项目，申报时同样须满足本级项目的申报要求"
+        return policy.refusal(jurisdiction, FROM_ABOVE, "upper_level_declared", detail)
+    message = f"上级资金安排的项目，按本级项目申报（{SUITE_DEFAULT}）"
+    return Reason(code="upper_level_declared", rule="", articles=(), message=message)
 
 
 def _predecessor(
