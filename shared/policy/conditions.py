@@ -107,6 +107,9 @@ class Requirement(BaseModel):
     unless: Condition | None = None
     exempt_classified: bool = False
     min_count: int = Field(default=1, ge=1)
+    #: The pack's rule that asks for the material where it is another than intake.required_materials
+    #: (a 必备条件 of its own, intake.data_catalog_mandatory): asked only while that rule applies.
+    rule: str | None = Field(default=None, pattern=r"^[a-z_]+\.[a-z_]+$")
 
     def applies_to(self, facts: ProjectFacts) -> bool:
         if self.exempt_classified and facts.classified:

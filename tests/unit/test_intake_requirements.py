@@ -148,3 +148,21 @@ def test_shexian_44_a_project_that_cannot_share_its_data_waits_for_the_county_go
     assert signoffs("shexian", not_sharing=True)["county_government_sharing_exemption"] == "shexian §44"
     assert "county_government_sharing_exemption" not in signoffs("shexian")
     assert "county_government_sharing_exemption" not in signoffs("zhonglou", not_sharing=True)
+
+
+def test_a_material_another_rule_makes_a_必备条件_names_a_rule_of_its_pack() -> None:
+    """shexian §24 and bayingolin §13 make the data catalogs 必备条件 of their own; bayingolin §12
+    the software study: each such material names the rule it is asked for by."""
+    from services.intake.domain.requirements import RULE, requirements
+
+    named = {
+        (code, item.material): item.rule
+        for code in POLICY.codes
+        for item in requirements(POLICY.rule(code, RULE))
+        if item.rule is not None
+    }
+    for (code, _), rule_id in named.items():
+        POLICY.rule(code, rule_id)  # a rule of the pack, or PolicyError
+    assert named[("shexian", "data_resource_catalog")] == "intake.data_catalog_mandatory"
+    assert named[("bayingolin", "sharing_list")] == "intake.data_catalog_mandatory"
+    assert named[("bayingolin", "software_study")] == "intake.software_study_threshold"

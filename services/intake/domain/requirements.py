@@ -4,9 +4,10 @@ The pack's `intake.required_materials` rule lists each material with the article
 for it, the stage it is due at (declaration or approval) and the conditions under which it is
 needed (kind, amount, software-development share, packaged software, simple project). A
 value written `$name` is resolved when the pack is loaded (shared.policy.pack), so a threshold
-such as shexian's 分散采购限额标准 is written once. A material is asked for only on an article a
-rule of the pack that applies cites, and a simple project's shorter path (lhasa §10) only where
-the pack's approval path by amount applies.
+such as shexian's 分散采购限额标准 is written once. A material another rule of the pack makes a
+必备条件 (`rule: intake.data_catalog_mandatory`, bayingolin §12's `intake.software_study_threshold`)
+is asked for only while that rule applies, and a simple project's shorter path (lhasa §10) only
+where the pack's approval path by amount applies.
 """
 
 from __future__ import annotations
@@ -73,7 +74,6 @@ def required_materials(
     labels: dict[str, str] = rule.params.get("labels", {})
     if facts.simple and not policy.rule(jurisdiction, PATH).applies:
         facts = replace(facts, simple=False)  # a simple project's shorter path is the text's (lhasa §10)
-    cited = _cited(policy, jurisdiction)
     return [
         RequiredMaterial(
             material=r.material,
@@ -83,18 +83,11 @@ def required_materials(
             min_count=r.min_count,
         )
         for r in requirements(rule)
-        if r.applies_to(facts) and r.article.split("(")[0] in cited
+        if r.applies_to(facts) and (r.rule is None or policy.rule(jurisdiction, r.rule).applies)
     ]
 
 
 PATH = "intake.approval_path_by_amount"
-
-
-def _cited(policy: PolicyRegistry, jurisdiction: str) -> set[str]:
-    """The articles the pack's rules that apply cite: a material asked for on an article that no
-    rule applying cites (bayingolin §12's 软课题研究, intake.software_study_threshold) is not asked."""
-    rules = policy[jurisdiction].rules.values()
-    return {a.split("(")[0] for r in rules if r.applies for a in r.articles}
 
 
 # Rules whose `signoffs` name approvals or filings by other bodies to be recorded with their
