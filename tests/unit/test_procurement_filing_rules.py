@@ -187,6 +187,58 @@ def test_an_exception_to_one_code_needs_every_rule_refusing_with_it_to_say_in_pr
     assert standing == [] and made[0].articles == ("a §1",)
 
 
+# -- 不得未批先建: zhonglou §13, shexian §15, bayingolin §15 ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "jurisdiction, article",
+    [("zhonglou", "zhonglou §13"), ("shexian", "shexian §15"), ("bayingolin", "bayingolin §15")],
+)
+def test_construction_neither_starts_before_the_approval_nor_is_dated_before_it(
+    jurisdiction: str, article: str
+) -> None:
+    """zhonglou §13 不得提前开工建设, shexian §15 不得未批先建, bayingolin §15 不得未批先建: a project not
+    yet approved does not start, nor does a start dated before its approval; lhasa's text says nothing."""
+    project = approved(jurisdiction, 20 * WAN)
+    project.supervisor = "某某工程监理有限公司"  # the 监理 aside (shexian §30)
+    project.approved_fen, project.approved_on, project.status = None, None, Status.DECLARED
+    with pytest.raises(RuleViolation) as refused:
+        start(POLICY, project, dt.date(2026, 3, 10), dt.date(2026, 3, 10))
+    assert [(r.code, r.articles) for r in refused.value.reasons] == [("not_approved", (article,))]
+    assert "尚未批复" in refused.value.reasons[0].message
+    project.approve(20 * WAN, dt.date(2026, 3, 12))
+    with pytest.raises(RuleViolation) as refused:
+        start(POLICY, project, dt.date(2026, 3, 10), dt.date(2026, 3, 20))
+    (reason,) = refused.value.reasons
+    assert reason.code == "started_before_approval" and reason.articles == (article,)
+    assert "2026-03-10" in reason.message and "2026-03-12" in reason.message
+    start(POLICY, project, dt.date(2026, 3, 12), dt.date(2026, 3, 20))
+    (started,) = [e for e in project.events if isinstance(e, ConstructionStarted)]
+    assert started.articles == (article,)
+    unapproved = approved("lhasa", 20 * WAN)
+    unapproved.supervisor = "某某工程监理有限公司"  # lhasa §13
+    unapproved.approved_fen, unapproved.approved_on, unapproved.status = None, None, Status.DECLARED
+    start(POLICY, unapproved, dt.date(2026, 3, 10), dt.date(2026, 3, 10))
+
+
+def test_lhasa_refuses_a_start_without_a_supervisor_for_each_sentence_of_its_article() -> None:
+    """lhasa §13: 监理单位应同步与实施工程单位进场 (every project has its 监理, entering with the
+    contractor) and 未确定监理单位的信息化项目不得施工 — a start without one is refused by both."""
+    project = approved("lhasa", 20 * WAN)
+    with pytest.raises(RuleViolation) as refused:
+        start(POLICY, project, dt.date(2026, 3, 10), dt.date(2026, 3, 10))
+    reasons = refused.value.reasons
+    assert [(r.code, r.articles) for r in reasons] == [("no_supervisor", ("lhasa §13",))] * 2
+    assert "未确定监理单位的信息化项目不得施工" in reasons[0].message
+    assert (
+        "本项目须实行监理" in reasons[1].message and "监理单位应与实施工程单位同步进场" in reasons[1].message
+    )
+    assert not any(r.in_principle for r in reasons)
+    filed(project, Role.SUPERVISION, DESIGNER)
+    start(POLICY, project, dt.date(2026, 3, 10), dt.date(2026, 3, 10))
+    assert project.started_on == dt.date(2026, 3, 10)
+
+
 # -- lhasa §10 第二款: 计划外采购，采购完成后1个月内备案 ---------------------------------------------
 
 

@@ -234,6 +234,35 @@ def test_lhasa_reports_a_delay_beyond_half_the_contract_period_zhonglou_any_dela
     assert [d for d in deadlines(POLICY, CALENDAR, done, dt.date(2026, 9, 1)) if d.kind == "delay"] == []
 
 
+@pytest.mark.parametrize(
+    "jurisdiction, article, said",
+    [
+        ("zhonglou", "zhonglou §17", "向区政府办公室（区大数据管理局）上报情况说明"),
+        ("bayingolin", "bayingolin §21", "向州数字化发展局、州财政局书面报告"),
+    ],
+)
+def test_a_project_not_finished_in_its_contract_period_owes_the_report_its_article_asks_for(
+    jurisdiction: str, article: str, said: str
+) -> None:
+    """zhonglou §17 (不能按期完成…上报情况说明) and bayingolin §21 (不能按期完成…书面报告): due when the
+    contract period ends without completion; they ask for the report, not for rectification."""
+    period = (dt.date(2026, 1, 1), dt.date(2026, 5, 1))
+    facts = Facts(jurisdiction=jurisdiction, contract_signed_on=dt.date(2026, 1, 1), contract_period=period)
+    (delay,) = [d for d in deadlines(POLICY, CALENDAR, facts, dt.date(2026, 9, 1)) if d.kind == "delay"]
+    assert delay.rule == "procurement.delay_report" and delay.due_on == dt.date(2026, 5, 1)
+    assert not delay.missed(dt.date(2026, 5, 1)) and delay.missed(dt.date(2026, 5, 2))
+    message = deadline_message(POLICY, jurisdiction, delay)
+    assert said in message and message.endswith(f"（{article}）") and "整改" not in message
+    reported = Facts(
+        jurisdiction=jurisdiction,
+        contract_signed_on=dt.date(2026, 1, 1),
+        contract_period=period,
+        reports={("delay", None): dt.date(2026, 5, 6)},
+    )
+    (owed,) = [d for d in deadlines(POLICY, CALENDAR, reported, dt.date(2026, 9, 1)) if d.kind == "delay"]
+    assert owed.met
+
+
 def test_milestone_amounts_are_whole_fen_and_add_up_to_the_contract() -> None:
     parts = split_milestones(
         1_000_001,

@@ -9,12 +9,16 @@ import pytest
 from services.review.domain import (
     CaseStatus,
     Conclusion,
+    Expert,
     InsufficientPool,
     InvalidCaseState,
+    Opinion,
+    Registration,
     ReviewCase,
     Submission,
     ThirdPartyReviewMissing,
 )
+from services.review.domain.conclusions import give_opinion
 from services.review.domain.drawing import (
     Avoidance,
     Candidate,
@@ -24,6 +28,7 @@ from services.review.domain.drawing import (
     ranking,
     replace,
 )
+from services.review.domain.panels import draw_panel
 from services.review.domain.rules import (
     Clock,
     Verdict,
@@ -36,6 +41,7 @@ from services.review.domain.rules import (
     screening_review,
     third_party_review,
 )
+from shared.contracts.review import PanelDrawn, ReviewConcluded
 from shared.policy import PolicyError, load_registry
 from shared.workdays import WorkingCalendar
 
@@ -290,12 +296,95 @@ def test_only_shexian_cites_an_article_for_the_random_draw_and_avoidance_is_the_
     assert "shexian §7" in panel_articles(POLICY, "shexian")
     for jurisdiction in ("zhonglou", "bayingolin", "xunyang", "lhasa"):
         said = draw_method(POLICY, jurisdiction)
-        assert said.startswith(f"随机抽选专家组（{SUITE_DEFAULT}）") and "§" not in said, said
+        assert said.startswith(f"随机抽选专家组（{SUITE_DEFAULT}）；专家库："), said
+        # The draw and the avoidance cite nothing; only zhonglou §4 names its pool.
+        assert "§" not in said.replace("（zhonglou §4）", ""), said
         assert "shexian §7" not in panel_articles(POLICY, jurisdiction)
     assert f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）" in shexian
+
+
+def test_a_panels_pool_cites_the_article_naming_it_or_says_it_is_the_suites_default() -> None:
+    """shexian §7: 依托省、市数据资源管理部门组建的评审专家委员会 — the pool cited on every draw; zhonglou §4
+    likewise (区政府办公室统一建立和管理政务信息化专家库). bayingolin and lhasa name no pool: their own
+    pool is the suite's default."""
+    from services.review.domain.rules import pool_basis
+    from shared.policy import SUITE_DEFAULT
+
+    shexian = pool_basis(POLICY, "shexian")
+    assert shexian.startswith("专家库：依托省、市数据资源管理部门组建的评审专家委员会") and shexian.endswith(
+        "（shexian §7）"
+    )
+    assert pool_basis(POLICY, "zhonglou").endswith(
+        "统一建立和管理政务信息化专家库（本区专家库）（zhonglou §4）"
+    )
+    for jurisdiction in ("bayingolin", "lhasa"):
+        assert pool_basis(POLICY, jurisdiction) == f"专家库：本辖区专家库（{SUITE_DEFAULT}）"
+        assert POLICY.expert_pool(jurisdiction) == jurisdiction
+    assert POLICY.expert_pool("shexian") == "shexian"
 
 
 def test_zhonglou_keeps_its_own_pool_as_zhonglou_4_says_the_authority_does() -> None:
     assert POLICY.expert_pool("zhonglou") == "zhonglou"
     assert POLICY.rule("zhonglou", "review.expert_pool").articles == ("zhonglou §4",)
     assert POLICY.sharing_pool("zhonglou") == frozenset({"zhonglou"})
+
+
+def registered(jurisdiction: str, n: int = 9) -> list[Expert]:
+    """A pool of `n` experts of the jurisdiction, each of another employer, specialties in turn."""
+    specialties = ("software", "network", "security", "cost", "archives")
+    return [
+        Expert.register(
+            Registration(f"专家{i}", f"单位{i}", "高级工程师", (specialties[i % len(specialties)],)),
+            pool=POLICY.expert_pool(jurisdiction),
+            at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC),
+        )
+        for i in range(n)
+    ]
+
+
+def opened(jurisdiction: str, stage: str) -> ReviewCase:
+    return ReviewCase.open(
+        Submission(project_id="p1", jurisdiction=jurisdiction, stage=stage, agency="县局", reference="r1"),
+        by="authority",
+        at=dt.datetime(2026, 9, 29, 2, tzinfo=dt.UTC),
+        received_on=dt.date(2026, 9, 29),
+        limit=None,
+    )
+
+
+def test_shexian_draws_its_panel_from_the_committee_with_the_packs_size_and_specialties() -> None:
+    """shexian §7: 依托省、市数据资源管理部门组建的评审专家委员会，根据工作需要及时抽选成立专家组 — the
+    panel of the 可研 review as the pack sets it, its articles and the pool it is drawn from."""
+    case = opened("shexian", "feasibility")
+    case.attach_assessment("某咨询公司 审查意见〔2026〕3号")  # shexian §21 before the draw
+    draw_panel(case, registered("shexian"), POLICY, "seed-s")
+    (drawn,) = [e for e in case.events if isinstance(e, PanelDrawn)]
+    assert drawn.panel_size == 5 and drawn.articles == ("shexian §7",)
+    assert {s.specialty for s in case.seated()} >= {"software", "network", "security", "cost"}
+    assert "专家库：依托省、市数据资源管理部门组建的评审专家委员会" in drawn.method
+    assert drawn.method.startswith(
+        "随机抽选专家组：根据工作需要及时从评审专家委员会抽选成立专家组（shexian §7）"
+    )
+
+
+@pytest.mark.parametrize(
+    "jurisdiction, article",
+    [
+        ("zhonglou", "zhonglou §11"),
+        ("shexian", "shexian §7"),
+        ("bayingolin", "bayingolin §9"),
+        ("lhasa", "lhasa §11"),
+    ],
+)
+def test_the_panels_conclusion_is_by_the_packs_method_and_cites_its_article(
+    jurisdiction: str, article: str
+) -> None:
+    """The conclusion is the majority the pack sets (zhonglou §11, shexian §7, bayingolin §9,
+    lhasa §11 name the panel's review, the authority the method), cited on the concluded event."""
+    case = opened(jurisdiction, "change")
+    draw_panel(case, registered(jurisdiction), POLICY, "seed-c")
+    at = dt.datetime(2026, 9, 30, 2, tzinfo=dt.UTC)
+    for seat, verdict in zip(case.seated(), (Verdict.PASS, Verdict.FAIL, Verdict.PASS), strict=True):
+        give_opinion(case, {seat.expert_id}, Opinion(80, verdict, "意见"), POLICY, CALENDAR, at)
+    (concluded,) = [e for e in case.events if isinstance(e, ReviewConcluded)]
+    assert concluded.verdict == "pass" and concluded.articles == (article,)

@@ -198,7 +198,7 @@ def deadline_message(policy: PolicyRegistry, jurisdiction: str, due: Due) -> str
         "contract": "实施计划下达后未按期签订合同",
         "start": f"未按期{'实质性启动' if 'implementation_plan' not in kinds else '启动实施'}（{started}）",
         "progress": f"未按期报送{due.period or ''}实施进度（绩效评价）报告",
-        "delay": "超过合同工期未竣工，须报告情况说明并整改",
+        "delay": f"超过合同工期未竣工：{rule.summary}",
     }[due.kind]
     ending = "，原则上终止实施、收回资金" if due.terminate else ""
     filing = ""

@@ -61,21 +61,37 @@ def has_panels(policy: PolicyRegistry, jurisdiction: str) -> bool:
 def panel_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
     """The articles behind a panel: its size and specialties, and the random draw where written."""
     draw = policy.rule(jurisdiction, "review.random_draw")
-    return policy.rule(jurisdiction, "review.panel").articles + (draw.articles if draw.applies else ())
+    cited = policy.rule(jurisdiction, "review.panel").articles + (draw.articles if draw.applies else ())
+    return tuple(dict.fromkeys(cited))
 
 
 def draw_method(policy: PolicyRegistry, jurisdiction: str) -> str:
     """How the panel was formed, and on what footing: 抽选 is written only where the pack cites it
-    (shexian §7); elsewhere the random draw, like 回避 everywhere, is the suite's default."""
+    (shexian §7); elsewhere the random draw, like 回避 everywhere, is the suite's default. The pool
+    drawn from is the article's where the pack cites one (zhonglou §4, shexian §7)."""
     draw = policy.rule(jurisdiction, "review.random_draw")
     avoidance = f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）"
+    pool = pool_basis(policy, jurisdiction)
     if draw.applies:
-        return f"随机抽选专家组：{draw.summary}（{'、'.join(draw.articles)}）；{avoidance}"
-    return f"随机抽选专家组（{SUITE_DEFAULT}）；{avoidance}"
+        return f"随机抽选专家组：{draw.summary}（{'、'.join(draw.articles)}）；{pool}；{avoidance}"
+    return f"随机抽选专家组（{SUITE_DEFAULT}）；{pool}；{avoidance}"
+
+
+def pool_basis(policy: PolicyRegistry, jurisdiction: str) -> str:
+    """The pool the panel is drawn from and its footing (`review.expert_pool`): the article where the
+    pack cites one, else the jurisdiction's own pool as the suite's default."""
+    rule = policy.rule(jurisdiction, "review.expert_pool")
+    if rule.applies:
+        return f"专家库：{rule.summary}（{'、'.join(rule.articles)}）"
+    pool = policy.expert_pool(jurisdiction)
+    named = "本辖区专家库" if pool == jurisdiction else f"{pool} 专家库"
+    return f"专家库：{named}（{SUITE_DEFAULT}）"
 
 
 def conclusion_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
-    return policy.rule(jurisdiction, "review.conclusion").articles
+    """The articles the conclusion is cited with: none where the pack's rule does not apply."""
+    rule = policy.rule(jurisdiction, "review.conclusion")
+    return rule.articles if rule.applies else ()
 
 
 def clock_articles(policy: PolicyRegistry, jurisdiction: str, clock: Clock) -> tuple[str, ...]:
@@ -110,7 +126,8 @@ def conclude(policy: PolicyRegistry, jurisdiction: str, verdicts: Sequence[Verdi
     if not verdicts:
         raise ValueError("no verdicts to conclude from")
     rule = policy.rule(jurisdiction, "review.conclusion")
-    method = rule.params.get("method", "majority")
+    # Where no rule of the pack applies, the majority is the suite's default, and nothing is cited.
+    method = rule.params.get("method", "majority") if rule.applies else "majority"
     counts = Counter(verdicts)
     if method == "unanimous":
         return (
