@@ -34,6 +34,10 @@ class ReviewConcluded(Event):
     round: int = Field(default=1, description="第几次评审（修改后再审为第2次…）")
     resubmission_required: bool = Field(default=False, description="多次未通过，须重新编制材料 (lhasa §11)")
     articles: tuple[str, ...] = ()
+    method: str = Field(
+        default="",
+        description="结论的议决方式及其依据：办法（或主管部门按办法）设定的注明条款，本系统默认的多数意见注明“非办法条文”",
+    )
 
     summary: ClassVar[str] = "评审已出结论"
 

@@ -388,3 +388,13 @@ def test_the_panels_conclusion_is_by_the_packs_method_and_cites_its_article(
         give_opinion(case, {seat.expert_id}, Opinion(80, verdict, "意见"), POLICY, CALENDAR, at)
     (concluded,) = [e for e in case.events if isinstance(e, ReviewConcluded)]
     assert concluded.verdict == "pass" and concluded.articles == (article,)
+    assert concluded.method.endswith(f"（{article}）") and "多数意见" in concluded.method
+
+
+def test_where_no_rule_sets_how_a_panel_concludes_the_majority_is_the_suites_default() -> None:
+    from services.review.domain.rules import conclusion_articles, conclusion_method
+
+    # xunyang's text sets no method (xunyang §20 has the authority organise the acceptance).
+    assert not POLICY.rule("xunyang", "review.conclusion").applies
+    assert conclusion_articles(POLICY, "xunyang") == ()
+    assert conclusion_method(POLICY, "xunyang").endswith("（本系统默认，非办法条文）")

@@ -248,6 +248,7 @@ class ReviewCase:
                 round=self.round,
                 resubmission_required=resubmission is not None,
                 articles=conclusion.articles + ((resubmission.rule,) if resubmission else ()),
+                method=conclusion.method,
             )
         )
 

@@ -20,6 +20,7 @@ from services.review.domain.rules import (
     clock_articles,
     conclude,
     conclusion_articles,
+    conclusion_method,
     must_resubmit,
     third_party_review,
     time_limit,
@@ -70,6 +71,7 @@ def conclusion_of(
         resubmission=resubmission,
         next_limit=TimeLimit(started[0], started[1].date) if started else None,
         articles=conclusion_articles(policy, j),
+        method=conclusion_method(policy, j),
     )
 
 

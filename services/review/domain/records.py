@@ -114,6 +114,7 @@ class Conclusion:
     resubmission: Reason | None = None
     next_limit: TimeLimit | None = None
     articles: tuple[str, ...] = ()
+    method: str = ""  # how the conclusion was reached, with its footing (rules.conclusion_method)
 
     @property
     def revising(self) -> bool:

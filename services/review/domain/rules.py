@@ -88,6 +88,15 @@ def pool_basis(policy: PolicyRegistry, jurisdiction: str) -> str:
     return f"专家库：{named}（{SUITE_DEFAULT}）"
 
 
+def conclusion_method(policy: PolicyRegistry, jurisdiction: str) -> str:
+    """How the conclusion is reached, and on what footing: the pack's rule with its article, or
+    the majority as the suite's default where no rule applies."""
+    rule = policy.rule(jurisdiction, "review.conclusion")
+    if rule.applies:
+        return f"{rule.summary}（{'、'.join(rule.articles)}）"
+    return f"评审结论按专家组多数意见形成，无多数意见的修改后再审（{SUITE_DEFAULT}）"
+
+
 def conclusion_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
     """The articles the conclusion is cited with: none where the pack's rule does not apply."""
     rule = policy.rule(jurisdiction, "review.conclusion")
