@@ -1,8 +1,7 @@
 """A review case (评审案件): one project at one stage, its panel, opinions and conclusion.
 
-The rules (panel composition, conclusion, time limits, repeated failure) are asked of the pack in
-services.review.domain.rules; the draw itself is services.review.domain.drawing. The case keeps
-the outcome and refuses what its state does not allow.
+The rules (panel, conclusion, time limits, failures) are asked of the pack in domain.rules, the
+draw is domain.drawing; the case keeps the outcome and refuses what its state does not allow.
 """
 
 from __future__ import annotations
