@@ -100,3 +100,48 @@ async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come
         await _run(url, migrations, ("upgrade", "head"))
     finally:
         await engine.dispose()
+
+
+def test_the_head_is_the_revision_no_other_revises() -> None:
+    from shared.engine import head_revision
+
+    heads = {service: head_revision(ROOT / service / "migrations") for service in SERVICES}
+    for service, head in heads.items():
+        files = sorted((ROOT / service / "migrations" / "versions").glob("[0-9]*.py"))
+        assert head == files[-1].name.split("_")[0], service
+
+
+_PROBE = """
+import asyncio, sys
+from pathlib import Path
+from shared.engine import create_engine, migrate
+
+async def main(url: str, migrations: str) -> None:
+    engine = create_engine(url)
+    await migrate(engine, Path(migrations))
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+print("alembic" in sys.modules)
+"""
+
+
+async def test_a_database_at_head_starts_without_loading_alembic(make_database: Any) -> None:
+    """A service restarting on its migrated database does not import Alembic (nor Mako and Pygments
+    behind it): the process stays smaller. A database behind the head is migrated as before."""
+    import subprocess
+    import sys
+
+    url = await make_database("funding")
+    migrations = str(ROOT / "funding" / "migrations")
+
+    def probe() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, url, migrations], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    assert probe() == "True"  # a new database: migrated
+    assert probe() == "False"  # at head: nothing to load
+    await _run(url, ROOT / "funding" / "migrations", ("downgrade", "0008"))
+    assert probe() == "True"  # one behind: migrated again
