@@ -14,7 +14,8 @@ from urllib.parse import unquote, urlsplit
 import nats
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, PubAck, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
@@ -46,6 +47,23 @@ class ParkedMessage:
     reason: str
     data: bytes
     headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to publish: its subject, body and headers (Nats-Msg-Id among them)."""
+
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+
+
+class PublishIncomplete(Exception):
+    """Of the messages given, only the first `done` are known stored; `__cause__` stopped the rest."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(f"published {done} in order before a failure")
+        self.done = done
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +100,10 @@ class Bus(Protocol):
     async def ensure_stream(self) -> None: ...
 
     async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None: ...
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        """Publish in order, without a round trip each; PublishIncomplete says how many are stored."""
+        ...
 
     async def last_sequence(self) -> int:
         """The stream sequence of the last message stored: every fact stored so far is at or before it."""
@@ -159,6 +181,7 @@ class JetStreamBus:
         self.name = name
         self.replicas = StreamSettings().stream_replicas if replicas is None else replicas
         self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
 
     @property
     def connected(self) -> bool:
@@ -243,6 +266,31 @@ class JetStreamBus:
         if not self.connected:
             raise ConnectionError("NATS is not connected")
         await self.nc.jetstream().publish(subject, data, headers=headers, timeout=5)
+
+    async def publish_many(self, messages: Sequence[Outgoing], timeout: float = 5) -> None:
+        """All messages sent at once in order, then their PubAcks awaited: one round trip for the
+        lot. The stream stores them in the order sent; a failure raises PublishIncomplete with how
+        many leading ones were acknowledged (a later one may be stored too: sent again, JetStream
+        drops it by its Nats-Msg-Id)."""
+        if not self.connected:
+            raise ConnectionError("NATS is not connected")
+        if self._js is None:
+            self._js = self.nc.jetstream()  # one context: its PubAck inbox is subscribed once
+        futures: list[asyncio.Future[PubAck]] = []
+        try:
+            try:
+                for m in messages:
+                    sent = self._js.publish_async(m.subject, m.data, wait_stall=timeout, headers=m.headers)
+                    futures.append(await sent)
+            finally:
+                acked = 0
+                for future in futures:
+                    await asyncio.wait_for(future, timeout)
+                    acked += 1
+        except Exception as exc:
+            for future in futures:
+                future.cancel()  # frees its place among the pending publishes
+            raise PublishIncomplete(acked) from exc
 
     async def last_sequence(self) -> int:
         if not self.connected:
@@ -382,7 +430,7 @@ class JetStreamBus:
         return message
 
     async def close(self) -> None:
-        nc, self._nc = self._nc, None
+        nc, self._nc, self._js = self._nc, None, None
         if nc is None or nc.is_closed:
             return
         try:

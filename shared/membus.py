@@ -13,6 +13,8 @@ from shared.bus import (
     DeadLetter,
     Delivery,
     Handler,
+    Outgoing,
+    PublishIncomplete,
     Retry,
     dead_letter_subject,
     header_text,
@@ -68,6 +70,13 @@ class InMemoryBus:
         self.messages.append(_Stored(len(self.messages) + 1, subject, data, dict(headers)))
         async with self._new:
             self._new.notify_all()
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        for done, m in enumerate(messages):
+            try:
+                await self.publish(m.subject, m.data, m.headers)
+            except Exception as exc:
+                raise PublishIncomplete(done) from exc
 
     async def last_sequence(self) -> int:
         if not self.up:

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.bus import Bus
+from shared.bus import Bus, Outgoing, PublishIncomplete
 from shared.db import OutboxRow, outbox, utcnow
 from shared.metrics import Metrics
 
@@ -115,12 +115,16 @@ class OutboxRelay:
 
     async def _publish_committed(self) -> None:
         """Publish what this process just committed, in commit order, then mark it sent."""
+        rows = list(self._committed)
         sent: list[str] = []
         try:
-            while self._committed:
-                await self._publish(self._committed[0])
-                sent.append(self._committed.popleft()["event_id"])
+            sent = await self._publish(rows)
+        except PublishIncomplete as exc:
+            sent = [row["event_id"] for row in rows[: exc.done]]
+            raise exc.__cause__ or exc from None
         finally:
+            for _ in sent:
+                self._committed.popleft()
             if sent:
                 async with self.sessions() as session, session.begin():
                     await _mark_sent(session, sent)
@@ -167,9 +171,10 @@ class OutboxRelay:
             ).all()
         done: list[str] = []
         try:
-            for row in rows:
-                await self._publish(row._mapping)
-                done.append(row.event_id)
+            done = await self._publish([row._mapping for row in rows])
+        except PublishIncomplete as exc:
+            done = [row.event_id for row in rows[: exc.done]]
+            raise exc.__cause__ or exc from None
         finally:
             pending = len(rows) - len(done)
             if done:
@@ -189,25 +194,37 @@ class OutboxRelay:
             self.metrics.outbox_pending.set(pending)
         return len(done)
 
-    async def _publish(self, row: Mapping[Any, Any]) -> None:
-        """One outbox row onto the stream (its Nats-Msg-Id is in its headers), in a producer span."""
-        subject, body, event_type = row["subject"], row["body"], row["event_type"]
-        headers = dict(row["headers"])
-        parent = propagate.extract(headers)
-        with tracer.start_as_current_span(
-            f"send {event_type}",
-            context=parent,
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "nats",
-                "messaging.operation.type": "send",
-                "messaging.destination.name": subject,
-                "messaging.message.id": headers.get("Nats-Msg-Id", ""),
-            },
-        ):
-            propagate.inject(headers)
-            await self.bus.publish(subject, body, headers)
-        self.metrics.published.labels(event_type).inc()
+    async def _publish(self, rows: Sequence[Mapping[Any, Any]]) -> list[str]:
+        """Outbox rows onto the stream in order, together (one round trip for their PubAcks), each
+        in a producer span and with its Nats-Msg-Id; returns their event ids. A failure raises
+        PublishIncomplete, saying how many leading rows were stored."""
+        outgoing: list[Outgoing] = []
+        for row in rows:
+            headers = dict(row["headers"])
+            with tracer.start_as_current_span(
+                f"send {row['event_type']}",
+                context=propagate.extract(headers),
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "nats",
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": row["subject"],
+                    "messaging.message.id": headers.get("Nats-Msg-Id", ""),
+                },
+            ):
+                propagate.inject(headers)
+            outgoing.append(Outgoing(row["subject"], row["body"], headers))
+        try:
+            await self.bus.publish_many(outgoing)
+        except PublishIncomplete as exc:
+            self._count(rows[: exc.done])
+            raise
+        self._count(rows)
+        return [row["event_id"] for row in rows]
+
+    def _count(self, rows: Sequence[Mapping[Any, Any]]) -> None:
+        for row in rows:
+            self.metrics.published.labels(row["event_type"]).inc()
 
 
 async def _mark_sent(session: AsyncSession, event_ids: list[str]) -> None:

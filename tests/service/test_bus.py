@@ -21,6 +21,8 @@ from shared.bus import (
     Delivery,
     JetStreamBus,
     Outcome,
+    Outgoing,
+    PublishIncomplete,
     Retry,
     dead_letter_subject,
 )
@@ -74,6 +76,31 @@ async def test_a_message_published_twice_with_one_id_is_delivered_once(bus: Any)
         await eventually(lambda: len(seen) >= 2, what="two deliveries")
         await asyncio.sleep(0.3)
     assert seen == [b"one", b"two"]
+
+
+async def test_messages_published_together_are_stored_in_order_once_each(bus: Any) -> None:
+    seen: list[bytes] = []
+
+    async def handler(delivery: Delivery) -> Outcome:
+        seen.append(delivery.data)
+        return Ack()
+
+    batch = [Outgoing(subject(bus, "thing"), f"m{i}".encode(), {"Nats-Msg-Id": f"m-{i}"}) for i in range(50)]
+    await bus.publish_many(batch)
+    await bus.publish_many(batch[40:])  # sent again (a relay retrying): dropped by their ids
+    async with consuming(bus, handler, [f"{bus.prefix}.events.>"]):
+        await eventually(lambda: len(seen) >= 50, what="fifty deliveries")
+        await asyncio.sleep(0.3)
+    assert seen == [f"m{i}".encode() for i in range(50)]
+
+
+async def test_a_message_the_stream_refuses_stops_a_batch_at_what_was_stored(jetstream: JetStreamBus) -> None:
+    """A subject outside the stream gets no PubAck: the batch reports the two stored before it."""
+    good = [Outgoing(subject(jetstream, "thing"), b"x", {"Nats-Msg-Id": f"ok-{i}"}) for i in range(2)]
+    stray = Outgoing(f"{jetstream.prefix}-nowhere.events.x", b"y", {"Nats-Msg-Id": "stray"})
+    with pytest.raises(PublishIncomplete) as stopped:
+        await jetstream.publish_many([*good, stray, *good])
+    assert stopped.value.done == 2
 
 
 async def test_a_failing_message_is_retried_then_processed(bus: Any) -> None:
