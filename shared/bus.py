@@ -294,7 +294,7 @@ class JetStreamBus:
                             msgs = await sub.fetch(batch=max(16, batch), timeout=1)  # type: ignore[attr-defined]
                         except (nats.errors.TimeoutError, TimeoutError):
                             continue  # nothing to fetch (nats-py raises either kind of timeout)
-                        if settle is not None:
+                        if settle is not None and msgs:
                             await self._settle_batch(durable, msgs, settle)
                             continue
                         for msg in msgs:

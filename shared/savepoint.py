@@ -48,8 +48,7 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
         uow._audit.rollback_to(mark)
         _forget_events(uow)
         try:
-            if nested.is_active:
-                await nested.rollback()
+            await nested.rollback()  # also after a failed flush, which left it inactive
         except Exception as exc:
             uow.broken = True  # the connection is gone or the transaction aborted: nothing to keep
             log.warning("rolling back to a savepoint failed: %r", exc)
