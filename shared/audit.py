@@ -92,6 +92,7 @@ class _Change:
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     obj: Any = None  # the ORM object, whose final state is read at commit
+    actor: dict[str, Any] | None = None  # fixed by settle(); else whoever commits
 
 
 @dataclass
@@ -100,10 +101,12 @@ class AuditTrail:
 
     changes: list[_Change] = field(default_factory=list)
     _by_object: dict[int, _Change] = field(default_factory=dict)
+    _settled: int = 0  # changes[:_settled] are fixed rows (settle)
 
     def clear(self) -> None:
         self.changes.clear()
         self._by_object.clear()
+        self._settled = 0
 
     def record(
         self,
@@ -132,33 +135,58 @@ class AuditTrail:
         self._by_object[id(obj)] = change
         self.changes.append(change)
 
+    def mark(self) -> int:
+        """Where the trail stands now: rollback_to(mark) forgets what was collected since."""
+        return len(self.changes)
+
+    def rollback_to(self, mark: int) -> None:
+        for change in self.changes[mark:]:
+            if change.obj is not None:
+                self._by_object.pop(id(change.obj), None)
+        del self.changes[mark:]
+        self._settled = min(self._settled, mark)
+
+    def settle(self, actor: Mapping[str, Any]) -> None:
+        """Fix the changes collected since the last settle (after a flush) as plain rows made by
+        `actor`: a later rollback or a later change of the same object leaves them as they are."""
+        who = plain(dict(actor))
+        settled: list[_Change] = []
+        for change in self.changes[self._settled :]:
+            if change.obj is not None:
+                self._by_object.pop(id(change.obj), None)
+            final = _resolve(change)
+            if final is not None:
+                final.actor = who
+                settled.append(final)
+        self.changes[self._settled :] = settled
+        self._settled = len(self.changes)
+
     def resolved(self) -> Iterator[_Change]:
         """Each change with its final state; updates reduced to the columns that changed."""
         for change in self.changes:
-            if change.obj is None:
-                yield change
-                continue
-            state = inspect(change.obj)
-            key = [plain(k) for k in (state.identity or ())]
-            if change.action == "delete":
-                if change.before is not None and state.identity is not None:
-                    yield _Change(change.entity, key, "delete", change.before, None)
-                continue
-            now = _columns(change.obj)
-            if change.action == "insert":
-                if state.persistent:
-                    yield _Change(change.entity, key, "insert", None, now)
-                continue
-            before = change.before or {}
-            changed = sorted(k for k in now if k in before and before[k] != now[k])
-            if changed:
-                yield _Change(
-                    change.entity,
-                    key,
-                    "update",
-                    {k: before[k] for k in changed},
-                    {k: now[k] for k in changed},
-                )
+            final = _resolve(change)
+            if final is not None:
+                yield final
+
+
+def _resolve(change: _Change) -> _Change | None:
+    if change.obj is None:
+        return change
+    state = inspect(change.obj)
+    key = [plain(k) for k in (state.identity or ())]
+    if change.action == "delete":
+        if change.before is not None and state.identity is not None:
+            return _Change(change.entity, key, "delete", change.before, None)
+        return None
+    now = _columns(change.obj)
+    if change.action == "insert":
+        return _Change(change.entity, key, "insert", None, now) if state.persistent else None
+    before = change.before or {}
+    changed = sorted(k for k in now if k in before and before[k] != now[k])
+    if not changed:
+        return None
+    old, new = {k: before[k] for k in changed}, {k: now[k] for k in changed}
+    return _Change(change.entity, key, "update", old, new)
 
 
 def _entity(obj: Any) -> str:
@@ -329,7 +357,7 @@ def _write(
         entry = {
             "n": n,
             "at": at,
-            "actor": who,
+            "actor": change.actor or who,
             "entity": change.entity,
             "key": json.dumps(change.key, ensure_ascii=False, separators=(",", ":")),
             "action": change.action,

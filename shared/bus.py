@@ -20,6 +20,9 @@ from nats.js.errors import BadRequestError, NotFoundError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from shared.settings import StreamSettings
+from shared.subjects import header_text, subject_matches
+
+__all__ = ["header_text", "subject_matches"]  # where the membus and tests have found them
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,7 @@ class DeadLetter:
 
 Outcome = Ack | Retry | DeadLetter
 Handler = Callable[[Delivery], Awaitable[Outcome]]
+BatchSettle = Callable[[Sequence[Delivery]], Awaitable[list[Outcome]]]  # EventDispatcher.settle
 
 
 class Bus(Protocol):
@@ -122,7 +126,8 @@ class Bus(Protocol):
         """Deliver matching messages to `handler` until `stop` is set.
 
         `max_deliver` bounds deliveries of one message on the broker (-1: no bound);
-        `running` is told whether the consumer is currently attached.
+        `running` is told whether the consumer is currently attached. A handler with a `batch`
+        above 1 and a `settle` (EventDispatcher) may be given a fetched batch at once.
         """
 
     async def close(self) -> None: ...
@@ -143,21 +148,15 @@ def dead_letter_subject(prefix: str, durable: str) -> str:
     return f"{prefix}.dlq.{durable}"
 
 
-def header_text(text: str, limit: int = 400) -> str:
-    return (
-        text[:limit].encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")
+def _delivery(msg: Msg) -> Delivery:
+    meta = msg.metadata
+    return Delivery(
+        subject=msg.subject,
+        data=msg.data,
+        headers=dict(msg.headers or {}),
+        attempt=meta.num_delivered,
+        sequence=meta.sequence.stream,
     )
-
-
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS wildcard matching: `*` is one token, a trailing `>` is one or more."""
-    pat, sub = pattern.split("."), subject.split(".")
-    for i, token in enumerate(pat):
-        if token == ">":
-            return len(sub) > i
-        if i >= len(sub) or (token != "*" and token != sub[i]):
-            return False
-    return len(pat) == len(sub)
 
 
 class JetStreamBus:
@@ -329,6 +328,8 @@ class JetStreamBus:
         max_deliver: int,
         running: Callable[[bool], None] = lambda _: None,
     ) -> None:
+        batch: int = getattr(handler, "batch", 1)  # EventDispatcher.batch (GOVIT_CONSUMER_BATCH)
+        settle: BatchSettle | None = getattr(handler, "settle", None) if batch > 1 else None
         pause = 0.5
         while not stop.is_set():
             try:
@@ -338,9 +339,12 @@ class JetStreamBus:
                 try:
                     while not stop.is_set():
                         try:
-                            msgs = await sub.fetch(batch=16, timeout=1)  # type: ignore[attr-defined]
+                            msgs = await sub.fetch(batch=max(16, batch), timeout=1)  # type: ignore[attr-defined]
                         except (nats.errors.TimeoutError, TimeoutError):
                             continue  # nothing to fetch (nats-py raises either kind of timeout)
+                        if settle is not None and msgs:
+                            await self._settle_batch(durable, msgs, settle)
+                            continue
                         for msg in msgs:
                             await self._settle(durable, msg, handler)
                 finally:
@@ -357,15 +361,17 @@ class JetStreamBus:
         running(False)
 
     async def _settle(self, durable: str, msg: Msg, handler: Handler) -> None:
-        meta = msg.metadata
-        delivery = Delivery(
-            subject=msg.subject,
-            data=msg.data,
-            headers=dict(msg.headers or {}),
-            attempt=meta.num_delivered,
-            sequence=meta.sequence.stream,
-        )
-        outcome = await handler(delivery)
+        delivery = _delivery(msg)
+        await self._answer(durable, msg, delivery, await handler(delivery))
+
+    async def _settle_batch(self, durable: str, msgs: Sequence[Msg], settle: BatchSettle) -> None:
+        """One call for the batch (its commit done when it returns), then each verdict in order."""
+        deliveries = [_delivery(msg) for msg in msgs]
+        outcomes = await settle(deliveries)
+        for msg, delivery, outcome in zip(msgs, deliveries, outcomes, strict=True):
+            await self._answer(durable, msg, delivery, outcome)
+
+    async def _answer(self, durable: str, msg: Msg, delivery: Delivery, outcome: Outcome) -> None:
         if isinstance(outcome, Ack):
             await msg.ack_sync(timeout=5)
         elif isinstance(outcome, Retry):

@@ -19,6 +19,7 @@ from shared.contracts.envelope import Envelope, type_of_subject
 from shared.db import UnitOfWork, is_transient, utcnow
 from shared.metrics import Metrics
 from shared.policy import PolicyRegistry
+from shared.savepoint import AlreadyHandled
 from shared.workdays import WorkingCalendar
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,8 @@ class EventDispatcher:
     prefix: str
     trusted: TrustedSources = field(default_factory=lambda: TrustedSources())
     future_allowance: timedelta = timedelta(minutes=5)
+    #: Events the bus may hand over at once to `settle` (GOVIT_CONSUMER_BATCH); 1: one by one.
+    batch: int = 1
     handlers: dict[str, EventHandler] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -168,24 +171,80 @@ class EventDispatcher:
         self, envelope: Envelope, manual: ManualRecord | None = None, position: int | None = None
     ) -> bool:
         """Handle one event in one unit of work with its inbox row; False if it was handled before."""
-        handler = self.handlers[envelope.type]
         async with self.uow_factory() as uow:
-            claimed = await uow.claim(
-                envelope.id,
-                envelope.type,
-                self.durable,
-                source=envelope.source,
-                recorded_by=manual.recorded_by if manual else None,
-                document_ref=manual.document_ref if manual else None,
-            )
-            if not claimed:
+            if not await self._claim_and_handle(uow, envelope, manual, position):
                 return False
-            context = replace(self.context, envelope=envelope, manual=manual, position=position)
-            await handler(uow, envelope.data, context)
             await uow.commit()
         return True
 
-    async def _handle(self, delivery: Delivery) -> Outcome:
+    async def _claim_and_handle(
+        self, uow: UnitOfWork, envelope: Envelope, manual: ManualRecord | None, position: int | None
+    ) -> bool:
+        claimed = await uow.claim(
+            envelope.id,
+            envelope.type,
+            self.durable,
+            source=envelope.source,
+            recorded_by=manual.recorded_by if manual else None,
+            document_ref=manual.document_ref if manual else None,
+        )
+        if not claimed:
+            return False
+        context = replace(self.context, envelope=envelope, manual=manual, position=position)
+        await self.handlers[envelope.type](uow, envelope.data, context)
+        return True
+
+    async def settle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """The verdicts on a fetched batch, in its order, after its events were handled in one
+        transaction, each in a savepoint of its own, and committed: acknowledge them only now.
+
+        A failing event is rolled back alone and gets the verdict it would get on its own; later
+        events of its project in the batch wait for it (Retry), so that a project's events are
+        still applied in order. If the commit fails, nothing of the batch is kept and every event
+        that was to be acknowledged is retried.
+        """
+        checked = [self.check(delivery) for delivery in deliveries]
+        outcomes = [c if not isinstance(c, Envelope) else Retry(0) for c in checked]
+        handled: list[int] = []
+        try:
+            async with self.uow_factory() as uow:
+                waiting: set[str] = set()  # projects with an event to retry: their later ones wait
+                for i, (delivery, envelope) in enumerate(zip(deliveries, checked, strict=True)):
+                    if not isinstance(envelope, Envelope):
+                        continue
+                    if envelope.subject in waiting or uow.broken:
+                        outcomes[i] = Retry(backoff(delivery.attempt))
+                        continue
+                    outcomes[i] = await self.in_savepoint(uow, delivery, envelope)
+                    if isinstance(outcomes[i], Ack):
+                        handled.append(i)
+                    elif isinstance(outcomes[i], Retry):
+                        waiting.add(envelope.subject)
+                if uow.broken:
+                    raise ConnectionError("the batch's transaction was lost")
+                await uow.commit()
+        except Exception as exc:
+            log.warning("%s: a batch of %d failed to commit, retrying: %r", self.durable, len(handled), exc)
+            for i in handled:
+                outcomes[i] = Retry(backoff(deliveries[i].attempt))
+        for outcome in outcomes:
+            self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
+        return outcomes
+
+    async def in_savepoint(self, uow: UnitOfWork, delivery: Delivery, envelope: Envelope) -> Outcome:
+        """Handle one event of a batch in a savepoint of `uow`, under its span and actor."""
+
+        async def run() -> bool:
+            try:
+                async with uow.savepoint():
+                    return await self._claim_and_handle(uow, envelope, None, delivery.sequence)
+            except AlreadyHandled:
+                return False
+
+        return await self._process(delivery, envelope, run)
+
+    def check(self, delivery: Delivery) -> Envelope | Outcome:
+        """The event to handle, or the verdict on a delivery that is not to be handled."""
         if type_of_subject(delivery.subject) not in self.handlers:
             return Ack()  # not subscribed (a broad filter on older servers delivers every event)
         try:
@@ -197,6 +256,17 @@ class EventDispatcher:
         refusal = self._refusal(delivery, envelope)
         if refusal is not None:
             return DeadLetter(refusal)
+        return envelope
+
+    async def _handle(self, delivery: Delivery) -> Outcome:
+        checked = self.check(delivery)
+        if not isinstance(checked, Envelope):
+            return checked
+        return await self._process(delivery, checked, lambda: self.apply(checked, position=delivery.sequence))
+
+    async def _process(
+        self, delivery: Delivery, envelope: Envelope, run: Callable[[], Awaitable[bool]]
+    ) -> Outcome:
         context = propagate.extract(delivery.headers)
         attributes = {
             "messaging.system": "nats",
@@ -213,7 +283,7 @@ class EventDispatcher:
                 {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
             )
             try:
-                if not await self.apply(envelope, position=delivery.sequence):
+                if not await run():
                     span.set_attribute("govit.duplicate", True)
                 return Ack()
             except Unprocessable as exc:
@@ -222,7 +292,7 @@ class EventDispatcher:
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
-                return self._after_failure(exc, delivery, envelope)
+                return self.after_failure(exc, delivery, envelope)
             finally:
                 audit.current_actor.reset(actor)
 
@@ -244,7 +314,7 @@ class EventDispatcher:
             )
         return None
 
-    def _after_failure(self, exc: Exception, delivery: Delivery, envelope: Envelope) -> Outcome:
+    def after_failure(self, exc: Exception, delivery: Delivery, envelope: Envelope) -> Outcome:
         if is_transient(exc):
             # The database or network is away: the event is fine, wait and retry for ever.
             log.warning("%s: infrastructure away, retrying %s: %r", self.durable, envelope.id, exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
@@ -30,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import audit
+from shared import savepoint as savepoints
 from shared.clock import file_clock, set_clock, utcnow
 from shared.contracts import Event, encode, subject_for
 from shared.engine import (
@@ -154,6 +156,9 @@ class UnitOfWork:
         self._tracked: list[HasEvents] = []
         self._emitted: list[Event] = []
         self._audit = audit.AuditTrail()
+        self._written: list[OutboxRow] = []  # outbox rows of the savepoints released so far
+        self._nested = 0  # savepoints open now
+        self.broken = False  # a savepoint could not be rolled back: the transaction is lost
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
@@ -161,6 +166,8 @@ class UnitOfWork:
         self._audit = audit.start(self.session.sync_session)
         self._tracked = []
         self._emitted = []
+        self._written = []
+        self.broken = False
         return self
 
     async def __aexit__(
@@ -169,8 +176,13 @@ class UnitOfWork:
         # Objects handed out stay readable after the unit ends; nothing uncommitted is kept.
         self.session.expunge_all()
         self._audit.clear()
+        self._written = []
         await self.session.rollback()
         await self.session.close()
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """One part of the transaction that fails alone (SAVEPOINT); see shared.savepoint."""
+        return savepoints.savepoint(self)
 
     def track(self, aggregate: HasEvents) -> None:
         if all(aggregate is not seen for seen in self._tracked):
@@ -211,14 +223,17 @@ class UnitOfWork:
         }
         try:
             result = await self.session.execute(insert(inbox).values(**row).on_conflict_do_nothing())
-        except IntegrityError:
+        except IntegrityError as exc:
+            if self._nested:  # only the savepoint is void: it is rolled back, the event was handled
+                raise savepoints.AlreadyHandled(event_id) from exc
             # A concurrent delivery of the same event won; this transaction is void.
             await self.rollback()
             return False
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def commit(self) -> None:
-        rows = await self.write_outbox(self._drain())
+        rows = self._written + await self.write_outbox(self._drain())
+        self._written = []
         await self.session.commit()  # the audit entries are written first (shared.audit)
         if self._on_commit is not None:
             self._on_commit(rows)
@@ -281,6 +296,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         self._audit.clear()
+        self._written = []
         await self.session.rollback()
 
 

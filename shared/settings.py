@@ -167,6 +167,13 @@ class ServiceSettings(GovitSettings):
     database_url: str | None = None
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
     relay_batch: int = Field(default=200, ge=1)
+    consumer_batch: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="events a consumer settles in one database transaction (each in a savepoint of "
+        "its own, acknowledged after the commit); 1 commits every event on its own",
+    )
     max_json_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

@@ -168,6 +168,7 @@ async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_resta
         "GOVIT_FUNDING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'funding.db'}",
         "GOVIT_VAR_DIR": str(tmp_path),
         "GOVIT_LOG_LEVEL": "WARNING",
+        "GOVIT_CONSUMER_BATCH": os.environ.get("GOVIT_CONSUMER_BATCH", "1"),  # a run may ask for batches
     }
 
     def start() -> subprocess.Popen[bytes]:

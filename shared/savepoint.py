@@ -1,0 +1,74 @@
+"""Savepoints of a unit of work: one part of a transaction that fails alone.
+
+A consumer settling a batch of events in one transaction gives each event a savepoint. When
+the event's work ends normally it is flushed and fixed: its audit changes become plain rows
+naming the actor it ran as, its events are written to the outbox (with the trace it ran in),
+so that neither a later event's rollback nor a later change of the same object alters them.
+When it fails, the database goes back to the savepoint and the unit forgets what it gathered
+since; the objects of the session are let go, so the next event reads afresh what the
+transaction holds (earlier events' changes, flushed and kept).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from shared import audit
+
+if TYPE_CHECKING:
+    from shared.db import OutboxRow, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyHandled(Exception):
+    """The inbox claim in a savepoint met the row of a concurrent delivery of the same event:
+    the savepoint is rolled back and the event counts as handled before."""
+
+
+@contextlib.asynccontextmanager
+async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
+    """SAVEPOINT … RELEASE around the block; on an exception ROLLBACK TO it, and re-raise."""
+    if uow.broken:
+        raise RuntimeError("the unit's transaction was lost in an earlier savepoint; roll it back")
+    session = uow.session
+    uow._written.extend(await _fix(uow))  # what the unit did before it stays, whatever happens in it
+    nested = await session.begin_nested()
+    mark = uow._audit.mark()
+    uow._nested += 1
+    try:
+        yield
+        rows = await _fix(uow)
+        await nested.commit()
+        uow._written.extend(rows)
+    except BaseException:
+        uow._audit.rollback_to(mark)
+        _forget_events(uow)
+        try:
+            await nested.rollback()  # also after a failed flush, which left it inactive
+        except Exception as exc:
+            uow.broken = True  # the connection is gone or the transaction aborted: nothing to keep
+            log.warning("rolling back to a savepoint failed: %r", exc)
+        session.expunge_all()
+        raise
+    finally:
+        uow._nested -= 1
+
+
+async def _fix(uow: UnitOfWork) -> list[OutboxRow]:
+    """Flush, settle the audit changes under the current actor (the block's: shared.audit reads
+    it now, not at commit), write the events raised so far to the outbox."""
+    await uow.session.flush()
+    uow._audit.settle(audit.current_actor.get() or audit.SYSTEM)
+    return await uow.write_outbox(uow._drain())
+
+
+def _forget_events(uow: UnitOfWork) -> None:
+    """Drop the events raised since the savepoint (earlier ones were written at their release)."""
+    uow._emitted.clear()
+    for aggregate in uow._tracked:
+        aggregate.events.clear()
+    uow._tracked = []
