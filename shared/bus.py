@@ -1,15 +1,12 @@
-"""The event bus: its interface and verdicts, and the JetStream adapter (shared.membus has an
-in-memory twin with the same interface)."""
+"""The JetStream adapter of the event bus (its interface and verdicts are shared.busapi,
+re-exported here; shared.membus has an in-memory twin with the same interface)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from collections.abc import Callable, Sequence
 
 import nats
 from nats.aio.client import Client as NATS
@@ -19,133 +16,50 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from shared.busapi import (
+    DEAD_LETTER_REASON,
+    ORIGINAL_SUBJECT,
+    Ack,
+    BatchSettle,
+    Bus,
+    DeadLetter,
+    Delivery,
+    Handler,
+    Outcome,
+    Outgoing,
+    ParkedMessage,
+    PublishIncomplete,
+    Retry,
+    client_inbox,
+    dead_letter_subject,
+    inbox_prefix,
+)
 from shared.settings import StreamSettings
 from shared.subjects import header_text, subject_matches
 
-__all__ = ["header_text", "subject_matches"]  # where the membus and tests have found them
+# Where the services, the membus and the tests have always found them.
+__all__ = [
+    "DEAD_LETTER_REASON",
+    "ORIGINAL_SUBJECT",
+    "Ack",
+    "BatchSettle",
+    "Bus",
+    "DeadLetter",
+    "Delivery",
+    "Handler",
+    "Outcome",
+    "Outgoing",
+    "ParkedMessage",
+    "PublishIncomplete",
+    "Retry",
+    "client_inbox",
+    "dead_letter_subject",
+    "header_text",
+    "inbox_prefix",
+    "subject_matches",
+]
 
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_REASON = "Govit-Dead-Letter-Reason"
-ORIGINAL_SUBJECT = "Govit-Original-Subject"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One delivery of one message to one consumer; attempt counts from 1."""
-
-    subject: str
-    data: bytes
-    headers: dict[str, str]
-    attempt: int
-    sequence: int
-
-
-@dataclass(frozen=True, slots=True)
-class ParkedMessage:
-    """A dead letter: where it was going, why it was parked, and what it said."""
-
-    sequence: int
-    original_subject: str
-    reason: str
-    data: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to publish: its subject, body and headers (Nats-Msg-Id among them)."""
-
-    subject: str
-    data: bytes
-    headers: dict[str, str]
-
-
-class PublishIncomplete(Exception):
-    """Of the messages given, only the first `done` are known stored; `__cause__` stopped the rest."""
-
-    def __init__(self, done: int) -> None:
-        super().__init__(f"published {done} in order before a failure")
-        self.done = done
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """Done (handled, duplicate, or of no interest)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """Failed for now; deliver again after `delay` seconds."""
-
-    delay: float
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """Can never be processed: park it on the dead-letter subject and go on."""
-
-    reason: str
-
-
-Outcome = Ack | Retry | DeadLetter
-Handler = Callable[[Delivery], Awaitable[Outcome]]
-BatchSettle = Callable[[Sequence[Delivery]], Awaitable[list[Outcome]]]  # EventDispatcher.settle
-
-
-class Bus(Protocol):
-    """What services need of a broker: durable publish with dedup and durable pull consumers."""
-
-    @property
-    def connected(self) -> bool: ...
-
-    async def connect(self, timeout: float = 30) -> None: ...
-
-    async def ensure_stream(self) -> None: ...
-
-    async def publish(self, subject: str, data: bytes, headers: dict[str, str]) -> None: ...
-
-    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        """Publish in order, without a round trip each; PublishIncomplete says how many are stored."""
-        ...
-
-    async def last_sequence(self) -> int:
-        """The stream sequence of the last message stored: every fact stored so far is at or before it."""
-        ...
-
-    async def consume(
-        self,
-        durable: str,
-        filters: Sequence[str],
-        handler: Handler,
-        stop: asyncio.Event,
-        *,
-        max_deliver: int,
-        running: Callable[[bool], None] = lambda _: None,
-    ) -> None:
-        """Deliver matching messages to `handler` until `stop` is set.
-
-        `max_deliver` bounds deliveries of one message on the broker (-1: no bound);
-        `running` is told whether the consumer is currently attached. A handler with a `batch`
-        above 1 and a `settle` (EventDispatcher) may be given a fetched batch at once.
-        """
-
-    async def close(self) -> None: ...
-
-
-def inbox_prefix(user: str) -> str:
-    """Where the client of a NATS user receives replies and pulled messages (nats-py inbox_prefix)."""
-    return f"_INBOX.{user}"
-
-
-def client_inbox(url: str, fallback: str) -> str:
-    """The inbox prefix a client uses: its user's (from the URL), else one named after the client."""
-    user = urlsplit(url.split(",")[0]).username
-    return inbox_prefix(unquote(user) if user else fallback)
-
-
-def dead_letter_subject(prefix: str, durable: str) -> str:
-    return f"{prefix}.dlq.{durable}"
 
 
 def _delivery(msg: Msg) -> Delivery:
