@@ -89,7 +89,9 @@ class Processes:
         self.dir = VAR / tag
         self.dir.mkdir(parents=True, exist_ok=True)
         self.clock_file = self.dir / "now"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
+        # The services' settings are the bench's, but for the batch size a run may compare.
+        kept = {"GOVIT_CONSUMER_BATCH"}
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_") or k in kept} | {
             "GOVIT_ENVIRONMENT": "test",
             "GOVIT_NATS_URL": url,
             "GOVIT_STREAM": tag.upper(),
