@@ -204,7 +204,10 @@ class EventDispatcher:
         that was to be acknowledged is retried.
         """
         checked = [self.check(delivery) for delivery in deliveries]
-        outcomes = [c if not isinstance(c, Envelope) else Retry(0) for c in checked]
+        outcomes: list[Outcome] = [
+            c if not isinstance(c, Envelope) else Retry(backoff(d.attempt))  # if never reached
+            for c, d in zip(checked, deliveries, strict=True)
+        ]
         handled: list[int] = []
         try:
             async with self.uow_factory() as uow:
