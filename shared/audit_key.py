@@ -36,6 +36,7 @@ HashName = Literal["sha256", "sm3"]
 KEYED = frozenset(("hmac-sha256", "hmac-sm3"))
 
 
+@functools.cache
 def _sm3() -> Callable[..., Any]:
     """SM3 (snowland-smx), imported by the first SM3 entry: the whole SM2/SM3/SM4 package costs a
     service about a third of a second and its memory, and most deployments seal with SHA-256."""

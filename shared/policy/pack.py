@@ -104,6 +104,12 @@ class Rule(BaseModel):
         return self.articles[0] if self.articles else ""
 
     @property
+    def cited(self) -> str:
+        """What a statement resting on the rule cites: its articles, or where it does not apply
+        (the suite acting on its own default), 本系统默认，非办法条文."""
+        return "、".join(self.articles) if self.applies else SUITE_DEFAULT
+
+    @property
     def is_basis(self) -> bool:
         """重要依据: the rule's facts are shown to the people deciding, not a gate (`effect: basis`)."""
         return self.applies and self.params.get("effect") == "basis"

@@ -9,7 +9,7 @@ from services.funding.domain.disbursements import Ask
 from services.funding.domain.errors import FundingError, Refused
 from services.funding.domain.kinds import PaymentKind
 from services.funding.domain.projects import FundedProject
-from shared.policy import SUITE_DEFAULT, PolicyRegistry, Reason
+from shared.policy import PolicyRegistry, Reason
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,11 @@ def over_cap(policy: PolicyRegistry, project: FundedProject) -> Reason:
     """Why a payment beyond the approved total (or the estimate) is refused: by the article that
     funds a project on its approval, or where the pack has none, by the suite's own default."""
     rule = policy.rule(project.jurisdiction, "funding.approval_required")
-    cited = "、".join(rule.articles) if rule.applies else SUITE_DEFAULT
     return Reason(
         code="exceeds_approved_total",
         rule=rule.article if rule.applies else "",
         articles=rule.articles if rule.applies else (),
-        message=f"拨付不得超过{cap_name(project)} {project.cap_fen} 分（{cited}）",
+        message=f"拨付不得超过{cap_name(project)} {project.cap_fen} 分（{rule.cited}）",
     )
 
 

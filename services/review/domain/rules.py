@@ -71,30 +71,25 @@ def draw_method(policy: PolicyRegistry, jurisdiction: str) -> str:
     drawn from is the article's where the pack cites one (zhonglou §4, shexian §7)."""
     draw = policy.rule(jurisdiction, "review.random_draw")
     avoidance = f"执行回避（申报、承建、监理、投标单位的专家不入选；{SUITE_DEFAULT}）"
-    pool = pool_basis(policy, jurisdiction)
-    if draw.applies:
-        return f"随机抽选专家组：{draw.summary}（{'、'.join(draw.articles)}）；{pool}；{avoidance}"
-    return f"随机抽选专家组（{SUITE_DEFAULT}）；{pool}；{avoidance}"
+    formed = f"随机抽选专家组：{draw.summary}" if draw.applies else "随机抽选专家组"
+    return f"{formed}（{draw.cited}）；{pool_basis(policy, jurisdiction)}；{avoidance}"
 
 
 def pool_basis(policy: PolicyRegistry, jurisdiction: str) -> str:
     """The pool the panel is drawn from and its footing (`review.expert_pool`): the article where the
     pack cites one, else the jurisdiction's own pool as the suite's default."""
     rule = policy.rule(jurisdiction, "review.expert_pool")
-    if rule.applies:
-        return f"专家库：{rule.summary}（{'、'.join(rule.articles)}）"
     pool = policy.expert_pool(jurisdiction)
     named = "本辖区专家库" if pool == jurisdiction else f"{pool} 专家库"
-    return f"专家库：{named}（{SUITE_DEFAULT}）"
+    return f"专家库：{rule.summary if rule.applies else named}（{rule.cited}）"
 
 
 def conclusion_method(policy: PolicyRegistry, jurisdiction: str) -> str:
     """How the conclusion is reached, and on what footing: the pack's rule with its article, or
     the majority as the suite's default where no rule applies."""
     rule = policy.rule(jurisdiction, "review.conclusion")
-    if rule.applies:
-        return f"{rule.summary}（{'、'.join(rule.articles)}）"
-    return f"评审结论按专家组多数意见形成，无多数意见的修改后再审（{SUITE_DEFAULT}）"
+    default = "评审结论按专家组多数意见形成，无多数意见的修改后再审"
+    return f"{rule.summary if rule.applies else default}（{rule.cited}）"
 
 
 def conclusion_articles(policy: PolicyRegistry, jurisdiction: str) -> tuple[str, ...]:
