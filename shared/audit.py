@@ -321,8 +321,8 @@ def _core_change(state: ORMExecuteState, statement: Update | Delete, table: Tabl
 def _append_on_commit(session: Session) -> None:
     """Every commit of an audited session writes its entries first, whoever calls commit()."""
     trail = trail_of(session)
-    if trail is None:
-        return
+    if trail is None or session.in_nested_transaction():
+        return  # a savepoint's release: its changes wait in the trail for the transaction's commit
     session.flush()
     if trail.changes:
         append(session.connection(), trail, current_actor.get() or SYSTEM, datetime.now(UTC))

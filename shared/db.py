@@ -24,9 +24,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
+    text,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -108,6 +108,18 @@ event_sequence = Table(
     Column("project_id", String(64), primary_key=True),
     Column("last", BigInteger, nullable=False),
     info={audit.SKIP_INFO_KEY: False},
+)
+
+
+# The upserts as text: the dialects' INSERT … ON CONFLICT constructs have no cache key, so
+# SQLAlchemy would compile them again on every event. Both databases read this syntax.
+_CLAIM = text(
+    f"INSERT INTO inbox ({', '.join(c.name for c in inbox.c)}) "
+    f"VALUES ({', '.join(':' + c.key for c in inbox.c)}) ON CONFLICT DO NOTHING"
+).bindparams(*(bindparam(c.key, type_=c.type) for c in inbox.c))
+_NUMBER = text(
+    "INSERT INTO event_sequence (project_id, last) VALUES (:project_id, :count) "
+    "ON CONFLICT (project_id) DO UPDATE SET last = event_sequence.last + excluded.last RETURNING last"
 )
 
 
@@ -211,7 +223,6 @@ class UnitOfWork:
     ) -> bool:
         """Record an incoming event in the inbox; False when this consumer already handled it."""
         # One statement: the row is new (first delivery) or the insert does nothing (handled).
-        insert = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
         row = {
             "consumer": consumer,
             "event_id": event_id,
@@ -222,7 +233,7 @@ class UnitOfWork:
             "document_ref": document_ref,
         }
         try:
-            result = await self.session.execute(insert(inbox).values(**row).on_conflict_do_nothing())
+            result = await self.session.execute(_CLAIM, row)
         except IntegrityError as exc:
             if self._nested:  # only the savepoint is void: it is rolled back, the event was handled
                 raise savepoints.AlreadyHandled(event_id) from exc
@@ -279,15 +290,8 @@ class UnitOfWork:
         for evt in events:
             wanted[evt.project_id] = wanted.get(evt.project_id, 0) + 1
         numbers: dict[str, Iterator[int]] = {}
-        insert = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
         for project_id, count in sorted(wanted.items()):  # a fixed order: no deadlock between two units
-            statement = insert(event_sequence).values(project_id=project_id, last=count)
-            last = await self.session.scalar(
-                statement.on_conflict_do_update(
-                    index_elements=[event_sequence.c.project_id],
-                    set_={"last": event_sequence.c.last + count},
-                ).returning(event_sequence.c.last)
-            )
+            last = await self.session.scalar(_NUMBER, {"project_id": project_id, "count": count})
             numbers[project_id] = iter(range(int(last or count) - count + 1, int(last or count) + 1))
         return numbers
 

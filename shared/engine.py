@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 
-from shared import audit
+from shared import audit, sqlite_inline
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -32,10 +32,10 @@ def create_engine(url: str, *, write_timeout: float = 30) -> AsyncEngine:
     process's queue and then in SQLite's busy handler, before it fails as busy (503).
     """
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
+        path = make_url(url).database or ":memory:"
+        if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": write_timeout})
+        engine = create_async_engine(url, async_creator=sqlite_inline.creator(path, write_timeout))
         busy_ms = max(1, round(write_timeout * 1000))
 
         @event.listens_for(engine.sync_engine, "connect")
