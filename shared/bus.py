@@ -279,15 +279,20 @@ class JetStreamBus:
         await self._answer(durable, msg, delivery, await handler(delivery))
 
     async def _settle_batch(self, durable: str, msgs: Sequence[Msg], settle: BatchSettle) -> None:
-        """One call for the batch (its commit done when it returns), then each verdict in order."""
+        """One call for the batch (its commit done when it returns), then each verdict in order:
+        the acks sent together and the connection flushed once (a round trip for the batch, not
+        one per event; an ack the server did not get means a redelivery the inbox absorbs)."""
         deliveries = [_delivery(msg) for msg in msgs]
         outcomes = await settle(deliveries)
         for msg, delivery, outcome in zip(msgs, deliveries, outcomes, strict=True):
-            await self._answer(durable, msg, delivery, outcome)
+            await self._answer(durable, msg, delivery, outcome, wait=False)
+        await self.nc.flush(timeout=5)
 
-    async def _answer(self, durable: str, msg: Msg, delivery: Delivery, outcome: Outcome) -> None:
+    async def _answer(
+        self, durable: str, msg: Msg, delivery: Delivery, outcome: Outcome, *, wait: bool = True
+    ) -> None:
         if isinstance(outcome, Ack):
-            await msg.ack_sync(timeout=5)
+            await (msg.ack_sync(timeout=5) if wait else msg.ack())
         elif isinstance(outcome, Retry):
             await msg.nak(delay=outcome.delay)
         else:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from shared import audit
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
@@ -196,14 +197,60 @@ class EventDispatcher:
 
     async def settle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """The verdicts on a fetched batch, in its order, after its events were handled in one
-        transaction, each in a savepoint of its own, and committed: acknowledge them only now.
+        transaction and committed: acknowledge them only now.
 
-        A failing event is rolled back alone and gets the verdict it would get on its own; later
-        events of its project in the batch wait for it (Retry), so that a project's events are
-        still applied in order. If the commit fails, nothing of the batch is kept and every event
-        that was to be acknowledged is retried.
+        The batch is tried whole first, with no savepoints: every event handled, the transaction
+        committed. If an event fails, that transaction is rolled back and the batch is handled
+        again with a savepoint per event (`_settle_apart`), where the failing event is rolled back
+        alone and gets the verdict it would get on its own.
         """
         checked = [self.check(delivery) for delivery in deliveries]
+        outcomes = await self._settle_whole(deliveries, checked) if len(deliveries) > 1 else None
+        if outcomes is None:
+            outcomes = await self._settle_apart(deliveries, checked)
+        for outcome in outcomes:
+            self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
+        return outcomes
+
+    async def _settle_whole(
+        self, deliveries: Sequence[Delivery], checked: Sequence[Envelope | Outcome]
+    ) -> list[Outcome] | None:
+        """Every event of the batch in one transaction with no savepoint; None when one failed
+        (nothing of the batch is kept). A failed commit retries the batch's events."""
+        try:
+            async with self.uow_factory() as uow:
+                try:
+                    for delivery, envelope in zip(deliveries, checked, strict=True):
+                        if isinstance(envelope, Envelope):
+                            await self._in_part(uow, delivery, envelope)
+                except Exception as exc:
+                    log.info("%s: a batch of %d is handled again apart: %r", self.durable, len(checked), exc)
+                    return None
+                await uow.commit()
+        except Exception as exc:
+            log.warning("%s: a batch of %d failed to commit, retrying: %r", self.durable, len(checked), exc)
+            return [
+                Retry(backoff(d.attempt)) if isinstance(c, Envelope) else c
+                for c, d in zip(checked, deliveries, strict=True)
+            ]
+        return [Ack() if isinstance(c, Envelope) else c for c in checked]
+
+    async def _in_part(self, uow: UnitOfWork, delivery: Delivery, envelope: Envelope) -> None:
+        with self._processing(delivery, envelope) as span:
+            async with uow.part():
+                claimed = await self._claim_and_handle(uow, envelope, None, delivery.sequence)
+            if not claimed:
+                span.set_attribute("govit.duplicate", True)
+
+    async def _settle_apart(
+        self, deliveries: Sequence[Delivery], checked: Sequence[Envelope | Outcome]
+    ) -> list[Outcome]:
+        """The batch in one transaction, each event in a savepoint of its own.
+
+        A failing event is rolled back alone; later events of its project in the batch wait for
+        it (Retry), so that a project's events are still applied in order. If the commit fails,
+        nothing of the batch is kept and every event that was to be acknowledged is retried.
+        """
         outcomes: list[Outcome] = [
             c if not isinstance(c, Envelope) else Retry(backoff(d.attempt))  # if never reached
             for c, d in zip(checked, deliveries, strict=True)
@@ -230,8 +277,6 @@ class EventDispatcher:
             log.warning("%s: a batch of %d failed to commit, retrying: %r", self.durable, len(handled), exc)
             for i in handled:
                 outcomes[i] = Retry(backoff(deliveries[i].attempt))
-        for outcome in outcomes:
-            self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
         return outcomes
 
     async def in_savepoint(self, uow: UnitOfWork, delivery: Delivery, envelope: Envelope) -> Outcome:
@@ -267,9 +312,9 @@ class EventDispatcher:
             return checked
         return await self._process(delivery, checked, lambda: self.apply(checked, position=delivery.sequence))
 
-    async def _process(
-        self, delivery: Delivery, envelope: Envelope, run: Callable[[], Awaitable[bool]]
-    ) -> Outcome:
+    @contextlib.contextmanager
+    def _processing(self, delivery: Delivery, envelope: Envelope) -> Iterator[Span]:
+        """The event's consumer span (continuing its producer's trace) and its audit actor."""
         context = propagate.extract(delivery.headers)
         attributes = {
             "messaging.system": "nats",
@@ -286,6 +331,15 @@ class EventDispatcher:
                 {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
             )
             try:
+                yield span
+            finally:
+                audit.current_actor.reset(actor)
+
+    async def _process(
+        self, delivery: Delivery, envelope: Envelope, run: Callable[[], Awaitable[bool]]
+    ) -> Outcome:
+        with self._processing(delivery, envelope) as span:
+            try:
                 if not await run():
                     span.set_attribute("govit.duplicate", True)
                 return Ack()
@@ -296,8 +350,6 @@ class EventDispatcher:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 return self.after_failure(exc, delivery, envelope)
-            finally:
-                audit.current_actor.reset(actor)
 
     def _refusal(self, delivery: Delivery, envelope: Envelope) -> str | None:
         """Why the event is not believed or not for this suite (dead-lettered unread), if it is not."""

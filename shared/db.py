@@ -169,7 +169,7 @@ class UnitOfWork:
         self._emitted: list[Event] = []
         self._audit = audit.AuditTrail()
         self._written: list[OutboxRow] = []  # outbox rows of the savepoints released so far
-        self._nested = 0  # savepoints open now
+        self._nested = 0  # parts open now (savepoints, or a batch's parts kept whole)
         self.broken = False  # a savepoint could not be rolled back: the transaction is lost
         self.session: AsyncSession
 
@@ -195,6 +195,10 @@ class UnitOfWork:
     def savepoint(self) -> AbstractAsyncContextManager[None]:
         """One part of the transaction that fails alone (SAVEPOINT); see shared.savepoint."""
         return savepoints.savepoint(self)
+
+    def part(self) -> AbstractAsyncContextManager[None]:
+        """One part of a transaction kept whole or not at all (no SAVEPOINT); see shared.savepoint."""
+        return savepoints.part(self)
 
     def track(self, aggregate: HasEvents) -> None:
         if all(aggregate is not seen for seen in self._tracked):
@@ -235,7 +239,7 @@ class UnitOfWork:
         try:
             result = await self.session.execute(_CLAIM, row)
         except IntegrityError as exc:
-            if self._nested:  # only the savepoint is void: it is rolled back, the event was handled
+            if self._nested:  # only the part is void: it is rolled back, the event was handled
                 raise savepoints.AlreadyHandled(event_id) from exc
             # A concurrent delivery of the same event won; this transaction is void.
             await self.rollback()

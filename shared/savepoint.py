@@ -1,4 +1,5 @@
-"""Savepoints of a unit of work: one part of a transaction that fails alone.
+"""Savepoints of a unit of work: one part of a transaction that fails alone (and parts without
+one, for a batch that is tried whole first).
 
 A consumer settling a batch of events in one transaction gives each event a savepoint. When
 the event's work ends normally it is flushed and fixed: its audit changes become plain rows
@@ -54,6 +55,19 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
             log.warning("rolling back to a savepoint failed: %r", exc)
         session.expunge_all()
         raise
+    finally:
+        uow._nested -= 1
+
+
+@contextlib.asynccontextmanager
+async def part(uow: UnitOfWork) -> AsyncIterator[None]:
+    """One event's part of a transaction that is kept whole or not at all: no SAVEPOINT, fixed at
+    its end as a savepoint's work is; an exception leaves the whole unit to be rolled back."""
+    uow._written.extend(await _fix(uow))
+    uow._nested += 1
+    try:
+        yield
+        uow._written.extend(await _fix(uow))
     finally:
         uow._nested -= 1
 

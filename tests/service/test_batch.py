@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -48,15 +49,14 @@ class Handled:
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.poisoned: set[str] = set()
-        self.away_once: set[str] = set()  # event ids whose first attempt finds the database away
+        self.away: set[str] = set()  # event ids whose handling finds the database away
         self.fail_after_change: set[str] = set()
 
     async def __call__(self, uow: UnitOfWork, event: ProjectDeclared, ctx: HandlerContext) -> None:
         assert ctx.envelope is not None
         event_id = ctx.envelope.id
         self.calls.append(event_id)
-        if event_id in self.away_once:
-            self.away_once.discard(event_id)
+        if event_id in self.away:
             raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database is away"))
         if event.project_id in self.poisoned:
             raise ValueError(f"poisoned {event_id}")
@@ -159,15 +159,18 @@ async def test_a_transient_failure_retries_only_its_event_and_holds_back_its_pro
     engine: AsyncEngine,
 ) -> None:
     handler = Handled()
-    handler.away_once = {"a1"}
+    handler.away = {"a1"}
     dispatch = dispatcher(engine, handler)
     batch = [event("p1", "a1", attempt=50), event("p1", "a2"), event("p2", "b1"), event("p1", "a3")]
     outcomes = await dispatch.settle(batch)
     assert kinds(outcomes) == ["Retry", "Retry", "Ack", "Retry"]  # beyond max_deliver: still a retry
-    assert handler.calls == ["a1", "b1"]  # p1's later events waited for a1
+    # tried whole (a1 failed first), then apart: p1's later events waited for a1
+    assert handler.calls == ["a1", "a1", "b1"]
     assert await things(engine) == {"p2": 1}
+    handler.away.clear()
+    handler.calls.clear()
     assert kinds(await dispatch.settle(batch)) == ["Ack", "Ack", "Ack", "Ack"]
-    assert handler.calls == ["a1", "b1", "a1", "a2", "a3"]  # in order; b1 was handled before
+    assert handler.calls == ["a1", "a2", "a3"]  # in order; b1 was handled before
     assert await things(engine) == {"p1": 3, "p2": 1}
     assert await count(engine, inbox) == 4 and await count(engine, outbox) == 4
     assert (await verdict(engine)).intact
@@ -190,6 +193,35 @@ async def test_changes_of_one_object_across_savepoints_are_logged_per_event_and_
         ('["p2"]', "insert", None, {"id": "p2", "colour": "y1", "count": 1}, "y1"),
     ]
     assert (await verdict(engine)).intact and await count(engine, outbox) == 3
+
+
+async def test_a_batch_without_a_failure_is_one_transaction_with_no_savepoint_and_each_event_its_entry(
+    engine: AsyncEngine,
+) -> None:
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        handler = Handled()
+        dispatch = dispatcher(engine, handler)
+        batch = [event("p1", "w1"), event("p1", "w2"), event("p2", "v1"), event("p1", "w1")]
+        assert kinds(await dispatch.settle(batch)) == ["Ack"] * 4  # the doubled w1 is handled once
+    finally:
+        sa_event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert "SAVEPOINT" not in statements and "RELEASE" not in statements
+    assert handler.calls == ["w1", "w2", "v1"]
+    assert await things(engine) == {"p1": 2, "p2": 1}
+    summary = [(e["key"], e["action"], e["after"], e["actor"]["id"]) for e in await entries(engine)]
+    assert summary == [
+        ('["p1"]', "insert", {"id": "p1", "colour": "w1", "count": 1}, "w1"),
+        ('["p1"]', "update", {"count": 2}, "w2"),
+        ('["p2"]', "insert", {"id": "p2", "colour": "v1", "count": 1}, "v1"),
+    ]
+    assert await count(engine, inbox) == 3 and await count(engine, outbox) == 3
+    assert (await verdict(engine)).intact
 
 
 async def test_when_the_commit_fails_every_event_of_the_batch_is_retried(engine: AsyncEngine) -> None:
