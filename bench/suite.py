@@ -18,7 +18,6 @@ import contextlib
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import asyncpg
 import httpx
 import nats
 from nats.aio.client import Client as NATS
@@ -35,6 +35,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.status import Status
 from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from govit.demo import Demo, free_start, run_demo
 from govit.devnats import EmbeddedNats, free_port
@@ -83,7 +85,14 @@ class Processes:
     file, and a log per service, all under var/bench/<tag>/.
     """
 
-    def __init__(self, url: str, tag: str, names: Sequence[str], settings: GovitSettings) -> None:
+    def __init__(
+        self,
+        url: str,
+        tag: str,
+        names: Sequence[str],
+        settings: GovitSettings,
+        databases: dict[str, str] | None = None,
+    ) -> None:
         self.tag = tag
         self.names = tuple(names)
         self.dir = VAR / tag
@@ -108,7 +117,9 @@ class Processes:
         for name in self.names:
             port = free_port()
             self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
-            self.env[f"GOVIT_{name.upper()}_DATABASE_URL"] = f"sqlite+aiosqlite:///{self.database(name)}"
+            self.env[f"GOVIT_{name.upper()}_DATABASE_URL"] = (databases or {}).get(
+                name, f"sqlite+aiosqlite:///{self.database(name)}"
+            )
             self.urls[name] = f"http://127.0.0.1:{port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -218,13 +229,46 @@ class Stream:
 
 
 @contextlib.asynccontextmanager
+async def postgres_databases(admin_url: str, tag: str, names: Sequence[str]) -> AsyncIterator[dict[str, str]]:
+    """A fresh PostgreSQL database per service (on the server of `admin_url`), dropped afterwards."""
+    plain = admin_url.replace("postgresql+asyncpg://", "postgresql://")
+    created = {name: f"bench_{tag}_{name}" for name in names}
+    conn = await asyncpg.connect(plain)
+    try:
+        for db in created.values():
+            await conn.execute(f'CREATE DATABASE "{db}"')
+    finally:
+        await conn.close()
+    try:
+        yield {name: admin_url.rsplit("/", 1)[0] + f"/{db}" for name, db in created.items()}
+    finally:
+        conn = await asyncpg.connect(plain)
+        try:
+            for db in created.values():
+                await conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@contextlib.asynccontextmanager
 async def services_on_a_stream(
-    url: str, prefix: str, names: Sequence[str], settings: GovitSettings
+    url: str, prefix: str, names: Sequence[str], settings: GovitSettings, *, postgres: str | None = None
 ) -> AsyncIterator[tuple[Processes, Stream]]:
     """A fresh stream (open) and the services' processes (not started yet: the caller may publish
-    first). Both are taken down afterwards; the logs are kept, and named, only when it failed."""
+    first), on SQLite files or, given a PostgreSQL admin URL, on fresh databases of that server.
+    Both are taken down afterwards; the logs are kept, and named, only when it failed."""
     tag = f"{prefix}{uuid.uuid4().hex[:8]}"
-    processes, stream = Processes(url, tag, names, settings), Stream(url, tag)
+    async with contextlib.AsyncExitStack() as stack:
+        databases = (
+            await stack.enter_async_context(postgres_databases(postgres, tag, names)) if postgres else None
+        )
+        processes, stream = Processes(url, tag, names, settings, databases), Stream(url, tag)
+        async with _running(processes, stream) as both:
+            yield both
+
+
+@contextlib.asynccontextmanager
+async def _running(processes: Processes, stream: Stream) -> AsyncIterator[tuple[Processes, Stream]]:
     failed = False
     try:
         await stream.open()
@@ -385,13 +429,18 @@ async def _counters(client: httpx.AsyncClient, service: str) -> dict[str, float]
     return counts
 
 
-def _rows(database: Path, table: str) -> int:
-    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)) as conn:
-        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(count)
+async def _rows(database_url: str, table: str) -> int:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return int(await conn.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+    finally:
+        await engine.dispose()
 
 
-async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) -> ConsumerRun:
+async def consumer_run(
+    url: str, service: str, n: int, *, poll: float = 0.02, postgres: str | None = None
+) -> ConsumerRun:
     """One service's consumer working through `n` events that wait on the stream before it starts.
 
     Timed from /readyz answering 200 (the consumer bound) to the consumer's `ack` counter in
@@ -402,10 +451,13 @@ async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) ->
     if n < 1:
         raise ValueError("n must be at least 1")
     workload = WORKLOADS[service]
-    async with services_on_a_stream(url, "c", [service], GovitSettings()) as (one, stream):
-        events = [workload.event(f"{service[:2]}{i}{stream.prefix}", i) for i in range(n)]
-        for chunk in range(0, n, 200):
-            await asyncio.gather(*(stream.publish(e) for e in events[chunk : chunk + 200]))
+    async with services_on_a_stream(url, "c", [service], GovitSettings(), postgres=postgres) as (one, stream):
+        for chunk in range(0, n, 500):
+            events = [
+                workload.event(f"{service[:2]}{i}{stream.prefix}", i)
+                for i in range(chunk, min(n, chunk + 500))
+            ]
+            await asyncio.gather(*(stream.publish(e) for e in events))
         await one.launch(service)
         await one.ready(service, poll=poll)
         start = time.perf_counter()
@@ -420,11 +472,11 @@ async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) ->
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{service}: {counts} after {n} events:\n{one.tail(service)}")
                 await asyncio.sleep(poll)
-        rows = await asyncio.to_thread(_rows, one.database(service), workload.table)
+        rows = await _rows(one.env[f"GOVIT_{service.upper()}_DATABASE_URL"], workload.table)
         timed = n - int(before["ack"] + before["deadletter"])
     return ConsumerRun(
         service=service,
-        event_type=events[0].type,
+        event_type=workload.event("p", 0).type,
         events=n,
         timed=timed,
         seconds=seconds,
@@ -437,13 +489,17 @@ async def consumer_run(url: str, service: str, n: int, *, poll: float = 0.02) ->
     )
 
 
-async def consumer_runs(url: str, n: int, *, status: Status | None = None) -> dict[str, ConsumerRun]:
-    """`consumer_run` for each of the five services in turn, each alone on its own stream."""
+async def consumer_runs(
+    url: str, n: int, *, status: Status | None = None, postgres: str | None = None
+) -> dict[str, ConsumerRun]:
+    """`consumer_run` for each of the five services in turn, each alone on its own stream (on SQLite,
+    or on PostgreSQL given its admin URL)."""
     runs: dict[str, ConsumerRun] = {}
+    where = "PostgreSQL" if postgres else "SQLite"
     with _progress(status, "consumer throughput ...") as say:
         for service in SERVICES:
-            say(f"consumer throughput: {service}, {n} events ...")
-            runs[service] = await consumer_run(url, service, n)
+            say(f"catch-up on {where}: {service}, {n:,} events waiting ...")
+            runs[service] = await consumer_run(url, service, n, postgres=postgres)
     return runs
 
 

@@ -126,7 +126,7 @@ def create_service_app(
             settings.db_url, write_timeout=settings.db_write_timeout_seconds
         )
         telemetry.instrument(app, engine)
-        await migrate(engine, spec.migrations)
+        await migrate(engine, spec.migrations, apart=True)
         anchors = await open_chain(engine, runtime.bus, service=spec.name, settings=settings)
         runtime.anchors = anchors
         sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -204,6 +204,7 @@ def create_service_app(
     _check_trusted_jurisdictions(settings, app.state.policy)
     app.state.calendar = WorkingCalendar.from_dir(settings.calendar_path)
     install_calendar(app.state.calendar)
+    app.add_middleware(telemetry.TraceContext)  # a request's traceparent goes on to its events
     problems.install(app, dict(spec.errors))
     # Uploads (multipart) get the same cap unless the service raises it (intake's materials).
     app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)

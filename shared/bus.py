@@ -34,6 +34,7 @@ from shared.busapi import (
     dead_letter_subject,
     inbox_prefix,
 )
+from shared.puller import Puller
 from shared.settings import StreamSettings
 from shared.subjects import header_text, subject_matches
 
@@ -60,6 +61,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+MAX_ACK_PENDING = 256  # a consumer's deliveries not yet answered; also the largest batch pulled
 
 
 def _delivery(msg: Msg) -> Delivery:
@@ -211,7 +215,7 @@ class JetStreamBus:
         info = await self.nc.jetstream().stream_info(self.stream)
         return int(info.state.last_seq)
 
-    async def _bind(self, durable: str, filters: Sequence[str], max_deliver: int) -> object:
+    async def _bind(self, durable: str, filters: Sequence[str], max_deliver: int) -> None:
         js = self.nc.jetstream()
         config = ConsumerConfig(
             durable_name=durable,
@@ -219,7 +223,7 @@ class JetStreamBus:
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=30,
             max_deliver=max_deliver,
-            max_ack_pending=256,
+            max_ack_pending=MAX_ACK_PENDING,
         )
         version = self.nc.connected_server_version
         if len(filters) == 1:
@@ -230,7 +234,6 @@ class JetStreamBus:
             # Servers before 2.10 take one filter: all events, the dispatcher skips other types.
             config.filter_subject = f"{self.prefix}.events.>"
         await js.add_consumer(self.stream, config)
-        return await js.pull_subscribe_bind(durable=durable, stream=self.stream)
 
     async def consume(
         self,
@@ -247,23 +250,22 @@ class JetStreamBus:
         pause = 0.5
         while not stop.is_set():
             try:
-                sub = await self._bind(durable, filters, max_deliver)
+                await self._bind(durable, filters, max_deliver)
+                puller = Puller(self.nc, self.stream, durable, batch=min(max(batch, 16), MAX_ACK_PENDING))
+                await puller.start()
                 running(True)
                 pause = 0.5
                 try:
                     while not stop.is_set():
-                        try:
-                            msgs = await sub.fetch(batch=max(16, batch), timeout=1)  # type: ignore[attr-defined]
-                        except (nats.errors.TimeoutError, TimeoutError):
-                            continue  # nothing to fetch (nats-py raises either kind of timeout)
+                        msgs = await puller.fetch()
                         if settle is not None and msgs:
-                            await self._settle_batch(durable, msgs, settle)
+                            for start in range(0, len(msgs), batch):
+                                await self._settle_batch(durable, msgs[start : start + batch], settle)
                             continue
                         for msg in msgs:
                             await self._settle(durable, msg, handler)
                 finally:
-                    with contextlib.suppress(Exception):
-                        await sub.unsubscribe()  # type: ignore[attr-defined]
+                    await puller.close()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

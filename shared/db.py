@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
@@ -48,6 +49,7 @@ from shared.engine import (
     run_migrations_online,
 )
 from shared.sqltypes import UTCDateTime
+from shared.statements import NUMBERED_AT_ONCE, locking_get, numbering
 
 __all__ = [
     "READ_ONLY",
@@ -117,10 +119,6 @@ _CLAIM = text(
     f"INSERT INTO inbox ({', '.join(c.name for c in inbox.c)}) "
     f"VALUES ({', '.join(':' + c.key for c in inbox.c)}) ON CONFLICT DO NOTHING"
 ).bindparams(*(bindparam(c.key, type_=c.type) for c in inbox.c))
-_NUMBER = text(
-    "INSERT INTO event_sequence (project_id, last) VALUES (:project_id, :count) "
-    "ON CONFLICT (project_id) DO UPDATE SET last = event_sequence.last + excluded.last RETURNING last"
-)
 
 
 class OutboxRow(TypedDict):
@@ -132,6 +130,15 @@ class OutboxRow(TypedDict):
     body: bytes
     headers: dict[str, str]
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    """An event raised in a unit of work, waiting for its commit: its id and trace headers."""
+
+    event: Event
+    event_id: str
+    headers: dict[str, str]
 
 
 class HasEvents(Protocol):
@@ -168,7 +175,9 @@ class UnitOfWork:
         self._tracked: list[HasEvents] = []
         self._emitted: list[Event] = []
         self._audit = audit.AuditTrail()
-        self._written: list[OutboxRow] = []  # outbox rows of the savepoints released so far
+        # Events of the parts (savepoints) ended so far, each with the trace it was raised in; they
+        # are numbered and written to the outbox together when the unit commits.
+        self._held: list[Raised] = []
         self._nested = 0  # parts open now (savepoints, or a batch's parts kept whole)
         self.broken = False  # a savepoint could not be rolled back: the transaction is lost
         self.session: AsyncSession
@@ -178,7 +187,7 @@ class UnitOfWork:
         self._audit = audit.start(self.session.sync_session)
         self._tracked = []
         self._emitted = []
-        self._written = []
+        self._held = []
         self.broken = False
         return self
 
@@ -188,7 +197,7 @@ class UnitOfWork:
         # Objects handed out stay readable after the unit ends; nothing uncommitted is kept.
         self.session.expunge_all()
         self._audit.clear()
-        self._written = []
+        self._held = []
         await self.session.rollback()
         await self.session.close()
 
@@ -247,56 +256,70 @@ class UnitOfWork:
         return bool(getattr(result, "rowcount", 0) == 1)
 
     async def commit(self) -> None:
-        rows = self._written + await self.write_outbox(self._drain())
-        self._written = []
+        self.hold()
+        rows = await self.write_outbox(self._held)
+        self._held = []
         await self.session.commit()  # the audit entries are written first (shared.audit)
         if self._on_commit is not None:
             self._on_commit(rows)
 
-    async def write_outbox(self, events: Iterable[Event]) -> list[OutboxRow]:
-        rows: list[OutboxRow] = []
-        now = self._clock()
-        events = list(events)
-        numbers = await self._number(events)
-        for evt in events:
+    def hold(self) -> None:
+        """Keep the events raised so far for the outbox, with their ids and the current trace (the
+        request's or the event's that caused them), as they stand now."""
+        for evt in self._drain():
             headers: dict[str, str] = {}
-            propagate.inject(headers)  # the trace of the request that caused the event
-            event_id = headers.setdefault("Nats-Msg-Id", str(uuid.uuid4()))
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "event_type": evt.type,
-                    "subject": subject_for(self.subject_prefix, evt),
-                    "body": encode(
-                        evt,
-                        source=self.source,
-                        event_id=event_id,
-                        time=now,
-                        sequence=next(numbers[evt.project_id]),
-                    ),
-                    "headers": headers,
-                    "created_at": now,
-                }
-            )
-        if rows:
-            await self.session.execute(outbox.insert(), rows)
+            propagate.inject(headers)
+            self._held.append(Raised(evt, headers.setdefault("Nats-Msg-Id", str(uuid.uuid4())), headers))
+
+    async def write_outbox(self, raised: Sequence[Raised]) -> list[OutboxRow]:
+        """The events numbered per project and written to the outbox, in one statement each."""
+        if not raised:
+            return []
+        now = self._clock()
+        numbers = await self._number([r.event for r in raised])
+        rows: list[OutboxRow] = [
+            {
+                "event_id": r.event_id,
+                "event_type": r.event.type,
+                "subject": subject_for(self.subject_prefix, r.event),
+                "body": encode(
+                    r.event,
+                    source=self.source,
+                    event_id=r.event_id,
+                    time=now,
+                    sequence=next(numbers[r.event.project_id]),
+                ),
+                "headers": r.headers,
+                "created_at": now,
+            }
+            for r in raised
+        ]
+        await self.session.execute(outbox.insert(), rows)
         return rows
 
     async def _number(self, events: Sequence[Event]) -> dict[str, Iterator[int]]:
         """The next numbers of each project's events, taken in this transaction.
 
-        One statement per project: the counter row is created or advanced and its new value
-        returned. Its row lock (PostgreSQL) or the write lock (SQLite) holds another transaction
-        numbering the same project's events until this one commits, so numbers follow commit
-        order and the outbox rows of one project are written in that order too.
+        One statement for all the projects: each counter row is created or advanced and its new
+        value returned. Its row lock (PostgreSQL, taken in project order: no deadlock between two
+        units) or the write lock (SQLite) holds another transaction numbering the same project's
+        events until this one commits, so numbers follow commit order and the outbox rows of one
+        project are written in that order too.
         """
         wanted: dict[str, int] = {}
         for evt in events:
             wanted[evt.project_id] = wanted.get(evt.project_id, 0) + 1
+        ordered = sorted(wanted.items())
         numbers: dict[str, Iterator[int]] = {}
-        for project_id, count in sorted(wanted.items()):  # a fixed order: no deadlock between two units
-            last = await self.session.scalar(_NUMBER, {"project_id": project_id, "count": count})
-            numbers[project_id] = iter(range(int(last or count) - count + 1, int(last or count) + 1))
+        for start in range(0, len(ordered), NUMBERED_AT_ONCE):
+            chunk = ordered[start : start + NUMBERED_AT_ONCE]
+            params: dict[str, Any] = {}
+            for i, (project_id, count) in enumerate(chunk):
+                params |= {f"p{i}": project_id, f"c{i}": count}
+            result = await self.session.execute(numbering(len(chunk)), params)
+            for project_id, last in result.tuples():
+                count = wanted[project_id]
+                numbers[project_id] = iter(range(int(last) - count + 1, int(last) + 1))
         return numbers
 
     def _dialect(self) -> str:
@@ -304,7 +327,7 @@ class UnitOfWork:
 
     async def rollback(self) -> None:
         self._audit.clear()
-        self._written = []
+        self._held = []
         await self.session.rollback()
 
 
@@ -330,7 +353,13 @@ class AggregateRepository(Generic[A]):
         # A reader locks nothing: PostgreSQL refuses FOR UPDATE in a READ ONLY transaction, and
         # a read must not wait for the writer holding the row.
         lock = not self.uow.read_only and (self.locks if for_update is None else for_update)
-        found: A | None = await self.session.get(self.model, key, with_for_update=lock)
+        found: A | None
+        locking = locking_get(self.model) if lock else None
+        if locking is not None:
+            # What session.get(…, with_for_update=True) runs, built once: it always reads (the lock).
+            found = (await self.session.execute(locking, {"key": key})).scalars().first()
+        else:
+            found = await self.session.get(self.model, key, with_for_update=lock)
         if found is not None:
             self.uow.track(found)
         return found

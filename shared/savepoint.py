@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from shared import audit
 
 if TYPE_CHECKING:
-    from shared.db import OutboxRow, UnitOfWork
+    from shared.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +36,17 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
     if uow.broken:
         raise RuntimeError("the unit's transaction was lost in an earlier savepoint; roll it back")
     session = uow.session
-    uow._written.extend(await _fix(uow))  # what the unit did before it stays, whatever happens in it
+    await _fix(uow)  # what the unit did before it stays, whatever happens in it
     nested = await session.begin_nested()
-    mark = uow._audit.mark()
+    mark, held = uow._audit.mark(), len(uow._held)
     uow._nested += 1
     try:
         yield
-        rows = await _fix(uow)
+        await _fix(uow)
         await nested.commit()
-        uow._written.extend(rows)
     except BaseException:
         uow._audit.rollback_to(mark)
+        del uow._held[held:]
         _forget_events(uow)
         try:
             await nested.rollback()  # also after a failed flush, which left it inactive
@@ -63,25 +63,26 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
 async def part(uow: UnitOfWork) -> AsyncIterator[None]:
     """One event's part of a transaction that is kept whole or not at all: no SAVEPOINT, fixed at
     its end as a savepoint's work is; an exception leaves the whole unit to be rolled back."""
-    uow._written.extend(await _fix(uow))
+    await _fix(uow)
     uow._nested += 1
     try:
         yield
-        uow._written.extend(await _fix(uow))
+        await _fix(uow)
     finally:
         uow._nested -= 1
 
 
-async def _fix(uow: UnitOfWork) -> list[OutboxRow]:
+async def _fix(uow: UnitOfWork) -> None:
     """Flush, settle the audit changes under the current actor (the block's: shared.audit reads
-    it now, not at commit), write the events raised so far to the outbox."""
+    it now, not at commit), and hold the events raised so far with the block's trace: they are
+    written to the outbox, numbered, when the unit commits."""
     await uow.session.flush()
     uow._audit.settle(audit.current_actor.get() or audit.SYSTEM)
-    return await uow.write_outbox(uow._drain())
+    uow.hold()
 
 
 def _forget_events(uow: UnitOfWork) -> None:
-    """Drop the events raised since the savepoint (earlier ones were written at their release)."""
+    """Drop the events raised since the savepoint (earlier ones were held at its start)."""
     uow._emitted.clear()
     for aggregate in uow._tracked:
         aggregate.events.clear()

@@ -168,11 +168,12 @@ class ServiceSettings(GovitSettings):
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
     relay_batch: int = Field(default=200, ge=1)
     consumer_batch: int = Field(
-        default=1,
+        default=64,
         ge=1,
-        le=1000,
-        description="events a consumer settles in one database transaction (each in a savepoint of "
-        "its own, acknowledged after the commit); 1 commits every event on its own",
+        le=256,
+        description="events a consumer settles in one database transaction, acknowledged after the "
+        "commit (tried whole, then each in a savepoint of its own when one fails); 1 commits every "
+        "event on its own",
     )
     max_json_bytes: int = Field(
         default=1024 * 1024,

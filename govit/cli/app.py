@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import inspect
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar, get_type_hints
 
 import typer
 
+from govit import serve as serving
 from shared.settings import GovitSettings, ServiceSettings
 
 Options = TypeVar("Options")
 
-SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+SERVICES = serving.SERVICES
 
 app = typer.Typer(help="govit — 政务信息化项目全生命周期管理", no_args_is_help=True, add_completion=False)
 calendar_app = typer.Typer(help="工作日历: 加载国务院节假日安排通知", no_args_is_help=True)
@@ -29,16 +29,14 @@ app.add_typer(policy_app, name="policy")
 
 def service_module(name: str) -> Any:
     """A service's main module, imported by name (govit is the one package that imports services)."""
-    if name not in SERVICES:
-        raise typer.BadParameter(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
-    return importlib.import_module(f"services.{name}.main")
+    try:
+        return serving.service_module(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def service_settings(name: str) -> ServiceSettings:
-    module = importlib.import_module(f"services.{name}.settings")
-    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
-    settings: ServiceSettings = cls()
-    return settings
+    return serving.service_settings(name)
 
 
 def suite_bus() -> Any:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Annotated
 
 import typer
 
-from govit.cli.app import service_module, service_settings
-from shared.db import file_clock
+from govit.serve import SERVICES
 
 
 def serve(
@@ -16,19 +17,12 @@ def serve(
     port: Annotated[int | None, typer.Option(help="listen port (default the service's)")] = None,
 ) -> None:
     """Run one service (what a container runs)."""
-    import uvicorn
-
-    module = service_module(service)
-    settings = service_settings(service)
-    if settings.nats_url is None:
-        settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
-    clock = {"clock": file_clock(settings.clock_file)} if settings.clock_file else {}
-    application = module.create_app(settings, **clock)
-    uvicorn.run(
-        application,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=15,
-        proxy_headers=True,
-    )
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
+    argv = [sys.executable, "-m", "govit.serve", service]
+    argv += ["--host", host] if host else []
+    argv += ["--port", str(port)] if port else []
+    # The service's process keeps this PID but not the command line's libraries (govit.serve).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -1,0 +1,222 @@
+"""The HTTP write path: requests per second of a declaration (intake, POST /projects) and of a
+disbursement request (funding, POST /projects/{id}/disbursements), each service as its own
+process, against a bare FastAPI endpoint inserting one row with the same engine and settings
+(bench/bare_api.py), on SQLite and on PostgreSQL. The same client load for all three: a number of
+clients at once, each sending its next request when the last was answered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+
+from govit.devnats import free_port
+from shared.auth import Role, TokenIssuer
+from shared.contracts.intake import ProjectApproved, ProjectDeclared
+from shared.contracts.procurement import ContractFiled, Milestone
+from shared.settings import GovitSettings
+
+try:
+    from bench import suite
+except ImportError:  # run as a script: bench/ is on sys.path, not its parent
+    import suite  # type: ignore[no-redef]
+
+CLIENTS = 16  # requests in flight at once
+FUNDED = 100  # projects funding knows, the disbursement requests spread over them
+
+
+@dataclass(frozen=True)
+class WriteRates:
+    """Requests per second on one database."""
+
+    bare: float
+    declaration: float
+    disbursement: float
+
+
+async def _load(
+    send: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]], base: str, n: int
+) -> float:
+    """n requests from CLIENTS clients at once; requests per second. Any answer other than 2xx fails."""
+    numbers = itertools.count()
+    failures: list[str] = []
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            while (i := next(numbers)) < n:
+                response = await send(http, i)
+                if response.status_code >= 300:
+                    failures.append(f"{response.status_code} {response.text[:300]}")
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    seconds = time.perf_counter() - start
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {n} requests failed, e.g. {failures[0]}")
+    return n / seconds
+
+
+async def _warm_then_measure(
+    send: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]], base: str, n: int
+) -> float:
+    await _load(send, base, min(100, n))  # the first requests pay for caches and connections
+    return await _load(lambda http, i: send(http, i + n), base, n)
+
+
+@contextlib.asynccontextmanager
+async def _bare(database_url: str) -> AsyncIterator[str]:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.bare_api",
+        str(port),
+        database_url,
+        cwd=suite.ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=2) as http:
+            for _ in range(300):
+                if proc.returncode is not None:
+                    raise RuntimeError(f"the bare API exited ({proc.returncode})")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def bare_rate(database_url: str, n: int) -> float:
+    async def send(http: httpx.AsyncClient, i: int) -> httpx.Response:
+        return await http.post("/rows", json={"title": f"基准项目{i}", "amount_fen": 100_000_000})
+
+    async with _bare(database_url) as base:
+        return await _warm_then_measure(send, base, n)
+
+
+async def declaration_rate(url: str, n: int, postgres: str | None) -> float:
+    settings = GovitSettings()
+    issuer = TokenIssuer(settings)
+    async with suite.services_on_a_stream(url, "w", ["intake"], settings, postgres=postgres) as (procs, _):
+        await procs.start_all()
+        base = procs.urls["intake"]
+        boss = issuer.issue(sub="b", role=Role.AUTHORITY, jurisdictions=["zhonglou"])
+        authority = {"Authorization": f"Bearer {boss}"}
+        agency = "基准局"
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            made = await http.post(
+                "/agencies",
+                headers=authority,
+                json={"jurisdiction": "zhonglou", "name": agency, "level": "district"},
+            )
+            made.raise_for_status()
+        token = issuer.issue(sub="b", role=Role.APPLICANT, agency=agency, jurisdictions=["zhonglou"])
+        unit = {"Authorization": f"Bearer {token}"}
+
+        async def send(http: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await http.post(
+                "/projects",
+                headers=unit,
+                json={
+                    "jurisdiction": "zhonglou",
+                    "title": f"基准项目{i}",
+                    "kind": "construction",
+                    "amount_fen": 100_000_000,
+                    "summary": "基准项目建设",
+                    "security_plan": "按等保三级同步规划、同步建设、同步运行",
+                    "data_sharing_items": ["业务办理信息"],
+                },
+            )
+
+        return await _warm_then_measure(send, base, n)
+
+
+async def disbursement_rate(url: str, n: int, postgres: str | None) -> float:
+    settings = GovitSettings()
+    issuer = TokenIssuer(settings)
+    async with suite.services_on_a_stream(url, "d", ["funding"], settings, postgres=postgres) as (
+        procs,
+        stream,
+    ):
+        projects = [f"f{i}{stream.prefix}" for i in range(FUNDED)]
+        for project in projects:
+            for event in _funded(project):
+                await stream.publish(event)
+        await procs.start_all()
+        base = procs.urls["funding"]
+        token = issuer.issue(sub="b", role=Role.APPLICANT, agency="基准局", jurisdictions=["zhonglou"])
+        unit = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            for project in projects:  # funding has handled the events of every project
+                for _ in range(600):
+                    if (await http.get(f"/projects/{project}", headers=unit)).status_code == 200:
+                        break
+                    await asyncio.sleep(0.05)
+
+        async def send(http: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await http.post(
+                f"/projects/{projects[i % FUNDED]}/disbursements",
+                headers=unit,
+                json={"amount_fen": 10_000, "purpose": "建设资金", "kind": "construction"},
+            )
+
+        return await _warm_then_measure(send, base, n)
+
+
+def _funded(project: str) -> list[ProjectDeclared | ProjectApproved | ContractFiled]:
+    amount = 90_000_000
+    return [
+        ProjectDeclared(
+            project_id=project,
+            jurisdiction="zhonglou",
+            agency="基准局",
+            title="基准项目",
+            kind="construction",
+            amount_fen=100_000_000,
+        ),
+        ProjectApproved(
+            project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
+        ),
+        ContractFiled(
+            project_id=project,
+            jurisdiction="zhonglou",
+            agency="基准局",
+            contract_id=f"c-{project}",
+            role="construction",
+            counterparty="某某信息技术有限公司",
+            credit_code="91320400MA1XXXXX0A",
+            amount_fen=amount,
+            signed_on=date(2027, 3, 1),
+            filed_on=date(2027, 3, 2),
+            milestones=(Milestone(name="建设款", stage="signing", share_percent="100", amount_fen=amount),),
+        ),
+    ]
+
+
+async def write_rates(url: str, n: int, database: str, postgres: str | None = None) -> WriteRates:
+    """The three rates on SQLite (`database` is a file path for the bare endpoint's) or, given a
+    PostgreSQL admin URL, on fresh databases of that server."""
+    if postgres is None:
+        bare = await bare_rate(f"sqlite+aiosqlite:///{database}", n)
+    else:
+        async with suite.postgres_databases(postgres, f"bare{int(time.time())}", ["bare"]) as databases:
+            bare = await bare_rate(databases["bare"], n)
+    return WriteRates(
+        bare=bare,
+        declaration=await declaration_rate(url, n, postgres),
+        disbursement=await disbursement_rate(url, n, postgres),
+    )

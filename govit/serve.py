@@ -1,0 +1,68 @@
+"""`python -m govit.serve SERVICE`: one service in this process (what `govit serve` and a container
+run), importing only what the service runs: no CLI, demo or test libraries in its memory.
+
+`govit serve` hands its process over to this module (exec), so a service started either way is
+the same process with the same PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Sequence
+from typing import Any
+
+from shared.settings import ServiceSettings
+
+SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+
+
+def service_module(name: str) -> Any:
+    """A service's main module, imported by name (govit is the one package that imports services)."""
+    if name not in SERVICES:
+        raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return importlib.import_module(f"services.{name}.main")
+
+
+def service_settings(name: str) -> ServiceSettings:
+    module = importlib.import_module(f"services.{name}.settings")
+    cls = next(v for k, v in vars(module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    settings: ServiceSettings = cls()
+    return settings
+
+
+def run(service: str, host: str | None = None, port: int | None = None) -> None:
+    """Run one service until it is stopped (SIGTERM or SIGINT: a graceful shutdown)."""
+    import uvicorn
+
+    from shared.clock import file_clock
+
+    module = service_module(service)
+    settings = service_settings(service)
+    if settings.nats_url is None:
+        settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
+    clock = {"clock": file_clock(settings.clock_file)} if settings.clock_file else {}
+    application = module.create_app(settings, **clock)
+    uvicorn.run(
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=15,
+        proxy_headers=True,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="govit serve", description="Run one service (what a container runs)."
+    )
+    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("--host", help="listen address (default GOVIT_HOST)")
+    parser.add_argument("--port", type=int, help="listen port (default the service's)")
+    args = parser.parse_args(argv)
+    run(args.service, args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Statements the unit of work runs on every event, built once: SQLAlchemy builds, annotates and
+looks up in its compiled cache a statement made anew each time, which costs more than running it."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.sql.elements import TextClause
+
+NUMBERED_AT_ONCE = 400  # two parameters each, within SQLite's 999 before 3.32
+
+
+@functools.lru_cache(maxsize=64)
+def numbering(projects: int) -> TextClause:
+    """The upsert advancing `projects` counters at once (:p0, :c0, …), returning the new values."""
+    values = ", ".join(f"(:p{i}, :c{i})" for i in range(projects))
+    return text(
+        f"INSERT INTO event_sequence (project_id, last) VALUES {values} ON CONFLICT (project_id) "
+        "DO UPDATE SET last = event_sequence.last + excluded.last RETURNING project_id, last"
+    )
+
+
+_LOCKING_GETS: dict[type[Any], Select[Any] | None] = {}
+
+
+def locking_get(model: type[Any]) -> Select[Any] | None:
+    """SELECT … WHERE key = :key FOR UPDATE for a model with a one-column key; None otherwise.
+    Built once per model: session.get builds and annotates its query anew on every call."""
+    if model not in _LOCKING_GETS:
+        primary = sa_inspect(model).primary_key
+        _LOCKING_GETS[model] = (
+            select(model).where(primary[0] == bindparam("key")).with_for_update()
+            if len(primary) == 1
+            else None
+        )
+    return _LOCKING_GETS[model]
