@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 from asyncio.subprocess import PIPE
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -49,9 +49,10 @@ from shared.db import create_engine
 from shared.settings import GovitSettings
 
 try:
-    from bench import suite
+    from bench import suite, writes
 except ImportError:  # run as a script: bench/ is on sys.path, not its parent
     import suite  # type: ignore[no-redef]
+    import writes  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "BENCHMARKS.md"
@@ -506,6 +507,8 @@ class Measurements:
     raw_rate: float
     runs: dict[str, suite.ConsumerRun]  # on SQLite
     pg_runs: dict[str, suite.ConsumerRun] | None  # on PostgreSQL; None when none was reachable
+    replicas: tuple[suite.ReplicaRun, suite.ReplicaRun] | None  # one and three funding processes, PG
+    writes: dict[str, writes.WriteRates]  # by database: SQLite, PostgreSQL
     reads: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]
     walked: suite.LifecycleResult
 
@@ -518,6 +521,53 @@ def _catch_up_row(lite: suite.ConsumerRun, pg: suite.ConsumerRun | None, bare: f
         return f"{run.per_second:,.0f} | {run.per_second / bare:.1%}{mark}"
 
     return f"| {lite.service} | `{lite.event_type}` | {rate(lite)} | {rate(pg)} |"
+
+
+def _replicas_section(runs: tuple[suite.ReplicaRun, suite.ReplicaRun] | None) -> str:
+    if runs is None:
+        return "Not measured: no PostgreSQL server was reachable (GOVIT_BENCH_POSTGRES_URL)."
+    one, three = runs
+    rows = "\n".join(
+        f"| {r.replicas} | {r.per_second:,.0f} | {', '.join(f'{v:,}' for v in r.acked_by.values())} "
+        f"| {r.handled:,} of {r.events:,} | {r.approved:,} | {r.retries} | {r.dead_letters} |"
+        for r in (one, three)
+    )
+    ratio = three.per_second / one.per_second
+    verdict = "met" if ratio >= 1.5 else "not met"
+    return (
+        f"A declaration and then an approval for each of {one.events // 2:,} projects, published once "
+        "every funding process is ready and bound to the one durable consumer; timed to the last event "
+        "handled (its inbox row). Funding applies an approval only to a project it has recorded, so an "
+        "approval handled before its declaration is retried; every project must end approved, every "
+        "event handled once.\n\n"
+        "| processes | events/s | acknowledgements per process | events handled | projects approved "
+        "| retries | dead letters |\n|---|---|---|---|---|---|---|\n"
+        f"{rows}\n\nThree processes: **{ratio:.2f}×** one. Target ≥ 1.5×: **{verdict}**."
+    )
+
+
+def _writes_section(rates: dict[str, writes.WriteRates]) -> str:
+    def cells(pick: Callable[[writes.WriteRates], float], database: str) -> str:
+        rate = rates.get(database)
+        if rate is None:
+            return "— | —"
+        share = pick(rate) / rate.bare
+        return f"{pick(rate):,.0f} | {share:.0%}{'' if share >= 0.5 else ' (below 50%)'}"
+
+    lines: list[tuple[str, Callable[[writes.WriteRates], float]]] = [
+        ("bare FastAPI endpoint inserting one row (bench/bare_api.py)", lambda r: r.bare),
+        ("a declaration: intake `POST /projects`", lambda r: r.declaration),
+        ("a disbursement request: funding `POST /projects/{id}/disbursements`", lambda r: r.disbursement),
+    ]
+    table = "\n".join(
+        f"| {label} | {cells(pick, 'SQLite')} | {cells(pick, 'PostgreSQL')} |" for label, pick in lines
+    )
+    return (
+        f"Requests per second with {writes.CLIENTS} clients at once, each sending its next request when its "
+        "last was answered; each service as its own process, the baseline endpoint run by uvicorn with the "
+        "services' engine and settings. Target: at least 50% of the baseline.\n\n"
+        "| | SQLite req/s | of bare | PostgreSQL req/s | of bare |\n|---|---|---|---|---|\n" + table
+    )
 
 
 def render(m: Measurements) -> str:
@@ -628,6 +678,14 @@ batch one transaction. Baseline: a bare nats-py pull-consume-and-ack loop over a
 |---|---|---|---|---|---|
 {consumers}
 
+## Funding replicas sharing one consumer (PostgreSQL)
+
+{_replicas_section(m.replicas)}
+
+## HTTP write path
+
+{_writes_section(m.writes)}
+
 ## Full lifecycles through the HTTP APIs
 
 The five services as processes; `govit demo`'s walk (declaration, screening, plan, expert
@@ -635,10 +693,11 @@ panel, approval, tender and contract, construction, initial and final acceptance
 O&M funds) through every service's HTTP API with the roles' tokens, time moved through the
 clock file. {walked.rounds} rounds of five jurisdictions:
 **{walked.lifecycles} lifecycles in {walked.seconds:.1f} s, {walked.per_second:.2f} lifecycles/s**
-(one at a time: the clock is shared).
+(one walker at a time: the walks move one shared clock through the years of their deadlines).
 
-Mean per lifecycle: {per_jurisdiction}. The walk polls every 0.2 s for the events it waits
-on, so these figures bound the suite's speed from below.
+Mean per lifecycle: {per_jurisdiction}. A walk waiting for a service reads again as each event of
+the suite passes on NATS (govit.demo.watch), and at the latest after 50 ms for a state no event
+announces (a consumer having recorded a fact).
 
 ## Reads as the database grows
 
@@ -726,9 +785,19 @@ async def main() -> None:
             raw_rate = await raw_consume_rate(url, events)
             runs = await suite.consumer_runs(url, events, status=status)
             postgres = await _postgres()
-            pg_runs = (
-                await suite.consumer_runs(url, events, status=status, postgres=postgres) if postgres else None
-            )
+            pg_runs = replicas = None
+            requests = int(os.environ.get("GOVIT_BENCH_REQUESTS", "2000"))
+            status.update(f"HTTP write path on SQLite, {requests:,} requests each ...")
+            rates = {"SQLite": await writes.write_rates(url, requests, str(VAR / f"bare{os.getpid()}.db"))}
+            if postgres is not None:
+                pg_runs = await suite.consumer_runs(url, events, status=status, postgres=postgres)
+                status.update(f"funding replicas on PostgreSQL: 1, then 3, {events:,} events ...")
+                replicas = (
+                    await suite.replicas_run(url, events // 2, 1, postgres),
+                    await suite.replicas_run(url, events // 2, 3, postgres),
+                )
+                status.update(f"HTTP write path on PostgreSQL, {requests:,} requests each ...")
+                rates["PostgreSQL"] = await writes.write_rates(url, requests, "", postgres)
             status.update("reads with 1k projects ...")
             small = await read_latency(url, 1_000)
             status.update("reads with 100k projects ...")
@@ -750,6 +819,8 @@ async def main() -> None:
             raw_rate=raw_rate,
             runs=runs,
             pg_runs=pg_runs,
+            replicas=replicas,
+            writes=rates,
             reads=(small, large),
             walked=walked,
         )

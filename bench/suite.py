@@ -39,13 +39,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from govit.demo import Demo, free_start, run_demo
+from govit.demo.watch import EventWatch
 from govit.devnats import EmbeddedNats, free_port
 from shared.auth import TokenIssuer
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import SecurityAttested
-from shared.contracts.intake import ProjectDeclared, ProjectScreened
+from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectScreened
 from shared.policy import PolicyRegistry, load_registry
 from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
@@ -134,11 +135,12 @@ class Processes:
             return self.log(name).read_text(errors="replace")[-chars:]
         return ""
 
-    def _launch(self, name: str) -> None:
+    def _launch(self, name: str, env: dict[str, str] | None = None) -> None:
+        service = name.split("~")[0]  # "funding~2": the second process of funding
         with self.log(name).open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "govit.cli", "serve", name],
-                env=self.env,
+                [sys.executable, "-m", "govit.cli", "serve", service],
+                env=env or self.env,
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -148,6 +150,16 @@ class Processes:
 
     async def launch(self, name: str) -> None:
         await asyncio.to_thread(self._launch, name)
+
+    async def replica(self, name: str) -> str:
+        """One more process of the service `name`, on its database and its durable consumer, ready;
+        its key (`name~2`, `name~3`, …)."""
+        key = f"{name}~{sum(1 for k in self.procs if k.split('~')[0] == name) + 1}"
+        port = free_port()
+        self.urls[key] = f"http://127.0.0.1:{port}"
+        await asyncio.to_thread(self._launch, key, self.env | {f"GOVIT_{name.upper()}_PORT": str(port)})
+        await self.ready(key)
+        return key
 
     async def ready(self, name: str, poll: float = 0.1) -> None:
         """Wait for /readyz: database reachable, NATS connected, the consumer bound."""
@@ -320,12 +332,13 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
     quiet = Console(quiet=True)  # the demo narrates every step; not here
     walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
     with _progress(status, "lifecycles: starting the five services ...") as say:
-        async with services_on_a_stream(url, "l", SERVICES, settings) as (suite, _):
+        async with services_on_a_stream(url, "l", SERVICES, settings) as (suite, stream):
             await suite.start_all()
             idle = {name: suite.rss(name) for name in SERVICES}
             # The expert pools the walks draw panels from are set up once, before the clock starts.
             await asyncio.to_thread(_seed_experts, suite.urls, issuer, policy, quiet)
             first = date.today().year
+            watch = EventWatch(url, stream.prefix).start()  # the walks wait on the suite's events
             began = time.perf_counter()
             for round_ in range(rounds):
                 start = await asyncio.to_thread(free_start, suite.urls, issuer, JURISDICTIONS, first)
@@ -333,11 +346,11 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
                 for j in JURISDICTIONS:
                     say(f"lifecycles: round {round_ + 1}/{rounds}, {j} (from {start}) ...")
                     walk = time.perf_counter()
-                    await asyncio.to_thread(
-                        run_demo, Demo(suite.urls, issuer, policy, suite.clock_file, quiet), [j], start
-                    )
+                    demo = Demo(suite.urls, issuer, policy, suite.clock_file, quiet, watch=watch)
+                    await asyncio.to_thread(run_demo, demo, [j], start)
                     walks[j].append(time.perf_counter() - walk)
             seconds = time.perf_counter() - began
+            await asyncio.to_thread(watch.close)
             loaded = {name: suite.rss(name) for name in SERVICES}
     count = rounds * len(JURISDICTIONS)
     return LifecycleResult(
@@ -486,6 +499,79 @@ async def consumer_run(
         dead_letters=int(counts["deadletter"]),
         rows=rows,
         published=int(counts["published"]),
+    )
+
+
+@dataclass(frozen=True)
+class ReplicaRun:
+    replicas: int
+    events: int
+    seconds: float  # from the first event published (every process ready) to the last one handled
+    per_second: float
+    acked_by: dict[str, int]  # per process
+    retries: int  # deliveries answered "later" (an approval before its declaration: retried)
+    dead_letters: int
+    handled: int  # inbox rows: each event once
+    approved: int  # projects whose approval was applied after their declaration
+
+
+def _replicated(project: str, i: int) -> list[Event]:
+    """A project's declaration and then its approval: funding applies the approval only to a
+    project it has recorded (else it retries), so the two must end up applied in order."""
+    approved = ProjectApproved(
+        project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
+    )
+    return [_declared(project, i), approved]
+
+
+async def _acked(procs: Processes, keys: Sequence[str]) -> dict[str, dict[str, float]]:
+    counts = {}
+    for key in keys:
+        async with httpx.AsyncClient(base_url=procs.urls[key], timeout=30) as client:
+            counts[key] = await _counters(client, "funding")
+    return counts
+
+
+async def _publish_in_turn(stream: Stream, events: Sequence[Event]) -> None:
+    for event in events:
+        await stream.publish(event)
+
+
+async def replicas_run(url: str, projects: int, replicas: int, postgres: str) -> ReplicaRun:
+    """`replicas` funding processes on one PostgreSQL database sharing the durable consumer, working
+    through a declaration and an approval per project waiting on the stream."""
+    settings = GovitSettings()
+    async with services_on_a_stream(url, "r", ["funding"], settings, postgres=postgres) as (procs, stream):
+        await procs.launch("funding")
+        await procs.ready("funding", poll=0.02)
+        keys = ["funding"] + [await procs.replica("funding") for _ in range(replicas - 1)]
+        database = procs.env["GOVIT_FUNDING_DATABASE_URL"]
+        n = 2 * projects
+        start = time.perf_counter()  # all processes ready and bound; the events come now
+        for chunk in range(0, projects, 250):
+            # concurrently, but a project's approval only after its declaration was stored
+            numbers = range(chunk, min(projects, chunk + 250))
+            await asyncio.gather(
+                *(_publish_in_turn(stream, _replicated(f"r{i}{stream.prefix}", i)) for i in numbers)
+            )
+        deadline = time.monotonic() + max(300.0, n / 5)
+        while (handled := await _rows(database, "inbox")) < n:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replicas: {handled} of {n} events handled")
+            await asyncio.sleep(0.05)
+        seconds = time.perf_counter() - start
+        counts = await _acked(procs, keys)
+        approved = await _rows(database, "projects WHERE approved")
+    return ReplicaRun(
+        replicas=replicas,
+        events=n,
+        seconds=seconds,
+        per_second=n / seconds,
+        acked_by={k: int(c["ack"]) for k, c in counts.items()},
+        retries=int(sum(c["retry"] for c in counts.values())),
+        dead_letters=int(sum(c["deadletter"] for c in counts.values())),
+        handled=handled,
+        approved=approved,
     )
 
 

@@ -330,6 +330,8 @@ def _append_on_commit(session: Session) -> None:
 
 def _statement_values(statement: Insert) -> dict[str, Any]:
     """Values given with .values(...); a bare insert() compiles to NULL for every column."""
+    if not statement._values and not statement._multi_values:
+        return {}  # insert(table) executed with its rows as parameters: nothing to compile
     params = statement.compile().params
     return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
 

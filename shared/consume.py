@@ -191,9 +191,14 @@ class EventDispatcher:
         )
         if not claimed:
             return False
+        await self._handle_claimed(uow, envelope, manual, position)
+        return True
+
+    async def _handle_claimed(
+        self, uow: UnitOfWork, envelope: Envelope, manual: ManualRecord | None, position: int | None
+    ) -> None:
         context = replace(self.context, envelope=envelope, manual=manual, position=position)
         await self.handlers[envelope.type](uow, envelope.data, context)
-        return True
 
     async def settle(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """The verdicts on a fetched batch, in its order, after its events were handled in one
@@ -220,9 +225,12 @@ class EventDispatcher:
         try:
             async with self.uow_factory() as uow:
                 try:
+                    envelopes = [c for c in checked if isinstance(c, Envelope)]
+                    new = await uow.claim_all(self.durable, [(e.id, e.type, e.source) for e in envelopes])
                     for delivery, envelope in zip(deliveries, checked, strict=True):
                         if isinstance(envelope, Envelope):
-                            await self._in_part(uow, delivery, envelope)
+                            await self._in_part(uow, delivery, envelope, envelope.id in new)
+                            new.discard(envelope.id)  # the same event again in the batch: handled
                 except Exception as exc:
                     log.info("%s: a batch of %d is handled again apart: %r", self.durable, len(checked), exc)
                     return None
@@ -235,12 +243,14 @@ class EventDispatcher:
             ]
         return [Ack() if isinstance(c, Envelope) else c for c in checked]
 
-    async def _in_part(self, uow: UnitOfWork, delivery: Delivery, envelope: Envelope) -> None:
+    async def _in_part(self, uow: UnitOfWork, delivery: Delivery, envelope: Envelope, new: bool) -> None:
+        """Handle an event claimed with its batch (`new`: not handled before) as a part of `uow`."""
         with self._processing(delivery, envelope) as span:
-            async with uow.part():
-                claimed = await self._claim_and_handle(uow, envelope, None, delivery.sequence)
-            if not claimed:
+            if not new:
                 span.set_attribute("govit.duplicate", True)
+                return
+            async with uow.part():
+                await self._handle_claimed(uow, envelope, None, delivery.sequence)
 
     async def _settle_apart(
         self, deliveries: Sequence[Delivery], checked: Sequence[Envelope | Outcome]

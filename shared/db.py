@@ -49,7 +49,7 @@ from shared.engine import (
     run_migrations_online,
 )
 from shared.sqltypes import UTCDateTime
-from shared.statements import NUMBERED_AT_ONCE, locking_get, numbering
+from shared.statements import NUMBERED_AT_ONCE, claiming, locking_get, numbering
 
 __all__ = [
     "READ_ONLY",
@@ -254,6 +254,25 @@ class UnitOfWork:
             await self.rollback()
             return False
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def claim_all(self, consumer: str, events: Sequence[tuple[str, str, str]]) -> set[str]:
+        """Record a batch's incoming events, (id, type, source) each, in the inbox in one statement;
+        the ids it had not seen (the others this consumer handled before)."""
+        if not events:
+            return set()
+        now = utcnow()
+        rows = {  # one row per event, in id order: two units claiming together lock alike
+            event_id: {
+                "consumer": consumer,
+                "event_id": event_id,
+                "event_type": event_type,
+                "handled_at": now,
+            }
+            | {"source": source, "recorded_by": None, "document_ref": None}
+            for event_id, event_type, source in sorted(events)
+        }
+        statement = claiming(self._dialect())
+        return set((await self.session.execute(statement, list(rows.values()))).scalars())
 
     async def commit(self) -> None:
         self.hold()

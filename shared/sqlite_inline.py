@@ -3,10 +3,10 @@
 SQLAlchemy's aiosqlite dialect awaits aiosqlite, which runs every call (cursor, execute, fetch,
 close) on a thread of its own and wakes the event loop for each answer: about 26 hand-offs per
 consumed event, each a turn of the loop. Statements of a unit of work are microseconds of work in
-SQLite, far less than a hand-off, so here they run on the loop's thread; what may wait — the
-write lock (BEGIN IMMEDIATE, up to the busy timeout when another process holds it), COMMIT (the
-fsync, and the WAL checkpoint it may run) and ROLLBACK — goes to a worker thread as before, so
-the loop never blocks on the disk or on another process.
+SQLite, far less than a hand-off, so here they run on the loop's thread; what may wait goes to a
+worker thread as before — the write lock when another process holds it (BEGIN IMMEDIATE is tried
+on the loop first, without waiting), COMMIT (the fsync, and the WAL checkpoint it may run) and
+ROLLBACK of a transaction — so the loop never blocks on the disk or on another process.
 
 `connect` is the engine's `async_creator`: the dialect, its URL, its pool and its events stay
 aiosqlite's; only the object behind its adaptor is this one. The connection is used by one task
@@ -17,9 +17,12 @@ turn, never at once.
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+_IMMEDIATE = re.compile(r"\s*BEGIN\s+IMMEDIATE\s*$", re.IGNORECASE)
 
 # Statements that may wait on the disk or on another process's lock: these run off the loop.
 _WAITING = ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE", "COMMIT", "ROLLBACK", "VACUUM", "PRAGMA WAL_CHECKPOINT")
@@ -41,7 +44,9 @@ class InlineCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
         args = (sql,) if parameters is None else (sql, parameters)
-        if _waits(sql):
+        if _IMMEDIATE.match(sql):
+            await self._connection.begin(self._cursor, sql)
+        elif _waits(sql):
             await self._connection.off_loop(self._cursor.execute, *args)
         else:
             self._cursor.execute(*args)
@@ -103,6 +108,22 @@ class InlineConnection:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
+    async def begin(self, cursor: sqlite3.Cursor, sql: str) -> None:
+        """BEGIN IMMEDIATE on the loop when the write lock is free (the usual case: the process's
+        own writers queue before it, shared.engine); when another process holds it, wait for it off
+        the loop, for as long as the busy timeout allows."""
+        (wait_ms,) = cursor.execute("PRAGMA busy_timeout").fetchone()  # a readiness probe's is shorter
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            cursor.execute(sql)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            cursor.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            await self.off_loop(cursor.execute, sql)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+
     async def off_loop(self, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(function, *args)
 
@@ -120,10 +141,12 @@ class InlineConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def commit(self) -> None:
-        await self.off_loop(self._conn.commit)
+        if self._conn.in_transaction:
+            await self.off_loop(self._conn.commit)
 
     async def rollback(self) -> None:
-        await self.off_loop(self._conn.rollback)
+        if self._conn.in_transaction:  # the pool rolls back every connection it takes back
+            await self.off_loop(self._conn.rollback)
 
     async def close(self) -> None:
         await self.off_loop(self._conn.close)

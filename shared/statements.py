@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import TextClause
 
 NUMBERED_AT_ONCE = 400  # two parameters each, within SQLite's 999 before 3.32
@@ -37,3 +40,12 @@ def locking_get(model: type[Any]) -> Select[Any] | None:
             else None
         )
     return _LOCKING_GETS[model]
+
+
+@functools.cache
+def claiming(dialect: str) -> Insert:
+    """INSERT INTO inbox … ON CONFLICT DO NOTHING RETURNING event_id, for a batch's rows at once."""
+    from shared.db import inbox
+
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)

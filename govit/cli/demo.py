@@ -20,6 +20,7 @@ def demo(
 ) -> None:
     """Seed the running suite and walk one project per jurisdiction from declaration to O&M funds."""
     from govit.demo import Demo, DemoError, free_start, run_demo
+    from govit.demo.watch import EventWatch
     from shared.auth import TokenIssuer
     from shared.policy import load_registry
     from shared.policy.pack import JURISDICTIONS
@@ -41,12 +42,15 @@ def demo(
             raise typer.Exit(1)
     clock = (settings.clock_file or settings.var_dir / "clock").resolve()
     issuer = TokenIssuer(settings)
+    watch = EventWatch(settings.nats_url or "nats://127.0.0.1:4222", settings.subject_prefix).start()
     try:
         start = free_start(urls, issuer, chosen, first_year=date.today().year)
-        run_demo(Demo(urls, issuer, load_registry(settings.policy_dir), clock), chosen, start)
+        run_demo(Demo(urls, issuer, load_registry(settings.policy_dir), clock, watch=watch), chosen, start)
     except DemoError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from exc
+    finally:
+        watch.close()
 
 
 def _ready(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from govit.demo.watch import EventWatch
 from shared.auth import Role, TokenIssuer
 from shared.db import set_clock
 from shared.policy import PolicyRegistry
@@ -21,6 +23,8 @@ from shared.policy import PolicyRegistry
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SPECIALTIES = ("software", "network", "security", "cost", "data", "archives")
 STEPS = 14  # per project, for the progress bar
+POLL = 0.2  # seconds between reads of a waiting step without an event watch
+FALLBACK = 0.05  # with one: at the latest, for a state no event announces
 TITLES = {
     "zhonglou": ("常州市钟楼区", "区教育局", "智慧教育云平台"),
     "shexian": ("歙县", "歙县卫生健康委员会", "县域医共体信息平台"),
@@ -47,6 +51,8 @@ class Demo:
     console: Console = field(default_factory=Console)
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    #: wakes a waiting step when an event is published (govit.demo.watch); None: poll every POLL s
+    watch: EventWatch | None = None
 
     # -- plumbing ---------------------------------------------------------------------------------
     def token(
@@ -70,16 +76,20 @@ class Demo:
     def wait(
         self, service: str, path: str, who: dict[str, str], done: Any, what: str, seconds: float = 30
     ) -> Any:
-        deadline = datetime.now().timestamp() + seconds
+        """GET `path` until `done(body)`: again after each event of the suite (with a watch), or
+        after a short pause at the latest (a state no event announces)."""
+        deadline = time.monotonic() + seconds
         while True:
+            mark = self.watch.seen() if self.watch else 0  # before the read: no event is missed
             response = self.client.get(self.urls[service] + path, headers=who)
             if response.status_code == 200 and done(response.json()):
                 return response.json()
-            if datetime.now().timestamp() > deadline:
+            if time.monotonic() > deadline:
                 raise DemoError(f"waited {seconds:.0f}s for {what}")
-            import time
-
-            time.sleep(0.2)
+            if self.watch is not None and self.watch.watching:
+                self.watch.wait_after(mark, FALLBACK)
+            else:
+                time.sleep(POLL)
 
     def at(self, day: date) -> None:
         if self.clock_file is not None:
