@@ -38,6 +38,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.audit_key import LEGACY, AuditKey, entry_hash, key_for, plain
 from shared.sqltypes import UTCDateTime
@@ -332,6 +333,11 @@ def _statement_values(statement: Insert) -> dict[str, Any]:
     """Values given with .values(...); a bare insert() compiles to NULL for every column."""
     if not statement._values and not statement._multi_values:
         return {}  # insert(table) executed with its rows as parameters: nothing to compile
+    given: Mapping[Any, Any] = statement._values or {}
+    if not statement._multi_values and all(
+        isinstance(k, str) and isinstance(v, BindParameter) for k, v in given.items()
+    ):  # .values(column=value, …): the values as given, without compiling the statement
+        return {str(k): v.effective_value for k, v in given.items() if v.effective_value is not None}
     params = statement.compile().params
     return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
 

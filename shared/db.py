@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 from shared import audit
 from shared import savepoint as savepoints
@@ -49,7 +50,7 @@ from shared.engine import (
     run_migrations_online,
 )
 from shared.sqltypes import UTCDateTime
-from shared.statements import NUMBERED_AT_ONCE, claiming, locking_get, numbering
+from shared.statements import NUMBERED_AT_ONCE, by_key, claiming, numbering
 
 __all__ = [
     "READ_ONLY",
@@ -373,12 +374,12 @@ class AggregateRepository(Generic[A]):
         # a read must not wait for the writer holding the row.
         lock = not self.uow.read_only and (self.locks if for_update is None else for_update)
         found: A | None
-        locking = locking_get(self.model) if lock else None
-        if locking is not None:
-            # What session.get(…, with_for_update=True) runs, built once: it always reads (the lock).
-            found = (await self.session.execute(locking, {"key": key})).scalars().first()
+        statement = by_key(self.model, lock=lock)
+        if statement is None or (not lock and identity_key(self.model, key) in self.session.identity_map):
+            found = await self.session.get(self.model, key, with_for_update=lock)  # held already: no SQL
         else:
-            found = await self.session.get(self.model, key, with_for_update=lock)
+            # What session.get runs (FOR UPDATE: always, the lock), built once, not on every call.
+            found = (await self.session.execute(statement, {"key": key})).scalars().first()
         if found is not None:
             self.uow.track(found)
         return found

@@ -26,20 +26,17 @@ def numbering(projects: int) -> TextClause:
     )
 
 
-_LOCKING_GETS: dict[type[Any], Select[Any] | None] = {}
+_BY_KEY: dict[tuple[type[Any], bool], Select[Any] | None] = {}
 
 
-def locking_get(model: type[Any]) -> Select[Any] | None:
-    """SELECT … WHERE key = :key FOR UPDATE for a model with a one-column key; None otherwise.
-    Built once per model: session.get builds and annotates its query anew on every call."""
-    if model not in _LOCKING_GETS:
+def by_key(model: type[Any], *, lock: bool) -> Select[Any] | None:
+    """SELECT … WHERE key = :key (FOR UPDATE with `lock`) for a model with a one-column key; None
+    otherwise. Built once per model: session.get builds and annotates its query on every call."""
+    if (model, lock) not in _BY_KEY:
         primary = sa_inspect(model).primary_key
-        _LOCKING_GETS[model] = (
-            select(model).where(primary[0] == bindparam("key")).with_for_update()
-            if len(primary) == 1
-            else None
-        )
-    return _LOCKING_GETS[model]
+        statement = select(model).where(primary[0] == bindparam("key")) if len(primary) == 1 else None
+        _BY_KEY[model, lock] = statement.with_for_update() if statement is not None and lock else statement
+    return _BY_KEY[model, lock]
 
 
 @functools.cache

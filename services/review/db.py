@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    bindparam,
     event,
     or_,
     select,
@@ -161,19 +162,26 @@ class ExpertRepository:
         )
 
 
+# open_for's two queries, built once (each event opening a case asks one of them)
+_OPEN = select(ReviewCase).where(
+    cases.c.project_id == bindparam("project_id"),
+    cases.c.stage == bindparam("stage"),
+    cases.c.status.not_in(CLOSED),
+)
+_OPEN_FOR_PROJECT = _OPEN.where(cases.c.reference.is_(None))
+_OPEN_FOR_REFERENCE = _OPEN.where(cases.c.reference == bindparam("reference"))
+
+
 class CaseRepository(AggregateRepository[ReviewCase]):
     model = ReviewCase
 
     async def open_for(self, project_id: str, stage: str, reference: str | None = None) -> ReviewCase | None:
         """The case still open for the project at the stage (and about the same change or application)."""
-        found: ReviewCase | None = await self.session.scalar(
-            select(ReviewCase).where(
-                cases.c.project_id == project_id,
-                cases.c.stage == stage,
-                cases.c.status.not_in(CLOSED),
-                cases.c.reference.is_(None) if reference is None else cases.c.reference == reference,
-            )
-        )
+        params = {"project_id": project_id, "stage": stage}
+        if reference is None:
+            found: ReviewCase | None = await self.session.scalar(_OPEN_FOR_PROJECT, params)
+        else:
+            found = await self.session.scalar(_OPEN_FOR_REFERENCE, params | {"reference": reference})
         return found
 
     async def unsettled(self, project_id: str, reference: str | None = None) -> list[ReviewCase]:
