@@ -38,10 +38,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
-from sqlalchemy.sql.elements import BindParameter
 
 from shared.audit_key import LEGACY, AuditKey, entry_hash, key_for, plain
 from shared.sqltypes import UTCDateTime
+from shared.statements import insert_values
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ def _core_insert(state: ORMExecuteState, statement: Insert, table: Table, trail:
     primary = list(table.primary_key)
     params = state.parameters
     rows: list[Mapping[str, Any]] = list(params) if isinstance(params, Sequence) else [params or {}]
-    values = _statement_values(statement)
+    values = insert_values(statement)
     afters = [{**values, **dict(row)} for row in rows]
     generated = any(after.get(c.key) is None for after in afters for c in primary)
     if generated and not getattr(statement, "_returning", ()):
@@ -327,19 +327,6 @@ def _append_on_commit(session: Session) -> None:
     session.flush()
     if trail.changes:
         append(session.connection(), trail, current_actor.get() or SYSTEM, datetime.now(UTC))
-
-
-def _statement_values(statement: Insert) -> dict[str, Any]:
-    """Values given with .values(...); a bare insert() compiles to NULL for every column."""
-    if not statement._values and not statement._multi_values:
-        return {}  # insert(table) executed with its rows as parameters: nothing to compile
-    given: Mapping[Any, Any] = statement._values or {}
-    if not statement._multi_values and all(
-        isinstance(k, str) and isinstance(v, BindParameter) for k, v in given.items()
-    ):  # .values(column=value, …): the values as given, without compiling the statement
-        return {str(k): v.effective_value for k, v in given.items() if v.effective_value is not None}
-    params = statement.compile().params
-    return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
 
 
 def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], at: datetime) -> int:

@@ -4,6 +4,7 @@ looks up in its compiled cache a statement made anew each time, which costs more
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, text
@@ -11,7 +12,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 NUMBERED_AT_ONCE = 400  # two parameters each, within SQLite's 999 before 3.32
 
@@ -46,3 +47,16 @@ def claiming(dialect: str) -> Insert:
 
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+
+
+def insert_values(statement: Insert) -> dict[str, Any]:
+    """Values given with .values(...); a bare insert() compiles to NULL for every column."""
+    if not statement._values and not statement._multi_values:
+        return {}  # insert(table) executed with its rows as parameters: nothing to compile
+    given: Mapping[Any, Any] = statement._values or {}
+    if not statement._multi_values and all(
+        isinstance(k, str) and isinstance(v, BindParameter) for k, v in given.items()
+    ):  # .values(column=value, …): the values as given, without compiling the statement
+        return {str(k): v.effective_value for k, v in given.items() if v.effective_value is not None}
+    params = statement.compile().params
+    return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
