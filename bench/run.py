@@ -20,6 +20,7 @@ import asyncio
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -509,6 +510,7 @@ class Measurements:
     pg_runs: dict[str, suite.ConsumerRun] | None  # on PostgreSQL; None when none was reachable
     replicas: tuple[suite.ReplicaRun, suite.ReplicaRun] | None  # one and three funding processes, PG
     writes: dict[str, writes.WriteRates]  # by database: SQLite, PostgreSQL
+    libraries: float  # MiB of a process importing only the services' libraries
     reads: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]
     walked: suite.LifecycleResult
 
@@ -645,8 +647,9 @@ What no consumer on this stack can go below: the bare round trip plus a transact
 statements as the gate handler runs ({BARE_STATEMENTS}: inbox, project, gates, held payments,
 the gate, the release, the outbox row, three for the audit chain), {ms(floor[0])} p50 /
 {ms(floor[1])} p99 added up — already {floor[1] / pct(echo, 99):.1f}× the bare round trip at p99.
-At a steady rate the processes sleep between events, and each statement's wake-up (aiosqlite's
-thread, or the PostgreSQL backend) costs most of a statement's time on this machine.
+On SQLite the statements run on the event loop and only the COMMIT goes to a thread (its fsync
+alone is about a quarter of a millisecond here): what remains of a statement's time is
+SQLAlchemy building, compiling-from-cache and executing it on this machine's CPU.
 
 ### Where the gate path's time goes
 
@@ -717,26 +720,45 @@ Resident set of each service process, idle right after start and after the lifec
 {memory}
 
 Funding alone for the gate run: {funding_rss[0]:.0f} MiB idle, {funding_rss[1]:.0f} MiB after it.
+A process that only imports the libraries every service runs on ({", ".join(LIBRARIES)}) holds
+{m.libraries:.0f} MiB before any govit code: of the 80 MiB target, {80 - m.libraries:.0f} MiB are left for the
+suite's own code, policy packs, contracts and what a running service keeps.
 
 ## Reading these figures
 
-The gate path is round trips. Per event the handler runs {BARE_STATEMENTS} statements in its
-transaction, and at 20 events per second every process sleeps between events, so each statement
-waits for a thread or a process to wake (aiosqlite's thread here, the backend on PostgreSQL):
-the same {BARE_STATEMENTS} statements with nothing around them take {ms(statistics.median(bare))}
-p50, most of the gate latency. The profile adds the CPU of the ORM and the async adaptor on top.
+What changed the figures, each found by profiling: a fetched batch settled in one transaction,
+tried whole with no savepoint and handled again event by event only when one fails
+(`GOVIT_CONSUMER_BATCH`, default 64), its inbox claims in one statement and its acknowledgements
+sent together; a puller that hands over a lone event at once and a backlog in batches (nats-py's
+`fetch` waits for a full batch until its timeout); SQLite statements on the event loop with one
+thread hop per transaction, not one per call (aiosqlite's thread: about 26 hand-offs per event);
+the audit chain written once per transaction, not once per savepoint; events numbered and written
+to the outbox once, at the commit; statements that have no cache key (the inbox claim, the
+numbering upsert) or were built anew on every call (reads by key, review's open case) built once;
+an audited insert's values read without compiling it; request metrics as pure ASGI middleware;
+the start-up's objects frozen out of the collector's sight. A service process no longer holds
+Alembic (a child process migrates), the command line's libraries or, with no exporter, the
+tracing SDK.
 
-Found and fixed by profiling: spans recorded and SQL hooks run with no exporter configured (now
-none unless one is), the inbox claimed in two statements (now one), a project's gates read once
-per gate (now once per unit of work), SQLite writers waking in the busy handler's sleeps (now
-queued on the event loop), and the relay reading back each committed event before publishing it
-(now handed over by the unit of work; the outbox is scanned at start, after a failure and for
-other processes' rows). Tried and not kept: SQLite statements run on the event loop's thread
-instead of aiosqlite's halves the bare transaction but blocks the loop on every fsync and WAL
-checkpoint (p99 over 200 ms). The 3× target is below the floor this stack sets: it would take a
-handler of two or three statements, and the inbox, the outbox and the audit chain in one
-transaction with the change are what makes nothing lost, doubled or unaccounted.
+What is left, by the profiles: per event the ORM's flush and the unit of work's reads (SQLAlchemy
+is half of every profile above), then FastAPI's request handling and the audit chain's three
+statements per transaction. The gate target is below the floor this stack sets: the bare round
+trip plus the gate handler's {BARE_STATEMENTS} statements through SQLAlchemy is already past it, and the
+inbox, the outbox and the audit chain in one transaction with the change are what makes nothing
+lost, doubled or unaccounted. Idle memory: the libraries every service imports (Python,
+pydantic, SQLAlchemy, FastAPI with uvicorn, nats-py, PyJWT with cryptography) come to
+{m.libraries:.0f} MiB before any govit code is loaded (see Memory); the rest is the suite's.
 """
+
+
+LIBRARIES = ("pydantic", "sqlalchemy.ext.asyncio", "sqlalchemy.orm", "fastapi", "uvicorn", "nats", "jwt")
+
+
+def library_floor() -> float:
+    """MiB resident in a fresh interpreter that imports only the libraries every service runs on."""
+    probe = "import os, " + ", ".join(LIBRARIES) + "; print(open(f'/proc/{os.getpid()}/status').read())"
+    status = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS"))
 
 
 async def _postgres() -> str | None:
@@ -819,6 +841,7 @@ async def main() -> None:
             raw_rate=raw_rate,
             runs=runs,
             pg_runs=pg_runs,
+            libraries=library_floor(),
             replicas=replicas,
             writes=rates,
             reads=(small, large),

@@ -210,8 +210,11 @@ class EventDispatcher:
         alone and gets the verdict it would get on its own.
         """
         checked = [self.check(delivery) for delivery in deliveries]
-        outcomes = await self._settle_whole(deliveries, checked) if len(deliveries) > 1 else None
-        if outcomes is None:
+        if sum(isinstance(c, Envelope) for c in checked) <= 1:  # one event: its own unit of work
+            outcomes = [await self._one(d, c) for d, c in zip(deliveries, checked, strict=True)]
+        elif (whole := await self._settle_whole(deliveries, checked)) is not None:
+            outcomes = whole
+        else:
             outcomes = await self._settle_apart(deliveries, checked)
         for outcome in outcomes:
             self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
@@ -317,7 +320,10 @@ class EventDispatcher:
         return envelope
 
     async def _handle(self, delivery: Delivery) -> Outcome:
-        checked = self.check(delivery)
+        return await self._one(delivery, self.check(delivery))
+
+    async def _one(self, delivery: Delivery, checked: Envelope | Outcome) -> Outcome:
+        """The verdict on one delivery, its event (if it is to be handled) in a unit of work of its own."""
         if not isinstance(checked, Envelope):
             return checked
         return await self._process(delivery, checked, lambda: self.apply(checked, position=delivery.sequence))
