@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -19,11 +19,13 @@ U = TypeVar("U", bound=UnitOfWork)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def unit_of_work(cls: type[U]) -> Callable[[Request], U]:
+def unit_of_work(cls: type[U]) -> Callable[[Request], Awaitable[U]]:
     """A dependency giving a fresh unit of work of the service's own class; for a safe method
-    (GET) a reader's, which waits for no writer (shared.db.READ_ONLY)."""
+    (GET) a reader's, which waits for no writer (shared.db.READ_ONLY). Dependencies are `async`,
+    even where they do not wait: FastAPI runs a plain function in a worker thread, a hand-off per
+    dependency per request."""
 
-    def provide(request: Request) -> U:
+    async def provide(request: Request) -> U:
         runtime = request.app.state.runtime
         uow = runtime.new_reader() if request.method in SAFE_METHODS else runtime.new_uow()
         if not isinstance(uow, cls):
@@ -33,22 +35,22 @@ def unit_of_work(cls: type[U]) -> Callable[[Request], U]:
     return provide
 
 
-def _policy(request: Request) -> PolicyRegistry:
+async def _policy(request: Request) -> PolicyRegistry:
     registry: PolicyRegistry = request.app.state.policy
     return registry
 
 
-def _calendar(request: Request) -> WorkingCalendar:
+async def _calendar(request: Request) -> WorkingCalendar:
     calendar: WorkingCalendar = request.app.state.calendar
     return calendar
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     now: datetime = request.app.state.clock()
     return now
 
 
-def _context(request: Request) -> HandlerContext:
+async def _context(request: Request) -> HandlerContext:
     """What a command is judged by — the same HandlerContext an event handler gets — with the
     service's clock read once for the whole request."""
     instant: datetime = request.app.state.clock()

@@ -13,7 +13,7 @@ class PageParams(BaseModel):
     offset: int
 
 
-def _page(
+async def _page(
     limit: Annotated[int, Query(ge=1, le=200, description="每页条数")] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="跳过条数")] = 0,
 ) -> PageParams:

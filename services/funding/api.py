@@ -74,11 +74,11 @@ class Asker:
     jurisdiction: str | None = None
 
 
-def _asker(who: RequesterDep, idempotency_key: IdempotencyKey = None) -> Asker:
+async def _asker(who: RequesterDep, idempotency_key: IdempotencyKey = None) -> Asker:
     return Asker(who, idempotency_key)
 
 
-def _om_applicant(
+async def _om_applicant(
     who: RequesterDep,
     ctx: ContextDep,
     jurisdiction: str | None = None,

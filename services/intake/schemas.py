@@ -220,7 +220,7 @@ ApplicantDep = Annotated[Principal, require(Role.APPLICANT)]
 AuthorityDep = Annotated[Principal, require(Role.AUTHORITY)]
 
 
-def _store(request: Request) -> MaterialStore:
+async def _store(request: Request) -> MaterialStore:
     store: MaterialStore = request.app.state.materials
     return store
 
@@ -242,11 +242,11 @@ class Uploading(Acting):
     store: MaterialStore
 
 
-def _authority_acts(uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Acting:
+async def _authority_acts(uow: UowDep, ctx: ContextDep, who: AuthorityDep) -> Acting:
     return Acting(uow, ctx, who)
 
 
-def _uploading(uow: UowDep, ctx: ContextDep, who: ApplicantDep, store: StoreDep) -> Uploading:
+async def _uploading(uow: UowDep, ctx: ContextDep, who: ApplicantDep, store: StoreDep) -> Uploading:
     return Uploading(uow, ctx, who, store)
 
 

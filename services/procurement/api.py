@@ -70,7 +70,7 @@ class Keyed:
     key: str | None
 
 
-def _keyed(who: ApplicantDep, idempotency_key: IdempotencyKey = None) -> Keyed:
+async def _keyed(who: ApplicantDep, idempotency_key: IdempotencyKey = None) -> Keyed:
     return Keyed(who, idempotency_key)
 
 

@@ -63,7 +63,7 @@ class AssessmentIn(BaseModel):
     text: str = Field(min_length=2, max_length=20000, description="第三方评估机构、报告文号与结论")
 
 
-def _expert_query(
+async def _expert_query(
     status: ExpertStatus | None = None,
     specialty: str | None = None,
     jurisdiction: Annotated[str | None, Query(description="只列该辖区所用的专家库")] = None,
@@ -71,7 +71,7 @@ def _expert_query(
     return ExpertFilter(status, specialty, jurisdiction)
 
 
-def _case_query(
+async def _case_query(
     status: CaseStatus | None = None, jurisdiction: str | None = None, project_id: str | None = None
 ) -> CaseFilter:
     return CaseFilter(status, jurisdiction, project_id)
