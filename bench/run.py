@@ -45,7 +45,6 @@ from services.funding.settings import FundingSettings
 from shared.auth import Role, TokenIssuer
 from shared.contracts.acceptance import FinalAcceptanceConcluded
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
-from shared.contracts.procurement import ContractFiled, Milestone
 from shared.db import create_engine
 from shared.settings import GovitSettings
 
@@ -269,38 +268,13 @@ async def held_payments(
                 project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
             )
         )
-        await stream.publish(contract_filed(project, f"局{i}"))
+        await stream.publish(suite.contract_filed(project, f"局{i}"))
     held: dict[str, str] = {}
     for i, project in enumerate(projects):
         token = issuer.issue(sub="bench", role=Role.APPLICANT, agency=f"局{i}", jurisdictions=["zhonglou"])
         await held_payment(http, project, {"Authorization": f"Bearer {token}"})
         held[project] = f"局{i}"
     return held
-
-
-def contract_filed(project: str, agency: str) -> ContractFiled:
-    amount = 90_000_000
-    stages = (
-        ("预付款", "signing", 30),
-        ("初验款", "initial_acceptance", 40),
-        ("终验款", "final_acceptance", 30),
-    )
-    return ContractFiled(
-        project_id=project,
-        jurisdiction="zhonglou",
-        agency=agency,
-        contract_id=f"c-{project}",
-        role="construction",
-        counterparty="某某信息技术有限公司",
-        credit_code="91320400MA1XXXXX0A",
-        amount_fen=amount,
-        signed_on=date(2027, 3, 1),
-        filed_on=date(2027, 3, 2),
-        milestones=tuple(
-            Milestone(name=name, stage=stage, share_percent=str(share), amount_fen=amount * share // 100)
-            for name, stage, share in stages
-        ),
-    )
 
 
 def final_acceptance(project: str, agency: str) -> FinalAcceptanceConcluded:

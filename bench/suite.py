@@ -47,6 +47,7 @@ from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.acceptance import SecurityAttested
 from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectScreened
+from shared.contracts.procurement import ContractFiled, Milestone
 from shared.policy import PolicyRegistry, load_registry
 from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
@@ -375,14 +376,45 @@ class Workload:
     table: str
 
 
-def _declared(project: str, i: int) -> Event:
+def declared_as(project: str, agency: str) -> ProjectDeclared:
+    """A zhonglou construction project of ¥1,000,000 declared by `agency`."""
     return ProjectDeclared(
         project_id=project,
         jurisdiction="zhonglou",
-        agency=f"基准局{i % 500}",
+        agency=agency,
         title="基准项目",
         kind="construction",
         amount_fen=100_000_000,
+    )
+
+
+def _declared(project: str, i: int) -> Event:
+    return declared_as(project, f"基准局{i % 500}")
+
+
+def contract_filed(project: str, agency: str) -> ContractFiled:
+    """A construction contract filed for the project: 30% at signing, 40% and 30% at the acceptances."""
+    amount = 90_000_000
+    stages = (
+        ("预付款", "signing", 30),
+        ("初验款", "initial_acceptance", 40),
+        ("终验款", "final_acceptance", 30),
+    )
+    return ContractFiled(
+        project_id=project,
+        jurisdiction="zhonglou",
+        agency=agency,
+        contract_id=f"c-{project}",
+        role="construction",
+        counterparty="某某信息技术有限公司",
+        credit_code="91320400MA1XXXXX0A",
+        amount_fen=amount,
+        signed_on=date(2027, 3, 1),
+        filed_on=date(2027, 3, 2),
+        milestones=tuple(
+            Milestone(name=name, stage=stage, share_percent=str(share), amount_fen=amount * share // 100)
+            for name, stage, share in stages
+        ),
     )
 
 

@@ -13,14 +13,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 
 import httpx
 
 from govit.devnats import free_port
 from shared.auth import Role, TokenIssuer
-from shared.contracts.intake import ProjectApproved, ProjectDeclared
-from shared.contracts.procurement import ContractFiled, Milestone
+from shared.contracts import Event
+from shared.contracts.intake import ProjectApproved
 from shared.settings import GovitSettings
 
 try:
@@ -177,34 +176,12 @@ async def disbursement_rate(url: str, n: int, postgres: str | None) -> float:
         return await _warm_then_measure(send, base, n)
 
 
-def _funded(project: str) -> list[ProjectDeclared | ProjectApproved | ContractFiled]:
-    amount = 90_000_000
-    return [
-        ProjectDeclared(
-            project_id=project,
-            jurisdiction="zhonglou",
-            agency="基准局",
-            title="基准项目",
-            kind="construction",
-            amount_fen=100_000_000,
-        ),
-        ProjectApproved(
-            project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
-        ),
-        ContractFiled(
-            project_id=project,
-            jurisdiction="zhonglou",
-            agency="基准局",
-            contract_id=f"c-{project}",
-            role="construction",
-            counterparty="某某信息技术有限公司",
-            credit_code="91320400MA1XXXXX0A",
-            amount_fen=amount,
-            signed_on=date(2027, 3, 1),
-            filed_on=date(2027, 3, 2),
-            milestones=(Milestone(name="建设款", stage="signing", share_percent="100", amount_fen=amount),),
-        ),
-    ]
+def _funded(project: str) -> list[Event]:
+    """What funding needs to take a construction payment request: declared, approved, contracted."""
+    approved = ProjectApproved(
+        project_id=project, jurisdiction="zhonglou", approved_amount_fen=100_000_000, plan_year=2027
+    )
+    return [suite.declared_as(project, "基准局"), approved, suite.contract_filed(project, "基准局")]
 
 
 async def write_rates(url: str, n: int, database: str, postgres: str | None = None) -> WriteRates:
