@@ -390,9 +390,10 @@ async def test_shexian_om_needs_confirmed_sharing_and_compliant_security(funding
     await send(
         f, project, SecurityAttested, attestation="crypto", compliant=True, valid_until=date(2027, 3, 1)
     )
-    await send(
+    revoked = await send(
         f, project, DataSharingDecided, decision="revoked", duplicate_collection=True, reason="重复采集"
     )
+    await gate_event(f, project, "no_duplicate_collection", revoked)  # not merely closed: closed by it
     await gate_is(f, project, "no_duplicate_collection", False)
     assert set(denied(await om(f, project))) == {
         "gate_closed:data_sharing",
@@ -479,7 +480,9 @@ async def test_zhonglou_28_withholds_om_from_systems_unshared_by_its_day_and_nev
     secret = await approved(f, "zhonglou", classified=True)
     assert (await f.http.get(f"/projects/{secret['id']}", headers=FINANCE)).json()["classified"] is True
     await send(f, secret, FinalAcceptanceConcluded, passed=True, concluded_on=date(2022, 6, 1))
-    await send(f, secret, DataSharingDecided, decision="refused", reason="未接入共享平台")
+    refused = await send(f, secret, DataSharingDecided, decision="refused", reason="未接入共享平台")
+    await gate_is(f, secret, "acceptance", True)
+    await gate_event(f, secret, "data_sharing", refused)  # a closed gate is also what nothing recorded
     await gate_is(f, secret, "data_sharing", False)
     assert (await om(f, secret, 2024)).status_code == 201
 
@@ -516,8 +519,9 @@ async def test_lhasa_and_bayingolin_om_calendars(funding: Funding) -> None:
         "om_outside_window": ["bayingolin §10"],
     }  # bayingolin §13: data sharing is 重要依据, shown beside the decision, never a refusal
     await send(f, bayingolin, FinalAcceptanceConcluded, passed=True, concluded_on=date(2027, 3, 1))
-    await send(f, bayingolin, DataSharingDecided, decision="refused", reason="共享清单不全")
+    refused = await send(f, bayingolin, DataSharingDecided, decision="refused", reason="共享清单不全")
     await gate_is(f, bayingolin, "acceptance", True)
+    await gate_event(f, bayingolin, "data_sharing", refused)  # a closed gate is also what nothing recorded
     await gate_is(f, bayingolin, "data_sharing", False)
     f.clock.now = datetime(2028, 8, 2, 2, 0, tzinfo=UTC)
     granted = await om(f, bayingolin, 2029)
