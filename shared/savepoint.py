@@ -62,8 +62,9 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def part(uow: UnitOfWork) -> AsyncIterator[None]:
     """One event's part of a transaction that is kept whole or not at all: no SAVEPOINT, fixed at
-    its end as a savepoint's work is; an exception leaves the whole unit to be rolled back."""
-    await _fix(uow)
+    its end as a savepoint's work is; an exception leaves the whole unit to be rolled back. Not
+    fixed at its start as well: the part before it ended fixed, and before the first there is only
+    the batch's inbox claim, which is neither audited nor raises events."""
     uow._nested += 1
     try:
         yield
