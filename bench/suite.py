@@ -319,6 +319,49 @@ def _seed_experts(urls: dict[str, str], issuer: TokenIssuer, policy: PolicyRegis
         demo.client.close()
 
 
+@dataclass(frozen=True)
+class Walkable:
+    """A suite the walks run through: its processes, the watch on its events, the roles' tokens."""
+
+    procs: Processes
+    watch: EventWatch
+    issuer: TokenIssuer
+    policy: PolicyRegistry
+
+
+@contextlib.asynccontextmanager
+async def _walkable(url: str, prefix: str, settings: GovitSettings) -> AsyncIterator[Walkable]:
+    """The five services started on a stream of their own, their expert pools set up (before the
+    clock starts), and a watch on their events for the walks to wait on."""
+    issuer, policy = TokenIssuer(settings), load_registry(settings.policy_dir)
+    async with services_on_a_stream(url, prefix, SERVICES, settings) as (procs, stream):
+        await procs.start_all()
+        await asyncio.to_thread(_seed_experts, procs.urls, issuer, policy, Console(quiet=True))
+        watch = EventWatch(url, stream.prefix).start()
+        try:
+            yield Walkable(procs, watch, issuer, policy)
+        finally:
+            await asyncio.to_thread(watch.close)
+
+
+async def _walk_rounds(
+    suite: Walkable, rounds: int, walks: dict[str, list[float]], say: Callable[[str], None] = lambda _: None
+) -> None:
+    """`rounds` rounds of one walk per jurisdiction, one after another, each round on the next free
+    plan years (free_start); every walk's seconds added to `walks`."""
+    quiet = Console(quiet=True)  # the demo narrates every step; not here
+    urls, first = suite.procs.urls, date.today().year
+    for round_ in range(rounds):
+        start = await asyncio.to_thread(free_start, urls, suite.issuer, JURISDICTIONS, first)
+        first = start.year + 1
+        for j in JURISDICTIONS:
+            say(f"lifecycles: round {round_ + 1}/{rounds}, {j} (from {start}) ...")
+            walk = time.perf_counter()
+            demo = Demo(urls, suite.issuer, suite.policy, suite.procs.clock_file, quiet, watch=suite.watch)
+            await asyncio.to_thread(run_demo, demo, [j], start)
+            walks[j].append(time.perf_counter() - walk)
+
+
 async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> LifecycleResult:
     """Full lifecycles per second: the demo's walk from declaration to O&M funds, every jurisdiction.
 
@@ -327,32 +370,14 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
     """
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    settings = GovitSettings()
-    issuer = TokenIssuer(settings)
-    policy = load_registry(settings.policy_dir)
-    quiet = Console(quiet=True)  # the demo narrates every step; not here
     walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
     with _progress(status, "lifecycles: starting the five services ...") as say:
-        async with services_on_a_stream(url, "l", SERVICES, settings) as (suite, stream):
-            await suite.start_all()
-            idle = {name: suite.rss(name) for name in SERVICES}
-            # The expert pools the walks draw panels from are set up once, before the clock starts.
-            await asyncio.to_thread(_seed_experts, suite.urls, issuer, policy, quiet)
-            first = date.today().year
-            watch = EventWatch(url, stream.prefix).start()  # the walks wait on the suite's events
+        async with _walkable(url, "l", GovitSettings()) as suite:
+            idle = {name: suite.procs.rss(name) for name in SERVICES}
             began = time.perf_counter()
-            for round_ in range(rounds):
-                start = await asyncio.to_thread(free_start, suite.urls, issuer, JURISDICTIONS, first)
-                first = start.year + 1
-                for j in JURISDICTIONS:
-                    say(f"lifecycles: round {round_ + 1}/{rounds}, {j} (from {start}) ...")
-                    walk = time.perf_counter()
-                    demo = Demo(suite.urls, issuer, policy, suite.clock_file, quiet, watch=watch)
-                    await asyncio.to_thread(run_demo, demo, [j], start)
-                    walks[j].append(time.perf_counter() - walk)
+            await _walk_rounds(suite, rounds, walks, say)
             seconds = time.perf_counter() - began
-            await asyncio.to_thread(watch.close)
-            loaded = {name: suite.rss(name) for name in SERVICES}
+            loaded = {name: suite.procs.rss(name) for name in SERVICES}
     count = rounds * len(JURISDICTIONS)
     return LifecycleResult(
         rounds=rounds,
@@ -363,6 +388,45 @@ async def lifecycles(url: str, rounds: int, *, status: Status | None = None) -> 
         rss_idle_mib=idle,
         rss_loaded_mib=loaded,
     )
+
+
+@dataclass(frozen=True)
+class WalkersResult:
+    walkers: int
+    lifecycles: int
+    seconds: float  # from all walkers starting to the last one done
+    per_second: float
+    mean_seconds: float  # one lifecycle, over all walkers' walks
+
+
+async def lifecycles_at_once(
+    url: str, walkers: int, rounds: int, *, status: Status | None = None
+) -> WalkersResult:
+    """`walkers` walkers at once, each walking `rounds` rounds of the five jurisdictions.
+
+    A walk moves its suite's clock through the years of its deadlines, and a walk of another
+    project must not see that clock jump under its own deadlines: each walker has its suite of
+    five service processes (its stream, databases and clock file), all on this machine and one
+    NATS server, walked at the same time.
+    """
+    settings = GovitSettings()
+    issuer, policy = TokenIssuer(settings), load_registry(settings.policy_dir)
+    walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
+    with _progress(status, f"{walkers} walkers at once: starting their suites ...") as say:
+        async with contextlib.AsyncExitStack() as stack:
+            suites = []
+            for n in range(walkers):
+                say(f"{walkers} walkers at once: starting suite {n + 1} of {walkers} ...")
+                suites.append(
+                    await stack.enter_async_context(_walkable(url, f"w{n}", settings, issuer, policy))
+                )
+            say(f"{walkers} walkers at once: walking ...")
+            began = time.perf_counter()
+            await asyncio.gather(*(_walk_rounds(p, w, issuer, policy, rounds, walks) for p, w in suites))
+            seconds = time.perf_counter() - began
+    count = walkers * rounds * len(JURISDICTIONS)
+    every = [t for times in walks.values() for t in times]
+    return WalkersResult(walkers, count, seconds, count / seconds, sum(every) / len(every))
 
 
 # -- each service's consumer ----------------------------------------------------------------------

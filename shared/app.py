@@ -127,7 +127,7 @@ def create_service_app(
             settings.db_url, write_timeout=settings.db_write_timeout_seconds
         )
         telemetry.instrument(app, engine)
-        await migrate(engine, spec.migrations, apart=True)
+        await migrate(engine, spec.migrations, apart=settings.migrations_apart)
         anchors = await open_chain(engine, runtime.bus, service=spec.name, settings=settings)
         runtime.anchors = anchors
         sessions = async_sessionmaker(engine, expire_on_commit=False)

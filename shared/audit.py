@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -30,7 +29,6 @@ from sqlalchemy import (
     String,
     Table,
     event,
-    inspect,
     select,
 )
 from sqlalchemy.engine import Connection, CursorResult
@@ -40,6 +38,10 @@ from sqlalchemy.orm.session import ORMExecuteState
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from shared.audit_key import LEGACY, AuditKey, entry_hash, key_for, plain
+from shared.audit_trail import SKIP_INFO_KEY as SKIP_INFO_KEY
+from shared.audit_trail import AuditTrail as AuditTrail
+from shared.audit_trail import _audited, _Change, trail_of
+from shared.audit_trail import start as start
 from shared.sqltypes import UTCDateTime
 from shared.statements import insert_values
 
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 SEAL = "seal"  # the action of the entry that closes a chain written before the key
-SKIP_INFO_KEY = "audit"  # Table(..., info={"audit": False}): bookkeeping, not state (outbox, inbox)
 
 #: Who the current request, event or job acts as; set by authentication, the event
 #: dispatcher and the periodic jobs, read when the unit of work commits.
@@ -85,167 +86,11 @@ audit_head = Table(
 )
 
 
-@dataclass
-class _Change:
-    entity: str
-    key: list[Any] | None
-    action: str  # insert | update | delete
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    obj: Any = None  # the ORM object, whose final state is read at commit
-    actor: dict[str, Any] | None = None  # fixed by settle(); else whoever commits
-
-
-@dataclass
-class AuditTrail:
-    """The changes of one unit of work, collected from the session until it commits."""
-
-    changes: list[_Change] = field(default_factory=list)
-    _by_object: dict[int, _Change] = field(default_factory=dict)
-    _settled: int = 0  # changes[:_settled] are fixed rows (settle)
-
-    def clear(self) -> None:
-        self.changes.clear()
-        self._by_object.clear()
-        self._settled = 0
-
-    def record(
-        self,
-        entity: str,
-        key: Sequence[Any] | None,
-        action: str,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-    ) -> None:
-        self.changes.append(
-            _Change(
-                entity,
-                None if key is None else [plain(k) for k in key],
-                action,
-                None if before is None else plain(dict(before)),
-                None if after is None else plain(dict(after)),
-            )
-        )
-
-    def _seen(self, obj: Any, action: str, before: dict[str, Any] | None) -> None:
-        if id(obj) in self._by_object:
-            if action == "delete":
-                self._by_object[id(obj)].action = "delete"
-            return
-        change = _Change(_entity(obj), None, action, before, None, obj)
-        self._by_object[id(obj)] = change
-        self.changes.append(change)
-
-    def mark(self) -> int:
-        """Where the trail stands now: rollback_to(mark) forgets what was collected since."""
-        return len(self.changes)
-
-    def rollback_to(self, mark: int) -> None:
-        for change in self.changes[mark:]:
-            if change.obj is not None:
-                self._by_object.pop(id(change.obj), None)
-        del self.changes[mark:]
-        self._settled = min(self._settled, mark)
-
-    def settle(self, actor: Mapping[str, Any]) -> None:
-        """Fix the changes collected since the last settle (after a flush) as plain rows made by
-        `actor`: a later rollback or a later change of the same object leaves them as they are."""
-        who = plain(dict(actor))
-        settled: list[_Change] = []
-        for change in self.changes[self._settled :]:
-            if change.obj is not None:
-                self._by_object.pop(id(change.obj), None)
-            final = _resolve(change)
-            if final is not None:
-                final.actor = who
-                settled.append(final)
-        self.changes[self._settled :] = settled
-        self._settled = len(self.changes)
-
-    def resolved(self) -> Iterator[_Change]:
-        """Each change with its final state; updates reduced to the columns that changed."""
-        for change in self.changes:
-            final = _resolve(change)
-            if final is not None:
-                yield final
-
-
-def _resolve(change: _Change) -> _Change | None:
-    if change.obj is None:
-        return change
-    state = inspect(change.obj)
-    key = [plain(k) for k in (state.identity or ())]
-    if change.action == "delete":
-        if change.before is not None and state.identity is not None:
-            return _Change(change.entity, key, "delete", change.before, None)
-        return None
-    now = _columns(change.obj)
-    if change.action == "insert":
-        return _Change(change.entity, key, "insert", None, now) if state.persistent else None
-    before = change.before or {}
-    changed = sorted(k for k in now if k in before and before[k] != now[k])
-    if not changed:
-        return None
-    old, new = {k: before[k] for k in changed}, {k: now[k] for k in changed}
-    return _Change(change.entity, key, "update", old, new)
-
-
-def _entity(obj: Any) -> str:
-    return str(inspect(obj).mapper.local_table.name)
-
-
-def _columns(obj: Any) -> dict[str, Any]:
-    state = inspect(obj)
-    loaded = state.dict
-    return {attr.key: plain(loaded[attr.key]) for attr in state.mapper.column_attrs if attr.key in loaded}
-
-
-def _committed_columns(obj: Any) -> dict[str, Any]:
-    """The values as loaded from the database, before this unit changed them."""
-    state = inspect(obj)
-    values: dict[str, Any] = {}
-    for attr in state.mapper.column_attrs:
-        history = state.attrs[attr.key].history
-        if history.deleted:
-            values[attr.key] = plain(history.deleted[0])
-        elif history.unchanged:
-            values[attr.key] = plain(history.unchanged[0])
-        elif not history.added:
-            continue  # not loaded
-        else:
-            values[attr.key] = None  # was NULL
-    return values
-
-
-def trail_of(session: Session) -> AuditTrail | None:
-    trail = session.info.get("audit")
-    return trail if isinstance(trail, AuditTrail) else None
-
-
-def start(session: Session) -> AuditTrail:
-    trail = AuditTrail()
-    session.info["audit"] = trail
-    return trail
-
-
-def _audited(table: Any) -> bool:
-    return bool(getattr(table, "info", {}).get(SKIP_INFO_KEY, True))
-
-
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: UOWTransaction, _instances: object) -> None:
     trail = trail_of(session)
-    if trail is None:
-        return
-    for obj in session.new:
-        if _audited(inspect(obj).mapper.local_table):
-            trail._seen(obj, "insert", None)
-    for obj in session.dirty:
-        if _audited(inspect(obj).mapper.local_table) and session.is_modified(obj, include_collections=False):
-            trail._seen(obj, "update", _committed_columns(obj))
-    for obj in session.deleted:
-        if _audited(inspect(obj).mapper.local_table):
-            trail._seen(obj, "delete", _committed_columns(obj))
+    if trail is not None:
+        trail.flushing(session)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Integer, MetaData, Table, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared import audit
 from shared.sqltypes import UTCDateTime
+from shared.statements import upsert_for
 from shared.workdays import HolidayNotice, WorkingCalendar
 
 metadata = MetaData()
@@ -54,7 +53,7 @@ class SettledCalendar:
         return None if notices is None else from_json(notices)
 
     async def save(self, calendar: WorkingCalendar, at: datetime) -> None:
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = upsert_for(self.engine.dialect.name)
         values = {"notices": as_json(calendar), "settled_at": at}
         statement = insert(calendar_settled).values(id=1, **values)
         upsert = statement.on_conflict_do_update(index_elements=[calendar_settled.c.id], set_=values)

@@ -230,6 +230,7 @@ class EventDispatcher:
                 try:
                     envelopes = [c for c in checked if isinstance(c, Envelope)]
                     new = await uow.claim_all(self.durable, [(e.id, e.type, e.source) for e in envelopes])
+                    await uow.preload([e.subject for e in envelopes if e.id in new])
                     for delivery, envelope in zip(deliveries, checked, strict=True):
                         if isinstance(envelope, Envelope):
                             await self._in_part(uow, delivery, envelope, envelope.id in new)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Protocol, TypedDict, TypeVar
+from typing import Any, ClassVar, TypedDict
 
 from opentelemetry import propagate
 from sqlalchemy import (
@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.util import identity_key
 
 from shared import audit
 from shared import savepoint as savepoints
@@ -49,8 +48,10 @@ from shared.engine import (
     read_only_sessions,
     run_migrations_online,
 )
+from shared.repository import AggregateRepository as AggregateRepository
+from shared.repository import HasEvents
 from shared.sqltypes import UTCDateTime
-from shared.statements import NUMBERED_AT_ONCE, by_key, claiming, numbering
+from shared.statements import NUMBERED_AT_ONCE, claiming, numbering
 
 __all__ = [
     "READ_ONLY",
@@ -142,10 +143,6 @@ class Raised:
     headers: dict[str, str]
 
 
-class HasEvents(Protocol):
-    events: list[Event]
-
-
 class UnitOfWork:
     """One transaction: the aggregates' state and the events they raised commit together.
 
@@ -180,6 +177,8 @@ class UnitOfWork:
         # are numbered and written to the outbox together when the unit commits.
         self._held: list[Raised] = []
         self._nested = 0  # parts open now (savepoints, or a batch's parts kept whole)
+        # Aggregates a consumer's batch read at once (preload), by (model, key); None: no such row.
+        self.read_ahead: dict[tuple[Any, ...], Any] = {}
         self.broken = False  # a savepoint could not be rolled back: the transaction is lost
         self.session: AsyncSession
 
@@ -189,6 +188,7 @@ class UnitOfWork:
         self._tracked = []
         self._emitted = []
         self._held = []
+        self.read_ahead = {}
         self.broken = False
         return self
 
@@ -199,6 +199,7 @@ class UnitOfWork:
         self.session.expunge_all()
         self._audit.clear()
         self._held = []
+        self.read_ahead = {}
         await self.session.rollback()
         await self.session.close()
 
@@ -209,6 +210,15 @@ class UnitOfWork:
     def part(self) -> AbstractAsyncContextManager[None]:
         """One part of a transaction kept whole or not at all (no SAVEPOINT); see shared.savepoint."""
         return savepoints.part(self)
+
+    #: Repositories (attribute names) keyed by the project id, read for a whole batch at once.
+    read_with_batch: ClassVar[tuple[str, ...]] = ()
+
+    async def preload(self, project_ids: Sequence[str]) -> None:
+        """Read the aggregates of a consumer's batch of events about these projects in one
+        statement per repository named in `read_with_batch`, before the events are handled."""
+        for name in self.read_with_batch:
+            await getattr(self, name).preload(project_ids)
 
     def track(self, aggregate: HasEvents) -> None:
         if all(aggregate is not seen for seen in self._tracked):
@@ -348,45 +358,5 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._audit.clear()
         self._held = []
+        self.read_ahead = {}
         await self.session.rollback()
-
-
-A = TypeVar("A", bound=HasEvents)
-
-
-class AggregateRepository(Generic[A]):
-    """Adds and loads one kind of aggregate, tracked by the unit of work so that the events
-    it raises are written to the outbox with the commit. Services add their own queries."""
-
-    model: ClassVar[type[Any]]
-    locks: ClassVar[bool] = True  # get() takes the row lock (SELECT … FOR UPDATE) unless told not to
-
-    def __init__(self, session: AsyncSession, uow: UnitOfWork) -> None:
-        self.session = session
-        self.uow = uow
-
-    def add(self, aggregate: A) -> None:
-        self.session.add(aggregate)
-        self.uow.track(aggregate)
-
-    async def get(self, key: Any, *, for_update: bool | None = None) -> A | None:
-        # A reader locks nothing: PostgreSQL refuses FOR UPDATE in a READ ONLY transaction, and
-        # a read must not wait for the writer holding the row.
-        lock = not self.uow.read_only and (self.locks if for_update is None else for_update)
-        found: A | None
-        statement = by_key(self.model, lock=lock)
-        if statement is None or (not lock and identity_key(self.model, key) in self.session.identity_map):
-            found = await self.session.get(self.model, key, with_for_update=lock)  # held already: no SQL
-        else:
-            # What session.get runs (FOR UPDATE: always, the lock), built once, not on every call.
-            found = (await self.session.execute(statement, {"key": key})).scalars().first()
-        if found is not None:
-            self.uow.track(found)
-        return found
-
-    def tracked(self, found: Iterable[A]) -> list[A]:
-        """Aggregates loaded by a query of the service's own, tracked like the ones from get()."""
-        items = list(found)
-        for item in items:
-            self.uow.track(item)
-        return items

@@ -54,6 +54,7 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
             uow.broken = True  # the connection is gone or the transaction aborted: nothing to keep
             log.warning("rolling back to a savepoint failed: %r", exc)
         session.expunge_all()
+        uow.read_ahead = {}
         raise
     finally:
         uow._nested -= 1
@@ -62,13 +63,18 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def part(uow: UnitOfWork) -> AsyncIterator[None]:
     """One event's part of a transaction that is kept whole or not at all: no SAVEPOINT, fixed at
-    its end as a savepoint's work is; an exception leaves the whole unit to be rolled back. Not
-    fixed at its start as well: the part before it ended fixed, and before the first there is only
-    the batch's inbox claim, which is neither audited nor raises events."""
+    its end as a savepoint's work is, but without a flush where the audit trail can capture the
+    part's changes as they stand (shared.audit_trail): the batch's rows then reach the database
+    together. An exception leaves the whole unit to be rolled back. Not fixed at its start as
+    well: the part before it ended fixed, and before the first there is only the batch's inbox
+    claim, which is neither audited nor raises events."""
     uow._nested += 1
     try:
         yield
-        await _fix(uow)
+        if uow._audit.capture(uow.session.sync_session, audit.current_actor.get() or audit.SYSTEM):
+            uow.hold()
+        else:
+            await _fix(uow)
     finally:
         uow._nested -= 1
 

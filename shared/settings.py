@@ -175,6 +175,11 @@ class ServiceSettings(GovitSettings):
         "commit (tried whole, then each in a savepoint of its own when one fails); 1 commits every "
         "event on its own",
     )
+    migrations_apart: bool = Field(
+        default=True,
+        description="a database behind the migrations' head is migrated by a child process, so that "
+        "Alembic is never loaded into the service; false: in the service's own process",
+    )
     max_json_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,

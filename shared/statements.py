@@ -9,8 +9,6 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
@@ -40,13 +38,24 @@ def by_key(model: type[Any], *, lock: bool) -> Select[Any] | None:
     return _BY_KEY[model, lock]
 
 
+def upsert_for(dialect: str) -> Any:
+    """The dialect's INSERT with ON CONFLICT; PostgreSQL's module is loaded only where it runs."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 @functools.cache
 def claiming(dialect: str) -> Insert:
     """INSERT INTO inbox … ON CONFLICT DO NOTHING RETURNING event_id, for a batch's rows at once."""
     from shared.db import inbox
 
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    statement: Insert = upsert_for(dialect)(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+    return statement
 
 
 def insert_values(statement: Insert) -> dict[str, Any]:
@@ -60,3 +69,17 @@ def insert_values(statement: Insert) -> dict[str, Any]:
         return {str(k): v.effective_value for k, v in given.items() if v.effective_value is not None}
     params = statement.compile().params
     return {c.key: params[c.key] for c in statement.table.columns if params.get(c.key) is not None}
+
+
+_IN_KEYS: dict[type[Any], Select[Any] | None] = {}
+
+
+def in_keys(model: type[Any]) -> Select[Any] | None:
+    """SELECT … WHERE key IN :keys ORDER BY key FOR UPDATE for a model with a one-column key
+    (None otherwise): a batch's rows read and locked at once, in the same order by every reader."""
+    if model not in _IN_KEYS:
+        primary = sa_inspect(model).primary_key
+        where = primary[0].in_(bindparam("keys", expanding=True))
+        statement = select(model).where(where).order_by(primary[0]).with_for_update()
+        _IN_KEYS[model] = statement if len(primary) == 1 else None
+    return _IN_KEYS[model]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -30,6 +31,9 @@ SPANS = InMemorySpanExporter()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Hundreds of apps start on new databases here: migrated in the test process (Alembic is
+    # loaded once), not by a child each; tests/service/test_process.py keeps the child's path.
+    os.environ.setdefault("GOVIT_MIGRATIONS_APART", "false")
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(SPANS))
     trace.set_tracer_provider(provider)

@@ -124,6 +124,7 @@ class ProjectRepository(AggregateRepository[Project]):
 
 
 class AcceptanceUnitOfWork(UnitOfWork):
+    read_with_batch = ("projects",)  # a consumer's batch reads its projects at once
     projects: ProjectRepository
 
     async def __aenter__(self) -> AcceptanceUnitOfWork:

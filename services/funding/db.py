@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -20,8 +21,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    case,
     event,
+    false,
     func,
+    or_,
     select,
 )
 from sqlalchemy.engine import Dialect
@@ -248,32 +252,12 @@ class DisbursementRepository(AggregateRepository[Disbursement]):
             )
         )
 
-    async def committed_fen(self, project_id: str, kinds: tuple[PaymentKind, ...]) -> int:
-        """Released and held money of these kinds: what a new request must fit beside."""
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
-                disbursements.c.project_id == project_id,
-                disbursements.c.kind.in_(kinds),
-                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
-            )
-        )
-        return int(total or 0)
-
     async def released_fen(self, project_id: str, kinds: tuple[PaymentKind, ...]) -> int:
         total = await self.session.scalar(
             select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
                 disbursements.c.project_id == project_id,
                 disbursements.c.kind.in_(kinds),
                 disbursements.c.status == DisbursementStatus.RELEASED,
-            )
-        )
-        return int(total or 0)
-
-    async def committed_on_contract(self, contract_id: str) -> int:
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
-                disbursements.c.contract_id == contract_id,
-                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
             )
         )
         return int(total or 0)
@@ -286,14 +270,29 @@ class DisbursementRepository(AggregateRepository[Disbursement]):
         )
         return found
 
-    async def committed_on_milestone(self, milestone_key: str) -> int:
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(disbursements.c.amount_fen), 0)).where(
-                disbursements.c.milestone_key == milestone_key,
-                disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD]),
-            )
+    async def ledger_sums(
+        self, project_id: str, construction: Sequence[str], milestone_key: str | None
+    ) -> tuple[int, int, int, int]:
+        """Money released or held, read in one statement: the project's of BUDGET_KINDS, its final
+        payments, on the `construction` contracts (by any project) and on the milestone."""
+        taken = disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD])
+        on_project = disbursements.c.project_id == project_id
+        on_contracts = disbursements.c.contract_id.in_(list(construction))
+        on_milestone = disbursements.c.milestone_key == milestone_key if milestone_key else false()
+        wanted = (
+            on_project & disbursements.c.kind.in_(BUDGET_KINDS),
+            on_project & (disbursements.c.kind == PaymentKind.FINAL),
+            on_contracts,
+            on_milestone,
         )
-        return int(total or 0)
+        sums = [
+            func.coalesce(func.sum(case((taken & w, disbursements.c.amount_fen), else_=0)), 0) for w in wanted
+        ]
+        row = (
+            await self.session.execute(select(*sums).where(or_(on_project, on_contracts, on_milestone)))
+        ).one()
+        committed, finals, on_construction, on_milestone_fen = (int(v or 0) for v in row)
+        return committed, finals, on_construction, on_milestone_fen
 
     async def om_granted(self, project_id: str, budget_year: int) -> Disbursement | None:
         found: Disbursement | None = await self.session.scalar(
@@ -303,6 +302,7 @@ class DisbursementRepository(AggregateRepository[Disbursement]):
 
 
 class FundingUnitOfWork(UnitOfWork):
+    read_with_batch = ("projects",)  # a consumer's batch reads its projects at once
     projects: ProjectRepository
     disbursements: DisbursementRepository
     gates: GateRepository
@@ -330,17 +330,15 @@ class FundingUnitOfWork(UnitOfWork):
     async def ledger(self, project_id: str, contract_id: str | None, milestone: str | None) -> Ledger:
         """The money a new request must fit beside (see Ledger), with the contract it names."""
         construction = tuple(c for c in await self.contracts_of(project_id) if c.role == "construction")
-        on_construction = [await self.disbursements.committed_on_contract(c.id) for c in construction]
-        on_milestone = (
-            await self.disbursements.committed_on_milestone(f"{contract_id}:{milestone}")
-            if contract_id and milestone
-            else 0
+        milestone_key = f"{contract_id}:{milestone}" if contract_id and milestone else None
+        committed, finals, on_construction, on_milestone = await self.disbursements.ledger_sums(
+            project_id, [c.id for c in construction], milestone_key
         )
         return Ledger(
-            committed_fen=await self.disbursements.committed_fen(project_id, BUDGET_KINDS),
+            committed_fen=committed,
             construction=construction,
-            on_construction_fen=sum(on_construction),
-            finals_fen=await self.disbursements.committed_fen(project_id, (PaymentKind.FINAL,)),
+            on_construction_fen=on_construction,
+            finals_fen=finals,
             contract=await self.contract(contract_id) if contract_id else None,
             on_milestone_fen=on_milestone,
         )

@@ -93,6 +93,7 @@ class ProjectRepository(AggregateRepository[Project]):
 
 
 class IntakeUnitOfWork(UnitOfWork):
+    read_with_batch = ("projects", "bars")  # a consumer's batch reads its projects and their bars at once
     projects: ProjectRepository
     agencies: AgencyRepository
     bars: BarRepository
@@ -102,7 +103,7 @@ class IntakeUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.projects = ProjectRepository(self.session, self)
         self.agencies = AgencyRepository(self.session)
-        self.bars = BarRepository(self.session)
+        self.bars = BarRepository(self.session, lambda: self.read_ahead)
         self.plans = PlanRepository(self.session)
         return self
 

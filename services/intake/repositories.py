@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.domain import Agency, Bar
@@ -36,8 +37,9 @@ class AgencyRepository:
 class BarRepository:
     """Bars on agencies, kept from acceptance's events (one open bar per project and ground)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, read_ahead: Callable[[], dict[Any, Any]] | None = None) -> None:
         self.session = session
+        self._read_ahead = read_ahead or dict  # the unit of work's batch reads (UnitOfWork.preload)
 
     async def active(self, jurisdiction: str, agency: str) -> list[Bar]:
         rows = await self.session.execute(
@@ -47,16 +49,31 @@ class BarRepository:
         )
         return [Bar(**r._mapping) for r in rows]
 
+    async def preload(self, project_ids: Sequence[str]) -> None:
+        """The open bars of a consumer's batch of projects, read at once: impose and lift then know
+        them for these projects without a statement."""
+        wanted, read = sorted(set(project_ids)), self._read_ahead()
+        if not wanted:
+            return
+        for project_id in wanted:
+            read[(_OPEN_BARS, project_id)] = {}
+        for bar_id, project_id, ground in await self.session.execute(_OPEN_BARS_OF, {"projects": wanted}):
+            read[(_OPEN_BARS, project_id)][ground] = bar_id
+
     async def impose(self, bar: Bar) -> None:
         """The bar, unless the project already has one open on that ground (then its detail and
         start are brought up to date)."""
-        open_bar = await self.session.scalar(
-            select(bars.c.id).where(
-                bars.c.source_project_id == bar.source_project_id,
-                bars.c.ground == bar.ground,
-                bars.c.lifted_at.is_(None),
+        read: dict[str, str] | None = self._read_ahead().get((_OPEN_BARS, bar.source_project_id))
+        if read is not None:
+            open_bar = read.get(bar.ground)
+        else:
+            open_bar = await self.session.scalar(
+                select(bars.c.id).where(
+                    bars.c.source_project_id == bar.source_project_id,
+                    bars.c.ground == bar.ground,
+                    bars.c.lifted_at.is_(None),
+                )
             )
-        )
         if open_bar is None:
             await self.session.execute(
                 bars.insert().values(
@@ -70,6 +87,8 @@ class BarRepository:
                     effective_on=bar.effective_on,
                 )
             )
+            if read is not None:
+                read[bar.ground] = bar.id
         else:
             await self.session.execute(
                 update(bars)
@@ -78,6 +97,9 @@ class BarRepository:
             )
 
     async def lift(self, *, project_id: str, ground: str, at: datetime) -> None:
+        read: dict[str, str] | None = self._read_ahead().get((_OPEN_BARS, project_id))
+        if read is not None and ground not in read:
+            return  # none open on that ground
         await self.session.execute(
             update(bars)
             .where(
@@ -85,6 +107,15 @@ class BarRepository:
             )
             .values(lifted_at=at)
         )
+        if read is not None:
+            del read[ground]
+
+
+# a consumer's batch: the open bars of its projects at once, kept in its read_ahead under this tag
+_OPEN_BARS = "open bars"
+_OPEN_BARS_OF = select(bars.c.id, bars.c.source_project_id, bars.c.ground).where(
+    bars.c.source_project_id.in_(bindparam("projects", expanding=True)), bars.c.lifted_at.is_(None)
+)
 
 
 class PlanRepository:

@@ -334,6 +334,7 @@ class PurchaseRepository(AggregateRepository[Purchase]):
 
 
 class ProcurementUnitOfWork(UnitOfWork):
+    read_with_batch = ("projects",)  # a consumer's batch reads its projects at once
     projects: ProjectRepository
     contracts: ContractRepository
     changes: ChangeRepository

@@ -7,7 +7,7 @@ table, the same JSON as ever: the column types below convert on the way in and o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import registry
+from sqlalchemy.orm.attributes import instance_state
 
 from services.review.domain import (
     CLOSED,
@@ -170,13 +171,41 @@ _OPEN = select(ReviewCase).where(
 )
 _OPEN_FOR_PROJECT = _OPEN.where(cases.c.reference.is_(None))
 _OPEN_FOR_REFERENCE = _OPEN.where(cases.c.reference == bindparam("reference"))
+# a consumer's batch: the open cases of its projects at once, kept in its read_ahead under this tag
+_OPEN_CASES = "open cases"
+_OPEN_OF_PROJECTS = (
+    select(ReviewCase)
+    .where(cases.c.project_id.in_(bindparam("projects", expanding=True)), cases.c.status.not_in(CLOSED))
+    .order_by(cases.c.id)
+)
 
 
 class CaseRepository(AggregateRepository[ReviewCase]):
     model = ReviewCase
 
+    async def preload(self, keys: Sequence[Any]) -> None:
+        """The open cases of a consumer's batch of projects (`keys`), read at once: open_for then
+        answers for these projects, with the cases the batch opens, without a statement."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return
+        for project_id in wanted:
+            self.uow.read_ahead[(_OPEN_CASES, project_id)] = []
+        for case in await self.session.scalars(_OPEN_OF_PROJECTS, {"projects": wanted}):
+            self.uow.read_ahead[(_OPEN_CASES, case.project_id)].append(case)
+
+    def add(self, aggregate: ReviewCase) -> None:
+        super().add(aggregate)
+        read = self.uow.read_ahead.get((_OPEN_CASES, aggregate.project_id))
+        if read is not None:
+            read.append(aggregate)
+
     async def open_for(self, project_id: str, stage: str, reference: str | None = None) -> ReviewCase | None:
         """The case still open for the project at the stage (and about the same change or application)."""
+        read = self.uow.read_ahead.get((_OPEN_CASES, project_id))
+        if read is not None:  # the batch's read, and what it opened since
+            open_now = (c for c in read if c.status not in CLOSED and not instance_state(c).was_deleted)
+            return next((c for c in open_now if c.stage == stage and c.reference == reference), None)
         params = {"project_id": project_id, "stage": stage}
         if reference is None:
             found: ReviewCase | None = await self.session.scalar(_OPEN_FOR_PROJECT, params)
@@ -210,6 +239,7 @@ class CaseRepository(AggregateRepository[ReviewCase]):
 
 
 class ReviewUnitOfWork(UnitOfWork):
+    read_with_batch = ("cases",)  # a consumer's batch reads its projects' open cases at once
     experts: ExpertRepository
     cases: CaseRepository
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Union
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, ValidationError
 
 from shared.contracts.acceptance import (
     AcceptanceDeadlineMoved,
@@ -136,7 +136,6 @@ EVENTS: tuple[type[Event], ...] = (
 CATALOG: dict[str, type[Event]] = {model.model_fields["type"].default: model for model in EVENTS}
 
 AnyEvent = Annotated[Union[EVENTS], Field(discriminator="type")]  # type: ignore[valid-type]  # noqa: UP007
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 
 
 def event_from(event_type: str, data: dict[str, Any]) -> Event:
@@ -154,7 +153,7 @@ def decode(raw: bytes) -> Envelope:
     if event_type not in CATALOG:
         raise UnknownEventType(f"unknown event type {event_type!r}")
     try:
-        event: Event = _ADAPTER.validate_python({**data, "type": event_type})
+        event: Event = CATALOG[event_type].model_validate({**data, "type": event_type})
     except ValidationError as exc:
         raise InvalidEventData(f"{event_type}: {exc.error_count()} schema errors: {exc}") from exc
     if attributes.get("subject") != event.project_id:

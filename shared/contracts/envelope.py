@@ -42,9 +42,10 @@ Title = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class Event(BaseModel):
-    """Base of every event payload: frozen, about one project, unknown fields ignored."""
+    """Base of every event payload: frozen, about one project, unknown fields ignored. A type's
+    validator is built when it is first used: a service holds those of the events it handles."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     #: The versioned CloudEvents type, e.g. "govit.intake.project_approved.v1".
     type: str
