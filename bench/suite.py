@@ -83,8 +83,9 @@ def _progress(status: Status | None, text: str) -> Iterator[Callable[[str], None
 class Processes:
     """Services of one run as separate `govit.cli serve` processes.
 
-    One stream and subject prefix (the run's tag), one SQLite database per service, a shared clock
-    file, and a log per service, all under var/bench/<tag>/.
+    One stream and subject prefix (the run's tag), one SQLite database per service, with `clock` a
+    clock file they share (the walks move time through it), and a log per service, all under
+    var/bench/<tag>/.
     """
 
     def __init__(
@@ -94,6 +95,8 @@ class Processes:
         names: Sequence[str],
         settings: GovitSettings,
         databases: dict[str, str] | None = None,
+        *,
+        clock: bool = False,
     ) -> None:
         self.tag = tag
         self.names = tuple(names)
@@ -108,13 +111,14 @@ class Processes:
             "GOVIT_STREAM": tag.upper(),
             "GOVIT_SUBJECT_PREFIX": tag,
             "GOVIT_VAR_DIR": str(self.dir / "var"),
-            "GOVIT_CLOCK_FILE": str(self.clock_file),
             "GOVIT_LOG_LEVEL": "WARNING",
             # the tokens this process issues are the ones the services verify
             "GOVIT_JWT_SECRET": settings.jwt_secret.get_secret_value(),
             "GOVIT_JWT_ISSUER": settings.jwt_issuer,
             "GOVIT_JWT_AUDIENCE": settings.jwt_audience,
         }
+        if clock:  # the walks move time through it; the other runs keep real time, as in production
+            self.env["GOVIT_CLOCK_FILE"] = str(self.clock_file)
         self.urls: dict[str, str] = {}
         for name in self.names:
             port = free_port()
@@ -265,7 +269,13 @@ async def postgres_databases(admin_url: str, tag: str, names: Sequence[str]) -> 
 
 @contextlib.asynccontextmanager
 async def services_on_a_stream(
-    url: str, prefix: str, names: Sequence[str], settings: GovitSettings, *, postgres: str | None = None
+    url: str,
+    prefix: str,
+    names: Sequence[str],
+    settings: GovitSettings,
+    *,
+    postgres: str | None = None,
+    clock: bool = False,
 ) -> AsyncIterator[tuple[Processes, Stream]]:
     """A fresh stream (open) and the services' processes (not started yet: the caller may publish
     first), on SQLite files or, given a PostgreSQL admin URL, on fresh databases of that server.
@@ -275,7 +285,7 @@ async def services_on_a_stream(
         databases = (
             await stack.enter_async_context(postgres_databases(postgres, tag, names)) if postgres else None
         )
-        processes, stream = Processes(url, tag, names, settings, databases), Stream(url, tag)
+        processes, stream = Processes(url, tag, names, settings, databases, clock=clock), Stream(url, tag)
         async with _running(processes, stream) as both:
             yield both
 
@@ -334,7 +344,7 @@ async def _walkable(url: str, prefix: str, settings: GovitSettings) -> AsyncIter
     """The five services started on a stream of their own, their expert pools set up (before the
     clock starts), and a watch on their events for the walks to wait on."""
     issuer, policy = TokenIssuer(settings), load_registry(settings.policy_dir)
-    async with services_on_a_stream(url, prefix, SERVICES, settings) as (procs, stream):
+    async with services_on_a_stream(url, prefix, SERVICES, settings, clock=True) as (procs, stream):
         await procs.start_all()
         await asyncio.to_thread(_seed_experts, procs.urls, issuer, policy, Console(quiet=True))
         watch = EventWatch(url, stream.prefix).start()
@@ -548,7 +558,7 @@ async def _rows(database_url: str, table: str) -> int:
 
 
 async def consumer_run(
-    url: str, service: str, n: int, *, poll: float = 0.02, postgres: str | None = None
+    url: str, service: str, n: int, *, poll: float = 0.1, postgres: str | None = None
 ) -> ConsumerRun:
     """One service's consumer working through `n` events that wait on the stream before it starts.
 

@@ -78,12 +78,12 @@ class AuditTrail:
     def collect(self, session: Session) -> None:
         """See what the session is about to write: new, changed and deleted audited objects."""
         for obj in session.new:
-            if _audited(inspect(obj).mapper.local_table):
+            # one captured before is audited (no need to ask), and _seen tells what changed since
+            if id(obj) in self._captured or _audited(inspect(obj).mapper.local_table):
                 self._seen(obj, "insert")
         for obj in session.dirty:
-            if _audited(inspect(obj).mapper.local_table) and session.is_modified(
-                obj, include_collections=False
-            ):
+            audited = _audited(inspect(obj).mapper.local_table)
+            if audited and session.is_modified(obj, include_collections=False):
                 self._seen(obj, "update")
         for obj in session.deleted:
             if _audited(inspect(obj).mapper.local_table):
@@ -124,15 +124,16 @@ class AuditTrail:
         del self.changes[mark:]
         self._settled = min(self._settled, mark)
 
-    def settle(self, actor: Mapping[str, Any]) -> None:
+    def settle(self, actor: Mapping[str, Any], columns: dict[int, dict[str, Any]] | None = None) -> None:
         """Fix the changes collected since the last settle (after a flush) as plain rows made by
-        `actor`: a later rollback or a later change of the same object leaves them as they are."""
+        `actor`: a later rollback or a later change of the same object leaves them as they are.
+        `columns` is told each changed object's columns as read, by id."""
         who = plain(dict(actor))
         settled: list[_Change] = []
         for change in self.changes[self._settled :]:
             if change.obj is not None:
                 self._by_object.pop(id(change.obj), None)
-            final = _resolve(change)
+            final = _resolve(change, columns)
             if final is not None:
                 final.actor = who
                 settled.append(final)
@@ -143,19 +144,22 @@ class AuditTrail:
         """Fix the session's changes since the last settle under `actor` without flushing them;
         False, having done nothing, when a new or changed row gets values only a flush gives it
         (a key or a default the database or SQLAlchemy fills in): then flush and settle instead."""
-        pending = [o for o in (*session.new, *session.dirty) if _audited(inspect(o).mapper.local_table)]
+        fresh = (o for o in session.new if id(o) not in self._captured)  # the others passed before
+        pending = (o for o in (*fresh, *session.dirty) if _audited(inspect(o).mapper.local_table))
         if not all(_complete(obj) for obj in pending):
             return False
         self.collect(session)
         self._gone(session)
         captured = [c.obj for c in self.changes[self._settled :] if c.obj is not None]
-        self.settle(actor)
+        columns: dict[int, dict[str, Any]] = {}
+        self.settle(actor, columns)
         deleted = set(map(id, session.deleted))
         for obj in captured:
             state = inspect(obj)
             gone = id(obj) in deleted
             if state.pending or state.modified or gone:  # not in the database as logged: remember it
-                self._captured[id(obj)] = _Captured(obj, _columns(obj), dict(state.dict), gone)
+                logged = columns.get(id(obj)) or _columns(obj)
+                self._captured[id(obj)] = _Captured(obj, logged, dict(state.dict), gone)
         return True
 
     def _gone(self, session: Session) -> None:
@@ -175,7 +179,7 @@ class AuditTrail:
                 yield final
 
 
-def _resolve(change: _Change) -> _Change | None:
+def _resolve(change: _Change, columns: dict[int, dict[str, Any]] | None = None) -> _Change | None:
     if change.obj is None:
         return change
     state = inspect(change.obj)
@@ -188,6 +192,8 @@ def _resolve(change: _Change) -> _Change | None:
             return _Change(change.entity, key, "delete", change.before, None)
         return None
     now = _columns(change.obj)
+    if columns is not None:
+        columns[id(change.obj)] = now
     if change.action == "insert":
         return _Change(change.entity, key, "insert", None, now) if state.persistent or state.pending else None
     before = change.before or {}

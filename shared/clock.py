@@ -17,19 +17,36 @@ def file_clock(path: Path) -> Callable[[], datetime]:
     """A clock reading the instant from a file (ISO 8601 with offset), for tests and demos that
     cross deadlines without waiting; the real clock while the file is missing or empty."""
 
+    # What the file said, by its inode, modification time and size: read again only when one of
+    # them changes, a stat instead of a read per call. set_clock renames a new file over it (a new
+    # inode); a rewrite in place of the same length is seen once the file system's clock has ticked.
+    seen: dict[tuple[int, int, int], datetime | None] = {}
+
     def now() -> datetime:
         try:
-            written = path.read_text(encoding="utf-8").strip()
+            stat = os.stat(path)
         except FileNotFoundError:
             return utcnow()
-        if not written:
-            return utcnow()
-        instant = datetime.fromisoformat(written)
-        if instant.tzinfo is None:
-            raise ValueError(f"{path}: the instant needs an offset, e.g. 2026-06-15T10:00:00+08:00")
-        return instant.astimezone(UTC)
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if key not in seen:
+            seen.clear()
+            seen[key] = _instant(path)
+        return seen[key] or utcnow()
 
     return now
+
+
+def _instant(path: Path) -> datetime | None:
+    try:
+        written = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if not written:
+        return None
+    instant = datetime.fromisoformat(written)
+    if instant.tzinfo is None:
+        raise ValueError(f"{path}: the instant needs an offset, e.g. 2026-06-15T10:00:00+08:00")
+    return instant.astimezone(UTC)
 
 
 def set_clock(path: Path, instant: datetime) -> None:

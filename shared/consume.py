@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from shared import audit
+from shared import audit, telemetry
 from shared.bus import Ack, DeadLetter, Delivery, Outcome, Retry
 from shared.contracts import Event, UndeliverableEvent, decode, subject_for, type_filter
 from shared.contracts.envelope import Envelope, type_of_subject
@@ -164,7 +164,7 @@ class EventDispatcher:
         return [type_filter(self.prefix, t) for t in self.handlers]
 
     async def __call__(self, delivery: Delivery) -> Outcome:
-        outcome = await self._handle(delivery)
+        outcome = await self._one(delivery, self.check(delivery))
         self.metrics.consumed.labels(self.durable, type(outcome).__name__.lower()).inc()
         return outcome
 
@@ -320,9 +320,6 @@ class EventDispatcher:
             return DeadLetter(refusal)
         return envelope
 
-    async def _handle(self, delivery: Delivery) -> Outcome:
-        return await self._one(delivery, self.check(delivery))
-
     async def _one(self, delivery: Delivery, checked: Envelope | Outcome) -> Outcome:
         """The verdict on one delivery, its event (if it is to be handled) in a unit of work of its own."""
         if not isinstance(checked, Envelope):
@@ -333,17 +330,21 @@ class EventDispatcher:
     def _processing(self, delivery: Delivery, envelope: Envelope) -> Iterator[Span]:
         """The event's consumer span (continuing its producer's trace) and its audit actor."""
         context = propagate.extract(delivery.headers)
-        attributes = {
-            "messaging.system": "nats",
-            "messaging.operation.type": "process",
-            "messaging.destination.name": delivery.subject,
-            "messaging.message.id": envelope.id,
-            "messaging.consumer.group.name": self.durable,
-            "govit.project_id": envelope.subject,
-        }
-        with tracer.start_as_current_span(
-            f"process {envelope.type}", context=context, kind=SpanKind.CONSUMER, attributes=attributes
-        ) as span:
+        spanning: contextlib.AbstractContextManager[Span]
+        if telemetry.recording():
+            attributes = {
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": delivery.subject,
+                "messaging.message.id": envelope.id,
+                "messaging.consumer.group.name": self.durable,
+                "govit.project_id": envelope.subject,
+            }
+            kind = SpanKind.CONSUMER
+            spanning = tracer.start_as_current_span(f"process {envelope.type}", context, kind, attributes)
+        else:  # no span to make: the producer's context alone is current (carried on to new events)
+            spanning = telemetry.within(context)
+        with spanning as span:
             actor = audit.current_actor.set(
                 {"kind": "event", "id": envelope.id, "type": envelope.type, "source": envelope.source}
             )

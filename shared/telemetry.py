@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from opentelemetry import context, propagate, trace
@@ -14,6 +16,18 @@ _configured = False
 def recording() -> bool:
     """Whether a tracer provider that records spans is installed (this module's, or a test's)."""
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
+@contextlib.contextmanager
+def within(carried: context.Context) -> Iterator[trace.Span]:
+    """A trace context taken up from a message made current, with no span of its own: what the
+    no-op tracer would do, without building the span it throws away. Yields its (non-recording)
+    span, on which attributes and errors are dropped."""
+    token = context.attach(carried)
+    try:
+        yield trace.get_current_span(carried)
+    finally:
+        context.detach(token)
 
 
 def configure(service: str, exporter: str) -> None:

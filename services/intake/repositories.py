@@ -75,18 +75,17 @@ class BarRepository:
                 )
             )
         if open_bar is None:
-            await self.session.execute(
-                bars.insert().values(
-                    id=bar.id,
-                    jurisdiction=bar.jurisdiction,
-                    agency=bar.agency,
-                    ground=bar.ground,
-                    source_project_id=bar.source_project_id,
-                    since=bar.since,
-                    detail=bar.detail,
-                    effective_on=bar.effective_on,
-                )
-            )
+            row = {
+                "id": bar.id,
+                "jurisdiction": bar.jurisdiction,
+                "agency": bar.agency,
+                "ground": bar.ground,
+                "source_project_id": bar.source_project_id,
+                "since": bar.since,
+                "detail": bar.detail,
+                "effective_on": bar.effective_on,
+            }
+            await self.session.execute(_INSERT_BAR, row)  # built once: its row as parameters
             if read is not None:
                 read[bar.ground] = bar.id
         else:
@@ -111,6 +110,7 @@ class BarRepository:
             del read[ground]
 
 
+_INSERT_BAR = bars.insert()
 # a consumer's batch: the open bars of its projects at once, kept in its read_ahead under this tag
 _OPEN_BARS = "open bars"
 _OPEN_BARS_OF = select(bars.c.id, bars.c.source_project_id, bars.c.ground).where(

@@ -5,23 +5,26 @@ audit chain still holds one entry per event's change, made by that event; on SQL
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import registry
 
+from shared import telemetry
 from shared.consume import EventDispatcher, HandlerContext
 from shared.contracts.intake import ProjectDeclared
-from shared.db import AggregateRepository, UnitOfWork
+from shared.db import AggregateRepository, OutboxRow, UnitOfWork
 from shared.metrics import Metrics
 from shared.policy import load_registry
 from shared.workdays import WorkingCalendar
 from tests.service.test_audit import Thing, entries, notes, verdict
-from tests.service.test_batch import engine, event, kinds, things
+from tests.service.test_batch import Handled, engine, event, kinds, things
+from tests.service.test_batch import dispatcher as emitting
 
 __all__ = ["engine"]  # the fixture, shared with test_batch
 
@@ -177,3 +180,16 @@ async def test_a_row_added_in_a_batch_is_found_by_the_next_event_and_a_failure_l
         ('["p2"]', "insert", "f4"),
     ]
     assert (await verdict(engine)).intact
+
+
+async def test_without_a_tracing_sdk_an_events_trace_context_is_carried_on_to_the_events_it_causes(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telemetry, "recording", lambda: False)  # as in a service with no exporter
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    carried = {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    committed: list[OutboxRow] = []
+    batch = [replace(event("p1", "t1"), headers=carried), replace(event("p2", "t2"), headers=carried)]
+    assert kinds(await emitting(engine, Handled(), committed).settle(batch)) == ["Ack", "Ack"]
+    assert [row["headers"]["traceparent"].split("-")[1] for row in committed] == [trace_id, trace_id]
+    assert not trace.get_current_span().get_span_context().is_valid  # and it ended with the batch
