@@ -10,6 +10,7 @@ jurisdiction already) and enforced when given; admin spans every jurisdiction.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -120,9 +121,16 @@ def jurisdiction_codes(value: Any) -> frozenset[str]:
 class TokenIssuer:
     """Signs and verifies tokens with the shared secret, or verifies with the IdP's JWKS."""
 
+    #: A token verified is taken from memory for at most this long (never past its expiry): its
+    #: caller's next requests skip the signature check; a key withdrawn from the IdP's JWKS stops
+    #: its tokens within this time.
+    REMEMBERED_SECONDS = 60.0
+    REMEMBERED_AT_MOST = 4096  # tokens; then forgotten all at once
+
     def __init__(self, settings: GovitSettings) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+        self._verified: dict[str, tuple[Principal, float]] = {}  # token: (its caller, until when)
 
     def issue(
         self,
@@ -158,6 +166,18 @@ class TokenIssuer:
         return jwt.encode(claims, self.settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None and now < remembered[1]:
+            return remembered[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.REMEMBERED_AT_MOST:
+            self._verified.clear()
+        self._verified[token] = (principal, min(expires, now + self.REMEMBERED_SECONDS))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        """The caller the token names and when it expires (epoch seconds), its signature checked."""
         options: jwt.types.Options = {"require": ["exp", "sub", "role"]}
         try:
             if self._jwks is not None:
@@ -185,7 +205,7 @@ class TokenIssuer:
             raise Problem(401, "invalid_token", "身份令牌无效或已过期", str(exc)) from exc
         if principal.role is Role.APPLICANT and not principal.agency:
             raise Problem(401, "invalid_token", "身份令牌无效", "申报单位令牌缺少 agency 声明")
-        return principal
+        return principal, float(claims["exp"])
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         """The caller a verified token names, with the jurisdictions of the configured claim."""

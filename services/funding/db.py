@@ -17,15 +17,15 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     case,
     event,
-    false,
     func,
-    or_,
     select,
 )
 from sqlalchemy.engine import Dialect
@@ -230,6 +230,28 @@ class GateRepository:
             self._read[state.project_id][state.gate] = state
 
 
+def _ledger() -> Select[Any]:
+    """DisbursementRepository.ledger_sums's statement, built once (no milestone: NULL, matching none)."""
+    taken = disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD])
+    on_project = disbursements.c.project_id == bindparam("project_id")
+    on_contracts = disbursements.c.contract_id.in_(bindparam("contracts", expanding=True))
+    on_milestone = disbursements.c.milestone_key == bindparam("milestone_key", type_=String)
+    wanted = (
+        on_project & disbursements.c.kind.in_(BUDGET_KINDS),
+        on_project & (disbursements.c.kind == PaymentKind.FINAL),
+        on_contracts,
+        on_milestone,
+    )
+    amount = disbursements.c.amount_fen
+    sums = [func.coalesce(func.sum(case((taken & w, amount), else_=0)), 0) for w in wanted]
+    # The project's rows only (its index): a payment on a contract or a milestone is the project's
+    # whose contract it is (domain.limits accepts one only on a contract filed for the project).
+    return select(*sums).where(on_project)
+
+
+_LEDGER = _ledger()
+
+
 class DisbursementRepository(AggregateRepository[Disbursement]):
     model = Disbursement
 
@@ -273,26 +295,12 @@ class DisbursementRepository(AggregateRepository[Disbursement]):
     async def ledger_sums(
         self, project_id: str, construction: Sequence[str], milestone_key: str | None
     ) -> tuple[int, int, int, int]:
-        """Money released or held, read in one statement: the project's of BUDGET_KINDS, its final
-        payments, on the `construction` contracts (by any project) and on the milestone."""
-        taken = disbursements.c.status.in_([DisbursementStatus.RELEASED, DisbursementStatus.HELD])
-        on_project = disbursements.c.project_id == project_id
-        on_contracts = disbursements.c.contract_id.in_(list(construction))
-        on_milestone = disbursements.c.milestone_key == milestone_key if milestone_key else false()
-        wanted = (
-            on_project & disbursements.c.kind.in_(BUDGET_KINDS),
-            on_project & (disbursements.c.kind == PaymentKind.FINAL),
-            on_contracts,
-            on_milestone,
-        )
-        sums = [
-            func.coalesce(func.sum(case((taken & w, disbursements.c.amount_fen), else_=0)), 0) for w in wanted
-        ]
-        row = (
-            await self.session.execute(select(*sums).where(or_(on_project, on_contracts, on_milestone)))
-        ).one()
-        committed, finals, on_construction, on_milestone_fen = (int(v or 0) for v in row)
-        return committed, finals, on_construction, on_milestone_fen
+        """Money released or held on the project, read in one statement: of BUDGET_KINDS, its final
+        payments, on its `construction` contracts and on the milestone."""
+        params = {"project_id": project_id, "contracts": list(construction), "milestone_key": milestone_key}
+        row = (await self.session.execute(_LEDGER, params)).one()
+        committed, finals, on_construction, on_milestone = (int(v or 0) for v in row)
+        return committed, finals, on_construction, on_milestone
 
     async def om_granted(self, project_id: str, budget_year: int) -> Disbursement | None:
         found: Disbursement | None = await self.session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+import shared.auth
 from shared.auth import EVERYWHERE, Role, Scope, TokenIssuer
 from shared.passwords import check_password, hash_password, verify_password
 from shared.policy import PolicyError, load_registry
@@ -162,6 +164,34 @@ def _signed(settings: GovitSettings, **claims: object) -> str:
     now = dt.datetime.now(dt.UTC)
     standard = {"iss": "govit", "aud": "govit", "iat": now, "exp": now + timedelta(hours=1)}
     return jwt.encode({**standard, **claims}, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+def test_a_verified_token_is_remembered_for_a_minute_at_most_and_never_past_its_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = TokenIssuer(GovitSettings())
+    checked: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: object, **kwargs: object) -> object:
+        checked.append(token)
+        return decode(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    clock = [time.time()]
+    monkeypatch.setattr(shared.auth.time, "time", lambda: clock[0])
+    short = _signed(GovitSettings(), sub="s", role="applicant", agency="县教育局", exp=int(clock[0]) + 30)
+    long = issuer.issue(sub="l", role=Role.APPLICANT, agency="县教育局")
+    for token in (short, long, short, long):
+        assert issuer.verify(token).agency == "县教育局"
+    assert checked == [short, long]  # the second time each was taken from memory
+    clock[0] += 31  # past the short one's expiry, within a minute of the long one's check
+    issuer.verify(short)  # (the signature's own check of the expiry goes by the real clock)
+    issuer.verify(long)
+    assert checked == [short, long, short]
+    clock[0] += 30  # a minute after the long one was checked: checked again
+    issuer.verify(long)
+    assert checked == [short, long, short, long]
 
 
 def test_a_token_names_the_jurisdictions_its_holder_acts_for_and_admin_spans_them_all() -> None:
