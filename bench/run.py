@@ -724,24 +724,30 @@ contracts, routes and what a running service keeps.
 What changed the figures, each found by profiling: a fetched batch settled in one transaction,
 tried whole with no savepoint and handled again event by event only when one fails
 (`GOVIT_CONSUMER_BATCH`, default 64), its inbox claims in one statement and its acknowledgements
-sent together; a puller that hands over a lone event at once and a backlog in batches (nats-py's
-`fetch` waits for a full batch until its timeout); SQLite statements on the event loop with one
-thread hop per transaction, not one per call (aiosqlite's thread: about 26 hand-offs per event);
-the audit chain written once per transaction, not once per savepoint; events numbered and written
-to the outbox once, at the commit; statements that have no cache key (the inbox claim, the
-numbering upsert) or were built anew on every call (reads by key, review's open case) built once;
-an audited insert's values read without compiling it; request metrics as pure ASGI middleware;
-the start-up's objects frozen out of the collector's sight. A service process no longer holds
-Alembic (a child process migrates), the command line's libraries or, with no exporter, the
-tracing SDK.
+sent together; in a batch kept whole, the rows its events are about read in one statement before
+they are handled (`UnitOfWork.preload`: projects, review's open cases, intake's open bars) and its
+rows written in one flush at the end, each event's audit changes fixed without a flush
+(`AuditTrail.capture`); a puller that hands over a lone event at once and a backlog in batches
+(nats-py's `fetch` waits for a full batch until its timeout); SQLite statements on the event loop
+with one thread hop per transaction, not one per call (aiosqlite's thread: about 26 hand-offs per
+event); the audit chain written once per transaction, not once per savepoint; events numbered and
+written to the outbox once, at the commit; statements that have no cache key (the inbox claim,
+the numbering upsert) or were built anew on every call (reads by key, review's open case, intake's
+bar, funding's ledger) built once; a disbursement request's five ledger sums in one statement; a
+verified token remembered for a minute; no span built when nothing records; request metrics as
+pure ASGI middleware; the start-up's objects frozen out of the collector's sight. A service
+process no longer holds Alembic (a child process migrates), the command line's libraries,
+PostgreSQL's dialect on SQLite or, with no exporter, the tracing SDK.
 
-What is left, by the profiles: per event the ORM's flush and the unit of work's reads (SQLAlchemy
-is half of every profile above), then FastAPI's request handling and the audit chain's three
-statements per transaction. The gate target is below the floor this stack sets: the bare round
-trip plus the gate handler's {BARE_STATEMENTS} statements through SQLAlchemy is already past it, and the
-inbox, the outbox and the audit chain in one transaction with the change are what makes nothing
-lost, doubled or unaccounted. Idle memory: the libraries every service imports (Python,
-pydantic, SQLAlchemy, FastAPI with uvicorn, nats-py, PyJWT with cryptography) come to
+What is left, by the profiles: per event the ORM's unit of work and the reads a handler makes that
+no batch read covers (SQLAlchemy is the largest share of every profile above), then FastAPI's
+request handling and the audit chain's three statements per transaction. The gate target is below
+the floor this stack sets: the bare round trip plus one durable commit is most of it, the bare
+round trip plus the gate handler's {BARE_STATEMENTS} statements through SQLAlchemy is already past it,
+and the inbox, the outbox and the audit chain in one transaction with the change are what makes
+nothing lost, doubled or unaccounted. Idle memory: the third-party modules a service runs on come to
+{m.third_party[0]:.0f} MiB before any govit code is loaded, the libraries every service imports
+(Python, pydantic, SQLAlchemy, FastAPI with uvicorn, nats-py, PyJWT with cryptography) alone to
 {m.libraries:.0f} MiB before any govit code is loaded (see Memory); the rest is the suite's.
 """
 
