@@ -420,19 +420,16 @@ async def lifecycles_at_once(
     NATS server, walked at the same time.
     """
     settings = GovitSettings()
-    issuer, policy = TokenIssuer(settings), load_registry(settings.policy_dir)
     walks: dict[str, list[float]] = {j: [] for j in JURISDICTIONS}
     with _progress(status, f"{walkers} walkers at once: starting their suites ...") as say:
         async with contextlib.AsyncExitStack() as stack:
             suites = []
             for n in range(walkers):
                 say(f"{walkers} walkers at once: starting suite {n + 1} of {walkers} ...")
-                suites.append(
-                    await stack.enter_async_context(_walkable(url, f"w{n}", settings, issuer, policy))
-                )
+                suites.append(await stack.enter_async_context(_walkable(url, f"w{n}", settings)))
             say(f"{walkers} walkers at once: walking ...")
             began = time.perf_counter()
-            await asyncio.gather(*(_walk_rounds(p, w, issuer, policy, rounds, walks) for p, w in suites))
+            await asyncio.gather(*(_walk_rounds(suite, rounds, walks) for suite in suites))
             seconds = time.perf_counter() - began
     count = walkers * rounds * len(JURISDICTIONS)
     every = [t for times in walks.values() for t in times]
