@@ -79,7 +79,14 @@ def create_engine(url: str, *, write_timeout: float = 30) -> AsyncEngine:
             event.listen(engine.sync_engine.pool, returned, writers.leave)
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A prepared statement's generic plan is kept for the connection's life; one chosen while a
+    # table was nearly empty (a new database, a replica catching up) scans it as it grows: with
+    # 60,000 events a consumer slowed to 40% of what custom plans gave. Plan every execution.
+    arguments = {"server_settings": {"plan_cache_mode": "force_custom_plan"}}
+    connect_args = arguments if make_url(url).get_driver_name() == "asyncpg" else {}
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
+    )
 
 
 class WriterQueueTimeout(OperationalError):

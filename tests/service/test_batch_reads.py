@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from opentelemetry import trace
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import registry
 
@@ -193,3 +193,12 @@ async def test_without_a_tracing_sdk_an_events_trace_context_is_carried_on_to_th
     assert kinds(await emitting(engine, Handled(), committed).settle(batch)) == ["Ack", "Ack"]
     assert [row["headers"]["traceparent"].split("-")[1] for row in committed] == [trace_id, trace_id]
     assert not trace.get_current_span().get_span_context().is_valid  # and it ended with the batch
+
+
+async def test_on_postgresql_every_statement_is_planned_for_the_rows_the_tables_hold_now(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans each statement when it is prepared")
+    async with engine.connect() as conn:  # not a generic plan fixed while the tables were empty
+        assert await conn.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
