@@ -763,11 +763,8 @@ def _run(script: str) -> str:
 
 def _resident(probe: str) -> float:
     """MiB resident in a fresh interpreter once `probe` has run."""
-    script = probe + "\nimport os; print(open(f'/proc/{os.getpid()}/status').read())"
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    return next(int(line.split()[1]) / 1024 for line in done.stdout.splitlines() if line.startswith("VmRSS"))
+    status = _run(probe + "\nimport os; print(open(f'/proc/{os.getpid()}/status').read())")
+    return next(int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS"))
 
 
 def library_floor() -> float:
@@ -791,10 +788,7 @@ print(json.dumps(sorted(
 def third_party_floor() -> tuple[float, int]:
     """MiB resident in a fresh interpreter that imports every third-party module a funding
     process has loaded once its app is built (and nothing of govit), and how many modules."""
-    done = subprocess.run(
-        [sys.executable, "-c", _LOADED], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    modules = json.loads(done.stdout.strip().splitlines()[-1])
+    modules = json.loads(_run(_LOADED).strip().splitlines()[-1])
     probe = "import importlib\nfor name in " + repr(modules) + ":\n    importlib.import_module(name)"
     return _resident(probe), len(modules)
 

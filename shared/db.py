@@ -178,6 +178,7 @@ class UnitOfWork:
         self._held: list[Raised] = []
         self._nested = 0  # parts open now (savepoints, or a batch's parts kept whole)
         # Aggregates a consumer's batch read at once (preload), by (model, key); None: no such row.
+        # One dict for the unit's life, emptied when a transaction ends: repositories may hold it.
         self.read_ahead: dict[tuple[Any, ...], Any] = {}
         self.broken = False  # a savepoint could not be rolled back: the transaction is lost
         self.session: AsyncSession
@@ -188,7 +189,7 @@ class UnitOfWork:
         self._tracked = []
         self._emitted = []
         self._held = []
-        self.read_ahead = {}
+        self.read_ahead.clear()
         self.broken = False
         return self
 
@@ -199,7 +200,7 @@ class UnitOfWork:
         self.session.expunge_all()
         self._audit.clear()
         self._held = []
-        self.read_ahead = {}
+        self.read_ahead.clear()
         await self.session.rollback()
         await self.session.close()
 
@@ -358,5 +359,5 @@ class UnitOfWork:
     async def rollback(self) -> None:
         self._audit.clear()
         self._held = []
-        self.read_ahead = {}
+        self.read_ahead.clear()
         await self.session.rollback()

@@ -54,7 +54,7 @@ async def savepoint(uow: UnitOfWork) -> AsyncIterator[None]:
             uow.broken = True  # the connection is gone or the transaction aborted: nothing to keep
             log.warning("rolling back to a savepoint failed: %r", exc)
         session.expunge_all()
-        uow.read_ahead = {}
+        uow.read_ahead.clear()
         raise
     finally:
         uow._nested -= 1

@@ -96,8 +96,5 @@ class TraceContext:
         if scope["type"] != "http" or not carrier:
             await self.app(scope, receive, send)
             return
-        token = context.attach(propagate.extract(carrier))
-        try:
+        with within(propagate.extract(carrier)):
             await self.app(scope, receive, send)
-        finally:
-            context.detach(token)

@@ -103,7 +103,7 @@ class IntakeUnitOfWork(UnitOfWork):
         await super().__aenter__()
         self.projects = ProjectRepository(self.session, self)
         self.agencies = AgencyRepository(self.session)
-        self.bars = BarRepository(self.session, lambda: self.read_ahead)
+        self.bars = BarRepository(self.session, self.read_ahead)
         self.plans = PlanRepository(self.session)
         return self
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +37,9 @@ class AgencyRepository:
 class BarRepository:
     """Bars on agencies, kept from acceptance's events (one open bar per project and ground)."""
 
-    def __init__(self, session: AsyncSession, read_ahead: Callable[[], dict[Any, Any]] | None = None) -> None:
+    def __init__(self, session: AsyncSession, read_ahead: dict[Any, Any] | None = None) -> None:
         self.session = session
-        self._read_ahead = read_ahead or dict  # the unit of work's batch reads (UnitOfWork.preload)
+        self._read = {} if read_ahead is None else read_ahead  # the unit's batch reads (UnitOfWork.preload)
 
     async def active(self, jurisdiction: str, agency: str) -> list[Bar]:
         rows = await self.session.execute(
@@ -52,7 +52,7 @@ class BarRepository:
     async def preload(self, project_ids: Sequence[str]) -> None:
         """The open bars of a consumer's batch of projects, read at once: impose and lift then know
         them for these projects without a statement."""
-        wanted, read = sorted(set(project_ids)), self._read_ahead()
+        wanted, read = sorted(set(project_ids)), self._read
         if not wanted:
             return
         for project_id in wanted:
@@ -63,7 +63,7 @@ class BarRepository:
     async def impose(self, bar: Bar) -> None:
         """The bar, unless the project already has one open on that ground (then its detail and
         start are brought up to date)."""
-        read: dict[str, str] | None = self._read_ahead().get((_OPEN_BARS, bar.source_project_id))
+        read: dict[str, str] | None = self._read.get((_OPEN_BARS, bar.source_project_id))
         if read is not None:
             open_bar = read.get(bar.ground)
         else:
@@ -96,7 +96,7 @@ class BarRepository:
             )
 
     async def lift(self, *, project_id: str, ground: str, at: datetime) -> None:
-        read: dict[str, str] | None = self._read_ahead().get((_OPEN_BARS, project_id))
+        read: dict[str, str] | None = self._read.get((_OPEN_BARS, project_id))
         if read is not None and ground not in read:
             return  # none open on that ground
         await self.session.execute(
