@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -28,10 +29,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     event,
     select,
 )
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.session import ORMExecuteState
@@ -181,15 +183,52 @@ def append(connection: Connection, trail: AuditTrail, actor: Mapping[str, Any], 
     return _write(connection, changes, actor, at, key_for(connection))
 
 
+#: The chain's head as this process last wrote it, per engine. A write first moves the head on
+#: from there (`_MOVE`, matching both n and hash); only when another writer moved it meanwhile, or
+#: a transaction that moved it rolled back, does it read the head under its row lock and start
+#: over. The head's row lock serializes appends either way.
+_heads: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKeyDictionary()
+
+_READ_HEAD = select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+_MOVE = (
+    audit_head.update()
+    .where(audit_head.c.id == 1, audit_head.c.n == bindparam("was_n"), audit_head.c.hash == bindparam("was"))
+    .values(n=bindparam("to_n"), hash=bindparam("to"))
+)
+_FIRST_HEAD = audit_head.insert().values(id=1, n=bindparam("to_n"), hash=bindparam("to"))
+_ADD = audit_log.insert()
+
+
 def _write(
     connection: Connection, changes: Sequence[_Change], actor: Mapping[str, Any], at: datetime, key: AuditKey
 ) -> int:
     if not changes:
         return 0
-    head = connection.execute(
-        select(audit_head.c.n, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
-    ).first()
-    n, previous = (int(head.n), str(head.hash)) if head is not None else (0, GENESIS)
+    engine = connection.engine
+    known = _heads.get(engine)
+    if known is not None:
+        rows, head = _entries(changes, actor, at, key, *known)
+        moving = {"was_n": known[0], "was": known[1], "to_n": head[0], "to": head[1]}
+        if connection.execute(_MOVE, moving).rowcount != 1:
+            known = None
+    if known is None:
+        found = connection.execute(_READ_HEAD).first()
+        start = (int(found.n), str(found.hash)) if found is not None else (0, GENESIS)
+        rows, head = _entries(changes, actor, at, key, *start)
+        moving = {"to_n": head[0], "to": head[1]}
+        if found is None:
+            connection.execute(_FIRST_HEAD, moving)
+        else:
+            connection.execute(_MOVE, {"was_n": start[0], "was": start[1], **moving})
+    connection.execute(_ADD, rows)
+    _heads[engine] = head
+    return len(rows)
+
+
+def _entries(
+    changes: Sequence[_Change], actor: Mapping[str, Any], at: datetime, key: AuditKey, n: int, previous: str
+) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """The chain's entries for these changes after entry n (hash `previous`), and the new head."""
     rows = []
     who = plain(dict(actor))
     for change in changes:
@@ -208,12 +247,7 @@ def _write(
         }
         entry["hash"] = previous = entry_hash(entry, key)
         rows.append(entry)
-    connection.execute(audit_log.insert(), rows)
-    if head is None:
-        connection.execute(audit_head.insert().values(id=1, n=n, hash=previous))
-    else:
-        connection.execute(audit_head.update().where(audit_head.c.id == 1).values(n=n, hash=previous))
-    return len(rows)
+    return rows, (n, previous)
 
 
 def seal_legacy(connection: Connection, key: AuditKey) -> int | None:

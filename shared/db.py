@@ -89,6 +89,7 @@ outbox = Table(
     Column("published_at", UTCDateTime, nullable=True, index=True),
     info={audit.SKIP_INFO_KEY: False},  # bookkeeping of delivery, not state
 )
+_INSERT_OUTBOX = outbox.insert()
 
 inbox = Table(
     "inbox",
@@ -325,7 +326,7 @@ class UnitOfWork:
             }
             for r in raised
         ]
-        await self.session.execute(outbox.insert(), rows)
+        await self.session.execute(_INSERT_OUTBOX, rows)
         return rows
 
     async def _number(self, events: Sequence[Event]) -> dict[str, Iterator[int]]:

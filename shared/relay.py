@@ -11,7 +11,7 @@ from typing import Any
 
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.bus import Bus, Outgoing, PublishIncomplete
@@ -227,10 +227,15 @@ class OutboxRelay:
             self.metrics.published.labels(row["event_type"]).inc()
 
 
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.event_id.in_(bindparam("sent", expanding=True)))
+    .values(published_at=bindparam("at"))
+)
+
+
 async def _mark_sent(session: AsyncSession, event_ids: list[str]) -> None:
-    await session.execute(
-        update(outbox).where(outbox.c.event_id.in_(event_ids)).values(published_at=utcnow())
-    )
+    await session.execute(_MARK_SENT, {"sent": event_ids, "at": utcnow()})
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -217,7 +217,7 @@ class GateRepository:
     async def of(self, project_id: str) -> dict[str, GateState]:
         known = self._read.get(project_id)
         if known is None:
-            rows = await self.session.scalars(select(GateState).where(gates.c.project_id == project_id))
+            rows = await self.session.scalars(_GATES_OF, {"project": project_id})
             known = self._read[project_id] = {g.gate: g for g in rows}
         return dict(known)
 
@@ -250,6 +250,8 @@ def _ledger() -> Select[Any]:
 
 
 _LEDGER = _ledger()
+_GATES_OF = select(GateState).where(gates.c.project_id == bindparam("project"))
+_CONTRACTS_OF = select(Contract).where(contracts.c.project_id == bindparam("project"))
 
 
 class DisbursementRepository(AggregateRepository[Disbursement]):
@@ -333,7 +335,7 @@ class FundingUnitOfWork(UnitOfWork):
         self.session.add(contract)
 
     async def contracts_of(self, project_id: str) -> list[Contract]:
-        return list(await self.session.scalars(select(Contract).where(contracts.c.project_id == project_id)))
+        return list(await self.session.scalars(_CONTRACTS_OF, {"project": project_id}))
 
     async def ledger(self, project_id: str, contract_id: str | None, milestone: str | None) -> Ledger:
         """The money a new request must fit beside (see Ledger), with the contract it names."""

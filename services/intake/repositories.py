@@ -13,6 +13,11 @@ from services.intake.domain import Agency, Bar
 from services.intake.domain.plans import PlanState
 from services.intake.tables import agencies, bars, plan_entries, plans, projects
 
+_NAMED = select(Agency).where(
+    agencies.c.jurisdiction == bindparam("jurisdiction"), agencies.c.name == bindparam("name")
+)
+_NAMED_FOR_UPDATE = _NAMED.with_for_update()
+
 
 class AgencyRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -29,8 +34,8 @@ class AgencyRepository:
         return found
 
     async def named(self, jurisdiction: str, name: str, *, for_update: bool = False) -> Agency | None:
-        query = select(Agency).where(agencies.c.jurisdiction == jurisdiction, agencies.c.name == name)
-        found: Agency | None = await self.session.scalar(query.with_for_update() if for_update else query)
+        query = _NAMED_FOR_UPDATE if for_update else _NAMED
+        found: Agency | None = await self.session.scalar(query, {"jurisdiction": jurisdiction, "name": name})
         return found
 
 

@@ -697,3 +697,39 @@ async def test_rows_whose_key_the_database_generates_are_logged_with_it(engine: 
     assert logged == [("[1]", "一"), ("[2]", "二"), ("[3]", "三")]
     async with engine.connect() as conn:
         assert await conn.run_sync(lambda c: compare(c, [notes])) == []
+
+
+async def test_writers_that_move_the_head_under_each_other_keep_one_chain(
+    engine: AsyncEngine, make_database: Any
+) -> None:
+    """Each engine remembers the head it wrote; another writer (a replica, here a second engine
+    on the same database) or a rolled-back transaction makes that memory stale, and the next
+    write reads the head again instead of forking the chain."""
+    other = create_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        async with unit(engine) as uow:
+            uow.session.add(Thing("a", "red"))
+            await uow.commit()
+        async with unit(other) as uow:  # moves the head past what `engine` remembers
+            uow.session.add(Thing("b", "blue"))
+            await uow.commit()
+        async with unit(engine) as uow:
+            uow.session.add(Thing("c", "green"))
+            await uow.session.flush()
+            await uow.session.rollback()  # nothing of it stays
+        async with unit(engine) as uow:
+            uow.session.add(Thing("d", "black"))
+            await uow.commit()
+
+        async def add(bind: AsyncEngine, key: str) -> None:
+            async with unit(bind) as uow:
+                uow.session.add(Thing(key, "grey"))
+                await uow.commit()
+
+        await asyncio.gather(*(add(engine if i % 2 else other, f"x{i}") for i in range(6)))
+    finally:
+        await other.dispose()
+    logged = await entries(engine)
+    assert [e["n"] for e in logged] == list(range(1, 10))
+    assert {e["key"] for e in logged} == {'["a"]', '["b"]', '["d"]'} | {f'["x{i}"]' for i in range(6)}
+    assert (await verdict(engine)).intact
