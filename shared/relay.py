@@ -59,6 +59,7 @@ class OutboxRelay:
         self._committed: deque[OutboxRow] = deque()
         self._caught_up = False
         self._missed = False  # a commit went by while not caught up: scan again before trusting
+        self._scanned: frozenset[str] = frozenset()  # the event ids the last scan sent
 
     @property
     def caught_up(self) -> bool:
@@ -98,9 +99,11 @@ class OutboxRelay:
                         self._missed = False
                         published = await self.publish_pending()
                         pause = self.poll
-                        self._caught_up = published == 0 and not self._missed
-                        if published or self._missed:
-                            continue  # scan again until a scan finds nothing new
+                        # Every row committed before the scan read the outbox is sent, unless its
+                        # batch was full; a commit since was handed over or noted as missed.
+                        self._caught_up = published < self.batch and not self._missed
+                        if not self._caught_up:
+                            continue  # scan again until a scan takes in everything
                 except Exception as exc:
                     self._caught_up = False
                     self._committed.clear()  # left unmarked in the outbox: the next scans send them
@@ -114,8 +117,14 @@ class OutboxRelay:
             self._committed.clear()
 
     async def _publish_committed(self) -> None:
-        """Publish what this process just committed, in commit order, then mark it sent."""
+        """Publish what this process just committed, in commit order, then mark it sent. Rows the
+        last scan of the outbox found and sent already (a commit it read before its hand-over
+        came) are not sent again."""
+        if self._scanned:
+            self._committed = deque(r for r in self._committed if r["event_id"] not in self._scanned)
         rows = list(self._committed)
+        if not rows:
+            return
         sent: list[str] = []
         try:
             sent = await self._publish(rows)
@@ -176,6 +185,7 @@ class OutboxRelay:
             done = [row.event_id for row in rows[: exc.done]]
             raise exc.__cause__ or exc from None
         finally:
+            self._scanned = frozenset(done)
             pending = len(rows) - len(done)
             if done:
                 # Marked in a transaction of its own: a failure later in the batch does not undo it.

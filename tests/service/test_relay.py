@@ -209,3 +209,35 @@ async def test_a_commit_between_a_scan_and_its_verdict_is_not_overtaken(engine: 
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
+
+
+async def test_a_scan_that_finds_a_commit_keeps_the_relay_caught_up_and_sends_it_once(engine: Any) -> None:
+    """A scan (an idle poll, or the leader finding a replica's rows) that takes in every pending
+    row leaves the relay caught up: the next commits are sent as handed over, without scanning
+    until a scan finds nothing. A row the scan sent before its own hand-over came is not sent again."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    bus = InMemoryBus()
+    relay = Counting(engine, bus, Metrics("t"), name="intake", poll=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await eventually(lambda: relay.caught_up, what="the first scan")
+        late: list[Any] = []  # committed here, handed over only after a scan has sent it
+        async with IntakeUnitOfWork(
+            sessions, source="/t", subject_prefix="govit", on_commit=late.extend
+        ) as uow:
+            uow.emit(declared("found"))
+            await uow.commit()
+        scans = relay.scans
+        relay.wakeup.set()  # as a poll does
+        await eventually(lambda: len(bus.messages) == 1, what="the row the scan found")
+        assert relay.scans == scans + 1 and relay.caught_up
+        relay.committed(late)
+        await _declare(sessions, relay, "next")
+        await eventually(lambda: len(bus.messages) >= 2, what="the handed-over row")
+        await eventually(lambda: _zero(sessions), what="every row marked as sent")
+        assert [m.subject.split(".")[3] for m in bus.messages] == ["found", "next"]
+        assert relay.scans == scans + 1  # no scan since
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
