@@ -77,9 +77,11 @@ def _fact(ctx: HandlerContext) -> GateFact | None:
 
 async def _reconsider(uow: FundingUnitOfWork, ctx: HandlerContext, project: FundedProject) -> None:
     """Held requests whose gates are now all open are released, each once."""
+    held = await uow.disbursements.held_for(project.id)
+    if not held:
+        return  # nothing waits (most gate events): no more to read
     gates = await uow.gates.of(project.id)
     released = await uow.disbursements.released_fen(project.id, BUDGET_KINDS)
-    held = await uow.disbursements.held_for(project.id)
     payments.reconsider_held(ctx.policy, project, held, gates, released, ctx.now())
 
 
