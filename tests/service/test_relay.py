@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,18 @@ class Counting(OutboxRelay):
         return await super().publish_pending()
 
 
+@contextlib.asynccontextmanager
+async def relaying(relay: OutboxRelay) -> AsyncIterator[None]:
+    """The relay running for the block, then stopped as a service stops it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
 async def _declare(sessions: Any, relay: OutboxRelay, *projects: str) -> None:
     for project in projects:
         async with IntakeUnitOfWork(
@@ -132,9 +146,7 @@ async def test_commits_are_published_as_handed_over_without_scanning_the_outbox(
     bus = InMemoryBus()
     relay = Counting(engine, bus, Metrics("t"), name="intake", poll=60)
     await _declare(sessions, relay, "before-1", "before-2")  # committed before the relay runs
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with relaying(relay):
         await eventually(lambda: len(bus.messages) == 2, what="the rows written before the start")
         await eventually(lambda: relay.caught_up, what="a scan that finds nothing new")
         scans = relay.scans
@@ -143,9 +155,6 @@ async def test_commits_are_published_as_handed_over_without_scanning_the_outbox(
         assert relay.scans == scans  # published from the hand-over; the outbox was not read again
         assert [m.subject.split(".")[3] for m in bus.messages] == ["before-1", "before-2", "a", "b", "c"]
         await eventually(lambda: _zero(sessions), what="every row marked as sent")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
 
 
 async def _zero(sessions: Any) -> bool:
@@ -156,9 +165,7 @@ async def test_a_failed_hand_over_falls_back_to_the_outbox_in_commit_order(engin
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     bus = Flaky()
     relay = OutboxRelay(engine, bus, Metrics("t"), name="intake", poll=0.05)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with relaying(relay):
         await _declare(sessions, relay, "a")
         await eventually(lambda: len(bus.messages) == 1, what="the first row")
         bus.down = True
@@ -171,9 +178,6 @@ async def test_a_failed_hand_over_falls_back_to_the_outbox_in_commit_order(engin
         # The later commit does not overtake the ones the outage held back.
         assert [m.subject.split(".")[3] for m in bus.messages] == ["a", "b", "c", "d", "e"]
         await eventually(lambda: _zero(sessions), what="every row marked as sent")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
 
 
 class SneakingIn(OutboxRelay):
@@ -197,30 +201,23 @@ async def test_a_commit_between_a_scan_and_its_verdict_is_not_overtaken(engine: 
     relay = SneakingIn(
         engine, bus, Metrics("t"), name="intake", poll=60, sneak=lambda: _declare(sessions, relay, "x")
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with relaying(relay):
         await eventually(lambda: relay.sneak is None, what="the first scan")
         await _declare(sessions, relay, "z")
         await eventually(
             lambda: len(bus.messages) == 2, timeout=5, what="both rows, without waiting for a poll"
         )
         assert [m.subject.split(".")[3] for m in bus.messages] == ["x", "z"]
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
 
 
 async def test_a_scan_that_finds_a_commit_keeps_the_relay_caught_up_and_sends_it_once(engine: Any) -> None:
     """A scan (an idle poll, or the leader finding a replica's rows) that takes in every pending
-    row leaves the relay caught up: the next commits are sent as handed over, without scanning
-    until a scan finds nothing. A row the scan sent before its own hand-over came is not sent again."""
+    row leaves the relay caught up: the next commits are sent as handed over, without a further
+    scan. A row the scan sent before its own hand-over came is not sent again."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     bus = InMemoryBus()
     relay = Counting(engine, bus, Metrics("t"), name="intake", poll=60)
-    stop = asyncio.Event()
-    task = asyncio.create_task(relay.run(stop))
-    try:
+    async with relaying(relay):
         await eventually(lambda: relay.caught_up, what="the first scan")
         late: list[Any] = []  # committed here, handed over only after a scan has sent it
         async with IntakeUnitOfWork(
@@ -238,6 +235,3 @@ async def test_a_scan_that_finds_a_commit_keeps_the_relay_caught_up_and_sends_it
         await eventually(lambda: _zero(sessions), what="every row marked as sent")
         assert [m.subject.split(".")[3] for m in bus.messages] == ["found", "next"]
         assert relay.scans == scans + 1  # no scan since
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
