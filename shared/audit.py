@@ -208,21 +208,23 @@ def _write(
     known = _heads.get(engine)
     if known is not None:
         rows, head = _entries(changes, actor, at, key, *known)
-        moving = {"was_n": known[0], "was": known[1], "to_n": head[0], "to": head[1]}
-        if connection.execute(_MOVE, moving).rowcount != 1:
-            known = None
-    if known is None:
+    if known is None or not _move(connection, known, head):
         found = connection.execute(_READ_HEAD).first()
         start = (int(found.n), str(found.hash)) if found is not None else (0, GENESIS)
         rows, head = _entries(changes, actor, at, key, *start)
-        moving = {"to_n": head[0], "to": head[1]}
         if found is None:
-            connection.execute(_FIRST_HEAD, moving)
+            connection.execute(_FIRST_HEAD, {"to_n": head[0], "to": head[1]})
         else:
-            connection.execute(_MOVE, {"was_n": start[0], "was": start[1], **moving})
+            _move(connection, start, head)
     connection.execute(_ADD, rows)
     _heads[engine] = head
     return len(rows)
+
+
+def _move(connection: Connection, was: tuple[int, str], to: tuple[int, str]) -> bool:
+    """Move the head from `was` to `to`; False when the head is no longer at `was`."""
+    moved = connection.execute(_MOVE, {"was_n": was[0], "was": was[1], "to_n": to[0], "to": to[1]})
+    return moved.rowcount == 1
 
 
 def _entries(
@@ -256,7 +258,7 @@ def seal_legacy(connection: Connection, key: AuditKey) -> int | None:
     Its HMAC covers the last unkeyed hash, so the entries before it can no longer be rewritten
     without the key either. Returns the sealed length, or None when there was nothing to seal.
     """
-    connection.execute(select(audit_head.c.n).where(audit_head.c.id == 1).with_for_update())
+    connection.execute(_READ_HEAD)  # the head's row lock: no append meanwhile
     last = connection.execute(
         select(audit_log.c.n, audit_log.c.alg).order_by(audit_log.c.n.desc()).limit(1)
     ).first()
