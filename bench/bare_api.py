@@ -1,6 +1,9 @@
 """The HTTP write path's baseline: a bare FastAPI endpoint inserting one row, with the services'
 engine and settings (shared.engine: SQLite's pragmas and write queue, or PostgreSQL) and uvicorn
-run as the services run it. `python -m bench.bare_api PORT DATABASE_URL`."""
+run as the services run it. `python -m bench.bare_api PORT DATABASE_URL [READS WRITES]`: with
+READS and WRITES, each request runs that many reads by key and inserts (the row itself among them)
+in its one transaction through SQLAlchemy Core, and nothing else: a service request's statements
+without the service."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from datetime import UTC, datetime
 import uvicorn
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, insert
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, bindparam, insert, select
 
 from shared.engine import create_engine
 
@@ -33,7 +36,11 @@ class RowIn(BaseModel):
     amount_fen: int = Field(gt=0)
 
 
-def create_app(url: str) -> FastAPI:
+_READ = select(rows).where(rows.c.id == bindparam("id"))
+_INSERT = insert(rows)
+
+
+def create_app(url: str, reads: int = 0, writes: int = 1) -> FastAPI:
     engine = create_engine(url)
 
     @asynccontextmanager
@@ -49,7 +56,12 @@ def create_app(url: str) -> FastAPI:
     async def add(row: RowIn) -> dict[str, str]:
         key = str(uuid.uuid4())
         async with engine.begin() as conn:
-            await conn.execute(insert(rows), {**row.model_dump(), "id": key, "created_at": datetime.now(UTC)})
+            for _ in range(reads):
+                (await conn.execute(_READ, {"id": key})).all()
+            for i in range(writes):
+                written = key if i == 0 else str(uuid.uuid4())
+                values = {**row.model_dump(), "id": written, "created_at": datetime.now(UTC)}
+                await conn.execute(_INSERT, values)
         return {"id": key}
 
     @app.get("/healthz")
@@ -60,5 +72,6 @@ def create_app(url: str) -> FastAPI:
 
 
 if __name__ == "__main__":
-    port, url = int(sys.argv[1]), sys.argv[2]
-    uvicorn.run(create_app(url), host="127.0.0.1", port=port, log_level="warning", proxy_headers=True)
+    port, url, *counts = sys.argv[1:]
+    app = create_app(url, *(int(c) for c in counts))
+    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", proxy_headers=True)

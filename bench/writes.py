@@ -29,14 +29,23 @@ except ImportError:  # run as a script: bench/ is on sys.path, not its parent
 
 CLIENTS = 16  # requests in flight at once
 FUNDED = 100  # projects funding knows, the disbursement requests spread over them
+# What each request runs in its transaction besides BEGIN and COMMIT (reads, writes), as its SQL log
+# shows. A declaration: the agency; the project, its decision, the audit head and entry. A
+# disbursement request: the project, its gates, contracts and ledger; the event's number, the outbox
+# row, the request, the audit head and entry.
+DECLARATION = (1, 4)
+DISBURSEMENT = (4, 5)
 
 
 @dataclass(frozen=True)
 class WriteRates:
-    """Requests per second on one database."""
+    """Requests per second on one database; `*_statements`: the bare endpoint running that
+    request's statements and nothing else."""
 
     bare: float
+    declaration_statements: float
     declaration: float
+    disbursement_statements: float
     disbursement: float
 
 
@@ -70,7 +79,7 @@ async def _warm_then_measure(
 
 
 @contextlib.asynccontextmanager
-async def _bare(database_url: str) -> AsyncIterator[str]:
+async def _bare(database_url: str, statements: tuple[int, int]) -> AsyncIterator[str]:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -78,6 +87,7 @@ async def _bare(database_url: str) -> AsyncIterator[str]:
         "bench.bare_api",
         str(port),
         database_url,
+        *(str(count) for count in statements),
         cwd=suite.ROOT,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
@@ -99,11 +109,11 @@ async def _bare(database_url: str) -> AsyncIterator[str]:
         await proc.wait()
 
 
-async def bare_rate(database_url: str, n: int) -> float:
+async def bare_rate(database_url: str, n: int, statements: tuple[int, int] = (0, 1)) -> float:
     async def send(http: httpx.AsyncClient, i: int) -> httpx.Response:
         return await http.post("/rows", json={"title": f"基准项目{i}", "amount_fen": 100_000_000})
 
-    async with _bare(database_url) as base:
+    async with _bare(database_url, statements) as base:
         return await _warm_then_measure(send, base, n)
 
 
@@ -187,13 +197,20 @@ def _funded(project: str) -> list[Event]:
 async def write_rates(url: str, n: int, database: str, postgres: str | None = None) -> WriteRates:
     """The three rates on SQLite (`database` is a file path for the bare endpoint's) or, given a
     PostgreSQL admin URL, on fresh databases of that server."""
-    if postgres is None:
-        bare = await bare_rate(f"sqlite+aiosqlite:///{database}", n)
-    else:
-        async with suite.postgres_databases(postgres, f"bare{int(time.time())}", ["bare"]) as databases:
-            bare = await bare_rate(databases["bare"], n)
+    async with contextlib.AsyncExitStack() as stack:
+        if postgres is None:
+            database_url = f"sqlite+aiosqlite:///{database}"
+        else:
+            tag = f"bare{int(time.time())}"
+            databases = await stack.enter_async_context(suite.postgres_databases(postgres, tag, ["bare"]))
+            database_url = databases["bare"]
+        bare = await bare_rate(database_url, n)
+        declaration_statements = await bare_rate(database_url, n, DECLARATION)
+        disbursement_statements = await bare_rate(database_url, n, DISBURSEMENT)
     return WriteRates(
         bare=bare,
+        declaration_statements=declaration_statements,
         declaration=await declaration_rate(url, n, postgres),
+        disbursement_statements=disbursement_statements,
         disbursement=await disbursement_rate(url, n, postgres),
     )

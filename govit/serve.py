@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,14 +32,24 @@ def service_settings(name: str) -> ServiceSettings:
     return settings
 
 
+def without_unused_crypto(settings: ServiceSettings) -> None:
+    """A service that verifies its tokens with the shared secret (HS256, GOVIT_JWKS_URL unset) never
+    needs asymmetric keys: PyJWT is kept from loading `cryptography` (8 MiB of every process), which
+    it imports only to offer RS256 and ES256. Call before anything imports jwt."""
+    if settings.jwks_url is None and "jwt" not in sys.modules:
+        sys.modules.setdefault("cryptography", None)  # type: ignore[arg-type]  # import: not found
+
+
 def run(service: str, host: str | None = None, port: int | None = None) -> None:
     """Run one service until it is stopped (SIGTERM or SIGINT: a graceful shutdown)."""
+    settings = service_settings(service)
+    without_unused_crypto(settings)
+
     import uvicorn
 
     from shared.clock import file_clock
 
     module = service_module(service)
-    settings = service_settings(service)
     if settings.nats_url is None:
         settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
     clock = {"clock": file_clock(settings.clock_file)} if settings.clock_file else {}

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-import puremagic
-
 from services.intake.domain.errors import MaterialNotAccepted
 
 # Document formats government offices exchange: PDF/OFD (版式), Word/WPS, Excel/ET, scans, archives.
@@ -139,7 +137,10 @@ def content_type_of(path: Path, name: str) -> str:
 
 
 def _container(path: Path) -> str | None:
-    """The format puremagic finds at the start of the file: one of ours, else its best guess."""
+    """The format puremagic finds at the start of the file: one of ours, else its best guess.
+    puremagic is imported at the first upload: its signature table is 1 MiB an idle intake does not hold."""
+    import puremagic
+
     try:
         matches = puremagic.magic_file(path)
     except puremagic.PureError:

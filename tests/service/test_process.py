@@ -85,3 +85,33 @@ async def test_a_requests_trace_context_is_current_while_it_is_handled_without_a
     assert carried_on.json()["traceparent"].split("-")[1] == trace_id
     assert trace_id not in other.json().get("traceparent", "")  # the context ended with its request
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+_CRYPTO_PROBE = """
+import json, sys
+import govit.serve
+
+settings = govit.serve.service_settings("funding")
+govit.serve.without_unused_crypto(settings)
+from shared.auth import Role, TokenIssuer
+
+loaded = "cryptography" in sys.modules and sys.modules["cryptography"] is not None
+if settings.jwks_url is None:
+    issuer = TokenIssuer(settings)
+    token = issuer.issue(sub="u", role=Role.AUTHORITY, jurisdictions=["zhonglou"])
+    assert issuer.verify(token).sub == "u"
+print(json.dumps(loaded))
+"""
+
+
+def test_a_service_verifying_with_the_shared_secret_runs_without_cryptography(tmp_path: Path) -> None:
+    def loads_cryptography(**extra: str) -> bool:
+        env = {"PATH": "/usr/bin:/bin", "GOVIT_ENVIRONMENT": "test", "GOVIT_VAR_DIR": str(tmp_path), **extra}
+        probe = [sys.executable, "-c", _CRYPTO_PROBE]
+        done = subprocess.run(probe, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        loaded: bool = json.loads(done.stdout.strip().splitlines()[-1])
+        return loaded
+
+    assert loads_cryptography() is False  # HS256 tokens, verified and issued
+    assert loads_cryptography(GOVIT_JWKS_URL="https://idp.example.gov.cn/jwks") is True  # RS256/ES256
