@@ -34,10 +34,16 @@ def service_settings(name: str) -> ServiceSettings:
 
 def without_unused_crypto(settings: ServiceSettings) -> None:
     """A service that verifies its tokens with the shared secret (HS256, GOVIT_JWKS_URL unset) never
-    needs asymmetric keys: PyJWT is kept from loading `cryptography` (8 MiB of every process), which
-    it imports only to offer RS256 and ES256. Call before anything imports jwt."""
-    if settings.jwks_url is None and "jwt" not in sys.modules:
-        sys.modules.setdefault("cryptography", None)  # type: ignore[arg-type]  # import: not found
+    needs asymmetric keys: PyJWT is imported here with `cryptography` out of its sight, so that it
+    does not load it (8 MiB of every process) to offer RS256 and ES256. What imports `cryptography`
+    later (SM3 audit entries, through snowland-smx) gets it. Call before anything imports jwt."""
+    if settings.jwks_url is not None or "jwt" in sys.modules or "cryptography" in sys.modules:
+        return
+    sys.modules["cryptography"] = None  # type: ignore[assignment]  # import: not found
+    try:
+        import jwt  # noqa: F401  # HS256 only
+    finally:
+        del sys.modules["cryptography"]
 
 
 def run(service: str, host: str | None = None, port: int | None = None) -> None:
