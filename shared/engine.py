@@ -113,10 +113,15 @@ class _WriterQueue:
         if record is None or not in_greenlet() or self.holder is record:
             return
         try:
-            await_only(asyncio.wait_for(self.lock.acquire(), self.timeout if timeout is None else timeout))
+            await_only(self._acquire(self.timeout if timeout is None else timeout))
         except TimeoutError as exc:
             raise WriterQueueTimeout("BEGIN IMMEDIATE", None, exc) from exc
         self.holder = record
+
+    async def _acquire(self, timeout: float) -> None:
+        # asyncio.timeout, not wait_for: no task of its own per transaction (3.11's wait_for makes one).
+        async with asyncio.timeout(timeout):
+            await self.lock.acquire()
 
     def leave(self, _dbapi: Any, record: Any, *_: Any) -> None:
         if record is not None and record is self.holder:
