@@ -167,23 +167,39 @@ class Processes:
         return key
 
     async def ready(self, name: str, poll: float = 0.1) -> None:
-        """Wait for /readyz: database reachable, NATS connected, the consumer bound."""
+        """Wait for /readyz: database reachable, NATS connected, the consumer bound. The answer must
+        come from this service: a port taken by another process between free_port() and the
+        service binding it (many processes start at once) is a start that failed, not a ready one."""
         proc = self.procs[name]
+        service = name.split("~")[0]
         deadline = time.monotonic() + READY_TIMEOUT
         async with httpx.AsyncClient(base_url=self.urls[name], timeout=2) as client:
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise RuntimeError(f"{name} exited while starting:\n{self.tail(name)}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get("/readyz")).status_code == 200:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    answer = await client.get("/readyz")
+                    if answer.status_code == 200 and answer.json().get("service") == service:
                         return
                 await asyncio.sleep(poll)
         raise RuntimeError(f"{name} was not ready in {READY_TIMEOUT:.0f} s:\n{self.tail(name)}")
 
-    async def start_all(self) -> None:
-        for name in self.names:
+    async def _start(self, name: str, tries: int = 3) -> None:
+        """Launch and wait for one service; on a port another process took meanwhile, another port."""
+        for attempt in range(tries):
             await self.launch(name)
-        await asyncio.gather(*(self.ready(name) for name in self.names))
+            try:
+                await self.ready(name)
+                return
+            except RuntimeError:
+                if attempt == tries - 1 or "address already in use" not in self.tail(name).lower():
+                    raise
+            port = free_port()
+            self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
+            self.urls[name] = f"http://127.0.0.1:{port}"
+
+    async def start_all(self) -> None:
+        await asyncio.gather(*(self._start(name) for name in self.names))
 
     def rss(self, name: str) -> float:
         return rss_mib(self.procs[name].pid)
