@@ -37,6 +37,15 @@ print(json.dumps(sorted(m for m in watched if m in sys.modules)))
 """
 
 
+def _probe(script: str, env: dict[str, str]) -> Any:
+    """Run `script` in a fresh interpreter; what its last line of output says, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 async def test_a_service_started_on_a_new_database_loads_neither_alembic_nor_cli_nor_tracing_sdk(
     make_database: Any, tmp_path: Path
 ) -> None:
@@ -50,15 +59,7 @@ async def test_a_service_started_on_a_new_database_loads_neither_alembic_nor_cli
         "GOVIT_OTEL_EXPORTER": "none",
     }
 
-    def probe() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
-        return loaded
-
-    assert await asyncio.to_thread(probe) == []
+    assert await asyncio.to_thread(_probe, _PROBE, env) == []
     engine = create_engine(url)
     try:  # the child migrated the database the service runs on
         assert await at_head(engine, ROOT / "services" / "funding" / "migrations")
@@ -109,13 +110,9 @@ print(json.dumps(loaded))
 
 
 def test_a_service_verifying_with_the_shared_secret_runs_without_cryptography(tmp_path: Path) -> None:
-    def loads_cryptography(**extra: str) -> bool:
+    def loads_cryptography(**extra: str) -> Any:
         env = {"PATH": "/usr/bin:/bin", "GOVIT_ENVIRONMENT": "test", "GOVIT_VAR_DIR": str(tmp_path), **extra}
-        probe = [sys.executable, "-c", _CRYPTO_PROBE]
-        done = subprocess.run(probe, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-3000:]
-        loaded: bool = json.loads(done.stdout.strip().splitlines()[-1])
-        return loaded
+        return _probe(_CRYPTO_PROBE, env)
 
     assert loads_cryptography() is False  # HS256 tokens, verified and issued
     assert loads_cryptography(GOVIT_JWKS_URL="https://idp.example.gov.cn/jwks") is True  # RS256/ES256
