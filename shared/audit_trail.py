@@ -33,9 +33,10 @@ class _Change:
     actor: dict[str, Any] | None = None  # fixed by settle(); else whoever commits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Captured:
     obj: Any
+    state: Any  # its InstanceState
     logged: dict[str, Any]  # its columns as the entry has them
     attributes: dict[str, Any]  # its attributes then: unchanged since when they compare equal
     deleted: bool
@@ -143,33 +144,51 @@ class AuditTrail:
     def capture(self, session: Session, actor: Mapping[str, Any]) -> bool:
         """Fix the session's changes since the last settle under `actor` without flushing them;
         False, having done nothing, when a new or changed row gets values only a flush gives it
-        (a key or a default the database or SQLAlchemy fills in): then flush and settle instead."""
-        fresh = (o for o in session.new if id(o) not in self._captured)  # the others passed before
-        pending = (o for o in (*fresh, *session.dirty) if _audited(inspect(o).mapper.local_table))
-        if not all(_complete(obj) for obj in pending):
+        (a key or a default the database or SQLAlchemy fills in): then flush and settle instead.
+
+        Each part of a batch asks, and the objects earlier parts captured are still pending: for
+        those only whether they changed since is asked, with no look at their mapping, so that a
+        part costs about the same whatever the batch has written before it."""
+        captured = self._captured
+        fresh = [o for o in session.new if id(o) not in captured]  # the others passed before
+        dirty = [o for o in session.dirty if id(o) not in captured]
+        audited = [o for o in (*fresh, *dirty) if _audited(inspect(o).mapper.local_table)]
+        if not all(_complete(obj) for obj in audited):
             return False
-        self.collect(session)
-        self._gone(session)
-        captured = [c.obj for c in self.changes[self._settled :] if c.obj is not None]
+        seen_before = {id(o) for o in fresh}
+        for obj in audited:
+            if id(obj) in seen_before:
+                self._seen(obj, "insert")
+            elif session.is_modified(obj, include_collections=False):
+                self._seen(obj, "update")
+        deleted = {id(o): o for o in session.deleted}
+        gone: list[_Captured] = []
+        for key, was in captured.items():
+            if was.deleted:
+                continue
+            if key in deleted:
+                self._seen(was.obj, "delete")
+            elif was.state.session_id != session.hash_key:  # transient or detached: not in this session
+                gone.append(was)  # let go before its flush (expunged): logged as deleted again
+            elif was.state.dict != was.attributes:
+                self._seen(was.obj, "update")
+        for key, obj in deleted.items():
+            if key not in captured and _audited(inspect(obj).mapper.local_table):
+                self._seen(obj, "delete")
+        for was in gone:
+            del captured[id(was.obj)]
+            primary = [was.logged.get(c.key) for c in was.state.mapper.primary_key]
+            self.changes.append(_Change(_entity(was.obj), primary, "delete", was.logged, None))
+        fixed = [c.obj for c in self.changes[self._settled :] if c.obj is not None]
         columns: dict[int, dict[str, Any]] = {}
         self.settle(actor, columns)
-        deleted = set(map(id, session.deleted))
-        for obj in captured:
+        for obj in fixed:
             state = inspect(obj)
-            gone = id(obj) in deleted
-            if state.pending or state.modified or gone:  # not in the database as logged: remember it
+            dropped = id(obj) in deleted
+            if state.pending or state.modified or dropped:  # not in the database as logged: remember it
                 logged = columns.get(id(obj)) or _columns(obj)
-                self._captured[id(obj)] = _Captured(obj, logged, dict(state.dict), gone)
+                captured[id(obj)] = _Captured(obj, state, logged, dict(state.dict), dropped)
         return True
-
-    def _gone(self, session: Session) -> None:
-        """A captured new object let go before its flush (expunged) is logged as deleted again."""
-        for key, captured in list(self._captured.items()):
-            state = inspect(captured.obj)
-            if (state.transient or state.detached) and not captured.deleted:
-                del self._captured[key]
-                primary = [captured.logged.get(c.key) for c in state.mapper.primary_key]
-                self.changes.append(_Change(_entity(captured.obj), primary, "delete", captured.logged, None))
 
     def resolved(self) -> Iterator[_Change]:
         """Each change with its final state; updates reduced to the columns that changed."""
