@@ -155,30 +155,17 @@ class AuditTrail:
         audited = [o for o in (*fresh, *dirty) if _audited(inspect(o).mapper.local_table)]
         if not all(_complete(obj) for obj in audited):
             return False
-        seen_before = {id(o) for o in fresh}
+        inserted = {id(o) for o in fresh}
         for obj in audited:
-            if id(obj) in seen_before:
+            if id(obj) in inserted:
                 self._seen(obj, "insert")
             elif session.is_modified(obj, include_collections=False):
                 self._seen(obj, "update")
         deleted = {id(o): o for o in session.deleted}
-        gone: list[_Captured] = []
-        for key, was in captured.items():
-            if was.deleted:
-                continue
-            if key in deleted:
-                self._seen(was.obj, "delete")
-            elif was.state.session_id != session.hash_key:  # transient or detached: not in this session
-                gone.append(was)  # let go before its flush (expunged): logged as deleted again
-            elif was.state.dict != was.attributes:
-                self._seen(was.obj, "update")
+        self._captured_since(session, deleted)
         for key, obj in deleted.items():
             if key not in captured and _audited(inspect(obj).mapper.local_table):
                 self._seen(obj, "delete")
-        for was in gone:
-            del captured[id(was.obj)]
-            primary = [was.logged.get(c.key) for c in was.state.mapper.primary_key]
-            self.changes.append(_Change(_entity(was.obj), primary, "delete", was.logged, None))
         fixed = [c.obj for c in self.changes[self._settled :] if c.obj is not None]
         columns: dict[int, dict[str, Any]] = {}
         self.settle(actor, columns)
@@ -189,6 +176,24 @@ class AuditTrail:
                 logged = columns.get(id(obj)) or _columns(obj)
                 captured[id(obj)] = _Captured(obj, state, logged, dict(state.dict), dropped)
         return True
+
+    def _captured_since(self, session: Session, deleted: Mapping[int, Any]) -> None:
+        """What became of the objects captured before: changed again, deleted, or let go before
+        their flush (expunged: logged as deleted again)."""
+        gone: list[_Captured] = []
+        for key, was in self._captured.items():
+            if was.deleted:
+                continue
+            if key in deleted:
+                self._seen(was.obj, "delete")
+            elif was.state.session_id != session.hash_key:  # transient or detached: not in this session
+                gone.append(was)
+            elif was.state.dict != was.attributes:
+                self._seen(was.obj, "update")
+        for was in gone:
+            del self._captured[id(was.obj)]
+            primary = [was.logged.get(c.key) for c in was.state.mapper.primary_key]
+            self.changes.append(_Change(_entity(was.obj), primary, "delete", was.logged, None))
 
     def resolved(self) -> Iterator[_Change]:
         """Each change with its final state; updates reduced to the columns that changed."""
