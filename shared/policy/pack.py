@@ -17,6 +17,9 @@ from shared.contracts.envelope import Citation
 from shared.policy.params import check_params
 
 JURISDICTIONS: tuple[str, ...] = ("zhonglou", "shexian", "bayingolin", "xunyang", "lhasa")
+# libyaml's loader where PyYAML was built with it (the wheels are): the same documents, a sixth of
+# the start-up time of the pure-Python one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ARTICLE = re.compile(r"^(?P<code>[a-z]+) §\d+(\([一二三四五六七八九十]+\))?$")
 
 
@@ -327,7 +330,7 @@ class PolicyRegistry:
 
 def _read(path: Path | Any) -> PolicyPack:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         return PolicyPack.model_validate(data)
     except yaml.YAMLError as exc:
         raise PolicyError(f"policy pack {path.name} is invalid: {exc}") from exc
