@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 from asyncio.subprocess import PIPE
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -529,28 +529,41 @@ def _replicas_section(runs: tuple[suite.ReplicaRun, suite.ReplicaRun] | None) ->
     )
 
 
+_WRITE_ROWS: tuple[tuple[str, str], ...] = (
+    ("bare", "bare FastAPI endpoint inserting one row (bench/bare_api.py)"),
+    ("declaration_statements", "the bare endpoint running a declaration's statements ({}), no more"),
+    ("declaration", "a declaration: intake `POST /projects`"),
+    (
+        "disbursement_statements",
+        "the bare endpoint running a disbursement request's statements ({}), no more",
+    ),
+    ("disbursement", "a disbursement request: funding `POST /projects/{{id}}/disbursements`"),
+)
+
+
 def _writes_section(rates: dict[str, writes.WriteRates]) -> str:
-    def cells(pick: Callable[[writes.WriteRates], float], database: str) -> str:
+    def cells(name: str, database: str) -> str:
         rate = rates.get(database)
         if rate is None:
             return "— | —"
-        share = pick(rate) / rate.bare
-        return f"{pick(rate):,.0f} | {share:.0%}{'' if share >= 0.5 else ' (below 50%)'}"
+        value: float = getattr(rate, name)
+        share = value / rate.bare
+        return f"{value:,.0f} | {share:.0%}{'' if share >= 0.5 else ' (below 50%)'}"
 
-    def statements(what: str, counts: tuple[int, int]) -> str:
+    def counted(counts: tuple[int, int]) -> str:
         reads, inserts = counts
-        counted = f"{reads} read{'s' if reads != 1 else ''}, {inserts} writes"
-        return f"the bare endpoint running {what}'s statements ({counted}), no more"
+        return f"{reads} read{'s' if reads != 1 else ''}, {inserts} writes"
 
-    lines: list[tuple[str, Callable[[writes.WriteRates], float]]] = [
-        ("bare FastAPI endpoint inserting one row (bench/bare_api.py)", lambda r: r.bare),
-        (statements("a declaration", writes.DECLARATION), lambda r: r.declaration_statements),
-        ("a declaration: intake `POST /projects`", lambda r: r.declaration),
-        (statements("a disbursement request", writes.DISBURSEMENT), lambda r: r.disbursement_statements),
-        ("a disbursement request: funding `POST /projects/{id}/disbursements`", lambda r: r.disbursement),
-    ]
+    statements = {
+        "declaration_statements": writes.DECLARATION,
+        "disbursement_statements": writes.DISBURSEMENT,
+    }
+    calls = rates["SQLite"].calls if "SQLite" in rates else {}
     table = "\n".join(
-        f"| {label} | {cells(pick, 'SQLite')} | {cells(pick, 'PostgreSQL')} |" for label, pick in lines
+        f"| {label.format(counted(statements[name]) if name in statements else '')} "
+        f"| {cells(name, 'SQLite')} | {f'{calls[name]:,.0f}' if name in calls else '—'} "
+        f"| {cells(name, 'PostgreSQL')} |"
+        for name, label in _WRITE_ROWS
     )
     return (
         f"Requests per second with {writes.CLIENTS} clients at once, each sending its next request when its "
@@ -558,13 +571,17 @@ def _writes_section(rates: dict[str, writes.WriteRates]) -> str:
         "services' engine and settings. Target: at least 50% of the baseline. The rows 'the bare endpoint "
         "running … statements' are the floor the stack sets for each request: the same endpoint running, "
         "in its one transaction through SQLAlchemy Core, as many reads by key and inserts as the request "
-        "issues (its SQL log), and nothing else: no token, rule, event, audit hash or ORM.\n\n"
-        "| | SQLite req/s | of bare | PostgreSQL req/s | of bare |\n|---|---|---|---|---|\n" + table
+        "issues (its SQL log), and nothing else: no token, rule, event, audit hash or ORM. 'Calls': the "
+        "Python calls (built-in functions included) the serving process makes per request, counted by "
+        "Python's deterministic profiler over as many requests again after the rate was measured "
+        "(bench/profiled.py); unlike a rate, a count does not move with the machine's speed.\n\n"
+        "| | SQLite req/s | of bare | calls | PostgreSQL req/s | of bare |\n|---|---|---|---|---|---|\n"
+        + table
     )
 
 
 def _http_left(rate: writes.WriteRates | None) -> str:
-    """What the write path's floor rows say, for 'Reading these figures'."""
+    """What the write path's floor rows and call counts say, for 'Reading these figures'."""
     if rate is None:
         return ""
     floors = (rate.declaration_statements / rate.bare, rate.disbursement_statements / rate.bare)
@@ -574,14 +591,29 @@ def _http_left(rate: writes.WriteRates | None) -> str:
         else "Where the statements alone fall below 50%, the target is below the floor this stack sets; "
         "above them, what lies between is the suite's"
     )
-    return (
+    said = (
         "The HTTP write path on SQLite: the bare endpoint running a declaration's statements and no more "
         f"does {floors[0]:.0%} of the bare endpoint's requests per second, a disbursement request's "
         f"{floors[1]:.0%}; the requests themselves {rate.declaration / rate.bare:.0%} and "
         f"{rate.disbursement / rate.bare:.0%}. {room} (FastAPI's dependencies and validation, the ORM's "
-        "unit of work, the rules, the event and its relay, the audit entry), spread over all of them "
-        "with no single part a tenth of it in the profiles.\n\n"
+        "unit of work, the rules, the event and its relay, the audit entry)."
     )
+    calls = rate.calls
+    if all(name in calls for name, _ in _WRITE_ROWS):
+        budget = 2 * calls["bare"]
+        said += (
+            f" Counted in Python calls, the bare endpoint makes {calls['bare']:,.0f} per request; at half "
+            f"its rate a request may make about {budget:,.0f}. A declaration's statements alone take "
+            f"{calls['declaration_statements']:,.0f} of them and the declaration "
+            f"{calls['declaration']:,.0f}; "
+            f"a disbursement request's statements {calls['disbursement_statements']:,.0f} and the request "
+            f"{calls['disbursement']:,.0f}: the suite's own work on top of its statements is "
+            f"{calls['declaration'] - calls['declaration_statements']:,.0f} and "
+            f"{calls['disbursement'] - calls['disbursement_statements']:,.0f} calls, where the target leaves "
+            f"{max(0.0, budget - calls['declaration_statements']):,.0f} and "
+            f"{max(0.0, budget - calls['disbursement_statements']):,.0f}."
+        )
+    return said + "\n\n"
 
 
 def render(m: Measurements) -> str:
@@ -885,7 +917,11 @@ async def main() -> None:
             pg_runs = replicas = None
             requests = int(os.environ.get("GOVIT_BENCH_REQUESTS", "2000"))
             status.update(f"HTTP write path on SQLite, {requests:,} requests each ...")
-            rates = {"SQLite": await writes.write_rates(url, requests, str(VAR / f"bare{os.getpid()}.db"))}
+            rates = {
+                "SQLite": await writes.write_rates(
+                    url, requests, str(VAR / f"bare{os.getpid()}.db"), count=True
+                )
+            }
             if postgres is not None:
                 pg_runs = await suite.consumer_runs(url, events, status=status, postgres=postgres)
                 status.update(f"funding replicas on PostgreSQL: 1, then 3, {events:,} events ...")

@@ -128,6 +128,8 @@ class Processes:
             )
             self.urls[name] = f"http://127.0.0.1:{port}"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # Set to count a process's Python calls: it then runs under bench.profiled, writing here.
+        self.profiles: Path | None = None
 
     def database(self, name: str) -> Path:
         return self.dir / f"{name}.db"
@@ -142,9 +144,15 @@ class Processes:
 
     def _launch(self, name: str, env: dict[str, str] | None = None) -> None:
         service = name.split("~")[0]  # "funding~2": the second process of funding
+        # `govit serve` execs `python -m govit.serve`; counted, the process runs that module itself.
+        command = (
+            ["-m", "govit.cli", "serve", service]
+            if self.profiles is None
+            else ["-m", "bench.profiled", str(self.profiles / f"{name}.prof"), "-m", "govit.serve", service]
+        )
         with self.log(name).open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "govit.cli", "serve", service],
+                [sys.executable, *command],
                 env=env or self.env,
                 cwd=ROOT,
                 stdout=log,

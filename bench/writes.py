@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -23,8 +27,9 @@ from shared.contracts.intake import ProjectApproved
 from shared.settings import GovitSettings
 
 try:
-    from bench import suite
+    from bench import profiled, suite
 except ImportError:  # run as a script: bench/ is on sys.path, not its parent
+    import profiled  # type: ignore[no-redef]
     import suite  # type: ignore[no-redef]
 
 CLIENTS = 16  # requests in flight at once
@@ -40,13 +45,19 @@ DISBURSEMENT = (4, 5)
 @dataclass(frozen=True)
 class WriteRates:
     """Requests per second on one database; `*_statements`: the bare endpoint running that
-    request's statements and nothing else."""
+    request's statements and nothing else. `calls`: Python calls per request in the serving
+    process, by the same names, where they were counted."""
 
     bare: float
     declaration_statements: float
     declaration: float
     disbursement_statements: float
     disbursement: float
+    calls: dict[str, float] = field(default_factory=dict)
+
+
+Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+Measured = tuple[float, float | None]  # requests per second; Python calls per request, if counted
 
 
 async def _load(
@@ -72,17 +83,37 @@ async def _load(
 
 
 async def _warm_then_measure(
-    send: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]], base: str, n: int
-) -> float:
+    send: Send, base: str, n: int, counted: tuple[int, Path] | None = None
+) -> Measured:
+    """Requests per second over n requests after 100 to warm up; with `counted` (the serving
+    process's pid and the profile it writes, bench.profiled), then its Python calls per request
+    over as many requests again, counted while nothing else is measured."""
     await _load(send, base, min(100, n))  # the first requests pay for caches and connections
-    return await _load(lambda http, i: send(http, i + n), base, n)
+    rate = await _load(lambda http, i: send(http, i + n), base, n)
+    if counted is None:
+        return rate, None
+    pid, out = counted
+    os.kill(pid, signal.SIGUSR1)
+    await _load(lambda http, i: send(http, i + 2 * n), base, n)
+    await asyncio.sleep(0.5)  # the relay publishes what the last requests committed
+    os.kill(pid, signal.SIGUSR2)
+    for _ in range(600):
+        if out.exists():
+            return rate, profiled.calls(out) / n
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"no profile written to {out}")
 
 
 @contextlib.asynccontextmanager
-async def _bare(database_url: str, statements: tuple[int, int]) -> AsyncIterator[str]:
+async def _bare(
+    database_url: str, statements: tuple[int, int], profile: Path | None
+) -> AsyncIterator[tuple[str, int]]:
+    """The bare endpoint's process, ready: its URL and pid (under bench.profiled, given `profile`)."""
     port = free_port()
+    profiled_ = [] if profile is None else ["-m", "bench.profiled", str(profile)]
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
+        *profiled_,
         "-m",
         "bench.bare_api",
         str(port),
@@ -103,24 +134,31 @@ async def _bare(database_url: str, statements: tuple[int, int]) -> AsyncIterator
                     if (await http.get("/healthz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         await proc.wait()
 
 
-async def bare_rate(database_url: str, n: int, statements: tuple[int, int] = (0, 1)) -> float:
+async def bare_rate(
+    database_url: str, n: int, statements: tuple[int, int] = (0, 1), profile: Path | None = None
+) -> Measured:
     async def send(http: httpx.AsyncClient, i: int) -> httpx.Response:
         return await http.post("/rows", json={"title": f"基准项目{i}", "amount_fen": 100_000_000})
 
-    async with _bare(database_url, statements) as base:
-        return await _warm_then_measure(send, base, n)
+    async with _bare(database_url, statements, profile) as (base, pid):
+        return await _warm_then_measure(send, base, n, None if profile is None else (pid, profile))
 
 
-async def declaration_rate(url: str, n: int, postgres: str | None) -> float:
+def _counted(procs: suite.Processes, name: str) -> tuple[int, Path] | None:
+    return None if procs.profiles is None else (procs.procs[name].pid, procs.profiles / f"{name}.prof")
+
+
+async def declaration_rate(url: str, n: int, postgres: str | None, profiles: Path | None = None) -> Measured:
     settings = GovitSettings()
     issuer = TokenIssuer(settings)
     async with suite.services_on_a_stream(url, "w", ["intake"], settings, postgres=postgres) as (procs, _):
+        procs.profiles = profiles
         await procs.start_all()
         base = procs.urls["intake"]
         boss = issuer.issue(sub="b", role=Role.AUTHORITY, jurisdictions=["zhonglou"])
@@ -151,10 +189,10 @@ async def declaration_rate(url: str, n: int, postgres: str | None) -> float:
                 },
             )
 
-        return await _warm_then_measure(send, base, n)
+        return await _warm_then_measure(send, base, n, _counted(procs, "intake"))
 
 
-async def disbursement_rate(url: str, n: int, postgres: str | None) -> float:
+async def disbursement_rate(url: str, n: int, postgres: str | None, profiles: Path | None = None) -> Measured:
     settings = GovitSettings()
     issuer = TokenIssuer(settings)
     async with suite.services_on_a_stream(url, "d", ["funding"], settings, postgres=postgres) as (
@@ -165,6 +203,7 @@ async def disbursement_rate(url: str, n: int, postgres: str | None) -> float:
         for project in projects:
             for event in _funded(project):
                 await stream.publish(event)
+        procs.profiles = profiles
         await procs.start_all()
         base = procs.urls["funding"]
         token = issuer.issue(sub="b", role=Role.APPLICANT, agency="基准局", jurisdictions=["zhonglou"])
@@ -183,7 +222,7 @@ async def disbursement_rate(url: str, n: int, postgres: str | None) -> float:
                 json={"amount_fen": 10_000, "purpose": "建设资金", "kind": "construction"},
             )
 
-        return await _warm_then_measure(send, base, n)
+        return await _warm_then_measure(send, base, n, _counted(procs, "funding"))
 
 
 def _funded(project: str) -> list[Event]:
@@ -194,23 +233,37 @@ def _funded(project: str) -> list[Event]:
     return [suite.declared_as(project, "基准局"), approved, suite.contract_filed(project, "基准局")]
 
 
-async def write_rates(url: str, n: int, database: str, postgres: str | None = None) -> WriteRates:
-    """The three rates on SQLite (`database` is a file path for the bare endpoint's) or, given a
-    PostgreSQL admin URL, on fresh databases of that server."""
-    async with contextlib.AsyncExitStack() as stack:
-        if postgres is None:
-            database_url = f"sqlite+aiosqlite:///{database}"
-        else:
-            tag = f"bare{int(time.time())}"
-            databases = await stack.enter_async_context(suite.postgres_databases(postgres, tag, ["bare"]))
-            database_url = databases["bare"]
-        bare = await bare_rate(database_url, n)
-        declaration_statements = await bare_rate(database_url, n, DECLARATION)
-        disbursement_statements = await bare_rate(database_url, n, DISBURSEMENT)
+async def write_rates(
+    url: str, n: int, database: str, postgres: str | None = None, *, count: bool = False
+) -> WriteRates:
+    """The rates on SQLite (`database` is a file path for the bare endpoint's) or, given a
+    PostgreSQL admin URL, on fresh databases of that server; with `count`, each serving process's
+    Python calls per request as well (bench.profiled)."""
+    measured: dict[str, Measured] = {}
+    with tempfile.TemporaryDirectory(prefix="govit-calls-") as scratch:
+        profiles = Path(scratch) if count else None
+
+        def profile(name: str) -> Path | None:
+            return None if profiles is None else profiles / f"{name}.prof"
+
+        async with contextlib.AsyncExitStack() as stack:
+            if postgres is None:
+                database_url = f"sqlite+aiosqlite:///{database}"
+            else:
+                tag = f"bare{int(time.time())}"
+                databases = await stack.enter_async_context(suite.postgres_databases(postgres, tag, ["bare"]))
+                database_url = databases["bare"]
+            measured["bare"] = await bare_rate(database_url, n, profile=profile("bare"))
+            for name, statements in (("declaration", DECLARATION), ("disbursement", DISBURSEMENT)):
+                key = f"{name}_statements"
+                measured[key] = await bare_rate(database_url, n, statements, profile(key))
+        measured["declaration"] = await declaration_rate(url, n, postgres, profiles)
+        measured["disbursement"] = await disbursement_rate(url, n, postgres, profiles)
     return WriteRates(
-        bare=bare,
-        declaration_statements=declaration_statements,
-        declaration=await declaration_rate(url, n, postgres),
-        disbursement_statements=disbursement_statements,
-        disbursement=await disbursement_rate(url, n, postgres),
+        bare=measured["bare"][0],
+        declaration_statements=measured["declaration_statements"][0],
+        declaration=measured["declaration"][0],
+        disbursement_statements=measured["disbursement_statements"][0],
+        disbursement=measured["disbursement"][0],
+        calls={name: calls for name, (_, calls) in measured.items() if calls is not None},
     )
