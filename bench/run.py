@@ -385,13 +385,19 @@ async def held_payment(http: httpx.AsyncClient, project: str, who: dict[str, str
 
 GROUPS = (
     ("/sqlalchemy/", "SQLAlchemy (ORM, Core, the async adaptor)"),
+    ("/fastapi/", "FastAPI and Starlette"),
+    ("/starlette/", "FastAPI and Starlette"),
+    ("/uvicorn/", "uvicorn and h11 (HTTP)"),
+    ("/h11/", "uvicorn and h11 (HTTP)"),
+    ("/jwt/", "PyJWT"),
+    ("/prometheus_client/", "prometheus_client"),
     ("greenlet", "SQLAlchemy (ORM, Core, the async adaptor)"),
     ("aiosqlite", "aiosqlite and sqlite3"),
     ("/nats/", "nats-py"),
     ("/pydantic", "pydantic"),
     ("/cloudevents/", "cloudevents"),
     ("/shared/", "govit shared (dispatcher, unit of work, audit, relay)"),
-    ("/services/", "govit funding (handlers, domain, rules)"),
+    ("/services/", "govit service (handlers, domain, rules)"),
     ("/asyncio/", "asyncio event loop"),
     ("selectors.py", "asyncio event loop"),
     ("threading.py", "threads (the hand-off to aiosqlite's thread)"),
@@ -405,7 +411,10 @@ BUILT_INS = (  # C functions, attributed by what calls them
     ("socket.", "sockets (NATS and HTTP I/O)"),
     ("greenlet", "SQLAlchemy (ORM, Core, the async adaptor)"),
     ("SimpleQueue", "aiosqlite and sqlite3"),
+    ("sqlite3.", "aiosqlite and sqlite3"),
     ("Context.run", "asyncio event loop"),
+    ("_contextvars.Context", "asyncio event loop"),
+    ("select.epoll", "asyncio event loop"),
     ("SchemaValidator", "pydantic"),
 )
 
@@ -558,10 +567,11 @@ def _writes_section(rates: dict[str, writes.WriteRates]) -> str:
         "declaration_statements": writes.DECLARATION,
         "disbursement_statements": writes.DISBURSEMENT,
     }
-    calls = rates["SQLite"].calls if "SQLite" in rates else {}
+    lite = rates.get("SQLite")
+    calls = {name: lite.total_calls(name) for name, _ in _WRITE_ROWS} if lite is not None else {}
     table = "\n".join(
         f"| {label.format(counted(statements[name]) if name in statements else '')} "
-        f"| {cells(name, 'SQLite')} | {f'{calls[name]:,.0f}' if name in calls else '—'} "
+        f"| {cells(name, 'SQLite')} | {'—' if calls.get(name) is None else f'{calls[name]:,.0f}'} "
         f"| {cells(name, 'PostgreSQL')} |"
         for name, label in _WRITE_ROWS
     )
@@ -598,8 +608,9 @@ def _http_left(rate: writes.WriteRates | None) -> str:
         f"{rate.disbursement / rate.bare:.0%}. {room} (FastAPI's dependencies and validation, the ORM's "
         "unit of work, the rules, the event and its relay, the audit entry)."
     )
-    calls = rate.calls
-    if all(name in calls for name, _ in _WRITE_ROWS):
+    totals = {name: rate.total_calls(name) for name, _ in _WRITE_ROWS}
+    calls = {name: total for name, total in totals.items() if total is not None}
+    if len(calls) == len(_WRITE_ROWS):
         budget = 2 * calls["bare"]
         said += (
             f" Counted in Python calls, the bare endpoint makes {calls['bare']:,.0f} per request; at half "
@@ -614,6 +625,33 @@ def _http_left(rate: writes.WriteRates | None) -> str:
             f"{max(0.0, budget - calls['disbursement_statements']):,.0f}."
         )
     return said + "\n\n"
+
+
+def _write_profile(rate: writes.WriteRates | None) -> str:
+    """A disbursement request's Python calls by library, beside the bare endpoint's and those of the
+    bare endpoint running the request's statements: where the calls over the floor are made."""
+    names = ("bare", "disbursement_statements", "disbursement")
+    if rate is None or any(name not in rate.calls for name in names):
+        return ""
+    grouped: dict[str, list[float]] = {}
+    for column, name in enumerate(names):
+        for (file, function), calls in rate.calls[name].items():
+            group = _group(None if file == "~" else file, function)
+            if group.startswith("other"):
+                group = "Python's standard library and the rest"
+            grouped.setdefault(group, [0.0, 0.0, 0.0])[column] += calls
+    rows = sorted(grouped.items(), key=lambda item: -item[1][2])
+    lines = "\n".join(
+        f"| {group} | {bare:,.0f} | {floor:,.0f} | {request:,.0f} |" for group, (bare, floor, request) in rows
+    )
+    totals = [sum(row[i] for _, row in rows) for i in range(3)]
+    return (
+        "Where the calls go, per request, by library (a built-in function such as `isinstance` counted "
+        "under the library that called it):\n\n"
+        "| | bare endpoint | the bare endpoint running a disbursement request's statements "
+        "| a disbursement request |\n|---|---|---|---|\n"
+        f"{lines}\n| **all** | {totals[0]:,.0f} | {totals[1]:,.0f} | {totals[2]:,.0f} |\n\n"
+    )
 
 
 def render(m: Measurements) -> str:
@@ -736,6 +774,8 @@ batch one transaction. Baseline: a bare nats-py pull-consume-and-ack loop over a
 ## HTTP write path
 
 {_writes_section(m.writes)}
+
+{_write_profile(m.writes.get("SQLite"))}
 
 ## Full lifecycles through the HTTP APIs
 

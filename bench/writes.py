@@ -46,18 +46,23 @@ DISBURSEMENT = (4, 5)
 class WriteRates:
     """Requests per second on one database; `*_statements`: the bare endpoint running that
     request's statements and nothing else. `calls`: Python calls per request in the serving
-    process, by the same names, where they were counted."""
+    process, by the same names, where they were counted, each by (file, function)."""
 
     bare: float
     declaration_statements: float
     declaration: float
     disbursement_statements: float
     disbursement: float
-    calls: dict[str, float] = field(default_factory=dict)
+    calls: dict[str, dict[tuple[str, str], float]] = field(default_factory=dict)
+
+    def total_calls(self, name: str) -> float | None:
+        counted = self.calls.get(name)
+        return None if counted is None else sum(counted.values())
 
 
 Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
-Measured = tuple[float, float | None]  # requests per second; Python calls per request, if counted
+# Requests per second; Python calls per request by (file, function), if counted.
+Measured = tuple[float, dict[tuple[str, str], float] | None]
 
 
 async def _load(
@@ -99,7 +104,7 @@ async def _warm_then_measure(
     os.kill(pid, signal.SIGUSR2)
     for _ in range(600):
         if out.exists():
-            return rate, profiled.calls(out) / n
+            return rate, {key: calls / n for key, calls in profiled.counts(out).items()}
         await asyncio.sleep(0.05)
     raise RuntimeError(f"no profile written to {out}")
 
