@@ -759,9 +759,9 @@ adaptor's greenlet is counted under SQLAlchemy, not under the handler that issue
 Each service alone, {events:,} events waiting on the stream before it starts (a new replica, or a
 service replaying history); timed from the service being ready to the last event handled (an
 `ack` in its `/metrics`; dead letters and retries: none, checked), every handled event's row
-counted in its database afterwards. The services' defaults: batches of up to 64 events, each
-batch one transaction. Baseline: a bare nats-py pull-consume-and-ack loop over as many messages,
-{raw_rate:,.0f} messages/s. Target: at least 25% of it.
+counted in its database afterwards. The services' defaults: batches of up to 64 events on
+SQLite and 256 on PostgreSQL, each batch one transaction. Baseline: a bare nats-py
+pull-consume-and-ack loop over as many messages, {raw_rate:,.0f} messages/s. Target: at least 25% of it.
 
 | service | event | SQLite events/s | of bare | PostgreSQL events/s | of bare |
 |---|---|---|---|---|---|
@@ -827,11 +827,12 @@ contracts, routes and what a running service keeps.
 
 What changed the figures, each found by profiling: a fetched batch settled in one transaction,
 tried whole with no savepoint and handled again event by event only when one fails
-(`GOVIT_CONSUMER_BATCH`, default 64), its inbox claims in one statement and its acknowledgements
-sent together; in a batch kept whole, the rows its events are about read in one statement before
-they are handled (`UnitOfWork.preload`: projects, review's open cases, intake's open bars) and its
-rows written in one flush at the end, each event's audit changes fixed without a flush
-(`AuditTrail.capture`); a puller that hands over a lone event at once and a backlog in batches
+(`GOVIT_CONSUMER_BATCH`, by default 64 on SQLite and 256 on PostgreSQL), its inbox claims in one
+statement and its acknowledgements sent together; in a batch kept whole, the rows its events are
+about read in one statement before they are handled (`UnitOfWork.preload`: projects, review's
+open cases, intake's open bars) and its rows written in one flush at the end, each event's audit
+changes fixed without a flush (`AuditTrail.capture`, asking of what earlier events wrote only
+whether it changed since); a puller that hands over a lone event at once and a backlog in batches
 (nats-py's `fetch` waits for a full batch until its timeout); SQLite statements on the event loop
 with one thread hop per transaction, not one per call (aiosqlite's thread: about 26 hand-offs per
 event); the audit chain written once per transaction, not once per savepoint; events numbered and

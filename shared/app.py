@@ -173,7 +173,7 @@ def create_service_app(
             prefix=settings.subject_prefix,
             trusted=TrustedSources(settings.trusted_sources),
             future_allowance=timedelta(seconds=settings.future_event_allowance_seconds),
-            batch=settings.consumer_batch,
+            batch=settings.batch_on(engine.dialect.name),
         )
         runtime.dispatcher = dispatcher
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))

@@ -63,7 +63,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-MAX_ACK_PENDING = 256  # a consumer's deliveries not yet answered; also the largest batch pulled
+# A durable consumer's deliveries not yet answered, shared by its replicas: each holds at most one
+# batch (up to 256) unanswered, so four replicas pull full batches at once.
+MAX_ACK_PENDING = 1024
 
 
 def _delivery(msg: Msg) -> Delivery:

@@ -287,6 +287,26 @@ async def test_a_savepoint_rolls_back_alone_and_a_claim_in_it_sees_an_earlier_on
     assert (await verdict(engine)).intact
 
 
+async def test_a_service_batches_by_its_database_unless_told(
+    make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
+) -> None:
+    url = await make_database("funding")
+    settings = FundingSettings(
+        database_url=url,
+        nats_url=nats_url,
+        var_dir=tmp_path,
+        environment="test",
+        consumer_batch=None,
+        **isolation,
+    )
+    app = create_funding(settings)
+    async with running(app):
+        # PostgreSQL: each statement a round trip, shared by more events; SQLite: the one write lock
+        assert app.state.runtime.dispatcher.batch == (256 if url.startswith("postgresql") else 64)
+    told = settings.model_copy(update={"consumer_batch": 8})
+    assert told.batch_on("postgresql") == told.batch_on("sqlite") == 8
+
+
 async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jetstream(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
