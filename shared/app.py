@@ -173,7 +173,8 @@ def create_service_app(
             prefix=settings.subject_prefix,
             trusted=TrustedSources(settings.trusted_sources),
             future_allowance=timedelta(seconds=settings.future_event_allowance_seconds),
-            batch=settings.batch_on(engine.dialect.name),
+            batch=settings.batch_on(engine.dialect.name)[1],
+            least_batch=settings.batch_on(engine.dialect.name)[0],
         )
         runtime.dispatcher = dispatcher
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))

@@ -34,7 +34,7 @@ from shared.busapi import (
     dead_letter_subject,
     inbox_prefix,
 )
-from shared.puller import Puller
+from shared.puller import BatchSize, Puller
 from shared.settings import StreamSettings
 from shared.subjects import header_text, subject_matches
 
@@ -249,20 +249,24 @@ class JetStreamBus:
     ) -> None:
         batch: int = getattr(handler, "batch", 1)  # EventDispatcher.batch (GOVIT_CONSUMER_BATCH)
         settle: BatchSettle | None = getattr(handler, "settle", None) if batch > 1 else None
+        sizes = BatchSize(getattr(handler, "least_batch", None) or batch, batch)
         pause = 0.5
         while not stop.is_set():
             try:
                 await self._bind(durable, filters, max_deliver)
-                puller = Puller(self.nc, self.stream, durable, batch=min(max(batch, 16), MAX_ACK_PENDING))
+                puller = Puller(self.nc, self.stream, durable, batch=min(max(sizes.now, 16), MAX_ACK_PENDING))
                 await puller.start()
                 running(True)
                 pause = 0.5
                 try:
                     while not stop.is_set():
+                        puller.batch = max(sizes.now, 16)
                         msgs = await puller.fetch()
                         if settle is not None and msgs:
-                            for start in range(0, len(msgs), batch):
-                                await self._settle_batch(durable, msgs[start : start + batch], settle)
+                            size = sizes.now
+                            for start in range(0, len(msgs), size):
+                                part = msgs[start : start + size]
+                                sizes.settled(len(part), await self._settle_batch(durable, part, settle))
                             continue
                         for msg in msgs:
                             await self._settle(durable, msg, handler)
@@ -282,15 +286,17 @@ class JetStreamBus:
         delivery = _delivery(msg)
         await self._answer(durable, msg, delivery, await handler(delivery))
 
-    async def _settle_batch(self, durable: str, msgs: Sequence[Msg], settle: BatchSettle) -> None:
+    async def _settle_batch(self, durable: str, msgs: Sequence[Msg], settle: BatchSettle) -> bool:
         """One call for the batch (its commit done when it returns), then each verdict in order:
         the acks sent together and the connection flushed once (a round trip for the batch, not
-        one per event; an ack the server did not get means a redelivery the inbox absorbs)."""
+        one per event; an ack the server did not get means a redelivery the inbox absorbs).
+        Whether an event of it was retried."""
         deliveries = [_delivery(msg) for msg in msgs]
         outcomes = await settle(deliveries)
         for msg, delivery, outcome in zip(msgs, deliveries, outcomes, strict=True):
             await self._answer(durable, msg, delivery, outcome, wait=False)
         await self.nc.flush(timeout=5)
+        return any(isinstance(outcome, Retry) for outcome in outcomes)
 
     async def _answer(
         self, durable: str, msg: Msg, delivery: Delivery, outcome: Outcome, *, wait: bool = True

@@ -155,6 +155,8 @@ class EventDispatcher:
     future_allowance: timedelta = timedelta(minutes=5)
     #: Events the bus may hand over at once to `settle` (GOVIT_CONSUMER_BATCH); 1: one by one.
     batch: int = 1
+    #: What the bus hands over at first and after a retry (shared.puller.BatchSize); None: `batch`.
+    least_batch: int | None = None
     handlers: dict[str, EventHandler] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -27,6 +28,42 @@ _STATUS = "Status"
 _DESCRIPTION = "Description"
 _ENDED = frozenset({"404", "408", "409"})  # no messages (no_wait), request expired, request refused
 _GONE = ("consumer deleted", "consumer is push based")  # the consumer must be bound again
+
+
+class BatchSize:
+    """How many events a consumer settles at once: `least` to begin with and again after an event
+    of a batch was retried; twice as many, up to `most`, after GROW_AFTER full batches in a row
+    (a backlog) settled with none retried, and none retried for QUIET seconds (nor since it began).
+
+    Replicas sharing a durable consumer each hold a batch uncommitted, and an event whose
+    predecessor another replica holds is retried; the bigger the batches, the more often, and a
+    retried event sends its whole batch round again in savepoints. Three funding replicas on
+    PostgreSQL: 1.71× one at batches of 64, 0.84× at 128, 0.60× at 256; growing after 10 quiet
+    seconds instead of 30, retries came in storms (4,629 against 189). So a retry brings the size
+    back down and keeps it there while retries go on, and one consumer working through a backlog
+    in order grows to `most` (a review catch-up on PostgreSQL: 1,490 events/s at 64, 1,788
+    growing from 64 to 256)."""
+
+    GROW_AFTER = 16
+    QUIET = 30.0
+
+    def __init__(self, least: int, most: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.most = max(most, 1)
+        self.least = max(min(least, self.most), 1)
+        self.now = self.least
+        self._clock = clock
+        self._full = 0  # full batches in a row since the size last changed, none retried
+        self._retried = clock()  # when an event was last retried; a start counts as one
+
+    def settled(self, size: int, retried: bool) -> None:
+        """A batch of `size` events was settled; `retried`: one of its events or more was retried."""
+        if retried:
+            self.now, self._full, self._retried = self.least, 0, self._clock()
+        elif size >= self.now:
+            self._full += 1
+            quiet = self._clock() - self._retried >= self.QUIET
+            if self._full >= self.GROW_AFTER and quiet and self.now < self.most:
+                self.now, self._full = min(2 * self.now, self.most), 0
 
 
 class ConsumerGone(Exception):

@@ -173,18 +173,19 @@ class ServiceSettings(GovitSettings):
         le=256,
         description="events a consumer settles in one database transaction, acknowledged after the "
         "commit (tried whole, then each in a savepoint of its own when one fails); 1 commits every "
-        "event on its own; unset: by database (batch_on)",
+        "event on its own; unset: by database, growing with a backlog (batch_on)",
     )
 
-    def batch_on(self, dialect: str) -> int:
-        """The consumer's batch on this database (SQLAlchemy dialect name): GOVIT_CONSUMER_BATCH, or
-        64 on SQLite and 256 on PostgreSQL. On SQLite statements are calls within the process and a
-        batch holds the one write lock every HTTP write waits for; on PostgreSQL each statement is
+    def batch_on(self, dialect: str) -> tuple[int, int]:
+        """The least and the most events a consumer settles at once on this database (SQLAlchemy
+        dialect name): GOVIT_CONSUMER_BATCH for both, or from 64 up to 64 on SQLite and to 256 on
+        PostgreSQL (shared.puller.BatchSize). On SQLite statements are calls within the process and
+        a batch holds the one write lock every HTTP write waits for; on PostgreSQL each statement is
         a round trip to the server, which a bigger batch shares among more events (a review
         catch-up: 1,490 events/s at 64, 1,789 at 256; on SQLite 2,087 at 64, 1,921 at 256)."""
         if self.consumer_batch is not None:
-            return self.consumer_batch
-        return 256 if dialect == "postgresql" else 64
+            return self.consumer_batch, self.consumer_batch
+        return 64, 256 if dialect == "postgresql" else 64
 
     migrations_apart: bool = Field(
         default=True,

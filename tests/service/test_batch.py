@@ -302,9 +302,11 @@ async def test_a_service_batches_by_its_database_unless_told(
     app = create_funding(settings)
     async with running(app):
         # PostgreSQL: each statement a round trip, shared by more events; SQLite: the one write lock
-        assert app.state.runtime.dispatcher.batch == (256 if url.startswith("postgresql") else 64)
+        dispatcher = app.state.runtime.dispatcher
+        assert dispatcher.least_batch == 64
+        assert dispatcher.batch == (256 if url.startswith("postgresql") else 64)
     told = settings.model_copy(update={"consumer_batch": 8})
-    assert told.batch_on("postgresql") == told.batch_on("sqlite") == 8
+    assert told.batch_on("postgresql") == told.batch_on("sqlite") == (8, 8)
 
 
 async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jetstream(
