@@ -266,7 +266,8 @@ class JetStreamBus:
                             size = sizes.now
                             for start in range(0, len(msgs), size):
                                 part = msgs[start : start + size]
-                                sizes.settled(len(part), await self._settle_batch(durable, part, settle))
+                                if sizes.settled(len(part), await self._settle_batch(durable, part, settle)):
+                                    await self._grow(durable, puller, sizes)
                             continue
                         for msg in msgs:
                             await self._settle(durable, msg, handler)
@@ -281,6 +282,16 @@ class JetStreamBus:
                     await asyncio.wait_for(stop.wait(), pause)
                 pause = min(pause * 2, 10)
         running(False)
+
+    async def _grow(self, durable: str, puller: Puller, sizes: BatchSize) -> None:
+        """Bigger batches only for a consumer alone on its durable (BatchSize)."""
+        info = await self.nc.jetstream().consumer_info(self.stream, durable)
+        pending, waiting = info.num_ack_pending or 0, info.num_waiting or 0
+        alone = sizes.alone(pending, waiting, puller.queue.qsize(), puller.requested())
+        if alone:
+            sizes.grow()
+        else:
+            sizes.hold()
 
     async def _settle(self, durable: str, msg: Msg, handler: Handler) -> None:
         delivery = _delivery(msg)

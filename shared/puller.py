@@ -55,15 +55,30 @@ class BatchSize:
         self._full = 0  # full batches in a row since the size last changed, none retried
         self._retried = clock()  # when an event was last retried; a start counts as one
 
-    def settled(self, size: int, retried: bool) -> None:
-        """A batch of `size` events was settled; `retried`: one of its events or more was retried."""
+    def settled(self, size: int, retried: bool) -> bool:
+        """A batch of `size` events was settled; `retried`: one of its events or more was retried.
+        True when the size would grow now: then `grow()` if the consumer is alone on its durable
+        consumer, else `hold()`."""
         if retried:
             self.now, self._full, self._retried = self.least, 0, self._clock()
-        elif size >= self.now:
+            return False
+        if size >= self.now:
             self._full += 1
             quiet = self._clock() - self._retried >= self.QUIET
-            if self._full >= self.GROW_AFTER and quiet and self.now < self.most:
-                self.now, self._full = min(2 * self.now, self.most), 0
+            return self._full >= self.GROW_AFTER and quiet and self.now < self.most
+        return False
+
+    def grow(self) -> None:
+        self.now, self._full = min(2 * self.now, self.most), 0
+
+    def hold(self) -> None:
+        """Not now (other replicas pull the same durable consumer): asked again as after a retry."""
+        self._full, self._retried = 0, self._clock()
+
+    def alone(self, pending: int, waiting: int, queued: int, own_request: bool) -> bool:
+        """Whether the durable consumer's `pending` deliveries not yet answered and `waiting` pull
+        requests are all this consumer's (`queued` messages here, its request open or not)."""
+        return pending <= queued and waiting <= int(own_request)
 
 
 class ConsumerGone(Exception):
@@ -110,6 +125,10 @@ class Puller:
                 self._owed = max(self._owed - 1, 0)
                 return [msg, *self._take(self.batch - 1)]
         return []
+
+    def requested(self) -> bool:
+        """Whether a pull request of this consumer is open on the server."""
+        return self._open()
 
     def _open(self) -> bool:
         # a little past the expiry: the server's 408 may be on its way

@@ -5,11 +5,12 @@ from __future__ import annotations
 from shared.puller import BatchSize
 
 
-def full_batches(sizes: BatchSize, count: int) -> list[int]:
+def full_batches(sizes: BatchSize, count: int, *, alone: bool = True) -> list[int]:
     seen = []
     for _ in range(count):
         seen.append(sizes.now)
-        sizes.settled(sizes.now, retried=False)
+        if sizes.settled(sizes.now, retried=False):
+            sizes.grow() if alone else sizes.hold()
     return seen
 
 
@@ -52,3 +53,17 @@ def test_batches_not_full_say_nothing_of_a_backlog_and_a_fixed_size_stays() -> N
     full_batches(fixed, 100)
     assert fixed.now == 8
     assert BatchSize(300, 256).now == 256  # the least is never more than the most
+
+
+def test_it_grows_only_while_no_other_replica_pulls_the_durable() -> None:
+    now = [1000.0]
+    sizes = BatchSize(64, 256, clock=lambda: now[0])
+    now[0] += BatchSize.QUIET
+    assert full_batches(sizes, 3 * BatchSize.GROW_AFTER, alone=False) == [64] * 3 * BatchSize.GROW_AFTER
+    now[0] += BatchSize.QUIET  # held: asked again only after as long as after a retry
+    full_batches(sizes, BatchSize.GROW_AFTER)
+    assert sizes.now == 128
+    # deliveries pending beyond those queued here, or another's pull request waiting: not alone
+    assert sizes.alone(pending=10, waiting=1, queued=10, own_request=True)
+    assert not sizes.alone(pending=74, waiting=1, queued=10, own_request=True)
+    assert not sizes.alone(pending=0, waiting=1, queued=0, own_request=False)
