@@ -163,6 +163,7 @@ def create_service_app(
         if spec.subscriptions:
             runtime.ready_checks["consumer"] = _running(runtime)
         context = HandlerContext(policy=app.state.policy, calendar=app.state.calendar, now=clock)
+        least_batch, most_batch = settings.batch_on(engine.dialect.name)
         dispatcher = EventDispatcher(
             durable=spec.name,
             subscriptions=spec.subscriptions,
@@ -173,8 +174,8 @@ def create_service_app(
             prefix=settings.subject_prefix,
             trusted=TrustedSources(settings.trusted_sources),
             future_allowance=timedelta(seconds=settings.future_event_allowance_seconds),
-            batch=settings.batch_on(engine.dialect.name)[1],
-            least_batch=settings.batch_on(engine.dialect.name)[0],
+            least_batch=least_batch,
+            batch=most_batch,
         )
         runtime.dispatcher = dispatcher
         runtime.tasks.append(asyncio.create_task(_messaging(runtime, relay, dispatcher), name="messaging"))

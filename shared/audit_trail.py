@@ -150,16 +150,17 @@ class AuditTrail:
         those only whether they changed since is asked, with no look at their mapping, so that a
         part costs about the same whatever the batch has written before it."""
         captured = self._captured
-        fresh = [o for o in session.new if id(o) not in captured]  # the others passed before
-        dirty = [o for o in session.dirty if id(o) not in captured]
-        audited = [o for o in (*fresh, *dirty) if _audited(inspect(o).mapper.local_table)]
-        if not all(_complete(obj) for obj in audited):
+        # the objects captured before passed here already
+        fresh = [o for o in session.new if id(o) not in captured and _audited(inspect(o).mapper.local_table)]
+        dirty = [
+            o for o in session.dirty if id(o) not in captured and _audited(inspect(o).mapper.local_table)
+        ]
+        if not all(_complete(obj) for obj in (*fresh, *dirty)):
             return False
-        inserted = {id(o) for o in fresh}
-        for obj in audited:
-            if id(obj) in inserted:
-                self._seen(obj, "insert")
-            elif session.is_modified(obj, include_collections=False):
+        for obj in fresh:
+            self._seen(obj, "insert")
+        for obj in dirty:
+            if session.is_modified(obj, include_collections=False):
                 self._seen(obj, "update")
         deleted = {id(o): o for o in session.deleted}
         self._captured_since(session, deleted)
