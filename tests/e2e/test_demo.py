@@ -9,7 +9,10 @@ import pytest
 
 from tests.e2e.conftest import Suite
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 
 async def _demo(s: Suite) -> str:

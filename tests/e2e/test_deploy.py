@@ -20,6 +20,9 @@ import yaml
 
 from tests.servers import missing
 
+# each service's manifests
+pytestmark = pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
+
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 KUBERNETES = ("1.30.0", "1.32.0")  # the oldest supported and the one CI's kubectl speaks
 PORTS = {"intake": 8001, "review": 8002, "procurement": 8003, "acceptance": 8004, "funding": 8005}

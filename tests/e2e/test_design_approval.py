@@ -26,7 +26,10 @@ from tests.e2e.lifecycle import (
 )
 from tests.intake_flow import upload, upload_all
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 
 async def _approved_feasibility(s: Suite, project: dict[str, Any]) -> dict[str, Any]:

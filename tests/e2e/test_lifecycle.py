@@ -32,7 +32,10 @@ from tests.e2e.lifecycle import (
     unit,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 DECLARED_ON = date(2026, 6, 15)  # before zhonglou's and xunyang's Sep 30, lhasa's Aug 31
 

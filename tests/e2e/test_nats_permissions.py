@@ -36,6 +36,9 @@ from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.contracts.procurement import ContractFiled, Milestone
 from tests.conftest import bearer, eventually, running
 
+# each service's NATS user
+pytestmark = pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHER = "project-system"
 SUBSCRIBER = "city-dashboard"

@@ -28,7 +28,10 @@ from tests.e2e.lifecycle import (
     unit,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 
 async def _order(s: Suite, project: dict[str, Any], due_on: date, document_ref: str) -> dict[str, Any]:

@@ -17,7 +17,10 @@ from shared.auth import Role
 from shared.workdays import today_in_shanghai
 from tests.conftest import bearer
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
 

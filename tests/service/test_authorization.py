@@ -104,6 +104,7 @@ async def service(
         yield app, http
 
 
+@pytest.mark.services(by="service")
 async def test_every_endpoint_admits_only_its_roles(service: tuple[FastAPI, AsyncClient]) -> None:
     app, http = service
     routes = [(p, r) for p, r in api_routes(app.routes) if p not in PUBLIC]
@@ -138,6 +139,7 @@ async def test_every_endpoint_admits_only_its_roles(service: tuple[FastAPI, Asyn
     assert checked >= len(routes) * len(TOKENS)
 
 
+@pytest.mark.services(by="service")
 async def test_out_of_range_numbers_and_odd_ids_are_refused_never_a_5xx(
     service: tuple[FastAPI, AsyncClient],
 ) -> None:
@@ -536,6 +538,7 @@ async def _call(
     return await http.request(method, path, headers=who, json=_body(service, method, full))
 
 
+@pytest.mark.services(by="seeded")
 async def test_another_jurisdictions_people_neither_act_on_nor_see_its_data(
     seeded: tuple[str, FastAPI, AsyncClient, Seeded],
 ) -> None:

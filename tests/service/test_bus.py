@@ -209,6 +209,7 @@ async def test_connecting_to_an_absent_server_gives_up_within_the_timeout() -> N
     assert not bus.connected
 
 
+@pytest.mark.services("funding")  # `govit dlq list funding`: its consumer's dead letters
 async def test_a_dead_letter_can_be_listed_and_replayed_onto_its_original_subject(
     jetstream: JetStreamBus, nats_url: str
 ) -> None:

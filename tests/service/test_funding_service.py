@@ -35,6 +35,9 @@ from shared.contracts.procurement import ContractFiled, Milestone
 from tests.conftest import bearer, eventually, real_bus, running, unique
 from tests.intake_flow import Clock, events_of, publish
 
+# "acceptance" in these tests is funding's gate of that name, fed by events the test publishes.
+pytestmark = pytest.mark.services("funding", homonyms=("acceptance",))
+
 FINANCE = bearer(Role.FINANCE, sub="财政局")
 WAN = 1_000_000  # 1万元 in fen
 SHARING = "govit.acceptance.data_sharing_decided.v1"

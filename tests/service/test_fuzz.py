@@ -38,7 +38,10 @@ from tests.service.test_authorization import APPS, api_routes, roles_of
 
 # Schemathesis' own strategies for invalid data draw from `random`, which Hypothesis seeds for every
 # example, so runs stay reproducible; the warning is about Schemathesis, not these services.
-pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding", by="service"),
+]
 
 CONFIG = schemathesis.Config.from_dict(
     {

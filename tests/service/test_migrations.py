@@ -30,6 +30,7 @@ async def _run(url: str, migrations: Path, *steps: tuple[str, str]) -> None:
         await engine.dispose()
 
 
+@pytest.mark.services("intake", "review", "procurement", "acceptance", "funding", by="service")
 @pytest.mark.parametrize("service", SERVICES)
 async def test_migrations_go_up_down_and_up_again(service: str, make_database: Any) -> None:
     url = await make_database(service)
@@ -43,6 +44,7 @@ async def test_migrations_go_up_down_and_up_again(service: str, make_database: A
         await engine.dispose()
 
 
+@pytest.mark.services("funding")
 async def test_funding_opens_the_gates_of_projects_approved_before_the_ledger(make_database: Any) -> None:
     url = await make_database("funding")
     migrations = ROOT / "funding" / "migrations"
@@ -68,6 +70,7 @@ async def test_funding_opens_the_gates_of_projects_approved_before_the_ledger(ma
     assert kinds == 2
 
 
+@pytest.mark.services("review")
 async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come_back(
     make_database: Any,
 ) -> None:
@@ -102,6 +105,7 @@ async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come
         await engine.dispose()
 
 
+@pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
 def test_the_head_is_the_revision_no_other_revises() -> None:
     from shared.engine import head_revision
 
@@ -126,6 +130,7 @@ print("alembic" in sys.modules)
 """
 
 
+@pytest.mark.services("funding")
 async def test_a_database_at_head_starts_without_loading_alembic(make_database: Any) -> None:
     """A service restarting on its migrated database does not import Alembic (nor Mako and Pygments
     behind it): the process stays smaller. A database behind the head is migrated as before."""

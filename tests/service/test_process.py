@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from opentelemetry import propagate, trace
 
 from shared.engine import at_head, create_engine
 from shared.telemetry import TraceContext
+
+pytestmark = pytest.mark.services("funding")
 
 ROOT = Path(__file__).resolve().parents[2]
 

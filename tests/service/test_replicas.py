@@ -24,7 +24,7 @@ from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from tests.conftest import eventually, real_bus
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services("funding")]
 
 EVENTS = 200
 REPLICAS = 2
