@@ -23,21 +23,26 @@ install: $(STAMP) ## Create .venv and install govit with its development tools
 up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
 	$(BIN)/govit up
 
-# make test SERVICE=funding: only tests/*/test_funding_*.py (its domain rules and its service
-# tests, which need NATS and that service's database); SERVICE="review funding" runs both.
+# make test SERVICE=funding: every test exercising funding — its unit tests, its service tests and
+# the e2e tests that start or talk to it — chosen by pytest --service (tests/selection.py: the
+# services marks, the services a test module imports, test_funding_*.py); SERVICE="review funding"
+# runs the tests of either. Without GOVIT_TEST_POSTGRES_URL the PostgreSQL tests use Docker, or skip.
 SERVICES := intake review procurement acceptance funding
 ifneq ($(and $(strip $(SERVICE)),$(filter test,$(MAKECMDGOALS))),)
 ifneq ($(filter-out $(SERVICES),$(SERVICE)),)
-$(error unknown SERVICE $(filter-out $(SERVICES),$(SERVICE)); choose from: $(SERVICES))
+$(error 未知服务 / unknown SERVICE $(filter-out $(SERVICES),$(SERVICE)); 可选 / choose from: $(SERVICES))
 endif
-SERVICE_TESTS := $(foreach s,$(SERVICE),$(sort $(wildcard tests/*/test_$(s)_*.py)))
+SERVICE_ARGS := $(foreach s,$(SERVICE),--service=$(s))
 endif
 
-test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL); SERVICE=funding: one service's tests
-ifneq ($(SERVICE_TESTS),)
-	@echo "only the tests of $(strip $(SERVICE)): $(SERVICE_TESTS)"
+test: $(STAMP) ## Run the whole test suite (real NATS JetStream, SQLite and PostgreSQL); SERVICE=funding: every test exercising it
+ifneq ($(SERVICE_ARGS),)
+	@echo "只运行涉及 $(strip $(SERVICE)) 的测试（单元、服务、端到端）/ only the tests exercising $(strip $(SERVICE))"
 endif
-	$(BIN)/python -m pytest $(SERVICE_TESTS) $(PYTEST_ARGS)
+ifeq ($(strip $(GOVIT_TEST_POSTGRES_URL)),)
+	@echo "注意：未设置 GOVIT_TEST_POSTGRES_URL，PostgreSQL 测试改用 Docker，无 Docker 则跳过 / note: GOVIT_TEST_POSTGRES_URL unset (e.g. postgresql+asyncpg://user@host:5432/db): PostgreSQL tests use Docker or are skipped"
+endif
+	$(BIN)/python -m pytest $(SERVICE_ARGS) $(PYTEST_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks and write docs/BENCHMARKS.md (not part of make test)
 	$(BIN)/python bench/run.py

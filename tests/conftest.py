@@ -77,8 +77,9 @@ def pytest_report_collectionfinish(config: pytest.Config, items: Sequence[pytest
     lines = []
     if config.getoption("service"):
         lines.append(f"按服务选择：{' '.join(config.getoption('service'))} / tests exercising these services")
-    if not postgres_available():
-        lines.append(f"{POSTGRES_HINT}（{_on_postgres(items)} 项 / tests）")
+    on_postgres = _on_postgres(items)
+    if on_postgres and not postgres_available():
+        lines.append(f"{POSTGRES_HINT}（{on_postgres} 项 / tests）")
     return lines
 
 
