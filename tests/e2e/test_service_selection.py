@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = "tests/service/test_migrations.py"
 SAMPLE = [
     "tests/unit/test_funding_rules.py",
     "tests/unit/test_review_rules.py",
@@ -89,13 +90,23 @@ def test_make_passes_each_service_and_notes_a_missing_postgresql_before_running(
 def test_without_postgresql_the_skip_reason_says_how_to_point_the_tests_at_a_server() -> None:
     env = {k: v for k, v in os.environ.items() if k != "GOVIT_TEST_POSTGRES_URL"}
     env |= {"DOCKER_HOST": "unix:///nonexistent/docker.sock", "CI": "false"}
-    run = collect("tests/service/test_migrations.py", env=env)
+    run = collect(MIGRATIONS, env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "PostgreSQL 不可用：设置 GOVIT_TEST_POSTGRES_URL=postgresql+asyncpg://" in run.stdout
     assert "(or start Docker) to run these" in run.stdout
     skipped = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-k", "postgresql"]
-        + ["tests/service/test_migrations.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "postgresql",
+            MIGRATIONS,
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
