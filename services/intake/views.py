@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from services.intake.domain.requirements import (
 )
 from services.intake.domain.screening import Deployment
 from services.intake.domain.standing import GROUND_LABELS
+from services.intake.labels import PlanStatus
 from services.intake.schemas import ProjectFilter
 from services.intake.tables import (
     agencies,
@@ -33,12 +36,13 @@ from services.intake.tables import (
 )
 from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
+from shared.labels import Readable
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry, citations
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -316,7 +320,7 @@ async def list_agencies(
     )
 
 
-class PlanEntryOut(BaseModel):
+class PlanEntryOut(Readable):
     rank: int
     project_id: str
     title: str
@@ -333,7 +337,9 @@ class PlanEntryOut(BaseModel):
     )
 
 
-class PlanOut(BaseModel):
+class PlanOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"status": PlanStatus}
+
     jurisdiction: str
     year: int
     status: str = Field(description="draft 排序中, published 已下达")
