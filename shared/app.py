@@ -201,14 +201,7 @@ def create_service_app(
             await runtime.bus.close()
             await engine.dispose()
 
-    app = FastAPI(
-        title=spec.title,
-        description=spec.description,
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,  # served by shared.docs from local assets, not a CDN
-        redoc_url=None,
-    )
+    app = FastAPI(title=spec.title, description=spec.description, version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.tokens = TokenIssuer(settings)

@@ -30,7 +30,10 @@ def assets_dir() -> Path:
 
 
 def install(app: FastAPI) -> None:
-    """Serve /docs, /redoc and their assets; `app` must be made with docs_url=None, redoc_url=None."""
+    """Serve /docs, /redoc and their assets in place of FastAPI's own pages (which load a CDN's)."""
+    theirs = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in theirs]
+    app.docs_url = app.redoc_url = app.swagger_ui_oauth2_redirect_url = None
     app.mount(ASSETS, StaticFiles(directory=assets_dir()), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
 

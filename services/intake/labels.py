@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from services.intake.domain.kinds import ProjectKind, ProjectStatus
-from shared.labels import register
+from shared.labels import Readable, register
+
+# intake's read schemas take Readable from here: the tables are registered before any is serialized.
+__all__ = ["PlanStatus", "Readable"]
 
 
 class PlanStatus(StrEnum):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -22,7 +20,7 @@ from services.intake.domain.requirements import (
 )
 from services.intake.domain.screening import Deployment
 from services.intake.domain.standing import GROUND_LABELS
-from services.intake.labels import PlanStatus
+from services.intake.labels import PlanStatus, Readable
 from services.intake.schemas import ProjectFilter
 from services.intake.tables import (
     agencies,
@@ -36,7 +34,6 @@ from services.intake.tables import (
 )
 from shared.auth import Principal, Role
 from shared.contracts.envelope import Citation
-from shared.labels import Readable
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry, citations
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
@@ -338,11 +335,9 @@ class PlanEntryOut(Readable):
 
 
 class PlanOut(Readable):
-    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"status": PlanStatus}
-
     jurisdiction: str
     year: int
-    status: str = Field(description="draft 排序中, published 已下达")
+    status: PlanStatus = Field(description="draft 排序中, published 已下达")
     document: str | None = Field(description="计划下达文号（分批下达的为首批的文号）")
     published_at: datetime | None
     entries: list[PlanEntryOut]
