@@ -89,7 +89,7 @@ class ContractIn(BaseModel):
             starts_on="2026-08-10",
             ends_on="2027-06-30",
             milestones=[
-                {"name": "合同签订", "stage": "contract", "share_percent": "30"},
+                {"name": "合同签订", "stage": "signing", "share_percent": "30"},
                 {"name": "初验合格", "stage": "initial_acceptance", "share_percent": "40"},
                 {"name": "终验合格", "stage": "final_acceptance", "share_percent": "30"},
             ],

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from services.acceptance.main import create_app as create_acceptance
 from services.funding.main import create_app as create_funding
@@ -91,3 +93,30 @@ def test_every_field_of_the_main_requests_has_a_chinese_description_and_an_examp
             if not definition.get("examples") and "example" not in definition:
                 lacking.append(f"{where}: no example")
     assert lacking == [], "\n".join(lacking)
+
+
+def _models() -> list[type[BaseModel]]:
+    from services.acceptance import schemas as acceptance
+    from services.funding import schemas as funding
+    from services.intake import schemas as intake
+    from services.procurement import schemas as procurement
+    from services.review import schemas as review
+    from shared.manual import ManualEventIn
+
+    modules = (acceptance, funding, intake, procurement, review)
+    found = [ManualEventIn]
+    for module in modules:
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__
+            ):
+                found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("model", _models(), ids=lambda m: f"{m.__module__.split('.')[-2]}.{m.__name__}")
+def test_the_example_of_a_request_is_a_valid_request(model: type[BaseModel]) -> None:
+    for example in model.model_json_schema()["examples"]:
+        model.model_validate_json(json.dumps(example))
