@@ -113,7 +113,7 @@ def _models() -> list[type[BaseModel]]:
                 and value.__module__ == module.__name__
             ):
                 found.append(value)
-    return found
+    return [model for model in found if model.model_config.get("json_schema_extra")]
 
 
 @pytest.mark.parametrize("model", _models(), ids=lambda m: f"{m.__module__.split('.')[-2]}.{m.__name__}")
