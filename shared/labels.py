@@ -86,13 +86,11 @@ class Readable(BaseModel):
         for name, definition in target.get("properties", {}).items():
             properties[name] = definition
             if name in enums:
-                properties[name + LABEL_SUFFIX] = _string(
-                    f"{name} 的中文名称", name in target.get("required", [])
-                )
+                properties[name + LABEL_SUFFIX] = _string(f"{name} 的中文名称", _never_none(cls, name))
             elif name in amounts:
                 properties[amounts[name]] = _string(
                     f'{name} 以元计，供人阅读，如 "1,200,000.00 元"；以 {name} 为准',
-                    cls.model_fields[name].annotation is int,
+                    _never_none(cls, name),
                 )
         target["properties"] = properties
         target["required"] = [*target.get("required", []), *_always(cls, enums, amounts)]
@@ -102,6 +100,11 @@ class Readable(BaseModel):
 def _string(description: str, always: bool) -> dict[str, Any]:
     kind: dict[str, Any] = {"type": "string"} if always else {"anyOf": [{"type": "string"}, {"type": "null"}]}
     return {**kind, "description": description}
+
+
+def _never_none(cls: type[Readable], name: str) -> bool:
+    field = cls.model_fields.get(name)
+    return field is not None and type(None) not in typing.get_args(field.annotation)
 
 
 def _always(cls: type[Readable], enums: Mapping[str, Any], amounts: Mapping[str, str]) -> list[str]:
