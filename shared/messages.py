@@ -144,8 +144,11 @@ FALLBACK = "取值不合法"
 
 
 def message(error_type: str, ctx: Mapping[str, Any] | None, english: str) -> str:
-    """The Chinese message for one pydantic error; the general one where the type or its context
-    is unknown (English is kept in the error's `msg_en`)."""
+    """The Chinese message for one pydantic error; the message as given where our own code wrote it
+    in Chinese; the general one where the type or its context is unknown (the original message is
+    kept in the error's `msg_en`)."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in english):
+        return english.removeprefix("Value error, ")  # ours, already in Chinese
     template = MESSAGES.get(error_type)
     if template is None:
         return FALLBACK

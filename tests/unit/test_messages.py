@@ -71,6 +71,11 @@ def test_missing_wrong_type_and_too_short_are_told_apart() -> None:
     assert _errors({"amount_fen": 1, "colour": "red"})["title"] == "必填，未提供"
 
 
+def test_a_message_our_code_wrote_in_chinese_is_kept() -> None:
+    assert message("missing", None, "不能为空") == "不能为空"
+    assert message("value_error", {"error": "x"}, "Value error, 合同工期止须晚于起") == "合同工期止须晚于起"
+
+
 def test_an_unknown_type_or_context_falls_back_without_failing() -> None:
     assert message("some_future_type", None, "Something") == FALLBACK
     assert message("greater_than", {}, "Input should be greater than 0") == FALLBACK
