@@ -1,4 +1,5 @@
-"""Refusals people read: invalid fields told in Chinese by name and path, an unreadable body 400."""
+"""What people read: invalid fields told in Chinese by name and path, an unreadable body 400,
+statuses labelled in Chinese and amounts in 元."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from httpx import AsyncClient
 
 from services.intake.main import create_app as create_intake
 from services.intake.settings import IntakeSettings
-from tests.conftest import real_bus, running
-from tests.intake_flow import authority
+from tests.conftest import real_bus, running, unique
+from tests.intake_flow import authority, draft, register
 
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
@@ -79,3 +80,18 @@ async def test_a_wrong_type_in_a_query_parameter_names_the_parameter(intake: Asy
     assert error["type"] == "int_parsing"
     assert error["msg"].endswith("应为整数，给出的值无法解析为整数")
     assert "query.limit" in error["msg"]
+
+
+async def test_a_project_says_its_status_in_chinese_and_its_amounts_in_yuan(intake: AsyncClient) -> None:
+    agency = unique("区教育局")
+    await register(intake, "zhonglou", agency)
+    project = await draft(intake, agency, "zhonglou", amount_fen=120_000_001, software_fen=0)
+    assert project["status"] == "draft"
+    assert project["status_label"] == "草稿"
+    assert project["kind_label"] == "建设类"
+    assert project["amount_fen"] == 120_000_001
+    assert project["amount_yuan"] == "1,200,000.01 元"
+    assert project["software_yuan"] == "0.00 元"
+    listed = await intake.get("/projects", headers=authority("zhonglou"), params={"agency": agency})
+    (item,) = listed.json()["items"]
+    assert item["status_label"] == "草稿" and item["amount_yuan"] == "1,200,000.01 元"
