@@ -24,6 +24,7 @@ from shared.contracts.envelope import Envelope
 from shared.db import inbox
 from shared.deps import IdempotencyKey, NowDep
 from shared.examples import field_examples
+from shared.messages import field_error
 from shared.problems import Problem, problem_responses
 
 
@@ -105,10 +106,7 @@ def manual_router(service: str) -> APIRouter:
         try:
             event = event_from(payload.type, payload.data)
         except ValidationError as exc:
-            errors = [
-                {"loc": ["body", "data", *exc_loc(e["loc"])], "msg": e["msg"], "type": e["type"]}
-                for e in exc.errors()
-            ]
+            errors = [field_error({**e, "loc": ["body", "data", *exc_loc(e["loc"])]}) for e in exc.errors()]
             raise Problem(
                 422, "invalid_event", "事件数据不符合其模式", f"{exc.error_count()} 处错误", errors=errors
             ) from exc

@@ -224,3 +224,19 @@ def dotted(loc: list[str | int]) -> str:
     for step in loc[1:] if loc and loc[0] == "body" else loc:
         shown += f"[{step}]" if isinstance(step, int) else (f".{step}" if shown else str(step))
     return shown or "请求体"
+
+
+def field_error(error: Mapping[str, Any], title: str = "") -> dict[str, Any]:
+    """One invalid field as `errors[]` shows it: where, its Chinese name, pydantic's type (stable)
+    and the message in Chinese naming the field; the original message kept beside it."""
+    loc = list(error["loc"])
+    field = dotted(loc)
+    named = f"{title}（{field}）" if title else field
+    return {
+        "loc": loc,
+        "field": field,
+        "title": title,
+        "type": error["type"],
+        "msg": f"{named}：{message(error['type'], error.get('ctx'), error['msg'])}",
+        "msg_en": error["msg"],
+    }

@@ -213,21 +213,8 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _field_error(error: Any, openapi: dict[str, Any], path: str, method: str) -> dict[str, Any]:
-    """One invalid field: where, its Chinese name, pydantic's type (stable) and the message in
-    Chinese naming the field; pydantic's English message kept beside it."""
     loc = list(error["loc"])
-    title = messages.field_title(openapi, path, method, loc)
-    field = messages.dotted(loc)
-    named = f"{title}（{field}）" if title else field
-    text = messages.message(error["type"], error.get("ctx"), error["msg"])
-    return {
-        "loc": loc,
-        "field": field,
-        "title": title,
-        "type": error["type"],
-        "msg": f"{named}：{text}",
-        "msg_en": error["msg"],
-    }
+    return messages.field_error({**error, "loc": loc}, messages.field_title(openapi, path, method, loc))
 
 
 def _unreadable(errors: Sequence[Any]) -> Problem | None:
