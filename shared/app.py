@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from shared import audit, limits, problems, telemetry
+from shared import audit, docs, limits, problems, telemetry
 from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
@@ -216,6 +216,7 @@ def create_service_app(
     app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)
     limits.install(app, app.state.body_limits)
     _install_metrics(app, metrics)
+    docs.install(app)
     app.include_router(_health_router(runtime))
     app.include_router(audit_router())
     if spec.subscriptions:

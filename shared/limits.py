@@ -24,6 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.messages import MESSAGES, dotted
 from shared.problems import Problem, problem_response
 
 MIB = 1024 * 1024
@@ -67,7 +68,13 @@ def _size(n: int) -> str:
 
 def nul_refused(locations: list[list[str | int]]) -> Problem:
     errors = [
-        {"loc": loc, "msg": "不得包含 NUL 字符（\\u0000）", "type": "nul_character"} for loc in locations
+        {
+            "loc": loc,
+            "field": dotted(loc),
+            "msg": f"{dotted(loc)}：{MESSAGES['nul_character']}",
+            "type": "nul_character",
+        }
+        for loc in locations
     ]
     return Problem(422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors)
 

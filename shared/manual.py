@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from shared.auth import Principal, Role, require
@@ -23,14 +23,25 @@ from shared.contracts.catalog import event_from
 from shared.contracts.envelope import Envelope
 from shared.db import inbox
 from shared.deps import IdempotencyKey, NowDep
+from shared.examples import field_examples
+from shared.messages import field_error
 from shared.problems import Problem, problem_responses
 
 
 class ManualEventIn(BaseModel):
-    type: str = Field(max_length=128, examples=["govit.acceptance.final_acceptance_concluded.v1"])
-    data: dict[str, Any] = Field(description="the event's data, as its schema in docs/asyncapi.yaml says")
-    document_ref: str = Field(min_length=2, max_length=200, description="the document the fact rests on")
-    note: str | None = Field(default=None, max_length=500)
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            type="govit.acceptance.final_acceptance_concluded.v1",
+            data={"project_id": "3f2a9c1e", "jurisdiction": "zhonglou", "passed": True},
+            document_ref="钟数据验〔2026〕8号",
+            note="终验会议纪要已归档",
+        )
+    )
+
+    type: str = Field(max_length=128, description="事件类型（含版本），见 docs/asyncapi.yaml")
+    data: dict[str, Any] = Field(description="事件数据，按 docs/asyncapi.yaml 中该事件的结构填写")
+    document_ref: str = Field(min_length=2, max_length=200, description="该事实所依据的文件文号")
+    note: str | None = Field(default=None, max_length=500, description="备注")
 
 
 class ManualEventOut(BaseModel):
@@ -95,10 +106,7 @@ def manual_router(service: str) -> APIRouter:
         try:
             event = event_from(payload.type, payload.data)
         except ValidationError as exc:
-            errors = [
-                {"loc": ["body", "data", *exc_loc(e["loc"])], "msg": e["msg"], "type": e["type"]}
-                for e in exc.errors()
-            ]
+            errors = [field_error({**e, "loc": ["body", "data", *exc_loc(e["loc"])]}) for e in exc.errors()]
             raise Problem(
                 422, "invalid_event", "事件数据不符合其模式", f"{exc.error_count()} 处错误", errors=errors
             ) from exc

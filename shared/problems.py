@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import messages
 from shared.db import is_busy, is_transient
 from shared.idempotency import IdempotencyKeyReused
 from shared.policy import Reason
@@ -63,9 +64,14 @@ class Problem(Exception):
 
 
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
+    """One invalid field of a request (422 invalid_request)."""
+
+    loc: list[str | int] = Field(description="位置：body、query、path 起首，其后为字段路径")
+    msg: str = Field(description="说明（中文），写明字段的中文名称和路径")
+    type: str = Field(description="错误类型（pydantic 的错误码，英文，稳定），客户端据此判断")
+    field: str = Field(default="", description="字段路径，如 items[0].amount_fen")
+    title: str = Field(default="", description="字段的中文名称（取自接口说明）")
+    msg_en: str = Field(default="", description="英文说明")
 
 
 class ProblemDetails(BaseModel):
@@ -194,9 +200,44 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+    raw = exc.errors()
+    unreadable = _unreadable(raw)
+    if unreadable is not None:
+        return problem_response(unreadable, request)
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    openapi = request.app.openapi()
+    errors = [_field_error(e, openapi, path, request.method) for e in raw]
     problem = Problem(422, "invalid_request", "请求参数不合法", f"{len(errors)} 处参数错误", errors=errors)
     return problem_response(problem, request)
+
+
+def _field_error(error: Any, openapi: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    loc = list(error["loc"])
+    return messages.field_error({**error, "loc": loc}, messages.field_title(openapi, path, method, loc))
+
+
+def _unreadable(errors: Sequence[Any]) -> Problem | None:
+    """400 malformed_body for a body that is not JSON at all: cut short, not JSON, or sent with a
+    content type that is not JSON where the operation reads a JSON object."""
+    for error in errors:
+        if error["type"] == "json_invalid":
+            where = error["loc"][1] if len(error["loc"]) > 1 else "?"
+            reason = (error.get("ctx") or {}).get("error", "")
+            return Problem(
+                400,
+                "malformed_body",
+                "请求体无法解析",
+                f"请求体不是合法的 JSON（第 {where} 个字符处：{reason}），未保存任何内容",
+            )
+        if tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes):
+            return Problem(
+                400,
+                "malformed_body",
+                "请求体无法解析",
+                "请求体应为 JSON（Content-Type: application/json），未保存任何内容",
+            )
+    return None
 
 
 async def _on_database(request: Request, exc: Exception) -> JSONResponse:

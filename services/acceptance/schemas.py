@@ -5,12 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.examples import field_examples
 
 
 class InitialIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            held_on="2027-05-20", passed=True, findings="系统功能满足合同要求，同意初验"
+        )
+    )
+
     held_on: dt.date = Field(description="初验日期")
-    passed: bool
+    passed: bool = Field(description="初验通过")
     findings: str = Field(min_length=2, max_length=20000, description="初验意见")
 
 
@@ -31,13 +39,25 @@ class DataSharingDecisionIn(BaseModel):
 
 
 class AttestationIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            attestation="mlps",
+            compliant=True,
+            reference="DJCP-54010020270001",
+            issued_on="2027-05-30",
+            valid_until="2028-05-29",
+            issuer="某网络安全测评中心",
+            issuer_level=None,
+        )
+    )
+
     attestation: Literal["mlps", "crypto", "secrecy_assessment", "secrecy_approval"] = Field(
         description="mlps 等保测评, crypto 密码应用安全性评估; 涉密信息系统的 secrecy_assessment "
         "保密测评机构检测评估, secrecy_approval 保密行政管理部门审查 (shexian §42)"
     )
     compliant: bool = Field(description="合格")
     reference: str = Field(min_length=2, max_length=200, description="测评报告编号或审查合格证编号")
-    issued_on: dt.date
+    issued_on: dt.date = Field(description="出具日期")
     valid_until: dt.date | None = Field(default=None, description="有效期至")
     issuer: str = Field(
         default="", max_length=200, description="出具机构：测评机构，或作出审查的保密行政管理部门"
@@ -64,6 +84,13 @@ class DelayDecisionIn(BaseModel):
 
 
 class ApplicationIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            materials={"archives_acceptance": "钟档验〔2027〕6号", "audit_report": "钟审〔2027〕21号"},
+            archives_accepted=False,
+        )
+    )
+
     materials: dict[str, str] = Field(
         default_factory=dict,
         description="验收材料：材料代码 → 文号或文件引用（见项目详情 required_materials）",
@@ -82,7 +109,13 @@ class AdmissionIn(BaseModel):
 
 
 class ConclusionIn(BaseModel):
-    passed: bool
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            passed=False, rectification_items=["补充系统运维手册"], rectification_due="2027-08-31"
+        )
+    )
+
+    passed: bool = Field(description="终验通过")
     rectification_items: list[str] = Field(default_factory=list, max_length=200, description="整改事项")
     rectification_due: dt.date | None = Field(default=None, description="整改期限")
 
@@ -93,6 +126,8 @@ class RectificationIn(BaseModel):
 
 
 class ReportIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=field_examples(reference="钟数据验〔2027〕8号"))
+
     reference: str = Field(min_length=2, max_length=200, description="验收报告文号")
 
 

@@ -4,21 +4,25 @@ limits, as API schemas."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import ConfigDict, computed_field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.acceptance import labels as _labels  # noqa: F401  (registers the tables)
 from services.acceptance.db import AcceptanceUnitOfWork, projects
 from services.acceptance.domain import Pack, Project, ProjectNotFound, Status, deadlines, required_materials
 from shared.auth import Principal
 from shared.consume import HandlerContext
+from shared.labels import DeadlineState, Readable
 from shared.pagination import Page, PageParams
 from shared.views import filters, page_of, visible_to
 from shared.workdays import is_provisional
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -32,7 +36,9 @@ class ProjectOut(BaseModel):
     closed_reason: str | None
 
 
-class DeadlineOut(BaseModel):
+class DeadlineOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": DeadlineState}
+
     deadline: str
     due_on: dt.date
     state: str  # running | open | met | missed

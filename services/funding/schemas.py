@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.funding.domain import PaymentKind
+from shared.examples import field_examples
 from shared.money import Fen, PositiveFen
 from shared.policy.principle import ExceptionIn, PrincipleException
 
 
 class RequestDisbursementIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            amount_fen=30_000_000,
+            purpose="支付承建单位初验节点款",
+            kind="milestone",
+            contract_id="c-8d2f61",
+            milestone="初验合格",
+        )
+    )
+
     amount_fen: PositiveFen = Field(description="拨付金额（分）")
     purpose: str = Field(min_length=2, max_length=200, description="用途")
     kind: PaymentKind = Field(

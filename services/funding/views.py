@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,14 +23,16 @@ from services.funding.domain import (
     required_for,
     shown_open,
 )
+from services.funding.labels import OPEN_LABELS, ReclaimStatus
 from shared.auth import Principal
+from shared.labels import Readable
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry, Reason
 from shared.views import filters, one, page_of, visible_to
 from shared.workdays import is_provisional
 
 
-class DisbursementOut(BaseModel):
+class DisbursementOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -57,7 +61,7 @@ class DisbursementOut(BaseModel):
         return value or []
 
 
-class SettlementOut(BaseModel):
+class SettlementOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     final_cost_fen: int
@@ -75,7 +79,7 @@ class SettlementOut(BaseModel):
         return is_provisional(self.review_due_on)
 
 
-class FundedProjectOut(BaseModel):
+class FundedProjectOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -99,17 +103,28 @@ class GateEventOut(BaseModel):
     source: str | None  # the system that published it (CloudEvents source); urn:govit:funding:manual by hand
 
 
-class GateOut(BaseModel):
+class GateOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"gate": Gate}
+
     gate: str
     open: bool
     required_for: dict[str, list[str]]  # payment kind → the articles that make it needed
-    basis_for: dict[str, list[str]] = {}  # payment kind → 重要依据 shown with it (not required), by article
+    basis_for: dict[str, list[str]] = Field(
+        default_factory=dict
+    )  # payment kind → 重要依据 shown with it (not required), by article
     event: GateEventOut | None
     detail: dict[str, Any]
     explanation: str  # e.g. 终验 — 已满足；由 govit.acceptance.final_acceptance_concluded.v1 设定，来源 …
 
+    @computed_field(description="闸门状态的中文名称：已满足或未满足")  # type: ignore[prop-decorator]
+    @property
+    def open_label(self) -> str:
+        return OPEN_LABELS[self.open]
 
-class ReclaimOut(BaseModel):
+
+class ReclaimOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"status": ReclaimStatus}
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str

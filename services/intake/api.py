@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import FileResponse
 
 from services.intake import commands as c
@@ -192,8 +192,8 @@ async def submit_project(project_id: str, uow: UowDep, ctx: ContextDep, who: App
 )
 async def upload_material(
     project_id: str,
-    material: Annotated[str, Form(pattern=r"^[a-z_]+$", description="材料类型，见项目的 required_materials")],
-    file: Annotated[UploadFile, File(description="材料文件：PDF、OFD、Word、WPS、Excel、图片或 ZIP")],
+    material: s.MaterialKind,
+    file: s.MaterialFile,
     upload: UploadDep,
 ) -> Any:
     async def chunks() -> AsyncIterator[bytes]:

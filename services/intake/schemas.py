@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -19,6 +19,7 @@ from services.intake.storage import MaterialStore
 from shared.auth import Principal, Role, require
 from shared.consume import HandlerContext
 from shared.deps import ContextDep, unit_of_work
+from shared.examples import field_examples
 from shared.money import Fen, PositiveFen
 from shared.policy import PolicyRegistry
 from shared.policy.principle import ExceptionIn, PrincipleException
@@ -26,10 +27,34 @@ from shared.problems import Problem
 
 
 class RegisterAgencyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            jurisdiction="zhonglou", name="区教育局", level="district", parent="区人民政府办公室"
+        )
+    )
+
     jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
     name: str = Field(min_length=2, max_length=128, description="单位名称，与申报令牌的 agency 一致")
     level: AgencyLevel = Field(description="单位层级: prefecture/city/district/county/township")
     parent: str | None = Field(default=None, max_length=128, description="上级主管部门")
+
+
+# The form of a material's upload (multipart/form-data).
+MaterialKind = Annotated[
+    str,
+    Form(
+        pattern=r"^[a-z_]+$",
+        description="材料类型，见项目的 required_materials（如 zhonglou §6 的项目建议书）",
+        examples=["project_proposal"],
+    ),
+]
+MaterialFile = Annotated[
+    UploadFile,
+    File(
+        description="材料文件：PDF、OFD、Word、WPS、Excel、图片或 ZIP，按内容识别格式",
+        examples=["项目建议书.pdf"],
+    ),
+]
 
 
 class AgencyDutiesIn(BaseModel):
@@ -40,7 +65,7 @@ class AgencyDutiesIn(BaseModel):
 
 
 class DeclarationFields(BaseModel):
-    title: str = Field(min_length=2, max_length=200)
+    title: str = Field(min_length=2, max_length=200, description="项目名称")
     kind: ProjectKind = Field(description="construction 建设类, operation 运维类, service 服务类")
     amount_fen: Fen = Field(description="投资估算（分）")
     classified: bool = Field(default=False, description="涉密项目")
@@ -62,7 +87,7 @@ class DeclarationFields(BaseModel):
     data_sharing_items: list[str] = Field(default_factory=list, max_length=500, description="共享数据清单")
     security_plan: str = Field(default="", max_length=20000, description="网络安全解决方案概要")
     off_plan: bool = Field(default=False, description="计划外紧急项目")
-    off_plan_reason: str = Field(default="", max_length=5000)
+    off_plan_reason: str = Field(default="", max_length=5000, description="计划外紧急项目的理由")
     funding_source: FundingSource = Field(
         default=FundingSource.LOCAL, description="local 本级, upper_level 上级统筹拨付"
     )
@@ -108,6 +133,44 @@ class DeclarationFields(BaseModel):
 
 
 class DeclareProjectIn(DeclarationFields):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            jurisdiction="zhonglou",
+            title="智慧教育平台",
+            kind="construction",
+            amount_fen=120_000_000,
+            classified=False,
+            nature="new",
+            software_fen=80_000_000,
+            packaged_software=False,
+            simple=False,
+            summary="建设全区中小学统一的教学资源与学籍管理平台",
+            deployment="gov_cloud",
+            deployment_explanation="",
+            xinchuang_compatible=True,
+            shares_data_with_platform=True,
+            assigned_from_above=False,
+            data_sharing_items=["学籍信息", "教师信息"],
+            security_plan="按等保三级建设，部署在政务云安全资源池",
+            off_plan=False,
+            off_plan_reason="",
+            funding_source="local",
+            upper_approval_ref="",
+            predecessor_id=None,
+            predecessor_acceptance_ref="",
+            requested_plan_year=2027,
+            on_platform=True,
+            off_platform_reason="",
+            network_links={"vertical": "gov_extranet"},
+            leases_lines=False,
+            hardware=["server"],
+            hardware_secure_controllable=True,
+            cybersecurity_review_ref="",
+            original_development=True,
+            development_fees_separate=True,
+        )
+    )
+
     jurisdiction: str = Field(
         description="辖区代码: zhonglou, shexian, bayingolin, xunyang, lhasa", examples=["zhonglou"]
     )
@@ -153,6 +216,21 @@ class ScreeningIn(ExceptionsIn):
 
 
 class ApproveProjectIn(ExceptionsIn):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            approval_number="钟发改〔2026〕45号",
+            approved_amount_fen=110_000_000,
+            approved_scope="建设教学资源与学籍管理平台，核减硬件采购",
+            exceptions=[
+                {
+                    "code": "not_in_plan",
+                    "reason": "防汛应急指挥系统，汛期前须上线",
+                    "document_ref": "钟政办〔2026〕12号",
+                }
+            ],
+        )
+    )
+
     approval_number: str = Field(min_length=2, max_length=128, description="批复文号")
     approved_amount_fen: PositiveFen = Field(description="批复金额（分）")
     approved_scope: str = Field(
@@ -161,11 +239,15 @@ class ApproveProjectIn(ExceptionsIn):
 
 
 class RankingIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=field_examples(ranking=["3f2a9c1e", "b71d04aa"]))
+
     ranking: list[str] = Field(max_length=2000, description="按优先顺序排列的项目 id")
 
 
 class PublishPlanIn(ExceptionsIn):
     """下达; a further publication of a plan fixed 原则上 (zhonglou §9) carries the exception."""
+
+    model_config = ConfigDict(json_schema_extra=field_examples(document="钟数据〔2026〕3号", exceptions=[]))
 
     document: str = Field(min_length=2, max_length=128, description="年度计划下达文号")
 

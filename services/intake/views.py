@@ -20,6 +20,7 @@ from services.intake.domain.requirements import (
 )
 from services.intake.domain.screening import Deployment
 from services.intake.domain.standing import GROUND_LABELS
+from services.intake.labels import PlanStatus, Readable
 from services.intake.schemas import ProjectFilter
 from services.intake.tables import (
     agencies,
@@ -38,7 +39,7 @@ from shared.policy import PolicyRegistry, citations
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -316,7 +317,7 @@ async def list_agencies(
     )
 
 
-class PlanEntryOut(BaseModel):
+class PlanEntryOut(Readable):
     rank: int
     project_id: str
     title: str
@@ -333,10 +334,10 @@ class PlanEntryOut(BaseModel):
     )
 
 
-class PlanOut(BaseModel):
+class PlanOut(Readable):
     jurisdiction: str
     year: int
-    status: str = Field(description="draft 排序中, published 已下达")
+    status: PlanStatus = Field(description="draft 排序中, published 已下达")
     document: str | None = Field(description="计划下达文号（分批下达的为首批的文号）")
     published_at: datetime | None
     entries: list[PlanEntryOut]

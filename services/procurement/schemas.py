@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.procurement.domain import ChangeRequest, ContractTerms, Ground, PurchaseTerms, Tender
 from services.procurement.domain import Role as ContractRole
 from shared.contracts.procurement import MilestoneStage
+from shared.examples import field_examples
 from shared.money import Fen, PositiveFen
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
@@ -39,11 +40,27 @@ class RequirementsReviewIn(BaseModel):
 
 
 class TenderIn(BaseModel):
-    method: TenderMethod
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            method="public_tender",
+            announced_on="2026-07-01",
+            awarded_on="2026-07-28",
+            bidders=["某信息技术有限公司", "某软件股份有限公司"],
+            winner="某信息技术有限公司",
+            winner_credit_code="91540000MA6T00000X",
+            amount_fen=98_000_000,
+        )
+    )
+
+    method: TenderMethod = Field(
+        description="采购方式：public_tender 公开招标, invited_tender 邀请招标, "
+        "competitive_negotiation 竞争性谈判, competitive_consultation 竞争性磋商, "
+        "single_source 单一来源, inquiry 询价, framework 框架协议, decentralized 分散采购"
+    )
     announced_on: dt.date | None = Field(default=None, description="公告日期")
     awarded_on: dt.date = Field(description="中标（成交）日期")
     bidders: list[str] = Field(default_factory=list, max_length=200, description="投标（响应）单位")
-    winner: str = Field(min_length=2, max_length=200)
+    winner: str = Field(min_length=2, max_length=200, description="中标（成交）单位")
     winner_credit_code: CreditCode
     amount_fen: PositiveFen = Field(description="中标（成交）金额，分")
 
@@ -52,17 +69,39 @@ class TenderIn(BaseModel):
 
 
 class MilestoneIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(name="初验合格", stage="initial_acceptance", share_percent="40")
+    )
+
     name: str = Field(min_length=1, max_length=100, description="付款节点名称")
     stage: MilestoneStage = Field(description="付款条件所处阶段")
     share_percent: Decimal = Field(gt=0, le=100, decimal_places=2, description="付款比例（%）")
 
 
 class ContractIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            role="construction",
+            counterparty="某信息技术有限公司",
+            credit_code="91540000MA6T00000X",
+            amount_fen=98_000_000,
+            signed_on="2026-08-05",
+            starts_on="2026-08-10",
+            ends_on="2027-06-30",
+            milestones=[
+                {"name": "合同签订", "stage": "signing", "share_percent": "30"},
+                {"name": "初验合格", "stage": "initial_acceptance", "share_percent": "40"},
+                {"name": "终验合格", "stage": "final_acceptance", "share_percent": "30"},
+            ],
+            ip_to_government=True,
+        )
+    )
+
     role: ContractRole = Field(description="design 设计, construction 承建（实施）, supervision 监理")
     counterparty: str = Field(min_length=2, max_length=200, description="乙方单位名称")
     credit_code: CreditCode
     amount_fen: PositiveFen = Field(description="合同金额，分")
-    signed_on: dt.date
+    signed_on: dt.date = Field(description="合同签订日期")
     starts_on: dt.date | None = Field(default=None, description="合同工期起")
     ends_on: dt.date | None = Field(default=None, description="合同工期止")
     milestones: list[MilestoneIn] = Field(min_length=1, max_length=50, description="付款节点，比例合计100%")
@@ -107,6 +146,10 @@ class ReportIn(BaseModel):
 
 
 class CompletionIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(completed_on="2027-06-20", security_test_report="CSTC-2027-0612")
+    )
+
     completed_on: dt.date | None = Field(default=None, description="竣工日期，默认今日")
     security_test_report: str | None = Field(
         default=None, max_length=500, description="应用软件安全评测报告编号 (zhonglou §15)"
@@ -114,6 +157,18 @@ class CompletionIn(BaseModel):
 
 
 class ChangeIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            description="因上级系统接口调整，增加统一身份认证对接",
+            scope_effect="新增一项对接内容，规模不变",
+            total_delta_fen=0,
+            adjustment_fen=2_000_000,
+            goal_changed=False,
+            major=False,
+            ground="policy",
+        )
+    )
+
     description: str = Field(min_length=2, max_length=20000, description="变更内容及理由")
     scope_effect: str = Field(min_length=2, max_length=20000, description="对建设内容、规模的影响")
     total_delta_fen: int = Field(
@@ -145,6 +200,19 @@ class FirmIn(BaseModel):
 
 class PurchaseIn(BaseModel):
     """计划外采购 (lhasa §10：办公区域网络改造、安防和办公设备采购等), recorded once procured."""
+
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            jurisdiction="lhasa",
+            title="办公区域网络改造",
+            category="network_renovation",
+            amount_fen=1_500_000,
+            supplier="某网络工程有限公司",
+            credit_code="91540000MA6T00000X",
+            procured_on="2026-09-10",
+            materials="采购合同及验收单",
+        )
+    )
 
     jurisdiction: str = Field(pattern=r"^[a-z]{2,32}$", description="辖区代码")
     title: str = Field(min_length=2, max_length=200, description="采购事项")

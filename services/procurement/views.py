@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, computed_field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.procurement import labels as _labels  # noqa: F401  (registers the tables)
 from services.procurement.db import ProcurementUnitOfWork, changes, contracts, firms, projects, purchases
 from services.procurement.domain import (
     Change,
@@ -22,6 +25,7 @@ from services.procurement.domain import (
 )
 from services.procurement.domain.purchases import RULE as PURCHASE_RULE
 from shared.auth import Principal
+from shared.labels import DeadlineState, FilingState, Readable
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
 from shared.views import filters, in_jurisdictions, one, page_of, visible_to
@@ -44,7 +48,7 @@ def _as_stored(value: Any) -> Any:
 AsStored = BeforeValidator(_as_stored)
 
 
-class ProjectOut(BaseModel):
+class ProjectOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -75,14 +79,14 @@ class ProjectOut(BaseModel):
     )
 
 
-class MilestoneOut(BaseModel):
+class MilestoneOut(Readable):
     name: str
     stage: str
     share_percent: str
     amount_fen: int
 
 
-class ContractOut(BaseModel):
+class ContractOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -109,7 +113,7 @@ class ContractOut(BaseModel):
         return is_provisional(self.filing_due_on)
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -133,7 +137,9 @@ class ChangeOut(BaseModel):
     decided_at: dt.datetime | None
 
 
-class DeadlineOut(BaseModel):
+class DeadlineOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": DeadlineState}
+
     model_config = ConfigDict(from_attributes=True)
 
     deadline: str
@@ -166,7 +172,9 @@ class ProjectDetail(ProjectOut):
     deadlines: list[DeadlineOut]
 
 
-class PurchaseOut(BaseModel):
+class PurchaseOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": FilingState}
+
     """计划外采购 and its filing (lhasa §10): the limit, and whether it is filed, running or missed."""
 
     id: str

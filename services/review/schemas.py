@@ -5,23 +5,37 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.review.domain import CaseStatus, ExpertStatus, Verdict
 from services.review.views import CaseFilter, ExpertFilter
 from shared.contracts.review import ReviewStage
+from shared.examples import field_examples
 
 
 class ExpertIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            jurisdiction="zhonglou",
+            name="王明",
+            employer="西藏大学信息科学技术学院",
+            title="教授",
+            specialties=["software", "security"],
+            subject="expert-wangming",
+        )
+    )
+
     jurisdiction: str = Field(
         description="辖区代码：专家登记入该辖区所用的专家库（见政策包 review.expert_pool）",
         examples=["zhonglou"],
     )
-    name: str = Field(min_length=2, max_length=64)
+    name: str = Field(min_length=2, max_length=64, description="专家姓名")
     employer: str = Field(min_length=2, max_length=128, description="工作单位（回避依据）")
     title: str = Field(default="", max_length=64, description="职称")
     specialties: list[str] = Field(
-        min_length=1, max_length=10, description="software, network, security, data, cost, archives…"
+        min_length=1,
+        max_length=10,
+        description="专业：software 软件, network 网络, security 安全, data 数据, cost 造价, archives 档案…",
     )
     subject: str | None = Field(default=None, max_length=128, description="专家登录令牌的 sub")
 
@@ -32,9 +46,19 @@ class ExpertStatusIn(BaseModel):
 
 
 class OpenCaseIn(BaseModel):
-    project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            project_id="3f2a9c1e",
+            jurisdiction="zhonglou",
+            stage="feasibility",
+            agency="区教育局",
+            parties=["某信息技术有限公司"],
+        )
+    )
+
+    project_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="受评审的项目 id")
     jurisdiction: str = Field(description="辖区代码", examples=["zhonglou"])
-    stage: ReviewStage
+    stage: ReviewStage = Field(description="评审阶段，如 feasibility 可行性研究、preliminary_design 初步设计")
     agency: str = Field(min_length=2, max_length=128, description="申报单位（回避）")
     parties: list[str] = Field(
         default_factory=list, max_length=50, description="承建、监理、投标单位（回避）"
@@ -42,7 +66,11 @@ class OpenCaseIn(BaseModel):
 
 
 class OpinionIn(BaseModel):
-    score: int = Field(ge=0, le=100)
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(score=85, verdict="pass", comments="建设内容明确，投资测算基本合理")
+    )
+
+    score: int = Field(ge=0, le=100, description="评分（0–100）")
     verdict: Verdict = Field(description="pass 通过, revise 修改后再审, fail 不通过")
     comments: str = Field(min_length=2, max_length=20000, description="评审意见")
 
@@ -52,6 +80,10 @@ class PartiesIn(BaseModel):
 
 
 class ReportIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(document="钟数据评〔2026〕15号：同意通过可研评审，核减服务器采购")
+    )
+
     document: str = Field(
         min_length=2,
         max_length=2000,

@@ -4,16 +4,21 @@ and the auditor's redraw."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import ConfigDict, Field, computed_field
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review import labels as _labels  # noqa: F401  (registers the tables)
 from services.review.db import ReviewUnitOfWork, cases, experts
-from services.review.domain import CaseNotFound, CaseStatus, ExpertStatus, ReviewCase
+from services.review.domain import CaseNotFound, CaseStatus, ExpertStatus, ReviewCase, SeatState, Verdict
 from services.review.domain.panels import redraw_matches
 from shared.auth import Principal, Scope
+from shared.labels import Readable
 from shared.pagination import Page, PageParams
 from shared.policy import PolicyRegistry
 from shared.problems import Problem
@@ -21,7 +26,7 @@ from shared.views import filters, page_of, visible_to
 from shared.workdays import is_provisional
 
 
-class ExpertOut(BaseModel):
+class ExpertOut(Readable):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -36,7 +41,9 @@ class ExpertOut(BaseModel):
     created_at: dt.datetime
 
 
-class OpinionOut(BaseModel):
+class OpinionOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"verdict": Verdict}
+
     model_config = ConfigDict(from_attributes=True)
 
     score: int
@@ -44,7 +51,9 @@ class OpinionOut(BaseModel):
     comments: str
 
 
-class SeatOut(BaseModel):
+class SeatOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": SeatState}
+
     model_config = ConfigDict(from_attributes=True)
 
     expert_id: str
@@ -54,7 +63,9 @@ class SeatOut(BaseModel):
     opinion: OpinionOut | None = None
 
 
-class ReportOut(BaseModel):
+class ReportOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"verdict": Verdict}
+
     model_config = ConfigDict(from_attributes=True)
 
     round: int
@@ -63,7 +74,9 @@ class ReportOut(BaseModel):
     issued_on: dt.date
 
 
-class CaseOut(BaseModel):
+class CaseOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"verdict": Verdict}
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str
@@ -92,10 +105,12 @@ class CaseOut(BaseModel):
     third_party_assessment: str
     reference: str | None = None
     closed_reason: str | None = None
-    reports: list[ReportOut] = []
+    reports: list[ReportOut] = Field(default_factory=list)
 
 
-class CandidateOut(BaseModel):
+class CandidateOut(Readable):
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"status": ExpertStatus}
+
     model_config = ConfigDict(from_attributes=True)
 
     id: str

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from shared.examples import field_examples
 from shared.policy.pack import Reason
 
 
@@ -28,6 +29,12 @@ class PrincipleException:
 
 class ExceptionIn(BaseModel):
     """对“原则上”理由的例外, as a request states it: which refusal, why, on which document."""
+
+    model_config = ConfigDict(
+        json_schema_extra=field_examples(
+            code="not_in_plan", reason="防汛应急指挥系统，汛期前须上线", document_ref="钟政办〔2026〕12号"
+        )
+    )
 
     code: str = Field(
         min_length=2,

@@ -456,7 +456,12 @@ async def test_nul_characters_are_refused_with_422_wherever_they_come(intake: As
     )
     body = is_problem(named, 422, "invalid_request")
     assert body["errors"] == [
-        {"loc": ["body", "name"], "msg": "不得包含 NUL 字符（\\u0000）", "type": "nul_character"}
+        {
+            "loc": ["body", "name"],
+            "field": "name",
+            "msg": "name：不得包含 NUL 字符（\\u0000）",
+            "type": "nul_character",
+        }
     ]
 
     real = unique("区教育局")
