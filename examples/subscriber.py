@@ -6,6 +6,10 @@ the same id). Needs only nats-py; the events are CloudEvents 1.0 in structured J
 
     python examples/subscriber.py --jurisdiction shexian --durable my-system
     python examples/subscriber.py --project <project-id> --max 20 --idle 5
+
+Without --url it uses the broker every govit command uses (govit.broker.resolve_broker):
+GOVIT_NATS_URL, else the running `govit up`'s record in the var dir, else nats://127.0.0.1:4222;
+it says which on stderr.
 """
 
 from __future__ import annotations
@@ -21,10 +25,18 @@ import nats
 from nats.errors import TimeoutError as NatsTimeout
 
 
+def broker_url(given: str | None) -> str:
+    """--url, else the suite's broker as the govit commands find it (said on stderr)."""
+    from govit.broker import Broker, announce, resolve_broker
+
+    return announce(Broker(given, "option") if given else resolve_broker()).url
+
+
 async def run(args: argparse.Namespace) -> int:
     # A NATS user of its own (`govit nats-config --subscriber NAME`) receives only on its inbox.
-    user = urlsplit(args.url).username
-    nc = await nats.connect(args.url, connect_timeout=10, inbox_prefix=f"_INBOX.{user or 'subscriber'}")
+    url = broker_url(args.url)
+    user = urlsplit(url).username
+    nc = await nats.connect(url, connect_timeout=10, inbox_prefix=f"_INBOX.{user or 'subscriber'}")
     js = nc.jetstream()
     region = args.jurisdiction or "*"
     project = args.project or "*"
@@ -75,7 +87,7 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="nats://127.0.0.1:4222")
+    parser.add_argument("--url", help="NATS (default: GOVIT_NATS_URL, else the running `govit up`'s)")
     parser.add_argument("--stream", default="GOVIT")
     parser.add_argument("--prefix", default="govit", help="subject prefix (GOVIT_SUBJECT_PREFIX)")
     parser.add_argument("--durable", default="example-subscriber", help="durable consumer name")
