@@ -108,4 +108,7 @@ def options_command(options: type[Options], run: Callable[[Options], None]) -> C
 
 
 def main() -> None:
-    app()
+    """The `govit` command: failures end in a line or two and an exit code (govit.cli.failures)."""
+    from govit.cli import failures
+
+    failures.run(app)
