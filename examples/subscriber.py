@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import nats
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import NotFoundError
 
 
 def broker_url(given: str | None) -> str:
@@ -36,7 +37,22 @@ async def run(args: argparse.Namespace) -> int:
     # A NATS user of its own (`govit nats-config --subscriber NAME`) receives only on its inbox.
     url = broker_url(args.url)
     user = urlsplit(url).username
-    nc = await nats.connect(url, connect_timeout=10, inbox_prefix=f"_INBOX.{user or 'subscriber'}")
+    connected = False
+
+    async def on_error(exc: Exception) -> None:  # a failed first connect is reported once, by main()
+        if connected:
+            print(f"NATS error: {exc}", file=sys.stderr)
+
+    nc = await nats.connect(
+        url,
+        connect_timeout=5,
+        max_reconnect_attempts=2,  # the first connect: give up after a few tries, and say so
+        reconnect_time_wait=1,
+        inbox_prefix=f"_INBOX.{user or 'subscriber'}",
+        error_cb=on_error,
+    )
+    nc.options["max_reconnect_attempts"] = -1  # once connected, reconnect for as long as it runs
+    connected = True
     js = nc.jetstream()
     region = args.jurisdiction or "*"
     project = args.project or "*"
@@ -96,7 +112,17 @@ def main() -> int:
     parser.add_argument("--seen", help="file keeping handled event ids across restarts")
     parser.add_argument("--max", type=int, help="stop after this many events")
     parser.add_argument("--idle", type=float, help="stop after this many seconds without events")
-    return asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    try:
+        return asyncio.run(run(args))
+    except NotFoundError:
+        print(
+            f"this NATS holds no {args.stream} stream: is it the suite's? (GOVIT_NATS_URL, --url)",
+            file=sys.stderr,
+        )
+    except (OSError, nats.errors.NoServersError) as exc:
+        print(f"NATS is unreachable: {exc}; start the suite (make up) or set GOVIT_NATS_URL", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
