@@ -9,7 +9,7 @@ the same id). Needs only nats-py; the events are CloudEvents 1.0 in structured J
 
 Without --url it uses the broker every govit command uses (govit.broker.resolve_broker):
 GOVIT_NATS_URL, else the running `govit up`'s record in the var dir, else nats://127.0.0.1:4222;
-it says which on stderr.
+it says which on stderr. Where govit is not installed: --url, else GOVIT_NATS_URL, else that default.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,8 +29,12 @@ from nats.js.errors import NotFoundError
 
 def broker_url(given: str | None) -> str:
     """--url, else the suite's broker as the govit commands find it (said on stderr)."""
-    from govit.broker import Broker, announce, resolve_broker
-
+    try:
+        from govit.broker import Broker, announce, resolve_broker
+    except ImportError:  # a copy of this file on a system without govit
+        url = given or os.environ.get("GOVIT_NATS_URL") or "nats://127.0.0.1:4222"
+        print(f"NATS {url}  (--url, GOVIT_NATS_URL or the default)", file=sys.stderr)
+        return url
     return announce(Broker(given, "option") if given else resolve_broker()).url
 
 
