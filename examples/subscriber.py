@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     nc.options["max_reconnect_attempts"] = -1  # once connected, reconnect for as long as it runs
     connected = True
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=15)  # a busy server may take a while to create the durable
     region = args.jurisdiction or "*"
     project = args.project or "*"
     subject = f"{args.prefix}.events.{region}.{project}.>"
@@ -125,6 +125,8 @@ def main() -> int:
             f"this NATS holds no {args.stream} stream: is it the suite's? (GOVIT_NATS_URL, --url)",
             file=sys.stderr,
         )
+    except TimeoutError:  # an OSError too: before it (the server answered no request in time)
+        print("NATS did not answer in time (busy, or JetStream unavailable); try again", file=sys.stderr)
     except (OSError, nats.errors.NoServersError) as exc:
         print(f"NATS is unreachable: {exc}; start the suite (make up) or set GOVIT_NATS_URL", file=sys.stderr)
     return 1

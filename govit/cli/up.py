@@ -151,8 +151,8 @@ class _Suite:
             except subprocess.TimeoutExpired:
                 typer.echo(f"  {name} did not stop in time; killing")
                 proc.kill()
+        remove_record(self.base.var_dir)
         if self.nats is not None:
-            remove_record(self.base.var_dir)
             self.nats.stop()
         typer.echo("已停止 / stopped")
         raise typer.Exit(code)
