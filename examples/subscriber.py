@@ -23,7 +23,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import nats
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 
 
@@ -70,7 +69,7 @@ async def run(args: argparse.Namespace) -> int:
         while args.max is None or printed < args.max:
             try:
                 messages = await sub.fetch(batch=10, timeout=1)
-            except NatsTimeout:
+            except TimeoutError:  # nats-py's own timeout, or asyncio's from a request under way
                 idle += 1
                 if args.idle is not None and idle >= args.idle:
                     break
