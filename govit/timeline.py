@@ -6,7 +6,7 @@ from typing import Any
 
 from shared.bus import JetStreamBus
 from shared.contracts import decode
-from shared.contracts.envelope import Envelope, UndeliverableEvent
+from shared.contracts.envelope import Envelope, UndeliverableEvent, encode
 from shared.money import yuan
 from shared.workdays import SHANGHAI
 
@@ -35,6 +35,20 @@ async def project_events(bus: JetStreamBus, project_id: str, *, batch: int = 256
     finally:
         await sub.unsubscribe()
     return found
+
+
+def as_cloudevent(envelope: Envelope) -> str:
+    """The event as one line of structured CloudEvents 1.0 JSON, written by the CloudEvents SDK as
+    the services write it: specversion, id, source, type, subject, time, datacontenttype, data and
+    the suite's extensions (jurisdiction, and the producer's sequence where it numbers events)."""
+    raw = encode(
+        envelope.data,
+        source=envelope.source,
+        event_id=envelope.id,
+        time=envelope.time,
+        sequence=envelope.sequence,
+    )
+    return raw.decode("utf-8")
 
 
 def _value(name: str, value: Any) -> str:

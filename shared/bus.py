@@ -101,6 +101,7 @@ class JetStreamBus:
         self.replicas = StreamSettings().stream_replicas if replicas is None else replicas
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
+        self._closing = False  # close() was called: the disconnect that follows is ours
 
     @property
     def connected(self) -> bool:
@@ -108,6 +109,7 @@ class JetStreamBus:
 
     async def connect(self, timeout: float = 30) -> None:
         """Connect, retrying until `timeout`; afterwards the client reconnects by itself forever."""
+        self._closing = False
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(timeout),
             wait=wait_exponential(multiplier=0.2, max=2),
@@ -137,6 +139,9 @@ class JetStreamBus:
         log.warning("NATS error: %s", exc)
 
     async def _on_disconnect(self) -> None:
+        if self._closing:  # this process closed its own connection: nothing to warn of
+            log.debug("NATS connection closed")
+            return
         log.warning("NATS disconnected")
 
     async def _on_reconnect(self) -> None:
@@ -376,6 +381,7 @@ class JetStreamBus:
         return message
 
     async def close(self) -> None:
+        self._closing = True
         nc, self._nc, self._js = self._nc, None, None
         if nc is None or nc.is_closed:
             return

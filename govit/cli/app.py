@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar, get_type_hints
 import typer
 
 from govit import serve as serving
+from govit.broker import Broker, announce, resolve_broker
 from shared.settings import GovitSettings, ServiceSettings
 
 Options = TypeVar("Options")
@@ -39,17 +40,38 @@ def service_settings(name: str) -> ServiceSettings:
     return serving.service_settings(name)
 
 
+def suite_broker(nats_url: str | None = None) -> Broker:
+    """The NATS this command uses (govit.broker.resolve_broker), said in one line on stderr.
+
+    `nats_url` (an option such as --nats-url) comes before GOVIT_NATS_URL.
+    """
+    settings = GovitSettings()
+    broker = Broker(nats_url, "option") if nats_url else resolve_broker(settings.nats_url, settings.var_dir)
+    CURRENT.broker, CURRENT.stream = broker, settings.stream
+    return announce(broker)
+
+
 def suite_bus() -> Any:
-    """A bus on the configured NATS (default the local one), named after the command."""
+    """A bus on the suite's NATS (suite_broker), named after the command."""
     from shared.bus import JetStreamBus
 
     settings = GovitSettings()
     return JetStreamBus(
-        settings.nats_url or "nats://127.0.0.1:4222",
+        suite_broker().url,
         stream=settings.stream,
         prefix=settings.subject_prefix,
         name="govit-cli",
     )
+
+
+class _Current:
+    """What the running command resolved, for the failure it may end with (govit.cli.failures)."""
+
+    broker: Broker | None = None
+    stream: str = "GOVIT"
+
+
+CURRENT = _Current()
 
 
 def refuse(message: str) -> NoReturn:
@@ -86,4 +108,7 @@ def options_command(options: type[Options], run: Callable[[Options], None]) -> C
 
 
 def main() -> None:
-    app()
+    """The `govit` command: failures end in a line or two and an exit code (govit.cli.failures)."""
+    from govit.cli import failures
+
+    failures.run(app)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from govit.cli.app import SERVICES, options_command, refuse, service_module, service_settings
+from govit.cli.app import SERVICES, options_command, refuse, service_module, service_settings, suite_broker
 from shared.settings import GovitSettings, ServiceSettings
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class VerifyOptions:
     nats_url: Annotated[
         str | None,
         typer.Option(
-            help="NATS to read the anchors from (default GOVIT_NATS_URL, else nats://127.0.0.1:4222)"
+            help="NATS to read the anchors from (default GOVIT_NATS_URL, else the running `govit up`'s)"
         ),
     ] = None
     require_anchor: Annotated[
@@ -94,7 +94,7 @@ def audit_verify(options: VerifyOptions) -> None:
         service_module(name)
     expected = _expected(options, chosen)
     configured = _configured(chosen)
-    url = options.nats_url or GovitSettings().nats_url or "nats://127.0.0.1:4222"
+    url = suite_broker(options.nats_url).url
     stored: dict[str, list[Any]] | None
     try:
         stored = _read_anchors(url, chosen)

@@ -9,7 +9,7 @@ from typing import Annotated
 import httpx
 import typer
 
-from govit.cli.app import SERVICES, service_settings
+from govit.cli.app import SERVICES, service_settings, suite_broker
 from shared.settings import GovitSettings
 
 
@@ -42,7 +42,7 @@ def demo(
             raise typer.Exit(1)
     clock = (settings.clock_file or settings.var_dir / "clock").resolve()
     issuer = TokenIssuer(settings)
-    watch = EventWatch(settings.nats_url or "nats://127.0.0.1:4222", settings.subject_prefix).start()
+    watch = EventWatch(suite_broker().url, settings.subject_prefix).start()
     try:
         start = free_start(urls, issuer, chosen, first_year=date.today().year)
         run_demo(Demo(urls, issuer, load_registry(settings.policy_dir), clock, watch=watch), chosen, start)

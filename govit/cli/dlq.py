@@ -17,6 +17,7 @@ def dlq_list(consumer: Annotated[str, typer.Argument(help="the consumer, i.e. th
         bus = suite_bus()
         await bus.connect(timeout=10)
         try:
+            await bus.nc.jetstream().stream_info(bus.stream)  # no stream here: say so, not "no dead letters"
             parked = await bus.dead_letters(consumer)
         finally:
             await bus.close()

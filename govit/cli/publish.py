@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from govit.broker import redacted
 from govit.cli.app import options_command, refuse, suite_bus
 from shared.settings import SUITE_SOURCE_PREFIX, GovitSettings
 
@@ -251,7 +252,8 @@ async def _send(outgoing: _Outgoing) -> Any:
             await bus.connect(timeout=5)
         except Exception as exc:
             raise _NotPublished(
-                f"NATS is unreachable at {bus.url} (GOVIT_NATS_URL): {str(exc) or repr(exc)}"
+                f"NATS is unreachable at {redacted(bus.url)}: {str(exc) or repr(exc)}; "
+                "start the suite (make up) or set GOVIT_NATS_URL"
             ) from exc
         try:
             return await bus.nc.jetstream().publish(
@@ -263,9 +265,9 @@ async def _send(outgoing: _Outgoing) -> Any:
             )
         except NoStreamResponseError as exc:
             raise _NotPublished(
-                f"no stream answered for {subject} at {bus.url}: stream {bus.stream} does not exist "
-                f"or does not take {bus.prefix}.events.> (a service creates it when it starts; "
-                "see GOVIT_STREAM, GOVIT_SUBJECT_PREFIX)"
+                f"no stream answered for {subject} at {redacted(bus.url)}: this NATS holds no stream "
+                f"{bus.stream} taking {bus.prefix}.events.> — is it the suite's? (a service creates it "
+                "when it starts; see GOVIT_NATS_URL, GOVIT_STREAM, GOVIT_SUBJECT_PREFIX)"
             ) from exc
         except APIError as exc:
             raise _NotPublished(f"JetStream refused the event: {exc.description or exc!r}") from exc

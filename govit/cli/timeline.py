@@ -11,13 +11,14 @@ from govit.cli.app import suite_bus
 
 def timeline(
     project: Annotated[str, typer.Argument(help="the project id")],
-    as_json: Annotated[bool, typer.Option("--json", help="one CloudEvent per line")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="one CloudEvent per line (structured CloudEvents 1.0 JSON)")
+    ] = False,
 ) -> None:
     """Print a project's lifecycle across all services, read back from the stream in order."""
     import asyncio
-    import json
 
-    from govit.timeline import describe, project_events
+    from govit.timeline import as_cloudevent, describe, project_events
 
     async def run() -> list[Any]:
         bus = suite_bus()
@@ -33,17 +34,6 @@ def timeline(
         raise typer.Exit(1)
     for envelope in found:
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "id": envelope.id,
-                        "type": envelope.type,
-                        "source": envelope.source,
-                        "time": envelope.time.isoformat(),
-                        "data": envelope.data.model_dump(mode="json"),
-                    },
-                    ensure_ascii=False,
-                )
-            )
+            typer.echo(as_cloudevent(envelope))
         else:
             typer.echo(describe(envelope))

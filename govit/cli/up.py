@@ -9,11 +9,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import IO, Annotated, NoReturn
 
 import httpx
 import typer
 
+from govit.broker import AlreadyRunning, default_port, hold_var_dir, redacted, remove_record, write_record
 from govit.cli.app import SERVICES, service_module, service_settings
 from govit.devnats import EmbeddedNats, free_port, port_is_free
 from shared.settings import GovitSettings
@@ -30,6 +31,7 @@ def up(
     for name in names:
         service_module(name)
     base = GovitSettings()
+    held = _hold(base.var_dir)  # before anything else: a second `govit up` here touches nothing
     env = dict(os.environ)
     if base.environment == "development" and base.clock_file is None:
         # `govit demo` moves the suite's time through this file; without it the clock is real.
@@ -49,6 +51,24 @@ def up(
     except (TimeoutError, RuntimeError, FileNotFoundError) as exc:
         typer.echo(str(exc), err=True)
         suite.shutdown(1)
+    finally:
+        held.close()
+
+
+def _hold(var_dir: Path) -> IO[str]:
+    """The var dir's lock, or exit 1 naming the `govit up` that holds it."""
+    try:
+        return hold_var_dir(var_dir)
+    except AlreadyRunning as exc:
+        who = f"pid {exc.pid}" if exc.pid else "another process"
+        typer.echo(
+            f"govit up 已在运行 ({who}), 使用 {var_dir.resolve()} / govit up is already running ({who}) "
+            f"on this var dir: nothing was started.\n"
+            f"Stop it (Ctrl-C in its terminal, or kill {exc.pid or '<pid>'}), or set GOVIT_VAR_DIR "
+            "to another directory (and other ports) for a second suite.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
 
 @dataclass
@@ -82,9 +102,10 @@ class _Suite:
 
     def start_nats(self) -> None:
         if self.base.nats_url is not None:
-            typer.echo(f"NATS  {self.base.nats_url}")
+            write_record(self.base.var_dir, self.base.nats_url)
+            typer.echo(f"NATS  {redacted(self.base.nats_url)}")
             return
-        wanted = int(self.env.get("GOVIT_EMBEDDED_NATS_PORT", "4222"))
+        wanted = default_port()
         port = wanted if port_is_free(wanted) else free_port()
         if port != wanted:
             typer.echo(f"port {wanted} is taken; embedded NATS uses {port}")
@@ -93,6 +114,9 @@ class _Suite:
         typer.echo(
             f"NATS JetStream (embedded, fsync always)  {self.nats.url}  data: {self.base.var_dir / 'nats'}"
         )
+        record = write_record(self.base.var_dir, self.nats.url)
+        typer.echo(f"govit commands run here find it through {record}; elsewhere paste:")
+        typer.echo(f"export GOVIT_NATS_URL={self.nats.url}")
 
     def start(self, name: str) -> str:
         """Start one service as `python -m govit.cli serve NAME`; its URL."""
@@ -127,6 +151,7 @@ class _Suite:
             except subprocess.TimeoutExpired:
                 typer.echo(f"  {name} did not stop in time; killing")
                 proc.kill()
+        remove_record(self.base.var_dir)
         if self.nats is not None:
             self.nats.stop()
         typer.echo("已停止 / stopped")

@@ -274,6 +274,8 @@ async def test_no_stream_to_store_it_fails_with_exit_1(nats_url: str, isolation:
     assert done.returncode == 1
     assert "not published" in done.stderr
     assert isolation["stream"] in done.stderr
+    assert "is it the suite's?" in done.stderr and "Traceback" not in done.stderr
+    assert f"NATS {nats_url}" in done.stderr.splitlines()[0]  # which broker it tried, and why
 
 
 async def test_unreachable_nats_fails_with_exit_1(isolation: dict[str, str]) -> None:
