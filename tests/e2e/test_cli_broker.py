@@ -25,7 +25,7 @@ from govit.devnats import EmbeddedNats, free_port
 from shared.bus import JetStreamBus
 from tests.conftest import unique
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.services("intake")]
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = "govit.intake.project_approved.v1"

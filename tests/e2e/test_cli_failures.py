@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from govit.devnats import free_port
 from tests.conftest import unique
+
+pytestmark = pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
 

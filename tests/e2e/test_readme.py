@@ -27,7 +27,10 @@ from markdown_it import MarkdownIt
 from govit.devnats import EmbeddedNats, port_is_free
 from tests.servers import missing
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
