@@ -37,7 +37,7 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS, StaticFiles(directory=assets_dir()), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
 
-    @app.get(DOCS, include_in_schema=False)
+    # Plain routes, as FastAPI adds its own pages: public, outside the OpenAPI and the API routes.
     async def get_swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_swagger_ui_html(
@@ -51,7 +51,6 @@ def install(app: FastAPI) -> None:
             swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})},
         )
 
-    @app.get(REDOC, include_in_schema=False)
     async def get_redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return get_redoc_html(
@@ -61,3 +60,6 @@ def install(app: FastAPI) -> None:
             redoc_favicon_url=f"{root}{ASSETS}/favicon.png",
             with_google_fonts=False,
         )
+
+    app.add_route(DOCS, get_swagger_ui, include_in_schema=False)
+    app.add_route(REDOC, get_redoc, include_in_schema=False)
