@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -14,13 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared import audit, docs, limits, problems, telemetry
+from shared import metrics as service_metrics
 from shared.audit_anchor import AnchorPublisher, open_chain
 from shared.audit_api import audit_router
 from shared.auth import TokenIssuer
@@ -38,7 +37,7 @@ from shared.consume import (
 from shared.contracts import Event
 from shared.db import UnitOfWork, can_write, create_engine, migrate, ping, read_only_sessions, utcnow
 from shared.manual import manual_router
-from shared.metrics import Metrics
+from shared.metrics import Metrics, Readings
 from shared.policy import PolicyRegistry, load_registry
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -67,6 +66,8 @@ class ServiceSpec:
     #: (app, old calendar, new calendar): moves the open deadlines a newly loaded holiday notice
     #: changes and announces each move (shared.calendar_watch); None where nothing depends on it.
     recompute: Callable[[FastAPI, WorkingCalendar, WorkingCalendar], Awaitable[None]] | None = None
+    #: what the service adds to /metrics, read from its database at scrape time (shared.metrics)
+    readings: Readings | None = None
 
 
 @dataclass
@@ -105,7 +106,7 @@ def create_service_app(
     `clock` gives the current instant (UTC) to requests, event handlers and periodic jobs;
     tests pass their own to cross deadlines instead of waiting.
     """
-    metrics = Metrics(spec.name)
+    metrics = Metrics(spec.name, readings=spec.readings)
     runtime = Runtime(
         spec=spec,
         settings=settings,
@@ -215,7 +216,7 @@ def create_service_app(
     # Uploads (multipart) get the same cap unless the service raises it (intake's materials).
     app.state.body_limits = limits.BodyLimits(json=settings.max_json_bytes, multipart=settings.max_json_bytes)
     limits.install(app, app.state.body_limits)
-    _install_metrics(app, metrics)
+    service_metrics.install(app, metrics)
     docs.install(app)
     app.include_router(_health_router(runtime))
     app.include_router(audit_router())
@@ -357,41 +358,3 @@ def _health_router(runtime: Runtime) -> APIRouter:
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     return router
-
-
-class _Measured:
-    """ASGI middleware: each request's duration by method, route and status (pure ASGI: no task
-    and no stream of its own per request, as Starlette's BaseHTTPMiddleware would make)."""
-
-    def __init__(self, app: Any, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500  # if the app fails before answering
-
-        async def sending(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            path = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], path, str(status)).observe(
-                time.perf_counter() - start
-            )
-
-
-def _install_metrics(app: FastAPI, metrics: Metrics) -> None:
-    app.add_middleware(_Measured, metrics=metrics)
-
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
-    async def get_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

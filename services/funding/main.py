@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.funding import api, consumers, handlers
+from services.funding import api, consumers, handlers, signals
 from services.funding.commands import RecomputeDeadlines
 from services.funding.db import FundingUnitOfWork
 from services.funding.settings import FundingSettings
@@ -35,6 +35,7 @@ SPEC = ServiceSpec(
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
     recompute=_recompute,
+    readings=signals.held_payments,
 )
 
 
