@@ -60,6 +60,11 @@ def run(service: str, host: str | None = None, port: int | None = None) -> None:
         settings = settings.model_copy(update={"nats_url": "nats://127.0.0.1:4222"})
     clock = {"clock": file_clock(settings.clock_file)} if settings.clock_file else {}
     application = module.create_app(settings, **clock)
+    logging: dict[str, Any] = {}
+    if settings.log_format == "json":
+        from shared.logs import uvicorn_config
+
+        logging["log_config"] = uvicorn_config(service, settings.log_level, settings.log_format)
     uvicorn.run(
         application,
         host=host or settings.host,
@@ -67,6 +72,7 @@ def run(service: str, host: str | None = None, port: int | None = None) -> None:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=15,
         proxy_headers=True,
+        **logging,
     )
 
 

@@ -74,6 +74,10 @@ class GovitSettings(StreamSettings):
     )
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: one JSON object per log line, with the service and the trace and span ids",
+    )
     manual_events: list[str] = Field(
         default_factory=list,
         description="event types the authority may record by hand (POST /manual-events), as a JSON "

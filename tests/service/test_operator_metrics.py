@@ -4,9 +4,15 @@ outbox's oldest unpublished event, and the process itself."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import promql_parser
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.contracts.intake import ProjectDeclared
@@ -69,3 +75,55 @@ async def test_a_parked_event_and_the_consumer_lag_are_shown(funding: Funding) -
 
     # Parked, then (its delivery ended once the copy is parked) nothing waits for the consumer.
     await eventually(settled, timeout=30, interval=0.5, what="one event parked and no lag on /metrics")
+
+
+OBSERVABILITY = Path(__file__).resolve().parents[2] / "deploy" / "observability"
+DURATION = re.compile(r"^\d+[smhd]$")
+SELECTED = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{")  # a metric as promql-parser prints it
+SCRAPED = {"up"}  # written by Prometheus itself, not by a service
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load((OBSERVABILITY / "alerts.yaml").read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def dashboard_queries() -> list[str]:
+    board = json.loads((OBSERVABILITY / "grafana-dashboard.json").read_text())
+    return [target["expr"] for panel in board["panels"] for target in panel["targets"]]
+
+
+def metrics_named(expr: str) -> set[str]:
+    """The metrics an expression selects; a ValueError if it is not PromQL."""
+    return set(SELECTED.findall(str(promql_parser.parse(expr))))
+
+
+def test_the_alert_rules_are_well_formed_and_cover_what_operators_watch() -> None:
+    rules = alert_rules()
+    assert {rule["alert"] for rule in rules} >= {
+        "GovitServiceDown",
+        "GovitConsumerStalled",
+        "GovitDeadLettersGrowing",
+        "GovitOutboxNotDraining",
+    }
+    for rule in rules:
+        assert metrics_named(rule["expr"]), rule["alert"]
+        assert DURATION.match(str(rule.get("for", "0s"))), rule["alert"]
+        assert rule["labels"]["severity"] in {"critical", "warning"}, rule["alert"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
+    with pytest.raises(ValueError):
+        metrics_named("sum(govit_dead_letters")  # the parser does refuse what is not PromQL
+
+
+async def test_every_metric_the_rules_and_the_dashboard_use_is_exported(funding: Funding) -> None:
+    used = set().union(*(metrics_named(q) for q in [r["expr"] for r in alert_rules()] + dashboard_queries()))
+    project = await declared(funding, "xunyang")  # an event consumed, and a payment held:
+    held = await funding.http.post(
+        f"/projects/{project['id']}/disbursements",
+        headers=unit(project),
+        json={"amount_fen": WAN, "purpose": "可行性研究报告编制", "kind": "preparatory"},
+    )
+    assert held.status_code == 202, held.text
+    exported = {name for name, _ in await samples(funding)}
+    missing = used - exported - SCRAPED
+    assert not missing, f"named in deploy/observability but not on /metrics: {sorted(missing)}"
