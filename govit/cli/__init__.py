@@ -10,6 +10,7 @@ from govit.cli import (
     calendar,
     demo,
     dlq,
+    export,
     natsconfig,
     policy,
     publish,
@@ -25,6 +26,7 @@ app.command()(up.up)
 app.command()(tokens.token)
 app.command()(demo.demo)
 app.command()(timeline.timeline)
+app.command()(export.export)
 app.command()(publish.publish_command)
 app.command("nats-config")(natsconfig.nats_config)
 app.command()(asyncapi.asyncapi)

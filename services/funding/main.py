@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.funding import api, consumers, handlers, signals
+from services.funding import api, consumers, handlers, reports, signals
 from services.funding.commands import RecomputeDeadlines
 from services.funding.db import FundingUnitOfWork
 from services.funding.settings import FundingSettings
@@ -29,7 +29,7 @@ SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit funding — 资金拨付",
     description="按前置条件（闸门）拨付资金与运维经费，说明每个未开启闸门的条款依据",
-    routers=[api.projects_router, api.disbursements_router],
+    routers=[api.projects_router, api.disbursements_router, reports.router],
     migrations=Path(__file__).parent / "migrations",
     uow=FundingUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
