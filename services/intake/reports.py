@@ -10,9 +10,8 @@ from sqlalchemy import ColumnElement, select
 
 from services.intake.schemas import ProjectFilter, ReaderDep, UowDep
 from services.intake.tables import projects
-from services.intake.views import ProjectOut
+from services.intake.views import ProjectOut, projects_chosen
 from shared.report_files import MEDIA, Column, FormatQuery, report_response
-from shared.views import filters, visible_to
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -51,16 +50,7 @@ async def register(
 ) -> Response:
     if chosen.jurisdiction is not None:
         principal.check_jurisdiction(chosen.jurisdiction)
-    where = visible_to(principal, projects) + filters(
-        [
-            (projects.c.status, chosen.status),
-            (projects.c.jurisdiction, chosen.jurisdiction),
-            (projects.c.agency, chosen.agency),
-            (projects.c.kind, chosen.kind),
-            (projects.c.plan_year, chosen.plan_year),
-            (projects.c.termination_state, chosen.termination),
-        ]
-    )
+    where = projects_chosen(principal, chosen)
     order: list[ColumnElement[Any]] = [projects.c.created_at, projects.c.id]
     if chosen.plan_year is not None:  # a year's plan: in its ranking, the unranked last
         order = [projects.c.plan_rank.is_(None), projects.c.plan_rank, *order]

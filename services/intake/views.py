@@ -238,19 +238,18 @@ async def list_projects(
     page: PageParams,
     chosen: ProjectFilter,
 ) -> Page[ProjectOut]:
-    where = visible_to(principal, projects) + filters(
-        [
-            (projects.c.status, chosen.status),
-            (projects.c.jurisdiction, chosen.jurisdiction),
-            (projects.c.agency, chosen.agency),
-            (projects.c.kind, chosen.kind),
-            (projects.c.plan_year, chosen.plan_year),
-            (projects.c.termination_state, chosen.termination),
-        ]
-    )
+    where = projects_chosen(principal, chosen)
     return await page_of(
         session, projects, ProjectOut, page, where, [projects.c.created_at.desc(), projects.c.id]
     )
+
+
+def projects_chosen(principal: Principal, chosen: ProjectFilter) -> list[Any]:
+    """The projects the principal may see that the filter chooses (the list's, the register's)."""
+    c = projects.c
+    pairs: list[tuple[Any, Any]] = [(c.status, chosen.status), (c.jurisdiction, chosen.jurisdiction)]
+    pairs += [(c.agency, chosen.agency), (c.kind, chosen.kind), (c.plan_year, chosen.plan_year)]
+    return visible_to(principal, projects) + filters([*pairs, (c.termination_state, chosen.termination)])
 
 
 class AgencyOut(BaseModel):
