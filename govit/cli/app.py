@@ -24,6 +24,10 @@ dlq_app = typer.Typer(help="死信: 无法处理的事件 (list, replay)", no_ar
 app.add_typer(dlq_app, name="dlq")
 audit_app = typer.Typer(help="审计日志: 校验哈希链 (verify)", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+export_app = typer.Typer(
+    help="报表与公开数据: 项目台账与年度计划、资金台账 (CSV/XLSX)，采购公开数据 (OCDS)", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
 policy_app = typer.Typer(help="政策包: 条文覆盖与条文查询 (coverage, article)", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 

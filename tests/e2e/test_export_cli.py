@@ -19,22 +19,33 @@ from services.funding.reports import LEDGER
 from shared.auth import Role
 from tests.conftest import bearer, unique
 
-pytestmark = [pytest.mark.slow, pytest.mark.services("funding")]
+pytestmark = [pytest.mark.slow, pytest.mark.services("funding", "procurement")]
 
 
 @pytest.fixture
 def funding_port(tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
+    yield from serving("funding", tmp_path, nats_url)
+
+
+@pytest.fixture
+def procurement_port(tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
+    yield from serving("procurement", tmp_path, nats_url)
+
+
+def serving(name: str, tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
+    """`govit serve <name>` on a free port, its own stream; the environment that reaches it."""
     tag = unique()
+    port = f"GOVIT_{name.upper()}_PORT"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
     env |= {
         "GOVIT_VAR_DIR": str(tmp_path / "var"),
         "GOVIT_NATS_URL": nats_url,
-        "GOVIT_FUNDING_PORT": str(free_port()),
+        port: str(free_port()),
         "GOVIT_STREAM": tag.upper(),
         "GOVIT_SUBJECT_PREFIX": tag,
     }
     service = subprocess.Popen(
-        [sys.executable, "-m", "govit.serve", "funding"],
+        [sys.executable, "-m", "govit.serve", name],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -43,11 +54,11 @@ def funding_port(tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{env['GOVIT_FUNDING_PORT']}/readyz").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{env[port]}/readyz").status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline and service.poll() is None, "funding did not start"
+            assert time.monotonic() < deadline and service.poll() is None, f"{name} did not start"
             time.sleep(0.3)
         yield env
     finally:
@@ -84,3 +95,18 @@ def test_export_writes_the_ledger_and_names_what_is_missing(
     refused = govit(env | {"GOVIT_TOKEN": token}, "ledger", "-j", "lhasa", "-o", str(tmp_path / "y.xlsx"))
     assert refused.returncode == 1 and "403" in refused.stderr, refused.stderr
     assert not (tmp_path / "y.xlsx").exists()
+
+
+def test_export_ocds_names_its_jurisdiction_and_writes_nothing_when_there_is_nothing(
+    procurement_port: dict[str, str], tmp_path: Path
+) -> None:
+    env = procurement_port
+    token = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])["Authorization"].split()[1]
+    unnamed = govit(env | {"GOVIT_TOKEN": token}, "ocds")
+    assert unnamed.returncode == 2 and "--jurisdiction" in unnamed.stderr, unnamed.stderr
+    target = tmp_path / "ocds.json"
+    empty = govit(env | {"GOVIT_TOKEN": token}, "ocds", "-j", "lhasa", "-o", str(target))
+    assert empty.returncode == 0 and "nothing to publish" in empty.stderr, empty.stderr
+    assert not target.exists()
+    refused = govit(env | {"GOVIT_TOKEN": token}, "ocds", "-j", "zhonglou", "-o", str(target))
+    assert refused.returncode == 1 and "403" in refused.stderr, refused.stderr
