@@ -26,6 +26,7 @@ REGISTER: list[Column] = [
     ("申请列入年度", "requested_plan_year"),
     ("计划年度", "plan_year"),
     ("计划排序", "plan_rank"),
+    ("计划文号", "plan_document"),
     ("资金来源", "funding_source"),
     ("评审结论", "review_verdict"),
     ("批复文号", "approval_number"),
@@ -56,6 +57,9 @@ async def register(
         order = [projects.c.plan_rank.is_(None), projects.c.plan_rank, *order]
     async with uow:
         rows = await uow.session.execute(select(projects).where(*where).order_by(*order))
-        items = [ProjectOut.model_validate(row._mapping).model_dump() for row in rows]
+        items = [
+            ProjectOut.model_validate(row._mapping).model_dump() | {"plan_document": row.plan_document}
+            for row in rows
+        ]
     name = f"年度计划{chosen.plan_year}" if chosen.plan_year is not None else "项目台账"
     return report_response(fmt, name, name, REGISTER, items)

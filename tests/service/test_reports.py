@@ -17,7 +17,7 @@ from services.intake.reports import REGISTER
 from shared.auth import Role
 from shared.report_files import yuan
 from tests.conftest import bearer, unique
-from tests.intake_flow import AUTHORITY, declare, draft, register
+from tests.intake_flow import AUTHORITY, declare, draft, publish_plan, register, screen
 from tests.service.test_funding_service import FINANCE, WAN, Funding, declared, funding, unit
 from tests.service.test_intake_lifecycle import Intake, intake
 
@@ -77,6 +77,32 @@ async def test_the_register_lists_what_the_caller_may_see_in_both_formats(intake
     assert refused.status_code == 403, refused.text
     nothing = await http.get("/reports/projects", headers=elsewhere)
     assert {row["辖区"] for row in read_csv(nothing.content)} <= {"lhasa"}
+
+
+async def test_a_years_plan_comes_in_its_ranking_with_its_document(intake: Intake) -> None:
+    http = intake.http
+    agency = unique("单位")
+    first = await declare(http, agency, "zhonglou", amount_fen=30_000_000)
+    second = await declare(http, agency, "zhonglou", amount_fen=40_000_000)
+    unplanned = await declare(http, agency, "zhonglou", amount_fen=50_000_000)  # declared, not screened
+    for project in (first, second):
+        assert (await screen(http, project)).json()["status"] == "accepted"
+    published = await publish_plan(http, "zhonglou", first["plan_year"], second["id"], first["id"])
+    assert published.status_code == 200, published.text
+    document = published.json()["document"]
+
+    plan = await http.get(
+        "/reports/projects",
+        headers=AUTHORITY,
+        params={"jurisdiction": "zhonglou", "plan_year": first["plan_year"], "format": "xlsx"},
+    )
+    assert plan.status_code == 200, plan.text
+    assert "attachment" in plan.headers["content-disposition"]
+    rows = [row for row in read_xlsx(plan.content) if row["申报单位"] == agency]
+    # the ranking, not the order they were made; a project of the year left out of the plan last
+    assert [row["项目编号"] for row in rows] == [second["id"], first["id"], unplanned["id"]]
+    assert [row["计划排序"] for row in rows] == [1, 2, None]
+    assert [row["计划文号"] for row in rows] == [document, document, None]
 
 
 async def test_the_ledger_shows_held_requests_with_the_articles_of_their_closed_gates(
