@@ -282,6 +282,9 @@ class ProjectFilter(BaseModel):
     termination: Literal["pending", "terminate", "extend", "keep"] | None = Field(
         default=None, description="终止建议：pending 待主管部门决定，或已作的决定"
     )
+    q: str | None = Field(
+        default=None, min_length=1, max_length=100, description="检索：项目名称或编号中含有此文字"
+    )
 
 
 class TerminationDecisionIn(BaseModel):

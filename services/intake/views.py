@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.domain import FundingSource, ProjectKind, ProjectNature, ProjectStatus, evaluations
@@ -233,15 +233,11 @@ class _Id(BaseModel):
 
 
 async def list_projects(
-    session: AsyncSession,
-    principal: Principal,
-    page: PageParams,
-    chosen: ProjectFilter,
+    session: AsyncSession, principal: Principal, page: PageParams, chosen: ProjectFilter
 ) -> Page[ProjectOut]:
     where = projects_chosen(principal, chosen)
-    return await page_of(
-        session, projects, ProjectOut, page, where, [projects.c.created_at.desc(), projects.c.id]
-    )
+    order = [projects.c.created_at.desc(), projects.c.id]
+    return await page_of(session, projects, ProjectOut, page, where, order)
 
 
 def projects_chosen(principal: Principal, chosen: ProjectFilter) -> list[Any]:
@@ -249,7 +245,10 @@ def projects_chosen(principal: Principal, chosen: ProjectFilter) -> list[Any]:
     c = projects.c
     pairs: list[tuple[Any, Any]] = [(c.status, chosen.status), (c.jurisdiction, chosen.jurisdiction)]
     pairs += [(c.agency, chosen.agency), (c.kind, chosen.kind), (c.plan_year, chosen.plan_year)]
-    return visible_to(principal, projects) + filters([*pairs, (c.termination_state, chosen.termination)])
+    where = visible_to(principal, projects) + filters([*pairs, (c.termination_state, chosen.termination)])
+    if (q := chosen.q) is not None:  # the text as written: LIKE's wildcards in it are escaped
+        where.append(or_(c.title.icontains(q, autoescape=True), c.id.icontains(q, autoescape=True)))
+    return where
 
 
 class AgencyOut(BaseModel):

@@ -1208,3 +1208,22 @@ async def test_the_authority_may_approve_outside_the_plan_by_exception_where_the
 
 async def _verdict(intake: Intake, project_id: str) -> bool:
     return (await intake.project(project_id))["review_verdict"] == "pass"
+
+
+async def test_the_project_list_finds_projects_by_words_of_their_title_or_id(intake: Intake) -> None:
+    http = intake.http
+    agency = unique("单位")
+    platform = await declare(http, agency, "zhonglou", title="一网通办平台升级")
+    other = await declare(http, agency, "zhonglou", title="视频会议系统_100%国产化")
+    mine = applicant(platform)
+
+    async def found(q: str) -> list[str]:
+        listed = await http.get("/projects", headers=mine, params={"q": q})
+        assert listed.status_code == 200, listed.text
+        return [p["id"] for p in listed.json()["items"]]
+
+    assert await found("通办") == [platform["id"]]
+    assert await found(other["id"][:12]) == [other["id"]]
+    assert await found("_100%") == [other["id"]]  # taken as written, not as LIKE's wildcards
+    assert await found("一网%升级") == [] and await found("一网通_平台") == []
+    assert await found("会议系统") == [other["id"]]
