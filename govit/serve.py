@@ -16,12 +16,14 @@ from typing import Any
 from shared.settings import ServiceSettings
 
 SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
+#: what `govit serve` runs: the five, and the console (web pages over them; no database, no stream)
+RUNNABLE: tuple[str, ...] = (*SERVICES, "console")
 
 
 def service_module(name: str) -> Any:
     """A service's main module, imported by name (govit is the one package that imports services)."""
-    if name not in SERVICES:
-        raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    if name not in RUNNABLE:
+        raise ValueError(f"unknown service {name!r}; choose from {', '.join(RUNNABLE)}")
     return importlib.import_module(f"services.{name}.main")
 
 
@@ -80,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="govit serve", description="Run one service (what a container runs)."
     )
-    parser.add_argument("service", choices=SERVICES)
+    parser.add_argument("service", choices=RUNNABLE)
     parser.add_argument("--host", help="listen address (default GOVIT_HOST)")
     parser.add_argument("--port", type=int, help="listen port (default the service's)")
     args = parser.parse_args(argv)

@@ -8,17 +8,17 @@ from typing import Annotated
 
 import typer
 
-from govit.serve import SERVICES
+from govit.serve import RUNNABLE
 
 
 def serve(
-    service: Annotated[str, typer.Argument(help="intake | review | procurement | acceptance | funding")],
+    service: Annotated[str, typer.Argument(help="intake | review | procurement | acceptance | funding | console")],
     host: Annotated[str | None, typer.Option(help="listen address (default GOVIT_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (default the service's)")] = None,
 ) -> None:
     """Run one service (what a container runs)."""
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; choose from {', '.join(SERVICES)}")
+    if service not in RUNNABLE:
+        raise typer.BadParameter(f"unknown service {service!r}; choose from {', '.join(RUNNABLE)}")
     argv = [sys.executable, "-m", "govit.serve", service]
     argv += ["--host", host] if host else []
     argv += ["--port", str(port)] if port else []

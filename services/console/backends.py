@@ -1,0 +1,99 @@
+"""The five services as the console reaches them: over HTTP, with the signed-in person's token.
+
+The console keeps no business data: every page is what the services answer to this person. A
+service this region did not deploy, one that does not answer, and one that refuses are three
+different things a page says plainly (`NotDeployed`, `Unavailable`, `Refused`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.console.settings import ConsoleSettings
+
+LABELS = {
+    "intake": "申报",
+    "review": "评审",
+    "procurement": "采购与建设",
+    "acceptance": "验收",
+    "funding": "资金",
+}
+
+
+class BackendError(Exception):
+    def __init__(self, service: str, message: str) -> None:
+        super().__init__(message)
+        self.service = service
+        self.message = message
+
+
+class NotDeployed(BackendError):
+    def __init__(self, service: str) -> None:
+        super().__init__(service, f"本地区未部署{LABELS[service]}服务（{service}）")
+
+
+class Unavailable(BackendError):
+    def __init__(self, service: str, why: str) -> None:
+        super().__init__(service, f"{LABELS[service]}服务（{service}）暂时无法访问：{why}。请稍后再试。")
+
+
+class Refused(BackendError):
+    """The service answered with a problem: its status, code, title, detail and reasons (articles)."""
+
+    def __init__(self, service: str, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(service, problem.get("title") or f"请求被拒绝（{status}）")
+        self.status = status
+        self.problem = problem
+
+    @property
+    def reasons(self) -> list[dict[str, Any]]:
+        return list(self.problem.get("reasons") or [])
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self.problem.get("errors") or [])
+
+
+class Backends:
+    """One pooled HTTP client for the five services."""
+
+    def __init__(self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
+
+    def deployed(self, service: str) -> bool:
+        return self.settings.url(service) is not None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        token: str,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        base = self.settings.url(service)
+        if base is None:
+            raise NotDeployed(service)
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        try:
+            response = await self.client.request(method, base + path, headers=headers, **kwargs)
+        except httpx.TimeoutException:
+            raise Unavailable(service, "等待应答超时") from None
+        except httpx.HTTPError as exc:
+            raise Unavailable(service, f"无法连接 {base}（{type(exc).__name__}）") from None
+        if response.status_code >= 500:
+            raise Unavailable(service, f"服务出错（{response.status_code}）")
+        if response.status_code >= 400:
+            is_json = "json" in response.headers.get("content-type", "")
+            raise Refused(service, response.status_code, response.json() if is_json else {})
+        return response
+
+    async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
+        given = {k: v for k, v in params.items() if v not in (None, "")}
+        return (await self.call(service, "GET", path, token, params=given)).json()

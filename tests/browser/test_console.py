@@ -1,0 +1,126 @@
+"""The console's pages in Chromium: a clerk finds the agency's project and sees why its payment
+is held, gate by gate with the articles; another agency or jurisdiction sees nothing of it; a
+form without the session's token is refused; a region without some services is told so."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from govit.devnats import free_port
+from tests.browser.conftest import SHOTS, sign_in
+from tests.e2e.conftest import Suite
+from tests.e2e.lifecycle import WAN, at, declared, pay, state
+
+pytestmark = [pytest.mark.browser, pytest.mark.services("intake", "funding")]
+
+
+@pytest.fixture(scope="module")
+async def held(suite: Suite) -> dict[str, str]:
+    """A xunyang project declared, known to funding, its preparatory payment held."""
+    suite.set_time(at(date(2026, 6, 1)))
+    project = await declared(suite, "xunyang", 80 * WAN, title="智慧社区服务平台")
+    await state(suite, "xunyang", "funding", f"/projects/{project['id']}")
+    asked = await pay(suite, project, 5 * WAN, kind="preparatory")
+    assert asked.status_code == 202, asked.text
+    return {"id": project["id"], "agency": project["agency"], "title": project["title"]}
+
+
+async def test_a_clerk_finds_the_project_and_sees_why_the_payment_is_held(
+    suite: Suite, held: dict[str, str], page: Page
+) -> None:
+    console = suite.urls["console"]
+    await sign_in(page, console, "建设单位", "经办人", "xunyang", agency=held["agency"])
+    await expect(page.get_by_role("link", name=held["title"])).to_be_visible()
+    await page.get_by_label("检索项目名称或编号").fill("社区服务")
+    await page.get_by_role("button", name="检索").click()
+    await expect(page.get_by_text("共 1 个项目")).to_be_visible()
+    await page.get_by_role("link", name=held["title"]).click()
+
+    await expect(page.get_by_role("heading", name=held["title"])).to_be_visible()
+    gates = page.get_by_role("region", name="拨付前置条件（闸门）")
+    await expect(gates.locator(".gate.closed").first).to_be_visible()
+    payments = page.get_by_role("region", name="拨付", exact=True)
+    held_row = payments.get_by_role("row").filter(has_text="50,000.00 元")
+    await expect(held_row).to_contain_text("xunyang §")  # each closed gate with its article
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+
+
+async def test_another_agency_and_another_jurisdiction_see_nothing_of_it(
+    suite: Suite, held: dict[str, str], page: Page
+) -> None:
+    console = suite.urls["console"]
+    await sign_in(page, console, "建设单位", "别人", "xunyang", agency="另一个单位")
+    await expect(page.get_by_role("link", name=held["title"])).to_have_count(0)
+    await page.goto(f"{console}/projects/{held['id']}")
+    await expect(page.get_by_role("heading", name=f"未找到项目 {held['id']}")).to_be_visible()
+
+    await page.get_by_role("button", name="退出").click()
+    await sign_in(page, console, "主管部门", "他处审核员", "lhasa")
+    response = await page.goto(f"{console}/projects/{held['id']}")
+    assert response is not None and response.status == 404
+    await expect(page.get_by_text(held["title"])).to_have_count(0)
+
+
+async def test_a_form_without_the_sessions_token_is_refused(suite: Suite) -> None:
+    console = suite.urls["console"]
+    async with httpx.AsyncClient(base_url=console) as http:
+        signin = await http.get("/signin")
+        assert signin.status_code == 200
+        cookie = signin.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie  # no script reads it, no other site sends it
+        forged = await http.post(
+            "/signin",
+            data={"role": "authority", "name": "x", "jurisdiction": "xunyang", "after": "/projects"},
+        )
+        assert forged.status_code == 403 and "表单已失效" in forged.text
+        assert "default-src 'self'" in forged.headers["content-security-policy"]
+
+
+@pytest.fixture(scope="module")
+def partial_console(suite: Suite) -> Iterator[str]:
+    """A second console for a region that runs only funding and acceptance."""
+    port = free_port()
+    env = suite.env | {"GOVIT_CONSOLE_PORT": str(port), "GOVIT_CONSOLE_SERVICES": "funding,acceptance"}
+    env = {k: v for k, v in env.items() if k != "GOVIT_CONSOLE_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "govit.serve", "console"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "the console exited"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_with_only_funding_and_acceptance_the_pages_say_what_is_not_deployed(
+    held: dict[str, str], partial_console: str, page: Page
+) -> None:
+    await sign_in(page, partial_console, "财政部门", "财政局经办", "xunyang")
+    await expect(page.get_by_text("本地区未部署申报、采购与建设服务")).to_be_visible()
+    await page.goto(f"{partial_console}/projects/{held['id']}")
+    await expect(page.get_by_role("region", name="申报材料")).to_contain_text("本地区未部署申报服务")
+    await expect(page.get_by_role("region", name="采购与建设")).to_contain_text("本地区未部署采购与建设服务")
+    payments = page.get_by_role("region", name="拨付", exact=True)
+    await expect(payments).to_contain_text("50,000.00 元")  # funding still answers
