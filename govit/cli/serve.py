@@ -12,7 +12,9 @@ from govit.serve import RUNNABLE
 
 
 def serve(
-    service: Annotated[str, typer.Argument(help="intake | review | procurement | acceptance | funding | console")],
+    service: Annotated[
+        str, typer.Argument(help="intake | review | procurement | acceptance | funding | console")
+    ],
     host: Annotated[str | None, typer.Option(help="listen address (default GOVIT_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="listen port (default the service's)")] = None,
 ) -> None:

@@ -19,20 +19,28 @@ from govit.cli.app import SERVICES, service_module, service_settings
 from govit.devnats import EmbeddedNats, free_port, port_is_free
 from shared.settings import GovitSettings
 
+CONSOLE = "console"
+
 
 def up(
     services: Annotated[
-        list[str] | None, typer.Argument(help="services to start (default: all five)")
+        list[str] | None,
+        typer.Argument(help="services to start (default: all five, then the console)"),
     ] = None,
+    console: Annotated[bool, typer.Option(help="also start the console (web pages, port 8000)")] = True,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each service to be ready")] = 90,
 ) -> None:
-    """Start NATS (embedded unless GOVIT_NATS_URL is set) and the services; Ctrl-C stops all."""
-    names = services or list(SERVICES)
-    for name in names:
+    """Start NATS (embedded unless GOVIT_NATS_URL is set), the services and the console; Ctrl-C stops all."""
+    backends = [name for name in services or SERVICES if name != CONSOLE]
+    for name in backends:
         service_module(name)
+    names = [*backends, CONSOLE] if console or CONSOLE in (services or ()) else backends
     base = GovitSettings()
     held = _hold(base.var_dir)  # before anything else: a second `govit up` here touches nothing
     env = dict(os.environ)
+    # the console's pages say which services this suite runs; a region's own setting wins
+    if backends:
+        env.setdefault("GOVIT_CONSOLE_SERVICES", ",".join(backends))
     if base.environment == "development" and base.clock_file is None:
         # `govit demo` moves the suite's time through this file; without it the clock is real.
         env["GOVIT_CLOCK_FILE"] = str((base.var_dir / "clock").resolve())
@@ -89,7 +97,8 @@ class _Suite:
         urls = {name: self.start(name) for name in names}
         for name in names:
             _wait_ready(name, urls[name], self.children[name], timeout)
-            typer.echo(f"  ready  {name:<12} {urls[name]}   API docs: {urls[name]}/docs")
+            shown = f"pages: {urls[name]}" if name == CONSOLE else f"API docs: {urls[name]}/docs"
+            typer.echo(f"  ready  {name:<12} {urls[name]}   {shown}")
         typer.echo("govit is up. 按 Ctrl-C 停止 / press Ctrl-C to stop.")
         while True:
             for name, proc in self.children.items():
@@ -121,6 +130,12 @@ class _Suite:
     def start(self, name: str) -> str:
         """Start one service as `python -m govit.cli serve NAME`; its URL."""
         settings = service_settings(name)
+        if not port_is_free(settings.port, settings.host) and name == CONSOLE:
+            # nothing calls the console: on a machine where 8000 is taken it moves, and says where
+            port = free_port()
+            typer.echo(f"console: port {settings.port} is in use; the console uses {port}")
+            self.env["GOVIT_CONSOLE_PORT"] = str(port)
+            settings = settings.model_copy(update={"port": port})
         if not port_is_free(settings.port, settings.host):
             typer.echo(f"{name}: port {settings.port} is in use (set GOVIT_{name.upper()}_PORT)", err=True)
             self.shutdown(1)

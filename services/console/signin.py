@@ -51,7 +51,7 @@ async def signin_page(request: Request, after: str | None = None) -> HTMLRespons
         after=_back_to(after),
         dev=_dev_allowed(request),
         roles=[(r.value, r) for r in ROLES],
-        places=_places(request),
+        choices=_places(request),
         problems=[],
     )
 
@@ -84,7 +84,7 @@ async def signin(
             after=_back_to(after),
             dev=True,
             roles=[(r.value, r) for r in ROLES],
-            places=_places(request),
+            choices=_places(request),
             problems=problems,
             chosen={"role": role, "name": name, "agency": agency, "jurisdiction": jurisdiction},
         )

@@ -1,8 +1,10 @@
-"""`govit up` on a bare machine: embedded NATS, five services ready, the slice works, Ctrl-C stops all."""
+"""`govit up` on a bare machine: embedded NATS, five services and the console ready, the slice works
+(the console shows it to the agency), Ctrl-C stops all."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +25,19 @@ pytestmark = [
 ]
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
+FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def console_sees(console: str, agency: str, title: str) -> bool:
+    """The agency signs in to the console (its development page) and finds the project listed."""
+    with httpx.Client(base_url=console, follow_redirects=True) as browser:
+        form = browser.get("/signin")
+        token = FORM_TOKEN.search(form.text)
+        assert token is not None, form.text
+        person = {"role": "applicant", "name": "经办人", "agency": agency, "jurisdiction": "xunyang"}
+        listed = browser.post("/signin", data={**person, "csrf_token": token.group(1), "after": "/projects"})
+        assert listed.status_code == 200 and "/projects" in str(listed.url), listed.text
+        return title in listed.text
 
 
 def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
@@ -37,7 +52,7 @@ def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
 
 def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: free_port() for name in (*SERVICES, "console")}
     env |= {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(free_port())}
     log = (tmp_path / "up.log").open("w+")
@@ -103,6 +118,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
             json={"amount_fen": 1_000_000, "purpose": "可研编制", "kind": "preparatory"},
         )
         assert held.status_code == 202 and held.json()["closed_gates"][0]["rule"] == "xunyang §8"
+        assert console_sees(f"http://127.0.0.1:{ports['console']}", agency, "互联网医院")
         steps = [
             ("post", f"/projects/{project['id']}/screening", None),
             ("put", f"/plans/xunyang/{plan_year}", {"ranking": [project["id"]]}),
