@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import pages, signin
+from services.console import declare, pages, signin
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
@@ -75,6 +75,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
     app.include_router(pages.router)
+    app.include_router(declare.router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> RedirectResponse:

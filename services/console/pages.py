@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.console.backends import LABELS, BackendError, Backends, NotDeployed, Refused
+from services.console.forms import PAYMENT_KINDS, new_attempt
 from services.console.render import render
 from services.console.session import PersonDep, check_csrf
 
@@ -119,4 +120,6 @@ async def project(request: Request, project_id: str, person: PersonDep) -> HTMLR
         acceptance=acceptance,
         gates=gates,
         payments=payments,
+        attempt=new_attempt(),
+        payment_kinds=PAYMENT_KINDS,
     )

@@ -40,7 +40,13 @@ templates.env.tests["in"] = lambda value, text: value in text
 #: the navigation: (path, label, the roles it is for; empty for everyone signed in)
 NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/projects", "项目", frozenset()),
+    ("/declare", "申报", frozenset({Role.APPLICANT})),
 ]
+
+
+def flash(request: Request, message: str, level: str = "ok") -> None:
+    """A message for the next page this person sees (after a redirect): ok, warn or error."""
+    request.session["flash"] = [*request.session.get("flash", []), [level, message]]
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -56,6 +62,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "role_labels": {r.value: label for r, label in ROLE_LABELS.items()},
         "services": {s: (LABELS[s], settings.url(s) is not None) for s in LABELS},
         "environment": settings.environment,
+        "flashes": request.session.pop("flash", []),
         "places": {code: request.app.state.policy[code].name for code in request.app.state.policy.codes},
     }
     return templates.TemplateResponse(request, name, {**page, **context}, status_code=status_code)

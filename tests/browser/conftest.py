@@ -47,7 +47,7 @@ async def browser() -> AsyncIterator[Browser]:
             pytest.fail(f"a Chromium is required under CI=true: {CHROMIUM_HINT}", pytrace=False)
         pytest.skip(CHROMIUM_HINT)
     async with async_playwright() as playwright:
-        found = await playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        found = await playwright.chromium.launch(executable_path=path, args=["--no-sandbox", "--lang=zh-CN"])
         yield found
         await found.close()
 

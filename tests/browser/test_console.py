@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,16 +18,23 @@ from playwright.async_api import Page, expect
 
 from govit.devnats import free_port
 from tests.browser.conftest import SHOTS, sign_in
+from tests.conftest import unique
 from tests.e2e.conftest import Suite
 from tests.e2e.lifecycle import WAN, at, declared, pay, state
+from tests.intake_flow import register
 
 pytestmark = [pytest.mark.browser, pytest.mark.services("intake", "funding")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_june(suite: Suite) -> None:
+    """Before xunyang's declaration deadline for next year's plan (Sep 30, xunyang §7)."""
+    suite.set_time(at(date(2026, 6, 1)))
 
 
 @pytest.fixture(scope="module")
 async def held(suite: Suite) -> dict[str, str]:
     """A xunyang project declared, known to funding, its preparatory payment held."""
-    suite.set_time(at(date(2026, 6, 1)))
     project = await declared(suite, "xunyang", 80 * WAN, title="智慧社区服务平台")
     await state(suite, "xunyang", "funding", f"/projects/{project['id']}")
     asked = await pay(suite, project, 5 * WAN, kind="preparatory")
@@ -53,6 +61,61 @@ async def test_a_clerk_finds_the_project_and_sees_why_the_payment_is_held(
     await expect(held_row).to_contain_text("xunyang §")  # each closed gate with its article
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+
+
+async def test_a_clerk_declares_with_the_materials_asked_for_and_sees_the_payment_held(
+    suite: Suite, page: Page, tmp_path: Path
+) -> None:
+    console, agency = suite.urls["console"], unique("区民政局")
+    await register(suite.intake, "xunyang", agency)
+    await sign_in(page, console, "建设单位", "经办人", "xunyang", agency=agency)
+    await page.get_by_role("link", name="申报").click()
+    await page.get_by_label("项目名称").fill("养老服务信息平台")
+    await page.get_by_label("建设类").check()
+    await page.get_by_label("投资估算（万元）").fill("八十")
+    await page.get_by_label("主要建设内容").fill("建设全区养老服务数据与业务平台")
+    await page.get_by_label("网络安全解决方案概要").fill("按等保二级建设")
+    await page.get_by_label("共享数据清单（每行一项）").fill("老年人信息\n养老机构信息")
+    await page.get_by_role("button", name="保存草稿").click()
+    amount = page.get_by_label("投资估算（万元）")
+    await expect(amount).to_have_attribute("aria-invalid", "true")  # said at the field, kept what was typed
+    await expect(page.get_by_text("请填写数字（单位：万元）")).to_be_visible()
+    await expect(page.get_by_label("主要建设内容")).to_have_value("建设全区养老服务数据与业务平台")
+    await amount.fill("80")
+    await page.get_by_role("button", name="保存草稿").click()
+
+    await expect(page.get_by_text("申报草稿已保存")).to_be_visible()
+    materials = page.get_by_role("region", name="本辖区要求的申报材料")
+    await expect(materials).to_contain_text("xunyang §7")  # each material with its article
+    await expect(materials.get_by_text("缺")).not_to_have_count(0)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "declaration.png"), full_page=True)
+
+    document = tmp_path / "材料.pdf"
+    document.write_bytes(b"%PDF-1.7\n%govit\n")
+    rows = materials.get_by_role("row").filter(has=page.locator("input[type=file]"))
+    for n in range(await rows.count()):
+        row = materials.get_by_role("row").filter(has=page.locator("input[type=file]")).nth(n)
+        document.write_bytes(b"%PDF-1.7\n" + str(n).encode() + b"\n")  # each a file of its own
+        await row.locator("input[type=file]").set_input_files(str(document))
+        await row.get_by_role("button", name="上传", exact=True).click()
+        await expect(page.get_by_text("已上传")).to_be_visible()
+    await expect(materials.get_by_text("缺")).to_have_count(0)
+    await page.get_by_role("button", name="提交申报").click()
+    await expect(page.get_by_text("申报已提交")).to_be_visible()
+
+    project_id = page.url.rsplit("/", 1)[-1]
+    await state(suite, "xunyang", "funding", f"/projects/{project_id}")
+    await page.reload()
+    await page.get_by_label("款项").select_option("preparatory")
+    await page.get_by_label("金额（万元）").fill("5")
+    await page.get_by_label("用途").fill("可行性研究报告编制")
+    await page.get_by_role("button", name="申请拨付").click()
+    await expect(page.get_by_text("拨付申请已登记")).to_be_visible()
+    payments = page.get_by_role("region", name="拨付", exact=True)
+    held_row = payments.get_by_role("row").filter(has_text="50,000.00 元")
+    await expect(held_row).to_contain_text("项目尚未批复")
+    await expect(held_row).to_contain_text("xunyang §8")
 
 
 async def test_another_agency_and_another_jurisdiction_see_nothing_of_it(
