@@ -54,6 +54,11 @@ def fen_from_wan(field: str, text: str, *, positive: bool = True) -> int:
     return int(fen)
 
 
+def wan_from_fen(fen: int) -> str:
+    """Integer fen as 万元 written exactly: 80_000_000 → '80', 1_250_000 → '1.25'."""
+    return format((Decimal(fen) / WAN_FEN).normalize(), "f")
+
+
 def lines(text: str) -> list[str]:
     """One item per line, blank lines and surrounding spaces left out."""
     return [line.strip() for line in text.splitlines() if line.strip()]

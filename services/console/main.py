@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import declare, pages, signin
+from services.console import declare, pages, signin, workbench
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
@@ -76,6 +76,7 @@ def create_app(
     app.include_router(signin.router)
     app.include_router(pages.router)
     app.include_router(declare.router)
+    app.include_router(workbench.router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> RedirectResponse:

@@ -12,7 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from services.console.backends import LABELS
+from services.console.backends import LABELS, BackendError, Refused
+from services.console.forms import wan_from_fen
 from services.console.session import ROLE_LABELS, csrf_token, person_of
 from shared.auth import Role
 
@@ -35,18 +36,34 @@ def local_time(value: str | None) -> str:
 
 
 templates.env.filters["local"] = local_time
+templates.env.filters["wan"] = wan_from_fen
 templates.env.tests["in"] = lambda value, text: value in text
 
 #: the navigation: (path, label, the roles it is for; empty for everyone signed in)
 NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/projects", "项目", frozenset()),
     ("/declare", "申报", frozenset({Role.APPLICANT})),
+    ("/workbench", "工作台", frozenset({Role.AUTHORITY})),
 ]
 
 
 def flash(request: Request, message: str, level: str = "ok") -> None:
     """A message for the next page this person sees (after a redirect): ok, warn or error."""
     request.session["flash"] = [*request.session.get("flash", []), [level, message]]
+
+
+def flash_failure(request: Request, error: BackendError) -> None:
+    """What a service refused and why, each reason with its articles, for the next page."""
+    if not isinstance(error, Refused):
+        flash(request, error.message, "error")
+        return
+    said = [f"{error.message}{'：' + error.problem['detail'] if error.problem.get('detail') else ''}"]
+    for reason in error.reasons:
+        message, articles = reason.get("message") or reason.get("code", ""), reason.get("articles") or []
+        missing = [a for a in articles if a not in message]
+        said.append(message + (f"（{'、'.join(missing)}）" if missing else ""))
+    said += [f"{e.get('title') or e.get('field')}：{e.get('msg')}" for e in error.errors]
+    flash(request, "；".join(dict.fromkeys(s for s in said if s)), "error")
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -187,3 +187,46 @@ async def test_with_only_funding_and_acceptance_the_pages_say_what_is_not_deploy
     await expect(page.get_by_role("region", name="采购与建设")).to_contain_text("本地区未部署采购与建设服务")
     payments = page.get_by_role("region", name="拨付", exact=True)
     await expect(payments).to_contain_text("50,000.00 元")  # funding still answers
+
+
+async def test_the_authority_screens_ranks_publishes_and_approves_and_finance_sees_the_money_go(
+    suite: Suite, page: Page
+) -> None:
+    console = suite.urls["console"]
+    project = await declared(suite, "xunyang", 120 * WAN, title=unique("一网统管平台"))
+    await state(suite, "xunyang", "funding", f"/projects/{project['id']}")
+    asked = await pay(suite, project, 10 * WAN, kind="preparatory")
+    assert asked.status_code == 202, asked.text  # held: not approved (xunyang §8)
+
+    await sign_in(page, console, "主管部门", "审核员", "xunyang")
+    await page.get_by_role("link", name="工作台").click()
+    await page.get_by_role("button", name=f"形式审查：{project['title']}").click()
+    await expect(page.get_by_text(f"形式审查已完成：{project['title']}")).to_be_visible()
+
+    await page.get_by_label(f"{project['title']} 的排序").fill("1")
+    await page.get_by_role("button", name="保存排序").click()
+    await expect(page.get_by_text("年度计划排序已保存")).to_be_visible()
+    await page.get_by_label("下达文号").fill(f"浔数据〔2026〕{unique('')[:4]}号")
+    await page.get_by_role("button", name=f"下达 {project['plan_year']} 年度计划").click()
+    await expect(page.get_by_text(f"{project['plan_year']} 年度计划已下达")).to_be_visible()
+
+    approvals = page.get_by_role("region", name="待批复")
+    await approvals.get_by_label("批复文号").first.wait_for()
+    row = approvals.get_by_role("row").filter(has_text=project["title"])
+    await row.get_by_label("批复文号").fill("浔数据批〔2026〕7号")
+    await expect(row.get_by_label("批复金额（万元）")).to_have_value("120")  # the declared amount, exact
+    await row.get_by_role("button", name=f"批复：{project['title']}").click()
+    await expect(page.get_by_text(f"已批复：{project['title']}")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "workbench.png"), full_page=True)
+
+    await page.get_by_role("button", name="退出").click()
+    await sign_in(page, console, "财政部门", "财政局经办", "xunyang")
+    await page.goto(f"{console}/projects/{project['id']}")
+    payments = page.get_by_role("region", name="拨付", exact=True)
+    for _ in range(60):  # funding learns of the approval from its event, then releases
+        if "已拨付" in (await payments.inner_text()):
+            break
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(payments.get_by_role("row").filter(has_text="100,000.00 元")).to_contain_text("已拨付")
