@@ -25,6 +25,25 @@ HARDWARE = {
     "storage": "存储设备",
     "other": "其他硬件",
 }
+STAGES = {
+    "declaration": "申报评审",
+    "om_declaration": "运维项目申报评审",
+    "demonstration": "论证",
+    "feasibility": "可行性研究",
+    "preliminary_design": "初步设计",
+    "change": "变更评审",
+    "acceptance": "终验评审",
+    "post_evaluation": "后评价",
+}
+SPECIALTIES = {
+    "software": "软件",
+    "network": "网络",
+    "security": "网络安全",
+    "cost": "造价",
+    "data": "数据",
+    "archives": "档案",
+}
+VERDICTS = {"pass": "通过", "revise": "修改后再审", "fail": "不通过"}
 PAYMENT_KINDS = {"preparatory": "前期工作费用", "construction": "建设资金", "final": "尾款（验收后）"}
 
 

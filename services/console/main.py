@@ -14,15 +14,17 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import declare, pages, signin, workbench
+from services.console import declare, expert, pages, signin, workbench
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
 from services.console.settings import ConsoleSettings
+from shared.messages import dotted, message
 from shared.policy import load_registry
 
 #: no script, style or frame from anywhere but the console itself
@@ -77,6 +79,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(declare.router)
     app.include_router(workbench.router)
+    app.include_router(expert.router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> RedirectResponse:
@@ -94,6 +97,14 @@ def create_app(
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/signin?after={quote(exc.after, safe='/')}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        said = [
+            f"{dotted(list(e['loc']))}：{message(e['type'], e.get('ctx'), e['msg'])}" for e in exc.errors()
+        ]
+        detail = "；".join(said) + "。请返回修改后重新提交。"
+        return render(request, "error.html", status_code=422, title="提交的内容有误", detail=detail)
 
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, exc: CsrfRejected) -> HTMLResponse:

@@ -44,6 +44,7 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/projects", "项目", frozenset()),
     ("/declare", "申报", frozenset({Role.APPLICANT})),
     ("/workbench", "工作台", frozenset({Role.AUTHORITY})),
+    ("/expert", "我的评审", frozenset({Role.EXPERT})),
 ]
 
 

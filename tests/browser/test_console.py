@@ -20,7 +20,7 @@ from govit.devnats import free_port
 from tests.browser.conftest import SHOTS, sign_in
 from tests.conftest import unique
 from tests.e2e.conftest import Suite
-from tests.e2e.lifecycle import WAN, at, declared, pay, state
+from tests.e2e.lifecycle import WAN, at, authority, declared, expert_pool, pay, state
 from tests.intake_flow import register
 
 pytestmark = [pytest.mark.browser, pytest.mark.services("intake", "funding")]
@@ -230,3 +230,41 @@ async def test_the_authority_screens_ranks_publishes_and_approves_and_finance_se
         await page.wait_for_timeout(500)
         await page.reload()
     await expect(payments.get_by_role("row").filter(has_text="100,000.00 元")).to_contain_text("已拨付")
+
+
+async def test_an_expert_gives_an_opinion_on_the_case_they_were_drawn_for(suite: Suite, page: Page) -> None:
+    console, j = suite.urls["console"], "lhasa"
+    await expert_pool(suite, j)
+    who = authority(j)
+    opened = await suite.review.post(
+        "/cases",
+        headers=who,
+        json={"project_id": unique("p"), "jurisdiction": j, "stage": "feasibility", "agency": "市卫健委"},
+    )
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    drawn = await suite.review.post(f"/cases/{case['id']}/draw", headers=who)
+    assert drawn.status_code == 200, drawn.text
+    experts = (await suite.review.get("/experts", params={"limit": 200}, headers=who)).json()["items"]
+    login = {e["id"]: e["subject"] for e in experts}
+    seated = [login[s["expert_id"]] for s in drawn.json()["seats"] if s["state"] == "seated"]
+
+    await sign_in(page, console, "评审专家", seated[0], j)
+    await page.get_by_role("link", name="我的评审").click()
+    await page.get_by_role("link", name=case.get("reference") or case["id"]).click()
+    await expect(page.get_by_role("heading", name=f"可行性研究：项目 {case['project_id']}")).to_be_visible()
+    await page.get_by_label("评分（0–100）").fill("86")
+    await page.get_by_label("通过", exact=True).check()
+    await page.get_by_label("评审意见").fill("建设内容明确，投资测算基本合理")
+    await page.get_by_role("button", name="提交评审意见").click()
+    await expect(page.get_by_text("评审意见已提交")).to_be_visible()
+    await expect(page.get_by_role("region", name="专家组")).to_contain_text("通过（86 分）")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "expert.png"), full_page=True)
+
+    # another expert of the pool, not on this panel, does not see it
+    others = [subject for subject in login.values() if subject not in seated]
+    await page.get_by_role("button", name="退出").click()
+    await sign_in(page, console, "评审专家", others[0], j)
+    await page.get_by_role("link", name="我的评审").click()
+    await expect(page.get_by_role("link", name=case.get("reference") or case["id"])).to_have_count(0)
