@@ -44,8 +44,9 @@ async def case(request: Request, case_id: str, person: PersonDep) -> HTMLRespons
     found = await part("review", backends(request).get("review", f"/cases/{case_id}", person.token))
     if found.data is None:
         return render(request, "error.html", status_code=404, title="未找到评审案件", detail=found.missing)
-    named = {"stages": STAGES, "verdicts": VERDICTS, "specialties": SPECIALTIES}
-    return render(request, "case.html", case=found.data, **named)
+    return render(
+        request, "case.html", case=found.data, stages=STAGES, verdicts=VERDICTS, specialties=SPECIALTIES
+    )
 
 
 class OpinionForm(BaseModel):

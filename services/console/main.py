@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import declare, expert, pages, signin, workbench
+from services.console import declare, expert, oversight, pages, signin, workbench
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
@@ -80,6 +80,7 @@ def create_app(
     app.include_router(declare.router)
     app.include_router(workbench.router)
     app.include_router(expert.router)
+    app.include_router(oversight.router)
 
     @app.get("/", include_in_schema=False)
     async def home(request: Request) -> RedirectResponse:

@@ -45,6 +45,8 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/declare", "申报", frozenset({Role.APPLICANT})),
     ("/workbench", "工作台", frozenset({Role.AUTHORITY})),
     ("/expert", "我的评审", frozenset({Role.EXPERT})),
+    ("/finance", "拨付", frozenset({Role.FINANCE, Role.AUTHORITY, Role.AUDITOR})),
+    ("/audit", "审计", frozenset({Role.AUDITOR, Role.AUTHORITY})),
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
 from govit.devnats import free_port
@@ -268,3 +269,40 @@ async def test_an_expert_gives_an_opinion_on_the_case_they_were_drawn_for(suite:
     await sign_in(page, console, "评审专家", others[0], j)
     await page.get_by_role("link", name="我的评审").click()
     await expect(page.get_by_role("link", name=case.get("reference") or case["id"])).to_have_count(0)
+
+
+async def test_finance_sees_held_payments_with_their_articles_and_takes_the_ledger(
+    suite: Suite, held: dict[str, str], page: Page, tmp_path: Path
+) -> None:
+    console = suite.urls["console"]
+    await sign_in(page, console, "财政部门", "财政局经办", "xunyang")
+    await page.get_by_role("link", name="拨付", exact=True).click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=held["id"]))
+    await expect(row).to_contain_text("50,000.00 元")
+    await expect(row).to_contain_text("xunyang §8")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / "finance.png"), full_page=True)
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="XLSX").first.click()
+    download = await downloading.value
+    assert download.suggested_filename == "资金台账.xlsx"
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    sheet = load_workbook(saved, read_only=True).worksheets[0]
+    rows = [r for r in sheet.iter_rows(values_only=True) if held["id"] in r]
+    assert rows, "the held request is in the ledger"
+
+
+async def test_an_auditor_reads_the_projects_trail_and_each_chain_holds(
+    suite: Suite, held: dict[str, str], page: Page
+) -> None:
+    console = suite.urls["console"]
+    await sign_in(page, console, "审计", "审计员", "xunyang")
+    await page.get_by_role("link", name="审计").click()
+    await page.get_by_label("项目编号").fill(held["id"])
+    await page.get_by_role("button", name="查看审计记录").click()
+    trail = page.get_by_role("region", name=f"项目 {held['id']} 的审计记录")
+    await expect(trail).to_contain_text("新增")  # intake's record of the declaration, and funding's
+    chains = page.get_by_role("region", name="审计链校验")
+    await expect(chains.locator(".gate.open")).to_have_count(5)  # each of the five services: intact
+    await page.screenshot(path=str(SHOTS / "audit.png"), full_page=True)
