@@ -29,7 +29,13 @@ ROLES = (Role.APPLICANT, Role.AUTHORITY, Role.EXPERT, Role.FINANCE, Role.AUDITOR
 
 def _back_to(after: str | None) -> str:
     """Only a path of this console: never another site (an open redirect)."""
-    if not after or not after.startswith("/") or after.startswith("//") or urlsplit(after).netloc:
+    if (
+        not after
+        or not after.startswith("/")
+        or after.startswith("//")
+        or "\\" in after
+        or urlsplit(after).netloc
+    ):
         return "/projects"
     return after
 
