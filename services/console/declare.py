@@ -113,6 +113,10 @@ async def upload(
     material: Annotated[str, Form(max_length=64)],
     file: Annotated[UploadFile, File()],
 ) -> Response:
+    limit = request.app.state.settings.max_upload_bytes
+    if file.size is not None and file.size > limit:
+        flash(request, f"文件过大：{file.filename} 超过 {limit // (1024 * 1024)} MiB，未上传。", "error")
+        return RedirectResponse(f"/projects/{project_id}/declaration", status_code=303)
     content = await file.read()
     sent = {"file": (file.filename or "材料", content, file.content_type or "application/octet-stream")}
     try:

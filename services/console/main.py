@@ -19,11 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import declare, expert, oversight, pages, signin, workbench
+from services.console import declare, expert, oidc, oversight, pages, signin, workbench
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
 from services.console.settings import ConsoleSettings
+from shared.auth import TokenIssuer
 from shared.messages import dotted, message
 from shared.policy import load_registry
 
@@ -59,6 +60,8 @@ def create_app(
     app.state.settings = settings
     app.state.backends = Backends(settings, transport)
     app.state.policy = load_registry(settings.policy_dir)
+    app.state.tokens = TokenIssuer(settings)
+    app.state.oidc = oidc.provider(settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.session_secret.get_secret_value(),
@@ -76,6 +79,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
+    app.include_router(oidc.router)
     app.include_router(pages.router)
     app.include_router(declare.router)
     app.include_router(workbench.router)

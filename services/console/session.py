@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import asdict, dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from itsdangerous import BadData, URLSafeTimedSerializer
@@ -59,6 +60,19 @@ class SignInRequired(Exception):
 
 class CsrfRejected(Exception):
     """A form came without this session's token, or with an expired one."""
+
+
+def back_to(after: str | None) -> str:
+    """Only a path of this console: never another site (an open redirect)."""
+    if (
+        not after
+        or not after.startswith("/")
+        or after.startswith("//")
+        or "\\" in after
+        or urlsplit(after).netloc
+    ):
+        return "/projects"
+    return after
 
 
 def person_of(request: Request) -> Person | None:

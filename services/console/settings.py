@@ -52,7 +52,30 @@ class ConsoleSettings(ServiceSettings):
     )
     session_hours: float = Field(default=8, gt=0, le=24, validation_alias="GOVIT_CONSOLE_SESSION_HOURS")
     page_size: int = Field(default=20, ge=5, le=100, validation_alias="GOVIT_CONSOLE_PAGE_SIZE")
+    max_upload_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        validation_alias="GOVIT_CONSOLE_MAX_UPLOAD_BYTES",
+        description="the largest material a person may upload through the console (intake's own limit)",
+    )
     timeout_seconds: float = Field(default=10, gt=0, validation_alias="GOVIT_CONSOLE_TIMEOUT_SECONDS")
+
+    oidc_issuer: str | None = Field(
+        default=None,
+        validation_alias="GOVIT_CONSOLE_OIDC_ISSUER",
+        description="the identity provider (OpenID Connect issuer URL); set, people sign in there",
+    )
+    oidc_client_id: str = Field(default="govit-console", validation_alias="GOVIT_CONSOLE_OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="GOVIT_CONSOLE_OIDC_CLIENT_SECRET"
+    )
+    oidc_scope: str = Field(default="openid profile", validation_alias="GOVIT_CONSOLE_OIDC_SCOPE")
+    oidc_resource: str | None = Field(
+        default=None,
+        validation_alias="GOVIT_CONSOLE_OIDC_RESOURCE",
+        description="the resource indicator (RFC 8707) asked for, where the provider issues access tokens "
+        "for the suite by resource, e.g. urn:govit:api",
+    )
 
     @field_validator("deployed", mode="before")
     @classmethod
@@ -80,6 +103,11 @@ class ConsoleSettings(ServiceSettings):
             raise ValueError(
                 "GOVIT_CONSOLE_SESSION_SECRET must be a secret of at least 32 characters in production"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_default_audit_key_in_production(self) -> ConsoleSettings:
+        # The console writes no audit chain: the audit key stays with the five (and the auditors).
         return self
 
     def url(self, service: str) -> str | None:

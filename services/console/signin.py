@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.console.render import render
-from services.console.session import Person, check_csrf, sign_in, sign_out
-from shared.auth import Role, TokenIssuer
+from services.console.session import Person, back_to, check_csrf, sign_in, sign_out
+from shared.auth import Role
 from shared.policy import PolicyRegistry
 from shared.policy.pack import JURISDICTIONS
 
@@ -25,19 +24,6 @@ router = APIRouter(dependencies=[Depends(check_csrf)])
 
 #: the roles a development sign-in offers (admin acts for no jurisdiction: not for pages)
 ROLES = (Role.APPLICANT, Role.AUTHORITY, Role.EXPERT, Role.FINANCE, Role.AUDITOR)
-
-
-def _back_to(after: str | None) -> str:
-    """Only a path of this console: never another site (an open redirect)."""
-    if (
-        not after
-        or not after.startswith("/")
-        or after.startswith("//")
-        or "\\" in after
-        or urlsplit(after).netloc
-    ):
-        return "/projects"
-    return after
 
 
 def _dev_allowed(request: Request) -> bool:
@@ -54,8 +40,9 @@ async def signin_page(request: Request, after: str | None = None) -> HTMLRespons
     return render(
         request,
         "signin.html",
-        after=_back_to(after),
+        after=back_to(after),
         dev=_dev_allowed(request),
+        oidc=request.app.state.oidc is not None,
         roles=[(r.value, r) for r in ROLES],
         choices=_places(request),
         problems=[],
@@ -87,8 +74,9 @@ async def signin(
             request,
             "signin.html",
             status_code=422,
-            after=_back_to(after),
+            after=back_to(after),
             dev=True,
+            oidc=request.app.state.oidc is not None,
             roles=[(r.value, r) for r in ROLES],
             choices=_places(request),
             problems=problems,
@@ -96,7 +84,7 @@ async def signin(
         )
     who = Role(role)
     hours = request.app.state.settings.session_hours
-    token = TokenIssuer(request.app.state.settings).issue(
+    token = request.app.state.tokens.issue(
         sub=name.strip(),
         role=who,
         agency=agency.strip() if who is Role.APPLICANT else None,
@@ -113,7 +101,7 @@ async def signin(
         jurisdictions=(jurisdiction,),
     )
     sign_in(request, person)
-    return RedirectResponse(_back_to(after), status_code=303)
+    return RedirectResponse(back_to(after), status_code=303)
 
 
 @router.post("/signout", summary="退出")

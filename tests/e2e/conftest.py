@@ -143,7 +143,8 @@ async def running_suite(
     services: Sequence[str] = SERVICES,
     extra_env: dict[str, str] | None = None,
 ) -> AsyncIterator[Suite]:
-    """The chosen services as processes, each on its own database, sharing one stream."""
+    """The chosen services as processes, each on its own database, sharing one stream; each on a
+    free port unless `extra_env` gives it one (GOVIT_<SERVICE>_PORT)."""
     root = tmp_path_factory.mktemp("suite")
     logs = root / "log"
     logs.mkdir()
@@ -162,7 +163,7 @@ async def running_suite(
     urls: dict[str, str] = {}
     databases = await _databases(backend, postgres_admin_url, root, tag, services)
     for name in services:
-        port = free_port()
+        port = int(env.get(f"GOVIT_{name.upper()}_PORT") or free_port())
         env[f"GOVIT_{name.upper()}_PORT"] = str(port)
         env[f"GOVIT_{name.upper()}_DATABASE_URL"] = databases[name]
         urls[name] = f"http://127.0.0.1:{port}"

@@ -19,7 +19,6 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from pydantic import ValidationError
 
 from tests.servers import missing
 
@@ -460,21 +459,7 @@ def _secret_value(name: str) -> str:
     return "s3cret-" + "x" * 41  # at least 32 characters, as production asks
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        *SERVICES,
-        pytest.param(
-            "console",
-            marks=pytest.mark.xfail(
-                reason="ConsoleSettings inherits the services' production checks and asks for "
-                "GOVIT_AUDIT_KEY, which the console neither uses nor is given",
-                raises=ValidationError,
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("name", [*SERVICES, "console"])
 def test_each_deployment_starts_in_production_with_what_its_manifests_give_it(
     name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from services.console.forms import FormError, fen_from_wan, lines, wan_from_fen
 from services.console.main import create_app
+from services.console.session import back_to
 from services.console.settings import DEFAULT_SESSION_SECRET, ConsoleSettings
-from services.console.signin import _back_to
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_lists_are_one_item_a_line() -> None:
     ],
 )
 def test_sign_in_sends_back_only_to_the_consoles_own_pages(after: str | None, back: str) -> None:
-    assert _back_to(after) == back
+    assert back_to(after) == back
 
 
 def test_settings_name_the_deployed_services_and_refuse_unknown_ones(monkeypatch: pytest.MonkeyPatch) -> None:
