@@ -348,7 +348,8 @@ def test_the_console_has_its_deployment_service_budget_scaling_and_network_polic
     # their stylesheet over http (blocked as mixed content).
     assert own["data"]["FORWARDED_ALLOW_IPS"]
 
-    # Secrets: the session's, required; govit-jwt, optional; nothing of a database, NATS or the audit.
+    # Secrets: the session's, required; govit-jwt and the OIDC client's, optional; nothing of a
+    # database, NATS or the audit.
     env = {e["name"]: e for e in container["env"]}
     assert env["GOVIT_CONSOLE_SESSION_SECRET"]["valueFrom"]["secretKeyRef"] == {
         "name": "govit-console-session",
@@ -364,7 +365,12 @@ def test_the_console_has_its_deployment_service_budget_scaling_and_network_polic
         for e in env.values()
         if "secretKeyRef" in e.get("valueFrom", {})
     }
-    assert secrets == {"govit-console-session", "govit-jwt"}
+    assert env["GOVIT_CONSOLE_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "govit-console-oidc",
+        "key": "client-secret",
+        "optional": True,
+    }
+    assert secrets == {"govit-console-session", "govit-jwt", "govit-console-oidc"}
     assert not [n for n in env if "DATABASE" in n or "NATS" in n or n == "GOVIT_AUDIT_KEY"]
     assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v or "secret" in v]
 
