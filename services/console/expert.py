@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from services.console.backends import BackendError
 from services.console.forms import SPECIALTIES, STAGES, VERDICTS
 from services.console.pages import backends, part
-from services.console.render import flash, flash_failure, render
+from services.console.render import flash, flash_failure, render, unless_role
 from services.console.session import Person, PersonDep, check_csrf
 from shared.auth import Role
 
@@ -23,10 +23,8 @@ router = APIRouter(prefix="/expert", dependencies=[Depends(check_csrf)])
 
 
 def _expert(request: Request, person: Person) -> HTMLResponse | None:
-    if person.is_(Role.EXPERT):
-        return None
     detail = "此页供评审专家使用；请以评审专家身份（专家库中登记的登录名）登录。"
-    return render(request, "error.html", status_code=403, title="只有评审专家可以使用此页", detail=detail)
+    return unless_role(request, frozenset({Role.EXPERT}), "只有评审专家可以使用此页", detail)
 
 
 @router.get("", response_class=HTMLResponse, summary="我的评审")

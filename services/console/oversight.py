@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 from services.console.backends import LABELS, BackendError
 from services.console.forms import PAYMENT_KINDS
 from services.console.pages import Part, backends, part
-from services.console.render import render
+from services.console.render import render, unless_role
 from services.console.session import ROLE_LABELS, Person, PersonDep, check_csrf
 from shared.auth import Role
+from shared.report_files import MEDIA
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
@@ -40,18 +41,11 @@ EXPORTS = {
     "ledger": ("funding", "/reports/ledger", "资金台账"),
     "projects": ("intake", "/reports/projects", "项目台账"),
 }
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _only(request: Request, person: Person, *roles: Role) -> HTMLResponse | None:
-    if person.is_(*roles):
-        return None
     names = "、".join(ROLE_LABELS[r] for r in roles)
-    detail = f"此页供 {names} 使用。"
-    return render(request, "error.html", status_code=403, title="您的身份不能使用此页", detail=detail)
+    return unless_role(request, frozenset(roles), "您的身份不能使用此页", f"此页供 {names} 使用。")
 
 
 @router.get("/finance", response_class=HTMLResponse, summary="财政：拨付申请")

@@ -86,3 +86,11 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
         "places": {code: request.app.state.policy[code].name for code in request.app.state.policy.codes},
     }
     return templates.TemplateResponse(request, name, {**page, **context}, status_code=status_code)
+
+
+def unless_role(request: Request, roles: frozenset[Role], title: str, detail: str) -> HTMLResponse | None:
+    """A 403 page saying who the page is for, unless the signed-in person holds one of `roles`."""
+    person = person_of(request)
+    if person is not None and Role(person.role) in roles:
+        return None
+    return render(request, "error.html", status_code=403, title=title, detail=detail)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.console.backends import BackendError
 from services.console.forms import FormError, fen_from_wan
 from services.console.pages import Part, backends, part
-from services.console.render import flash, flash_failure, render
+from services.console.render import flash, flash_failure, render, unless_role
 from services.console.session import Person, PersonDep, check_csrf
 from shared.auth import Role
 
@@ -32,10 +32,8 @@ def _next_year() -> int:
 
 
 def _authority(request: Request, person: Person) -> HTMLResponse | None:
-    if person.is_(Role.AUTHORITY):
-        return None
     detail = "工作台供主管部门使用；请以主管部门身份登录。"
-    return render(request, "error.html", status_code=403, title="只有主管部门可以使用工作台", detail=detail)
+    return unless_role(request, frozenset({Role.AUTHORITY}), "只有主管部门可以使用工作台", detail)
 
 
 @router.get("", response_class=HTMLResponse, summary="主管部门工作台")
