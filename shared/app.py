@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import Column
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from shared import audit, docs, limits, problems, telemetry
@@ -36,6 +37,7 @@ from shared.consume import (
 )
 from shared.contracts import Event
 from shared.db import UnitOfWork, can_write, create_engine, migrate, ping, read_only_sessions, utcnow
+from shared.events_api import events_router
 from shared.manual import manual_router
 from shared.metrics import Metrics, Readings
 from shared.policy import PolicyRegistry, load_registry
@@ -68,6 +70,9 @@ class ServiceSpec:
     recompute: Callable[[FastAPI, WorkingCalendar, WorkingCalendar], Awaitable[None]] | None = None
     #: what the service adds to /metrics, read from its database at scrape time (shared.metrics)
     readings: Readings | None = None
+    #: the column naming a project in a table with its `jurisdiction` and `agency`: who may read
+    #: the project's events (GET /projects/{id}/events, shared.events_api); None: no such list
+    owners: Column[str] | None = None
 
 
 @dataclass
@@ -219,12 +224,22 @@ def create_service_app(
     service_metrics.install(app, metrics)
     docs.install(app)
     app.include_router(_health_router(runtime))
-    app.include_router(audit_router())
-    if spec.subscriptions:
-        app.include_router(manual_router(spec.name))
+    for router in _common_routers(spec):
+        app.include_router(router)
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _common_routers(spec: ServiceSpec) -> list[APIRouter]:
+    """The routers every service has, as far as it has what they read: the audit log, facts recorded
+    by hand (where it consumes events) and a project's events (where it keeps projects)."""
+    routers = [audit_router()]
+    if spec.subscriptions:
+        routers.append(manual_router(spec.name))
+    if spec.owners is not None:
+        routers.append(events_router(spec.title.rpartition("— ")[2] + "系统", spec.owners))
+    return routers
 
 
 def _calendar_watch(app: FastAPI, dispatcher: EventDispatcher, store: SettledCalendar) -> CalendarWatch:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -87,6 +88,9 @@ outbox = Table(
     Column("headers", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("published_at", UTCDateTime, nullable=True, index=True),
+    # the project the event is about (also in its subject): a project's events, read back in order
+    Column("project_id", String(64), nullable=True),
+    Index("ix_outbox_project_id", "project_id", "seq"),
     info={audit.SKIP_INFO_KEY: False},  # bookkeeping of delivery, not state
 )
 _INSERT_OUTBOX = outbox.insert()
@@ -130,6 +134,7 @@ class OutboxRow(TypedDict):
     event_id: str
     event_type: str
     subject: str
+    project_id: str
     body: bytes
     headers: dict[str, str]
     created_at: datetime
@@ -314,6 +319,7 @@ class UnitOfWork:
                 "event_id": r.event_id,
                 "event_type": r.event.type,
                 "subject": subject_for(self.subject_prefix, r.event),
+                "project_id": r.event.project_id,
                 "body": encode(
                     r.event,
                     source=self.source,

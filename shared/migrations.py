@@ -125,3 +125,22 @@ def create_calendar_settled() -> None:
 
 def drop_calendar_settled() -> None:
     op.drop_table("calendar_settled")
+
+
+def add_outbox_project() -> None:
+    """Each outbox event's project, for the project's events read back in order (shared.events_api);
+    the events already there take theirs from their subject (…events.<j>.<project>.<svc>.<name>.<v>)."""
+    op.add_column("outbox", sa.Column("project_id", sa.String(64), nullable=True))
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT seq, subject FROM outbox")).all()
+    if rows:
+        bind.execute(
+            sa.text("UPDATE outbox SET project_id = :project WHERE seq = :seq"),
+            [{"project": subject.split(".")[-4], "seq": seq} for seq, subject in rows],
+        )
+    op.create_index("ix_outbox_project_id", "outbox", ["project_id", "seq"])
+
+
+def drop_outbox_project() -> None:
+    op.drop_index("ix_outbox_project_id", "outbox")
+    op.drop_column("outbox", "project_id")

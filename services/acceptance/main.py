@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from services.acceptance import api, consumers, handlers
 from services.acceptance.commands import RecomputeDeadlines, ScanEvaluations
-from services.acceptance.db import AcceptanceUnitOfWork
+from services.acceptance.db import AcceptanceUnitOfWork, projects
 from services.acceptance.settings import AcceptanceSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.auth import EVERYWHERE
@@ -43,6 +43,7 @@ SPEC = ServiceSpec(
     uow=AcceptanceUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    owners=projects.c.id,
     periodic=((3600.0, _scan),),
     recompute=_recompute,
 )

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from services.funding import api, consumers, handlers, reports, signals
 from services.funding.commands import RecomputeDeadlines
-from services.funding.db import FundingUnitOfWork
+from services.funding.db import FundingUnitOfWork, projects
 from services.funding.settings import FundingSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
@@ -34,6 +34,7 @@ SPEC = ServiceSpec(
     uow=FundingUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    owners=projects.c.id,
     recompute=_recompute,
     readings=signals.held_payments,
 )

@@ -13,6 +13,7 @@ from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import requirements, screening
 from services.intake.settings import IntakeSettings
 from services.intake.storage import MaterialStore
+from services.intake.tables import projects
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
 from shared.db import utcnow
@@ -28,6 +29,7 @@ SPEC = ServiceSpec(
     uow=IntakeUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    owners=projects.c.id,
 )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.procurement import api, commands, consumers, handlers, purchases_api, reports
-from services.procurement.db import ProcurementUnitOfWork
+from services.procurement.db import ProcurementUnitOfWork, projects
 from services.procurement.settings import ProcurementSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
@@ -38,6 +38,7 @@ SPEC = ServiceSpec(
     uow=ProcurementUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    owners=projects.c.id,
     periodic=((3600.0, _scan_deadlines),),
     recompute=_recompute,
 )

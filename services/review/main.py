@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.review import api, commands, consumers, handlers
-from services.review.db import ReviewUnitOfWork
+from services.review.db import ReviewUnitOfWork, cases
 from services.review.settings import ReviewSettings
 from shared.app import ServiceSpec, create_service_app
 from shared.bus import Bus
@@ -39,6 +39,7 @@ SPEC = ServiceSpec(
     uow=ReviewUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,
     errors=api.ERRORS,
+    owners=cases.c.project_id,
     periodic=((3600.0, _scan_overdue),),
     recompute=_recompute,
 )

@@ -274,7 +274,7 @@ async def _seed_review(http: AsyncClient, bus: JetStreamBus) -> Seeded:
     drawn = _ok(await http.post(f"/cases/{case['id']}/draw", headers=home))
     seated = next(s["expert_id"] for s in drawn["seats"] if s["state"] == "seated")
     subject = next(e["subject"] for e in experts if e["id"] == seated)
-    values = {"case_id": case["id"], "expert_id": seated}
+    values = {"case_id": case["id"], "expert_id": seated, "project_id": opened["project_id"]}
     return Seeded(values, {case["id"], seated, opened["project_id"]}, agency, expert=subject)
 
 

@@ -105,6 +105,34 @@ async def test_experts_of_the_one_pool_go_into_every_jurisdictions_pool_and_come
         await engine.dispose()
 
 
+@pytest.mark.services("acceptance")
+async def test_events_already_in_the_outbox_take_their_project_from_their_subject(make_database: Any) -> None:
+    url = await make_database("acceptance")
+    migrations = ROOT / "acceptance" / "migrations"
+    await _run(url, migrations, ("upgrade", "0008"))
+    engine = create_engine(url)
+    subject = "govit.events.zhonglou.{}.acceptance.final_acceptance_concluded.v1"
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox (event_id, event_type, subject, body, headers, created_at)"
+                    " VALUES (:id, 'govit.acceptance.final_acceptance_concluded.v1', :subject, :body, '{}',"
+                    " '2026-01-01 00:00:00+00:00')"
+                ),
+                [
+                    {"id": "e1", "subject": subject.format("p-1"), "body": b"{}"},
+                    {"id": "e2", "subject": subject.format("p_2"), "body": b"{}"},
+                ],
+            )
+        await _run(url, migrations, ("upgrade", "head"))
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT event_id, project_id FROM outbox ORDER BY seq"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [("e1", "p-1"), ("e2", "p_2")]
+
+
 @pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
 def test_the_head_is_the_revision_no_other_revises() -> None:
     from shared.engine import head_revision

@@ -1,0 +1,20 @@
+"""Each outbox event's project, so that the project's events are read back in order
+(GET /projects/{project_id}/events).
+
+Revision ID: 0009
+"""
+
+from shared.migrations import add_outbox_project, drop_outbox_project
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_outbox_project()
+
+
+def downgrade() -> None:
+    drop_outbox_project()
