@@ -62,4 +62,5 @@ async def test_another_agency_or_jurisdiction_finds_no_such_project(intake: Asyn
         response = await intake.get(path, headers=headers)
         assert response.status_code == 404 and response.json()["code"] == "project_not_found"
     assert (await intake.get(path, headers=authority("zhonglou"))).json()["total"] == 1
-    assert (await intake.get("/projects/nothing-here/events", headers=authority("zhonglou"))).status_code == 404
+    unknown = await intake.get("/projects/nothing-here/events", headers=authority("zhonglou"))
+    assert unknown.status_code == 404
