@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.acceptance import api, consumers, handlers
+from services.acceptance import api, consumers, deadlines_api, handlers
 from services.acceptance.commands import RecomputeDeadlines, ScanEvaluations
 from services.acceptance.db import AcceptanceUnitOfWork, projects
 from services.acceptance.settings import AcceptanceSettings
@@ -38,7 +38,7 @@ SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit acceptance — 验收",
     description="初验、试运行、数据共享确认、安全测评、审计报告、终验、验收报告与评价",
-    routers=[api.projects],
+    routers=[api.projects, deadlines_api.router],
     migrations=Path(__file__).parent / "migrations",
     uow=AcceptanceUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,

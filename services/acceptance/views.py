@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.acceptance import labels as _labels  # noqa: F401  (registers the tables)
 from services.acceptance.db import AcceptanceUnitOfWork, projects
 from services.acceptance.domain import Pack, Project, ProjectNotFound, Status, deadlines, required_materials
+from services.acceptance.domain.deadlines import DeadlineKind
 from shared.auth import Principal
 from shared.consume import HandlerContext
 from shared.labels import DeadlineState, Readable
@@ -37,7 +38,7 @@ class ProjectOut(Readable):
 
 
 class DeadlineOut(Readable):
-    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": DeadlineState}
+    labelled: ClassVar[Mapping[str, type[StrEnum]]] = {"state": DeadlineState, "deadline": DeadlineKind}
 
     deadline: str
     due_on: dt.date

@@ -20,12 +20,15 @@ from services.console.backends import LABELS, BackendError, Backends, NotDeploye
 from services.console.forms import PAYMENT_KINDS, new_attempt
 from services.console.render import render
 from services.console.session import PersonDep, check_csrf
+from services.console.timeline import timeline
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
 
 #: where a project list comes from, in order: intake is the register; without it, the services
 #: that keep a list of their own
 LIST_SOURCES = ("intake", "procurement", "acceptance")
+#: a service's events a project's page shows at most (the services' page size)
+EVENTS_SHOWN = 200
 
 
 @dataclass
@@ -57,6 +60,11 @@ async def part(service: str, call: Awaitable[Any]) -> Part:
         return Part(service, data=await call)
     except BackendError as exc:
         return Part(service, error=exc)
+
+
+def _not_found(p: Part) -> bool:
+    """A service with no record of the project: nothing to say on the timeline."""
+    return isinstance(p.error, Refused) and p.error.status == 404
 
 
 def backends(request: Request) -> Backends:
@@ -106,6 +114,9 @@ async def project(request: Request, project_id: str, person: PersonDep) -> HTMLR
         part("funding", b.get("funding", "/disbursements", token, project_id=project_id, limit=100)),
     )
     intake, review, procurement, acceptance, gates, payments = parts
+    events = await asyncio.gather(
+        *(part(s, b.get(s, f"{path}/events", token, limit=EVENTS_SHOWN)) for s in LABELS if b.deployed(s))
+    )
     known = [p.data for p in (intake, procurement, acceptance) if isinstance(p.data, dict)]
     if not known and not gates.data:
         return render(request, "not_found.html", status_code=404, project_id=project_id, parts=parts)
@@ -120,6 +131,10 @@ async def project(request: Request, project_id: str, person: PersonDep) -> HTMLR
         acceptance=acceptance,
         gates=gates,
         payments=payments,
+        timeline=timeline((p.service, p.data) for p in events if p.data),
+        timeline_cut=[p.label for p in events if p.data and p.data["total"] > len(p.data["items"])],
+        timeline_gaps=[p for p in events if p.error is not None and not _not_found(p)],
+        timeline_absent=[label for s, label in LABELS.items() if not b.deployed(s)],
         attempt=new_attempt(),
         payment_kinds=PAYMENT_KINDS,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.procurement import api, commands, consumers, handlers, purchases_api, reports
+from services.procurement import api, commands, consumers, deadlines_api, handlers, purchases_api, reports
 from services.procurement.db import ProcurementUnitOfWork, projects
 from services.procurement.settings import ProcurementSettings
 from shared.app import ServiceSpec, create_service_app
@@ -33,7 +33,14 @@ SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit procurement — 采购与建设",
     description="采购需求、采购结果、合同备案、监理、开工、进度报告、变更与竣工；计划外采购备案",
-    routers=[api.projects, api.changes, api.firms, purchases_api.purchases, reports.router],
+    routers=[
+        api.projects,
+        api.changes,
+        api.firms,
+        purchases_api.purchases,
+        deadlines_api.router,
+        reports.router,
+    ],
     migrations=Path(__file__).parent / "migrations",
     uow=ProcurementUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,

@@ -60,6 +60,16 @@ async def test_a_clerk_finds_the_project_and_sees_why_the_payment_is_held(
     payments = page.get_by_role("region", name="拨付", exact=True)
     held_row = payments.get_by_role("row").filter(has_text="50,000.00 元")
     await expect(held_row).to_contain_text("xunyang §")  # each closed gate with its article
+
+    # The lifecycle: intake's and funding's events about the project, in the order they happened.
+    await page.get_by_role("link", name="查看项目生命周期").click()
+    life = page.get_by_role("region", name="生命周期")
+    hold = life.locator(".timeline > li").filter(has_text="拨付已挂起")
+    await expect(hold).to_contain_text("资金")
+    await expect(hold).to_contain_text("xunyang §")
+    said = await life.locator(".timeline > li").all_inner_texts()
+    declared_at = next(n for n, text in enumerate(said) if "项目已申报" in text and "申报" in text)
+    assert declared_at < next(n for n, text in enumerate(said) if "拨付已挂起" in text), said
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
 

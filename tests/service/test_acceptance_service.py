@@ -288,10 +288,22 @@ async def test_shexian_applies_after_six_months_only_with_an_approved_delay(acce
     a.clock.now = at(date(2026, 9, 10))  # the window closed on 2026-09-02
     late = await post(a, project, "final-acceptance/application", {"materials": SHEXIAN_MATERIALS})
     assert refused(late)["application_late"] == ["shexian §39"]
+    # 期限一览: shexian's authority finds it overdue, said in words with its article.
+    shexian = bearer(Role.AUTHORITY, jurisdictions=["shexian"])
+    overdue = (await a.http.get("/deadlines", headers=shexian, params={"agency": project["agency"]})).json()
+    assert [(d["deadline_label"], d["due_on"], d["articles"]) for d in overdue["items"]] == [
+        ("初步验收期限", "2026-06-02", ["shexian §39"]),  # no initial acceptance recorded either
+        ("申请终验期限", "2026-09-02", ["shexian §39"]),
+    ]
+    elsewhere = bearer(Role.AUTHORITY, jurisdictions=["zhonglou"])
+    assert project["id"] not in (await a.http.get("/deadlines", headers=elsewhere)).text
     asked = await post(a, project, "acceptance-delay", {"until": "2026-10-30", "reason": "等保测评排期"})
     assert asked.status_code == 200, asked.text
     approved = await post(a, project, "acceptance-delay/decision", {"approve": True}, AUTHORITY)
     assert approved.json()["delay"]["status"] == "approved"
+    delayed = await a.http.get("/deadlines", headers=shexian, params={"agency": project["agency"]})
+    # The approved delay moved the application's limit to 2026-10-30: only the initial one is left.
+    assert [d["deadline"] for d in delayed.json()["items"]] == ["initial_acceptance"]
     again = await post(a, project, "final-acceptance/application", {"materials": SHEXIAN_MATERIALS})
     assert "application_late" not in refused(again)
     lhasa = await completed(a, "lhasa")

@@ -547,6 +547,22 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
             states = {d["deadline"]: d["state"] for d in detail["deadlines"]}
             assert states == {"implementation_plan": "met", "start": "met", "contract": "missed"}
             assert termination["deadline"] == "contract"
+            # 期限一览: the authority's overdue queue has it, with the article; nobody else's does.
+            ours = bearer(Role.AUTHORITY, jurisdictions=["bayingolin"])
+            overdue = (await http.get("/deadlines", headers=ours)).json()
+            mine = [d for d in overdue["items"] if d["project_id"] == project["id"]]
+            assert [(d["deadline"], d["state_label"], d["articles"]) for d in mine] == [
+                ("contract", "已逾期", ["bayingolin §21"])
+            ]
+            assert mine[0]["agency"] == project["agency"] and mine[0]["due_on"] == "2026-07-02"
+            theirs = bearer(Role.AUTHORITY, jurisdictions=["lhasa"])
+            assert project["id"] not in (await http.get("/deadlines", headers=theirs)).text
+            refused = await http.get("/deadlines", headers=theirs, params={"jurisdiction": "bayingolin"})
+            assert refused.status_code == 403
+            other_agency = bearer(Role.APPLICANT, "另一单位", jurisdictions=["bayingolin"])
+            assert project["id"] not in (await http.get("/deadlines", headers=other_agency)).text
+            own = await http.get("/deadlines", headers=agency_of(project), params={"state": "met"})
+            assert {d["deadline"] for d in own.json()["items"]} == {"implementation_plan", "start"}
 
             # 原则上终止: the authority extends the contract deadline instead (intake's decision).
             await publish(
@@ -572,6 +588,8 @@ async def test_bayingolin_deadlines_fire_by_themselves_and_the_contract_one_reco
                 )
 
             await eventually(extended, what="the contract deadline extended to 2026-08-31")
+            after = await http.get("/deadlines", headers=ours, params={"agency": project["agency"]})
+            assert after.json()["total"] == 0  # extended: no longer overdue
             clock.now = datetime(2026, 9, 14, 2, 0, tzinfo=UTC)
             assert (await http.post("/projects/deadline-scan", headers=AUTHORITY)).json() == {"missed": 1}
             again = await event(p, project, "termination_recommended", at_least=2)

@@ -13,6 +13,7 @@ from services.console.forms import FormError, fen_from_wan, lines, wan_from_fen
 from services.console.main import create_app
 from services.console.session import back_to
 from services.console.settings import DEFAULT_SESSION_SECRET, ConsoleSettings
+from services.console.timeline import timeline
 
 
 @pytest.mark.parametrize(
@@ -115,3 +116,33 @@ async def test_a_page_without_a_session_sends_the_browser_to_sign_in_and_back() 
         assert sent.headers["location"] == "/signin?after=/projects/p1%3Ftab%3Dgates"
         page = await browser.get(sent.headers["location"])
         assert 'name="after" value="/projects/p1?tab=gates"' in page.text
+
+
+def _event(summary: str, time: str, sequence: int, **data: object) -> dict[str, object]:
+    return {"summary": summary, "time": time, "sequence": sequence, "type": "govit.x.y.v1", "data": data}
+
+
+def test_the_timeline_merges_every_services_events_by_when_they_happened() -> None:
+    held = {"message": "尚未终验", "articles": ["xunyang §20"], "code": "final_acceptance"}
+    pages = [
+        ("funding", {"items": [_event("拨付已挂起", "2026-06-16T01:00:00Z", 1, closed_gates=[held])]}),
+        (
+            "intake",
+            {
+                "items": [
+                    _event("项目已申报", "2026-06-15T02:00:00+00:00", 1),
+                    _event("项目已批复", "2026-06-16T01:00:00Z", 2, articles=["xunyang §15"]),
+                    _event("项目已形式审查", "2026-06-15T02:00:00+00:00", 3, reason="材料齐全"),
+                ]
+            },
+        ),
+    ]
+    moments = timeline(pages)
+    assert [(m.summary, m.label) for m in moments] == [
+        ("项目已申报", "申报"),
+        ("项目已形式审查", "申报"),  # the same instant: the service's own order
+        ("项目已批复", "申报"),  # the same instant as funding's: intake comes first in the lifecycle
+        ("拨付已挂起", "资金"),
+    ]
+    assert moments[1].said == ["材料齐全"] and moments[2].articles == ["xunyang §15"]
+    assert moments[3].citations == [held] and moments[3].articles == []

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from services.acceptance.domain.application import application_due, earliest_application
 from services.acceptance.domain.evaluation import evaluation_window, self_evaluation_due
 from services.acceptance.domain.project import Pack, Project, Status
 from services.acceptance.domain.trial import initial_due, trial_limit
+
+
+class DeadlineKind(StrEnum):
+    """The acceptance time limits a project can have (labelled in services.acceptance.labels)."""
+
+    INITIAL_ACCEPTANCE = "initial_acceptance"
+    APPLICATION_OPENS = "application_opens"
+    APPLICATION = "application"
+    TRIAL_RUN_LIMIT = "trial_run_limit"
+    ACCEPTANCE_REPORT = "acceptance_report"
+    SELF_EVALUATION = "self_evaluation"
+    POST_EVALUATION_OPENS = "post_evaluation_opens"
+    POST_EVALUATION = "post_evaluation"
 
 
 @dataclass(frozen=True)
@@ -25,7 +39,7 @@ class _Limits:
     pack: Pack
     out: list[Deadline]
 
-    def add(self, kind: str, rule_id: str, due: dt.date, met: bool, *, opens: bool = False) -> None:
+    def add(self, kind: DeadlineKind, rule_id: str, due: dt.date, met: bool, *, opens: bool = False) -> None:
         today = self.pack.today
         state = (
             "met" if met else ("open" if opens and today >= due else "missed" if today > due else "running")
@@ -38,7 +52,10 @@ def _before_application(limits: _Limits, completed_on: dt.date) -> None:
     initial = initial_due(pack.policy, pack.calendar, j, completed_on)
     if initial is not None:
         limits.add(
-            "initial_acceptance", "acceptance.initial_deadline", initial, project.initial_on is not None
+            DeadlineKind.INITIAL_ACCEPTANCE,
+            "acceptance.initial_deadline",
+            initial,
+            project.initial_on is not None,
         )
     earliest = (
         earliest_application(pack.policy, pack.calendar, j, project.initial_on)
@@ -47,7 +64,7 @@ def _before_application(limits: _Limits, completed_on: dt.date) -> None:
     )
     if earliest is not None:
         limits.add(
-            "application_opens",
+            DeadlineKind.APPLICATION_OPENS,
             "acceptance.apply_after_initial",
             earliest,
             bool(project.applications),
@@ -56,21 +73,23 @@ def _before_application(limits: _Limits, completed_on: dt.date) -> None:
     due = application_due(pack.policy, pack.calendar, j, completed_on, project.initial_on)
     if due is not None:
         limits.add(
-            "application",
+            DeadlineKind.APPLICATION,
             "acceptance.apply_deadline",
             project.delay_until or due.due_on,
             bool(project.applications),
         )
     limit = trial_limit(pack.policy, j, project.trial_started_on) if project.trial_started_on else None
     if limit is not None:
-        limits.add("trial_run_limit", "acceptance.trial_run_max", limit, project.status is Status.ACCEPTED)
+        limits.add(
+            DeadlineKind.TRIAL_RUN_LIMIT, "acceptance.trial_run_max", limit, project.status is Status.ACCEPTED
+        )
 
 
 def _after_acceptance(limits: _Limits) -> None:
     project, pack, j, today = limits.project, limits.pack, limits.project.jurisdiction, limits.pack.today
     if project.report_due_on is not None:
         limits.add(
-            "acceptance_report",
+            DeadlineKind.ACCEPTANCE_REPORT,
             "acceptance.report_deadline",
             project.report_due_on,
             project.report is not None,
@@ -78,7 +97,7 @@ def _after_acceptance(limits: _Limits) -> None:
     self_due = self_evaluation_due(pack.policy, j, today.year)
     if self_due is not None:
         done = any(e.evaluation == "self" and e.period == str(today.year) for e in project.evaluations)
-        limits.add("self_evaluation", "acceptance.self_evaluation_deadline", self_due, done)
+        limits.add(DeadlineKind.SELF_EVALUATION, "acceptance.self_evaluation_deadline", self_due, done)
     window = (
         evaluation_window(pack.policy, pack.calendar, j, project.accepted_on) if project.accepted_on else None
     )
@@ -86,10 +105,16 @@ def _after_acceptance(limits: _Limits) -> None:
         return
     evaluated = any(e.evaluation in ("post", "first_year") for e in project.evaluations)
     limits.add(
-        "post_evaluation_opens", "acceptance.post_evaluation_window", window.opens, evaluated, opens=True
+        DeadlineKind.POST_EVALUATION_OPENS,
+        "acceptance.post_evaluation_window",
+        window.opens,
+        evaluated,
+        opens=True,
     )
     if window.closes is not None:
-        limits.add("post_evaluation", "acceptance.post_evaluation_window", window.closes, evaluated)
+        limits.add(
+            DeadlineKind.POST_EVALUATION, "acceptance.post_evaluation_window", window.closes, evaluated
+        )
 
 
 def deadlines(project: Project, pack: Pack) -> list[Deadline]:
