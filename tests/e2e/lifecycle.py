@@ -296,10 +296,11 @@ async def _initial_and_trial(s: Suite, project: dict[str, Any], completed: date)
     return day
 
 
-async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_sharing: bool = True) -> date:
-    """初验 and trial run in the pack's order, data sharing, the application, the conclusion.
-
-    Returns the day the application was made."""
+async def apply_for_acceptance(
+    s: Suite, project: dict[str, Any], completed: date, *, confirm_sharing: bool = True
+) -> tuple[date, Response]:
+    """初验 and trial run in the pack's order, data sharing, the application: the day it was made
+    and the answer."""
     j, pid = project["jurisdiction"], project["id"]
     initial = POLICY.rule(j, "acceptance.initial_by_unit").applies
     day = await _initial_and_trial(s, project, completed)
@@ -329,6 +330,15 @@ async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_
         headers=unit(project),
         json={"materials": {**materials, "archives_acceptance": "档验〔2027〕1号"}},
     )
+    return day, applied
+
+
+async def accept(s: Suite, project: dict[str, Any], completed: date, *, confirm_sharing: bool = True) -> date:
+    """初验 and trial run in the pack's order, data sharing, the application, the conclusion.
+
+    Returns the day the application was made."""
+    j, pid = project["jurisdiction"], project["id"]
+    day, applied = await apply_for_acceptance(s, project, completed, confirm_sharing=confirm_sharing)
     if not confirm_sharing:
         return day if applied.status_code == 409 else _fail(applied)
     body(applied)
