@@ -81,8 +81,8 @@ async def test_the_authority_works_through_overdue_deadlines_terminations_and_ap
 
     # Procurement learns of the extension from intake's event: the contract's deadline is no longer
     # overdue (the others stay).
-    contract_late = page.get_by_role("region", name="逾期事项").get_by_role("row").filter(
-        has_text=late["title"]
+    contract_late = (
+        page.get_by_role("region", name="逾期事项").get_by_role("row").filter(has_text=late["title"])
     )
     for _ in range(60):
         if "未按期签订合同" not in " ".join(await contract_late.all_inner_texts()):
