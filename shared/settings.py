@@ -215,6 +215,15 @@ class ServiceSettings(GovitSettings):
         description="how long a write waits for SQLite's write lock before it is refused as busy (503)",
     )
 
+    reading_pass_key: SecretStr | None = Field(
+        default=None,
+        description="the key review signs an expert's reading pass (阅卷凭证) with and intake checks it "
+        "by; the same in both. Unset: derived from GOVIT_AUDIT_KEY, which they share already",
+    )
+    reading_pass_seconds: int = Field(
+        default=900, ge=60, le=86400, description="how long a reading pass lets its expert read the materials"
+    )
+
     @model_validator(mode="after")
     def _default_secret_only_on_loopback(self) -> ServiceSettings:
         # A service reachable from other hosts must not accept tokens signed with the secret

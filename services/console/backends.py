@@ -77,22 +77,40 @@ class Backends:
         token: str,
         **kwargs: Any,
     ) -> httpx.Response:
+        request = self._request(service, method, path, token, **kwargs)
+        response = await self._send(service, request, stream=False)
+        return response
+
+    async def open(self, service: str, path: str, token: str, headers: dict[str, str]) -> httpx.Response:
+        """A GET whose body is read as it is passed on (a file): the caller closes the response."""
+        return await self._send(
+            service, self._request(service, "GET", path, token, headers=headers), stream=True
+        )
+
+    def _request(self, service: str, method: str, path: str, token: str, **kwargs: Any) -> httpx.Request:
         base = self.settings.url(service)
         if base is None:
             raise NotDeployed(service)
         headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return self.client.build_request(method, base + path, headers=headers, **kwargs)
+
+    async def _send(self, service: str, request: httpx.Request, *, stream: bool) -> httpx.Response:
         try:
-            response = await self.client.request(method, base + path, headers=headers, **kwargs)
+            response = await self.client.send(request, stream=stream)
         except httpx.TimeoutException:
             raise Unavailable(service, "等待应答超时") from None
         except httpx.HTTPError as exc:
-            raise Unavailable(service, f"无法连接 {base}（{type(exc).__name__}）") from None
+            where = f"{request.url.scheme}://{request.url.netloc.decode()}"
+            raise Unavailable(service, f"无法连接 {where}（{type(exc).__name__}）") from None
+        if response.status_code < 400:
+            return response
+        if stream:
+            await response.aread()
+            await response.aclose()
         if response.status_code >= 500:
             raise Unavailable(service, f"服务出错（{response.status_code}）")
-        if response.status_code >= 400:
-            is_json = "json" in response.headers.get("content-type", "")
-            raise Refused(service, response.status_code, response.json() if is_json else {})
-        return response
+        is_json = "json" in response.headers.get("content-type", "")
+        raise Refused(service, response.status_code, response.json() if is_json else {})
 
     async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
         given = {k: v for k, v in params.items() if v not in (None, "")}

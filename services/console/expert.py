@@ -1,18 +1,22 @@
-"""专家: an expert's panels, a case's facts and the opinion form.
+"""专家: an expert's panels, a case's facts, the project's declaration and materials, and the
+opinion form.
 
 The review service decides what an expert sees (only the cases they are seated on, by their
-login) and whether an opinion is taken; the console shows that and says a refusal plainly.
+login) and whether an opinion is taken; the console shows that and says a refusal plainly. The
+materials are intake's: review gives a seated expert a reading pass for the project under review,
+which intake asks for beside the expert's own token (shared.reading_pass).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
-from services.console.backends import BackendError
+from services.console.backends import BackendError, Backends, NotDeployed
 from services.console.forms import SPECIALTIES, STAGES, VERDICTS
 from services.console.pages import backends, part
 from services.console.render import flash, flash_failure, render, unless_role
@@ -39,12 +43,53 @@ async def panels(request: Request, person: PersonDep) -> HTMLResponse:
 async def case(request: Request, case_id: str, person: PersonDep) -> HTMLResponse:
     if (refused := _expert(request, person)) is not None:
         return refused
-    found = await part("review", backends(request).get("review", f"/cases/{case_id}", person.token))
+    b = backends(request)
+    found = await part("review", b.get("review", f"/cases/{case_id}", person.token))
     if found.data is None:
         return render(request, "error.html", status_code=404, title="未找到评审案件", detail=found.missing)
+    reading = None
+    if found.data["status"] == "panel_drawn":
+        reading = await part("intake", _case_file(b, case_id, found.data["project_id"], person.token))
     return render(
-        request, "case.html", case=found.data, stages=STAGES, verdicts=VERDICTS, specialties=SPECIALTIES
+        request,
+        "case.html",
+        case=found.data,
+        reading=reading,
+        stages=STAGES,
+        verdicts=VERDICTS,
+        specialties=SPECIALTIES,
     )
+
+
+async def _pass(b: Backends, case_id: str, token: str) -> dict[str, str]:
+    """Review's reading pass for the case, as the header intake reads it from."""
+    granted = (await b.call("review", "POST", f"/cases/{case_id}/reading-pass", token)).json()
+    return {granted["header"]: granted["token"]}
+
+
+async def _case_file(b: Backends, case_id: str, project_id: str, token: str) -> Any:
+    if not b.deployed("intake"):
+        raise NotDeployed("intake")
+    shown = await _pass(b, case_id, token)
+    answered = await b.call("intake", "GET", f"/projects/{project_id}/case-file", token, headers=shown)
+    return answered.json()
+
+
+@router.get("/cases/{case_id}/materials/{material_id}", summary="下载所评审项目的申报材料")
+async def material(request: Request, case_id: str, material_id: str, person: PersonDep) -> Response:
+    if (refused := _expert(request, person)) is not None:
+        return refused
+    b = backends(request)
+    try:
+        found = await b.get("review", f"/cases/{case_id}", person.token)
+        shown = await _pass(b, case_id, person.token)
+        path = f"/projects/{found['project_id']}/case-file/{material_id}"
+        opened = await b.open("intake", path, person.token, shown)
+    except BackendError as exc:
+        flash_failure(request, exc)
+        return RedirectResponse(f"/expert/cases/{case_id}", status_code=303)
+    passed = {k: v for k, v in opened.headers.items() if k.lower() in ("content-type", "content-disposition")}
+    return StreamingResponse(opened.aiter_bytes(), headers=passed, background=BackgroundTask(opened.aclose))
 
 
 class OpinionForm(BaseModel):

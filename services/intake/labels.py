@@ -1,10 +1,11 @@
-"""Chinese labels of intake's codes: project statuses and kinds, annual plan states."""
+"""Chinese labels of intake's codes: project statuses and kinds, deployments, annual plan states."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from services.intake.domain.kinds import ProjectKind, ProjectStatus
+from services.intake.domain.screening import Deployment
 from shared.labels import Readable, register
 
 # intake's read schemas take Readable from here: the tables are registered before any is serialized.
@@ -37,3 +38,13 @@ register(
     {ProjectKind.CONSTRUCTION: "建设类", ProjectKind.OPERATION: "运维类", ProjectKind.SERVICE: "服务类"},
 )
 register(PlanStatus, {PlanStatus.DRAFT: "排序中", PlanStatus.PUBLISHED: "已下达"})
+register(
+    Deployment,
+    {
+        Deployment.GOV_MACHINE_ROOM: "统筹建设的政务机房",
+        Deployment.GOV_CLOUD: "政务云",
+        Deployment.GOV_EXTRANET: "电子政务外网",
+        Deployment.OTHER: "其他",
+        Deployment.OWN_MACHINE_ROOM: "自建机房",
+    },
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake import api, authority_api, consumers, reports
+from services.intake import api, authority_api, case_file, consumers, reports
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import requirements, screening
 from services.intake.settings import IntakeSettings
@@ -24,7 +24,7 @@ SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit intake — 项目申报",
     description="建设单位登记、申报、材料、形式审查、年度计划与批复",
-    routers=[api.agencies, api.router, authority_api.router, api.plans, reports.router],
+    routers=[api.agencies, api.router, authority_api.router, api.plans, case_file.router, reports.router],
     migrations=Path(__file__).parent / "migrations",
     uow=IntakeUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,

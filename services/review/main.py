@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.review import api, commands, consumers, handlers
+from services.review import api, commands, consumers, handlers, reading_api
 from services.review.db import ReviewUnitOfWork, cases
 from services.review.settings import ReviewSettings
 from shared.app import ServiceSpec, create_service_app
@@ -34,7 +34,7 @@ SPEC = ServiceSpec(
     name=consumers.DURABLE,
     title="govit review — 评审",
     description="专家库、抽选专家组、评审意见与时限",
-    routers=[api.experts, api.cases],
+    routers=[api.experts, api.cases, reading_api.router],
     migrations=Path(__file__).parent / "migrations",
     uow=ReviewUnitOfWork,
     subscriptions=consumers.SUBSCRIPTIONS,

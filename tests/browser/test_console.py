@@ -4,6 +4,7 @@ form without the session's token is refused; a region without some services is t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -247,10 +248,16 @@ async def test_an_expert_gives_an_opinion_on_the_case_they_were_drawn_for(suite:
     console, j = suite.urls["console"], "lhasa"
     await expert_pool(suite, j)
     who = authority(j)
+    project = await declared(suite, j, 300 * WAN, title=unique("全民健康信息平台"))
     opened = await suite.review.post(
         "/cases",
         headers=who,
-        json={"project_id": unique("p"), "jurisdiction": j, "stage": "feasibility", "agency": "市卫健委"},
+        json={
+            "project_id": project["id"],
+            "jurisdiction": j,
+            "stage": "feasibility",
+            "agency": project["agency"],
+        },
     )
     assert opened.status_code == 201, opened.text
     case = opened.json()
@@ -264,6 +271,16 @@ async def test_an_expert_gives_an_opinion_on_the_case_they_were_drawn_for(suite:
     await page.get_by_role("link", name="我的评审").click()
     await page.get_by_role("link", name=case.get("reference") or case["id"]).click()
     await expect(page.get_by_role("heading", name=f"可行性研究：项目 {case['project_id']}")).to_be_visible()
+    # 阅卷: the declaration and its materials, read at intake with review's reading pass.
+    reading = page.get_by_role("region", name="阅卷：申报内容与材料")
+    await expect(reading).to_contain_text(project["title"])
+    first = reading.get_by_role("link").first
+    async with page.expect_download() as downloading:
+        await first.click()
+    fetched = await downloading.value
+    assert fetched.suggested_filename == (await first.inner_text())
+    saved = await asyncio.to_thread(Path(await fetched.path()).read_bytes)
+    assert saved.startswith(b"%PDF-1.7")  # the file the clerk uploaded, through the console
     await page.get_by_label("评分（0–100）").fill("86")
     await page.get_by_label("通过", exact=True).check()
     await page.get_by_label("评审意见").fill("建设内容明确，投资测算基本合理")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from services.procurement.main import create_app as procurement_app
 from services.procurement.settings import ProcurementSettings
 from services.review.main import create_app as review_app
 from services.review.settings import ReviewSettings
+from shared import reading_pass
 from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
@@ -190,6 +191,8 @@ class Seeded:
     # Path parameters of records zhonglou's pack does not provide (a purchase outside the plan is
     # lhasa §10's): lhasa's people still find nothing of zhonglou there; zhonglou's own read nothing.
     none_at_home: frozenset[str] = frozenset()
+    # Headers the expert shows beside their token: review's reading pass for the project, at intake.
+    expert_headers: dict[str, str] = field(default_factory=dict)
 
 
 def _as(role: Role, seeded: Seeded, jurisdiction: str) -> dict[str, str]:
@@ -197,8 +200,9 @@ def _as(role: Role, seeded: Seeded, jurisdiction: str) -> dict[str, str]:
     agency, the same expert), so that only the jurisdiction differs."""
     if role is Role.APPLICANT:
         return bearer(role, seeded.agency, jurisdictions=[jurisdiction])
-    sub = seeded.expert if role is Role.EXPERT else f"{jurisdiction}-{role.value}"
-    return bearer(role, sub=sub, jurisdictions=[jurisdiction])
+    if role is Role.EXPERT:
+        return bearer(role, sub=seeded.expert, jurisdictions=[jurisdiction]) | seeded.expert_headers
+    return bearer(role, sub=f"{jurisdiction}-{role.value}", jurisdictions=[jurisdiction])
 
 
 async def _send(bus: JetStreamBus, *events: Event) -> None:
@@ -252,7 +256,12 @@ async def _seed_intake(http: AsyncClient, bus: JetStreamBus) -> Seeded:
         "jurisdiction": HOME,
         "year": str(project["plan_year"]),
     }
-    return Seeded(values, {project["id"], agency_id, agency}, agency)
+    expert = unique("钟楼专家")
+    granted = reading_pass.issue(
+        IntakeSettings(), expert, project_id=project["id"], jurisdiction=HOME, case_id="c"
+    )
+    shown = {reading_pass.HEADER: reading_pass.token(IntakeSettings(), granted)}
+    return Seeded(values, {project["id"], agency_id, agency}, agency, expert=expert, expert_headers=shown)
 
 
 async def _seed_review(http: AsyncClient, bus: JetStreamBus) -> Seeded:

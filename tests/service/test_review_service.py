@@ -12,9 +12,11 @@ import pytest
 import yaml
 from httpx import AsyncClient
 
+from services.intake.settings import IntakeSettings
 from services.review.main import create_app as create_review
 from services.review.settings import ReviewSettings
-from shared.auth import Role
+from shared import reading_pass
+from shared.auth import Principal, Role
 from shared.bus import JetStreamBus
 from shared.contracts.acceptance import FinalAcceptanceApplied
 from shared.contracts.intake import ProjectRejected, ProjectScreened, ProjectTerminated
@@ -198,6 +200,22 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
     declining = await http.post(f"/cases/{case['id']}/declination", headers=as_expert(outsider))
     assert declining.status_code == 403 and declining.json()["code"] == "not_on_panel", declining.text
 
+    # 阅卷: a seated expert takes a pass intake honours for this project; whoever left the panel,
+    # or never sat on it, takes none.
+    reader = by_id[newcomer["expert_id"]]
+    granted = await http.post(f"/cases/{case['id']}/reading-pass", headers=as_expert(reader))
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["project_id"] == project and granted.json()["header"] == reading_pass.HEADER
+    them = Principal(sub=reader["subject"], role=Role.EXPERT, jurisdictions=frozenset({"lhasa"}))
+    assert reading_pass.check(IntakeSettings(), granted.json()["token"], them, project).case_id == case["id"]
+    gone = await http.post(
+        f"/cases/{case['id']}/reading-pass", headers=as_expert(by_id[leaving["expert_id"]])
+    )
+    assert gone.status_code == 403 and gone.json()["code"] == "not_on_panel"
+    assert (
+        await http.post(f"/cases/{case['id']}/reading-pass", headers=as_expert(outsider))
+    ).status_code == 404
+
     # Opinions: 3 pass, 2 fail → pass by majority; each expert sees only their own opinion.
     for n, seat in enumerate(now_seated):
         verdict = "pass" if n < 3 else "fail"
@@ -217,6 +235,8 @@ async def test_a_panel_is_drawn_with_avoidance_replaced_on_decline_and_concludes
         json={"score": 1, "verdict": "fail", "comments": "改主意"},
     )
     assert late.status_code == 409
+    closed = await http.post(f"/cases/{case['id']}/reading-pass", headers=as_expert(reader))
+    assert closed.status_code == 409  # the review is over: no more reading
 
     async def all_events() -> bool:
         kinds = await types_of(bus, project)
