@@ -4,20 +4,28 @@ authority (what is overdue in its jurisdiction) and of an agency (what is due of
 A service's deadlines are not stored: each is worked out from the project's facts, the pack and
 the calendar when asked (procurement's and acceptance's detail pages do the same). The list works
 them out for the projects the caller may see that can still have one, keeps those in the asked
-state (overdue by default), and pages them by due day.
+state (overdue by default), and pages them by due day. A service gives its `DeadlineSource`.
 """
 
-from __future__ import annotations
+# No postponed annotations here: FastAPI reads the route's annotations, which name the factory's
+# arguments, at the time the route is made.
 
-import datetime as dt
-from collections.abc import Iterable
-from typing import Protocol, TypeVar
 
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Table, select
 
 from shared.auth import Principal, Scope
+from shared.consume import HandlerContext
+from shared.db import UnitOfWork
+from shared.deps import ContextDep
 from shared.labels import DeadlineState
-from shared.pagination import Page, PageParams
+from shared.pagination import Page, PageDep
+from shared.views import visible_to
 
 
 class DeadlineQuery(BaseModel):
@@ -40,24 +48,54 @@ class DeadlineQuery(BaseModel):
         return Scope(frozenset({self.jurisdiction}), who.scope.agency)
 
 
-class _Due(Protocol):
-    @property
-    def due_on(self) -> dt.date: ...
-    @property
-    def project_id(self) -> str: ...
-    @property
-    def deadline(self) -> str: ...
+class OfProject(BaseModel):
+    """Whose deadline it is: the project, beside the service's own deadline fields."""
+
+    project_id: str
+    jurisdiction: str
+    agency: str
+    title: str
 
 
-D = TypeVar("D", bound=_Due)
+@dataclass(frozen=True)
+class DeadlineSource:
+    """Where a service's deadlines come from: its projects' table and mapped aggregate, the
+    statuses in which a project has none running, and its deadlines (dataclasses) as of now."""
+
+    table: Table
+    aggregate: type[Any]
+    settled: tuple[str, ...]
+    due: Callable[[Any, HandlerContext], Iterable[Any]]
 
 
-def deadline_page(found: Iterable[D], page: PageParams) -> Page[D]:
-    """The deadlines by due day (then project, then kind), one page of them."""
-    ordered = sorted(found, key=lambda d: (d.due_on, d.project_id, d.deadline))
-    return Page(
-        items=ordered[page.offset : page.offset + page.limit],
-        total=len(ordered),
-        limit=page.limit,
-        offset=page.offset,
-    )
+def deadline_router(
+    source: DeadlineSource, out: type[OfProject], uow: Callable[..., Any], reader: Any, summary: str
+) -> APIRouter:
+    """GET /deadlines of one service. `out` is its deadline schema with OfProject's fields; `uow`
+    its unit-of-work dependency, `reader` the require(...) of the roles that may read."""
+    router = APIRouter(prefix="/deadlines", tags=["deadlines"])
+    projects = source.table
+
+    @router.get("", response_model=Page[out], summary=summary)  # type: ignore[valid-type]
+    async def list_deadlines(
+        unit: Annotated[UnitOfWork, Depends(uow)],
+        who: Annotated[Principal, reader],
+        ctx: ContextDep,
+        page: PageDep,
+        query: Annotated[DeadlineQuery, Query()],
+    ) -> Page[Any]:
+        where = [*visible_to(query.scope(who), projects), projects.c.status.notin_(source.settled)]
+        if query.agency is not None:
+            where.append(projects.c.agency == query.agency)
+        async with unit:
+            found = list(await unit.session.scalars(select(source.aggregate).where(*where)))
+        rows = [
+            out(project_id=p.id, jurisdiction=p.jurisdiction, agency=p.agency, title=p.title, **asdict(d))
+            for p in found
+            for d in source.due(p, ctx)
+            if query.state is None or d.state == query.state
+        ]
+        rows.sort(key=lambda d: (d.due_on, d.project_id, d.deadline))  # type: ignore[attr-defined]
+        return Page(items=rows[page.offset : page.offset + page.limit], total=len(rows), **page.model_dump())
+
+    return router

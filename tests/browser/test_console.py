@@ -56,6 +56,7 @@ async def test_a_clerk_finds_the_project_and_sees_why_the_payment_is_held(
     await page.get_by_role("link", name=held["title"]).click()
 
     await expect(page.get_by_role("heading", name=held["title"])).to_be_visible()
+    assert await page.title() == f"{held['title']} · 政务信息化项目管理"
     gates = page.get_by_role("region", name="拨付前置条件（闸门）")
     await expect(gates.locator(".gate.closed").first).to_be_visible()
     payments = page.get_by_role("region", name="拨付", exact=True)
