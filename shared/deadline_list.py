@@ -10,7 +10,6 @@ state (overdue by default), and pages them by due day. A service gives its `Dead
 # No postponed annotations here: FastAPI reads the route's annotations, which name the factory's
 # arguments, at the time the route is made.
 
-
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
