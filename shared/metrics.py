@@ -42,16 +42,26 @@ SCRAPE_EVERY = 5.0
 Readings = Callable[[CollectorRegistry], Callable[[AsyncSession], Awaitable[None]]]
 
 
+def process_registry(service: str) -> tuple[CollectorRegistry, Histogram]:
+    """A registry with what every govit process shows: its identity, CPU, memory, open files and
+    start time, and the histogram of its HTTP requests (Measured)."""
+    registry = CollectorRegistry()
+    info = Gauge("govit_service_info", "service identity", ["service"], registry=registry)
+    info.labels(service=service).set(1)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    requests = Histogram(
+        "govit_http_request_duration_seconds",
+        "HTTP request duration",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    return registry, requests
+
+
 class Metrics:
     def __init__(self, service: str, readings: Readings | None = None) -> None:
-        self.registry = CollectorRegistry()
-        labels = {"service": service}
-        self.requests = Histogram(
-            "govit_http_request_duration_seconds",
-            "HTTP request duration",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
+        self.registry, self.requests = process_registry(service)
         self.published = Counter(
             "govit_events_published_total",
             "events published from the outbox",
@@ -90,10 +100,6 @@ class Metrics:
             ["consumer"],
             registry=self.registry,
         )
-        self.info = Gauge("govit_service_info", "service identity", ["service"], registry=self.registry)
-        self.info.labels(**labels).set(1)
-        ProcessCollector(registry=self.registry)  # CPU, memory, open files, start time
-        PlatformCollector(registry=self.registry)
         self.read_at = -math.inf
         self.own = readings(self.registry) if readings is not None else None
 
@@ -141,9 +147,9 @@ class Measured:
     """ASGI middleware: each request's duration by method, route and status (pure ASGI: no task
     and no stream of its own per request, as Starlette's BaseHTTPMiddleware would make)."""
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, requests: Histogram) -> None:
         self.app = app
-        self.metrics = metrics
+        self.requests = requests
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -162,13 +168,11 @@ class Measured:
             await self.app(scope, receive, sending)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], path, str(status)).observe(
-                time.perf_counter() - start
-            )
+            self.requests.labels(scope["method"], path, str(status)).observe(time.perf_counter() - start)
 
 
 def install(app: FastAPI, metrics: Metrics) -> None:
-    app.add_middleware(Measured, metrics=metrics)
+    app.add_middleware(Measured, requests=metrics.requests)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
     async def get_metrics(request: Request) -> Response:

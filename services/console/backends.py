@@ -7,6 +7,8 @@ different things a page says plainly (`NotDeployed`, `Unavailable`, `Refused`).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -59,9 +61,16 @@ class Refused(BackendError):
 class Backends:
     """One pooled HTTP client for the five services."""
 
-    def __init__(self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: ConsoleSettings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observe: Callable[[str, str, float], None] = lambda service, outcome, seconds: None,
+    ) -> None:
+        """`observe(service, outcome, seconds)` is told of every call (the console's metrics)."""
         self.settings = settings
         self.client = httpx.AsyncClient(timeout=settings.timeout_seconds, transport=transport)
+        self.observe = observe
 
     def deployed(self, service: str) -> bool:
         return self.settings.url(service) is not None
@@ -95,6 +104,19 @@ class Backends:
         return self.client.build_request(method, base + path, headers=headers, **kwargs)
 
     async def _send(self, service: str, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        start = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            response = await self._answer(service, request, stream=stream)
+            outcome = "ok"
+            return response
+        except Refused:
+            outcome = "refused"
+            raise
+        finally:
+            self.observe(service, outcome, time.perf_counter() - start)
+
+    async def _answer(self, service: str, request: httpx.Request, *, stream: bool) -> httpx.Response:
         try:
             response = await self.client.send(request, stream=stream)
         except httpx.TimeoutException:

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from services.console import declare, expert, oidc, oversight, pages, signin, workbench
+from services.console import declare, expert, metrics, oidc, oversight, pages, signin, workbench
 from services.console.backends import Backends
 from services.console.render import HERE, render
 from services.console.session import CsrfRejected, SignInRequired, person_of
@@ -58,7 +58,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.backends = Backends(settings, transport)
+    measured = metrics.ConsoleMetrics()
+    app.state.backends = Backends(settings, transport, observe=measured.observe)
     app.state.policy = load_registry(settings.policy_dir)
     app.state.tokens = TokenIssuer(settings)
     app.state.oidc = oidc.provider(settings)
@@ -77,6 +78,7 @@ def create_app(
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    metrics.install(app, measured)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(signin.router)
     app.include_router(oidc.router)

@@ -374,9 +374,13 @@ def test_the_console_has_its_deployment_service_budget_scaling_and_network_polic
     assert not [n for n in env if "DATABASE" in n or "NATS" in n or n == "GOVIT_AUDIT_KEY"]
     assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v or "secret" in v]
 
-    # No /metrics yet: nothing asks Prometheus to scrape it.
-    annotations = template["metadata"].get("annotations", {})
-    assert annotations.get("prometheus.io/scrape", "false") == "false"
+    # /metrics on its own port: the pages' requests and the calls to each service by outcome;
+    # scraped by its annotations, or (production) by the ServiceMonitor, which leaves it in.
+    annotations = template["metadata"]["annotations"]
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert annotations["prometheus.io/port"] == str(container["ports"][0]["containerPort"])
+    monitored = bool(by_kind(docs, "ServiceMonitor"))
+    assert annotations["prometheus.io/scrape"] == ("false" if monitored else "true")
 
     service_object = services[name]
     assert selects(service_object["spec"]["selector"], labels)
@@ -446,14 +450,14 @@ def test_a_region_running_some_services_tells_its_console_which(tmp_path: Path) 
     assert own["metadata"]["name"] in [e["configMapRef"]["name"] for e in container["envFrom"]]
 
 
-def test_the_console_is_not_scraped_through_the_service_monitor() -> None:
+def test_the_service_monitor_scrapes_the_five_services_and_the_console() -> None:
     docs = render(DEPLOY / "overlays" / "production")
     (monitor,) = by_kind(docs, "ServiceMonitor").values()
     services = by_kind(docs, "Service")
     scraped = {
         n for n, s in services.items() if selects(monitor["spec"]["selector"], s["metadata"]["labels"])
     }
-    assert scraped == {f"govit-{s}" for s in SERVICES}  # a target without /metrics would be down
+    assert scraped == {f"govit-{s}" for s in (*SERVICES, "console")}  # each has /metrics
 
 
 def _secret_value(name: str) -> str:

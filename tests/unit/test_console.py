@@ -146,3 +146,25 @@ def test_the_timeline_merges_every_services_events_by_when_they_happened() -> No
     ]
     assert moments[1].said == ["材料齐全"] and moments[2].articles == ["xunyang §15"]
     assert moments[3].citations == [held] and moments[3].articles == []
+
+
+async def test_metrics_count_the_calls_to_each_service_by_outcome() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.port == 8001:  # intake: down
+            return httpx.Response(503)
+        return httpx.Response(403, json={"title": "无权查看", "code": "forbidden_role"})
+
+    settings = ConsoleSettings(environment="test", services=["intake", "procurement"])
+    app = create_app(settings, transport=httpx.MockTransport(answer))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console"
+    ) as browser:
+        token = _token((await browser.get("/signin")).text)
+        person = {"role": "finance", "name": "经办", "jurisdiction": "xunyang", "csrf_token": token}
+        assert (await browser.post("/signin", data=person)).status_code == 303
+        page = await browser.get("/projects/p1")
+        assert "暂时无法访问" in page.text
+        scraped = (await browser.get("/metrics")).text
+    assert 'govit_console_backend_seconds_count{outcome="unavailable",service="intake"} 2.0' in scraped
+    assert 'govit_console_backend_seconds_count{outcome="refused",service="procurement"} 2.0' in scraped
+    assert 'govit_http_request_duration_seconds_count{method="GET",route="/projects/{project_id}"' in scraped
