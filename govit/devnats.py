@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -130,6 +131,100 @@ class EmbeddedNats:
             self.process.wait()
 
     def __enter__(self) -> EmbeddedNats:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+class EmbeddedCluster:
+    """A JetStream cluster on one machine: `size` nats-servers, each with its own store and ports,
+    routes between every pair, and each write fsynced (as EmbeddedNats). Clients are given all
+    the servers (`url`: comma-separated) and follow whichever answers.
+
+    For `govit up --cluster` and the tests that take a server away while events flow.
+    """
+
+    def __init__(
+        self, base_dir: Path, *, size: int = 3, host: str = "127.0.0.1", name: str = "govit"
+    ) -> None:
+        if size < 3:
+            raise ValueError("a JetStream cluster needs at least three servers to keep a quorum")
+        self.base_dir = base_dir
+        self.host = host
+        self.name = name
+        taken: set[int] = set()
+
+        def port() -> int:
+            while (found := free_port(host)) in taken:
+                pass
+            taken.add(found)
+            return found
+
+        self.routes = [port() for _ in range(size)]
+        self.monitors = [port() for _ in range(size)]
+        self.servers = [
+            EmbeddedNats(base_dir / self.server_name(n), port=port(), host=host, extra_config=self._config(n))
+            for n in range(size)
+        ]
+
+    def server_name(self, n: int) -> str:
+        return f"{self.name}-{n + 1}"
+
+    def _config(self, n: int) -> str:
+        others = ", ".join(f"nats-route://{self.host}:{p}" for i, p in enumerate(self.routes) if i != n)
+        return (
+            f"server_name: {self.server_name(n)}\n"
+            f"http: {self.host}:{self.monitors[n]}\n"
+            f"cluster {{\n  name: {self.name}\n  listen: {self.host}:{self.routes[n]}\n"
+            f"  routes: [{others}]\n}}\n"
+        )
+
+    @property
+    def url(self) -> str:
+        return ",".join(server.url for server in self.servers)
+
+    def start(self, timeout: float = 60) -> EmbeddedCluster:
+        """Start every server and wait until each says its JetStream is current (`/healthz`)."""
+        for server in self.servers:
+            server.start(timeout)
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float = 60, only: list[int] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        for n in only if only is not None else range(len(self.servers)):
+            while not self.healthy(n):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.server_name(n)} not healthy within {timeout}s")
+                time.sleep(0.1)
+
+    def healthy(self, n: int) -> bool:
+        """The server answers and its JetStream is current with the cluster (nats-server /healthz)."""
+        url = f"http://{self.host}:{self.monitors[n]}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                return bool(answer.status == 200)
+        except OSError:
+            return False
+
+    def kill(self, n: int) -> None:
+        """kill -9 one server: no shutdown, no goodbye to its routes."""
+        process = self.servers[n].process
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def restart(self, n: int, timeout: float = 60) -> None:
+        """Start a stopped server again on its own ports and store, and wait until it has caught up."""
+        self.servers[n].start(timeout)
+        self.wait_healthy(timeout, only=[n])
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> EmbeddedCluster:
         return self.start()
 
     def __exit__(self, *_: object) -> None:

@@ -33,6 +33,7 @@ from shared.busapi import (
     client_inbox,
     dead_letter_subject,
     inbox_prefix,
+    servers,
 )
 from shared.puller import BatchSize, Puller
 from shared.settings import StreamSettings
@@ -120,7 +121,7 @@ class JetStreamBus:
                 # A bounded first connect (an unbounded one would never return while NATS is away);
                 # once connected, the client reconnects by itself for as long as the service runs.
                 nc = await nats.connect(
-                    self.url,
+                    servers(self.url),
                     name=self.name,
                     inbox_prefix=client_inbox(self.url, self.name),  # what its NATS user may receive on
                     max_reconnect_attempts=2,

@@ -122,9 +122,18 @@ def inbox_prefix(user: str) -> str:
     return f"_INBOX.{user}"
 
 
+def servers(url: str) -> list[str]:
+    """The servers of a NATS URL: one, or a cluster's as a comma-separated list
+    (`nats://a:4222,nats://b:4222,nats://c:4222`); the client connects to any and follows the rest."""
+    found = [part.strip() for part in url.split(",") if part.strip()]
+    if not found:
+        raise ValueError("no NATS server in the URL")
+    return found
+
+
 def client_inbox(url: str, fallback: str) -> str:
     """The inbox prefix a client uses: its user's (from the URL), else one named after the client."""
-    user = urlsplit(url.split(",")[0]).username
+    user = urlsplit(servers(url)[0]).username
     return inbox_prefix(unquote(user) if user else fallback)
 
 

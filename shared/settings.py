@@ -37,7 +37,9 @@ class GovitSettings(StreamSettings):
     environment: Literal["development", "test", "production"] = "development"
     var_dir: Path = Path("var")
     nats_url: str | None = Field(
-        default=None, description="NATS server; unset means `govit up` starts an embedded one"
+        default=None,
+        description="NATS server, or a cluster's servers comma-separated (the client connects to any "
+        "and follows the others); unset means `govit up` starts an embedded one",
     )
     stream: str = Field(default="GOVIT", description="the suite's JetStream stream")
     subject_prefix: str = Field(default="govit", pattern=r"^[A-Za-z0-9_-]+$")
