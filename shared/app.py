@@ -115,14 +115,7 @@ def create_service_app(
     runtime = Runtime(
         spec=spec,
         settings=settings,
-        bus=bus
-        or JetStreamBus(
-            settings.nats_url or "nats://127.0.0.1:4222",
-            stream=settings.stream,
-            prefix=settings.subject_prefix,
-            duplicate_window=settings.duplicate_window_seconds,
-            name=f"govit-{spec.name}",
-        ),
+        bus=bus or _jetstream(spec, settings),
         metrics=metrics,
     )
 
@@ -229,6 +222,18 @@ def create_service_app(
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _jetstream(spec: ServiceSpec, settings: ServiceSettings) -> JetStreamBus:
+    bus = JetStreamBus(
+        settings.nats_url or "nats://127.0.0.1:4222",
+        stream=settings.stream,
+        prefix=settings.subject_prefix,
+        duplicate_window=settings.duplicate_window_seconds,
+        name=f"govit-{spec.name}",
+    )
+    bus.ack_wait = settings.ack_wait_seconds
+    return bus
 
 
 def _common_routers(spec: ServiceSpec) -> list[APIRouter]:

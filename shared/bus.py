@@ -83,6 +83,10 @@ def _delivery(msg: Msg) -> Delivery:
 class JetStreamBus:
     """NATS JetStream: one file-backed stream for the suite, durable pull consumers."""
 
+    #: seconds a delivery may go unanswered before the broker delivers it again, to this replica or
+    #: another (a replica killed mid-batch: its events wait this long); GOVIT_ACK_WAIT_SECONDS
+    ack_wait: float = 30
+
     def __init__(
         self,
         url: str,
@@ -229,7 +233,7 @@ class JetStreamBus:
             durable_name=durable,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=30,
+            ack_wait=self.ack_wait,
             max_deliver=max_deliver,
             max_ack_pending=MAX_ACK_PENDING,
         )

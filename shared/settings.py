@@ -172,6 +172,13 @@ class ServiceSettings(GovitSettings):
     port: int = 8000
     database_url: str | None = None
     max_deliver: int = Field(default=6, ge=2, description="deliveries of one event before dead-lettering")
+    ack_wait_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="how long the broker waits for a delivery's answer before delivering it again "
+        "(to this replica or another): what a replica killed mid-batch costs its events",
+    )
     relay_batch: int = Field(default=200, ge=1)
     consumer_batch: int | None = Field(
         default=None,
