@@ -16,7 +16,7 @@ import typer
 
 from govit.broker import AlreadyRunning, default_port, hold_var_dir, redacted, remove_record, write_record
 from govit.cli.app import SERVICES, service_module, service_settings
-from govit.devnats import EmbeddedNats, free_port, port_is_free
+from govit.devnats import EmbeddedCluster, EmbeddedNats, free_port, port_is_free
 from shared.settings import GovitSettings
 
 CONSOLE = "console"
@@ -29,6 +29,12 @@ def up(
     ] = None,
     console: Annotated[bool, typer.Option(help="also start the console (web pages, port 8000)")] = True,
     timeout: Annotated[float, typer.Option(help="seconds to wait for each service to be ready")] = 90,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            help="NATS as a three-server JetStream cluster on this machine; the stream keeps three copies"
+        ),
+    ] = False,
 ) -> None:
     """Start NATS (embedded unless GOVIT_NATS_URL is set), the services and the console; Ctrl-C stops all."""
     backends = [name for name in services or SERVICES if name != CONSOLE]
@@ -36,6 +42,9 @@ def up(
         service_module(name)
     names = [*backends, CONSOLE] if console or CONSOLE in (services or ()) else backends
     base = GovitSettings()
+    if cluster and base.nats_url is not None:
+        typer.echo("--cluster starts its own three servers: unset GOVIT_NATS_URL to use it", err=True)
+        raise typer.Exit(2)
     held = _hold(base.var_dir)  # before anything else: a second `govit up` here touches nothing
     env = dict(os.environ)
     # the console's pages say which services this suite runs; a region's own setting wins
@@ -44,7 +53,7 @@ def up(
     if base.environment == "development" and base.clock_file is None:
         # `govit demo` moves the suite's time through this file; without it the clock is real.
         env["GOVIT_CLOCK_FILE"] = str((base.var_dir / "clock").resolve())
-    suite = _Suite(base, env)
+    suite = _Suite(base, env, cluster=cluster)
     suite.logs.mkdir(parents=True, exist_ok=True)
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -85,7 +94,8 @@ class _Suite:
 
     base: GovitSettings
     env: dict[str, str]
-    nats: EmbeddedNats | None = None
+    cluster: bool = False
+    nats: EmbeddedNats | EmbeddedCluster | None = None
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -114,6 +124,9 @@ class _Suite:
             write_record(self.base.var_dir, self.base.nats_url)
             typer.echo(f"NATS  {redacted(self.base.nats_url)}")
             return
+        if self.cluster:
+            self.start_cluster()
+            return
         wanted = default_port()
         port = wanted if port_is_free(wanted) else free_port()
         if port != wanted:
@@ -126,6 +139,21 @@ class _Suite:
         record = write_record(self.base.var_dir, self.nats.url)
         typer.echo(f"govit commands run here find it through {record}; elsewhere paste:")
         typer.echo(f"export GOVIT_NATS_URL={self.nats.url}")
+
+    def start_cluster(self) -> None:
+        started = EmbeddedCluster(self.base.var_dir / "nats-cluster").start()
+        self.nats = started
+        self.env["GOVIT_NATS_URL"] = started.url
+        self.env.setdefault("GOVIT_STREAM_REPLICAS", "3")
+        typer.echo(
+            "NATS JetStream cluster (embedded, three servers, fsync always); the stream keeps three copies:"
+        )
+        for n, server in enumerate(started.servers):
+            watch = f"http://{started.host}:{started.monitors[n]}/jsz?streams=true"
+            typer.echo(f"  {started.server_name(n)}  {server.url}  data: {server.store_dir}  watch: {watch}")
+        record = write_record(self.base.var_dir, started.url)
+        typer.echo(f"govit commands run here find it through {record}; elsewhere paste:")
+        typer.echo(f"export GOVIT_NATS_URL={started.url}")
 
     def start(self, name: str) -> str:
         """Start one service as `python -m govit.cli serve NAME`; its URL."""

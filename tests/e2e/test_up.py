@@ -50,14 +50,15 @@ def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cluster", [False, True], ids=["one-server", "cluster"])
+def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path, cluster: bool) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
     ports = {name: free_port() for name in (*SERVICES, "console")}
     env |= {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(free_port())}
     log = (tmp_path / "up.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govit.cli", "up"],
+        [sys.executable, "-m", "govit.cli", "up", *(["--cluster"] if cluster else [])],
         env=env,
         cwd=tmp_path,
         stdout=log,
@@ -74,9 +75,14 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         for name, port in ports.items():
             assert f"ready  {name}" in output and f":{port}" in output
         assert "fsync always" in output
-        assert (tmp_path / "var" / "nats" / "nats-server.conf").read_text().count(
-            "sync_interval: always"
-        ) == 1
+        if cluster:
+            confs = sorted((tmp_path / "var" / "nats-cluster").glob("govit-*/nats-server.conf"))
+            assert len(confs) == 3 and all("sync_interval: always" in c.read_text() for c in confs)
+            assert all("routes: [" in c.read_text() for c in confs)
+        else:
+            assert (tmp_path / "var" / "nats" / "nats-server.conf").read_text().count(
+                "sync_interval: always"
+            ) == 1
 
         intake, funding = f"http://127.0.0.1:{ports['intake']}", f"http://127.0.0.1:{ports['funding']}"
         # xunyang: no expert review before approval (xunyang §8), so intake alone takes it there.
@@ -139,6 +145,11 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
             timeout=30,
             what="release after approval",
         )
+        if cluster:  # the stream the services made keeps a copy on each server
+            watch = re.findall(r"watch: (http://\S+)", output)
+            assert len(watch) == 3
+            streams = httpx.get(watch[0]).json()["account_details"][0]["stream_detail"]
+            assert [s["config"]["num_replicas"] for s in streams] == [3]
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -3,13 +3,9 @@ PostgreSQL database and one stream handle every event once between them (deploy/
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
-import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,67 +14,16 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from govit.devnats import free_port
 from shared.consume import suite_source
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectDeclared
 from tests.conftest import eventually, real_bus
+from tests.processes import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.services("funding")]
 
 EVENTS = 200
 REPLICAS = 2
-
-
-@contextlib.asynccontextmanager
-async def replicas(env: dict[str, str], logs: Path) -> AsyncIterator[list[str]]:
-    """REPLICAS processes of `govit serve funding`, each on its own port; their URLs once all are ready."""
-    procs: list[tuple[asyncio.subprocess.Process, str, Path]] = []
-    try:
-        for i in range(REPLICAS):
-            port, log = free_port(), logs / f"funding-{i}.log"
-            with log.open("ab") as out:
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "govit.cli",
-                    "serve",
-                    "funding",
-                    env=env | {"GOVIT_FUNDING_PORT": str(port)},
-                    stdout=out,
-                    stderr=asyncio.subprocess.STDOUT,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            procs.append((proc, f"http://127.0.0.1:{port}", log))
-        await asyncio.gather(*(_ready(proc, url, log) for proc, url, log in procs))
-        yield [url for _, url, _ in procs]
-    finally:
-        for proc, _, _ in procs:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc, _, _ in procs:
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-
-async def _ready(proc: asyncio.subprocess.Process, url: str, log: Path) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=2) as client:
-        for _ in range(300):
-            if proc.returncode is not None:
-                pytest.fail(f"funding exited while starting:\n{tail(log)}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    pytest.fail(f"funding at {url} was not ready in 30 s:\n{tail(log)}")
-
-
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
 
 
 async def consumed(url: str) -> dict[str, float]:
@@ -117,7 +62,8 @@ async def test_two_replicas_share_the_durable_consumer_and_handle_each_event_onc
     projects = [f"r{i}-{tag}" for i in range(EVENTS)]
     event_ids: list[str] = []
 
-    async with real_bus(nats_url, isolation) as bus, replicas(env, tmp_path) as urls:
+    async with real_bus(nats_url, isolation) as bus, serving(env, tmp_path, ["funding"] * REPLICAS) as served:
+        urls = [s.url for s in served]
         # Both replicas are bound to the consumer before the first event is published.
         for i, project in enumerate(projects):
             event = ProjectDeclared(

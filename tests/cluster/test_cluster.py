@@ -1,0 +1,345 @@
+"""The suite on a three-server JetStream cluster (R3), on PostgreSQL, with two replicas of funding
+and one of each other service, while a backlog of gate events flows and held payments wait on
+them: a server taken away (kill -9 of the stream's leader, a rolling restart), or a funding
+replica killed mid-batch. Afterwards no acknowledged event is lost, none is handled twice, every
+held payment is released once, and the outboxes are drained.
+
+Each run prints its figures (events in flight, time to recover, redeliveries): docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from govit.devnats import EmbeddedCluster
+from shared.auth import Role
+from shared.bus import JetStreamBus
+from shared.consume import suite_source
+from shared.contracts import Event, encode, subject_for
+from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan
+from tests.conftest import bearer, eventually, unique
+from tests.processes import Served, serving
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services("intake", "review", "procurement", "acceptance", "funding"),
+]
+
+J = "xunyang"
+PROJECTS = 40  # each a held payment its approval releases
+AGENCY = "区数据局"
+CLERK = bearer(Role.APPLICANT, AGENCY, jurisdictions=[J])
+FINANCE = bearer(Role.FINANCE, jurisdictions=[J])
+OTHERS = ("intake", "review", "procurement", "acceptance")
+
+
+@dataclass
+class Run:
+    cluster: EmbeddedCluster
+    bus: JetStreamBus
+    served: list[Served]
+    databases: dict[str, str]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def funding(self) -> list[Served]:
+        return [s for s in self.served if s.name == "funding"]
+
+    def alive_funding(self) -> Served:
+        return next(s for s in self.funding if s.proc.returncode is None)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
+    with EmbeddedCluster(tmp_path / "nats") as started:
+        yield started
+
+
+async def _databases(admin_url: str | None, tag: str) -> dict[str, str]:
+    if admin_url is None:
+        pytest.skip("the cluster runs take PostgreSQL (GOVIT_TEST_POSTGRES_URL): replicas share a database")
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        for name in (*OTHERS, "funding"):
+            await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
+    finally:
+        await conn.close()
+    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in (*OTHERS, "funding")}
+
+
+@contextlib.asynccontextmanager
+async def suite_on(
+    cluster: EmbeddedCluster, admin_url: str | None, tmp_path: Path, **settings: str
+) -> AsyncIterator[Run]:
+    tag = unique("cl")
+    databases = await _databases(admin_url, tag)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
+        "GOVIT_ENVIRONMENT": "test",
+        "GOVIT_NATS_URL": cluster.url,
+        "GOVIT_STREAM": tag.upper(),
+        "GOVIT_SUBJECT_PREFIX": tag,
+        "GOVIT_STREAM_REPLICAS": "3",
+        "GOVIT_VAR_DIR": str(tmp_path / "var"),
+        "GOVIT_LOG_LEVEL": "WARNING",
+        **{f"GOVIT_{name.upper()}_DATABASE_URL": url for name, url in databases.items()},
+        **settings,
+    }
+    bus = JetStreamBus(cluster.url, stream=tag.upper(), prefix=tag, replicas=3)
+    await bus.connect(timeout=10)
+    await bus.ensure_stream()
+    try:
+        async with serving(env, tmp_path, [*OTHERS, "funding", "funding"]) as served:
+            yield Run(cluster, bus, served, databases)
+    finally:
+        await bus.close()
+        conn = await asyncpg.connect(str(admin_url).replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            for name in databases:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{tag}_{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+async def publish(bus: JetStreamBus, event: Event) -> float:
+    """Publish until the stream acknowledges it (the same message id each time: stored once);
+    how long it took."""
+    event_id, start = str(uuid.uuid4()), time.monotonic()
+    raw = encode(event, source=suite_source(event.type), event_id=event_id)
+    while True:
+        try:
+            await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": event_id})
+            return time.monotonic() - start
+        except Exception:  # no leader yet, not connected, timed out: the publisher tries again
+            if time.monotonic() - start > 120:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def held_payments(run: Run) -> list[str]:
+    """PROJECTS projects declared, each with a preparatory payment held until its approval."""
+    projects = [unique("p") for _ in range(PROJECTS)]
+    for project in projects:
+        await publish(
+            run.bus,
+            ProjectDeclared(
+                project_id=project,
+                jurisdiction=J,
+                agency=AGENCY,
+                title="集群演练项目",
+                kind="construction",
+                amount_fen=100_000_000,
+                plan_year=2027,
+            ),
+        )
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def known() -> bool:
+            answers = await asyncio.gather(
+                *(http.get(f"{s.url}/projects/{p}", headers=FINANCE) for s in run.funding for p in projects)
+            )
+            return all(a.status_code == 200 for a in answers)
+
+        await eventually(known, timeout=60, interval=0.5, what="funding to know every project")
+        for n, project in enumerate(projects):
+            asked = await http.post(
+                f"{run.funding[n % 2].url}/projects/{project}/disbursements",
+                headers=CLERK | {"Idempotency-Key": unique("k")},
+                json={"amount_fen": 5_000_000, "purpose": "前期工作经费", "kind": "preparatory"},
+            )
+            assert asked.status_code == 202, asked.text  # held: not yet approved
+    return projects
+
+
+async def approvals(run: Run, projects: list[str], published: list[float]) -> None:
+    """Each project's plan and approval, one after another, each until the stream has it."""
+    for project in projects:
+        await publish(
+            run.bus,
+            ProjectIncludedInPlan(
+                project_id=project, jurisdiction=J, plan_year=2027, rank=1, plan_document="浔计〔2027〕1号"
+            ),
+        )
+        published.append(
+            await publish(
+                run.bus,
+                ProjectApproved(
+                    project_id=project, jurisdiction=J, approved_amount_fen=100_000_000, plan_year=2027
+                ),
+            )
+        )
+
+
+async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]]) -> None:
+    """The held payments, then their approvals flowing while `fault` happens; then everything checked."""
+    projects = await held_payments(run)
+    published: list[float] = []
+    start = time.monotonic()
+    await asyncio.gather(approvals(run, projects, published), fault(run, published))
+    await settled(run, projects)
+    run.figures |= {
+        "events": 2 * PROJECTS,
+        "slowest publish s": round(max(published), 2),
+        "all released after s": round(time.monotonic() - start, 1),
+    }
+    print(f"\ncluster figures: {run.figures}")
+
+
+async def settled(run: Run, projects: list[str]) -> None:
+    js = run.bus.nc.jetstream()
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def released() -> bool:
+            found = await http.get(
+                f"{run.alive_funding().url}/disbursements",
+                params={"status": "released", "jurisdiction": J, "limit": 200},
+                headers=FINANCE,
+            )
+            return found.status_code == 200 and found.json()["total"] == PROJECTS
+
+        await eventually(released, timeout=180, interval=0.5, what="every held payment released")
+
+    async def drained() -> bool:
+        consumers = [await js.consumer_info(run.bus.stream, name) for name in (*OTHERS, "funding")]
+        unpublished = 0
+        for url in run.databases.values():
+            conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+            try:
+                unpublished += await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            finally:
+                await conn.close()
+        return unpublished == 0 and all(c.num_pending == 0 and c.num_ack_pending == 0 for c in consumers)
+
+    await eventually(
+        drained, timeout=120, interval=0.5, what="every consumer caught up and every outbox drained"
+    )
+    funding = await js.consumer_info(run.bus.stream, "funding")
+    run.figures["redelivered to funding"] = funding.num_redelivered
+
+    # Each payment released once: one release on the stream per payment, and the money once.
+    sub = await js.pull_subscribe(
+        f"{run.bus.prefix}.events.{J}.*.funding.disbursement_released.v1", durable=None, stream=run.bus.stream
+    )
+    releases: list[bytes] = []
+    with contextlib.suppress(Exception):
+        while batch := await sub.fetch(batch=200, timeout=2):
+            releases += [m.data for m in batch]
+    await sub.unsubscribe()
+    from shared.contracts import decode
+
+    released_ids = [decode(raw).data.model_dump()["disbursement_id"] for raw in releases]
+    assert len(released_ids) == PROJECTS and len(set(released_ids)) == PROJECTS, released_ids
+    conn = await asyncpg.connect(
+        run.databases["funding"].replace("postgresql+asyncpg://", "postgresql://", 1)
+    )
+    try:
+        handled = await conn.fetchval(
+            "SELECT count(*) FROM inbox WHERE consumer = 'funding'"
+            " AND event_type = 'govit.intake.project_approved.v1'"
+        )
+        paid = await conn.fetchval("SELECT count(*) FROM disbursements WHERE status = 'released'")
+    finally:
+        await conn.close()
+    assert handled == PROJECTS  # each approval handled once (the inbox keeps one row an event)
+    assert paid == PROJECTS
+
+
+async def _leader(run: Run) -> int:
+    info = await run.bus.nc.jetstream().stream_info(run.bus.stream)
+    assert info.cluster is not None and info.cluster.leader
+    return int(info.cluster.leader.rsplit("-", 1)[1]) - 1
+
+
+async def _when_a_third_is_out(published: list[float]) -> None:
+    await eventually(
+        lambda: len(published) >= PROJECTS // 3, timeout=120, what="a third of the approvals out"
+    )
+
+
+async def test_the_streams_leader_killed_and_restarted_loses_nothing_and_repeats_nothing(
+    cluster: EmbeddedCluster, postgres_admin_url: str | None, tmp_path: Path
+) -> None:
+    async def kill_the_leader(run: Run, published: list[float]) -> None:
+        await _when_a_third_is_out(published)
+        leader = await _leader(run)
+        killed, before = time.monotonic(), len(published)
+        run.cluster.kill(leader)
+        # the next approval the stream acknowledges
+        await eventually(lambda: len(published) > before, timeout=120, what="the stream writable again")
+        run.figures["stream writable again after s"] = round(time.monotonic() - killed, 2)
+        run.figures["new leader"] = (await _leader(run)) != leader
+        await asyncio.to_thread(run.cluster.restart, leader)
+        run.figures["killed server back after s"] = round(time.monotonic() - killed, 1)
+
+    async with suite_on(cluster, postgres_admin_url, tmp_path) as run:
+        await flow(run, kill_the_leader)
+        assert run.figures["new leader"]
+
+
+async def test_a_rolling_restart_of_the_three_servers_under_load_loses_nothing(
+    cluster: EmbeddedCluster, postgres_admin_url: str | None, tmp_path: Path
+) -> None:
+    async def one_by_one(run: Run, published: list[float]) -> None:
+        await _when_a_third_is_out(published)
+        start = time.monotonic()
+        for n in range(len(run.cluster.servers)):
+            await asyncio.to_thread(run.cluster.servers[n].stop)  # a graceful stop, as an upgrade does
+            await asyncio.to_thread(run.cluster.restart, n)
+        run.figures["rolling restart s"] = round(time.monotonic() - start, 1)
+
+    async with suite_on(cluster, postgres_admin_url, tmp_path) as run:
+        await flow(run, one_by_one)
+
+
+async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other_once(
+    cluster: EmbeddedCluster, postgres_admin_url: str | None, tmp_path: Path
+) -> None:
+    async def kill_a_replica(run: Run, published: list[float]) -> None:
+        await _when_a_third_is_out(published)
+        await run.funding[1].kill()
+        run.figures["replica killed at approvals published"] = len(published)
+
+    async with suite_on(cluster, postgres_admin_url, tmp_path, GOVIT_ACK_WAIT_SECONDS="5") as run:
+        await flow(run, kill_a_replica)
+
+
+async def test_the_services_follow_the_cluster_and_are_unready_only_while_no_server_answers(
+    cluster: EmbeddedCluster, postgres_admin_url: str | None, tmp_path: Path
+) -> None:
+    async with suite_on(cluster, postgres_admin_url, tmp_path) as run, httpx.AsyncClient(timeout=5) as http:
+        funding = run.funding[0].url
+
+        async def ready() -> bool:
+            return (await http.get(f"{funding}/readyz")).status_code == 200
+
+        # One server away, then another: the services reconnect to whichever is up.
+        for n in (0, 1):
+            await asyncio.to_thread(run.cluster.kill, n)
+            await eventually(
+                ready, timeout=20, interval=0.2, what=f"funding ready with {n + 1} server(s) down"
+            )
+        await asyncio.to_thread(run.cluster.kill, 2)
+
+        async def unready() -> bool:
+            return not await ready()
+
+        await eventually(unready, timeout=30, interval=0.2, what="funding unready with no server up")
+        for n in range(3):
+            run.cluster.servers[n].start()
+        await asyncio.to_thread(run.cluster.wait_healthy)
+        await eventually(ready, timeout=30, interval=0.2, what="funding ready again")
+        # And the stream takes events again: a payment held, its approval, the money released.
+        projects = await held_payments(run)
+        await approvals(run, projects, [])
+        await settled(run, projects)
