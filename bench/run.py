@@ -50,8 +50,9 @@ from shared.db import create_engine
 from shared.settings import GovitSettings
 
 try:
-    from bench import suite, writes
+    from bench import cluster, suite, writes
 except ImportError:  # run as a script: bench/ is on sys.path, not its parent
+    import cluster  # type: ignore[no-redef]
     import suite  # type: ignore[no-redef]
     import writes  # type: ignore[no-redef]
 
@@ -503,6 +504,7 @@ class Measurements:
     reads: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]
     walked: suite.LifecycleResult
     at_once: suite.WalkersResult
+    cluster: cluster.ClusterRuns | None = None  # on three NATS servers under faults; None without PostgreSQL
 
 
 def _catch_up_row(lite: suite.ConsumerRun, pg: suite.ConsumerRun | None, bare: float) -> str:
@@ -823,6 +825,9 @@ calendar, the CloudEvents SDK, OpenTelemetry's API) and no govit code holds {m.t
 of the 80 MiB target, {80 - m.third_party[0]:.0f} MiB are left for the suite's own code, policy packs,
 contracts, routes and what a running service keeps.
 
+## On a three-server cluster, under faults
+
+{cluster.render(m.cluster)}
 ## Reading these figures
 
 What changed the figures, each found by profiling: a fetched batch settled in one transaction,
@@ -978,6 +983,10 @@ async def main() -> None:
             large = await read_latency(url, 100_000)
             walked = await suite.lifecycles(url, 3, status=status)
             at_once = await suite.lifecycles_at_once(url, 5, 1, status=status)
+            clustered = None
+            if postgres is not None:
+                status.update("the suite on a three-server NATS cluster, under faults (tests/cluster) ...")
+                clustered = await asyncio.to_thread(cluster.cluster_runs, postgres)
     finally:
         if embedded is not None:
             embedded.stop()
@@ -1002,6 +1011,7 @@ async def main() -> None:
             reads=(small, large),
             walked=walked,
             at_once=at_once,
+            cluster=clustered,
         )
     )
     OUT.write_text(report, encoding="utf-8")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import time
@@ -39,11 +40,13 @@ pytestmark = [
 ]
 
 J = "xunyang"
-PROJECTS = 40  # each a held payment its approval releases
+#: each a held payment its approval releases; `make bench` runs these with more (bench/cluster.py)
+PROJECTS = int(os.environ.get("GOVIT_CLUSTER_PROJECTS", "40"))
 AGENCY = "区数据局"
 CLERK = bearer(Role.APPLICANT, AGENCY, jurisdictions=[J])
 FINANCE = bearer(Role.FINANCE, jurisdictions=[J])
 OTHERS = ("intake", "review", "procurement", "acceptance")
+FIGURES = "cluster figures: "
 
 
 @dataclass
@@ -182,7 +185,7 @@ async def approvals(run: Run, projects: list[str], published: list[float]) -> No
         )
 
 
-async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]]) -> None:
+async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str) -> None:
     """The held payments, then their approvals flowing while `fault` happens; then everything checked."""
     projects = await held_payments(run)
     published: list[float] = []
@@ -194,7 +197,8 @@ async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]]) -
         "slowest publish s": round(max(published), 2),
         "all released after s": round(time.monotonic() - start, 1),
     }
-    print(f"\ncluster figures: {run.figures}")
+    # the figures of the run: bench/cluster.py reads them into docs/BENCHMARKS.md
+    print(f"\n{FIGURES}{json.dumps({'run': name, **run.figures}, ensure_ascii=False)}")
 
 
 async def settled(run: Run, projects: list[str]) -> None:
@@ -303,7 +307,7 @@ async def test_the_streams_leader_killed_and_restarted_loses_nothing_and_repeats
         run.figures["killed server back after s"] = round(time.monotonic() - killed, 1)
 
     async with suite_on(cluster, postgres_admin_url, tmp_path) as run:
-        await flow(run, kill_the_leader)
+        await flow(run, kill_the_leader, "leader")
         assert run.figures["new leader"]
 
 
@@ -319,7 +323,7 @@ async def test_a_rolling_restart_of_the_three_servers_under_load_loses_nothing(
         run.figures["rolling restart s"] = round(time.monotonic() - start, 1)
 
     async with suite_on(cluster, postgres_admin_url, tmp_path) as run:
-        await flow(run, one_by_one)
+        await flow(run, one_by_one, "rolling")
 
 
 async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other_once(
@@ -341,7 +345,7 @@ async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other
         await doomed.kill()
 
     async with suite_on(cluster, postgres_admin_url, tmp_path, GOVIT_ACK_WAIT_SECONDS="5") as run:
-        await flow(run, kill_a_replica)
+        await flow(run, kill_a_replica, "replica")
         # what it held went to the other replica after the ack wait, and was handled there once
         assert run.figures["unanswered when killed"] > 0 and run.figures["funding deliveries again"] > 0
 

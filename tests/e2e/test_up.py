@@ -148,7 +148,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         if cluster:  # the stream the services made keeps a copy on each server
             watch = re.findall(r"watch: (http://\S+)", output)
             assert len(watch) == 3
-            streams = httpx.get(watch[0]).json()["account_details"][0]["stream_detail"]
+            streams = httpx.get(watch[0] + "&config=true").json()["account_details"][0]["stream_detail"]
             assert [s["config"]["num_replicas"] for s in streams] == [3]
     finally:
         proc.send_signal(signal.SIGINT)
