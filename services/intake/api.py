@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from services.intake import commands as c
 from services.intake import handlers, views
 from services.intake import schemas as s
+from services.intake.case_file import FILE, material_file
 from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import (
     AgencyNotFound,
@@ -209,22 +210,12 @@ async def upload_material(
     "/{project_id}/materials/{material_id}",
     summary="下载申报材料",
     response_class=FileResponse,
-    responses={
-        200: {
-            "description": "材料文件，内容类型按上传时文件内容识别",
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-        },
-        **NOT_FOUND,
-    },
+    responses={**FILE, **NOT_FOUND},
 )
 async def download_material(
     project_id: str, material_id: str, uow: UowDep, principal: ReaderDep, store: StoreDep
 ) -> FileResponse:
-    async with uow:
-        item = await views.material_of(uow.session, principal, project_id, material_id)
-    if item is None:
-        raise ProjectNotFound(f"项目 {project_id} 没有材料 {material_id}")
-    return FileResponse(store.path_of(item.sha256), media_type=item.content_type, filename=item.filename)
+    return await material_file(uow, principal, store, project_id, material_id)
 
 
 @router.post(

@@ -13,8 +13,10 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import FileResponse
 
 from services.intake import views
+from services.intake.db import IntakeUnitOfWork
 from services.intake.domain import ProjectNotFound
 from services.intake.schemas import StoreDep, UowDep
+from services.intake.storage import MaterialStore
 from shared import reading_pass
 from shared.auth import Principal, Role, require
 from shared.deps import PolicyDep
@@ -56,23 +58,33 @@ async def case_file(project_id: str, uow: UowDep, policy: PolicyDep, who: Reader
     return found
 
 
-@router.get(
-    "/{project_id}/case-file/{material_id}",
-    response_class=FileResponse,
-    responses={
-        200: {
-            "description": "材料文件",
-            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
-        },
-        **REFUSED,
-    },
-    summary="阅卷：下载所评审项目的一份申报材料 (expert)",
-)
-async def case_file_material(
-    project_id: str, material_id: str, uow: UowDep, who: ReaderDep, store: StoreDep
+#: what a material's download answers: the file, its type as found in its content on upload
+FILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "材料文件，内容类型按上传时文件内容识别",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+async def material_file(
+    uow: IntakeUnitOfWork, who: Principal, store: MaterialStore, project_id: str, material_id: str
 ) -> FileResponse:
+    """One material of a project the caller may see, as a file; not found otherwise."""
     async with uow:
         item = await views.material_of(uow.session, who, project_id, material_id)
     if item is None:
         raise ProjectNotFound(f"项目 {project_id} 没有材料 {material_id}")
     return FileResponse(store.path_of(item.sha256), media_type=item.content_type, filename=item.filename)
+
+
+@router.get(
+    "/{project_id}/case-file/{material_id}",
+    response_class=FileResponse,
+    responses={**FILE, **REFUSED},
+    summary="阅卷：下载所评审项目的一份申报材料 (expert)",
+)
+async def case_file_material(
+    project_id: str, material_id: str, uow: UowDep, who: ReaderDep, store: StoreDep
+) -> FileResponse:
+    return await material_file(uow, who, store, project_id, material_id)
