@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARK = "cluster figures: "
 HEADER = (
     "| run | the fault | stream takes writes again after | slowest publish | all released after "
-    "| deliveries again (funding) |\n|---|---|---|---|---|---|"
+    "| all caught up after | deliveries again (funding) |\n|---|---|---|---|---|---|---|"
 )
 
 
@@ -87,7 +87,8 @@ def render(measured: ClusterRuns | None) -> str:
     ]
     table = "\n".join(
         f"| {name} | {fault} | {writable} | {cell(run, 'slowest publish s')} | "
-        f"{cell(run, 'all released after s')} | {cell(run, 'funding deliveries again', '')} |"
+        f"{cell(run, 'all released after s')} | {cell(run, 'all caught up after s')} | "
+        f"{cell(run, 'funding deliveries again', '')} |"
         for name, fault, writable, run in rows
     )
     return f"""Three nats-servers on loopback (`govit.devnats.EmbeddedCluster`: routes between each pair,
@@ -102,11 +103,15 @@ consumer caught up and every outbox drained: tests/cluster/test_cluster.py check
 {HEADER}
 {table}
 
-A killed leader costs the publishers its election: JetStream answers no publish until another
-server leads the stream (the first line's second column), and a publisher that keeps its message
-id while it tries again stores the event once. A graceful stop hands leadership over first, so a
-rolling restart costs nothing a publisher sees. A replica killed with deliveries in hand costs
-them the ack wait: the broker gives them to the other replica, whose inbox takes each once.
+Times are from the first approval published. A killed leader costs the publishers its election:
+JetStream answers no publish until another server leads the stream (the first line's third
+column), and a publisher that keeps its message id while it tries again stores the event once.
+A graceful stop hands leadership over first, so a rolling restart costs nothing a publisher sees.
+Either way, a delivery whose acknowledgement was on its way through the server that went away is
+delivered again once the ack wait has passed (`GOVIT_ACK_WAIT_SECONDS`, 30 s by default: the
+difference between the last two time columns); the inbox takes it as handled. A replica killed
+with deliveries in hand costs them the ack wait (5 s here): the broker gives them to the other
+replica, which handles each once.
 """
 
 
