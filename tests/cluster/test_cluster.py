@@ -167,22 +167,22 @@ async def held_payments(run: Run) -> list[str]:
 
 
 async def approvals(run: Run, projects: list[str], published: list[float]) -> None:
-    """Each project's plan and approval, one after another, each until the stream has it."""
+    """Each project's plan and approval, one after another, each until the stream has it; for each
+    project, the longer of its two publishes goes to `published`."""
     for project in projects:
-        await publish(
+        plan = await publish(
             run.bus,
             ProjectIncludedInPlan(
                 project_id=project, jurisdiction=J, plan_year=2027, rank=1, plan_document="浔计〔2027〕1号"
             ),
         )
-        published.append(
-            await publish(
-                run.bus,
-                ProjectApproved(
-                    project_id=project, jurisdiction=J, approved_amount_fen=100_000_000, plan_year=2027
-                ),
-            )
+        approval = await publish(
+            run.bus,
+            ProjectApproved(
+                project_id=project, jurisdiction=J, approved_amount_fen=100_000_000, plan_year=2027
+            ),
         )
+        published.append(max(plan, approval))
 
 
 async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str) -> None:
