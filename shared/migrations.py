@@ -132,12 +132,15 @@ def add_outbox_project() -> None:
     the events already there take theirs from their subject (…events.<j>.<project>.<svc>.<name>.<v>)."""
     op.add_column("outbox", sa.Column("project_id", sa.String(64), nullable=True))
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT seq, subject FROM outbox")).all()
-    if rows:
-        bind.execute(
-            sa.text("UPDATE outbox SET project_id = :project WHERE seq = :seq"),
-            [{"project": subject.split(".")[-4], "seq": seq} for seq, subject in rows],
-        )
+    if bind.dialect.name == "postgresql":  # the prefix has no dot: the project is the fourth token
+        bind.execute(sa.text("UPDATE outbox SET project_id = split_part(subject, '.', 4)"))
+    else:
+        rows = bind.execute(sa.text("SELECT seq, subject FROM outbox")).all()
+        if rows:
+            bind.execute(
+                sa.text("UPDATE outbox SET project_id = :project WHERE seq = :seq"),
+                [{"project": subject.split(".")[-4], "seq": seq} for seq, subject in rows],
+            )
     op.create_index("ix_outbox_project_id", "outbox", ["project_id", "seq"])
 
 
