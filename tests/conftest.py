@@ -26,7 +26,14 @@ from shared.bus import JetStreamBus
 from shared.policy.pack import JURISDICTIONS
 from shared.settings import GovitSettings
 from tests.selection import SERVICES, exercised
-from tests.servers import POSTGRES_HINT, missing, nats_server, postgres_available, postgres_server
+from tests.servers import (
+    POSTGRES_HINT,
+    database_url,
+    missing,
+    nats_server,
+    postgres_available,
+    postgres_server,
+)
 
 SPANS = InMemorySpanExporter()
 
@@ -99,8 +106,8 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str | None]:
-    with postgres_server() as url:
+def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
         yield url
 
 
@@ -139,7 +146,7 @@ async def make_database(
         finally:
             await conn.close()
         created.append(db)
-        return postgres_admin_url.rsplit("/", 1)[0] + f"/{db}"
+        return database_url(postgres_admin_url, db)
 
     yield make
     if created and postgres_admin_url is not None:

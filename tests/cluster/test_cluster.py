@@ -33,6 +33,7 @@ from shared.contracts import Event, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan
 from tests.conftest import bearer, eventually, unique
 from tests.processes import Served, serving
+from tests.servers import database_url
 
 pytestmark = [
     pytest.mark.slow,
@@ -80,7 +81,7 @@ async def _databases(admin_url: str | None, tag: str) -> dict[str, str]:
             await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
     finally:
         await conn.close()
-    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in (*OTHERS, "funding")}
+    return {name: database_url(admin_url, f"{tag}_{name}") for name in (*OTHERS, "funding")}
 
 
 @contextlib.asynccontextmanager

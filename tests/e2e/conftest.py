@@ -26,7 +26,7 @@ from govit.devnats import free_port
 from shared.bus import JetStreamBus
 from shared.db import set_clock
 from tests.conftest import unique
-from tests.servers import missing
+from tests.servers import database_url, missing
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
 
@@ -109,7 +109,7 @@ async def _databases(
             await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
     finally:
         await conn.close()
-    return {name: admin_url.rsplit("/", 1)[0] + f"/{tag}_{name}" for name in services}
+    return {name: database_url(admin_url, f"{tag}_{name}") for name in services}
 
 
 async def _drop(admin_url: str | None, tag: str, services: Sequence[str]) -> None:

@@ -50,15 +50,16 @@ def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
     pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.mark.parametrize("cluster", [False, True], ids=["one-server", "cluster"])
-def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path, cluster: bool) -> None:
+@pytest.mark.parametrize("mode", ["one-server", "cluster", "postgres"])
+def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path, mode: str) -> None:
+    cluster = mode == "cluster"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
     ports = {name: free_port() for name in (*SERVICES, "console")}
     env |= {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(free_port())}
     log = (tmp_path / "up.log").open("w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govit.cli", "up", *(["--cluster"] if cluster else [])],
+        [sys.executable, "-m", "govit.cli", "up", *([f"--{mode}"] if mode != "one-server" else [])],
         env=env,
         cwd=tmp_path,
         stdout=log,
@@ -75,6 +76,12 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         for name, port in ports.items():
             assert f"ready  {name}" in output and f":{port}" in output
         assert "fsync always" in output
+        if mode == "postgres":  # each service on its own database of one embedded server
+            assert re.search(r"PostgreSQL 1[6-9]\.\d+ \(embedded\)", output), output
+            for name in SERVICES:
+                assert re.search(rf"  {name} +postgresql\+asyncpg://\S+/govit_{name}\?host=", output), output
+            assert (tmp_path / "var" / "postgres" / "PG_VERSION").is_file()
+            assert not list((tmp_path / "var").glob("*.db"))  # no SQLite file: PostgreSQL holds the data
         if cluster:
             confs = sorted((tmp_path / "var" / "nats-cluster").glob("govit-*/nats-server.conf"))
             assert len(confs) == 3 and all("sync_interval: always" in c.read_text() for c in confs)
@@ -160,6 +167,8 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
     output = (tmp_path / "up.log").read_text()
     assert code == 0, output
     assert "已停止 / stopped" in output
+    if mode == "postgres":  # the embedded server stopped with the suite
+        assert not (tmp_path / "var" / "postgres" / "postmaster.pid").exists()
     for port in ports.values():
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -223,7 +223,7 @@ async def test_with_the_database_away_the_service_is_not_ready_refuses_writes_wi
 ) -> None:
     import asyncpg
 
-    from tests.servers import missing
+    from tests.servers import database_url, missing
 
     if postgres_admin_url is None:
         missing("PostgreSQL (GOVIT_TEST_POSTGRES_URL)")
@@ -233,7 +233,7 @@ async def test_with_the_database_away_the_service_is_not_ready_refuses_writes_wi
     conn = await asyncpg.connect(admin)
     await conn.execute(f'CREATE DATABASE "{name}"')
     settings = FundingSettings(
-        database_url=postgres_admin_url.rsplit("/", 1)[0] + f"/{name}",
+        database_url=database_url(postgres_admin_url, name),
         nats_url=nats_url,
         var_dir=tmp_path,
         environment="test",
