@@ -87,13 +87,9 @@ def test_make_passes_each_service_and_notes_a_missing_postgresql_before_running(
     assert "GOVIT_TEST_POSTGRES_URL" not in given.stdout, given.stdout
 
 
-def test_without_postgresql_the_skip_reason_says_how_to_point_the_tests_at_a_server() -> None:
+def test_without_a_server_given_or_docker_the_postgresql_tests_run_on_the_embedded_one() -> None:
     env = {k: v for k, v in os.environ.items() if k != "GOVIT_TEST_POSTGRES_URL"}
     env |= {"DOCKER_HOST": "unix:///nonexistent/docker.sock", "CI": "false"}
-    run = collect(MIGRATIONS, env=env)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "PostgreSQL 不可用：设置 GOVIT_TEST_POSTGRES_URL=postgresql+asyncpg://" in run.stdout
-    assert "(or start Docker) to run these" in run.stdout
     skipped = subprocess.run(
         [
             sys.executable,
@@ -113,5 +109,5 @@ def test_without_postgresql_the_skip_reason_says_how_to_point_the_tests_at_a_ser
         text=True,
         timeout=300,
     )
-    assert skipped.returncode == 0 and " passed" not in skipped.stdout, skipped.stdout
-    assert "SKIPPED" in skipped.stdout and "设置 GOVIT_TEST_POSTGRES_URL=" in skipped.stdout, skipped.stdout
+    assert skipped.returncode == 0 and " passed" in skipped.stdout, skipped.stdout
+    assert "SKIPPED" not in skipped.stdout and "skipped" not in skipped.stdout, skipped.stdout
