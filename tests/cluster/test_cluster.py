@@ -32,8 +32,8 @@ from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan
 from tests.conftest import bearer, eventually, unique
+from tests.e2e.conftest import SERVICES, create_databases, drop_databases
 from tests.processes import Served, serving
-from tests.servers import database_url
 
 pytestmark = [
     pytest.mark.slow,
@@ -72,24 +72,12 @@ def cluster(tmp_path: Path) -> Iterator[EmbeddedCluster]:
         yield started
 
 
-async def _databases(admin_url: str | None, tag: str) -> dict[str, str]:
-    if admin_url is None:
-        pytest.skip("the cluster runs take PostgreSQL (GOVIT_TEST_POSTGRES_URL): replicas share a database")
-    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        for name in (*OTHERS, "funding"):
-            await conn.execute(f'CREATE DATABASE "{tag}_{name}"')
-    finally:
-        await conn.close()
-    return {name: database_url(admin_url, f"{tag}_{name}") for name in (*OTHERS, "funding")}
-
-
 @contextlib.asynccontextmanager
 async def suite_on(
     cluster: EmbeddedCluster, admin_url: str | None, tmp_path: Path, **settings: str
 ) -> AsyncIterator[Run]:
     tag = unique("cl")
-    databases = await _databases(admin_url, tag)
+    databases = await create_databases("postgresql", admin_url, tmp_path, tag, SERVICES)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
         "GOVIT_ENVIRONMENT": "test",
         "GOVIT_NATS_URL": cluster.url,
@@ -109,12 +97,7 @@ async def suite_on(
             yield Run(cluster, bus, served, databases)
     finally:
         await bus.close()
-        conn = await asyncpg.connect(str(admin_url).replace("postgresql+asyncpg://", "postgresql://", 1))
-        try:
-            for name in databases:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{tag}_{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        await drop_databases(admin_url, tag, SERVICES)
 
 
 async def publish(bus: JetStreamBus, event: Event) -> float:

@@ -94,7 +94,7 @@ async def _ready(name: str, url: str, proc: subprocess.Popen[bytes], logs: Path)
     pytest.fail(f"{name} was not ready in 60 s:\n{(logs / f'{name}.log').read_text()[-3000:]}")
 
 
-async def _databases(
+async def create_databases(
     backend: str, admin_url: str | None, root: Path, tag: str, services: Sequence[str]
 ) -> dict[str, str]:
     """One database per service: SQLite files, or PostgreSQL databases made for this run."""
@@ -112,7 +112,7 @@ async def _databases(
     return {name: database_url(admin_url, f"{tag}_{name}") for name in services}
 
 
-async def _drop(admin_url: str | None, tag: str, services: Sequence[str]) -> None:
+async def drop_databases(admin_url: str | None, tag: str, services: Sequence[str]) -> None:
     if admin_url is None:
         return
     conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://", 1))
@@ -161,7 +161,7 @@ async def running_suite(
     }
     env |= extra_env or {}
     urls: dict[str, str] = {}
-    databases = await _databases(backend, postgres_admin_url, root, tag, services)
+    databases = await create_databases(backend, postgres_admin_url, root, tag, services)
     for name in services:
         port = int(env.get(f"GOVIT_{name.upper()}_PORT") or free_port())
         env[f"GOVIT_{name.upper()}_PORT"] = str(port)
@@ -182,4 +182,4 @@ async def running_suite(
         await bus.nc.jetstream().delete_stream(tag.upper())
     await bus.close()
     if backend == "postgresql":
-        await _drop(postgres_admin_url, tag, services)
+        await drop_databases(postgres_admin_url, tag, services)
