@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import tempfile
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from nats.aio.msg import Msg
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -106,8 +108,14 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | None]:
-    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+def postgres_admin_url() -> Iterator[str | None]:
+    # Not under pytest's temporary directory: run as root, the embedded server runs as a user of its
+    # own, and every pytest session started meanwhile (tests that run pytest) makes that directory
+    # private to root again, so the server could no longer reach its data (nor pg_ctl stop it).
+    with (
+        tempfile.TemporaryDirectory(prefix="govit-postgres-") as store,
+        postgres_server(Path(store) / "data") as url,
+    ):
         yield url
 
 
@@ -241,3 +249,20 @@ async def real_bus(
         with contextlib.suppress(Exception):
             await bus.nc.jetstream().delete_stream(isolation["stream"])
         await bus.close()
+
+
+async def on_the_stream(bus: JetStreamBus, subject: str, *, within: float = 30) -> list[Msg]:
+    """Every message the bus's stream holds under `subject`, oldest first. The count is the reading
+    consumer's own when it is made, so a server slow to deliver (a loaded machine, a cluster
+    electing) is waited for up to `within` seconds, never taken for an empty stream."""
+    sub = await bus.nc.jetstream().pull_subscribe(subject, durable=None, stream=bus.stream)
+    try:
+        expected = (await sub.consumer_info()).num_pending
+        found: list[Msg] = []
+        deadline = asyncio.get_running_loop().time() + within
+        while len(found) < expected and asyncio.get_running_loop().time() < deadline:
+            with contextlib.suppress(TimeoutError):
+                found += await sub.fetch(batch=min(expected - len(found), 500), timeout=2)
+        return found
+    finally:
+        await sub.unsubscribe()

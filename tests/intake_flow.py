@@ -13,7 +13,7 @@ from shared.bus import JetStreamBus
 from shared.consume import suite_source
 from shared.contracts import Event, encode, subject_for
 from shared.contracts.review import ReviewConcluded
-from tests.conftest import EVENT_CLOCKS, bearer
+from tests.conftest import EVENT_CLOCKS, bearer, on_the_stream
 
 AUTHORITY = bearer(Role.AUTHORITY, sub="数据资源局审核员")  # of every jurisdiction, for the tests' reads
 
@@ -189,15 +189,7 @@ async def events_of(bus: JetStreamBus, project_id: str) -> list[tuple[str, dict[
     """Every event on the stream about one project, in order: (type, data)."""
     from shared.contracts import decode
 
-    sub = await bus.nc.jetstream().pull_subscribe(
-        f"{bus.prefix}.events.*.{project_id}.>", durable=None, stream=bus.stream
-    )
-    try:
-        messages = list(await sub.fetch(batch=100, timeout=1))
-    except Exception:
-        messages = []
-    finally:
-        await sub.unsubscribe()
+    messages = await on_the_stream(bus, f"{bus.prefix}.events.*.{project_id}.>")
     decoded = [decode(m.data) for m in messages]
     return [(e.type, e.data.model_dump(mode="json")) for e in decoded]
 

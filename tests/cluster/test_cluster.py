@@ -29,9 +29,9 @@ from govit.devnats import EmbeddedCluster
 from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
-from shared.contracts import Event, encode, subject_for
+from shared.contracts import Event, decode, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan
-from tests.conftest import bearer, eventually, unique
+from tests.conftest import bearer, eventually, on_the_stream, unique
 from tests.e2e.conftest import SERVICES, create_databases, drop_databases
 from tests.processes import Served, serving
 
@@ -227,17 +227,8 @@ async def settled(run: Run, projects: list[str], start: float | None = None) -> 
     funding = await js.consumer_info(run.bus.stream, "funding")
 
     # Each payment released once: one release on the stream per payment, and the money once.
-    sub = await js.pull_subscribe(
-        f"{run.bus.prefix}.events.{J}.*.funding.disbursement_released.v1", durable=None, stream=run.bus.stream
-    )
-    releases: list[bytes] = []
-    with contextlib.suppress(Exception):
-        while batch := await sub.fetch(batch=200, timeout=2):
-            releases += [m.data for m in batch]
-    await sub.unsubscribe()
-    from shared.contracts import decode
-
-    released_ids = [decode(raw).data.model_dump()["disbursement_id"] for raw in releases]
+    releases = await on_the_stream(run.bus, f"{run.bus.prefix}.events.{J}.*.funding.disbursement_released.v1")
+    released_ids = [decode(m.data).data.model_dump()["disbursement_id"] for m in releases]
     assert len(released_ids) == PROJECTS and len(set(released_ids)) == PROJECTS, released_ids
     conn = await asyncpg.connect(
         run.databases["funding"].replace("postgresql+asyncpg://", "postgresql://", 1)

@@ -22,7 +22,7 @@ from nats.aio.msg import Msg
 
 from shared.bus import JetStreamBus
 from shared.contracts import CATALOG, decode
-from tests.conftest import real_bus
+from tests.conftest import on_the_stream, real_bus
 
 ROOT = Path(__file__).resolve().parents[2]
 APPROVED = "govit.intake.project_approved.v1"
@@ -62,15 +62,7 @@ async def govit_publish(
 
 async def stored(bus: JetStreamBus) -> list[Msg]:
     """Every message on the test's stream, read with a pull subscription."""
-    js = bus.nc.jetstream()
-    count = (await js.stream_info(bus.stream)).state.messages
-    if count == 0:
-        return []
-    sub = await js.pull_subscribe(f"{bus.prefix}.>", durable=None, stream=bus.stream)
-    try:
-        return list(await sub.fetch(batch=count + 10, timeout=2))
-    finally:
-        await sub.unsubscribe()
+    return await on_the_stream(bus, f"{bus.prefix}.>")
 
 
 async def test_a_valid_event_is_stored_with_its_source_id_time_subject_and_data(

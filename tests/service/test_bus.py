@@ -27,7 +27,7 @@ from shared.bus import (
     dead_letter_subject,
 )
 from shared.membus import InMemoryBus
-from tests.conftest import eventually, real_bus
+from tests.conftest import eventually, on_the_stream, real_bus
 
 
 @pytest.fixture
@@ -136,12 +136,7 @@ async def dead_letters(bus: Any, durable: str) -> list[tuple[bytes, dict[str, st
     dlq = dead_letter_subject(bus.prefix, durable)
     if isinstance(bus, InMemoryBus):
         return [(m.data, m.headers) for m in bus.on(dlq)]
-    sub = await bus.nc.jetstream().pull_subscribe(dlq, durable=None, stream=bus.stream)
-    try:
-        msgs = await sub.fetch(batch=10, timeout=2)
-    except Exception:
-        return []
-    return [(m.data, dict(m.headers or {})) for m in msgs]
+    return [(m.data, dict(m.headers or {})) for m in await on_the_stream(bus, dlq)]
 
 
 async def test_starting_again_keeps_the_stream_settings_an_operator_tuned(jetstream: JetStreamBus) -> None:

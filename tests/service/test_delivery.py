@@ -21,7 +21,7 @@ from shared.bus import DEAD_LETTER_REASON, JetStreamBus, dead_letter_subject
 from shared.contracts import encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import inbox
-from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.conftest import bearer, eventually, on_the_stream, real_bus, running, unique
 from tests.intake_flow import Clock, draft, register, submit, upload_all
 
 
@@ -31,13 +31,7 @@ async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | No
 
 
 async def fetch_all(bus: JetStreamBus, subject: str) -> list[Any]:
-    sub = await bus.nc.jetstream().pull_subscribe(subject, durable=None, stream=bus.stream)
-    try:
-        return list(await sub.fetch(batch=50, timeout=1))
-    except Exception:
-        return []
-    finally:
-        await sub.unsubscribe()
+    return await on_the_stream(bus, subject)
 
 
 async def funding_settings(

@@ -25,7 +25,7 @@ from shared.bus import JetStreamBus
 from shared.contracts import decode, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared
 from shared.db import create_engine, inbox
-from tests.conftest import bearer, eventually, running, unique
+from tests.conftest import bearer, eventually, on_the_stream, running, unique
 
 PROJECTS = 12
 
@@ -44,20 +44,9 @@ async def publish_until_stored(bus: JetStreamBus, event: Any, event_id: str) -> 
 
 async def releases(bus: JetStreamBus) -> Counter[str]:
     """How many release events the stream holds per disbursement."""
-    sub = await bus.nc.jetstream().pull_subscribe(
-        f"{bus.prefix}.events.*.*.funding.disbursement_released.v1", durable=None, stream=bus.stream
-    )
     found: Counter[str] = Counter()
-    try:
-        while True:
-            try:
-                messages = await sub.fetch(batch=100, timeout=1)
-            except Exception:
-                break
-            for message in messages:
-                found[decode(message.data).data.disbursement_id] += 1  # type: ignore[attr-defined]
-    finally:
-        await sub.unsubscribe()
+    for message in await on_the_stream(bus, f"{bus.prefix}.events.*.*.funding.disbursement_released.v1"):
+        found[decode(message.data).data.disbursement_id] += 1  # type: ignore[attr-defined]
     return found
 
 
