@@ -79,8 +79,9 @@ def render(measured: ClusterRuns | None) -> str:
         ),
         (
             "replica",
-            f"one funding replica frozen with {cell(replica, 'unanswered when killed', '')} deliveries "
-            "unanswered, then kill -9 (`GOVIT_ACK_WAIT_SECONDS=5`)",
+            "the approvals spread over 10 s; one funding replica frozen with "
+            f"{cell(replica, 'unanswered when killed', '')} deliveries unanswered, then kill -9 "
+            "(`GOVIT_ACK_WAIT_SECONDS=5`)",
             "—",
             replica,
         ),
@@ -111,7 +112,8 @@ Either way, a delivery whose acknowledgement was on its way through the server t
 delivered again once the ack wait has passed (`GOVIT_ACK_WAIT_SECONDS`, 30 s by default: the
 difference between the last two time columns); the inbox takes it as handled. A replica killed
 with deliveries in hand costs them the ack wait (5 s here): the broker gives them to the other
-replica, which handles each once.
+replica, which handles each once. In that run the approvals come over 10 s, so that some still
+come while the replica is frozen: its payments are released at the earliest after 10 s.
 """
 
 

@@ -150,10 +150,11 @@ async def held_payments(run: Run) -> list[str]:
     return projects
 
 
-async def approvals(run: Run, projects: list[str], published: list[float]) -> None:
+async def approvals(run: Run, projects: list[str], published: list[float], *, over: float = 0) -> None:
     """Each project's plan and approval, one after another, each until the stream has it; for each
-    project, the longer of its two publishes goes to `published`."""
+    project, the longer of its two publishes goes to `published`. `over`: seconds to spread them over."""
     for project in projects:
+        await asyncio.sleep(over / len(projects))
         plan = await publish(
             run.bus,
             ProjectIncludedInPlan(
@@ -169,12 +170,15 @@ async def approvals(run: Run, projects: list[str], published: list[float]) -> No
         published.append(max(plan, approval))
 
 
-async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str) -> None:
-    """The held payments, then their approvals flowing while `fault` happens; then everything checked."""
+async def flow(
+    run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str, *, over: float = 0
+) -> None:
+    """The held payments, then their approvals flowing (spread over `over` seconds) while `fault`
+    happens; then everything checked."""
     projects = await held_payments(run)
     published: list[float] = []
     start = time.monotonic()
-    await asyncio.gather(approvals(run, projects, published), fault(run, published))
+    await asyncio.gather(approvals(run, projects, published, over=over), fault(run, published))
     await settled(run, projects, start)
     run.figures |= {
         "events": 2 * PROJECTS,
@@ -306,26 +310,46 @@ async def test_a_rolling_restart_of_the_three_servers_under_load_loses_nothing(
         await flow(run, one_by_one, "rolling")
 
 
+async def _held_by_the_frozen(run: Run) -> int:
+    """The deliveries funding's consumer still has unanswered 2 s on (within the 5 s ack wait),
+    when one delivered before those 2 s is among them: the live replica answers its own well
+    before, so these are the frozen replica's. 0 otherwise."""
+    js = run.bus.nc.jetstream()
+
+    async def info() -> Any:
+        return await asyncio.wait_for(js.consumer_info(run.bus.stream, "funding"), 2)
+
+    first = await info()
+    pending = [first.num_ack_pending]
+    for _ in range(4):
+        await asyncio.sleep(0.5)
+        last = await info()
+        pending.append(last.num_ack_pending)
+    # the ack floor: every delivery up to it answered; one delivered before the 2 s is not
+    return min(pending) if last.ack_floor.stream_seq < first.delivered.stream_seq else 0
+
+
 async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other_once(
     cluster: EmbeddedCluster, postgres_admin_url: str | None, tmp_path: Path
 ) -> None:
     async def kill_a_replica(run: Run, published: list[float]) -> None:
         await _when_a_third_is_out(published)
-        js, doomed = run.bus.nc.jetstream(), run.funding[1]
-        # Frozen first, so that the events it pulled stay unanswered; then killed with them.
-        doomed.proc.send_signal(signal.SIGSTOP)
-
-        async def holding() -> int:
-            info = await asyncio.wait_for(js.consumer_info(run.bus.stream, "funding"), 2)
-            return info.num_ack_pending
-
-        run.figures["unanswered when killed"] = await eventually(
-            holding, timeout=30, interval=0.05, what="the frozen replica to hold deliveries"
-        )
-        await doomed.kill()
+        doomed = run.funding[1]
+        # Frozen first, so that the events it pulled stay unanswered; then killed with them. A
+        # replica frozen between two batches holds nothing: it is let go and frozen again.
+        for _ in range(20):
+            doomed.proc.send_signal(signal.SIGSTOP)
+            if held := await _held_by_the_frozen(run):
+                run.figures["unanswered when killed"] = held
+                await doomed.kill()
+                return
+            doomed.proc.send_signal(signal.SIGCONT)
+            await asyncio.sleep(0.3)
+        pytest.fail("the frozen funding replica never held a delivery")
 
     async with suite_on(cluster, postgres_admin_url, tmp_path, GOVIT_ACK_WAIT_SECONDS="5") as run:
-        await flow(run, kill_a_replica, "replica")
+        # spread over 10 s, so that events still come while the replica is frozen
+        await flow(run, kill_a_replica, "replica", over=10)
         # what it held went to the other replica after the ack wait, and was handled there once
         assert run.figures["unanswered when killed"] > 0 and run.figures["funding deliveries again"] > 0
 
