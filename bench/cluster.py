@@ -79,7 +79,7 @@ def render(measured: ClusterRuns | None) -> str:
         ),
         (
             "replica",
-            "the approvals spread over 10 s; one funding replica frozen with "
+            "the approvals held back, one funding replica frozen, a few approvals let go: it holds "
             f"{cell(replica, 'unanswered when killed', '')} deliveries unanswered, then kill -9 "
             "(`GOVIT_ACK_WAIT_SECONDS=5`)",
             "—",
@@ -107,13 +107,14 @@ consumer caught up and every outbox drained: tests/cluster/test_cluster.py check
 Times are from the first approval published. A killed leader costs the publishers its election:
 JetStream answers no publish until another server leads the stream (the first line's third
 column), and a publisher that keeps its message id while it tries again stores the event once.
-A graceful stop hands leadership over first, so a rolling restart costs nothing a publisher sees.
+A graceful stop hands leadership over first, so a rolling restart mostly costs a publisher
+nothing; a publish that reaches a server as it stops waits for the new leader (the rolling
+line's slowest publish, when it is more than a few hundredths of a second).
 Either way, a delivery whose acknowledgement was on its way through the server that went away is
 delivered again once the ack wait has passed (`GOVIT_ACK_WAIT_SECONDS`, 30 s by default: the
 difference between the last two time columns); the inbox takes it as handled. A replica killed
 with deliveries in hand costs them the ack wait (5 s here): the broker gives them to the other
-replica, which handles each once. In that run the approvals come over 10 s, so that some still
-come while the replica is frozen: its payments are released at the earliest after 10 s.
+replica, which handles each once.
 """
 
 

@@ -57,6 +57,8 @@ class Run:
     served: list[Served]
     databases: dict[str, str]
     figures: dict[str, Any] = field(default_factory=dict)
+    #: the approvals wait while this many projects' are out (a fault holding them back); None: flow
+    hold_at: int | None = None
 
     @property
     def funding(self) -> list[Served]:
@@ -150,11 +152,16 @@ async def held_payments(run: Run) -> list[str]:
     return projects
 
 
-async def approvals(run: Run, projects: list[str], published: list[float], *, over: float = 0) -> None:
+async def approvals(run: Run, projects: list[str], published: list[float]) -> None:
     """Each project's plan and approval, one after another, each until the stream has it; for each
-    project, the longer of its two publishes goes to `published`. `over`: seconds to spread them over."""
+    project, the longer of its two publishes goes to `published`."""
     for project in projects:
-        await asyncio.sleep(over / len(projects))
+        await eventually(
+            lambda: run.hold_at is None or len(published) < run.hold_at,
+            timeout=120,
+            interval=0.01,
+            what="the fault to let the approvals go on",
+        )
         plan = await publish(
             run.bus,
             ProjectIncludedInPlan(
@@ -170,15 +177,12 @@ async def approvals(run: Run, projects: list[str], published: list[float], *, ov
         published.append(max(plan, approval))
 
 
-async def flow(
-    run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str, *, over: float = 0
-) -> None:
-    """The held payments, then their approvals flowing (spread over `over` seconds) while `fault`
-    happens; then everything checked."""
+async def flow(run: Run, fault: Callable[[Run, list[float]], Awaitable[None]], name: str) -> None:
+    """The held payments, then their approvals flowing while `fault` happens; then everything checked."""
     projects = await held_payments(run)
     published: list[float] = []
     start = time.monotonic()
-    await asyncio.gather(approvals(run, projects, published, over=over), fault(run, published))
+    await asyncio.gather(approvals(run, projects, published), fault(run, published))
     await settled(run, projects, start)
     run.figures |= {
         "events": 2 * PROJECTS,
@@ -310,6 +314,12 @@ async def test_a_rolling_restart_of_the_three_servers_under_load_loses_nothing(
         await flow(run, one_by_one, "rolling")
 
 
+async def _both_waiting(run: Run) -> bool:
+    """Funding's consumer has nothing unanswered and a pull request open from each replica."""
+    info = await asyncio.wait_for(run.bus.nc.jetstream().consumer_info(run.bus.stream, "funding"), 2)
+    return info.num_ack_pending == 0 and (info.num_waiting or 0) >= 2
+
+
 async def _held_by_the_frozen(run: Run) -> int:
     """The deliveries funding's consumer still has unanswered 2 s on (within the 5 s ack wait),
     when one delivered before those 2 s is among them: the live replica answers its own well
@@ -334,22 +344,27 @@ async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other
 ) -> None:
     async def kill_a_replica(run: Run, published: list[float]) -> None:
         await _when_a_third_is_out(published)
-        doomed = run.funding[1]
-        # Frozen first, so that the events it pulled stay unanswered; then killed with them. A
-        # replica frozen between two batches holds nothing: it is let go and frozen again.
-        for _ in range(20):
+        doomed, burst = run.funding[1], max(PROJECTS // 8, 3)
+        # Frozen while both replicas wait for events, then a few approvals: those the frozen one's
+        # open request takes stay unanswered, and it is killed with them. Took none (its request
+        # had just ended): it is let go, and frozen again before the next few.
+        while len(published) + burst <= PROJECTS:
+            run.hold_at = len(published)
+            await eventually(lambda: _both_waiting(run), timeout=30, what="both funding replicas waiting")
             doomed.proc.send_signal(signal.SIGSTOP)
+            run.hold_at = len(published) + burst
+            await eventually(lambda: len(published) >= (run.hold_at or 0), timeout=60, what="a few approvals")
             if held := await _held_by_the_frozen(run):
                 run.figures["unanswered when killed"] = held
+                run.hold_at = None
                 await doomed.kill()
                 return
             doomed.proc.send_signal(signal.SIGCONT)
-            await asyncio.sleep(0.3)
+        run.hold_at = None
         pytest.fail("the frozen funding replica never held a delivery")
 
     async with suite_on(cluster, postgres_admin_url, tmp_path, GOVIT_ACK_WAIT_SECONDS="5") as run:
-        # spread over 10 s, so that events still come while the replica is frozen
-        await flow(run, kill_a_replica, "replica", over=10)
+        await flow(run, kill_a_replica, "replica")
         # what it held went to the other replica after the ack wait, and was handled there once
         assert run.figures["unanswered when killed"] > 0 and run.figures["funding deliveries again"] > 0
 
