@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from nats.js.api import ConsumerInfo
 
 from govit.devnats import EmbeddedCluster
 from shared.auth import Role
@@ -212,10 +213,7 @@ async def settled(run: Run, projects: list[str], start: float | None = None) -> 
 
     async def drained() -> bool:
         try:
-            consumers = [
-                await asyncio.wait_for(js.consumer_info(run.bus.stream, name), 2)
-                for name in (*OTHERS, "funding")
-            ]
+            consumers = [await _consumer(run, name) for name in (*OTHERS, "funding")]
         except Exception:  # a consumer's leader being elected after the fault: ask again
             return False
         unpublished = 0
@@ -314,9 +312,14 @@ async def test_a_rolling_restart_of_the_three_servers_under_load_loses_nothing(
         await flow(run, one_by_one, "rolling")
 
 
+async def _consumer(run: Run, durable: str) -> ConsumerInfo:
+    """A durable consumer's state, asked of the cluster for at most 2 s."""
+    return await asyncio.wait_for(run.bus.nc.jetstream().consumer_info(run.bus.stream, durable), 2)
+
+
 async def _both_waiting(run: Run) -> bool:
     """Funding's consumer has nothing unanswered and a pull request open from each replica."""
-    info = await asyncio.wait_for(run.bus.nc.jetstream().consumer_info(run.bus.stream, "funding"), 2)
+    info = await _consumer(run, "funding")
     return info.num_ack_pending == 0 and (info.num_waiting or 0) >= 2
 
 
@@ -324,16 +327,11 @@ async def _held_by_the_frozen(run: Run) -> int:
     """The deliveries funding's consumer still has unanswered 2 s on (within the 5 s ack wait),
     when one delivered before those 2 s is among them: the live replica answers its own well
     before, so these are the frozen replica's. 0 otherwise."""
-    js = run.bus.nc.jetstream()
-
-    async def info() -> Any:
-        return await asyncio.wait_for(js.consumer_info(run.bus.stream, "funding"), 2)
-
-    first = await info()
+    first = await _consumer(run, "funding")
     pending = [first.num_ack_pending]
     for _ in range(4):
         await asyncio.sleep(0.5)
-        last = await info()
+        last = await _consumer(run, "funding")
         pending.append(last.num_ack_pending)
     # the ack floor: every delivery up to it answered; one delivered before the 2 s is not
     return min(pending) if last.ack_floor.stream_seq < first.delivered.stream_seq else 0

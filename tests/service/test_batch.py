@@ -28,9 +28,9 @@ from shared.db import OutboxRow, UnitOfWork, create_engine, inbox, infrastructur
 from shared.metrics import Metrics
 from shared.policy import load_registry
 from shared.workdays import WorkingCalendar
-from tests.conftest import bearer, eventually, real_bus, running, unique
+from tests.conftest import bearer, eventually, on_the_stream, real_bus, running, unique
 from tests.service.test_audit import Thing, entries, metadata, verdict
-from tests.service.test_delivery import declared, fetch_all, send
+from tests.service.test_delivery import declared, send
 
 
 @pytest.fixture
@@ -353,7 +353,7 @@ async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jets
             lambda: _count(bus, dlq, 1), timeout=60, what="the poisoned event dead-lettered"
         )  # a redelivery the broker hands to a lapsed pull request comes back after ack_wait (30 s)
         await asyncio.sleep(0.5)
-        parked = await fetch_all(bus, dlq)
+        parked = await on_the_stream(bus, dlq)
         assert len(parked) == 1 and json.loads(parked[0].data)["data"]["project_id"] == poisoned
         async with app.state.runtime.new_uow() as uow:
             handled = await uow.session.scalar(select(func.count()).select_from(inbox))
@@ -363,4 +363,4 @@ async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jets
 
 
 async def _count(bus: Any, subject: str, n: int) -> bool:
-    return len(await fetch_all(bus, subject)) >= n
+    return len(await on_the_stream(bus, subject)) >= n

@@ -30,10 +30,6 @@ async def send(bus: JetStreamBus, event: Any, *, event_id: str, msg_id: str | No
     await bus.publish(subject_for(bus.prefix, event), raw, {"Nats-Msg-Id": msg_id or event_id})
 
 
-async def fetch_all(bus: JetStreamBus, subject: str) -> list[Any]:
-    return await on_the_stream(bus, subject)
-
-
 async def funding_settings(
     make_database: Any, nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> FundingSettings:
@@ -87,7 +83,7 @@ async def test_an_event_delivered_twice_is_applied_once(
         released_subject = f"{bus.prefix}.events.*.{project_id}.funding.disbursement_released.v1"
         await eventually(lambda: _count(bus, released_subject, 1), what="one release event")
         await asyncio.sleep(0.5)
-        assert len(await fetch_all(bus, released_subject)) == 1
+        assert len(await on_the_stream(bus, released_subject)) == 1
 
 
 async def test_with_nats_stopped_a_state_change_commits_and_its_event_arrives_after_nats_returns(
@@ -166,7 +162,7 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
         )
         dlq = dead_letter_subject(bus.prefix, "funding")
         await eventually(lambda: _count(bus, dlq, len(bad)), what="every poisoned event dead-lettered")
-        parked = await fetch_all(bus, dlq)
+        parked = await on_the_stream(bus, dlq)
         assert sorted(m.data for m in parked) == sorted(bad)
         reasons = sorted(m.headers[DEAD_LETTER_REASON].split(":")[0] for m in parked)
         assert reasons == [
@@ -184,7 +180,7 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
 
 
 async def _count(bus: JetStreamBus, subject: str, n: int) -> bool:
-    return len(await fetch_all(bus, subject)) >= n
+    return len(await on_the_stream(bus, subject)) >= n
 
 
 async def _ok(client: AsyncClient, path: str, headers: dict[str, str]) -> bool:
