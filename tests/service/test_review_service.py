@@ -973,7 +973,7 @@ async def test_a_notice_loaded_while_running_moves_an_open_time_limit_and_announ
         # lhasa §11: five working days, by weekends alone until the year's notice is loaded.
         case = await open_case(http, "lhasa", "change")
         assert (case["due_on"], case["due_on_provisional"]) == ("2027-10-05", True)
-        [(_, opened)] = await events_of(bus, case["project_id"])
+        [(_, opened)] = await eventually(lambda: events_of(bus, case["project_id"]), what="case_opened")
         assert opened["due_on"] == "2027-10-05" and opened["due_on_provisional"] is True
 
         source = tmp_path / "notice.yaml"
