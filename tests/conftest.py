@@ -252,9 +252,10 @@ async def real_bus(
 
 
 async def on_the_stream(bus: JetStreamBus, subject: str, *, within: float = 30) -> list[Msg]:
-    """Every message the bus's stream holds under `subject`, oldest first. The count is the reading
-    consumer's own when it is made, so a server slow to deliver (a loaded machine, a cluster
-    electing) is waited for up to `within` seconds, never taken for an empty stream."""
+    """Every message the bus's stream holds under `subject` now, oldest first. The count is the
+    reading consumer's own when it is made, so a server slow to deliver (a loaded machine, a
+    cluster electing) is waited for up to `within` seconds, never taken for an empty stream. A
+    message not yet published is not waited for: a test expecting one asks with `eventually`."""
     sub = await bus.nc.jetstream().pull_subscribe(subject, durable=None, stream=bus.stream)
     try:
         expected = (await sub.consumer_info()).num_pending

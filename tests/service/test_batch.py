@@ -30,7 +30,7 @@ from shared.policy import load_registry
 from shared.workdays import WorkingCalendar
 from tests.conftest import bearer, eventually, on_the_stream, real_bus, running, unique
 from tests.service.test_audit import Thing, entries, metadata, verdict
-from tests.service.test_delivery import declared, send
+from tests.service.test_delivery import declared, holds, send
 
 
 @pytest.fixture
@@ -350,7 +350,7 @@ async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jets
         await eventually(all_known, what="the good events of the batch")
         dlq = dead_letter_subject(bus.prefix, "funding")
         await eventually(
-            lambda: _count(bus, dlq, 1), timeout=60, what="the poisoned event dead-lettered"
+            lambda: holds(bus, dlq, 1), timeout=60, what="the poisoned event dead-lettered"
         )  # a redelivery the broker hands to a lapsed pull request comes back after ack_wait (30 s)
         await asyncio.sleep(0.5)
         parked = await on_the_stream(bus, dlq)
@@ -360,7 +360,3 @@ async def test_the_funding_service_settles_a_batch_with_a_poisoned_event_on_jets
         assert handled == 5
         answer = await funding.get(f"/projects/{poisoned}", headers=bearer(Role.APPLICANT, projects[2][1]))
         assert answer.status_code == 404
-
-
-async def _count(bus: Any, subject: str, n: int) -> bool:
-    return len(await on_the_stream(bus, subject)) >= n

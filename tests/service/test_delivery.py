@@ -81,7 +81,7 @@ async def test_an_event_delivered_twice_is_applied_once(
             )
         assert rows == 1
         released_subject = f"{bus.prefix}.events.*.{project_id}.funding.disbursement_released.v1"
-        await eventually(lambda: _count(bus, released_subject, 1), what="one release event")
+        await eventually(lambda: holds(bus, released_subject, 1), what="one release event")
         await asyncio.sleep(0.5)
         assert len(await on_the_stream(bus, released_subject)) == 1
 
@@ -161,7 +161,7 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
             what="the good event after the bad ones",
         )
         dlq = dead_letter_subject(bus.prefix, "funding")
-        await eventually(lambda: _count(bus, dlq, len(bad)), what="every poisoned event dead-lettered")
+        await eventually(lambda: holds(bus, dlq, len(bad)), what="every poisoned event dead-lettered")
         parked = await on_the_stream(bus, dlq)
         assert sorted(m.data for m in parked) == sorted(bad)
         reasons = sorted(m.headers[DEAD_LETTER_REASON].split(":")[0] for m in parked)
@@ -179,7 +179,8 @@ async def test_malformed_messages_land_in_the_dead_letter_subject_and_the_next_g
         )
 
 
-async def _count(bus: JetStreamBus, subject: str, n: int) -> bool:
+async def holds(bus: JetStreamBus, subject: str, n: int) -> bool:
+    """The stream holds at least `n` messages under `subject`."""
     return len(await on_the_stream(bus, subject)) >= n
 
 
