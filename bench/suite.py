@@ -17,9 +17,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -40,7 +37,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from govit.demo import Demo, free_start, run_demo
 from govit.demo.watch import EventWatch
-from govit.devnats import EmbeddedNats, free_port
+from govit.devnats import EmbeddedNats, free_ports
+from govit.launch import READY_TIMEOUT, Launched, spawn, start, stop_all, until_ready
 from shared.auth import TokenIssuer
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
@@ -55,7 +53,6 @@ from shared.settings import GovitSettings
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var" / "bench"
 SERVICES: tuple[str, ...] = ("intake", "review", "procurement", "acceptance", "funding")
-READY_TIMEOUT = 60.0
 
 
 def rss_mib(pid: int) -> float:
@@ -120,14 +117,13 @@ class Processes:
         if clock:  # the walks move time through it; the other runs keep real time, as in production
             self.env["GOVIT_CLOCK_FILE"] = str(self.clock_file)
         self.urls: dict[str, str] = {}
-        for name in self.names:
-            port = free_port()
+        for name, port in zip(self.names, free_ports(len(self.names)), strict=True):
             self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
             self.env[f"GOVIT_{name.upper()}_DATABASE_URL"] = (databases or {}).get(
                 name, f"sqlite+aiosqlite:///{self.database(name)}"
             )
             self.urls[name] = f"http://127.0.0.1:{port}"
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.procs: dict[str, Launched] = {}
         # Set to count a process's Python calls: it then runs under bench.profiled, writing here.
         self.profiles: Path | None = None
 
@@ -142,86 +138,50 @@ class Processes:
             return self.log(name).read_text(errors="replace")[-chars:]
         return ""
 
-    def _launch(self, name: str, env: dict[str, str] | None = None) -> None:
-        service = name.split("~")[0]  # "funding~2": the second process of funding
-        # `govit serve` execs `python -m govit.serve`; counted, the process runs that module itself.
-        command = (
-            ["-m", "govit.cli", "serve", service]
-            if self.profiles is None
-            else ["-m", "bench.profiled", str(self.profiles / f"{name}.prof"), "-m", "govit.serve", service]
+    def _command(self, name: str) -> list[str] | None:
+        """The interpreter's arguments for the process `name` ("funding~2": the second of funding).
+        `govit serve` execs `python -m govit.serve`; counted, the process runs that module itself."""
+        if self.profiles is None:
+            return None
+        service = name.split("~")[0]
+        return ["-m", "bench.profiled", str(self.profiles / f"{name}.prof"), "-m", "govit.serve", service]
+
+    def _spawn(self, name: str) -> None:
+        port = int(self.urls[name].rsplit(":", 1)[1])
+        self.procs[name] = spawn(
+            name.split("~")[0], self.env, self.log(name), port, command=self._command(name), cwd=ROOT
         )
-        with self.log(name).open("ab") as log:
-            self.procs[name] = subprocess.Popen(
-                [sys.executable, *command],
-                env=env or self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
 
     async def launch(self, name: str) -> None:
-        await asyncio.to_thread(self._launch, name)
+        await asyncio.to_thread(self._spawn, name)
 
     async def replica(self, name: str) -> str:
         """One more process of the service `name`, on its database and its durable consumer, ready;
         its key (`name~2`, `name~3`, …)."""
         key = f"{name}~{sum(1 for k in self.procs if k.split('~')[0] == name) + 1}"
-        port = free_port()
-        self.urls[key] = f"http://127.0.0.1:{port}"
-        await asyncio.to_thread(self._launch, key, self.env | {f"GOVIT_{name.upper()}_PORT": str(port)})
-        await self.ready(key)
+        await self._start(key)
         return key
 
     async def ready(self, name: str, poll: float = 0.1) -> None:
-        """Wait for /readyz: database reachable, NATS connected, the consumer bound. The answer must
-        come from this service: a port taken by another process between free_port() and the
-        service binding it (many processes start at once) is a start that failed, not a ready one."""
-        proc = self.procs[name]
-        service = name.split("~")[0]
-        deadline = time.monotonic() + READY_TIMEOUT
-        async with httpx.AsyncClient(base_url=self.urls[name], timeout=2) as client:
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited while starting:\n{self.tail(name)}")
-                with contextlib.suppress(httpx.HTTPError, ValueError):
-                    answer = await client.get("/readyz")
-                    if answer.status_code == 200 and answer.json().get("service") == service:
-                        return
-                await asyncio.sleep(poll)
-        raise RuntimeError(f"{name} was not ready in {READY_TIMEOUT:.0f} s:\n{self.tail(name)}")
+        """Wait for /readyz: database reachable, NATS connected, the consumer bound."""
+        await until_ready(self.procs[name], READY_TIMEOUT, poll)
 
-    async def _start(self, name: str, tries: int = 3) -> None:
-        """Launch and wait for one service; on a port another process took meanwhile, another port."""
-        for attempt in range(tries):
-            await self.launch(name)
-            try:
-                await self.ready(name)
-                return
-            except RuntimeError:
-                if attempt == tries - 1 or "address already in use" not in self.tail(name).lower():
-                    raise
-            port = free_port()
-            self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
-            self.urls[name] = f"http://127.0.0.1:{port}"
+    async def _start(self, name: str) -> None:
+        """Start and wait for one process, on a free port (another, when one was taken meanwhile)."""
+        service = name.split("~")[0]
+        launched = await start(service, self.env, self.log(name), command=self._command(name), cwd=ROOT)
+        self.procs[name], self.urls[name] = launched, launched.url
+        if name == service:
+            self.env[f"GOVIT_{name.upper()}_PORT"] = launched.url.rsplit(":", 1)[1]
 
     async def start_all(self) -> None:
         await asyncio.gather(*(self._start(name) for name in self.names))
 
     def rss(self, name: str) -> float:
-        return rss_mib(self.procs[name].pid)
+        return rss_mib(self.procs[name].proc.pid)
 
     def _stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(list(self.procs.values()), grace=30)
 
     async def stop(self) -> None:
         await asyncio.to_thread(self._stop)

@@ -156,7 +156,7 @@ async def bare_rate(
 
 
 def _counted(procs: suite.Processes, name: str) -> tuple[int, Path] | None:
-    return None if procs.profiles is None else (procs.procs[name].pid, procs.profiles / f"{name}.prof")
+    return None if procs.profiles is None else (procs.procs[name].proc.pid, procs.profiles / f"{name}.prof")
 
 
 async def declaration_rate(url: str, n: int, postgres: str | None, profiles: Path | None = None) -> Measured:

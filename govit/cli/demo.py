@@ -10,6 +10,7 @@ import httpx
 import typer
 
 from govit.cli.app import SERVICES, service_settings, suite_broker
+from govit.launch import ready_as
 from shared.settings import GovitSettings
 
 
@@ -37,7 +38,7 @@ def demo(
         )
     urls = {name: f"http://{s.host}:{s.port}" for name in SERVICES for s in [service_settings(name)]}
     for name, url in urls.items():
-        if not _ready(url):
+        if not _ready(name, url):
             typer.echo(f"{name} is not running at {url}; start the suite first (make up)", err=True)
             raise typer.Exit(1)
     clock = (settings.clock_file or settings.var_dir / "clock").resolve()
@@ -53,11 +54,11 @@ def demo(
         watch.close()
 
 
-def _ready(url: str) -> bool:
-    """Whether the service answers ready within about ten seconds."""
+def _ready(name: str, url: str) -> bool:
+    """Whether the service answers ready within about ten seconds (it, not another server there)."""
     for _ in range(20):  # a consumer reconnecting makes /readyz say 503 for a moment
         try:
-            if httpx.get(f"{url}/readyz", timeout=3).status_code == 200:
+            if ready_as(httpx.get(f"{url}/readyz", timeout=3), name):
                 return True
         except httpx.HTTPError:
             pass

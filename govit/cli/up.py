@@ -18,6 +18,7 @@ from govit import embedded
 from govit.broker import AlreadyRunning, default_port, hold_var_dir, redacted, remove_record, write_record
 from govit.cli.app import SERVICES, service_module, service_settings
 from govit.devnats import EmbeddedCluster, EmbeddedNats, free_port, port_is_free
+from govit.launch import ready_as
 from shared.settings import GovitSettings
 
 CONSOLE = "console"
@@ -230,7 +231,8 @@ def _wait_ready(name: str, url: str, proc: subprocess.Popen[bytes], timeout: flo
         if proc.poll() is not None:
             raise RuntimeError(f"{name} exited with {proc.returncode} while starting")
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+            # the service's own answer: not that of a server already listening on its port
+            if ready_as(httpx.get(f"{url}/readyz", timeout=2), name):
                 return
         except httpx.HTTPError:
             pass

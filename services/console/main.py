@@ -99,7 +99,7 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> dict[str, Any]:
         # ready without the five: a page says which of them does not answer
-        return {"status": "ready", "deployed": settings.deployed}
+        return {"status": "ready", "service": "console", "deployed": settings.deployed}
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:

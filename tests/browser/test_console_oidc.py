@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
-from govit.devnats import free_port
+from govit.devnats import free_ports
 from tests.e2e.conftest import Suite, running_suite
 from tests.servers import IN_CI
 
@@ -32,7 +32,8 @@ ACCOUNTS = {
 
 @pytest.fixture(scope="module")
 def ports() -> dict[str, int]:
-    return {"idp": free_port(), "console": free_port()}
+    idp, console = free_ports(2)
+    return {"idp": idp, "console": console}
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ import pytest
 from nats.js.api import ConsumerInfo
 
 from govit.devnats import EmbeddedCluster
+from govit.launch import Launched
 from shared.auth import Role
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
@@ -34,7 +35,7 @@ from shared.contracts import Event, decode, encode, subject_for
 from shared.contracts.intake import ProjectApproved, ProjectDeclared, ProjectIncludedInPlan
 from tests.conftest import bearer, eventually, on_the_stream, unique
 from tests.e2e.conftest import SERVICES, create_databases, drop_databases
-from tests.processes import Served, serving
+from tests.processes import serving
 
 pytestmark = [
     pytest.mark.slow,
@@ -55,18 +56,18 @@ FIGURES = "cluster figures: "
 class Run:
     cluster: EmbeddedCluster
     bus: JetStreamBus
-    served: list[Served]
+    served: list[Launched]
     databases: dict[str, str]
     figures: dict[str, Any] = field(default_factory=dict)
     #: the approvals wait while this many projects' are out (a fault holding them back); None: flow
     hold_at: int | None = None
 
     @property
-    def funding(self) -> list[Served]:
+    def funding(self) -> list[Launched]:
         return [s for s in self.served if s.name == "funding"]
 
-    def alive_funding(self) -> Served:
-        return next(s for s in self.funding if s.proc.returncode is None)
+    def alive_funding(self) -> Launched:
+        return next(s for s in self.funding if s.alive)
 
 
 @pytest.fixture
@@ -355,7 +356,7 @@ async def test_a_funding_replica_killed_mid_batch_leaves_its_events_to_the_other
             if held := await _held_by_the_frozen(run):
                 run.figures["unanswered when killed"] = held
                 run.hold_at = None
-                await doomed.kill()
+                doomed.kill()
                 return
             doomed.proc.send_signal(signal.SIGCONT)
         run.hold_at = None

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +19,7 @@ import asyncpg
 import httpx
 import pytest
 
-from govit.devnats import free_port
+from govit.launch import NotStarted, start_together, stop_all
 from shared.bus import JetStreamBus
 from shared.db import set_clock
 from tests.conftest import unique
@@ -52,46 +49,6 @@ class Suite:
 
     def log(self, service: str) -> str:
         return (self.logs / f"{service}.log").read_text(errors="replace")
-
-
-@contextlib.contextmanager
-def _processes(
-    env: dict[str, str], logs: Path, services: Sequence[str] = SERVICES
-) -> Iterator[dict[str, subprocess.Popen[bytes]]]:
-    children: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for name in services:
-            with (logs / f"{name}.log").open("ab") as log:
-                children[name] = subprocess.Popen(
-                    [sys.executable, "-m", "govit.cli", "serve", name],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-        yield children
-    finally:
-        for proc in children.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in children.values():
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-async def _ready(name: str, url: str, proc: subprocess.Popen[bytes], logs: Path) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            if proc.poll() is not None:
-                pytest.fail(f"{name} exited while starting:\n{(logs / f'{name}.log').read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{url}/readyz", timeout=2)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    pytest.fail(f"{name} was not ready in 60 s:\n{(logs / f'{name}.log').read_text()[-3000:]}")
 
 
 async def create_databases(
@@ -160,26 +117,30 @@ async def running_suite(
         "GOVIT_LOG_LEVEL": "WARNING",
     }
     env |= extra_env or {}
-    urls: dict[str, str] = {}
     databases = await create_databases(backend, postgres_admin_url, root, tag, services)
     for name in services:
-        port = int(env.get(f"GOVIT_{name.upper()}_PORT") or free_port())
-        env[f"GOVIT_{name.upper()}_PORT"] = str(port)
         env[f"GOVIT_{name.upper()}_DATABASE_URL"] = databases[name]
-        urls[name] = f"http://127.0.0.1:{port}"
     bus = JetStreamBus(nats_url, stream=tag.upper(), prefix=tag)
     await bus.connect(timeout=10)
-    with _processes(env, logs, services) as children:
-        await asyncio.gather(*(_ready(n, urls[n], children[n], logs) for n in services))
-        suite = Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus, env=env)
-        suite.clients = {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in services}
+    try:
+        wanted = [(n, logs / f"{n}.log", env.get(f"GOVIT_{n.upper()}_PORT")) for n in services]
         try:
-            yield suite
+            children = await start_together([(n, log, int(p) if p else None) for n, log, p in wanted], env)
+        except NotStarted as exc:
+            pytest.fail(str(exc))
+        clients: dict[str, httpx.AsyncClient] = {}
+        try:
+            urls = {child.name: child.url for child in children}
+            env |= {f"GOVIT_{n.upper()}_PORT": url.rsplit(":", 1)[1] for n, url in urls.items()}
+            clients |= {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in services}
+            yield Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus, env=env, clients=clients)
         finally:
-            for client in suite.clients.values():
+            for client in clients.values():
                 await client.aclose()
-    with contextlib.suppress(Exception):
-        await bus.nc.jetstream().delete_stream(tag.upper())
-    await bus.close()
-    if backend == "postgresql":
-        await drop_databases(postgres_admin_url, tag, services)
+            await asyncio.to_thread(stop_all, children)
+    finally:
+        with contextlib.suppress(Exception):
+            await bus.nc.jetstream().delete_stream(tag.upper())
+        await bus.close()
+        if backend == "postgresql":
+            await drop_databases(postgres_admin_url, tag, services)

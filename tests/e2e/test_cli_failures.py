@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from govit.devnats import free_port
+from govit.devnats import free_port, free_ports
 from tests.conftest import unique
 
 pytestmark = pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
@@ -76,7 +76,9 @@ def test_invalid_settings_exit_2_in_two_lines(tmp_path: Path) -> None:
 
 
 def test_the_demo_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
-    ports = {f"GOVIT_{name.upper()}_PORT": str(free_port()) for name in SERVICES}
+    ports = {
+        f"GOVIT_{name.upper()}_PORT": str(port) for name, port in zip(SERVICES, free_ports(5), strict=True)
+    }
     done = govit(tmp_path, "demo", "--jurisdiction", "shexian", **ports)
     assert done.returncode == 1, done.stderr
     [line] = short(done)

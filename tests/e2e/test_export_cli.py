@@ -3,18 +3,18 @@ and says in a line what is missing or refused."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from govit.devnats import free_port
+from govit.launch import start
 from services.funding.reports import LEDGER
 from shared.auth import Role
 from tests.conftest import bearer, unique
@@ -23,47 +23,33 @@ pytestmark = [pytest.mark.slow, pytest.mark.services("funding", "procurement")]
 
 
 @pytest.fixture
-def funding_port(tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
-    yield from serving("funding", tmp_path, nats_url)
+async def funding_port(tmp_path: Path, nats_url: str) -> AsyncIterator[dict[str, str]]:
+    async with serving("funding", tmp_path, nats_url) as env:
+        yield env
 
 
 @pytest.fixture
-def procurement_port(tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
-    yield from serving("procurement", tmp_path, nats_url)
+async def procurement_port(tmp_path: Path, nats_url: str) -> AsyncIterator[dict[str, str]]:
+    async with serving("procurement", tmp_path, nats_url) as env:
+        yield env
 
 
-def serving(name: str, tmp_path: Path, nats_url: str) -> Iterator[dict[str, str]]:
+@contextlib.asynccontextmanager
+async def serving(name: str, tmp_path: Path, nats_url: str) -> AsyncIterator[dict[str, str]]:
     """`govit serve <name>` on a free port, its own stream; the environment that reaches it."""
     tag = unique()
-    port = f"GOVIT_{name.upper()}_PORT"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
     env |= {
         "GOVIT_VAR_DIR": str(tmp_path / "var"),
         "GOVIT_NATS_URL": nats_url,
-        port: str(free_port()),
         "GOVIT_STREAM": tag.upper(),
         "GOVIT_SUBJECT_PREFIX": tag,
     }
-    service = subprocess.Popen(
-        [sys.executable, "-m", "govit.serve", name],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    service = await start(name, env, tmp_path / f"{name}.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{env[port]}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and service.poll() is None, f"{name} did not start"
-            time.sleep(0.3)
-        yield env
+        yield env | {f"GOVIT_{name.upper()}_PORT": service.url.rsplit(":", 1)[1]}
     finally:
-        service.terminate()
-        service.wait(timeout=30)
+        await asyncio.to_thread(service.stop, 30)
 
 
 def govit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

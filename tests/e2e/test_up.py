@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from govit.devnats import free_port
+from govit.devnats import free_ports
 from shared.auth import Role
 from shared.workdays import today_in_shanghai
 from tests.conftest import bearer
@@ -54,9 +54,10 @@ def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
 def test_govit_up_runs_the_suite_with_embedded_nats_and_stops_cleanly(tmp_path: Path, mode: str) -> None:
     cluster = mode == "cluster"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")}
-    ports = {name: free_port() for name in (*SERVICES, "console")}
+    *chosen, nats_port = free_ports(len(SERVICES) + 2)
+    ports = dict(zip((*SERVICES, "console"), chosen, strict=True))
     env |= {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
-    env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(free_port())}
+    env |= {"GOVIT_VAR_DIR": str(tmp_path / "var"), "GOVIT_EMBEDDED_NATS_PORT": str(nats_port)}
     log = (tmp_path / "up.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "govit.cli", "up", *([f"--{mode}"] if mode != "one-server" else [])],
