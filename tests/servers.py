@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import json
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -110,3 +113,35 @@ def database_url(admin_url: str, database: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(admin_url).set(database=database).render_as_string(hide_password=False)
+
+
+class _Ready(BaseHTTPRequestHandler):
+    """Answers every GET with 200 and a readiness naming `service`."""
+
+    service = "review"
+
+    def do_GET(self) -> None:
+        body = json.dumps({"ready": True, "service": self.service, "checks": {}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def another_service(service: str = "review") -> Iterator[int]:
+    """A server, ready as `service`, on a port of its own (yielded): the port another service is
+    to take, as on a machine where something else already listens there."""
+    handler = type("Ready", (_Ready,), {"service": service})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()

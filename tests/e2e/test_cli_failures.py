@@ -12,6 +12,7 @@ import pytest
 
 from govit.devnats import free_port, free_ports
 from tests.conftest import unique
+from tests.servers import another_service
 
 pytestmark = pytest.mark.services("intake", "review", "procurement", "acceptance", "funding")
 
@@ -83,3 +84,14 @@ def test_the_demo_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     [line] = short(done)
     assert "intake" in line and ports["GOVIT_INTAKE_PORT"] in line and "make up" in line
+
+
+def test_the_demo_does_not_take_another_servers_answer_for_a_service(tmp_path: Path) -> None:
+    chosen = zip(SERVICES, free_ports(len(SERVICES)), strict=True)
+    ports = {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in chosen}
+    with another_service("review") as taken:
+        ports["GOVIT_INTAKE_PORT"] = str(taken)
+        done = govit(tmp_path, "demo", "--jurisdiction", "shexian", **ports)
+    assert done.returncode == 1, done.stderr
+    [line] = short(done)
+    assert "intake" in line and f":{taken}" in line and "make up" in line

@@ -4,11 +4,8 @@ port was only chosen as free (govit.launch)."""
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
@@ -17,36 +14,16 @@ import pytest
 from govit import launch
 from govit.devnats import free_port
 from govit.launch import NotStarted, ready_as, start
+from tests.servers import another_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.services("intake")]
-
-
-class _Review(BaseHTTPRequestHandler):
-    """Another service, ready, on the port intake is to take."""
-
-    def do_GET(self) -> None:
-        body = json.dumps({"ready": True, "service": "review", "checks": {}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.fixture
 def taken() -> Iterator[int]:
     """A port on which another server answers /readyz with 200."""
-    server = HTTPServer(("127.0.0.1", 0), _Review)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
+    with another_service("review") as port:
+        yield port
 
 
 def _env(tmp_path: Path, nats_url: str, isolation: dict[str, str]) -> dict[str, str]:
