@@ -19,13 +19,14 @@ import asyncpg
 import httpx
 import pytest
 
-from govit.launch import NotStarted, start_together, stop_all
+from govit.launch import Launched, NotStarted, start_together, stop_all
 from shared.bus import JetStreamBus
 from shared.db import set_clock
 from tests.conftest import unique
 from tests.servers import database_url, missing
 
 SERVICES = ("intake", "review", "procurement", "acceptance", "funding")
+CONSOLE = "console"
 
 
 @dataclass
@@ -49,6 +50,24 @@ class Suite:
 
     def log(self, service: str) -> str:
         return (self.logs / f"{service}.log").read_text(errors="replace")
+
+
+async def _started(services: Sequence[str], env: dict[str, str], logs: Path) -> list[Launched]:
+    """The services, then the console: it finds them at the ports they took (GOVIT_<NAME>_PORT,
+    written into `env`). A port `env` gives is kept; the others are free ones."""
+    running: list[Launched] = []
+    waves = [[n for n in services if n != CONSOLE], [n for n in services if n == CONSOLE]]
+    try:
+        for wave in filter(None, waves):
+            ports = {n: env.get(f"GOVIT_{n.upper()}_PORT") for n in wave}
+            running += await start_together(
+                [(n, logs / f"{n}.log", int(port) if port else None) for n, port in ports.items()], env
+            )
+            env |= {f"GOVIT_{one.name.upper()}_PORT": one.url.rsplit(":", 1)[1] for one in running}
+    except NotStarted as exc:
+        await asyncio.to_thread(stop_all, running)
+        pytest.fail(str(exc))
+    return running
 
 
 async def create_databases(
@@ -123,15 +142,10 @@ async def running_suite(
     bus = JetStreamBus(nats_url, stream=tag.upper(), prefix=tag)
     await bus.connect(timeout=10)
     try:
-        wanted = [(n, logs / f"{n}.log", env.get(f"GOVIT_{n.upper()}_PORT")) for n in services]
-        try:
-            children = await start_together([(n, log, int(p) if p else None) for n, log, p in wanted], env)
-        except NotStarted as exc:
-            pytest.fail(str(exc))
+        children = await _started(services, env, logs)
         clients: dict[str, httpx.AsyncClient] = {}
         try:
             urls = {child.name: child.url for child in children}
-            env |= {f"GOVIT_{n.upper()}_PORT": url.rsplit(":", 1)[1] for n, url in urls.items()}
             clients |= {n: httpx.AsyncClient(base_url=urls[n], timeout=30) for n in services}
             yield Suite(urls=urls, clock_file=root / "now", logs=logs, bus=bus, env=env, clients=clients)
         finally:
