@@ -7,6 +7,7 @@ without the service."""
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -65,8 +66,8 @@ def create_app(url: str, reads: int = 0, writes: int = 1) -> FastAPI:
         return {"id": key}
 
     @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> dict[str, str | int]:
+        return {"status": "ok", "service": "bare", "pid": os.getpid()}
 
     return app
 

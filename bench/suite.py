@@ -35,10 +35,10 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from govit import launch
 from govit.demo import Demo, free_start, run_demo
 from govit.demo.watch import EventWatch
-from govit.devnats import EmbeddedNats, free_ports
-from govit.launch import READY_TIMEOUT, Launched, spawn, start, stop_all, until_ready
+from govit.devnats import EmbeddedNats
 from shared.auth import TokenIssuer
 from shared.bus import JetStreamBus
 from shared.consume import suite_source
@@ -116,14 +116,12 @@ class Processes:
         }
         if clock:  # the walks move time through it; the other runs keep real time, as in production
             self.env["GOVIT_CLOCK_FILE"] = str(self.clock_file)
-        self.urls: dict[str, str] = {}
-        for name, port in zip(self.names, free_ports(len(self.names)), strict=True):
-            self.env[f"GOVIT_{name.upper()}_PORT"] = str(port)
+        for name in self.names:
             self.env[f"GOVIT_{name.upper()}_DATABASE_URL"] = (databases or {}).get(
                 name, f"sqlite+aiosqlite:///{self.database(name)}"
             )
-            self.urls[name] = f"http://127.0.0.1:{port}"
-        self.procs: dict[str, Launched] = {}
+        self.urls: dict[str, str] = {}  # a process's, once it is ready (its port is a free one)
+        self.procs: dict[str, launch.Launched] = {}
         # Set to count a process's Python calls: it then runs under bench.profiled, writing here.
         self.profiles: Path | None = None
 
@@ -139,49 +137,44 @@ class Processes:
         return ""
 
     def _command(self, name: str) -> list[str] | None:
-        """The interpreter's arguments for the process `name` ("funding~2": the second of funding).
-        `govit serve` execs `python -m govit.serve`; counted, the process runs that module itself."""
+        """The interpreter's arguments for the process `name` ("funding~2": the second of funding):
+        None, `govit serve`'s own, unless counted. `govit serve` execs `python -m govit.serve`;
+        counted, the process runs that module itself under bench.profiled."""
         if self.profiles is None:
             return None
         service = name.split("~")[0]
         return ["-m", "bench.profiled", str(self.profiles / f"{name}.prof"), "-m", "govit.serve", service]
 
-    def _spawn(self, name: str) -> None:
-        port = int(self.urls[name].rsplit(":", 1)[1])
-        self.procs[name] = spawn(
-            name.split("~")[0], self.env, self.log(name), port, command=self._command(name), cwd=ROOT
-        )
-
-    async def launch(self, name: str) -> None:
-        await asyncio.to_thread(self._spawn, name)
-
     async def replica(self, name: str) -> str:
         """One more process of the service `name`, on its database and its durable consumer, ready;
         its key (`name~2`, `name~3`, …)."""
         key = f"{name}~{sum(1 for k in self.procs if k.split('~')[0] == name) + 1}"
-        await self._start(key)
+        await self.start(key)
         return key
 
-    async def ready(self, name: str, poll: float = 0.1) -> None:
-        """Wait for /readyz: database reachable, NATS connected, the consumer bound."""
-        await until_ready(self.procs[name], READY_TIMEOUT, poll)
-
-    async def _start(self, name: str) -> None:
-        """Start and wait for one process, on a free port (another, when one was taken meanwhile)."""
+    async def start(self, name: str) -> None:
+        """Start and wait for one process (`funding~2`: a replica), on a free port (another, when one
+        was taken meanwhile)."""
         service = name.split("~")[0]
-        launched = await start(service, self.env, self.log(name), command=self._command(name), cwd=ROOT)
+        launched = await launch.start(
+            service, self.env, self.log(name), command=self._command(name), cwd=ROOT
+        )
         self.procs[name], self.urls[name] = launched, launched.url
         if name == service:
             self.env[f"GOVIT_{name.upper()}_PORT"] = launched.url.rsplit(":", 1)[1]
 
     async def start_all(self) -> None:
-        await asyncio.gather(*(self._start(name) for name in self.names))
+        """Every service at once; if one does not start, those that did are stopped."""
+        started = await asyncio.gather(*(self.start(name) for name in self.names), return_exceptions=True)
+        if errors := [error for error in started if isinstance(error, BaseException)]:
+            await self.stop()
+            raise errors[0]
 
     def rss(self, name: str) -> float:
         return rss_mib(self.procs[name].proc.pid)
 
     def _stop(self) -> None:
-        stop_all(list(self.procs.values()), grace=30)
+        launch.stop_all(list(self.procs.values()), grace=30)
 
     async def stop(self) -> None:
         await asyncio.to_thread(self._stop)
@@ -558,8 +551,7 @@ async def consumer_run(
                 for i in range(chunk, min(n, chunk + 500))
             ]
             await asyncio.gather(*(stream.publish(e) for e in events))
-        await one.launch(service)
-        await one.ready(service, poll=poll)
+        await one.start(service)
         start = time.perf_counter()
         async with httpx.AsyncClient(base_url=one.urls[service], timeout=30) as client:
             before = await _counters(client, service)
@@ -629,8 +621,7 @@ async def replicas_run(url: str, projects: int, replicas: int, postgres: str) ->
     through a declaration and an approval per project waiting on the stream."""
     settings = GovitSettings()
     async with services_on_a_stream(url, "r", ["funding"], settings, postgres=postgres) as (procs, stream):
-        await procs.launch("funding")
-        await procs.ready("funding", poll=0.02)
+        await procs.start("funding")
         keys = ["funding"] + [await procs.replica("funding") for _ in range(replicas - 1)]
         database = procs.env["GOVIT_FUNDING_DATABASE_URL"]
         n = 2 * projects

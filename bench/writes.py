@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 
+from govit import launch
 from govit.devnats import free_port
 from shared.auth import Role, TokenIssuer
 from shared.contracts import Event
@@ -136,9 +137,11 @@ async def _bare(
                 if proc.returncode is not None:
                     raise RuntimeError(f"the bare API exited ({proc.returncode})")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/healthz")).status_code == 200:
+                    if launch.ready_as(await http.get("/healthz"), "bare", proc.pid):
                         break
                 await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"the bare API did not answer at {base} in 30 s")
         yield base, proc.pid
     finally:
         proc.terminate()

@@ -32,13 +32,18 @@ class NotStarted(RuntimeError):
     """The process exited, or did not say it was ready in time; the message ends with its log."""
 
 
-def ready_as(answer: httpx.Response, service: str) -> bool:
-    """`answer` to GET /readyz says `service` is ready (and not another server on its port)."""
+def ready_as(answer: httpx.Response, service: str, pid: int | None = None) -> bool:
+    """`answer` to GET /readyz says `service` is ready (and not another server on its port); with a
+    `pid`, that this very process is (and not a replica of the service that took the port)."""
     if answer.status_code != 200:
         return False
     with contextlib.suppress(ValueError):
         body = answer.json()
-        return isinstance(body, dict) and body.get("service") == service
+        return (
+            isinstance(body, dict)
+            and body.get("service") == service
+            and (pid is None or body.get("pid") == pid)
+        )
     return False
 
 
@@ -120,7 +125,7 @@ async def until_ready(launched: Launched, timeout: float = READY_TIMEOUT, poll: 
             if not launched.alive:
                 raise NotStarted(f"{launched.name} exited while starting:\n{launched.tail()}")
             with contextlib.suppress(httpx.HTTPError):
-                if ready_as(await client.get("/readyz"), launched.name):
+                if ready_as(await client.get("/readyz"), launched.name, launched.proc.pid):
                     return
             await asyncio.sleep(poll)
     raise NotStarted(
@@ -144,9 +149,12 @@ async def start(
         try:
             await until_ready(launched)
         except NotStarted:
-            launched.stop()
+            await asyncio.to_thread(launched.stop)
             if port is not None or attempt == TRIES or PORT_TAKEN not in launched.tail().lower():
                 raise
+        except BaseException:  # cancelled, interrupted: no process outlives its start
+            launched.kill()
+            raise
         else:
             return launched
     raise AssertionError("unreachable")  # pragma: no cover
@@ -156,15 +164,26 @@ async def start_together(
     wanted: Sequence[tuple[str, Path, int | None]], env: Mapping[str, str]
 ) -> list[Launched]:
     """Start each (name, log, port or None for a free one) at once and wait for all. If one does not
-    start, those that did are stopped, and NotStarted says why each failed."""
-    started = await asyncio.gather(
-        *(start(name, env, log, port=port) for name, log, port in wanted), return_exceptions=True
-    )
-    launched = [one for one in started if isinstance(one, Launched)]
-    errors = [one for one in started if isinstance(one, BaseException)]
+    start, or the wait is cancelled, those that did are stopped; NotStarted says why each failed,
+    another error is raised as it came."""
+    tasks = [asyncio.ensure_future(start(name, env, log, port=port)) for name, log, port in wanted]
+    try:
+        await asyncio.wait(tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()  # one still starting kills its process
+        await asyncio.gather(*tasks, return_exceptions=True)
+        stop_all(_started(tasks))
+        raise
+    launched = _started(tasks)
+    errors = [error for task in tasks if not task.cancelled() and (error := task.exception()) is not None]
     if errors:
         await asyncio.to_thread(stop_all, launched)
         if all(isinstance(error, NotStarted) for error in errors):
             raise NotStarted("\n\n".join(str(error) for error in errors))
         raise next(error for error in errors if not isinstance(error, NotStarted))
     return launched
+
+
+def _started(tasks: Sequence[asyncio.Future[Launched]]) -> list[Launched]:
+    return [task.result() for task in tasks if not task.cancelled() and task.exception() is None]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Column
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -350,6 +351,7 @@ def _running(runtime: Runtime) -> Callable[[], Awaitable[bool]]:
 class Readiness(BaseModel):
     ready: bool
     service: str
+    pid: int = Field(description="the answering process: tells replicas on one machine apart")
     checks: dict[str, bool]
 
 
@@ -374,7 +376,7 @@ def _health_router(runtime: Runtime) -> APIRouter:
     async def get_readiness() -> JSONResponse:
         checks = {name: await check() for name, check in runtime.ready_checks.items()}
         ready = bool(checks) and all(checks.values())
-        body = Readiness(ready=ready, service=runtime.spec.name, checks=checks)
+        body = Readiness(ready=ready, service=runtime.spec.name, pid=os.getpid(), checks=checks)
         return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     return router

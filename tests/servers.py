@@ -116,12 +116,12 @@ def database_url(admin_url: str, database: str) -> str:
 
 
 class _Ready(BaseHTTPRequestHandler):
-    """Answers every GET with 200 and a readiness naming `service`."""
+    """Answers every GET with 200 and a readiness naming `service` and this process."""
 
     service = "review"
 
     def do_GET(self) -> None:
-        body = json.dumps({"ready": True, "service": self.service, "checks": {}}).encode()
+        body = json.dumps({"ready": True, "service": self.service, "pid": os.getpid(), "checks": {}}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

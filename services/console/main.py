@@ -6,6 +6,7 @@ signed-in person. `govit serve console` runs it (port 8000); `govit up` starts i
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -99,7 +100,7 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> dict[str, Any]:
         # ready without the five: a page says which of them does not answer
-        return {"status": "ready", "service": "console", "deployed": settings.deployed}
+        return {"status": "ready", "service": "console", "pid": os.getpid(), "deployed": settings.deployed}
 
     @app.exception_handler(SignInRequired)
     async def to_sign_in(request: Request, exc: SignInRequired) -> RedirectResponse:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page, expect
 
-from govit.devnats import free_port
+from govit import launch
 from tests.browser.conftest import SHOTS, sign_in
 from tests.conftest import unique
 from tests.e2e.conftest import Suite
@@ -163,31 +160,16 @@ async def test_a_form_without_the_sessions_token_is_refused(suite: Suite) -> Non
 
 
 @pytest.fixture(scope="module")
-def partial_console(suite: Suite) -> Iterator[str]:
+async def partial_console(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
     """A second console for a region that runs only funding and acceptance."""
-    port = free_port()
-    env = suite.env | {"GOVIT_CONSOLE_PORT": str(port), "GOVIT_CONSOLE_SERVICES": "funding,acceptance"}
-    env = {k: v for k, v in env.items() if k != "GOVIT_CONSOLE_DATABASE_URL"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "govit.serve", "console"],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    env = suite.env | {"GOVIT_CONSOLE_SERVICES": "funding,acceptance"}
+    env = {k: v for k, v in env.items() if k not in ("GOVIT_CONSOLE_DATABASE_URL", "GOVIT_CONSOLE_PORT")}
+    log = tmp_path_factory.mktemp("partial") / "console.log"
+    console = await launch.start("console", {**os.environ, **env}, log)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, "the console exited"
-            time.sleep(0.1)
-        yield url
+        yield console.url
     finally:
-        proc.terminate()
-        proc.wait(10)
+        await asyncio.to_thread(console.stop, 10)
 
 
 async def test_with_only_funding_and_acceptance_the_pages_say_what_is_not_deployed(

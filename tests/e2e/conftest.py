@@ -64,9 +64,11 @@ async def _started(services: Sequence[str], env: dict[str, str], logs: Path) -> 
                 [(n, logs / f"{n}.log", int(port) if port else None) for n, port in ports.items()], env
             )
             env |= {f"GOVIT_{one.name.upper()}_PORT": one.url.rsplit(":", 1)[1] for one in running}
-    except NotStarted as exc:
-        await asyncio.to_thread(stop_all, running)
-        pytest.fail(str(exc))
+    except BaseException as exc:
+        stop_all(running)
+        if isinstance(exc, NotStarted):
+            pytest.fail(str(exc))
+        raise
     return running
 
 

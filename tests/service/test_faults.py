@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -17,7 +15,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from govit.devnats import EmbeddedNats, free_port
+from govit import launch
+from govit.devnats import EmbeddedNats
 from services.funding.main import create_app as create_funding
 from services.funding.settings import FundingSettings
 from shared.auth import Role
@@ -147,13 +146,11 @@ async def test_nats_killed_mid_stream_loses_nothing_and_releases_each_payment_on
 async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_restart(
     nats_url: str, isolation: dict[str, str], tmp_path: Path
 ) -> None:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GOVIT_")} | {
         "GOVIT_ENVIRONMENT": "test",
         "GOVIT_NATS_URL": nats_url,
         "GOVIT_STREAM": isolation["stream"],
         "GOVIT_SUBJECT_PREFIX": isolation["subject_prefix"],
-        "GOVIT_FUNDING_PORT": str(port),
         "GOVIT_FUNDING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'funding.db'}",
         "GOVIT_VAR_DIR": str(tmp_path),
         "GOVIT_LOG_LEVEL": "WARNING",
@@ -161,27 +158,13 @@ async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_resta
     if "GOVIT_CONSUMER_BATCH" in os.environ:  # a run may ask for another batch size
         env["GOVIT_CONSUMER_BATCH"] = os.environ["GOVIT_CONSUMER_BATCH"]
 
-    def start() -> subprocess.Popen[bytes]:
-        log = (tmp_path / "funding.log").open("ab")
-        return subprocess.Popen(
-            [sys.executable, "-m", "govit.cli", "serve", "funding"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-    async def ready(http: httpx.AsyncClient) -> bool:
-        with contextlib.suppress(httpx.HTTPError):
-            return (await http.get("/readyz")).status_code == 200
-        return False
-
+    log = tmp_path / "funding.log"
     bus = JetStreamBus(nats_url, stream=isolation["stream"], prefix=isolation["subject_prefix"])
     await bus.connect(timeout=10)
     await bus.ensure_stream()
-    proc = start()
+    funding = await launch.start("funding", env, log)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            await eventually(lambda: ready(http), timeout=60, what="funding ready")
+        async with httpx.AsyncClient(base_url=funding.url, timeout=30) as http:
             held = await declare_and_hold(bus, http)
             for project, _ in held:
                 await publish_until_stored(bus, approval(project), str(uuid.uuid4()))
@@ -190,18 +173,16 @@ async def test_the_consumer_killed_mid_batch_applies_each_event_once_after_resta
                 return sum((await releases(bus)).values()) >= 2
 
             await eventually(some_released, timeout=60, what="the first releases")
-            proc.send_signal(signal.SIGKILL)  # in the middle of the batch
-            proc.wait(10)
-            proc = start()
-            await eventually(lambda: ready(http), timeout=60, what="funding back")
+            funding.kill()  # in the middle of the batch
+            port = int(funding.url.rsplit(":", 1)[1])
+            funding = launch.spawn("funding", env, log, port)  # back where it was
+            await launch.until_ready(funding)
             await eventually(lambda: all_released(http, held), timeout=90, what="every held payment released")
             await asyncio.sleep(1)  # let the relay publish anything still pending
             counted = await releases(bus)
             assert {item: counted[item] for _, item in held} == {item: 1 for _, item in held}
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(20)
+        await asyncio.to_thread(funding.stop)
         with contextlib.suppress(Exception):
             await bus.nc.jetstream().delete_stream(isolation["stream"])
         await bus.close()

@@ -16,13 +16,15 @@ from govit.devnats import free_port
 from govit.launch import NotStarted, ready_as, start
 from tests.servers import another_service
 
-pytestmark = [pytest.mark.slow, pytest.mark.services("intake")]
+# "review": the name a stand-in server answers as, not the review service
+pytestmark = [pytest.mark.slow, pytest.mark.services("intake", homonyms=("review",))]
 
 
-@pytest.fixture
-def taken() -> Iterator[int]:
-    """A port on which another server answers /readyz with 200."""
-    with another_service("review") as port:
+@pytest.fixture(params=["review", "intake"])
+def taken(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A port on which another server answers /readyz with 200: another service, or a replica of
+    intake (another process)."""
+    with another_service(str(request.param)) as port:
         yield port
 
 

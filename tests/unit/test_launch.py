@@ -18,6 +18,13 @@ def test_only_the_named_services_200_counts_as_ready() -> None:
     assert not ready_as(httpx.Response(200, text="<html>ready</html>"), "intake")
 
 
+def test_with_a_pid_only_that_process_counts_not_a_replica_on_its_port() -> None:
+    ready = {"ready": True, "service": "funding", "pid": 4242, "checks": {}}
+    assert ready_as(httpx.Response(200, json=ready), "funding", 4242)
+    assert not ready_as(httpx.Response(200, json=ready), "funding", 4243)
+    assert not ready_as(httpx.Response(200, json=ready | {"pid": None}), "funding", 4242)
+
+
 def test_ports_chosen_together_are_all_different() -> None:
     ports = free_ports(64)
     assert len(set(ports)) == 64
