@@ -249,6 +249,8 @@ async def test_health_readiness_and_metrics_are_served(suite: tuple[AsyncClient,
     intake, funding = suite
     assert (await intake.get("/healthz")).json()["status"] == "ok"
     ready = (await funding.get("/readyz")).json()
+    pid = ready.pop("pid")  # the answering process: a replica tells itself from another by it
+    assert isinstance(pid, int) and pid > 1
     assert ready == {
         "ready": True,
         "service": "funding",
