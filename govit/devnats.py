@@ -26,9 +26,8 @@ def nats_server_binary() -> str:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    [port] = free_ports(1, host)
+    return port
 
 
 def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:

@@ -76,10 +76,14 @@ def test_invalid_settings_exit_2_in_two_lines(tmp_path: Path) -> None:
     assert "subject_prefix" in short(done)[0]
 
 
+def _nothing_listening() -> dict[str, str]:
+    """GOVIT_<SERVICE>_PORT for each service, each a port nothing listens on."""
+    chosen = zip(SERVICES, free_ports(len(SERVICES)), strict=True)
+    return {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in chosen}
+
+
 def test_the_demo_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
-    ports = {
-        f"GOVIT_{name.upper()}_PORT": str(port) for name, port in zip(SERVICES, free_ports(5), strict=True)
-    }
+    ports = _nothing_listening()
     done = govit(tmp_path, "demo", "--jurisdiction", "shexian", **ports)
     assert done.returncode == 1, done.stderr
     [line] = short(done)
@@ -87,8 +91,7 @@ def test_the_demo_names_a_service_it_cannot_reach(tmp_path: Path) -> None:
 
 
 def test_the_demo_does_not_take_another_servers_answer_for_a_service(tmp_path: Path) -> None:
-    chosen = zip(SERVICES, free_ports(len(SERVICES)), strict=True)
-    ports = {f"GOVIT_{name.upper()}_PORT": str(port) for name, port in chosen}
+    ports = _nothing_listening()
     with another_service("review") as taken:
         ports["GOVIT_INTAKE_PORT"] = str(taken)
         done = govit(tmp_path, "demo", "--jurisdiction", "shexian", **ports)
